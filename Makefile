@@ -1,0 +1,41 @@
+# Thin wrapper over CMake. The two commands: `make run` and `make test`.
+comma := ,
+BUILD ?= build
+SANITIZE ?=
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+ifneq ($(SANITIZE),)
+BUILD := build-$(subst $(comma),-,$(SANITIZE))
+CMAKE_FLAGS += -DJOT_SANITIZE=$(SANITIZE) -DCMAKE_BUILD_TYPE=Debug
+endif
+
+
+.PHONY: all deps configure build test run install clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+configure:
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: deps
+	@$(MAKE) --no-print-directory build CMAKE_FLAGS="$(CMAKE_FLAGS) -DJOT_WERROR=ON"
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+run: deps build
+	@scripts/demo $(BUILD)/bin/jot
+
+install: build
+	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+
+format:
+	@clang-format -i include/jot/*.h lib/*.[ch] cli/*.[ch] tests/unit/*.[ch] tests/conformance/*.[ch]
+
+clean:
+	@rm -rf build build-*

@@ -1,0 +1,418 @@
+/**
+ * \file jot.h
+ * \brief libjot: JSON Web Signature (RFC 7515), JSON Web Token (RFC 7519) and
+ *        JSON Web Key (RFC 7517) in C. This header is the whole public API.
+ *
+ * Conventions used throughout:
+ * - Every function that can fail returns a ::jot_err_t; ::JOT_OK (0) means success and
+ *   nothing else. Output parameters are named `out_*` and are written only on success.
+ * - Pointers returned through `out_*` are owned by the caller, who releases them with the
+ *   matching `_free()` function (objects) or jot_free() (strings and byte buffers), unless
+ *   the documentation says "borrowed".
+ * - Untrusted input is always passed as (pointer, length); it need not be NUL-terminated.
+ * - Every `_free()` accepts NULL. Key material is wiped before its memory is released.
+ * - Thread safety: the library has no global mutable state (except the allocator hook, set
+ *   once before any other call). Keys, key sets and verifiers are immutable once configured
+ *   and may then be used by any number of threads at once.
+ */
+#ifndef JOT_JOT_H
+#define JOT_JOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define JOT_API __attribute__((visibility("default")))
+#define JOT_NODISCARD __attribute__((warn_unused_result))
+#else
+#define JOT_API
+#define JOT_NODISCARD
+#endif
+
+/** \brief Version of this header: major * 10000 + minor * 100 + patch. \since 0.1.0 */
+#define JOT_VERSION_NUMBER 100
+#define JOT_VERSION_STRING "0.1.0"
+
+/** \brief Version of the linked library, to compare with ::JOT_VERSION_NUMBER. */
+JOT_API int jot_version_number(void);
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Errors
+ * One table generates the enum, jot_strerror() and jot_err_name(). Codes are append-only
+ * and never renumbered. */
+/**@{*/
+#define JOT_ERR_MAP(XX)                                                                        \
+    XX(OK, "success")                                                                          \
+    XX(E_NOMEM, "out of memory")                                                               \
+    XX(E_INVAL, "invalid argument")                                                            \
+    XX(E_MALFORMED, "malformed token")                                                         \
+    XX(E_TOOBIG, "input too large")                                                            \
+    XX(E_BASE64, "invalid base64url encoding")                                                 \
+    XX(E_JSON, "invalid JSON")                                                                 \
+    XX(E_JSON_DUPLICATE, "duplicate JSON member name")                                         \
+    XX(E_JSON_DEPTH, "JSON nested too deeply")                                                 \
+    XX(E_UTF8, "invalid UTF-8")                                                                \
+    XX(E_ALG_NONE, "algorithm none is not accepted")                                           \
+    XX(E_ALG_UNKNOWN, "unknown algorithm")                                                     \
+    XX(E_ALG_NOT_ALLOWED, "algorithm not allowed")                                             \
+    XX(E_KEY_MISMATCH, "key does not match the algorithm")                                     \
+    XX(E_KEY_WEAK, "key too weak")                                                             \
+    XX(E_KEY_INVALID, "invalid key")                                                           \
+    XX(E_KEY_NOT_FOUND, "no matching key")                                                     \
+    XX(E_KEY_USE, "key not permitted for this use")                                            \
+    XX(E_KEY_PRIVATE_NEEDED, "a private key is needed")                                        \
+    XX(E_SIGNATURE, "signature verification failed")                                           \
+    XX(E_CRIT, "unsupported critical header parameter")                                        \
+    XX(E_HEADER, "invalid header")                                                             \
+    XX(E_TYP, "wrong token type (typ)")                                                        \
+    XX(E_EXPIRED, "token expired")                                                             \
+    XX(E_NOT_YET_VALID, "token not yet valid (nbf)")                                           \
+    XX(E_NO_EXP, "token has no expiry (exp)")                                                  \
+    XX(E_TOO_OLD, "token too old (iat)")                                                       \
+    XX(E_IAT_FUTURE, "token issued in the future (iat)")                                       \
+    XX(E_ISSUER, "wrong issuer")                                                               \
+    XX(E_AUDIENCE, "wrong audience")                                                           \
+    XX(E_SUBJECT, "wrong subject")                                                             \
+    XX(E_MISSING_CLAIM, "required claim missing")                                              \
+    XX(E_CLAIM_TYPE, "claim has the wrong type")                                               \
+    XX(E_NOT_FOUND, "not found")                                                               \
+    XX(E_CRYPTO, "cryptographic library error")                                               \
+    XX(E_PEM, "invalid PEM")                                                                   \
+    XX(E_UNSUPPORTED, "not supported")                                                         \
+    XX(E_KEYSET, "invalid key set")                                                            \
+    XX(E_PAYLOAD, "payload is not a JSON object")
+
+/** \brief Error codes. ::JOT_OK is 0; every other value is a distinct failure. */
+typedef enum jot_err {
+#define JOT__ERR_ENUM(name, msg) JOT_##name,
+    JOT_ERR_MAP(JOT__ERR_ENUM)
+#undef JOT__ERR_ENUM
+        JOT_ERR__LAST
+} jot_err_t;
+
+/** \brief Human-readable message for \p err. Never NULL; static storage. */
+JOT_API const char *jot_strerror(jot_err_t err);
+/** \brief Symbolic name of \p err, e.g. "JOT_E_EXPIRED". Never NULL; static storage. */
+JOT_API const char *jot_err_name(jot_err_t err);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Memory */
+/**@{*/
+/** \brief Replace the allocator used by libjot. Call before any other libjot function;
+ *  not thread-safe. Passing NULLs restores malloc/realloc/free. */
+JOT_API void jot_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
+                               void (*free_fn)(void *));
+/** \brief Release a string or buffer returned by libjot. NULL is a no-op. */
+JOT_API void jot_free(void *ptr);
+/** \brief Overwrite \p len bytes at \p p with zeros in a way the compiler cannot remove. */
+JOT_API void jot_memzero(void *p, size_t len);
+/** \brief Constant-time equality of two equal-length buffers: 1 if equal, else 0. */
+JOT_API int jot_ct_equal(const void *a, const void *b, size_t len);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Algorithms (RFC 7518, RFC 8037, RFC 8812). `none` is not among them. */
+/**@{*/
+typedef enum jot_alg {
+    JOT_ALG_UNSET = 0, /**< no algorithm (a key without "alg") */
+    JOT_ALG_HS256,
+    JOT_ALG_HS384,
+    JOT_ALG_HS512,
+    JOT_ALG_RS256,
+    JOT_ALG_RS384,
+    JOT_ALG_RS512,
+    JOT_ALG_PS256,
+    JOT_ALG_PS384,
+    JOT_ALG_PS512,
+    JOT_ALG_ES256,
+    JOT_ALG_ES384,
+    JOT_ALG_ES512,
+    JOT_ALG_ES256K,
+    JOT_ALG_EDDSA, /**< Ed25519 or Ed448, as the key's curve says */
+    JOT_ALG__COUNT
+} jot_alg_t;
+
+/** \brief Bit for \p alg in an allowlist mask. */
+#define JOT_ALG_BIT(alg) (1u << (unsigned)(alg))
+
+/** \brief Registered name of \p alg ("ES256"), or "" for ::JOT_ALG_UNSET. Never NULL. */
+JOT_API const char *jot_alg_name(jot_alg_t alg);
+/** \brief Look up an algorithm by its exact, case-sensitive name.
+ *  \return ::JOT_E_ALG_NONE for "none", ::JOT_E_ALG_UNKNOWN for anything unregistered. */
+JOT_API JOT_NODISCARD jot_err_t jot_alg_from_name(const char *name, size_t len,
+                                                  jot_alg_t *out_alg);
+/** \brief Parse a comma-separated list of names ("RS256,ES256") into a mask. */
+JOT_API JOT_NODISCARD jot_err_t jot_alg_mask_from_list(const char *list, unsigned *out_mask);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Keys (RFC 7517, RFC 7638)
+ * A ::jot_key_t is immutable once created (except jot_key_set_kid() before sharing). */
+/**@{*/
+typedef struct jot_key jot_key_t;
+
+typedef enum jot_kty {
+    JOT_KTY_NONE = 0,
+    JOT_KTY_OCT,
+    JOT_KTY_RSA,
+    JOT_KTY_EC,
+    JOT_KTY_OKP
+} jot_kty_t;
+
+/** \brief Import one JWK (JSON object). Public or private; every kty. Keys that could never
+ *  be used safely are refused: RSA < 2048 bits, invalid EC points, HMAC keys shorter than
+ *  their "alg" needs, unknown curves, inconsistent private parts.
+ *  \param[out] out_key caller frees with jot_key_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_key_from_jwk(const char *json, size_t len,
+                                                 jot_key_t **out_key);
+/** \brief Import a PEM key: PKCS#8 private, SPKI public, traditional RSA or EC private. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_from_pem(const char *pem, size_t len,
+                                                 jot_key_t **out_key);
+/** \brief Import a key whose format is detected: JWK (starts with '{') or PEM. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_parse(const char *data, size_t len, jot_key_t **out_key);
+
+/** \brief Generate a fresh key for \p alg. \p bits: RSA modulus size (0 = 2048, minimum
+ *  2048) or HMAC key size in bits (0 = the hash size); ignored otherwise. For
+ *  ::JOT_ALG_EDDSA, \p bits selects the curve: 0 or 25519 = Ed25519, 448 = Ed448.
+ *  The key's "alg" is set to \p alg and its kid to its RFC 7638 thumbprint. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_generate(jot_alg_t alg, unsigned bits,
+                                                 jot_key_t **out_key);
+
+/** Flags for jot_key_to_jwk() / jot_keyset_to_jwks(). */
+#define JOT_JWK_PUBLIC 0u  /**< public members only (the default) */
+#define JOT_JWK_PRIVATE 1u /**< include private members (d, p, q, ..., k) */
+
+/** \brief Serialise a key as a compact JWK JSON object (kty, crv/n/e/x/y/k..., kid, alg, use).
+ *  \return ::JOT_E_KEY_PRIVATE_NEEDED when ::JOT_JWK_PRIVATE is asked of a public key. An
+ *  `oct` key has no public form: exporting it needs ::JOT_JWK_PRIVATE.
+ *  \param[out] out_json NUL-terminated, caller frees with jot_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_key_to_jwk(const jot_key_t *key, unsigned flags,
+                                               char **out_json, size_t *out_len);
+/** \brief PEM export: SPKI ("PUBLIC KEY") or, with ::JOT_JWK_PRIVATE, PKCS#8 ("PRIVATE KEY").
+ *  `oct` keys have no PEM form (::JOT_E_UNSUPPORTED). Caller frees with jot_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_key_to_pem(const jot_key_t *key, unsigned flags,
+                                               char **out_pem, size_t *out_len);
+/** \brief RFC 7638 SHA-256 thumbprint, base64url (43 characters) + NUL into \p out. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[44]);
+/** \brief New key object holding only the public part of \p key. Caller frees. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_public(const jot_key_t *key, jot_key_t **out_key);
+/** \brief Set (copy) the key id; NULL removes it. Not thread-safe: call before sharing. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_set_kid(jot_key_t *key, const char *kid);
+/** \brief Set the key's "alg" (must suit the key) or ::JOT_ALG_UNSET to remove it. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_set_alg(jot_key_t *key, jot_alg_t alg);
+/** \brief Key id, borrowed (valid while \p key lives), or NULL if it has none. */
+JOT_API const char *jot_key_kid(const jot_key_t *key);
+/** \brief The JWK "alg" of the key, or ::JOT_ALG_UNSET. */
+JOT_API jot_alg_t jot_key_alg(const jot_key_t *key);
+JOT_API jot_kty_t jot_key_kty(const jot_key_t *key);
+/** \brief 1 if the key holds private material (always 1 for `oct`), else 0. */
+JOT_API int jot_key_is_private(const jot_key_t *key);
+/** \brief Curve name ("P-256", "secp256k1", "Ed25519", ...) or NULL. Static storage. */
+JOT_API const char *jot_key_curve(const jot_key_t *key);
+/** \brief Size in bits: RSA modulus, EC/OKP field, or HMAC key length. */
+JOT_API unsigned jot_key_bits(const jot_key_t *key);
+/** \brief Check that \p key may be used with \p alg (type, curve, size, "alg", "use",
+ *  "key_ops"). \p for_signing additionally requires the private part. */
+JOT_API JOT_NODISCARD jot_err_t jot_key_check_alg(const jot_key_t *key, jot_alg_t alg,
+                                                  int for_signing);
+/** \brief The algorithm a key is meant for: its "alg", or the only one its type allows
+ *  (ES256 for P-256, EdDSA for OKP...), or a sensible default (RS256 for RSA, HS256 for
+ *  oct). */
+JOT_API jot_alg_t jot_key_default_alg(const jot_key_t *key);
+/** \brief Wipe and free. NULL is a no-op. */
+JOT_API void jot_key_free(jot_key_t *key);
+
+/** A set of keys (JWKS). Owns its keys. */
+typedef struct jot_keyset jot_keyset_t;
+
+JOT_API JOT_NODISCARD jot_err_t jot_keyset_new(jot_keyset_t **out_set);
+/** \brief Import a JWKS ({"keys":[...]}). Refuses sets mixing public and private keys,
+ *  duplicate kids, and any key jot_key_from_jwk() refuses. Members with a "use" other
+ *  than "sig" are refused too. */
+JOT_API JOT_NODISCARD jot_err_t jot_keyset_from_jwks(const char *json, size_t len,
+                                                     jot_keyset_t **out_set);
+/** \brief Add \p key; on success the set owns it. ::JOT_E_KEYSET on a duplicate kid. */
+JOT_API JOT_NODISCARD jot_err_t jot_keyset_add(jot_keyset_t *set, jot_key_t *key);
+JOT_API size_t jot_keyset_count(const jot_keyset_t *set);
+/** \brief Key at index \p i (borrowed; valid while the set lives), NULL if out of range. */
+JOT_API const jot_key_t *jot_keyset_get(const jot_keyset_t *set, size_t i);
+/** \brief Exact, byte-wise lookup by kid (borrowed), NULL when nothing matches. */
+JOT_API const jot_key_t *jot_keyset_find(const jot_keyset_t *set, const char *kid,
+                                         size_t kid_len);
+/** \brief Serialise as {"keys":[...]}. Caller frees \p out_json with jot_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_keyset_to_jwks(const jot_keyset_t *set, unsigned flags,
+                                                   char **out_json, size_t *out_len);
+JOT_API void jot_keyset_free(jot_keyset_t *set);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Claims: a JSON object of JWT claims, to build or to read. */
+/**@{*/
+typedef struct jot_claims jot_claims_t;
+
+JOT_API JOT_NODISCARD jot_err_t jot_claims_new(jot_claims_t **out_claims);
+/** \brief Parse a JSON object strictly (no duplicate names, UTF-8, size and depth caps). */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_from_json(const char *json, size_t len,
+                                                     jot_claims_t **out_claims);
+JOT_API void jot_claims_free(jot_claims_t *claims);
+
+/* Setters copy their arguments and replace an existing claim of the same name. */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_set_string(jot_claims_t *c, const char *name,
+                                                      const char *value);
+JOT_API JOT_NODISCARD jot_err_t jot_claims_set_int(jot_claims_t *c, const char *name,
+                                                   int64_t value);
+JOT_API JOT_NODISCARD jot_err_t jot_claims_set_bool(jot_claims_t *c, const char *name,
+                                                    int value);
+/** \brief Set an array of strings. */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_set_strings(jot_claims_t *c, const char *name,
+                                                       const char *const *values, size_t n);
+/** \brief Set any JSON value (array, object, number...) given as strict JSON text. */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_set_json(jot_claims_t *c, const char *name,
+                                                    const char *json, size_t len);
+JOT_API JOT_NODISCARD jot_err_t jot_claims_del(jot_claims_t *c, const char *name);
+
+/** \brief 1 if the claim exists, else 0. */
+JOT_API int jot_claims_has(const jot_claims_t *c, const char *name);
+/** \brief String claim, borrowed (valid until the claim changes or \p c is freed).
+ *  \return ::JOT_E_NOT_FOUND or ::JOT_E_CLAIM_TYPE. */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_string(const jot_claims_t *c, const char *name,
+                                                      const char **out_value);
+/** \brief Integer claim (a JSON number with no fraction that fits int64). */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_int(const jot_claims_t *c, const char *name,
+                                                   int64_t *out_value);
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_bool(const jot_claims_t *c, const char *name,
+                                                    int *out_value);
+/** \brief Number of strings in an array-of-strings claim (or 1 for a plain string). */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_strings_count(const jot_claims_t *c,
+                                                             const char *name, size_t *out_n);
+/** \brief String \p i of an array-of-strings claim (or of a plain string when i == 0). */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_strings_at(const jot_claims_t *c,
+                                                          const char *name, size_t i,
+                                                          const char **out_value);
+/** \brief Any claim as compact JSON text. Caller frees \p out_json with jot_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_json(const jot_claims_t *c, const char *name,
+                                                    char **out_json, size_t *out_len);
+/** \brief The whole claim set as compact JSON (members in insertion order). Caller frees. */
+JOT_API JOT_NODISCARD jot_err_t jot_claims_to_json(const jot_claims_t *c, char **out_json,
+                                                   size_t *out_len);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Signing */
+/**@{*/
+/** Options of jot_jwt_sign(); zero-initialise and set what you need. */
+typedef struct jot_sign_opts {
+    jot_alg_t alg;   /**< ::JOT_ALG_UNSET: jot_key_default_alg(key) */
+    const char *kid; /**< NULL: the key's kid (omitted if it has none); "" omits it */
+    const char *typ; /**< NULL: "JWT"; "" omits typ */
+} jot_sign_opts_t;
+
+/** \brief Sign \p claims as a compact JWS (a JWT). The header is
+ *  {"alg":...,"typ":...,"kid":...}. \p opts may be NULL.
+ *  \param[out] out_token NUL-terminated, caller frees with jot_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,
+                                             const jot_claims_t *claims, char **out_token,
+                                             size_t *out_len);
+/** \brief Low-level JWS: sign \p payload with the exact protected header bytes given.
+ *  The header must be a strict JSON object whose "alg" names \p alg. Caller frees. */
+JOT_API JOT_NODISCARD jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg,
+                                             const char *header_json, size_t header_len,
+                                             const uint8_t *payload, size_t payload_len,
+                                             char **out_token, size_t *out_len);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Verification
+ * A ::jot_verifier_t holds the caller's policy. Configure it once, then call jot_verify()
+ * from any number of threads. Keys and key sets given to it are borrowed. */
+/**@{*/
+typedef struct jot_verifier jot_verifier_t;
+/** A verified token: header and claims. */
+typedef struct jot_token jot_token_t;
+
+/** Clock: returns the current time in seconds since the epoch. */
+typedef int64_t (*jot_clock_fn)(void *ctx);
+
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_new(jot_verifier_t **out_verifier);
+JOT_API void jot_verifier_free(jot_verifier_t *v);
+/** \brief Verify with this one key (borrowed; must outlive \p v). */
+JOT_API void jot_verifier_set_key(jot_verifier_t *v, const jot_key_t *key);
+/** \brief Verify with the key of this set whose kid equals the token's kid; a token without
+ *  kid is accepted only when the set holds exactly one usable key. Borrowed. */
+JOT_API void jot_verifier_set_keyset(jot_verifier_t *v, const jot_keyset_t *set);
+/** \brief Mandatory allowlist (mask of JOT_ALG_BIT()). With none set, every token fails
+ *  with ::JOT_E_ALG_NOT_ALLOWED. */
+JOT_API void jot_verifier_set_algs(jot_verifier_t *v, unsigned alg_mask);
+/** \brief Expected "iss" (copied). The claim must then be present and equal. */
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_set_issuer(jot_verifier_t *v, const char *iss);
+/** \brief Add an acceptable audience (copied). With any set, "aud" must be present and
+ *  contain (string) or include (array) one of them. */
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_add_audience(jot_verifier_t *v, const char *aud);
+/** \brief Expected "sub" (copied). */
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_set_subject(jot_verifier_t *v, const char *sub);
+/** \brief Expected header "typ" (copied), compared case-insensitively with an optional
+ *  "application/" prefix, as RFC 7515 §4.1.9 says ("at+jwt" matches "application/at+JWT").
+ *  With none set, any typ (or none) is accepted. */
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_set_typ(jot_verifier_t *v, const char *typ);
+/** \brief Allowed clock skew for exp/nbf/iat, seconds (default 0, capped at 1 day). */
+JOT_API void jot_verifier_set_leeway(jot_verifier_t *v, int64_t seconds);
+/** \brief Inject the clock (default: time(NULL)). \p ctx is passed through. */
+JOT_API void jot_verifier_set_clock(jot_verifier_t *v, jot_clock_fn fn, void *ctx);
+/** \brief Require a claim by name (copied); missing → ::JOT_E_MISSING_CLAIM. */
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_require_claim(jot_verifier_t *v, const char *name);
+/** \brief Reject tokens whose "iat" is older than \p seconds (and require "iat"). 0: off. */
+JOT_API void jot_verifier_set_max_age(jot_verifier_t *v, int64_t seconds);
+/** \brief Accept tokens without "exp" (default: rejected with ::JOT_E_NO_EXP). */
+JOT_API void jot_verifier_allow_no_exp(jot_verifier_t *v, int allow);
+
+/** \brief Verify a compact JWT: structure, header, algorithm allowlist and key binding,
+ *  signature (before the payload is parsed), then the claims (exp, nbf, iat, iss, aud, sub,
+ *  typ, required claims). Returns ::JOT_OK only when every check passed.
+ *  \param[out] out_token may be NULL; otherwise caller frees with jot_token_free(). */
+JOT_API JOT_NODISCARD jot_err_t jot_verify(const jot_verifier_t *v, const char *token,
+                                           size_t len, jot_token_t **out_token);
+/** \brief Verify a compact JWS whose payload may be anything (not a JWT): structure,
+ *  header, algorithm and signature only. jot_token_claims() of the result is NULL. */
+JOT_API JOT_NODISCARD jot_err_t jot_jws_verify(const jot_verifier_t *v, const char *token,
+                                               size_t len, jot_token_t **out_token);
+/** \brief Decode WITHOUT verifying anything but syntax (for display and debugging only).
+ *  The claims are parsed when the payload is a JSON object. Caller frees. */
+JOT_API JOT_NODISCARD jot_err_t jot_decode_unverified(const char *token, size_t len,
+                                                      jot_token_t **out_token);
+
+JOT_API void jot_token_free(jot_token_t *t);
+/** \brief Header algorithm. */
+JOT_API jot_alg_t jot_token_alg(const jot_token_t *t);
+/** \brief Header kid/typ, borrowed (valid while \p t lives), NULL when absent. */
+JOT_API const char *jot_token_kid(const jot_token_t *t);
+JOT_API const char *jot_token_typ(const jot_token_t *t);
+/** \brief Claims, borrowed (valid while \p t lives); NULL for a non-JSON JWS payload. */
+JOT_API const jot_claims_t *jot_token_claims(const jot_token_t *t);
+/** \brief Decoded header JSON bytes, borrowed. */
+JOT_API const char *jot_token_header_json(const jot_token_t *t, size_t *out_len);
+/** \brief Decoded payload bytes, borrowed. */
+JOT_API const uint8_t *jot_token_payload(const jot_token_t *t, size_t *out_len);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name base64url (RFC 4648 §5, no padding, canonical only) */
+/**@{*/
+/** \brief Encoded length of \p n bytes (saturates at SIZE_MAX). */
+JOT_API size_t jot_b64url_encoded_len(size_t n);
+/** \brief Encode into \p out (room for jot_b64url_encoded_len(n) + 1 bytes; NUL-added). */
+JOT_API size_t jot_b64url_encode(char *out, const uint8_t *in, size_t n);
+/** \brief Strict decode: alphabet A-Z a-z 0-9 - _, no padding, no whitespace, unused bits
+ *  zero, length % 4 != 1. \p out needs room for (len / 4) * 3 + 2 bytes. */
+JOT_API JOT_NODISCARD jot_err_t jot_b64url_decode(uint8_t *out, size_t *out_len,
+                                                  const char *in, size_t len);
+/**@}*/
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JOT_JOT_H */

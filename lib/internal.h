@@ -1,0 +1,155 @@
+/* The one private header of libjot: every lib .c file includes it first. Nothing here is API. */
+#ifndef JOT_INTERNAL_H
+#define JOT_INTERNAL_H
+
+#include "jot/jot.h"
+#include "limits.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- memory (mem.c) ----------------------------------------------------------------- */
+void *jot__malloc(size_t n);
+void *jot__calloc(size_t n, size_t size);
+void *jot__realloc(void *p, size_t n);
+char *jot__strdup(const char *s);
+char *jot__strndup(const char *s, size_t n);
+/** Wipe \p n bytes then free. NULL is a no-op. */
+void jot__free_secret(void *p, size_t n);
+
+/* ---- algorithms (alg.c) --------------------------------------------------------------- */
+typedef enum jot_family {
+    JOT_FAM_NONE = 0,
+    JOT_FAM_HMAC,
+    JOT_FAM_RSA_PKCS1,
+    JOT_FAM_RSA_PSS,
+    JOT_FAM_ECDSA,
+    JOT_FAM_EDDSA
+} jot_family_t;
+
+/** Curves, as identified in JWKs. */
+typedef enum jot_crv {
+    JOT_CRV_NONE = 0,
+    JOT_CRV_P256,
+    JOT_CRV_P384,
+    JOT_CRV_P521,
+    JOT_CRV_SECP256K1,
+    JOT_CRV_ED25519,
+    JOT_CRV_ED448
+} jot_crv_t;
+
+typedef struct jot_alg_info {
+    jot_alg_t alg;
+    const char *name;    /* "ES256" */
+    jot_family_t family;
+    const char *md_name; /* OpenSSL digest name, NULL for EdDSA */
+    size_t hash_len;     /* digest length in bytes (HMAC minimum key length) */
+    jot_kty_t kty;
+    jot_crv_t crv;       /* required curve for ECDSA, NONE otherwise */
+    size_t sig_len;      /* fixed signature length, 0 when it depends on the key (RSA/EdDSA) */
+} jot_alg_info_t;
+
+/** Table entry for \p alg, NULL for UNSET / out of range. */
+const jot_alg_info_t *jot__alg_info(jot_alg_t alg);
+
+/** Curve name ("P-256") and its lookup; field size in bytes (32, 48, 66, 32, 32, 57). */
+const char *jot__crv_name(jot_crv_t crv);
+jot_crv_t jot__crv_from_name(const char *name, size_t len);
+size_t jot__crv_coord_len(jot_crv_t crv);
+
+/* ---- keys (jwk.c, pem.c, keygen.c) --------------------------------------------------- */
+/* key_ops bits (RFC 7517 §4.3) */
+#define JOT_OP_SIGN 0x01u
+#define JOT_OP_VERIFY 0x02u
+#define JOT_OP_OTHER 0x04u /* encrypt, decrypt, wrapKey, ... */
+
+typedef enum jot_use { JOT_USE_ANY = 0, JOT_USE_SIG, JOT_USE_ENC } jot_use_t;
+
+struct jot_key {
+    jot_kty_t kty;
+    jot_crv_t crv;       /* EC and OKP */
+    jot_alg_t alg;       /* the JWK "alg", UNSET if absent */
+    jot_use_t use;       /* the JWK "use" */
+    unsigned key_ops;    /* JOT_OP_* bits; 0 = "key_ops" absent */
+    bool has_private;    /* always true for oct */
+    char *kid;           /* owned, NULL if none */
+    EVP_PKEY *pkey;      /* RSA, EC, OKP: owned; immutable once created */
+    uint8_t *oct;        /* oct: the secret, owned, wiped on free */
+    size_t oct_len;
+    unsigned bits;       /* RSA modulus bits, curve bits, or oct_len * 8 */
+};
+
+/** Allocate a zeroed key object (kty set); caller fills it in. */
+jot_key_t *jot__key_alloc(jot_kty_t kty);
+/** Wrap an EVP_PKEY (reference taken over on success): derives kty/crv/bits/has_private and
+ *  applies the safety checks (RSA size and exponent, known curve). */
+jot_err_t jot__key_from_pkey(EVP_PKEY *pkey, jot_key_t **out_key);
+
+/* ---- signature primitives (alg_hmac.c, alg_rsa.c, alg_ec.c, alg_eddsa.c) ------------ */
+/** Sign \p data with \p key under \p alg. Checks jot_key_check_alg(key, alg, 1) first.
+ *  On success *out_sig is caller-owned (jot_free) of *out_len bytes: the JWS signature
+ *  format (HMAC tag, RSA signature, ECDSA r||s fixed length, EdDSA signature). */
+jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data, size_t len,
+                        uint8_t **out_sig, size_t *out_len);
+/** Verify; checks jot_key_check_alg(key, alg, 0) first. JOT_OK only for a valid signature,
+ *  JOT_E_SIGNATURE for any wrong one (including wrong length, r or s out of range). */
+jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *data,
+                          size_t len, const uint8_t *sig, size_t sig_len);
+
+/* family back ends; called by jot__sig_* after the key/alg check */
+jot_err_t jot__hmac_sign(const jot_alg_info_t *ai, const uint8_t *key, size_t key_len,
+                         const uint8_t *data, size_t len, uint8_t *out_tag /* hash_len */);
+jot_err_t jot__hmac_verify(const jot_alg_info_t *ai, const uint8_t *key, size_t key_len,
+                           const uint8_t *data, size_t len, const uint8_t *tag, size_t tag_len);
+jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
+                        size_t len, uint8_t **out_sig, size_t *out_len);
+jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
+                          size_t len, const uint8_t *sig, size_t sig_len);
+jot_err_t jot__ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
+                       size_t len, uint8_t **out_sig, size_t *out_len);
+jot_err_t jot__ec_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
+                         size_t len, const uint8_t *sig, size_t sig_len);
+jot_err_t jot__eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uint8_t **out_sig,
+                          size_t *out_len);
+jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len,
+                            const uint8_t *sig, size_t sig_len);
+
+/* ---- JSON (json.c): strict parsing on top of jansson --------------------------------- */
+/** Parse \p len bytes as one JSON value: UTF-8 validated, duplicate member names rejected
+ *  (JOT_E_JSON_DUPLICATE), nesting deeper than \p max_depth rejected (JOT_E_JSON_DEPTH),
+ *  trailing bytes rejected, NUL bytes rejected, input over \p max_len rejected
+ *  (JOT_E_TOOBIG). \p want_object: the top level must be an object. New reference. */
+jot_err_t jot__json_parse(const char *s, size_t len, size_t max_len, unsigned max_depth,
+                          bool want_object, json_t **out);
+/** Compact serialisation (no spaces, insertion order). Caller frees with jot_free. */
+jot_err_t jot__json_dump(const json_t *j, char **out, size_t *out_len);
+/** Base64url-decode the string member \p name of \p obj into a new buffer (jot_free).
+ *  JOT_E_NOT_FOUND if absent, JOT_E_CLAIM_TYPE if not a string, JOT_E_BASE64 if bad. */
+jot_err_t jot__json_get_b64(const json_t *obj, const char *name, uint8_t **out, size_t *out_len);
+/** Set member \p name to the base64url text of \p data. */
+jot_err_t jot__json_set_b64(json_t *obj, const char *name, const uint8_t *data, size_t len);
+
+/* ---- base64url (b64url.c) ----------------------------------------------------------- */
+/** Decoded length for an encoded length (upper bound, exact for canonical input). */
+size_t jot__b64url_decoded_len(size_t enc_len);
+/** Decode into a new buffer (jot_free); *out_len set. */
+jot_err_t jot__b64url_decode_alloc(const char *in, size_t len, uint8_t **out, size_t *out_len);
+/** Encode into a new NUL-terminated string (jot_free). */
+jot_err_t jot__b64url_encode_alloc(const uint8_t *in, size_t n, char **out, size_t *out_len);
+
+/* ---- claims (claims.c) -------------------------------------------------------------- */
+struct jot_claims {
+    json_t *obj; /* owned reference to a JSON object */
+};
+/** Wrap an object (takes over the reference). */
+jot_err_t jot__claims_wrap(json_t *obj, jot_claims_t **out);
+
+/* ---- numeric dates (claims.c) ------------------------------------------------------- */
+/** Read a NumericDate claim: must be a JSON number (integer or real, finite, within
+ *  [0, 2^53)); fractions are truncated. JOT_E_NOT_FOUND / JOT_E_CLAIM_TYPE. */
+jot_err_t jot__claims_get_numeric_date(const json_t *obj, const char *name, int64_t *out);
+
+#endif
