@@ -43,13 +43,13 @@ typedef enum jot_crv {
 
 typedef struct jot_alg_info {
     jot_alg_t alg;
-    const char *name;    /* "ES256" */
+    const char *name; /* "ES256" */
     jot_family_t family;
     const char *md_name; /* OpenSSL digest name, NULL for EdDSA */
     size_t hash_len;     /* digest length in bytes (HMAC minimum key length) */
     jot_kty_t kty;
-    jot_crv_t crv;       /* required curve for ECDSA, NONE otherwise */
-    size_t sig_len;      /* fixed signature length, 0 when it depends on the key (RSA/EdDSA) */
+    jot_crv_t crv;  /* required curve for ECDSA, NONE otherwise */
+    size_t sig_len; /* fixed signature length, 0 when it depends on the key (RSA/EdDSA) */
 } jot_alg_info_t;
 
 /** Table entry for \p alg, NULL for UNSET / out of range. */
@@ -70,16 +70,16 @@ typedef enum jot_use { JOT_USE_ANY = 0, JOT_USE_SIG, JOT_USE_ENC } jot_use_t;
 
 struct jot_key {
     jot_kty_t kty;
-    jot_crv_t crv;       /* EC and OKP */
-    jot_alg_t alg;       /* the JWK "alg", UNSET if absent */
-    jot_use_t use;       /* the JWK "use" */
-    unsigned key_ops;    /* JOT_OP_* bits; 0 = "key_ops" absent */
-    bool has_private;    /* always true for oct */
-    char *kid;           /* owned, NULL if none */
-    EVP_PKEY *pkey;      /* RSA, EC, OKP: owned; immutable once created */
-    uint8_t *oct;        /* oct: the secret, owned, wiped on free */
+    jot_crv_t crv;    /* EC and OKP */
+    jot_alg_t alg;    /* the JWK "alg", UNSET if absent */
+    jot_use_t use;    /* the JWK "use" */
+    unsigned key_ops; /* JOT_OP_* bits; 0 = "key_ops" absent */
+    bool has_private; /* always true for oct */
+    char *kid;        /* owned, NULL if none */
+    EVP_PKEY *pkey;   /* RSA, EC, OKP: owned; immutable once created */
+    uint8_t *oct;     /* oct: the secret, owned, wiped on free */
     size_t oct_len;
-    unsigned bits;       /* RSA modulus bits, curve bits, or oct_len * 8 */
+    unsigned bits; /* RSA modulus bits, curve bits, or oct_len * 8 */
 };
 
 /** Allocate a zeroed key object (kty set); caller fills it in. */
@@ -96,26 +96,26 @@ jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data
                         uint8_t **out_sig, size_t *out_len);
 /** Verify; checks jot_key_check_alg(key, alg, 0) first. JOT_OK only for a valid signature,
  *  JOT_E_SIGNATURE for any wrong one (including wrong length, r or s out of range). */
-jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *data,
-                          size_t len, const uint8_t *sig, size_t sig_len);
+jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *data, size_t len,
+                          const uint8_t *sig, size_t sig_len);
 
 /* family back ends; called by jot__sig_* after the key/alg check */
 jot_err_t jot__hmac_sign(const jot_alg_info_t *ai, const uint8_t *key, size_t key_len,
                          const uint8_t *data, size_t len, uint8_t *out_tag /* hash_len */);
 jot_err_t jot__hmac_verify(const jot_alg_info_t *ai, const uint8_t *key, size_t key_len,
                            const uint8_t *data, size_t len, const uint8_t *tag, size_t tag_len);
-jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
-                        size_t len, uint8_t **out_sig, size_t *out_len);
-jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
-                          size_t len, const uint8_t *sig, size_t sig_len);
-jot_err_t jot__ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
-                       size_t len, uint8_t **out_sig, size_t *out_len);
-jot_err_t jot__ec_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data,
-                         size_t len, const uint8_t *sig, size_t sig_len);
+jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
+                        uint8_t **out_sig, size_t *out_len);
+jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
+                          const uint8_t *sig, size_t sig_len);
+jot_err_t jot__ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
+                       uint8_t **out_sig, size_t *out_len);
+jot_err_t jot__ec_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
+                         const uint8_t *sig, size_t sig_len);
 jot_err_t jot__eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uint8_t **out_sig,
                           size_t *out_len);
-jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                            const uint8_t *sig, size_t sig_len);
+jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len, const uint8_t *sig,
+                            size_t sig_len);
 
 /* ---- JSON (json.c): strict parsing on top of jansson --------------------------------- */
 /** Parse \p len bytes as one JSON value: UTF-8 validated, duplicate member names rejected

@@ -45,45 +45,45 @@ JOT_API int jot_version_number(void);
  * One table generates the enum, jot_strerror() and jot_err_name(). Codes are append-only
  * and never renumbered. */
 /**@{*/
-#define JOT_ERR_MAP(XX)                                                                        \
-    XX(OK, "success")                                                                          \
-    XX(E_NOMEM, "out of memory")                                                               \
-    XX(E_INVAL, "invalid argument")                                                            \
-    XX(E_MALFORMED, "malformed token")                                                         \
-    XX(E_TOOBIG, "input too large")                                                            \
-    XX(E_BASE64, "invalid base64url encoding")                                                 \
-    XX(E_JSON, "invalid JSON")                                                                 \
-    XX(E_JSON_DUPLICATE, "duplicate JSON member name")                                         \
-    XX(E_JSON_DEPTH, "JSON nested too deeply")                                                 \
-    XX(E_UTF8, "invalid UTF-8")                                                                \
-    XX(E_ALG_NONE, "algorithm none is not accepted")                                           \
-    XX(E_ALG_UNKNOWN, "unknown algorithm")                                                     \
-    XX(E_ALG_NOT_ALLOWED, "algorithm not allowed")                                             \
-    XX(E_KEY_MISMATCH, "key does not match the algorithm")                                     \
-    XX(E_KEY_WEAK, "key too weak")                                                             \
-    XX(E_KEY_INVALID, "invalid key")                                                           \
-    XX(E_KEY_NOT_FOUND, "no matching key")                                                     \
-    XX(E_KEY_USE, "key not permitted for this use")                                            \
-    XX(E_KEY_PRIVATE_NEEDED, "a private key is needed")                                        \
-    XX(E_SIGNATURE, "signature verification failed")                                           \
-    XX(E_CRIT, "unsupported critical header parameter")                                        \
-    XX(E_HEADER, "invalid header")                                                             \
-    XX(E_TYP, "wrong token type (typ)")                                                        \
-    XX(E_EXPIRED, "token expired")                                                             \
-    XX(E_NOT_YET_VALID, "token not yet valid (nbf)")                                           \
-    XX(E_NO_EXP, "token has no expiry (exp)")                                                  \
-    XX(E_TOO_OLD, "token too old (iat)")                                                       \
-    XX(E_IAT_FUTURE, "token issued in the future (iat)")                                       \
-    XX(E_ISSUER, "wrong issuer")                                                               \
-    XX(E_AUDIENCE, "wrong audience")                                                           \
-    XX(E_SUBJECT, "wrong subject")                                                             \
-    XX(E_MISSING_CLAIM, "required claim missing")                                              \
-    XX(E_CLAIM_TYPE, "claim has the wrong type")                                               \
-    XX(E_NOT_FOUND, "not found")                                                               \
-    XX(E_CRYPTO, "cryptographic library error")                                               \
-    XX(E_PEM, "invalid PEM")                                                                   \
-    XX(E_UNSUPPORTED, "not supported")                                                         \
-    XX(E_KEYSET, "invalid key set")                                                            \
+#define JOT_ERR_MAP(XX)                                                                            \
+    XX(OK, "success")                                                                              \
+    XX(E_NOMEM, "out of memory")                                                                   \
+    XX(E_INVAL, "invalid argument")                                                                \
+    XX(E_MALFORMED, "malformed token")                                                             \
+    XX(E_TOOBIG, "input too large")                                                                \
+    XX(E_BASE64, "invalid base64url encoding")                                                     \
+    XX(E_JSON, "invalid JSON")                                                                     \
+    XX(E_JSON_DUPLICATE, "duplicate JSON member name")                                             \
+    XX(E_JSON_DEPTH, "JSON nested too deeply")                                                     \
+    XX(E_UTF8, "invalid UTF-8")                                                                    \
+    XX(E_ALG_NONE, "algorithm none is not accepted")                                               \
+    XX(E_ALG_UNKNOWN, "unknown algorithm")                                                         \
+    XX(E_ALG_NOT_ALLOWED, "algorithm not allowed")                                                 \
+    XX(E_KEY_MISMATCH, "key does not match the algorithm")                                         \
+    XX(E_KEY_WEAK, "key too weak")                                                                 \
+    XX(E_KEY_INVALID, "invalid key")                                                               \
+    XX(E_KEY_NOT_FOUND, "no matching key")                                                         \
+    XX(E_KEY_USE, "key not permitted for this use")                                                \
+    XX(E_KEY_PRIVATE_NEEDED, "a private key is needed")                                            \
+    XX(E_SIGNATURE, "signature verification failed")                                               \
+    XX(E_CRIT, "unsupported critical header parameter")                                            \
+    XX(E_HEADER, "invalid header")                                                                 \
+    XX(E_TYP, "wrong token type (typ)")                                                            \
+    XX(E_EXPIRED, "token expired")                                                                 \
+    XX(E_NOT_YET_VALID, "token not yet valid (nbf)")                                               \
+    XX(E_NO_EXP, "token has no expiry (exp)")                                                      \
+    XX(E_TOO_OLD, "token too old (iat)")                                                           \
+    XX(E_IAT_FUTURE, "token issued in the future (iat)")                                           \
+    XX(E_ISSUER, "wrong issuer")                                                                   \
+    XX(E_AUDIENCE, "wrong audience")                                                               \
+    XX(E_SUBJECT, "wrong subject")                                                                 \
+    XX(E_MISSING_CLAIM, "required claim missing")                                                  \
+    XX(E_CLAIM_TYPE, "claim has the wrong type")                                                   \
+    XX(E_NOT_FOUND, "not found")                                                                   \
+    XX(E_CRYPTO, "cryptographic library error")                                                    \
+    XX(E_PEM, "invalid PEM")                                                                       \
+    XX(E_UNSUPPORTED, "not supported")                                                             \
+    XX(E_KEYSET, "invalid key set")                                                                \
     XX(E_PAYLOAD, "payload is not a JSON object")
 
 /** \brief Error codes. ::JOT_OK is 0; every other value is a distinct failure. */
@@ -144,8 +144,7 @@ typedef enum jot_alg {
 JOT_API const char *jot_alg_name(jot_alg_t alg);
 /** \brief Look up an algorithm by its exact, case-sensitive name.
  *  \return ::JOT_E_ALG_NONE for "none", ::JOT_E_ALG_UNKNOWN for anything unregistered. */
-JOT_API JOT_NODISCARD jot_err_t jot_alg_from_name(const char *name, size_t len,
-                                                  jot_alg_t *out_alg);
+JOT_API JOT_NODISCARD jot_err_t jot_alg_from_name(const char *name, size_t len, jot_alg_t *out_alg);
 /** \brief Parse a comma-separated list of names ("RS256,ES256") into a mask. */
 JOT_API JOT_NODISCARD jot_err_t jot_alg_mask_from_list(const char *list, unsigned *out_mask);
 /**@}*/
@@ -168,11 +167,9 @@ typedef enum jot_kty {
  *  be used safely are refused: RSA < 2048 bits, invalid EC points, HMAC keys shorter than
  *  their "alg" needs, unknown curves, inconsistent private parts.
  *  \param[out] out_key caller frees with jot_key_free(). */
-JOT_API JOT_NODISCARD jot_err_t jot_key_from_jwk(const char *json, size_t len,
-                                                 jot_key_t **out_key);
+JOT_API JOT_NODISCARD jot_err_t jot_key_from_jwk(const char *json, size_t len, jot_key_t **out_key);
 /** \brief Import a PEM key: PKCS#8 private, SPKI public, traditional RSA or EC private. */
-JOT_API JOT_NODISCARD jot_err_t jot_key_from_pem(const char *pem, size_t len,
-                                                 jot_key_t **out_key);
+JOT_API JOT_NODISCARD jot_err_t jot_key_from_pem(const char *pem, size_t len, jot_key_t **out_key);
 /** \brief Import a key whose format is detected: JWK (starts with '{') or PEM. */
 JOT_API JOT_NODISCARD jot_err_t jot_key_parse(const char *data, size_t len, jot_key_t **out_key);
 
@@ -180,8 +177,7 @@ JOT_API JOT_NODISCARD jot_err_t jot_key_parse(const char *data, size_t len, jot_
  *  2048) or HMAC key size in bits (0 = the hash size); ignored otherwise. For
  *  ::JOT_ALG_EDDSA, \p bits selects the curve: 0 or 25519 = Ed25519, 448 = Ed448.
  *  The key's "alg" is set to \p alg and its kid to its RFC 7638 thumbprint. */
-JOT_API JOT_NODISCARD jot_err_t jot_key_generate(jot_alg_t alg, unsigned bits,
-                                                 jot_key_t **out_key);
+JOT_API JOT_NODISCARD jot_err_t jot_key_generate(jot_alg_t alg, unsigned bits, jot_key_t **out_key);
 
 /** Flags for jot_key_to_jwk() / jot_keyset_to_jwks(). */
 #define JOT_JWK_PUBLIC 0u  /**< public members only (the default) */
@@ -195,8 +191,8 @@ JOT_API JOT_NODISCARD jot_err_t jot_key_to_jwk(const jot_key_t *key, unsigned fl
                                                char **out_json, size_t *out_len);
 /** \brief PEM export: SPKI ("PUBLIC KEY") or, with ::JOT_JWK_PRIVATE, PKCS#8 ("PRIVATE KEY").
  *  `oct` keys have no PEM form (::JOT_E_UNSUPPORTED). Caller frees with jot_free(). */
-JOT_API JOT_NODISCARD jot_err_t jot_key_to_pem(const jot_key_t *key, unsigned flags,
-                                               char **out_pem, size_t *out_len);
+JOT_API JOT_NODISCARD jot_err_t jot_key_to_pem(const jot_key_t *key, unsigned flags, char **out_pem,
+                                               size_t *out_len);
 /** \brief RFC 7638 SHA-256 thumbprint, base64url (43 characters) + NUL into \p out. */
 JOT_API JOT_NODISCARD jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[44]);
 /** \brief New key object holding only the public part of \p key. Caller frees. */
@@ -242,8 +238,7 @@ JOT_API size_t jot_keyset_count(const jot_keyset_t *set);
 /** \brief Key at index \p i (borrowed; valid while the set lives), NULL if out of range. */
 JOT_API const jot_key_t *jot_keyset_get(const jot_keyset_t *set, size_t i);
 /** \brief Exact, byte-wise lookup by kid (borrowed), NULL when nothing matches. */
-JOT_API const jot_key_t *jot_keyset_find(const jot_keyset_t *set, const char *kid,
-                                         size_t kid_len);
+JOT_API const jot_key_t *jot_keyset_find(const jot_keyset_t *set, const char *kid, size_t kid_len);
 /** \brief Serialise as {"keys":[...]}. Caller frees \p out_json with jot_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_to_jwks(const jot_keyset_t *set, unsigned flags,
                                                    char **out_json, size_t *out_len);
@@ -266,8 +261,7 @@ JOT_API JOT_NODISCARD jot_err_t jot_claims_set_string(jot_claims_t *c, const cha
                                                       const char *value);
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_int(jot_claims_t *c, const char *name,
                                                    int64_t value);
-JOT_API JOT_NODISCARD jot_err_t jot_claims_set_bool(jot_claims_t *c, const char *name,
-                                                    int value);
+JOT_API JOT_NODISCARD jot_err_t jot_claims_set_bool(jot_claims_t *c, const char *name, int value);
 /** \brief Set an array of strings. */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_strings(jot_claims_t *c, const char *name,
                                                        const char *const *values, size_t n);
@@ -291,9 +285,8 @@ JOT_API JOT_NODISCARD jot_err_t jot_claims_get_bool(const jot_claims_t *c, const
 JOT_API JOT_NODISCARD jot_err_t jot_claims_get_strings_count(const jot_claims_t *c,
                                                              const char *name, size_t *out_n);
 /** \brief String \p i of an array-of-strings claim (or of a plain string when i == 0). */
-JOT_API JOT_NODISCARD jot_err_t jot_claims_get_strings_at(const jot_claims_t *c,
-                                                          const char *name, size_t i,
-                                                          const char **out_value);
+JOT_API JOT_NODISCARD jot_err_t jot_claims_get_strings_at(const jot_claims_t *c, const char *name,
+                                                          size_t i, const char **out_value);
 /** \brief Any claim as compact JSON text. Caller frees \p out_json with jot_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_get_json(const jot_claims_t *c, const char *name,
                                                     char **out_json, size_t *out_len);
@@ -374,8 +367,8 @@ JOT_API void jot_verifier_allow_no_exp(jot_verifier_t *v, int allow);
  *  signature (before the payload is parsed), then the claims (exp, nbf, iat, iss, aud, sub,
  *  typ, required claims). Returns ::JOT_OK only when every check passed.
  *  \param[out] out_token may be NULL; otherwise caller frees with jot_token_free(). */
-JOT_API JOT_NODISCARD jot_err_t jot_verify(const jot_verifier_t *v, const char *token,
-                                           size_t len, jot_token_t **out_token);
+JOT_API JOT_NODISCARD jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
+                                           jot_token_t **out_token);
 /** \brief Verify a compact JWS whose payload may be anything (not a JWT): structure,
  *  header, algorithm and signature only. jot_token_claims() of the result is NULL. */
 JOT_API JOT_NODISCARD jot_err_t jot_jws_verify(const jot_verifier_t *v, const char *token,
@@ -408,8 +401,8 @@ JOT_API size_t jot_b64url_encoded_len(size_t n);
 JOT_API size_t jot_b64url_encode(char *out, const uint8_t *in, size_t n);
 /** \brief Strict decode: alphabet A-Z a-z 0-9 - _, no padding, no whitespace, unused bits
  *  zero, length % 4 != 1. \p out needs room for (len / 4) * 3 + 2 bytes. */
-JOT_API JOT_NODISCARD jot_err_t jot_b64url_decode(uint8_t *out, size_t *out_len,
-                                                  const char *in, size_t len);
+JOT_API JOT_NODISCARD jot_err_t jot_b64url_decode(uint8_t *out, size_t *out_len, const char *in,
+                                                  size_t len);
 /**@}*/
 
 #ifdef __cplusplus

@@ -1,0 +1,333 @@
+/* JWS compact serialization (RFC 7515 §7.1): parse, sign, verify the signature, decode.
+ * Order of checks on the verify path: size, shape, base64url of every part, header JSON and
+ * its parameters, algorithm allowlist, key selection and key/alg binding, signature — and
+ * only then the payload's JSON (in jwt.c). */
+#include "internal.h"
+#include "jws.h"
+
+#include <string.h>
+
+/* Largest signature we ever verify: RSA with a JOT_MAX_RSA_BITS modulus. */
+#define MAX_SIG_BYTES (JOT_MAX_RSA_BITS / 8u)
+
+void jot_token_free(jot_token_t *t)
+{
+    if (!t)
+        return;
+    json_decref(t->header);
+    jot_free(t->header_json);
+    jot_free(t->payload);
+    jot_claims_free(t->claims);
+    jot_free(t);
+}
+
+jot_alg_t jot_token_alg(const jot_token_t *t)
+{
+    return t ? t->alg : JOT_ALG_UNSET;
+}
+
+static const char *header_string(const jot_token_t *t, const char *name)
+{
+    if (!t || !t->header)
+        return NULL;
+    return json_string_value(json_object_get(t->header, name)); /* NULL if not a string */
+}
+
+const char *jot_token_kid(const jot_token_t *t)
+{
+    return header_string(t, "kid");
+}
+
+const char *jot_token_typ(const jot_token_t *t)
+{
+    return header_string(t, "typ");
+}
+
+const jot_claims_t *jot_token_claims(const jot_token_t *t)
+{
+    return t ? t->claims : NULL;
+}
+
+const char *jot_token_header_json(const jot_token_t *t, size_t *out_len)
+{
+    if (!t)
+        return NULL;
+    if (out_len)
+        *out_len = t->header_len;
+    return t->header_json;
+}
+
+const uint8_t *jot_token_payload(const jot_token_t *t, size_t *out_len)
+{
+    if (!t)
+        return NULL;
+    if (out_len)
+        *out_len = t->payload_len;
+    return t->payload;
+}
+
+jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
+{
+    if (!token)
+        return JOT_E_INVAL;
+    if (len > JOT_MAX_TOKEN_LEN)
+        return JOT_E_TOOBIG;
+    const char *d1 = memchr(token, '.', len);
+    if (!d1)
+        return JOT_E_MALFORMED;
+    const char *d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token));
+    if (!d2)
+        return JOT_E_MALFORMED;
+    /* exactly three parts: a fourth dot means JWE (5 parts) or garbage */
+    if (memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
+        return JOT_E_MALFORMED;
+    out->header = token;
+    out->header_len = (size_t)(d1 - token);
+    out->payload = d1 + 1;
+    out->payload_len = (size_t)(d2 - d1 - 1);
+    out->sig = d2 + 1;
+    out->sig_len = len - (size_t)(d2 + 1 - token);
+    if (out->header_len == 0)
+        return JOT_E_MALFORMED;
+    if (out->header_len > jot_b64url_encoded_len(JOT_MAX_HEADER_BYTES) ||
+        out->payload_len > jot_b64url_encoded_len(JOT_MAX_PAYLOAD_BYTES))
+        return JOT_E_TOOBIG;
+    return JOT_OK;
+}
+
+/* Checks the registered header parameters. The header is attacker-controlled until the
+ * signature is verified, so it only ever narrows what is accepted. */
+static jot_err_t check_header(json_t *hdr, jot_alg_t *out_alg)
+{
+    json_t *alg = json_object_get(hdr, "alg");
+    if (!alg || !json_is_string(alg))
+        return JOT_E_HEADER;
+    jot_err_t rc = jot_alg_from_name(json_string_value(alg), json_string_length(alg), out_alg);
+    if (rc != JOT_OK)
+        return rc;
+    static const char *const string_params[] = {"kid", "typ", "cty",     "jku",
+                                                "x5u", "x5t", "x5t#S256"};
+    for (size_t i = 0; i < sizeof string_params / sizeof string_params[0]; i++) {
+        json_t *v = json_object_get(hdr, string_params[i]);
+        if (v && !json_is_string(v))
+            return JOT_E_HEADER;
+    }
+    /* RFC 7515 §4.1.11: we implement no extension, so any "crit" is unsupported; a
+     * malformed one (not a non-empty array of strings) is an invalid header. */
+    json_t *crit = json_object_get(hdr, "crit");
+    if (crit) {
+        if (!json_is_array(crit) || json_array_size(crit) == 0)
+            return JOT_E_HEADER;
+        return JOT_E_CRIT;
+    }
+    /* RFC 7797 unencoded payloads are not supported: b64 other than true changes what the
+     * signature covers. */
+    json_t *b64 = json_object_get(hdr, "b64");
+    if (b64 && !json_is_true(b64))
+        return JOT_E_UNSUPPORTED;
+    return JOT_OK;
+}
+
+jot_err_t jot__jws_decode_header(const jot_jws_parts_t *parts, jot_token_t *t)
+{
+    uint8_t buf[JOT_MAX_HEADER_BYTES + 4];
+    size_t n;
+    jot_err_t rc = jot_b64url_decode(buf, &n, parts->header, parts->header_len);
+    if (rc != JOT_OK)
+        return rc;
+    rc = jot__json_parse((const char *)buf, n, JOT_MAX_HEADER_BYTES, JOT_MAX_JSON_DEPTH, true,
+                         &t->header);
+    if (rc != JOT_OK)
+        return rc == JOT_E_JSON ? JOT_E_HEADER : rc;
+    t->header_json = jot__strndup((const char *)buf, n);
+    if (!t->header_json)
+        return JOT_E_NOMEM;
+    t->header_len = n;
+    return JOT_OK;
+}
+
+jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t)
+{
+    return jot__b64url_decode_alloc(parts->payload, parts->payload_len, &t->payload,
+                                    &t->payload_len);
+}
+
+/* Choose the key: the caller's single key, or the key of the set named by kid. Without a
+ * kid, the one key of the set that suits the algorithm (two or more: ambiguous). */
+static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_alg_t alg,
+                            const jot_key_t **out)
+{
+    if (v->key) {
+        *out = v->key;
+        return JOT_OK;
+    }
+    if (!v->keyset)
+        return JOT_E_KEY_NOT_FOUND;
+    json_t *kid = json_object_get(t->header, "kid");
+    if (kid) {
+        const jot_key_t *k =
+            jot_keyset_find(v->keyset, json_string_value(kid), json_string_length(kid));
+        if (!k)
+            return JOT_E_KEY_NOT_FOUND;
+        *out = k;
+        return JOT_OK;
+    }
+    const jot_key_t *found = NULL;
+    for (size_t i = 0; i < jot_keyset_count(v->keyset); i++) {
+        const jot_key_t *k = jot_keyset_get(v->keyset, i);
+        if (jot_key_check_alg(k, alg, 0) != JOT_OK)
+            continue;
+        if (found)
+            return JOT_E_KEY_NOT_FOUND;
+        found = k;
+    }
+    if (!found)
+        return JOT_E_KEY_NOT_FOUND;
+    *out = found;
+    return JOT_OK;
+}
+
+jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len, jot_token_t **out)
+{
+    if (!v || !token || !out)
+        return JOT_E_INVAL;
+    jot_jws_parts_t parts;
+    jot_err_t rc = jot__jws_split(token, len, &parts);
+    if (rc != JOT_OK)
+        return rc;
+    jot_token_t *t = jot__calloc(1, sizeof *t);
+    if (!t)
+        return JOT_E_NOMEM;
+    rc = jot__jws_decode_header(&parts, t);
+    if (rc == JOT_OK)
+        rc = check_header(t->header, &t->alg);
+    if (rc == JOT_OK && !(v->algs & JOT_ALG_BIT(t->alg)))
+        rc = JOT_E_ALG_NOT_ALLOWED;
+    /* an empty (stripped) or oversized signature never matches */
+    if (rc == JOT_OK &&
+        (parts.sig_len == 0 || parts.sig_len > jot_b64url_encoded_len(MAX_SIG_BYTES)))
+        rc = JOT_E_SIGNATURE;
+    uint8_t sig[MAX_SIG_BYTES + 4];
+    size_t sig_len = 0;
+    if (rc == JOT_OK)
+        rc = jot_b64url_decode(sig, &sig_len, parts.sig, parts.sig_len);
+    const jot_key_t *key = NULL;
+    if (rc == JOT_OK)
+        rc = select_key(v, t, t->alg, &key);
+    if (rc == JOT_OK)
+        rc = jot__sig_verify(t->alg, key, (const uint8_t *)token,
+                             parts.header_len + 1 + parts.payload_len, sig, sig_len);
+    if (rc == JOT_OK)
+        rc = jot__jws_decode_payload(&parts, t);
+    if (rc != JOT_OK) {
+        jot_token_free(t);
+        return rc;
+    }
+    *out = t;
+    return JOT_OK;
+}
+
+jot_err_t jot_jws_verify(const jot_verifier_t *v, const char *token, size_t len,
+                         jot_token_t **out_token)
+{
+    jot_token_t *t;
+    jot_err_t rc = jot__jws_verify(v, token, len, &t);
+    if (rc != JOT_OK)
+        return rc;
+    if (out_token)
+        *out_token = t;
+    else
+        jot_token_free(t);
+    return JOT_OK;
+}
+
+jot_err_t jot_decode_unverified(const char *token, size_t len, jot_token_t **out_token)
+{
+    if (!token || !out_token)
+        return JOT_E_INVAL;
+    jot_jws_parts_t parts;
+    jot_err_t rc = jot__jws_split(token, len, &parts);
+    if (rc != JOT_OK)
+        return rc;
+    jot_token_t *t = jot__calloc(1, sizeof *t);
+    if (!t)
+        return JOT_E_NOMEM;
+    rc = jot__jws_decode_header(&parts, t);
+    if (rc == JOT_OK) {
+        /* the algorithm is shown, not judged: "none" or unknown leave it UNSET */
+        json_t *alg = json_object_get(t->header, "alg");
+        if (json_is_string(alg) &&
+            jot_alg_from_name(json_string_value(alg), json_string_length(alg), &t->alg) != JOT_OK)
+            t->alg = JOT_ALG_UNSET;
+        rc = jot__jws_decode_payload(&parts, t);
+    }
+    if (rc == JOT_OK) {
+        size_t sig_len = jot__b64url_decoded_len(parts.sig_len);
+        uint8_t *sig = jot__malloc(sig_len + 1);
+        rc = sig ? jot_b64url_decode(sig, &sig_len, parts.sig, parts.sig_len) : JOT_E_NOMEM;
+        jot_free(sig);
+    }
+    if (rc == JOT_OK && t->payload_len && t->payload[0] == '{') {
+        json_t *obj;
+        if (jot__json_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
+                            JOT_MAX_JSON_DEPTH, true, &obj) == JOT_OK)
+            rc = jot__claims_wrap(obj, &t->claims);
+    }
+    if (rc != JOT_OK) {
+        jot_token_free(t);
+        return rc;
+    }
+    *out_token = t;
+    return JOT_OK;
+}
+
+jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                       size_t header_len, const uint8_t *payload, size_t payload_len,
+                       char **out_token, size_t *out_len)
+{
+    if (!key || !header_json || (!payload && payload_len) || !out_token)
+        return JOT_E_INVAL;
+    if (header_len > JOT_MAX_HEADER_BYTES || payload_len > JOT_MAX_PAYLOAD_BYTES)
+        return JOT_E_TOOBIG;
+    json_t *hdr;
+    jot_err_t rc = jot__json_parse(header_json, header_len, JOT_MAX_HEADER_BYTES,
+                                   JOT_MAX_JSON_DEPTH, true, &hdr);
+    if (rc != JOT_OK)
+        return rc;
+    jot_alg_t hdr_alg;
+    rc = check_header(hdr, &hdr_alg);
+    json_decref(hdr);
+    if (rc != JOT_OK)
+        return rc;
+    if (hdr_alg != alg)
+        return JOT_E_HEADER;
+
+    size_t hlen = jot_b64url_encoded_len(header_len);
+    size_t plen = jot_b64url_encoded_len(payload_len);
+    size_t slen = jot_b64url_encoded_len(MAX_SIG_BYTES);
+    size_t cap = hlen + 1 + plen + 1 + slen + 1;
+    char *buf = jot__malloc(cap);
+    if (!buf)
+        return JOT_E_NOMEM;
+    size_t n = jot_b64url_encode(buf, (const uint8_t *)header_json, header_len);
+    buf[n++] = '.';
+    n += jot_b64url_encode(buf + n, payload, payload_len);
+    uint8_t *sig;
+    size_t sig_len;
+    rc = jot__sig_sign(alg, key, (const uint8_t *)buf, n, &sig, &sig_len);
+    if (rc != JOT_OK) {
+        jot_free(buf);
+        return rc;
+    }
+    buf[n++] = '.';
+    n += jot_b64url_encode(buf + n, sig, sig_len);
+    jot__free_secret(sig, sig_len);
+    if (n > JOT_MAX_TOKEN_LEN) {
+        jot_free(buf);
+        return JOT_E_TOOBIG;
+    }
+    *out_token = buf;
+    if (out_len)
+        *out_len = n;
+    return JOT_OK;
+}

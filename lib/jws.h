@@ -1,0 +1,45 @@
+/* Internal: the token and verifier objects shared by jws.c and jwt.c. */
+#ifndef JOT_JWS_H
+#define JOT_JWS_H
+
+#include "internal.h"
+
+typedef struct jot_jws_parts {
+    const char *header, *payload, *sig; /* base64url text, inside the caller's token */
+    size_t header_len, payload_len, sig_len;
+} jot_jws_parts_t;
+
+struct jot_token {
+    jot_alg_t alg;
+    json_t *header;    /* parsed protected header (owned reference) */
+    char *header_json; /* decoded header bytes, NUL-terminated */
+    size_t header_len;
+    uint8_t *payload; /* decoded payload bytes, NUL-terminated */
+    size_t payload_len;
+    jot_claims_t *claims; /* NULL unless the payload is a JSON object */
+};
+
+struct jot_verifier {
+    const jot_key_t *key;       /* borrowed */
+    const jot_keyset_t *keyset; /* borrowed */
+    unsigned algs;
+    char *iss, *sub, *typ;
+    char **auds;
+    size_t n_auds;
+    char **required;
+    size_t n_required;
+    int64_t leeway, max_age;
+    bool allow_no_exp;
+    jot_clock_fn clock;
+    void *clock_ctx;
+};
+
+/** Split a compact token into its three parts (exactly two dots), with size caps. */
+jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out);
+jot_err_t jot__jws_decode_header(const jot_jws_parts_t *parts, jot_token_t *t);
+jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t);
+/** Everything up to and including the signature and the payload's base64url. */
+jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len,
+                          jot_token_t **out);
+
+#endif

@@ -1,0 +1,313 @@
+/* JWT (RFC 7519): the verifier's policy, claim validation after the signature, signing a
+ * claim set. */
+#include "internal.h"
+#include "jws.h"
+
+#include <strings.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t system_clock(void *ctx)
+{
+    (void)ctx;
+    return (int64_t)time(NULL);
+}
+
+jot_err_t jot_verifier_new(jot_verifier_t **out_verifier)
+{
+    if (!out_verifier)
+        return JOT_E_INVAL;
+    jot_verifier_t *v = jot__calloc(1, sizeof *v);
+    if (!v)
+        return JOT_E_NOMEM;
+    v->clock = system_clock;
+    *out_verifier = v;
+    return JOT_OK;
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jot_free(list[i]);
+    jot_free(list);
+}
+
+void jot_verifier_free(jot_verifier_t *v)
+{
+    if (!v)
+        return;
+    jot_free(v->iss);
+    jot_free(v->sub);
+    jot_free(v->typ);
+    free_list(v->auds, v->n_auds);
+    free_list(v->required, v->n_required);
+    jot_free(v);
+}
+
+void jot_verifier_set_key(jot_verifier_t *v, const jot_key_t *key)
+{
+    if (v)
+        v->key = key;
+}
+
+void jot_verifier_set_keyset(jot_verifier_t *v, const jot_keyset_t *set)
+{
+    if (v)
+        v->keyset = set;
+}
+
+void jot_verifier_set_algs(jot_verifier_t *v, unsigned alg_mask)
+{
+    /* bit 0 is JOT_ALG_UNSET: never a valid choice */
+    if (v)
+        v->algs = alg_mask & ~JOT_ALG_BIT(JOT_ALG_UNSET) & (JOT_ALG_BIT(JOT_ALG__COUNT) - 1u);
+}
+
+static jot_err_t replace_string(char **slot, const char *value)
+{
+    char *copy = NULL;
+    if (value && !(copy = jot__strdup(value)))
+        return JOT_E_NOMEM;
+    jot_free(*slot);
+    *slot = copy;
+    return JOT_OK;
+}
+
+static jot_err_t append_string(char ***list, size_t *n, const char *value)
+{
+    if (!value)
+        return JOT_E_INVAL;
+    if (*n >= JOT_MAX_CLAIMS)
+        return JOT_E_TOOBIG;
+    char *copy = jot__strdup(value);
+    if (!copy)
+        return JOT_E_NOMEM;
+    char **grown = jot__realloc(*list, (*n + 1) * sizeof *grown);
+    if (!grown) {
+        jot_free(copy);
+        return JOT_E_NOMEM;
+    }
+    grown[(*n)++] = copy;
+    *list = grown;
+    return JOT_OK;
+}
+
+jot_err_t jot_verifier_set_issuer(jot_verifier_t *v, const char *iss)
+{
+    return v ? replace_string(&v->iss, iss) : JOT_E_INVAL;
+}
+
+jot_err_t jot_verifier_set_subject(jot_verifier_t *v, const char *sub)
+{
+    return v ? replace_string(&v->sub, sub) : JOT_E_INVAL;
+}
+
+jot_err_t jot_verifier_set_typ(jot_verifier_t *v, const char *typ)
+{
+    return v ? replace_string(&v->typ, typ) : JOT_E_INVAL;
+}
+
+jot_err_t jot_verifier_add_audience(jot_verifier_t *v, const char *aud)
+{
+    return v ? append_string(&v->auds, &v->n_auds, aud) : JOT_E_INVAL;
+}
+
+jot_err_t jot_verifier_require_claim(jot_verifier_t *v, const char *name)
+{
+    return v ? append_string(&v->required, &v->n_required, name) : JOT_E_INVAL;
+}
+
+void jot_verifier_set_leeway(jot_verifier_t *v, int64_t seconds)
+{
+    if (!v)
+        return;
+    v->leeway = seconds < 0 ? 0 : seconds > JOT_MAX_LEEWAY ? JOT_MAX_LEEWAY : seconds;
+}
+
+void jot_verifier_set_clock(jot_verifier_t *v, jot_clock_fn fn, void *ctx)
+{
+    if (!v)
+        return;
+    v->clock = fn ? fn : system_clock;
+    v->clock_ctx = fn ? ctx : NULL;
+}
+
+void jot_verifier_set_max_age(jot_verifier_t *v, int64_t seconds)
+{
+    if (v)
+        v->max_age = seconds > 0 ? seconds : 0;
+}
+
+void jot_verifier_allow_no_exp(jot_verifier_t *v, int allow)
+{
+    if (v)
+        v->allow_no_exp = allow != 0;
+}
+
+/* RFC 7515 §4.1.9: media type names compare case-insensitively, and "application/" may be
+ * left out when there is no other '/'. */
+static const char *strip_application(const char *s)
+{
+    if (strncasecmp(s, "application/", 12) == 0 && !strchr(s + 12, '/'))
+        return s + 12;
+    return s;
+}
+
+static bool typ_matches(const char *want, const char *got)
+{
+    return strcasecmp(strip_application(want), strip_application(got)) == 0;
+}
+
+/* Registered claims must have their registered types whether or not the caller checks them
+ * (RFC 7519 §4.1): iss/sub/jti strings, aud a string or an array of strings. */
+static jot_err_t check_claim_types(const json_t *obj)
+{
+    static const char *const strings[] = {"iss", "sub", "jti"};
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        json_t *s = json_object_get(obj, strings[i]);
+        if (s && !json_is_string(s))
+            return JOT_E_CLAIM_TYPE;
+    }
+    json_t *aud = json_object_get(obj, "aud");
+    if (aud && !json_is_string(aud)) {
+        if (!json_is_array(aud))
+            return JOT_E_CLAIM_TYPE;
+        for (size_t i = 0; i < json_array_size(aud); i++)
+            if (!json_is_string(json_array_get(aud, i)))
+                return JOT_E_CLAIM_TYPE;
+    }
+    return JOT_OK;
+}
+
+static bool string_equals(const json_t *s, const char *want)
+{
+    size_t n = strlen(want);
+    return json_is_string(s) && json_string_length(s) == n &&
+           memcmp(json_string_value(s), want, n) == 0;
+}
+
+static bool audience_ok(const jot_verifier_t *v, const json_t *aud)
+{
+    for (size_t i = 0; i < v->n_auds; i++) {
+        if (json_is_string(aud) && string_equals(aud, v->auds[i]))
+            return true;
+        for (size_t j = 0; json_is_array(aud) && j < json_array_size(aud); j++)
+            if (string_equals(json_array_get(aud, j), v->auds[i]))
+                return true;
+    }
+    return false;
+}
+
+/* Reads a NumericDate; absent is fine (*present = false), a wrong type is an error. */
+static jot_err_t numeric_date(const json_t *obj, const char *name, int64_t *out, bool *present)
+{
+    jot_err_t rc = jot__claims_get_numeric_date(obj, name, out);
+    *present = rc == JOT_OK;
+    return rc == JOT_E_NOT_FOUND ? JOT_OK : rc;
+}
+
+static jot_err_t validate_claims(const jot_verifier_t *v, const jot_token_t *t)
+{
+    const json_t *obj = t->claims->obj;
+    if (v->typ) {
+        const char *typ = json_string_value(json_object_get(t->header, "typ"));
+        if (!typ || !typ_matches(v->typ, typ))
+            return JOT_E_TYP;
+    }
+    jot_err_t rc = check_claim_types(obj);
+    if (rc != JOT_OK)
+        return rc;
+
+    int64_t now = v->clock(v->clock_ctx), exp, nbf, iat;
+    bool has_exp, has_nbf, has_iat;
+    if ((rc = numeric_date(obj, "exp", &exp, &has_exp)) != JOT_OK ||
+        (rc = numeric_date(obj, "nbf", &nbf, &has_nbf)) != JOT_OK ||
+        (rc = numeric_date(obj, "iat", &iat, &has_iat)) != JOT_OK)
+        return rc;
+    if (!has_exp && !v->allow_no_exp)
+        return JOT_E_NO_EXP;
+    /* RFC 7519 §4.1.4: the current time must be before exp */
+    if (has_exp && now - v->leeway >= exp)
+        return JOT_E_EXPIRED;
+    if (has_nbf && now + v->leeway < nbf)
+        return JOT_E_NOT_YET_VALID;
+    if (v->max_age) {
+        if (!has_iat)
+            return JOT_E_MISSING_CLAIM;
+        if (iat > now + v->leeway)
+            return JOT_E_IAT_FUTURE;
+        if (now - iat > v->max_age + v->leeway)
+            return JOT_E_TOO_OLD;
+    }
+    if (v->iss && !string_equals(json_object_get(obj, "iss"), v->iss))
+        return JOT_E_ISSUER;
+    if (v->n_auds && !audience_ok(v, json_object_get(obj, "aud")))
+        return JOT_E_AUDIENCE;
+    if (v->sub && !string_equals(json_object_get(obj, "sub"), v->sub))
+        return JOT_E_SUBJECT;
+    for (size_t i = 0; i < v->n_required; i++)
+        if (!json_object_get(obj, v->required[i]))
+            return JOT_E_MISSING_CLAIM;
+    return JOT_OK;
+}
+
+jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
+                     jot_token_t **out_token)
+{
+    jot_token_t *t;
+    jot_err_t rc = jot__jws_verify(v, token, len, &t);
+    if (rc != JOT_OK)
+        return rc;
+    /* the signature is good: now, and only now, the payload is parsed */
+    rc = jot_claims_from_json((const char *)t->payload, t->payload_len, &t->claims);
+    if (rc == JOT_E_JSON)
+        rc = JOT_E_PAYLOAD;
+    if (rc == JOT_OK)
+        rc = validate_claims(v, t);
+    if (rc != JOT_OK) {
+        jot_token_free(t);
+        return rc;
+    }
+    if (out_token)
+        *out_token = t;
+    else
+        jot_token_free(t);
+    return JOT_OK;
+}
+
+jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,
+                       const jot_claims_t *claims, char **out_token, size_t *out_len)
+{
+    if (!key || !claims || !out_token)
+        return JOT_E_INVAL;
+    jot_sign_opts_t o = {0};
+    if (opts)
+        o = *opts;
+    jot_alg_t alg = o.alg != JOT_ALG_UNSET ? o.alg : jot_key_default_alg(key);
+    const char *kid = o.kid ? o.kid : key->kid;
+    const char *typ = o.typ ? o.typ : "JWT";
+
+    json_t *hdr = json_object();
+    if (!hdr)
+        return JOT_E_NOMEM;
+    jot_err_t rc = JOT_OK;
+    const jot_alg_info_t *ai = jot__alg_info(alg);
+    if (!ai)
+        rc = JOT_E_ALG_UNKNOWN;
+    else if (json_object_set_new(hdr, "alg", json_string(ai->name)) != 0 ||
+             (*typ && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
+             (kid && *kid && json_object_set_new(hdr, "kid", json_string(kid)) != 0))
+        rc = JOT_E_UTF8; /* json_string() refuses invalid UTF-8 */
+    char *hjson = NULL, *pjson = NULL;
+    size_t hlen = 0, plen = 0;
+    if (rc == JOT_OK)
+        rc = jot__json_dump(hdr, &hjson, &hlen);
+    json_decref(hdr);
+    if (rc == JOT_OK)
+        rc = jot__json_dump(claims->obj, &pjson, &plen);
+    if (rc == JOT_OK)
+        rc = jot_jws_sign(key, alg, hjson, hlen, (const uint8_t *)pjson, plen, out_token, out_len);
+    jot_free(hjson);
+    jot_free(pjson);
+    return rc;
+}
