@@ -77,9 +77,9 @@ static const struct {
     const char *name;
     size_t coord_len;
 } crv_table[] = {
-    {JOT_CRV_P256, "P-256", 32},         {JOT_CRV_P384, "P-384", 48},
-    {JOT_CRV_P521, "P-521", 66},         {JOT_CRV_SECP256K1, "secp256k1", 32},
-    {JOT_CRV_ED25519, "Ed25519", 32},    {JOT_CRV_ED448, "Ed448", 57},
+    {JOT_CRV_P256, "P-256", 32},      {JOT_CRV_P384, "P-384", 48},
+    {JOT_CRV_P521, "P-521", 66},      {JOT_CRV_SECP256K1, "secp256k1", 32},
+    {JOT_CRV_ED25519, "Ed25519", 32}, {JOT_CRV_ED448, "Ed448", 57},
 };
 
 const char *jot__crv_name(jot_crv_t crv)

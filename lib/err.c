@@ -4,8 +4,8 @@
 const char *jot_strerror(jot_err_t err)
 {
     switch (err) {
-#define JOT__ERR_MSG(name, msg)                                                                \
-    case JOT_##name:                                                                           \
+#define JOT__ERR_MSG(name, msg)                                                                    \
+    case JOT_##name:                                                                               \
         return msg;
         JOT_ERR_MAP(JOT__ERR_MSG)
 #undef JOT__ERR_MSG
@@ -18,8 +18,8 @@ const char *jot_strerror(jot_err_t err)
 const char *jot_err_name(jot_err_t err)
 {
     switch (err) {
-#define JOT__ERR_NAME(name, msg)                                                               \
-    case JOT_##name:                                                                           \
+#define JOT__ERR_NAME(name, msg)                                                                   \
+    case JOT_##name:                                                                               \
         return "JOT_" #name;
         JOT_ERR_MAP(JOT__ERR_NAME)
 #undef JOT__ERR_NAME

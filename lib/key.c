@@ -29,8 +29,8 @@ static jot_crv_t crv_from_group(const char *group)
         const char *group;
         jot_crv_t crv;
     } groups[] = {
-        {"prime256v1", JOT_CRV_P256}, {"P-256", JOT_CRV_P256}, {"secp384r1", JOT_CRV_P384},
-        {"P-384", JOT_CRV_P384},      {"secp521r1", JOT_CRV_P521}, {"P-521", JOT_CRV_P521},
+        {"prime256v1", JOT_CRV_P256},     {"P-256", JOT_CRV_P256},     {"secp384r1", JOT_CRV_P384},
+        {"P-384", JOT_CRV_P384},          {"secp521r1", JOT_CRV_P521}, {"P-521", JOT_CRV_P521},
         {"secp256k1", JOT_CRV_SECP256K1},
     };
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
@@ -245,7 +245,7 @@ jot_alg_t jot_key_default_alg(const jot_key_t *key)
         return key->alg;
     switch (key->kty) {
     case JOT_KTY_OCT:
-        return key->oct_len >= 64 ? JOT_ALG_HS512
+        return key->oct_len >= 64   ? JOT_ALG_HS512
                : key->oct_len >= 48 ? JOT_ALG_HS384
                                     : JOT_ALG_HS256;
     case JOT_KTY_RSA:

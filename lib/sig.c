@@ -35,8 +35,8 @@ jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data
     return JOT_E_ALG_UNKNOWN;
 }
 
-jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *data,
-                          size_t len, const uint8_t *sig, size_t sig_len)
+jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *data, size_t len,
+                          const uint8_t *sig, size_t sig_len)
 {
     jot_err_t rc = jot_key_check_alg(key, alg, 0);
     if (rc != JOT_OK)
