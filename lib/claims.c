@@ -58,19 +58,20 @@ static jot_err_t set_value(jot_claims_t *c, const char *name, json_t *v, jot_err
         return JOT_E_INVAL;
     }
     if (!v)
-        return if_null;
+        return jot__json_oom() ? JOT_E_NOMEM : if_null;
     if (!json_object_get(c->obj, name) && json_object_size(c->obj) >= JOT_MAX_CLAIMS) {
         json_decref(v);
         return JOT_E_TOOBIG;
     }
     /* json_object_set_new validates the name as UTF-8 and steals v */
     if (json_object_set_new(c->obj, name, v) != 0)
-        return JOT_E_UTF8;
+        return jot__json_oom() ? JOT_E_NOMEM : JOT_E_UTF8;
     return JOT_OK;
 }
 
 jot_err_t jot_claims_set_string(jot_claims_t *c, const char *name, const char *value)
 {
+    jot__json_oom_clear();
     if (!value)
         return JOT_E_INVAL;
     /* json_string() returns NULL for invalid UTF-8 */
@@ -79,17 +80,20 @@ jot_err_t jot_claims_set_string(jot_claims_t *c, const char *name, const char *v
 
 jot_err_t jot_claims_set_int(jot_claims_t *c, const char *name, int64_t value)
 {
+    jot__json_oom_clear();
     return set_value(c, name, json_integer((json_int_t)value), JOT_E_NOMEM);
 }
 
 jot_err_t jot_claims_set_bool(jot_claims_t *c, const char *name, int value)
 {
+    jot__json_oom_clear();
     return set_value(c, name, json_boolean(value), JOT_E_NOMEM);
 }
 
 jot_err_t jot_claims_set_strings(jot_claims_t *c, const char *name, const char *const *values,
                                  size_t n)
 {
+    jot__json_oom_clear();
     if (!values && n)
         return JOT_E_INVAL;
     json_t *arr = json_array();
@@ -99,7 +103,7 @@ jot_err_t jot_claims_set_strings(jot_claims_t *c, const char *name, const char *
         json_t *s = values[i] ? json_string(values[i]) : NULL;
         if (!s || json_array_append_new(arr, s) != 0) {
             json_decref(arr);
-            return values[i] ? JOT_E_UTF8 : JOT_E_INVAL;
+            return !values[i] ? JOT_E_INVAL : jot__json_oom() ? JOT_E_NOMEM : JOT_E_UTF8;
         }
     }
     return set_value(c, name, arr, JOT_E_NOMEM);
@@ -107,6 +111,7 @@ jot_err_t jot_claims_set_strings(jot_claims_t *c, const char *name, const char *
 
 jot_err_t jot_claims_set_json(jot_claims_t *c, const char *name, const char *json, size_t len)
 {
+    jot__json_oom_clear();
     if (!json)
         return JOT_E_INVAL;
     json_t *v;
@@ -129,9 +134,9 @@ int jot_claims_has(const jot_claims_t *c, const char *name)
     return c && name && json_object_get(c->obj, name) != NULL;
 }
 
-static jot_err_t get(const jot_claims_t *c, const char *name, json_t **out)
+static jot_err_t get(const jot_claims_t *c, const char *name, const void *out_ptr, json_t **out)
 {
-    if (!c || !name)
+    if (!c || !name || !out_ptr)
         return JOT_E_INVAL;
     *out = json_object_get(c->obj, name);
     return *out ? JOT_OK : JOT_E_NOT_FOUND;
@@ -140,7 +145,7 @@ static jot_err_t get(const jot_claims_t *c, const char *name, json_t **out)
 jot_err_t jot_claims_get_string(const jot_claims_t *c, const char *name, const char **out_value)
 {
     json_t *v;
-    jot_err_t rc = get(c, name, &v);
+    jot_err_t rc = get(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
     if (!json_is_string(v))
@@ -152,7 +157,7 @@ jot_err_t jot_claims_get_string(const jot_claims_t *c, const char *name, const c
 jot_err_t jot_claims_get_int(const jot_claims_t *c, const char *name, int64_t *out_value)
 {
     json_t *v;
-    jot_err_t rc = get(c, name, &v);
+    jot_err_t rc = get(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
     if (json_is_integer(v)) {
@@ -173,7 +178,7 @@ jot_err_t jot_claims_get_int(const jot_claims_t *c, const char *name, int64_t *o
 jot_err_t jot_claims_get_bool(const jot_claims_t *c, const char *name, int *out_value)
 {
     json_t *v;
-    jot_err_t rc = get(c, name, &v);
+    jot_err_t rc = get(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
     if (!json_is_boolean(v))
@@ -185,7 +190,7 @@ jot_err_t jot_claims_get_bool(const jot_claims_t *c, const char *name, int *out_
 jot_err_t jot_claims_get_strings_count(const jot_claims_t *c, const char *name, size_t *out_n)
 {
     json_t *v;
-    jot_err_t rc = get(c, name, &v);
+    jot_err_t rc = get(c, name, out_n, &v);
     if (rc != JOT_OK)
         return rc;
     if (json_is_string(v)) {
@@ -205,7 +210,7 @@ jot_err_t jot_claims_get_strings_at(const jot_claims_t *c, const char *name, siz
                                     const char **out_value)
 {
     json_t *v;
-    jot_err_t rc = get(c, name, &v);
+    jot_err_t rc = get(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
     if (json_is_string(v)) {
@@ -229,7 +234,7 @@ jot_err_t jot_claims_get_json(const jot_claims_t *c, const char *name, char **ou
                               size_t *out_len)
 {
     json_t *v;
-    jot_err_t rc = get(c, name, &v);
+    jot_err_t rc = get(c, name, out_json, &v);
     if (rc != JOT_OK)
         return rc;
     return jot__json_dump(v, out_json, out_len);

@@ -17,6 +17,10 @@ void *jot__calloc(size_t n, size_t size);
 void *jot__realloc(void *p, size_t n);
 char *jot__strdup(const char *s);
 char *jot__strndup(const char *s, size_t n);
+/** Allocation failures inside jansson (once jot_set_allocator() routed it through the hook):
+ *  clear before a jansson call, test after it returned NULL. Thread-local. */
+void jot__json_oom_clear(void);
+bool jot__json_oom(void);
 /** Wipe \p n bytes then free. NULL is a no-op. */
 void jot__free_secret(void *p, size_t n);
 

@@ -40,8 +40,11 @@ jot_err_t jot__json_parse(const char *s, size_t len, size_t max_len, unsigned ma
     if (!depth_ok(s, len, max_depth))
         return JOT_E_JSON_DEPTH;
     json_error_t err;
+    jot__json_oom_clear();
     json_t *j = json_loadb(s ? s : "", len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!j) {
+        if (jot__json_oom())
+            return JOT_E_NOMEM;
         switch (json_error_code(&err)) {
         case json_error_duplicate_key:
             return JOT_E_JSON_DUPLICATE;

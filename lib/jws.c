@@ -118,6 +118,9 @@ static jot_err_t check_header(json_t *hdr, jot_alg_t *out_alg)
     if (crit) {
         if (!json_is_array(crit) || json_array_size(crit) == 0)
             return JOT_E_HEADER;
+        for (size_t i = 0; i < json_array_size(crit); i++)
+            if (!json_is_string(json_array_get(crit, i)))
+                return JOT_E_HEADER;
         return JOT_E_CRIT;
     }
     /* RFC 7797 unencoded payloads are not supported: b64 other than true changes what the

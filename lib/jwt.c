@@ -218,7 +218,11 @@ static jot_err_t validate_claims(const jot_verifier_t *v, const jot_token_t *t)
     if (rc != JOT_OK)
         return rc;
 
+    /* NumericDates are below 2^53 and leeway below a day: with the clock clamped to +-2^62
+     * none of the comparisons below can overflow, whatever an injected clock returns. */
     int64_t now = v->clock(v->clock_ctx), exp, nbf, iat;
+    const int64_t bound = INT64_C(1) << 62;
+    now = now > bound ? bound : now < -bound ? -bound : now;
     bool has_exp, has_nbf, has_iat;
     if ((rc = numeric_date(obj, "exp", &exp, &has_exp)) != JOT_OK ||
         (rc = numeric_date(obj, "nbf", &nbf, &has_nbf)) != JOT_OK ||
@@ -236,7 +240,7 @@ static jot_err_t validate_claims(const jot_verifier_t *v, const jot_token_t *t)
             return JOT_E_MISSING_CLAIM;
         if (iat > now + v->leeway)
             return JOT_E_IAT_FUTURE;
-        if (now - iat > v->max_age + v->leeway)
+        if (now - iat - v->leeway > v->max_age) /* max_age may be as large as INT64_MAX */
             return JOT_E_TOO_OLD;
     }
     if (v->iss && !string_equals(json_object_get(obj, "iss"), v->iss))
@@ -287,6 +291,7 @@ jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,
     const char *kid = o.kid ? o.kid : key->kid;
     const char *typ = o.typ ? o.typ : "JWT";
 
+    jot__json_oom_clear();
     json_t *hdr = json_object();
     if (!hdr)
         return JOT_E_NOMEM;
@@ -297,7 +302,7 @@ jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,
     else if (json_object_set_new(hdr, "alg", json_string(ai->name)) != 0 ||
              (*typ && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
              (kid && *kid && json_object_set_new(hdr, "kid", json_string(kid)) != 0))
-        rc = JOT_E_UTF8; /* json_string() refuses invalid UTF-8 */
+        rc = jot__json_oom() ? JOT_E_NOMEM : JOT_E_UTF8; /* json_string() refuses bad UTF-8 */
     char *hjson = NULL, *pjson = NULL;
     size_t hlen = 0, plen = 0;
     if (rc == JOT_OK)

@@ -8,6 +8,34 @@ static void *(*alloc_malloc)(size_t) = malloc;
 static void *(*alloc_realloc)(void *, size_t) = realloc;
 static void (*alloc_free)(void *) = free;
 
+/* Set when an allocation made for jansson fails, so that a NULL from jansson can be told
+ * apart from invalid input. Per thread: verifications run concurrently. */
+static _Thread_local bool json_oom;
+
+static void *json_malloc(size_t n)
+{
+    void *p = alloc_malloc(n ? n : 1);
+    if (!p)
+        json_oom = true;
+    return p;
+}
+
+static void json_free(void *p)
+{
+    if (p)
+        alloc_free(p);
+}
+
+void jot__json_oom_clear(void)
+{
+    json_oom = false;
+}
+
+bool jot__json_oom(void)
+{
+    return json_oom;
+}
+
 void jot_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                        void (*free_fn)(void *))
 {
@@ -21,7 +49,7 @@ void jot_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, s
         alloc_free = free;
     }
     /* jansson allocates our JSON trees: route it through the same hook. */
-    json_set_alloc_funcs(alloc_malloc, alloc_free);
+    json_set_alloc_funcs(json_malloc, json_free);
 }
 
 void *jot__malloc(size_t n)

@@ -4,6 +4,8 @@
 jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data, size_t len,
                         uint8_t **out_sig, size_t *out_len)
 {
+    if (!out_sig || !out_len || (!data && len))
+        return JOT_E_INVAL;
     jot_err_t rc = jot_key_check_alg(key, alg, 1);
     if (rc != JOT_OK)
         return rc;

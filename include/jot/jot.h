@@ -227,9 +227,12 @@ JOT_API void jot_key_free(jot_key_t *key);
 typedef struct jot_keyset jot_keyset_t;
 
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_new(jot_keyset_t **out_set);
-/** \brief Import a JWKS ({"keys":[...]}). Refuses sets mixing public and private keys,
- *  duplicate kids, and any key jot_key_from_jwk() refuses. Members with a "use" other
- *  than "sig" are refused too. */
+/** \brief Import a JWKS ({"keys":[...]}). As RFC 7517 §5 asks, members whose kty or
+ *  curve is not supported, or that are too weak to use (RSA < 2048 bits, short HMAC keys),
+ *  are skipped; any other bad member (malformed, invalid point, bad base64url) refuses the
+ *  whole set, as do sets mixing secret/private keys with public ones and duplicate kids
+ *  (::JOT_E_KEYSET). Keys marked for encryption are kept but never verify anything.
+ *  \param[out] out_set caller frees with jot_keyset_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_from_jwks(const char *json, size_t len,
                                                      jot_keyset_t **out_set);
 /** \brief Add \p key; on success the set owns it. ::JOT_E_KEYSET on a duplicate kid. */

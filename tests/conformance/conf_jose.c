@@ -80,7 +80,10 @@ static void rfc_token(const char *file, int resign)
         if (a != (int)alg)
             assert_int_not_equal(verify_with(key, JOT_ALG_BIT(a), token, 0, NULL), JOT_OK);
     if (resign) {
-        const char *hdr = str(d, "protected_header"), *payload = str(d, "payload");
+        /* RFC 8037's file names the header after its section, A.4 */
+        json_t *h = json_object_get(d, "protected_header");
+        const char *hdr = h ? json_string_value(h) : str(d, "A.4_protected_header");
+        const char *payload = str(d, "payload");
         char *out;
         size_t n;
         assert_int_equal(jot_jws_sign(key, alg, hdr, strlen(hdr), (const uint8_t *)payload,
@@ -269,7 +272,6 @@ static void cookbook(const char *file, vec_tally_t *t)
     const char *alg_name = str(in, "alg");
     assert_int_equal(key_from_json(json_object_get(in, "key"), &key), JOT_OK);
     assert_int_equal(jot_alg_from_name(alg_name, strlen(alg_name), &alg), JOT_OK);
-    t->run++;
     jot_verifier_t *v;
     jot_token_t *tok;
     assert_int_equal(jot_verifier_new(&v), JOT_OK);
@@ -291,8 +293,8 @@ static void cookbook(const char *file, vec_tally_t *t)
         size_t hlen;
         assert_int_equal(jot_b64url_decode(hdr, &hlen, prot, strlen(prot)), JOT_OK);
         char *out;
-        assert_int_equal(jot_jws_sign(key, alg, (const char *)hdr, hlen,
-                                      (const uint8_t *)payload, strlen(payload), &out, NULL),
+        assert_int_equal(jot_jws_sign(key, alg, (const char *)hdr, hlen, (const uint8_t *)payload,
+                                      strlen(payload), &out, NULL),
                          JOT_OK);
         assert_string_equal(out, compact);
         jot_free(out);
@@ -337,6 +339,12 @@ static const char *known_problem(const char *file, int tc_id, const char **expec
         return NULL;
     if (tc_id == 367 || tc_id == 370)
         return "skip: byte-identical to valid tcId 357 (C2SP/wycheproof#236)";
+    if (tc_id == 346 || tc_id == 350) {
+        /* RFC 7520 §4.2 (Figure 20) is PS384, but Wycheproof's copy of the key says
+         * "alg":"PS256": a verifier that enforces the key's alg must refuse the token. */
+        *expected = "invalid";
+        return "judged invalid: the key's alg PS256 disagrees with the token's PS384";
+    }
     if (tc_id == 372 || tc_id == 373) {
         *expected = "invalid"; /* a '?' inside a segment is not base64url (RFC 7515 §2) */
         return "judged invalid: illegal character in a segment";
@@ -445,7 +453,6 @@ static void wycheproof_jose(const char *file)
             }
             if (why)
                 printf("%s tcId %d: %s\n", file, id, why);
-            t.run++;
             vec_judge(&t, id, comment, expected, wp_verify(&k, json_object_get(tc, "jws")));
         }
         jot_key_free(k.key);
@@ -479,12 +486,12 @@ static void test_wycheproof_crypto(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc7515_a1),     cmocka_unit_test(test_rfc7515_a2),
-        cmocka_unit_test(test_rfc7515_a3),     cmocka_unit_test(test_rfc7515_a4),
-        cmocka_unit_test(test_rfc7515_a5),     cmocka_unit_test(test_rfc7519_3_1),
-        cmocka_unit_test(test_rfc7519_6_1),    cmocka_unit_test(test_rfc8037),
-        cmocka_unit_test(test_rfc7638),        cmocka_unit_test(test_cookbook),
-        cmocka_unit_test(test_wycheproof_jws), cmocka_unit_test(test_wycheproof_jwk),
+        cmocka_unit_test(test_rfc7515_a1),        cmocka_unit_test(test_rfc7515_a2),
+        cmocka_unit_test(test_rfc7515_a3),        cmocka_unit_test(test_rfc7515_a4),
+        cmocka_unit_test(test_rfc7515_a5),        cmocka_unit_test(test_rfc7519_3_1),
+        cmocka_unit_test(test_rfc7519_6_1),       cmocka_unit_test(test_rfc8037),
+        cmocka_unit_test(test_rfc7638),           cmocka_unit_test(test_cookbook),
+        cmocka_unit_test(test_wycheproof_jws),    cmocka_unit_test(test_wycheproof_jwk),
         cmocka_unit_test(test_wycheproof_crypto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
