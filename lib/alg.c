@@ -35,7 +35,7 @@ const char *jot_alg_name(jot_alg_t alg)
 
 jot_err_t jot_alg_from_name(const char *name, size_t len, jot_alg_t *out_alg)
 {
-    if (!name)
+    if (!name || !out_alg)
         return JOT_E_INVAL;
     /* exact and case-sensitive: "None", "hs256" are unknown, not aliases */
     if (len == 4 && memcmp(name, "none", 4) == 0)
@@ -52,7 +52,7 @@ jot_err_t jot_alg_from_name(const char *name, size_t len, jot_alg_t *out_alg)
 
 jot_err_t jot_alg_mask_from_list(const char *list, unsigned *out_mask)
 {
-    if (!list)
+    if (!list || !out_mask)
         return JOT_E_INVAL;
     unsigned mask = 0;
     const char *p = list;

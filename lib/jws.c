@@ -270,11 +270,11 @@ jot_err_t jot_decode_unverified(const char *token, size_t len, jot_token_t **out
         rc = sig ? jot_b64url_decode(sig, &sig_len, parts.sig, parts.sig_len) : JOT_E_NOMEM;
         jot_free(sig);
     }
+    /* claims are shown when the payload is a JSON object within the usual limits */
     if (rc == JOT_OK && t->payload_len && t->payload[0] == '{') {
-        json_t *obj;
-        if (jot__json_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
-                            JOT_MAX_JSON_DEPTH, true, &obj) == JOT_OK)
-            rc = jot__claims_wrap(obj, &t->claims);
+        jot_err_t crc = jot_claims_from_json((const char *)t->payload, t->payload_len, &t->claims);
+        if (crc == JOT_E_NOMEM)
+            rc = crc;
     }
     if (rc != JOT_OK) {
         jot_token_free(t);

@@ -1,0 +1,116 @@
+/* jot(1): helpers shared by the subcommands. Built only on the public API (jot/jot.h). */
+#ifndef JOT_CLI_H
+#define JOT_CLI_H
+
+#include "jot/jot.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses of contract 1. */
+#define CLI_OK 0       /* success, token valid */
+#define CLI_REJECTED 1 /* token rejected (verification or decoding failed) */
+#define CLI_USAGE 2    /* usage error, unreadable or invalid input or key */
+
+/* Largest file or stdin input read, in bytes. */
+#define CLI_MAX_INPUT (1024u * 1024u)
+/* Largest epoch or duration accepted: 9999-12-31T23:59:59Z. */
+#define CLI_MAX_TIME INT64_C(253402300799)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* ---- subcommands: each returns an exit status ----------------------------------------- */
+int cmd_keygen(int argc, char **argv);
+int cmd_pubkey(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
+int cmd_thumbprint(int argc, char **argv);
+
+/* ---- messages ------------------------------------------------------------------------- */
+/** Print "jot: <message>" and a newline on stderr. */
+void cli_err(const char *fmt, ...) CLI_PRINTF(1, 2);
+/** Print "jot: <message> (see 'jot <cmd> --help')" on stderr; return ::CLI_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* ---- option parsing ------------------------------------------------------------------- */
+/* Special results of cli_next(). Option ids chosen by the caller must be > 0. */
+#define CLI_END 0
+#define CLI_ARG (-1)   /* a positional argument in *out_arg */
+#define CLI_ERROR (-2) /* message printed; exit with CLI_USAGE */
+#define CLI_HELP (-3)  /* --help or -h */
+
+typedef struct cli_opt {
+    const char *name; /* long name, without the leading "--" */
+    char short_name;  /* single-letter alias ("-o"), or 0 */
+    int has_arg;      /* 1: takes a value ("--x v" or "--x=v"; "-o v" or "-ov") */
+    int id;           /* > 0, returned by cli_next() */
+} cli_opt_t;
+
+typedef struct cli_parser {
+    const char *cmd;       /* subcommand name, for messages */
+    const cli_opt_t *opts; /* terminated by an entry with name == NULL */
+    int argc;
+    char **argv;
+    int i;         /* next argv index */
+    int only_args; /* after "--" */
+} cli_parser_t;
+
+/** Start parsing argv[1..argc-1] (argv[0] is the subcommand name). */
+void cli_parser_init(cli_parser_t *p, const char *cmd, const cli_opt_t *opts, int argc,
+                     char **argv);
+/** Next option id, ::CLI_ARG, ::CLI_HELP, ::CLI_END or ::CLI_ERROR. \p out_arg receives the
+ *  option value or the positional argument (borrowed from argv). */
+int cli_next(cli_parser_t *p, const char **out_arg);
+/** "--name" of option \p id, for messages. */
+const char *cli_opt_name(const cli_parser_t *p, int id);
+
+/* ---- numbers and times ---------------------------------------------------------------- */
+/** Strict decimal: digits only, no sign or space, value <= \p max. 0 on success, -1 else. */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/** Epoch seconds 0..::CLI_MAX_TIME. 0 on success, -1 else. */
+int cli_parse_epoch(const char *s, int64_t *out);
+/** Duration: N, Ns, Nm, Nh, Nd or Nw (N a decimal number), at most ::CLI_MAX_TIME seconds. */
+int cli_parse_duration(const char *s, int64_t *out);
+/** Current time in seconds since the epoch. */
+int64_t cli_now(void);
+/** Format \p t as "YYYY-MM-DDTHH:MM:SSZ" into \p buf (>= 32 bytes). 0 on success. */
+int cli_format_utc(int64_t t, char *buf, size_t size);
+
+/* ---- input and output ----------------------------------------------------------------- */
+/** Read a whole file ("-" = stdin), at most \p cap bytes. The buffer is NUL-terminated and
+ *  must be released with cli_free_input(). On failure prints "jot: <path>: <reason>" and
+ *  returns -1. */
+int cli_read_input(const char *path, size_t cap, char **out_buf, size_t *out_len);
+/** Wipe and free a buffer from cli_read_input(). NULL is a no-op. */
+void cli_free_input(char *buf, size_t len);
+/** Create \p path (it must not exist) with mode 0600 and write \p data to it. On failure
+ *  prints "jot: <path>: <reason>", removes a partly written file and returns -1. */
+int cli_write_new_file(const char *path, const char *data, size_t len);
+/** Write \p len bytes and a newline to stdout and flush. 0 on success, -1 (message printed). */
+int cli_write_line(const char *data, size_t len);
+/** Fill \p buf with \p len random bytes from the kernel (getrandom(2)). 0 on success. */
+int cli_random(uint8_t *buf, size_t len);
+
+/* ---- keys ----------------------------------------------------------------------------- */
+/** A key file: one key, or a key set (JWKS). Exactly one of the two is non-NULL. */
+typedef struct cli_keyfile {
+    jot_key_t *key;
+    jot_keyset_t *set;
+} cli_keyfile_t;
+
+/** Load a JWK, JWKS or PEM key file ("-" = stdin). \p want_set: 1 requires a JWKS. On
+ *  failure prints "jot: <path>: <reason>" and returns -1. */
+int cli_load_keyfile(const char *path, int want_set, cli_keyfile_t *out);
+void cli_keyfile_free(cli_keyfile_t *kf);
+
+/* ---- JSON display --------------------------------------------------------------------- */
+/** Pretty-print JSON text (already validated) with 2-space indentation and a final newline
+ *  to stdout. C1 control characters inside strings are shown escaped. */
+void cli_print_json_pretty(const char *json, size_t len);
+
+#endif

@@ -1,0 +1,117 @@
+/* The runtime of a serving jotd: what SIGHUP rebuilds from the configuration and keys. */
+#include "server.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *endpoint(const char *issuer, const char *path)
+{
+    size_t n = strlen(issuer);
+    while (n && issuer[n - 1] == '/')
+        n--;
+    char *s = malloc(n + strlen(path) + 1);
+    if (s) {
+        memcpy(s, issuer, n);
+        memcpy(s + n, path, strlen(path) + 1);
+    }
+    return s;
+}
+
+static json_t *alg_names(unsigned mask)
+{
+    json_t *a = json_array();
+    for (int alg = JOT_ALG_HS256; alg < JOT_ALG__COUNT; alg++)
+        if (mask & JOT_ALG_BIT(alg))
+            json_array_append_new(a, json_string(jot_alg_name((jot_alg_t)alg)));
+    return a;
+}
+
+/* RFC 8414 authorization server metadata. */
+static char *metadata(const jotd_config_t *cfg, unsigned algs)
+{
+    static const struct {
+        const char *name, *path;
+    } eps[] = {
+        {"token_endpoint", "/token"},
+        {"revocation_endpoint", "/revoke"},
+        {"introspection_endpoint", "/introspect"},
+        {"userinfo_endpoint", "/userinfo"},
+        {"jwks_uri", "/.well-known/jwks.json"},
+    };
+    json_t *m = json_object();
+    json_object_set_new(m, "issuer", json_string(cfg->issuer));
+    for (size_t i = 0; i < sizeof eps / sizeof eps[0]; i++) {
+        char *url = endpoint(cfg->issuer, eps[i].path);
+        json_object_set_new(m, eps[i].name, json_string(url ? url : ""));
+        free(url);
+    }
+    json_object_set_new(m, "grant_types_supported",
+                        json_pack("[s,s]", "password", "refresh_token"));
+    json_object_set_new(m, "response_types_supported", json_array());
+    json_object_set_new(m, "token_endpoint_auth_methods_supported",
+                        json_pack("[s,s,s]", "client_secret_basic", "client_secret_post", "none"));
+    json_object_set_new(m, "revocation_endpoint_auth_methods_supported",
+                        json_pack("[s,s,s]", "client_secret_basic", "client_secret_post", "none"));
+    json_object_set_new(m, "introspection_endpoint_auth_methods_supported",
+                        json_pack("[s,s]", "client_secret_basic", "client_secret_post"));
+    json_object_set_new(m, "access_token_signing_alg_values_supported", alg_names(algs));
+    char *s = json_dumps(m, JSON_COMPACT);
+    json_decref(m);
+    return s;
+}
+
+int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
+                     size_t errlen)
+{
+    jotd_runtime_t *rt = calloc(1, sizeof *rt);
+    if (!rt) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (jotd_keyring_load(cfg->data_dir, cfg->alg, cfg->access_ttl, now, &rt->keyring, err,
+                          errlen) != 0) {
+        free(rt);
+        return -1;
+    }
+    jot_verifier_t *v = NULL;
+    if (jot_verifier_new(&v) != JOT_OK || jot_verifier_set_issuer(v, cfg->issuer) != JOT_OK ||
+        jot_verifier_add_audience(v, cfg->audience) != JOT_OK ||
+        jot_verifier_set_typ(v, "at+jwt") != JOT_OK ||
+        jot_verifier_require_claim(v, "jti") != JOT_OK ||
+        jot_verifier_require_claim(v, "sub") != JOT_OK) {
+        snprintf(err, errlen, "out of memory");
+        jot_verifier_free(v);
+        jotd_keyring_free(rt->keyring);
+        free(rt);
+        return -1;
+    }
+    jot_verifier_set_keyset(v, jotd_keyring_verify_keys(rt->keyring));
+    jot_verifier_set_algs(v, jotd_keyring_algs(rt->keyring));
+    jot_verifier_set_leeway(v, 5); /* a little skew between instances behind one issuer */
+    rt->access_verifier = v;
+    rt->metadata_json = metadata(cfg, jotd_keyring_algs(rt->keyring));
+    if (!rt->metadata_json) {
+        snprintf(err, errlen, "out of memory");
+        rt->cfg = *cfg;
+        memset(cfg, 0, sizeof *cfg);
+        jotd_runtime_free(rt);
+        return -1;
+    }
+    rt->cfg = *cfg; /* taken over */
+    memset(cfg, 0, sizeof *cfg);
+    *out = rt;
+    return 0;
+}
+
+void jotd_runtime_free(jotd_runtime_t *rt)
+{
+    if (!rt)
+        return;
+    jot_verifier_free(rt->access_verifier);
+    jotd_keyring_free(rt->keyring);
+    free(rt->metadata_json);
+    jotd_config_free(&rt->cfg);
+    free(rt);
+}

@@ -1,0 +1,916 @@
+/* jotd configuration: defaults < config file < JOTD_* environment < command-line flags.
+ *
+ * One table (opts[]) names every setting once; the long flag (--access-ttl), the environment
+ * variable (JOTD_ACCESS_TTL) and the file key (access_ttl) are all derived from its key.
+ * Loading runs in three steps: the command line is scanned first (flags are remembered, the
+ * rest collected) so that --config is known before the file is read; then the file, the
+ * environment and the remembered flags are applied in that order. Every error names where
+ * the bad value came from: "--access-ttl", "JOTD_ACCESS_TTL" or "FILE:LINE: access_ttl". */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define CONFIG_FILE_MAX (1024 * 1024)   /* bytes; a config file is a few hundred */
+#define KEY_MAX 64                      /* longest key, flag or environment name */
+#define SRC_MAX 512                     /* "FILE:LINE: key" in messages */
+#define TTL_MAX ((int64_t)3650 * 86400) /* ten years: keeps now + ttl far from overflow */
+#define ACCESS_TTL_MAX 86400
+#define GRACE_MAX 60
+#define THREADS_MAX 256
+#define MAX_BODY_MAX ((size_t)64 * 1024 * 1024)
+
+typedef enum opt_type {
+    T_STR,      /* non-empty string */
+    T_OPTSTR,   /* string; empty means unset (tls_cert, tls_key) */
+    T_LISTEN,   /* HOST:PORT or [IPv6]:PORT */
+    T_BOOL,     /* true/false/1/0/yes/no; a bare flag means true */
+    T_ALG,      /* jot_alg_from_name, "none" refused */
+    T_DURATION, /* int64_t seconds */
+    T_U32,      /* uint32_t */
+    T_UINT,     /* unsigned */
+    T_SIZE,     /* size_t */
+} opt_type_t;
+
+typedef struct opt {
+    const char *key; /* file key; flag and environment names derive from it */
+    opt_type_t type;
+    size_t off; /* offset of the field in jotd_config_t */
+} opt_t;
+
+#define OPT(key, type, field)                                                                      \
+    {                                                                                              \
+        key, type, offsetof(jotd_config_t, field)                                                  \
+    }
+
+static const opt_t opts[] = {
+    OPT("data", T_STR, data_dir),
+    OPT("listen", T_LISTEN, listen_host),
+    OPT("issuer", T_STR, issuer),
+    OPT("audience", T_STR, audience),
+    OPT("tls_cert", T_OPTSTR, tls_cert),
+    OPT("tls_key", T_OPTSTR, tls_key),
+    OPT("insecure_http", T_BOOL, insecure_http),
+    OPT("alg", T_ALG, alg),
+    OPT("access_ttl", T_DURATION, access_ttl),
+    OPT("refresh_idle_ttl", T_DURATION, refresh_idle_ttl),
+    OPT("refresh_absolute_ttl", T_DURATION, refresh_abs_ttl),
+    OPT("refresh_grace", T_DURATION, refresh_grace),
+    OPT("argon2_m_kib", T_U32, argon2_m_kib),
+    OPT("argon2_t", T_U32, argon2_t),
+    OPT("argon2_p", T_U32, argon2_p),
+    OPT("max_body", T_SIZE, max_body),
+    OPT("threads", T_UINT, threads),
+    OPT("max_connections", T_UINT, max_connections),
+    OPT("connection_timeout", T_UINT, connection_timeout),
+    OPT("throttle_account_failures", T_UINT, throttle_account_failures),
+    OPT("throttle_ip_failures", T_UINT, throttle_ip_failures),
+    OPT("default_client", T_STR, default_client),
+};
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+/* Which of issuer/audience some source set explicitly (else they follow the listen address). */
+typedef struct load_state {
+    bool issuer_set, audience_set;
+} load_state_t;
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* ---- names ------------------------------------------------------------------------------- */
+
+static void flag_name(const opt_t *o, char *buf, size_t size)
+{
+    size_t i = 0;
+    if (size < 3)
+        return;
+    buf[i++] = '-';
+    buf[i++] = '-';
+    for (const char *k = o->key; *k && i + 1 < size; k++)
+        buf[i++] = *k == '_' ? '-' : *k;
+    buf[i] = '\0';
+}
+
+static void env_name(const opt_t *o, char *buf, size_t size)
+{
+    snprintf(buf, size, "JOTD_");
+    size_t i = strlen(buf);
+    for (const char *k = o->key; *k && i + 1 < size; k++)
+        buf[i++] = (char)toupper((unsigned char)*k);
+    buf[i] = '\0';
+}
+
+/* Flag "--access-ttl" (name without the dashes, \p n bytes) -> its option; '-' in the flag
+ * stands for '_' in the key. */
+static const opt_t *find_flag(const char *name, size_t n)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *k = opts[i].key;
+        if (strlen(k) != n)
+            continue;
+        size_t j = 0;
+        while (j < n && (k[j] == '_' ? name[j] == '-' : name[j] == k[j]))
+            j++;
+        if (j == n)
+            return &opts[i];
+    }
+    return NULL;
+}
+
+/* File key (either '_' or '-' between words) -> its option. */
+static const opt_t *find_key(const char *name, size_t n)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *k = opts[i].key;
+        if (strlen(k) != n)
+            continue;
+        size_t j = 0;
+        while (j < n && (k[j] == '_' ? (name[j] == '_' || name[j] == '-') : name[j] == k[j]))
+            j++;
+        if (j == n)
+            return &opts[i];
+    }
+    return NULL;
+}
+
+/* ---- value parsers ----------------------------------------------------------------------- */
+
+/* Decimal digits only (no sign, no space), at most \p max. 0 or -1. */
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+int jotd_parse_duration(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    size_t n = strlen(s);
+    uint64_t mult = 1;
+    switch (s[n - 1]) {
+    case 's':
+        mult = 1;
+        n--;
+        break;
+    case 'm':
+        mult = 60;
+        n--;
+        break;
+    case 'h':
+        mult = 3600;
+        n--;
+        break;
+    case 'd':
+        mult = 86400;
+        n--;
+        break;
+    default:
+        break;
+    }
+    if (n == 0 || n > 20)
+        return -1;
+    char digits[21];
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    uint64_t v;
+    if (parse_u64(digits, (uint64_t)INT64_MAX / mult, &v) != 0)
+        return -1;
+    *out = (int64_t)(v * mult);
+    return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "1", "yes"};
+    static const char *const no[] = {"false", "0", "no"};
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* "HOST:PORT" or "[IPv6]:PORT" -> malloc'd host (without brackets) and port. */
+static int parse_listen(const char *s, char **out_host, uint16_t *out_port, char *why,
+                        size_t whylen)
+{
+    const char *host, *host_end, *port;
+    if (s[0] == '[') {
+        host = s + 1;
+        host_end = strchr(host, ']');
+        if (!host_end || host_end[1] != ':') {
+            snprintf(why, whylen, "expected [IPv6]:PORT");
+            return -1;
+        }
+        port = host_end + 2;
+        char tmp[INET6_ADDRSTRLEN];
+        struct in6_addr a6;
+        size_t hn = (size_t)(host_end - host);
+        if (hn == 0 || hn >= sizeof tmp) {
+            snprintf(why, whylen, "bad IPv6 address");
+            return -1;
+        }
+        memcpy(tmp, host, hn);
+        tmp[hn] = '\0';
+        if (inet_pton(AF_INET6, tmp, &a6) != 1) {
+            snprintf(why, whylen, "bad IPv6 address");
+            return -1;
+        }
+    } else {
+        host = s;
+        host_end = strrchr(s, ':');
+        if (!host_end) {
+            snprintf(why, whylen, "expected HOST:PORT");
+            return -1;
+        }
+        if (memchr(s, ':', (size_t)(host_end - s))) {
+            snprintf(why, whylen, "an IPv6 address needs brackets: [::1]:PORT");
+            return -1;
+        }
+        port = host_end + 1;
+    }
+    if (host_end == host) {
+        snprintf(why, whylen, "empty host");
+        return -1;
+    }
+    for (const char *p = host; p < host_end; p++) {
+        if ((unsigned char)*p <= ' ' || *p == '/' || *p == '[' || *p == ']' || *p == 0x7f) {
+            snprintf(why, whylen, "bad character in host");
+            return -1;
+        }
+    }
+    uint64_t v;
+    if (parse_u64(port, 65535, &v) != 0) {
+        snprintf(why, whylen, "port must be a number 0..65535");
+        return -1;
+    }
+    char *h = dup_n(host, (size_t)(host_end - host));
+    if (!h) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    *out_host = h;
+    *out_port = (uint16_t)v;
+    return 0;
+}
+
+/* Replace the string field \p *slot with a copy of \p val (NULL clears). */
+static int set_string(char **slot, const char *val)
+{
+    char *copy = NULL;
+    if (val) {
+        copy = dup_n(val, strlen(val));
+        if (!copy)
+            return -1;
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* Apply \p val to the field of \p o. \p src names where it came from, for the message. */
+static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *src,
+                 load_state_t *st, char *err, size_t errlen)
+{
+    char *base = (char *)c;
+    void *field = base + o->off;
+    uint64_t v;
+    char why[96];
+
+    switch (o->type) {
+    case T_STR:
+        if (!*val) {
+            set_err(err, errlen, "%s: must not be empty", src);
+            return -1;
+        }
+        if (set_string(field, val) != 0)
+            goto nomem;
+        if (strcmp(o->key, "issuer") == 0)
+            st->issuer_set = true;
+        else if (strcmp(o->key, "audience") == 0)
+            st->audience_set = true;
+        return 0;
+    case T_OPTSTR:
+        if (set_string(field, *val ? val : NULL) != 0)
+            goto nomem;
+        return 0;
+    case T_LISTEN: {
+        char *host;
+        uint16_t port;
+        if (parse_listen(val, &host, &port, why, sizeof why) != 0) {
+            set_err(err, errlen, "%s: bad address \"%s\": %s", src, val, why);
+            return -1;
+        }
+        free(c->listen_host);
+        c->listen_host = host;
+        c->listen_port = port;
+        return 0;
+    }
+    case T_BOOL:
+        if (parse_bool(val, field) != 0) {
+            set_err(err, errlen, "%s: expected true/false/yes/no/1/0, not \"%s\"", src, val);
+            return -1;
+        }
+        return 0;
+    case T_ALG: {
+        jot_alg_t alg;
+        jot_err_t rc = jot_alg_from_name(val, strlen(val), &alg);
+        if (rc == JOT_E_ALG_NONE) {
+            set_err(err, errlen, "%s: \"none\" is never accepted", src);
+            return -1;
+        }
+        if (rc != JOT_OK) {
+            set_err(err, errlen, "%s: unknown algorithm \"%s\"", src, val);
+            return -1;
+        }
+        if (alg == JOT_ALG_HS256 || alg == JOT_ALG_HS384 || alg == JOT_ALG_HS512) {
+            set_err(err, errlen,
+                    "%s: %s is symmetric and cannot be published in the JWKS; use ES256, "
+                    "EdDSA, RS256 or PS256",
+                    src, val);
+            return -1;
+        }
+        c->alg = alg;
+        return 0;
+    }
+    case T_DURATION: {
+        int64_t d;
+        if (jotd_parse_duration(val, &d) != 0) {
+            set_err(err, errlen, "%s: bad duration \"%s\" (use 90s, 15m, 1h, 30d or seconds)", src,
+                    val);
+            return -1;
+        }
+        *(int64_t *)field = d;
+        return 0;
+    }
+    case T_U32:
+    case T_UINT:
+    case T_SIZE: {
+        uint64_t max = o->type == T_U32    ? UINT32_MAX
+                       : o->type == T_UINT ? (uint64_t)UINT_MAX
+                                           : (uint64_t)SIZE_MAX;
+        if (parse_u64(val, max, &v) != 0) {
+            set_err(err, errlen, "%s: expected a number 0..%" PRIu64 ", not \"%s\"", src, max, val);
+            return -1;
+        }
+        if (o->type == T_U32)
+            *(uint32_t *)field = (uint32_t)v;
+        else if (o->type == T_UINT)
+            *(unsigned *)field = (unsigned)v;
+        else
+            *(size_t *)field = (size_t)v;
+        return 0;
+    }
+    }
+    set_err(err, errlen, "%s: internal error", src);
+    return -1;
+nomem:
+    set_err(err, errlen, "%s: out of memory", src);
+    return -1;
+}
+
+/* ---- defaults ---------------------------------------------------------------------------- */
+
+/* "http://HOST:PORT" ("https" with TLS), with brackets around an IPv6 host. */
+static char *default_issuer(const jotd_config_t *c)
+{
+    const char *host = c->listen_host ? c->listen_host : "127.0.0.1";
+    bool v6 = strchr(host, ':') != NULL;
+    size_t n = strlen(host) + 32;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s://%s%s%s:%u", c->tls_cert ? "https" : "http", v6 ? "[" : "", host,
+                 v6 ? "]" : "", (unsigned)c->listen_port);
+    return s;
+}
+
+void jotd_config_defaults(jotd_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->data_dir = dup_n("./var", 5);
+    c->listen_host = dup_n("127.0.0.1", 9);
+    c->listen_port = 8080;
+    c->issuer = default_issuer(c);
+    c->audience = c->issuer ? dup_n(c->issuer, strlen(c->issuer)) : NULL;
+    c->alg = JOT_ALG_ES256;
+    c->access_ttl = 900;
+    c->refresh_idle_ttl = 7 * 86400;
+    c->refresh_abs_ttl = 30 * 86400;
+    c->refresh_grace = 0;
+    c->argon2_m_kib = 19456; /* OWASP: m=19 MiB, t=2, p=1 */
+    c->argon2_t = 2;
+    c->argon2_p = 1;
+    c->max_body = 16 * 1024;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = cpus < 1 ? 1u : cpus > THREADS_MAX ? THREADS_MAX : (unsigned)cpus;
+    c->max_connections = 1024;
+    c->connection_timeout = 30;
+    c->throttle_account_failures = 5;
+    c->throttle_ip_failures = 20;
+    c->default_client = dup_n("default", 7);
+}
+
+void jotd_config_free(jotd_config_t *c)
+{
+    if (!c)
+        return;
+    free(c->data_dir);
+    free(c->listen_host);
+    free(c->issuer);
+    free(c->audience);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->config_file);
+    free(c->default_client);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- config file ------------------------------------------------------------------------- */
+
+static bool is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+static int read_file(const char *path, char **out, size_t *out_len, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_err(err, errlen, "config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf) {
+        close(fd);
+        set_err(err, errlen, "config file %s: out of memory", path);
+        return -1;
+    }
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            set_err(err, errlen, "config file %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len > CONFIG_FILE_MAX) {
+            set_err(err, errlen, "config file %s: larger than %d bytes", path, CONFIG_FILE_MAX);
+            goto fail;
+        }
+    }
+    close(fd);
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return 0;
+fail:
+    close(fd);
+    free(buf);
+    return -1;
+}
+
+/* One line [p, end): blank, "# comment" or key = value (value optionally "quoted", an
+ * unquoted value may be followed by " # comment"). */
+static int file_line(jotd_config_t *c, const char *path, unsigned lineno, char *p, char *end,
+                     load_state_t *st, char *err, size_t errlen)
+{
+    while (p < end && is_blank(*p))
+        p++;
+    while (end > p && is_blank(end[-1]))
+        end--;
+    if (p == end || *p == '#')
+        return 0;
+    char *key = p;
+    while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '-'))
+        p++;
+    size_t key_len = (size_t)(p - key);
+    while (p < end && is_blank(*p))
+        p++;
+    if (key_len == 0 || p == end || *p != '=') {
+        set_err(err, errlen, "%s:%u: expected key = value", path, lineno);
+        return -1;
+    }
+    const opt_t *o = find_key(key, key_len);
+    if (!o) {
+        set_err(err, errlen, "%s:%u: unknown key \"%.*s\"", path, lineno, (int)key_len, key);
+        return -1;
+    }
+    p++;
+    while (p < end && is_blank(*p))
+        p++;
+    char *val = p, *val_end = end;
+    if (p < end && *p == '"') {
+        val = p + 1;
+        char *q = memchr(val, '"', (size_t)(end - val));
+        if (!q) {
+            set_err(err, errlen, "%s:%u: %s: missing closing quote", path, lineno, o->key);
+            return -1;
+        }
+        val_end = q;
+        for (q++; q < end && is_blank(*q); q++)
+            ;
+        if (q < end && *q != '#') {
+            set_err(err, errlen, "%s:%u: %s: text after the closing quote", path, lineno, o->key);
+            return -1;
+        }
+    } else {
+        for (char *q = val; q < end; q++) {
+            if (*q == '#' && q > val && is_blank(q[-1])) {
+                val_end = q;
+                break;
+            }
+        }
+        while (val_end > val && is_blank(val_end[-1]))
+            val_end--;
+    }
+    char src[SRC_MAX];
+    *val_end = '\0';
+    snprintf(src, sizeof src, "%s:%u: %s", path, lineno, o->key);
+    return apply(c, o, val, src, st, err, errlen);
+}
+
+static int load_file(jotd_config_t *c, const char *path, load_state_t *st, char *err, size_t errlen)
+{
+    char *buf;
+    size_t len;
+    if (read_file(path, &buf, &len, err, errlen) != 0)
+        return -1;
+    if (memchr(buf, '\0', len)) {
+        set_err(err, errlen, "config file %s: contains a NUL byte", path);
+        free(buf);
+        return -1;
+    }
+    unsigned lineno = 0;
+    char *p = buf, *end = buf + len;
+    int rc = 0;
+    while (p < end && rc == 0) {
+        lineno++;
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *line_end = nl ? nl : end;
+        rc = file_line(c, path, lineno, p, line_end, st, err, errlen);
+        p = nl ? nl + 1 : end;
+    }
+    free(buf);
+    return rc;
+}
+
+/* ---- environment ------------------------------------------------------------------------- */
+
+static int load_env(jotd_config_t *c, load_state_t *st, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char name[KEY_MAX];
+        env_name(&opts[i], name, sizeof name);
+        const char *val = getenv(name);
+        if (!val || !*val) /* an empty variable counts as unset */
+            continue;
+        if (apply(c, &opts[i], val, name, st, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- command line ------------------------------------------------------------------------ */
+
+typedef struct flag_use {
+    const opt_t *opt;
+    const char *val;
+} flag_use_t;
+
+int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest, char *err,
+                     size_t errlen)
+{
+    load_state_t st = {false, false};
+    flag_use_t *uses = NULL;
+    size_t n_uses = 0;
+    const char *config_path = NULL;
+    int nr = 0, rc = -1;
+
+    if (n_rest)
+        *n_rest = 0;
+    if (argc > 1) {
+        uses = calloc((size_t)argc, sizeof *uses);
+        if (!uses) {
+            set_err(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+
+    /* 1. Scan argv: remember config flags, collect everything else. */
+    bool only_rest = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_rest || strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            if (!only_rest && strcmp(a, "--") == 0) {
+                only_rest = true; /* "--" ends the flags; it is not passed on */
+                continue;
+            }
+            goto not_config;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        const char *val = eq ? eq + 1 : NULL;
+
+        if (name_len == 6 && strncmp(name, "config", 6) == 0) {
+            if (!val) {
+                if (i + 1 >= argc) {
+                    set_err(err, errlen, "--config needs a value");
+                    goto out;
+                }
+                val = argv[++i];
+            }
+            if (!*val) {
+                set_err(err, errlen, "--config: must not be empty");
+                goto out;
+            }
+            config_path = val;
+            continue;
+        }
+        const opt_t *o = find_flag(name, name_len);
+        if (!o)
+            goto not_config;
+        if (!val) {
+            if (o->type == T_BOOL) {
+                val = "true";
+            } else if (i + 1 >= argc) {
+                char fl[KEY_MAX];
+                flag_name(o, fl, sizeof fl);
+                set_err(err, errlen, "%s needs a value", fl);
+                goto out;
+            } else {
+                val = argv[++i];
+            }
+        }
+        uses[n_uses].opt = o;
+        uses[n_uses].val = val;
+        n_uses++;
+        continue;
+    not_config:
+        if (!rest) {
+            if (strncmp(a, "--", 2) == 0)
+                set_err(err, errlen, "unknown option %s", a);
+            else
+                set_err(err, errlen, "unexpected argument \"%s\"", a);
+            goto out;
+        }
+        rest[nr++] = argv[i];
+    }
+
+    /* 2. The config file: --config, else JOTD_CONFIG. */
+    if (!config_path) {
+        const char *e = getenv("JOTD_CONFIG");
+        if (e && *e)
+            config_path = e;
+    }
+    if (config_path) {
+        if (set_string(&c->config_file, config_path) != 0) {
+            set_err(err, errlen, "out of memory");
+            goto out;
+        }
+        if (load_file(c, c->config_file, &st, err, errlen) != 0)
+            goto out;
+    }
+
+    /* 3. Environment, then flags (in order; the last of a repeated flag wins). */
+    if (load_env(c, &st, err, errlen) != 0)
+        goto out;
+    for (size_t k = 0; k < n_uses; k++) {
+        char fl[KEY_MAX];
+        flag_name(uses[k].opt, fl, sizeof fl);
+        if (apply(c, uses[k].opt, uses[k].val, fl, &st, err, errlen) != 0)
+            goto out;
+    }
+
+    /* 4. Derived defaults: the issuer follows the listen address, the audience the issuer. */
+    if (!st.issuer_set) {
+        char *iss = default_issuer(c);
+        if (!iss) {
+            set_err(err, errlen, "out of memory");
+            goto out;
+        }
+        free(c->issuer);
+        c->issuer = iss;
+    }
+    if (!st.audience_set) {
+        if (set_string(&c->audience, c->issuer) != 0) {
+            set_err(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    if (!c->data_dir || !c->listen_host || !c->default_client) {
+        set_err(err, errlen, "out of memory");
+        goto out;
+    }
+    if (n_rest)
+        *n_rest = nr;
+    rc = 0;
+out:
+    free(uses);
+    return rc;
+}
+
+/* ---- validation -------------------------------------------------------------------------- */
+
+static bool is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&a6))
+            return true;
+        /* ::ffff:127.x.y.z */
+        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    return false;
+}
+
+static bool readable(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+static bool valid_url(const char *s)
+{
+    const char *rest;
+    if (strncmp(s, "https://", 8) == 0)
+        rest = s + 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        rest = s + 7;
+    else
+        return false;
+    if (*rest == '\0' || *rest == '/')
+        return false;
+    for (const char *p = s; *p; p++) {
+        if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#')
+            return false;
+    }
+    return true;
+}
+
+int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
+{
+    if (!c->data_dir || !*c->data_dir) {
+        set_err(err, errlen, "--data: must not be empty");
+        return -1;
+    }
+    if (!c->listen_host || !*c->listen_host) {
+        set_err(err, errlen, "--listen: no host");
+        return -1;
+    }
+    if (!c->tls_cert != !c->tls_key) {
+        set_err(err, errlen, "%s given without %s: TLS needs both",
+                c->tls_cert ? "--tls-cert" : "--tls-key", c->tls_cert ? "--tls-key" : "--tls-cert");
+        return -1;
+    }
+    if (c->tls_cert && !readable(c->tls_cert)) {
+        set_err(err, errlen, "--tls-cert: cannot read %s: %s", c->tls_cert, strerror(errno));
+        return -1;
+    }
+    if (c->tls_key && !readable(c->tls_key)) {
+        set_err(err, errlen, "--tls-key: cannot read %s: %s", c->tls_key, strerror(errno));
+        return -1;
+    }
+    if (!c->tls_cert && !c->insecure_http && !is_loopback(c->listen_host)) {
+        set_err(err, errlen,
+                "--listen: refusing plain HTTP on the non-loopback address %s: give "
+                "--tls-cert and --tls-key, or --insecure-http when a TLS-terminating proxy "
+                "is in front",
+                c->listen_host);
+        return -1;
+    }
+    if (!c->issuer || !valid_url(c->issuer)) {
+        set_err(err, errlen, "--issuer: \"%s\" is not an http(s) URL without query or fragment",
+                c->issuer ? c->issuer : "");
+        return -1;
+    }
+    if (!c->audience || !*c->audience) {
+        set_err(err, errlen, "--audience: must not be empty");
+        return -1;
+    }
+    if (c->alg == JOT_ALG_UNSET || c->alg >= JOT_ALG__COUNT || c->alg == JOT_ALG_HS256 ||
+        c->alg == JOT_ALG_HS384 || c->alg == JOT_ALG_HS512) {
+        set_err(err, errlen, "--alg: an asymmetric signing algorithm is required");
+        return -1;
+    }
+    if (c->access_ttl <= 0 || c->access_ttl > ACCESS_TTL_MAX) {
+        set_err(err, errlen, "--access-ttl: must be 1s..1d, not %" PRId64 "s", c->access_ttl);
+        return -1;
+    }
+    if (c->refresh_idle_ttl <= 0 || c->refresh_idle_ttl > TTL_MAX) {
+        set_err(err, errlen, "--refresh-idle-ttl: must be 1s..3650d, not %" PRId64 "s",
+                c->refresh_idle_ttl);
+        return -1;
+    }
+    if (c->refresh_abs_ttl <= 0 || c->refresh_abs_ttl > TTL_MAX) {
+        set_err(err, errlen, "--refresh-absolute-ttl: must be 1s..3650d, not %" PRId64 "s",
+                c->refresh_abs_ttl);
+        return -1;
+    }
+    if (c->refresh_idle_ttl > c->refresh_abs_ttl) {
+        set_err(err, errlen,
+                "--refresh-idle-ttl (%" PRId64 "s) exceeds --refresh-absolute-ttl (%" PRId64 "s)",
+                c->refresh_idle_ttl, c->refresh_abs_ttl);
+        return -1;
+    }
+    if (c->refresh_grace < 0 || c->refresh_grace > GRACE_MAX) {
+        set_err(err, errlen, "--refresh-grace: must be 0..60s, not %" PRId64 "s", c->refresh_grace);
+        return -1;
+    }
+    if (c->argon2_t < 1 || c->argon2_p < 1 || c->argon2_p > 0xffffff) {
+        set_err(err, errlen, "--argon2-t must be >= 1 and --argon2-p 1..16777215");
+        return -1;
+    }
+    if (c->argon2_m_kib < 8 * c->argon2_p || c->argon2_m_kib > 4u * 1024 * 1024) {
+        set_err(err, errlen, "--argon2-m-kib: must be 8*argon2_p..4194304 (4 GiB), not %u",
+                (unsigned)c->argon2_m_kib);
+        return -1;
+    }
+    if (c->max_body < 1 || c->max_body > MAX_BODY_MAX) {
+        set_err(err, errlen, "--max-body: must be 1..%zu bytes, not %zu", MAX_BODY_MAX,
+                c->max_body);
+        return -1;
+    }
+    if (c->threads < 1 || c->threads > THREADS_MAX) {
+        set_err(err, errlen, "--threads: must be 1..%d, not %u", THREADS_MAX, c->threads);
+        return -1;
+    }
+    if (c->max_connections < 1) {
+        set_err(err, errlen, "--max-connections: must be at least 1");
+        return -1;
+    }
+    if (c->connection_timeout < 1) {
+        set_err(err, errlen, "--connection-timeout: must be at least 1 second");
+        return -1;
+    }
+    if (c->throttle_account_failures < 1 || c->throttle_ip_failures < 1) {
+        set_err(err, errlen,
+                "--throttle-account-failures and --throttle-ip-failures must be at least 1");
+        return -1;
+    }
+    if (!c->default_client || !*c->default_client) {
+        set_err(err, errlen, "--default-client: must not be empty");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* jotd configuration: defaults < config file < JOTD_* environment < command-line flags.
+ * The config file is `key = value` lines (# comments), keys named like the long flags
+ * with '_' for '-': data, listen, issuer, audience, tls_cert, tls_key, insecure_http, alg,
+ * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
+ * argon2_t, argon2_p, max_body, threads, max_connections, connection_timeout,
+ * throttle_account_failures, throttle_ip_failures, default_client. Environment variables
+ * are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
+ * 90s, 15m, 1h, 30d or plain seconds. */
+#ifndef JOTD_CONFIG_H
+#define JOTD_CONFIG_H
+
+#include <jot/jot.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct jotd_config {
+    char *data_dir;       /* default "./var" */
+    char *listen_host;    /* default "127.0.0.1" */
+    uint16_t listen_port; /* default 8080 */
+    char *issuer;         /* default "http://<listen>" */
+    char *audience;       /* default: the issuer */
+    char *tls_cert, *tls_key;
+    bool insecure_http;
+    char *config_file;
+    jot_alg_t alg;                             /* default ES256 */
+    int64_t access_ttl;                        /* default 900 */
+    int64_t refresh_idle_ttl;                  /* default 7 days */
+    int64_t refresh_abs_ttl;                   /* default 30 days */
+    int64_t refresh_grace;                     /* default 0 */
+    uint32_t argon2_m_kib, argon2_t, argon2_p; /* OWASP defaults */
+    size_t max_body;                           /* default 16 KiB */
+    unsigned threads;                          /* default: number of CPUs */
+    unsigned max_connections;                  /* default 1024 */
+    unsigned connection_timeout;               /* seconds, default 30 */
+    unsigned throttle_account_failures;        /* default 5 */
+    unsigned throttle_ip_failures;             /* default 20 per minute */
+    char *default_client; /* client_id for requests that name none; default "default" */
+} jotd_config_t;
+
+/** Fill \p c with the defaults. */
+void jotd_config_defaults(jotd_config_t *c);
+/** Apply file, environment and flags (argv[0] is the subcommand, e.g. "serve"). Flags that
+ *  are not configuration (e.g. --password-stdin) are left for the caller: their indexes are
+ *  not consumed only if \p rest is non-NULL, where unknown arguments are collected in order
+ *  (rest must have room for argc pointers; *n_rest set). Returns 0, or -1 with a message in
+ *  \p err (unknown option, bad value, unreadable file). */
+int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest, char *err,
+                     size_t errlen);
+/** Check consistency (TLS pair, plain HTTP only on loopback unless insecure_http...). */
+int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen);
+void jotd_config_free(jotd_config_t *c);
+/** Parse a duration ("90s", "15m", "1h", "30d", "120"): 0 or -1. */
+int jotd_parse_duration(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,405 @@
+/* The HTTP layer of jotd on libmicrohttpd: body collection with a cap, routing with 404/405,
+ * responses with their headers, one log line per request, graceful stop. */
+#include "log.h"
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct conn_ctx {
+    char *body;
+    size_t len;
+    bool too_big;
+    bool answered; /* a response was queued early (413) */
+    int64_t start_us;
+    unsigned status;
+    char method[16];
+    char path[128];
+    char ip[INET6_ADDRSTRLEN];
+} conn_ctx_t;
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value)
+{
+    if (r->n_hdr >= JOTD_MAX_HEADERS || !value)
+        return;
+    char *copy = strdup(value);
+    if (!copy)
+        return;
+    r->hdr_name[r->n_hdr] = name;
+    r->hdr_value[r->n_hdr++] = copy;
+}
+
+void jotd_resp_json(jotd_resp_t *r, unsigned status, void *json_value)
+{
+    json_t *j = json_value;
+    free(r->body);
+    r->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!r->body) {
+        r->status = 500;
+        r->body = strdup("{\"error\":\"server_error\"}");
+    } else {
+        r->status = status;
+    }
+    r->body_len = r->body ? strlen(r->body) : 0;
+    r->content_type = "application/json";
+}
+
+void jotd_resp_error(jotd_resp_t *r, unsigned status, const char *error, const char *description)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "error", json_string(error));
+    if (description)
+        json_object_set_new(j, "error_description", json_string(description));
+    jotd_resp_json(r, status, j);
+}
+
+const char *jotd_req_header(const jotd_req_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *jotd_req_query(const jotd_req_t *req, const char *name, char *buf, size_t len)
+{
+    const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v || strlen(v) >= len)
+        return NULL;
+    memcpy(buf, v, strlen(v) + 1);
+    return buf;
+}
+
+/* ---- routing ---------------------------------------------------------------------- */
+
+typedef void (*route_fn)(jotd_app_t *, const jotd_runtime_t *, const jotd_req_t *, jotd_resp_t *);
+
+static void route_jwks(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                       jotd_resp_t *resp)
+{
+    (void)app;
+    (void)req;
+    size_t n;
+    const char *jwks = jotd_keyring_jwks(rt->keyring, &n);
+    resp->status = 200;
+    resp->body = strndup(jwks, n);
+    resp->body_len = resp->body ? n : 0;
+    resp->content_type = "application/jwk-set+json";
+    jotd_resp_header(resp, "Cache-Control", "public, max-age=300");
+}
+
+static void route_metadata(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           jotd_resp_t *resp)
+{
+    (void)app;
+    (void)req;
+    resp->status = 200;
+    resp->body = strdup(rt->metadata_json);
+    resp->body_len = resp->body ? strlen(resp->body) : 0;
+    resp->content_type = "application/json";
+    jotd_resp_header(resp, "Cache-Control", "public, max-age=300");
+}
+
+static void route_healthz(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_resp_t *resp)
+{
+    (void)app;
+    (void)rt;
+    (void)req;
+    jotd_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static const struct route {
+    const char *path;
+    bool prefix;       /* path is a prefix ending in '/' */
+    const char *allow; /* Allow header value */
+    route_fn fn;
+} routes[] = {
+    {"/token", false, "POST", jotd_route_token},
+    {"/revoke", false, "POST", jotd_route_revoke},
+    {"/introspect", false, "POST", jotd_route_introspect},
+    {"/logout", false, "POST", jotd_route_logout},
+    {"/verify", false, "GET, HEAD", jotd_route_verify},
+    {"/userinfo", false, "GET, HEAD", jotd_route_userinfo},
+    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks},
+    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata},
+    {"/healthz", false, "GET, HEAD", route_healthz},
+    {"/admin/users", false, "GET, POST", jotd_route_admin},
+    /* per-user resources: methods are checked by the admin router itself */
+    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin},
+};
+
+static bool method_allowed(const char *allow, const char *method)
+{
+    size_t n = strlen(method);
+    for (const char *p = allow; (p = strstr(p, method)) != NULL; p += n)
+        if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+static void dispatch(jotd_app_t *app, const jotd_req_t *req, jotd_resp_t *resp)
+{
+    const struct route *r = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        size_t n = strlen(routes[i].path);
+        if (routes[i].prefix ? strncmp(req->path, routes[i].path, n) == 0 && req->path[n]
+                             : strcmp(req->path, routes[i].path) == 0) {
+            r = &routes[i];
+            break;
+        }
+    }
+    if (!r) {
+        jotd_resp_error(resp, 404, "not_found", "no such endpoint");
+        return;
+    }
+    if (!r->prefix && !method_allowed(r->allow, req->method)) {
+        jotd_resp_error(resp, 405, "method_not_allowed", NULL);
+        jotd_resp_header(resp, "Allow", r->allow);
+        return;
+    }
+    pthread_rwlock_rdlock(&app->rt_lock);
+    r->fn(app, app->rt, req, resp);
+    pthread_rwlock_unlock(&app->rt_lock);
+}
+
+/* ---- libmicrohttpd callbacks --------------------------------------------------------- */
+
+static enum MHD_Result send_response(struct MHD_Connection *c, conn_ctx_t *ctx, jotd_resp_t *resp)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->body_len, resp->body ? resp->body : (void *)"",
+        resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    resp->body = NULL; /* now MHD's */
+    enum MHD_Result ret = MHD_NO;
+    if (r) {
+        if (resp->content_type)
+            MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+        bool has_cache_control = false;
+        for (size_t i = 0; i < resp->n_hdr; i++) {
+            MHD_add_response_header(r, resp->hdr_name[i], resp->hdr_value[i]);
+            has_cache_control |= strcasecmp(resp->hdr_name[i], "Cache-Control") == 0;
+        }
+        /* tokens, claims and errors are never cached (RFC 6749 §5.1) */
+        if (!has_cache_control) {
+            MHD_add_response_header(r, "Cache-Control", "no-store");
+            MHD_add_response_header(r, "Pragma", "no-cache");
+        }
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        ret = MHD_queue_response(c, resp->status, r);
+        MHD_destroy_response(r);
+    }
+    ctx->status = resp->status;
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        free(resp->hdr_value[i]);
+    return ret;
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, len, "?");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)len);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    jotd_app_t *app = cls;
+    conn_ctx_t *ctx = *con_cls;
+    pthread_rwlock_rdlock(&app->rt_lock); /* SIGHUP may swap the runtime at any moment */
+    size_t max_body = app->rt->cfg.max_body;
+    pthread_rwlock_unlock(&app->rt_lock);
+
+    if (!ctx) { /* first call: headers only */
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+            return MHD_NO;
+        *con_cls = ctx;
+        ctx->start_us = mono_us();
+        snprintf(ctx->method, sizeof ctx->method, "%s", method);
+        snprintf(ctx->path, sizeof ctx->path, "%s", url);
+        client_ip(c, ctx->ip, sizeof ctx->ip);
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strlen(cl) > 12)
+            ctx->too_big = true;
+        else if (cl) {
+            size_t n = 0;
+            for (const char *p = cl; *p >= '0' && *p <= '9'; p++)
+                n = n * 10 + (size_t)(*p - '0');
+            ctx->too_big = n > max_body;
+        }
+        if (ctx->too_big) { /* answer now; MHD closes the connection after it */
+            jotd_resp_t resp = {0};
+            jotd_resp_error(&resp, 413, "invalid_request", "request body too large");
+            ctx->answered = true;
+            return send_response(c, ctx, &resp);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) { /* a piece of the body */
+        if (!ctx->too_big && ctx->len + *upload_data_size <= max_body) {
+            char *grown = realloc(ctx->body, ctx->len + *upload_data_size + 1);
+            if (!grown)
+                return MHD_NO;
+            memcpy(grown + ctx->len, upload_data, *upload_data_size);
+            ctx->body = grown;
+            ctx->len += *upload_data_size;
+            ctx->body[ctx->len] = '\0';
+        } else {
+            ctx->too_big = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (ctx->answered)
+        return MHD_YES;
+    jotd_resp_t resp = {0};
+    if (ctx->too_big) {
+        jotd_resp_error(&resp, 413, "invalid_request", "request body too large");
+    } else {
+        const char *q = strchr(url, '?');
+        jotd_req_t req = {
+            .method = method,
+            .path = url,
+            .query = q ? q + 1 : "",
+            .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
+            .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
+            .ip = ctx->ip,
+            .body = ctx->body ? ctx->body : "",
+            .body_len = ctx->len,
+            .conn = c,
+        };
+        dispatch(app, &req, &resp);
+    }
+    ctx->answered = true;
+    return send_response(c, ctx, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    conn_ctx_t *ctx = *con_cls;
+    if (!ctx)
+        return;
+    jotd_log_request(ctx->method, ctx->path, ctx->status, mono_us() - ctx->start_us, ctx->ip);
+    free(ctx->body);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1024 * 1024 + 1);
+    size_t n = buf ? fread(buf, 1, 1024 * 1024, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t errlen)
+{
+    const jotd_config_t *cfg = &app->rt->cfg;
+    struct sockaddr_storage ss = {0};
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
+    const char *host = strcmp(cfg->listen_host, "localhost") == 0 ? "127.0.0.1" : cfg->listen_host;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(cfg->listen_port);
+    } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(cfg->listen_port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "--listen: '%s' is not an IP address", cfg->listen_host);
+        return NULL;
+    }
+    char *cert = NULL, *key = NULL;
+    if (cfg->tls_cert) {
+        cert = read_file(cfg->tls_cert);
+        key = read_file(cfg->tls_key);
+        if (!cert || !key) {
+            snprintf(err, errlen, "cannot read --tls-cert/--tls-key");
+            free(cert);
+            free(key);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, cfg->listen_port, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY,
+        cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    if (key) {
+        jot_memzero(key, strlen(key));
+        free(key);
+    }
+    free(cert);
+    if (!d) {
+        snprintf(err, errlen, "cannot listen on %s:%u (address in use, or TLS files invalid)",
+                 cfg->listen_host, (unsigned)cfg->listen_port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *out_port = info ? info->port : cfg->listen_port;
+    return d;
+}
+
+void jotd_http_stop(void *daemon, unsigned drain_seconds)
+{
+    struct MHD_Daemon *d = daemon;
+    if (!d)
+        return;
+    MHD_quiesce_daemon(d); /* no new connections; open ones finish their requests */
+    for (unsigned i = 0; i < drain_seconds * 10; i++) {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            break;
+        usleep(100 * 1000);
+    }
+    MHD_stop_daemon(d);
+}

@@ -1,0 +1,615 @@
+/* jotd: the authentication server and its operator commands.
+ *   jotd serve [options]
+ *   jotd user add NAME [--role R]... [--permission P]... --password-stdin
+ *   jotd user passwd NAME --password-stdin
+ *   jotd user roles NAME [--role R]... [--permission P]...
+ *   jotd user disable|enable|delete NAME
+ *   jotd user list
+ *   jotd client add ID (--secret-stdin | --public)
+ *   jotd client list
+ *   jotd keys list | rotate [--alg ALG]
+ * Options common to all: see config.h (--data DIR, --config FILE, ...). */
+#include "log.h"
+#include "names.h"
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ERRLEN 256
+
+static int usage(FILE *f)
+{
+    fputs("usage: jotd serve [--data DIR] [--listen ADDR:PORT] [--issuer URL] [--audience AUD]\n"
+          "                  [--tls-cert FILE --tls-key FILE] [--insecure-http] [--config FILE]\n"
+          "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
+          "                  [--refresh-absolute-ttl D] [--refresh-grace D] ...\n"
+          "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
+          "       jotd user passwd NAME --password-stdin\n"
+          "       jotd user roles NAME [--role R]... [--permission P]...\n"
+          "       jotd user disable|enable|delete NAME\n"
+          "       jotd user list\n"
+          "       jotd client add ID (--secret-stdin | --public)\n"
+          "       jotd client list\n"
+          "       jotd keys list | rotate [--alg ALG]\n"
+          "Every option also reads JOTD_<NAME> from the environment and NAME = value from the\n"
+          "--config file (flag > environment > file > default). See docs/jotd.md.\n",
+          f);
+    return f == stdout ? 0 : 2;
+}
+
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("jotd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+/* One line from stdin (a password or secret), without its newline; never echoed, never in
+ * argv. Returns a malloc'd string or NULL. */
+static char *read_secret_stdin(void)
+{
+    char buf[JOTD_PASSWORD_MAX + 2];
+    size_t n = 0;
+    int c;
+    while ((c = getchar()) != EOF && c != '\n') {
+        if (n >= sizeof buf - 1) {
+            jot_memzero(buf, sizeof buf);
+            return NULL;
+        }
+        buf[n++] = (char)c;
+    }
+    if (n && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    char *s = strdup(buf);
+    jot_memzero(buf, sizeof buf);
+    return s;
+}
+
+static void free_secret(char *s)
+{
+    if (s) {
+        jot_memzero(s, strlen(s));
+        free(s);
+    }
+}
+
+static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
+{
+    char path[4096];
+    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
+        return fail("cannot create data directory %s", cfg->data_dir);
+    snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
+    jotd_rc_t rc = jotd_store_open(path, st);
+    if (rc != JOTD_OK)
+        return fail("cannot open the database: %s", jotd_rc_str(rc));
+    return 0;
+}
+
+static jotd_argon2_t argon2_of(const jotd_config_t *cfg)
+{
+    jotd_argon2_t p = {cfg->argon2_m_kib, cfg->argon2_t, cfg->argon2_p};
+    return p;
+}
+
+/* ---- user and client commands ------------------------------------------------------ */
+
+typedef struct user_opts {
+    const char *name;
+    const char *roles[JOTD_MAX_NAMES];
+    size_t n_roles;
+    const char *perms[JOTD_MAX_NAMES];
+    size_t n_perms;
+    bool password_stdin, secret_stdin, public_client;
+    const char *alg;
+} user_opts_t;
+
+static int parse_user_opts(char **rest, int n, user_opts_t *o)
+{
+    for (int i = 0; i < n; i++) {
+        const char *a = rest[i];
+        bool role = !strcmp(a, "--role"), perm = !strcmp(a, "--permission");
+        if (role || perm || !strcmp(a, "--alg")) {
+            if (i + 1 >= n)
+                return fail("%s needs a value", a);
+            const char *v = rest[++i];
+            if (!strcmp(a, "--alg")) {
+                o->alg = v;
+                continue;
+            }
+            if (!jotd_name_valid(v))
+                return fail("invalid role or permission name '%s' (A-Z a-z 0-9 . _ : / -)", v);
+            if ((role ? o->n_roles : o->n_perms) >= JOTD_MAX_NAMES)
+                return fail("too many %s", role ? "roles" : "permissions");
+            if (role)
+                o->roles[o->n_roles++] = v;
+            else
+                o->perms[o->n_perms++] = v;
+        } else if (!strcmp(a, "--password-stdin")) {
+            o->password_stdin = true;
+        } else if (!strcmp(a, "--secret-stdin")) {
+            o->secret_stdin = true;
+        } else if (!strcmp(a, "--public")) {
+            o->public_client = true;
+        } else if (!strncmp(a, "--", 2)) {
+            return fail("unknown option %s (try jotd --help)", a);
+        } else if (!o->name) {
+            o->name = a;
+        } else {
+            return fail("unexpected argument '%s'", a);
+        }
+    }
+    return 0;
+}
+
+static int find_user(jotd_store_t *st, const char *name, jotd_user_t *u)
+{
+    jotd_rc_t rc = jotd_store_user_get_by_name(st, name, u);
+    if (rc == JOTD_E_NOTFOUND)
+        return fail("no user '%s'", name);
+    if (rc != JOTD_OK)
+        return fail("database error: %s", jotd_rc_str(rc));
+    return 0;
+}
+
+static int hash_from_stdin(const jotd_config_t *cfg, char phc[JOTD_PHC_MAX])
+{
+    char *pw = read_secret_stdin();
+    if (!pw || strlen(pw) < JOTD_PASSWORD_MIN) {
+        free_secret(pw);
+        return fail("%s", "a password of 8 to 1024 characters is expected on stdin");
+    }
+    jotd_argon2_t p = argon2_of(cfg);
+    int rc = jotd_password_hash(&p, pw, strlen(pw), phc);
+    free_secret(pw);
+    return rc == 0 ? 0 : fail("%s", "cannot hash the password");
+}
+
+static void print_user(const jotd_user_t *u)
+{
+    printf("%lld\t%s\t%s\troles=", (long long)u->id, u->username,
+           u->disabled ? "disabled" : "enabled");
+    for (size_t i = 0; i < u->n_roles; i++)
+        printf("%s%s", i ? "," : "", u->roles[i]);
+    printf("\tpermissions=");
+    for (size_t i = 0; i < u->n_permissions; i++)
+        printf("%s%s", i ? "," : "", u->permissions[i]);
+    putchar('\n');
+}
+
+static int cmd_user(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
+{
+    jotd_store_t *st = NULL;
+    if (open_store(cfg, &st) != 0)
+        return 1;
+    int ret = 0;
+    int64_t now = jotd_now();
+    jotd_user_t u = {0};
+    char phc[JOTD_PHC_MAX] = "";
+    if (!strcmp(sub, "list")) {
+        int64_t after = 0;
+        for (;;) {
+            jotd_user_t *list = NULL;
+            size_t n = 0;
+            if (jotd_store_user_list(st, after, 100, &list, &n) != JOTD_OK) {
+                ret = fail("%s", "database error");
+                break;
+            }
+            for (size_t i = 0; i < n; i++)
+                print_user(&list[i]);
+            after = n ? list[n - 1].id : after;
+            jotd_user_list_free(list, n);
+            if (n < 100)
+                break;
+        }
+    } else if (!o->name) {
+        ret = fail("jotd user %s needs a user name", sub);
+    } else if (!strcmp(sub, "add")) {
+        if (!jotd_username_valid(o->name))
+            ret = fail("invalid user name '%s' (1-64 of A-Z a-z 0-9 . _ @ -)", o->name);
+        else if (!o->password_stdin)
+            ret = fail("%s", "give the password on stdin with --password-stdin");
+        else if ((ret = hash_from_stdin(cfg, phc)) == 0) {
+            jotd_user_t nu = {.username = (char *)o->name,
+                              .password_hash = phc,
+                              .roles = (char **)o->roles,
+                              .n_roles = o->n_roles,
+                              .permissions = (char **)o->perms,
+                              .n_permissions = o->n_perms};
+            int64_t id;
+            jotd_rc_t rc = jotd_store_user_create(st, &nu, now, &id);
+            if (rc == JOTD_E_EXISTS)
+                ret = fail("user '%s' exists", o->name);
+            else if (rc != JOTD_OK)
+                ret = fail("database error: %s", jotd_rc_str(rc));
+            else
+                printf("created user %s (id %lld)\n", o->name, (long long)id);
+        }
+    } else if ((ret = find_user(st, o->name, &u)) != 0) {
+        /* reported */
+    } else {
+        jotd_user_patch_t p = {.disabled = -1};
+        if (!strcmp(sub, "passwd")) {
+            if (!o->password_stdin)
+                ret = fail("%s", "give the password on stdin with --password-stdin");
+            else if ((ret = hash_from_stdin(cfg, phc)) == 0)
+                p.password_hash = phc;
+        } else if (!strcmp(sub, "roles")) {
+            p.roles = o->roles;
+            p.n_roles = o->n_roles;
+            p.has_roles = true;
+            p.permissions = o->perms;
+            p.n_permissions = o->n_perms;
+            p.has_permissions = true;
+        } else if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
+            p.disabled = !strcmp(sub, "disable");
+        } else if (strcmp(sub, "delete") != 0) {
+            ret = fail("unknown command 'jotd user %s'", sub);
+        }
+        if (ret == 0) {
+            jotd_rc_t rc = !strcmp(sub, "delete") ? jotd_store_user_delete(st, u.id)
+                                                  : jotd_store_user_update(st, u.id, &p, now);
+            if (rc != JOTD_OK)
+                ret = fail("database error: %s", jotd_rc_str(rc));
+            else
+                printf("%s: %s done\n", o->name, sub);
+        }
+    }
+    jot_memzero(phc, sizeof phc);
+    jotd_user_clear(&u);
+    jotd_store_close(st);
+    return ret;
+}
+
+static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
+{
+    jotd_store_t *st = NULL;
+    if (open_store(cfg, &st) != 0)
+        return 1;
+    int ret = 0;
+    if (!strcmp(sub, "list")) {
+        char **ids = NULL;
+        size_t n = 0;
+        if (jotd_store_client_list(st, &ids, &n) != JOTD_OK)
+            ret = fail("%s", "database error");
+        for (size_t i = 0; i < n; i++) {
+            puts(ids[i]);
+            free(ids[i]);
+        }
+        free(ids);
+    } else if (!strcmp(sub, "add")) {
+        char phc[JOTD_PHC_MAX];
+        if (!o->name || !jotd_username_valid(o->name)) {
+            ret = fail("%s", "jotd client add needs a client id (1-64 of A-Z a-z 0-9 . _ @ -)");
+        } else if (o->secret_stdin == o->public_client) {
+            ret = fail("%s", "give exactly one of --secret-stdin and --public");
+        } else if (o->secret_stdin && (ret = hash_from_stdin(cfg, phc)) != 0) {
+            /* reported */
+        } else {
+            jotd_rc_t rc =
+                jotd_store_client_create(st, o->name, o->secret_stdin ? phc : NULL, jotd_now());
+            if (rc == JOTD_E_EXISTS)
+                ret = fail("client '%s' exists", o->name);
+            else if (rc != JOTD_OK)
+                ret = fail("database error: %s", jotd_rc_str(rc));
+            else
+                printf("created %s client %s\n", o->public_client ? "public" : "confidential",
+                       o->name);
+        }
+        jot_memzero(phc, sizeof phc);
+    } else {
+        ret = fail("unknown command 'jotd client %s'", sub);
+    }
+    jotd_store_close(st);
+    return ret;
+}
+
+static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
+{
+    char err[ERRLEN];
+    if (!strcmp(sub, "list"))
+        return jotd_keyring_list(cfg->data_dir, cfg->access_ttl, jotd_now(), stdout, err,
+                                 sizeof err) == 0
+                   ? 0
+                   : fail("%s", err);
+    if (strcmp(sub, "rotate") != 0)
+        return fail("unknown command 'jotd keys %s'", sub);
+    jot_alg_t alg = cfg->alg;
+    if (o->alg && jot_alg_from_name(o->alg, strlen(o->alg), &alg) != JOT_OK)
+        return fail("unknown algorithm '%s'", o->alg);
+    char kid[64];
+    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
+        return fail("cannot create data directory %s", cfg->data_dir);
+    if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) != 0)
+        return fail("%s", err);
+    printf("new signing key %s (%s); send SIGHUP to a running jotd to use it\n", kid,
+           jot_alg_name(alg));
+    return 0;
+}
+
+/* ---- serve ------------------------------------------------------------------------- */
+
+/* The HMAC key deriving refresh-token successors: DATA/keys/refresh.key, made once. */
+static int load_refresh_key(const char *data_dir, uint8_t key[32])
+{
+    char path[4096], b64[64];
+    snprintf(path, sizeof path, "%s/keys/refresh.key", data_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, b64, sizeof b64 - 1);
+        close(fd);
+        size_t len = 0;
+        if (n == 43 && jot_b64url_decode(key, &len, b64, 43) == JOT_OK && len == 32) {
+            jot_memzero(b64, sizeof b64);
+            return 0;
+        }
+        return fail("%s is damaged", path);
+    }
+    if (RAND_bytes(key, 32) != 1)
+        return fail("%s", "no randomness");
+    jot_b64url_encode(b64, key, 32);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int ok = fd >= 0 && write(fd, b64, 43) == 43 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    jot_memzero(b64, sizeof b64);
+    return ok ? 0 : fail("cannot write %s", path);
+}
+
+static void deny_loaded(void *ctx, const char *jti, int64_t exp)
+{
+    jotd_denylist_add(ctx, jti, strlen(jti), exp);
+}
+
+/* First start: an "admin" user with a random password, shown once. Returns 1 if created. */
+static int first_admin(jotd_app_t *app, char password[32])
+{
+    jotd_user_t *list = NULL;
+    size_t n = 0;
+    if (jotd_store_user_list(app->store, 0, 1, &list, &n) != JOTD_OK)
+        return -1;
+    jotd_user_list_free(list, n);
+    if (n)
+        return 0;
+    uint8_t raw[15];
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
+    jot_b64url_encode(password, raw, sizeof raw);
+    jotd_argon2_t p = argon2_of(&app->rt->cfg);
+    char phc[JOTD_PHC_MAX];
+    if (jotd_password_hash(&p, password, strlen(password), phc) != 0)
+        return -1;
+    const char *roles[] = {"admin"};
+    jotd_user_t u = {
+        .username = "admin", .password_hash = phc, .roles = (char **)roles, .n_roles = 1};
+    int64_t id;
+    jotd_rc_t rc = jotd_store_user_create(app->store, &u, jotd_now(), &id);
+    jot_memzero(phc, sizeof phc);
+    return rc == JOTD_OK ? 1 : -1;
+}
+
+/* With --listen HOST:0 the port is known only once bound: a default issuer ("...:0") and
+ * audience then take the real port. */
+static int use_bound_port(jotd_config_t *cfg, uint16_t port)
+{
+    char **fields[] = {&cfg->issuer, &cfg->audience};
+    for (size_t i = 0; i < 2; i++) {
+        char *s = *fields[i];
+        size_t n = s ? strlen(s) : 0;
+        if (cfg->listen_port != 0 || n < 2 || strcmp(s + n - 2, ":0") != 0)
+            continue;
+        char *fixed = malloc(n + 6);
+        if (!fixed)
+            return -1;
+        snprintf(fixed, n + 6, "%.*s:%u", (int)(n - 2), s, (unsigned)port);
+        free(s);
+        *fields[i] = fixed;
+    }
+    return 0;
+}
+
+/* Build a runtime for \p cfg as it will serve on \p port (see use_bound_port). */
+static int runtime_for_port(jotd_config_t *cfg, uint16_t port, jotd_runtime_t **out, char *err,
+                            size_t errlen)
+{
+    if (use_bound_port(cfg, port) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return jotd_runtime_new(cfg, jotd_now(), out, err, errlen);
+}
+
+static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
+{
+    char err[ERRLEN];
+    if (jotd_config_validate(cfg, err, sizeof err) != 0)
+        return fail("%s", err);
+    /* signals are taken by the main thread with sigwait; block them before any thread */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    jotd_app_t app = {.argc = argc, .argv = argv};
+    pthread_rwlock_init(&app.rt_lock, NULL);
+    int ret = 1;
+    void *daemon = NULL;
+    if (open_store(cfg, &app.store) != 0)
+        goto out;
+    jotd_argon2_t a2 = argon2_of(cfg);
+    if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != 0) {
+        fail("%s", err);
+        goto out;
+    }
+    if (load_refresh_key(app.rt->cfg.data_dir, app.refresh_key) != 0)
+        goto out;
+    app.deny = jotd_denylist_new();
+    app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
+                                     app.rt->cfg.throttle_ip_failures, 100000);
+    app.clients = jotd_client_cache_new();
+    if (!app.deny || !app.throttle || !app.clients ||
+        jotd_password_dummy_init(&app.dummy, &a2) != 0) {
+        fail("%s", "out of memory");
+        goto out;
+    }
+    if (jotd_store_deny_load(app.store, jotd_now(), deny_loaded, app.deny) != JOTD_OK) {
+        fail("%s", "cannot read the denylist");
+        goto out;
+    }
+    char admin_pw[32] = "";
+    int created = first_admin(&app, admin_pw);
+    if (created < 0) {
+        fail("%s", "cannot create the first admin user");
+        goto out;
+    }
+    uint16_t port = 0;
+    daemon = jotd_http_start(&app, &port, err, sizeof err);
+    if (!daemon) {
+        fail("%s", err);
+        goto out;
+    }
+    if (app.rt->cfg.listen_port == 0) {
+        /* rebuild what depends on the issuer now that the port is known */
+        jotd_config_t copy;
+        jotd_config_defaults(&copy);
+        jotd_runtime_t *nrt = NULL;
+        if (jotd_config_load(&copy, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
+            runtime_for_port(&copy, port, &nrt, err, sizeof err) != 0) {
+            jotd_config_free(&copy);
+            fail("%s", err);
+            goto out;
+        }
+        pthread_rwlock_wrlock(&app.rt_lock);
+        jotd_runtime_t *old = app.rt;
+        app.rt = nrt;
+        pthread_rwlock_unlock(&app.rt_lock);
+        jotd_runtime_free(old);
+    }
+    const jotd_config_t *c = &app.rt->cfg;
+    const char *scheme = c->tls_cert ? "https" : "http";
+    bool v6 = strchr(c->listen_host, ':') != NULL;
+    char base[300];
+    snprintf(base, sizeof base, "%s://%s%s%s:%u", scheme, v6 ? "[" : "", c->listen_host,
+             v6 ? "]" : "", (unsigned)port);
+    jotd_log("info", "listening on %s (issuer %s, data %s)", base, c->issuer, c->data_dir);
+    printf("jotd listening on %s\n", base);
+    if (created == 1)
+        printf("\nCreated user 'admin' with password: %s\n(shown once; change it with: "
+               "jotd user passwd admin --password-stdin --data %s)\n",
+               admin_pw, c->data_dir);
+    printf("\nTry:\n"
+           "  curl -s %s/token -d grant_type=password -d username=admin -d password='%s'\n"
+           "  curl -s %s/verify -H \"Authorization: Bearer $ACCESS_TOKEN\" -i\n"
+           "  curl -s %s/.well-known/jwks.json\n\n",
+           base, created == 1 ? admin_pw : "PASSWORD", base, base);
+    fflush(stdout);
+    jot_memzero(admin_pw, sizeof admin_pw);
+
+    for (;;) {
+        struct timespec tick = {60, 0};
+        int sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        if (sig == SIGHUP) {
+            /* reload configuration and keys; connections stay open */
+            jotd_config_t nc;
+            jotd_config_defaults(&nc);
+            jotd_runtime_t *nrt = NULL;
+            if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
+                jotd_config_validate(&nc, err, sizeof err) != 0 ||
+                runtime_for_port(&nc, port, &nrt, err, sizeof err) != 0) {
+                jotd_log("error", "reload failed, keeping the running configuration: %s", err);
+                jotd_config_free(&nc);
+                continue;
+            }
+            pthread_rwlock_wrlock(&app.rt_lock);
+            jotd_runtime_t *old = app.rt;
+            app.rt = nrt;
+            pthread_rwlock_unlock(&app.rt_lock);
+            jotd_runtime_free(old);
+            jotd_log("info", "%s", "reloaded configuration and keys");
+            continue;
+        }
+        /* every minute: forget what can no longer matter */
+        jotd_denylist_purge(app.deny, jotd_now());
+        (void)jotd_store_gc(app.store, jotd_now(), 7 * 86400);
+    }
+    jotd_log("info", "%s", "shutting down: draining open requests");
+    jotd_http_stop(daemon, 10);
+    daemon = NULL;
+    ret = 0;
+out:
+    jotd_http_stop(daemon, 0);
+    jotd_runtime_free(app.rt);
+    jotd_store_close(app.store);
+    jotd_denylist_free(app.deny);
+    jotd_throttle_free(app.throttle);
+    jotd_client_cache_free(app.clients);
+    jot_memzero(app.refresh_key, sizeof app.refresh_key);
+    pthread_rwlock_destroy(&app.rt_lock);
+    return ret;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return usage(argc < 2 ? stderr : stdout);
+    if (!strcmp(argv[1], "--version")) {
+        printf("jotd %s\n", JOT_VERSION_STRING);
+        return 0;
+    }
+    const char *cmd = argv[1];
+    bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys");
+    if (strcmp(cmd, "serve") != 0 && !two_words)
+        return usage(stderr);
+    if (two_words && argc < 3)
+        return fail("'jotd %s' needs a subcommand (try jotd --help)", cmd);
+    int first = two_words ? 2 : 1; /* argv[first] is the last command word */
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0;
+    char err[ERRLEN];
+    jotd_config_t cfg;
+    jotd_config_defaults(&cfg);
+    if (!rest ||
+        jotd_config_load(&cfg, argc - first, argv + first, rest, &n_rest, err, sizeof err) != 0) {
+        free(rest);
+        jotd_config_free(&cfg);
+        fprintf(stderr, "jotd: %s\n", err);
+        return 2;
+    }
+    user_opts_t o = {0};
+    int ret;
+    if (!strcmp(cmd, "serve")) {
+        ret = n_rest ? fail("unexpected argument '%s' (try jotd --help)", rest[0])
+                     : cmd_serve(&cfg, argc - first, argv + first);
+    } else if (parse_user_opts(rest, n_rest, &o) != 0) {
+        ret = 2;
+    } else if (!strcmp(cmd, "user")) {
+        ret = cmd_user(&cfg, argv[2], &o);
+    } else if (!strcmp(cmd, "client")) {
+        ret = cmd_client(&cfg, argv[2], &o);
+    } else {
+        ret = cmd_keys(&cfg, argv[2], &o);
+    }
+    free(rest);
+    jotd_config_free(&cfg);
+    return ret;
+}

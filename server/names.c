@@ -1,0 +1,44 @@
+#include "names.h"
+
+#include <string.h>
+
+static bool charset_ok(const char *s, const char *extra)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (const char *p = s; *p; p++) {
+        char c = *p;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  strchr(extra, c) != NULL;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool jotd_username_valid(const char *s)
+{
+    return s && charset_ok(s, "._@-");
+}
+
+bool jotd_name_valid(const char *s)
+{
+    return s && charset_ok(s, "._:/-");
+}
+
+int jotd_parse_id(const char *s, int64_t *out)
+{
+    if (!s || !*s || strlen(s) > 16)
+        return -1;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    if (v > (INT64_C(1) << 53))
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,19 @@
+/* What names jotd accepts for users, roles and permissions, and bounded number parsing. */
+#ifndef JOTD_NAMES_H
+#define JOTD_NAMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define JOTD_MAX_NAMES 64 /* roles or permissions per user */
+#define JOTD_PASSWORD_MIN 8
+
+/** 1-64 characters of A-Z a-z 0-9 . _ @ - */
+bool jotd_username_valid(const char *s);
+/** Role or permission: 1-64 characters of A-Z a-z 0-9 . _ : / - (no comma, space or control
+ *  character, so lists of them fit in one HTTP header). */
+bool jotd_name_valid(const char *s);
+/** Decimal integer 0..2^53 without sign or spaces: 0, or -1. */
+int jotd_parse_id(const char *s, int64_t *out);
+
+#endif

@@ -1,0 +1,36 @@
+/* Password hashing: Argon2id (RFC 9106) via libargon2, stored as PHC strings. */
+#ifndef JOTD_PASSWORD_H
+#define JOTD_PASSWORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* OWASP's Argon2id recommendation: 19 MiB, 2 passes, 1 lane. */
+#define JOTD_ARGON2_M_KIB 19456u
+#define JOTD_ARGON2_T 2u
+#define JOTD_ARGON2_P 1u
+#define JOTD_PHC_MAX 160       /* room for any PHC string we produce */
+#define JOTD_PASSWORD_MAX 1024 /* longer passwords are refused (bounds the work) */
+
+typedef struct jotd_argon2 {
+    uint32_t m_kib, t, p;
+} jotd_argon2_t;
+
+/** Hash with a fresh 16-byte salt into \p out (NUL-terminated PHC string).
+ *  Returns 0, or -1 (bad parameters, password too long, out of memory). */
+int jotd_password_hash(const jotd_argon2_t *params, const char *pw, size_t len,
+                       char out[JOTD_PHC_MAX]);
+/** 1 if \p pw matches \p phc, 0 if not, -1 if \p phc is not a valid Argon2id PHC string.
+ *  Takes the time the parameters inside \p phc dictate, whatever the outcome. */
+int jotd_password_verify(const char *phc, const char *pw, size_t len);
+
+/** A verifier for logins of unknown users: spends the same work as a real verification
+ *  (same parameters) against a hash made at start-up, then always reports no match. */
+typedef struct jotd_password_dummy {
+    char phc[JOTD_PHC_MAX];
+} jotd_password_dummy_t;
+int jotd_password_dummy_init(jotd_password_dummy_t *d, const jotd_argon2_t *params);
+void jotd_password_dummy_verify(const jotd_password_dummy_t *d, const char *pw, size_t len);
+
+#endif

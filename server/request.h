@@ -1,0 +1,49 @@
+/* Parsing of request bodies and credentials, without sockets (unit-tested and fuzzed):
+ * application/x-www-form-urlencoded and JSON bodies into one parameter list, HTTP Basic
+ * client credentials (RFC 6749 §2.3.1), Bearer tokens (RFC 6750 §2.1). */
+#ifndef JOTD_REQUEST_H
+#define JOTD_REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define JOTD_MAX_PARAMS 32
+
+typedef struct jotd_param {
+    char *name, *value; /* NUL-terminated, decoded; values contain no NUL */
+} jotd_param_t;
+
+typedef struct jotd_params {
+    jotd_param_t items[JOTD_MAX_PARAMS];
+    size_t n;
+} jotd_params_t;
+
+typedef enum jotd_parse_rc {
+    JOTD_PARSE_OK = 0,
+    JOTD_PARSE_BAD,       /* malformed body, bad encoding, not UTF-8 */
+    JOTD_PARSE_DUPLICATE, /* a parameter given twice (RFC 6749 §3.2) */
+    JOTD_PARSE_TOO_MANY,  /* more than JOTD_MAX_PARAMS */
+    JOTD_PARSE_MEDIA,     /* unsupported Content-Type */
+    JOTD_PARSE_NOMEM
+} jotd_parse_rc_t;
+
+/** Parse \p body by \p content_type ("application/x-www-form-urlencoded" or
+ *  "application/json", parameters like "; charset=utf-8" allowed; NULL/empty body gives no
+ *  params). JSON bodies must be an object whose values are strings (numbers and booleans are
+ *  converted to their text; arrays of strings are joined with spaces, for "scope"). On
+ *  failure \p out is left empty. */
+jotd_parse_rc_t jotd_params_parse(const char *content_type, const char *body, size_t len,
+                                  jotd_params_t *out);
+/** Value of \p name or NULL. */
+const char *jotd_params_get(const jotd_params_t *p, const char *name);
+/** Free every string; leaves \p p empty. */
+void jotd_params_clear(jotd_params_t *p);
+
+/** Parse "Basic <base64>" into client_id and secret (each form-urldecoded, malloc'd).
+ *  Returns 0, or -1 when the header is not well-formed Basic credentials. */
+int jotd_basic_auth_parse(const char *header, char **out_id, char **out_secret);
+/** Locate the token of "Bearer <token>" (scheme case-insensitive, one space or more).
+ *  Returns a pointer into \p header and its length, or NULL. */
+const char *jotd_bearer_token(const char *header, size_t *out_len);
+
+#endif

@@ -1,0 +1,365 @@
+/* /admin/users: JSON administration of users, for holders of the "admin" role.
+ *   GET    /admin/users?limit=N&after=ID   list, id order, paged
+ *   POST   /admin/users                    create {username,password,roles,permissions,disabled}
+ *   GET    /admin/users/{id}               one user
+ *   PATCH  /admin/users/{id}               change roles, permissions, disabled, password
+ *   DELETE /admin/users/{id}               delete with every session
+ *   DELETE /admin/users/{id}/sessions      end every session of the user */
+#include "log.h"
+#include "names.h"
+#include "server.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *string_array(char **items, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(items[i]));
+    return a;
+}
+
+static json_t *user_json(const jotd_user_t *u)
+{
+    return json_pack("{s:I,s:s,s:o,s:o,s:b,s:I,s:I}", "id", (json_int_t)u->id, "username",
+                     u->username, "roles", string_array(u->roles, u->n_roles), "permissions",
+                     string_array(u->permissions, u->n_permissions), "disabled", u->disabled,
+                     "created_at", (json_int_t)u->created_at, "updated_at",
+                     (json_int_t)u->updated_at);
+}
+
+/* An array of valid names from a JSON member; *out holds borrowed pointers into \p j. */
+static bool names_from_json(json_t *j, const char ***out, size_t *n)
+{
+    if (!json_is_array(j) || json_array_size(j) > JOTD_MAX_NAMES)
+        return false;
+    const char **list = calloc(json_array_size(j) + 1, sizeof *list);
+    if (!list)
+        return false;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        const char *s = json_string_value(json_array_get(j, i));
+        if (!s || !jotd_name_valid(s)) {
+            free(list);
+            return false;
+        }
+        list[i] = s;
+    }
+    *out = list;
+    *n = json_array_size(j);
+    return true;
+}
+
+static json_t *parse_json_body(const jotd_req_t *req, jotd_resp_t *resp)
+{
+    if (!req->content_type || strncasecmp(req->content_type, "application/json", 16) != 0) {
+        jotd_resp_error(resp, 400, "invalid_request", "send application/json");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        jotd_resp_error(resp, 400, "invalid_request", "body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* Only these members, with these types; anything else is a 400. */
+static bool members_ok(json_t *body, bool creating)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "roles") == 0 || strcmp(key, "permissions") == 0)
+            continue; /* checked by names_from_json */
+        if (strcmp(key, "disabled") == 0 && json_is_boolean(v))
+            continue;
+        if (strcmp(key, "password") == 0 && json_is_string(v))
+            continue;
+        if (creating && strcmp(key, "username") == 0 && json_is_string(v))
+            continue;
+        return false;
+    }
+    return true;
+}
+
+static bool hash_password(jotd_app_t *app, const jotd_runtime_t *rt, const char *pw,
+                          char out[JOTD_PHC_MAX], jotd_resp_t *resp)
+{
+    (void)app;
+    size_t n = strlen(pw);
+    if (n < JOTD_PASSWORD_MIN || n > JOTD_PASSWORD_MAX) {
+        jotd_resp_error(resp, 400, "invalid_request", "password must be 8 to 1024 characters");
+        return false;
+    }
+    jotd_argon2_t params = {rt->cfg.argon2_m_kib, rt->cfg.argon2_t, rt->cfg.argon2_p};
+    if (jotd_password_hash(&params, pw, n, out) != 0) {
+        jotd_resp_error(resp, 500, "server_error", "cannot hash the password");
+        return false;
+    }
+    return true;
+}
+
+static void list_users(jotd_app_t *app, const jotd_req_t *req, jotd_resp_t *resp)
+{
+    char buf[32];
+    int64_t after = 0, limit = 50;
+    const char *s;
+    if ((s = jotd_req_query(req, "after", buf, sizeof buf)) && jotd_parse_id(s, &after) != 0) {
+        jotd_resp_error(resp, 400, "invalid_request", "after must be a user id");
+        return;
+    }
+    if ((s = jotd_req_query(req, "limit", buf, sizeof buf)) &&
+        (jotd_parse_id(s, &limit) != 0 || limit < 1 || limit > 500)) {
+        jotd_resp_error(resp, 400, "invalid_request", "limit must be 1 to 500");
+        return;
+    }
+    jotd_user_t *users = NULL;
+    size_t n = 0;
+    jotd_rc_t rc = jotd_store_user_list(app->store, after, (size_t)limit, &users, &n);
+    if (rc != JOTD_OK) {
+        jotd_resp_unavailable(resp, rc);
+        return;
+    }
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, user_json(&users[i]));
+    json_t *next = n == (size_t)limit ? json_integer(users[n - 1].id) : json_null();
+    jotd_user_list_free(users, n);
+    jotd_resp_json(resp, 200, json_pack("{s:o,s:o}", "users", arr, "next", next));
+}
+
+static void create_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                        const char *admin, jotd_resp_t *resp)
+{
+    json_t *body = parse_json_body(req, resp);
+    if (!body)
+        return;
+    const char *username = json_string_value(json_object_get(body, "username"));
+    const char *password = json_string_value(json_object_get(body, "password"));
+    json_t *roles = json_object_get(body, "roles"), *perms = json_object_get(body, "permissions");
+    jotd_user_t u = {0};
+    const char **rl = NULL, **pl = NULL;
+    char phc[JOTD_PHC_MAX];
+    if (!members_ok(body, true) || !username || !jotd_username_valid(username) || !password ||
+        (roles && !names_from_json(roles, &rl, &u.n_roles)) ||
+        (perms && !names_from_json(perms, &pl, &u.n_permissions))) {
+        jotd_resp_error(resp, 400, "invalid_request",
+                        "need username (1-64 of A-Z a-z 0-9 . _ @ -), password, and roles/"
+                        "permissions as arrays of names");
+    } else if (hash_password(app, rt, password, phc, resp)) {
+        u.username = (char *)username;
+        u.password_hash = phc;
+        u.roles = (char **)rl;
+        u.permissions = (char **)pl;
+        u.disabled = json_is_true(json_object_get(body, "disabled"));
+        int64_t id = 0;
+        jotd_rc_t rc = jotd_store_user_create(app->store, &u, jotd_now(), &id);
+        jotd_user_t created = {0};
+        if (rc == JOTD_E_EXISTS) {
+            jotd_resp_error(resp, 409, "conflict", "username taken");
+        } else if (rc != JOTD_OK || (rc = jotd_store_user_get(app->store, id, &created))) {
+            jotd_resp_unavailable(resp, rc);
+        } else {
+            char loc[48];
+            snprintf(loc, sizeof loc, "/admin/users/%lld", (long long)id);
+            jotd_audit("admin_user_create", "admin", admin, "user", username, NULL);
+            jotd_resp_json(resp, 201, user_json(&created));
+            jotd_resp_header(resp, "Location", loc);
+        }
+        jotd_user_clear(&created);
+        jot_memzero(phc, sizeof phc);
+    }
+    free(rl);
+    free(pl);
+    json_decref(body);
+}
+
+static void patch_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req, int64_t id,
+                       const char *admin, jotd_resp_t *resp)
+{
+    json_t *body = parse_json_body(req, resp);
+    if (!body)
+        return;
+    jotd_user_patch_t p = {.disabled = -1};
+    json_t *roles = json_object_get(body, "roles"), *perms = json_object_get(body, "permissions");
+    json_t *disabled = json_object_get(body, "disabled");
+    const char *password = json_string_value(json_object_get(body, "password"));
+    const char **rl = NULL, **pl = NULL;
+    char phc[JOTD_PHC_MAX];
+    bool ok = members_ok(body, false) && (!roles || names_from_json(roles, &rl, &p.n_roles)) &&
+              (!perms || names_from_json(perms, &pl, &p.n_permissions));
+    if (!ok) {
+        jotd_resp_error(resp, 400, "invalid_request",
+                        "patch roles, permissions (arrays of names), disabled, password");
+    } else if (!password || hash_password(app, rt, password, phc, resp)) {
+        p.has_roles = roles != NULL;
+        p.roles = rl;
+        p.has_permissions = perms != NULL;
+        p.permissions = pl;
+        p.disabled = disabled ? json_is_true(disabled) : -1;
+        p.password_hash = password ? phc : NULL;
+        jotd_rc_t rc = jotd_store_user_update(app->store, id, &p, jotd_now());
+        jotd_user_t u = {0};
+        if (rc == JOTD_OK)
+            rc = jotd_store_user_get(app->store, id, &u);
+        if (rc == JOTD_E_NOTFOUND) {
+            jotd_resp_error(resp, 404, "not_found", "no such user");
+        } else if (rc != JOTD_OK) {
+            jotd_resp_unavailable(resp, rc);
+        } else {
+            jotd_audit("admin_user_update", "admin", admin, "user", u.username, "password",
+                       password ? "changed" : NULL, "disabled",
+                       disabled ? (json_is_true(disabled) ? "true" : "false") : NULL, NULL);
+            jotd_resp_json(resp, 200, user_json(&u));
+        }
+        jotd_user_clear(&u);
+        jot_memzero(phc, sizeof phc);
+    }
+    free(rl);
+    free(pl);
+    json_decref(body);
+}
+
+/* The caller must hold a valid access token whose live session belongs to an enabled
+ * user with the "admin" role. Returns the admin's username (malloc'd) or NULL after
+ * answering 401/403. */
+static char *require_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           jotd_resp_t *resp)
+{
+    size_t len = 0;
+    const char *token = req->authorization ? jotd_bearer_token(req->authorization, &len) : NULL;
+    if (!token) {
+        jotd_resp_bearer_challenge(resp, NULL, NULL);
+        return NULL;
+    }
+    jot_token_t *t = NULL;
+    const char *why;
+    if (jotd_access_verify(app, rt, token, len, &t, &why) != JOT_OK) {
+        jotd_resp_bearer_challenge(resp, "invalid_token", why);
+        return NULL;
+    }
+    const char *sid = NULL;
+    if (jot_claims_get_string(jot_token_claims(t), "sid", &sid) != JOT_OK)
+        sid = NULL;
+    jotd_session_t s = {0};
+    jotd_user_t u = {0};
+    bool active = false;
+    jotd_rc_t rc =
+        sid ? jotd_store_session_get(app->store, sid, jotd_now(), &s, &active) : JOTD_E_NOTFOUND;
+    if (rc == JOTD_OK && active)
+        rc = jotd_store_user_get(app->store, s.user_id, &u);
+    jot_token_free(t);
+    char *admin = NULL;
+    if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
+        jotd_resp_unavailable(resp, rc);
+    } else if (rc != JOTD_OK || !active || u.disabled) {
+        jotd_resp_bearer_challenge(resp, "invalid_token", "session ended");
+    } else {
+        /* the role is read from the user record now, not from the token */
+        for (size_t i = 0; i < u.n_roles && !admin; i++)
+            if (strcmp(u.roles[i], "admin") == 0)
+                admin = strdup(u.username);
+        if (!admin) {
+            jotd_resp_error(resp, 403, "insufficient_scope", "the admin role is required");
+            jotd_resp_header(resp, "WWW-Authenticate",
+                             "Bearer realm=\"jotd\", error=\"insufficient_scope\"");
+        }
+    }
+    jotd_user_clear(&u);
+    jotd_session_clear(&s);
+    return admin;
+}
+
+static void method_not_allowed(jotd_resp_t *resp, const char *allow)
+{
+    jotd_resp_error(resp, 405, "method_not_allowed", NULL);
+    jotd_resp_header(resp, "Allow", allow);
+}
+
+void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                      jotd_resp_t *resp)
+{
+    /* /admin/users, /admin/users/{id}, /admin/users/{id}/sessions */
+    const char *rest = req->path + strlen("/admin/users");
+    int64_t id = 0;
+    bool sessions = false;
+    if (*rest) {
+        char idbuf[24];
+        const char *slash = strchr(rest + 1, '/');
+        size_t n = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
+        if (n == 0 || n >= sizeof idbuf) {
+            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
+            return;
+        }
+        memcpy(idbuf, rest + 1, n);
+        idbuf[n] = '\0';
+        if (jotd_parse_id(idbuf, &id) != 0 || id <= 0 ||
+            (slash && strcmp(slash, "/sessions") != 0)) {
+            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
+            return;
+        }
+        sessions = slash != NULL;
+    }
+    const char *m = req->method;
+    const char *allow = !*rest ? "GET, POST" : sessions ? "DELETE" : "GET, PATCH, DELETE";
+    bool allowed = !*rest     ? (!strcmp(m, "GET") || !strcmp(m, "POST"))
+                   : sessions ? !strcmp(m, "DELETE")
+                              : (!strcmp(m, "GET") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE"));
+    if (!allowed) {
+        method_not_allowed(resp, allow);
+        return;
+    }
+    char *admin = require_admin(app, rt, req, resp);
+    if (!admin)
+        return;
+    jotd_rc_t rc;
+    if (!*rest && !strcmp(m, "GET")) {
+        list_users(app, req, resp);
+    } else if (!*rest) {
+        create_user(app, rt, req, admin, resp);
+    } else if (sessions) {
+        size_t n = 0;
+        rc = jotd_store_sessions_revoke_user(app->store, id, jotd_now(), &n);
+        if (rc == JOTD_OK) {
+            char who[24];
+            snprintf(who, sizeof who, "%lld", (long long)id);
+            jotd_audit("admin_sessions_revoke", "admin", admin, "user_id", who, NULL);
+            jotd_resp_json(resp, 200, json_pack("{s:I}", "revoked", (json_int_t)n));
+        } else if (rc == JOTD_E_NOTFOUND) {
+            jotd_resp_error(resp, 404, "not_found", "no such user");
+        } else {
+            jotd_resp_unavailable(resp, rc);
+        }
+    } else if (!strcmp(m, "GET")) {
+        jotd_user_t u = {0};
+        rc = jotd_store_user_get(app->store, id, &u);
+        if (rc == JOTD_OK)
+            jotd_resp_json(resp, 200, user_json(&u));
+        else if (rc == JOTD_E_NOTFOUND)
+            jotd_resp_error(resp, 404, "not_found", "no such user");
+        else
+            jotd_resp_unavailable(resp, rc);
+        jotd_user_clear(&u);
+    } else if (!strcmp(m, "PATCH")) {
+        patch_user(app, rt, req, id, admin, resp);
+    } else {
+        rc = jotd_store_user_delete(app->store, id);
+        if (rc == JOTD_OK) {
+            char who[24];
+            snprintf(who, sizeof who, "%lld", (long long)id);
+            jotd_audit("admin_user_delete", "admin", admin, "user_id", who, NULL);
+            resp->status = 204;
+        } else if (rc == JOTD_E_NOTFOUND) {
+            jotd_resp_error(resp, 404, "not_found", "no such user");
+        } else {
+            jotd_resp_unavailable(resp, rc);
+        }
+    }
+    free(admin);
+}

@@ -1,0 +1,277 @@
+/* POST /token (RFC 6749 §4.3 password grant, §6 refresh): login and refresh-token rotation. */
+#include "log.h"
+#include "server.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Shared by the session routes: parse the body, answer 400 on failure. */
+bool jotd_parse_body(const jotd_req_t *req, jotd_params_t *params, jotd_resp_t *resp)
+{
+    switch (jotd_params_parse(req->content_type, req->body, req->body_len, params)) {
+    case JOTD_PARSE_OK:
+        return true;
+    case JOTD_PARSE_DUPLICATE:
+        jotd_resp_error(resp, 400, "invalid_request", "a parameter is repeated");
+        return false;
+    case JOTD_PARSE_TOO_MANY:
+        jotd_resp_error(resp, 400, "invalid_request", "too many parameters");
+        return false;
+    case JOTD_PARSE_MEDIA:
+        jotd_resp_error(resp, 400, "invalid_request",
+                        "use application/x-www-form-urlencoded or application/json");
+        return false;
+    case JOTD_PARSE_NOMEM:
+        jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+        return false;
+    case JOTD_PARSE_BAD:
+        break;
+    }
+    jotd_resp_error(resp, 400, "invalid_request", "malformed request body");
+    return false;
+}
+
+/* 401 for a client that failed to authenticate (RFC 6749 §5.2). */
+void jotd_resp_invalid_client(jotd_resp_t *resp)
+{
+    jotd_resp_error(resp, 401, "invalid_client", "client authentication failed");
+    jotd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"jotd\"");
+}
+
+/* 503 for a store that cannot answer now (busy, read-only, disk full). */
+void jotd_resp_unavailable(jotd_resp_t *resp, jotd_rc_t rc)
+{
+    jotd_log("error", "store: %s", jotd_rc_str(rc));
+    jotd_resp_error(resp, 503, "temporarily_unavailable", "storage unavailable, retry later");
+    jotd_resp_header(resp, "Retry-After", "1");
+}
+
+/* RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), separated by single spaces */
+static bool scope_valid(const char *s)
+{
+    if (strlen(s) > 1024)
+        return false;
+    bool at_token_start = true;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ') {
+            if (at_token_start)
+                return false; /* leading or double space */
+            at_token_start = true;
+        } else if (c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e)) {
+            at_token_start = false;
+        } else {
+            return false;
+        }
+    }
+    return !(*s && at_token_start); /* no trailing space */
+}
+
+/* Every scope token of \p want appears in \p have. */
+static bool scope_subset(const char *want, const char *have)
+{
+    for (const char *p = want; *p;) {
+        const char *end = strchr(p, ' ');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        bool found = false;
+        for (const char *q = have; *q && !found;) {
+            const char *qe = strchr(q, ' ');
+            size_t m = qe ? (size_t)(qe - q) : strlen(q);
+            found = m == n && memcmp(p, q, n) == 0;
+            q = qe ? qe + 1 : q + m;
+        }
+        if (!found)
+            return false;
+        p = end ? end + 1 : p + n;
+    }
+    return true;
+}
+
+static void token_response(jotd_resp_t *resp, const char *access, int64_t ttl, const char *refresh,
+                           const char *scope)
+{
+    json_t *j = json_pack("{s:s,s:s,s:I,s:s,s:s}", "access_token", access, "token_type", "Bearer",
+                          "expires_in", (json_int_t)ttl, "refresh_token", refresh, "scope",
+                          scope ? scope : "");
+    jotd_resp_json(resp, 200, j);
+}
+
+static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           const jotd_params_t *params, const char *client_id, jotd_resp_t *resp)
+{
+    const char *username = jotd_params_get(params, "username");
+    const char *password = jotd_params_get(params, "password");
+    const char *scope = jotd_params_get(params, "scope");
+    if (!username || !*username || !password) {
+        jotd_resp_error(resp, 400, "invalid_request", "username and password are required");
+        return;
+    }
+    if (scope && !scope_valid(scope)) {
+        jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
+        return;
+    }
+    int64_t now = jotd_now();
+    int64_t wait = jotd_throttle_check(app->throttle, username, req->ip, now);
+    if (wait > 0) {
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)wait);
+        jotd_audit("login_throttled", "user", username, "ip", req->ip, NULL);
+        jotd_resp_error(resp, 429, "temporarily_unavailable",
+                        "too many failed attempts, retry later");
+        jotd_resp_header(resp, "Retry-After", retry);
+        return;
+    }
+    jotd_user_t user = {0};
+    jotd_rc_t rc = jotd_store_user_get_by_name(app->store, username, &user);
+    if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
+        jotd_resp_unavailable(resp, rc);
+        return;
+    }
+    /* The same Argon2 work whether or not the user exists or is disabled, and the same
+     * answer for every failure. */
+    bool ok;
+    if (rc == JOTD_OK) {
+        ok = jotd_password_verify(user.password_hash, password, strlen(password)) == 1 &&
+             !user.disabled;
+    } else {
+        jotd_password_dummy_verify(&app->dummy, password, strlen(password));
+        ok = false;
+    }
+    if (!ok) {
+        jotd_throttle_failure(app->throttle, username, req->ip, now);
+        jotd_audit("login_failure", "user", username, "ip", req->ip, "client_id", client_id, NULL);
+        jotd_user_clear(&user);
+        jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
+        return;
+    }
+    jotd_throttle_success(app->throttle, username, now);
+
+    jotd_session_t s = {0};
+    jotd_random_id(s.sid);
+    s.user_id = user.id;
+    s.client_id = (char *)client_id;
+    s.scope = (char *)(scope ? scope : "");
+    s.created_at = now;
+    s.expires_at = now + rt->cfg.refresh_abs_ttl;
+    char refresh[44];
+    uint8_t hash[JOTD_HASH_LEN];
+    jotd_refresh_new(refresh);
+    jotd_refresh_hash(refresh, strlen(refresh), hash);
+    rc = jotd_store_session_create(app->store, &s, hash, rt->cfg.refresh_idle_ttl, now);
+    char *access = NULL;
+    if (rc != JOTD_OK) {
+        jotd_resp_unavailable(resp, rc);
+    } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != 0) {
+        jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
+    } else {
+        jotd_audit("login_success", "user", username, "ip", req->ip, "client_id", client_id, "sid",
+                   s.sid, NULL);
+        token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
+    }
+    jot_free(access);
+    jot_memzero(refresh, sizeof refresh);
+    jotd_user_clear(&user);
+}
+
+static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          const jotd_params_t *params, const char *client_id, jotd_resp_t *resp)
+{
+    const char *old = jotd_params_get(params, "refresh_token");
+    const char *scope = jotd_params_get(params, "scope");
+    if (!old || !*old) {
+        jotd_resp_error(resp, 400, "invalid_request", "refresh_token is required");
+        return;
+    }
+    if (scope && !scope_valid(scope)) {
+        jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
+        return;
+    }
+    int64_t now = jotd_now();
+    uint8_t old_hash[JOTD_HASH_LEN], new_hash[JOTD_HASH_LEN];
+    char successor[44];
+    jotd_refresh_hash(old, strlen(old), old_hash);
+    jotd_refresh_successor(app, old, strlen(old), successor);
+    jotd_refresh_hash(successor, strlen(successor), new_hash);
+
+    if (scope) { /* RFC 6749 §6: no scope beyond what the session was granted */
+        jotd_session_t s = {0};
+        bool live = false;
+        jotd_rc_t lrc = jotd_store_refresh_lookup(app->store, old_hash, now, &s, &live);
+        bool ok = lrc == JOTD_OK && scope_subset(scope, s.scope);
+        jotd_session_clear(&s);
+        if (lrc == JOTD_OK && !ok) {
+            jotd_resp_error(resp, 400, "invalid_scope", "scope exceeds the granted scope");
+            jot_memzero(successor, sizeof successor);
+            return;
+        }
+    }
+
+    jotd_rotation_t rot = {0};
+    jotd_rc_t rc = jotd_store_refresh_rotate(app->store, old_hash, new_hash, client_id, now,
+                                             rt->cfg.refresh_idle_ttl, rt->cfg.refresh_grace, &rot);
+    char *access = NULL;
+    switch (rc) {
+    case JOTD_OK: {
+        const char *granted = scope ? scope : rot.session.scope;
+        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != 0) {
+            jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
+            break;
+        }
+        jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
+                   rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
+        token_response(resp, access, rt->cfg.access_ttl, successor, granted);
+        break;
+    }
+    case JOTD_E_REUSED:
+        jotd_audit("refresh_reuse_detected", "client_id", client_id, "ip", req->ip, NULL);
+        jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
+        break;
+    case JOTD_E_NOTFOUND:
+    case JOTD_E_EXPIRED:
+    case JOTD_E_MISMATCH:
+    case JOTD_E_DISABLED:
+        jotd_resp_error(resp, 400, "invalid_grant", "refresh token invalid or expired");
+        break;
+    default:
+        jotd_resp_unavailable(resp, rc);
+    }
+    jot_free(access);
+    jot_memzero(successor, sizeof successor);
+    jotd_rotation_clear(&rot);
+}
+
+void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                      jotd_resp_t *resp)
+{
+    jotd_params_t params = {0};
+    if (!jotd_parse_body(req, &params, resp))
+        return;
+    char *client_id = NULL;
+    switch (jotd_client_authenticate(app, req, &params, &client_id)) {
+    case JOTD_CLIENT_INVALID:
+        jotd_resp_invalid_client(resp);
+        jotd_params_clear(&params);
+        return;
+    case JOTD_CLIENT_NONE:
+        client_id = strdup(rt->cfg.default_client);
+        break;
+    case JOTD_CLIENT_PUBLIC:
+    case JOTD_CLIENT_CONFIDENTIAL:
+        break;
+    }
+    const char *grant = jotd_params_get(&params, "grant_type");
+    if (!client_id)
+        jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+    else if (!grant)
+        jotd_resp_error(resp, 400, "invalid_request", "grant_type is required");
+    else if (strcmp(grant, "password") == 0)
+        password_grant(app, rt, req, &params, client_id, resp);
+    else if (strcmp(grant, "refresh_token") == 0)
+        refresh_grant(app, rt, req, &params, client_id, resp);
+    else
+        jotd_resp_error(resp, 400, "unsupported_grant_type", NULL);
+    free(client_id);
+    jotd_params_clear(&params);
+}

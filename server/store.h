@@ -1,0 +1,168 @@
+/* The store interface of jotd: users, clients, sessions (refresh-token families), the
+ * persisted access-token denylist. Callers use only the jotd_store_* functions here. Today
+ * store_sqlite.c implements them; a second backend (store_pg.c) turns them into a dispatch
+ * through a table of operations chosen by jotd_store_open()'s location, callers unchanged.
+ *
+ * Rules every backend keeps:
+ * - every function is thread-safe (the server calls them from many worker threads);
+ * - every state change is exactly one transaction: after a crash it happened or it did not;
+ * - refresh tokens are never stored, only their SHA-256 (32 bytes);
+ * - strings returned inside out-structs are owned by the struct: release them with the
+ *   matching *_clear() function; out-structs are written only on JOTD_OK. */
+#ifndef JOTD_STORE_H
+#define JOTD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum jotd_rc {
+    JOTD_OK = 0,
+    JOTD_E_NOTFOUND, /* no such user/client/token/session */
+    JOTD_E_EXISTS,   /* unique name or id already taken */
+    JOTD_E_REUSED,   /* a rotated refresh token came back: its session is now revoked */
+    JOTD_E_EXPIRED,  /* token idle-expired, session past its absolute lifetime, or revoked */
+    JOTD_E_DISABLED, /* the user is disabled */
+    JOTD_E_MISMATCH, /* token presented by another client than the one it was issued to */
+    JOTD_E_BUSY,     /* database locked/busy beyond the busy timeout */
+    JOTD_E_IO,       /* database error: read-only, disk full, corrupt... */
+    JOTD_E_NOMEM,
+    JOTD_E_INVAL
+} jotd_rc_t;
+
+const char *jotd_rc_str(jotd_rc_t rc);
+
+#define JOTD_SID_LEN 22 /* 128 random bits, base64url */
+#define JOTD_HASH_LEN 32
+
+typedef struct jotd_user {
+    int64_t id;
+    char *username;
+    char *password_hash; /* PHC string ($argon2id$...) */
+    char **roles;        /* n_roles strings */
+    size_t n_roles;
+    char **permissions;
+    size_t n_permissions;
+    bool disabled;
+    int64_t created_at, updated_at;
+} jotd_user_t;
+
+void jotd_user_clear(jotd_user_t *u); /* frees every field, zeroes the struct */
+
+/* A change to a user: NULL / -1 means "leave as it is". */
+typedef struct jotd_user_patch {
+    const char *const *roles; /* with has_roles */
+    size_t n_roles;
+    bool has_roles;
+    const char *const *permissions; /* with has_permissions */
+    size_t n_permissions;
+    bool has_permissions;
+    int disabled;              /* -1 unchanged, 0 enable, 1 disable */
+    const char *password_hash; /* new PHC string; changing it ends every session */
+} jotd_user_patch_t;
+
+typedef struct jotd_session {
+    char sid[JOTD_SID_LEN + 1];
+    int64_t user_id;
+    char *client_id;
+    char *scope; /* space-separated, may be "" */
+    int64_t created_at;
+    int64_t expires_at; /* absolute lifetime end */
+    bool revoked;
+} jotd_session_t;
+
+void jotd_session_clear(jotd_session_t *s);
+
+typedef struct jotd_store jotd_store_t;
+
+/** Open (creating if needed) the store. \p location: a file path for SQLite (WAL mode). */
+jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out);
+void jotd_store_close(jotd_store_t *st);
+/** Human-readable detail of the last error in this thread (static or thread-local). */
+const char *jotd_store_errmsg(const jotd_store_t *st);
+
+/* ---- users ---- */
+/** Create; u->id/created_at/updated_at ignored. Username unique (JOTD_E_EXISTS). */
+jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t now,
+                                 int64_t *out_id);
+jotd_rc_t jotd_store_user_get(jotd_store_t *st, int64_t id, jotd_user_t *out);
+jotd_rc_t jotd_store_user_get_by_name(jotd_store_t *st, const char *username, jotd_user_t *out);
+/** Users with id > after_id in id order, at most \p limit. *out is an array of *out_n users,
+ *  release with jotd_user_list_free(). */
+jotd_rc_t jotd_store_user_list(jotd_store_t *st, int64_t after_id, size_t limit, jotd_user_t **out,
+                               size_t *out_n);
+void jotd_user_list_free(jotd_user_t *users, size_t n);
+/** Apply \p patch in one transaction. A password change or disabling revokes every session
+ *  of the user in the same transaction. */
+jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_patch_t *patch,
+                                 int64_t now);
+/** Delete the user with its sessions and refresh tokens. */
+jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id);
+
+/* ---- clients ---- */
+/** \p secret_hash NULL: a public client (no secret). */
+jotd_rc_t jotd_store_client_create(jotd_store_t *st, const char *client_id, const char *secret_hash,
+                                   int64_t now);
+/** *out_secret_hash: malloc'd PHC string, or NULL for a public client (free()). */
+jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, char **out_secret_hash);
+/** Client ids, malloc'd array of malloc'd strings (free each, then the array). */
+jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_n);
+
+/* ---- sessions and refresh tokens ---- */
+/** Create a session and its first refresh token (hash \p rt_hash, idle expiry
+ *  min(now + idle_ttl, s->expires_at)) in one transaction. */
+jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *s,
+                                    const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
+                                    int64_t now);
+
+typedef struct jotd_rotation {
+    jotd_session_t session;
+    jotd_user_t user; /* the user record now: roles/permissions for the new access token */
+    bool grace;       /* true: a duplicate within the grace window; new_hash is the existing
+                         successor, nothing was changed */
+} jotd_rotation_t;
+
+void jotd_rotation_clear(jotd_rotation_t *r);
+
+/** Rotate in one transaction:
+ *  - old token unknown: JOTD_E_NOTFOUND;
+ *  - session revoked or past expires_at, or old token past its idle expiry: JOTD_E_EXPIRED;
+ *  - session issued to another client than \p client_id: JOTD_E_MISMATCH (nothing changes);
+ *  - user disabled (or deleted): JOTD_E_DISABLED (nothing changes);
+ *  - old token live: it is marked used (at now, successor new_hash), the successor is stored
+ *    with idle expiry min(now + idle_ttl, session end) → JOTD_OK;
+ *  - old token already used, now - used_at <= grace_seconds, its recorded successor equals
+ *    \p new_hash and that successor is still live and unused → JOTD_OK with out->grace;
+ *  - otherwise (reuse): the whole session and all its tokens are revoked → JOTD_E_REUSED.
+ *  The caller derives new_hash deterministically from the old token (see server/token.c), which
+ *  is what makes the grace answer identical. */
+jotd_rc_t jotd_store_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
+                                    const uint8_t new_hash[JOTD_HASH_LEN], const char *client_id,
+                                    int64_t now, int64_t idle_ttl, int64_t grace_seconds,
+                                    jotd_rotation_t *out);
+/** Find the session of a refresh token (live or not). *out_live: token unused, unexpired and
+ *  its session active. */
+jotd_rc_t jotd_store_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                    int64_t now, jotd_session_t *out, bool *out_live);
+/** Session by id; *out_active: not revoked, not past expires_at, user enabled and present. */
+jotd_rc_t jotd_store_session_get(jotd_store_t *st, const char *sid, int64_t now,
+                                 jotd_session_t *out, bool *out_active);
+/** Revoke one session and its tokens (idempotent: revoking twice is JOTD_OK). */
+jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t now);
+/** Revoke every session of a user; *out_n (may be NULL) = sessions newly revoked. */
+jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int64_t now,
+                                          size_t *out_n);
+
+/* ---- access-token denylist (persisted so that it survives restarts) ---- */
+jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp);
+/** Calls \p cb for every entry with exp > now. */
+jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
+                               void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx);
+jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t now,
+                                   bool *out_present);
+
+/** Delete what can never matter again: expired tokens, ended sessions older than
+ *  \p keep_seconds, expired denylist entries. */
+jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds);
+
+#endif

@@ -1,0 +1,1761 @@
+/* The SQLite backend of the jotd store: the contract is server/store.h.
+ *
+ * Connections. A small pool guarded by a mutex: every operation takes a connection from the
+ * idle list (opening a new one when the list is empty), uses it alone from start to end and
+ * puts it back. Because no two threads ever touch one connection at the same time, the
+ * connections are opened SQLITE_OPEN_NOMUTEX (SQLite's per-connection mutex would be pure
+ * overhead). Why a pool rather than one connection per thread behind a pthread key: the
+ * threads that call us (libmicrohttpd's pool, operator commands, tests) come and go, and a
+ * key needs a thread-exit destructor that can race jotd_store_close(); a pool has no such
+ * race, leaks nothing when stores are opened and closed many times, and holds as many
+ * connections as operations were ever in flight at once, not one per thread that ever
+ * called. The mutex is held only to pop or push one list pointer, never during SQL.
+ *
+ * Statements. Each connection prepares a statement the first time it needs it
+ * (sqlite3_prepare_v3 with SQLITE_PREPARE_PERSISTENT) and keeps it until the connection is
+ * closed; every use ends with sqlite3_reset() + sqlite3_clear_bindings().
+ *
+ * Transactions. Every write is one BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+ * IMMEDIATE takes the database write lock before the first read, so a read-decide-write
+ * sequence (refresh rotation above all) cannot be interleaved with another writer, in this
+ * process or any other one on the same file; waiting for the lock is bounded by the busy
+ * timeout (5 s), after which the caller gets JOTD_E_BUSY. Reads are single statements in
+ * autocommit mode: each sees one consistent snapshot (WAL lets them run beside a writer).
+ *
+ * Durability. journal_mode=WAL with synchronous=FULL: every COMMIT fsyncs the WAL before it
+ * returns. With synchronous=NORMAL a commit in WAL mode is durable only at the next
+ * checkpoint, so a power loss could roll back a refresh rotation the client has already
+ * received: the client would then hold a successor the database does not know, and the
+ * token it was told to discard would be live again. A committed rotation must survive power
+ * loss, so FULL. This costs one fsync per write (logins, refreshes, revocations); the
+ * performance work may revisit it with measurements.
+ *
+ * Token liveness. A refresh token is live when used_at IS NULL, now < expires_at and its
+ * session is neither revoked nor past its end. Rotation sets used_at and successor;
+ * revoking a session sets used_at (successor left NULL) on every token still unused, so
+ * "used_at IS NULL" is the single flag that every writer tests and sets. */
+#include "store.h"
+
+#include <jansson.h>
+#include <jot/jot.h>
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define JOTD_APPLICATION_ID 0x6A6F7464 /* "jotd": PRAGMA application_id of our files */
+#define ERRMSG_MAX 256
+
+/* ---- schema: numbered migration steps --------------------------------------------------- */
+
+/* migrations[i] takes a database from schema version i to i + 1 (PRAGMA user_version).
+ * Append new steps (ALTER TABLE ... ADD COLUMN, new tables, new indexes); never edit a step
+ * that has shipped. All pending steps run in one transaction at open. STRICT tables need
+ * SQLite >= 3.37. */
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE users ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* ids are never reused: sub stays unique */
+    " username TEXT NOT NULL UNIQUE,"
+    " password_hash TEXT NOT NULL,"
+    " roles TEXT NOT NULL,"       /* JSON array of strings */
+    " permissions TEXT NOT NULL," /* JSON array of strings */
+    " disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE clients ("
+    " client_id TEXT PRIMARY KEY NOT NULL,"
+    " secret_hash TEXT," /* NULL: public client */
+    " created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE sessions ("
+    " sid TEXT PRIMARY KEY NOT NULL,"
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " client_id TEXT NOT NULL,"
+    " scope TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL," /* absolute end */
+    " last_used_at INTEGER NOT NULL,"
+    " revoked_at INTEGER"
+    ") STRICT;"
+    "CREATE INDEX sessions_user_id ON sessions(user_id);"
+    "CREATE TABLE refresh_tokens ("
+    " hash BLOB PRIMARY KEY NOT NULL CHECK (length(hash) = 32)," /* SHA-256 of the token */
+    " sid TEXT NOT NULL REFERENCES sessions(sid) ON DELETE CASCADE,"
+    " created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL," /* idle expiry */
+    " used_at INTEGER,"             /* rotated (successor set) or killed (successor NULL) */
+    " successor BLOB CHECK (successor IS NULL OR length(successor) = 32)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX refresh_tokens_sid ON refresh_tokens(sid);"
+    "CREATE TABLE denylist ("
+    " jti TEXT PRIMARY KEY NOT NULL,"
+    " exp INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;",
+};
+#define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- statements ------------------------------------------------------------------------- */
+
+#define USER_COLS                                                                                  \
+    "u.id, u.username, u.password_hash, u.roles, u.permissions, u.disabled, u.created_at, "        \
+    "u.updated_at"
+#define SESSION_COLS                                                                               \
+    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at"
+#define N_SESSION_COLS 7
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_USER_INSERT,
+    ST_USER_GET,
+    ST_USER_GET_NAME,
+    ST_USER_LIST,
+    ST_USER_EXISTS,
+    ST_USER_UPDATE,
+    ST_USER_DELETE,
+    ST_USER_REVOKE_SESSIONS,
+    ST_USER_KILL_TOKENS,
+    ST_CLIENT_INSERT,
+    ST_CLIENT_GET,
+    ST_CLIENT_LIST,
+    ST_SESSION_INSERT,
+    ST_SESSION_GET,
+    ST_SESSION_EXISTS,
+    ST_SESSION_TOUCH,
+    ST_SESSION_REVOKE,
+    ST_SESSION_KILL_TOKENS,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_ROTATE_SELECT,
+    ST_TOKEN_MARK_USED,
+    ST_TOKEN_STATE,
+    ST_TOKEN_LOOKUP,
+    ST_DENY_ADD,
+    ST_DENY_LOAD,
+    ST_DENY_CONTAINS,
+    ST_GC_TOKENS,
+    ST_GC_SESSIONS,
+    ST_GC_DENY,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_USER_INSERT] = "INSERT INTO users (username, password_hash, roles, permissions, disabled,"
+                       " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    [ST_USER_GET] = "SELECT " USER_COLS " FROM users u WHERE u.id = ?1",
+    [ST_USER_GET_NAME] = "SELECT " USER_COLS " FROM users u WHERE u.username = ?1",
+    [ST_USER_LIST] = "SELECT " USER_COLS " FROM users u WHERE u.id > ?1 ORDER BY u.id LIMIT ?2",
+    [ST_USER_EXISTS] = "SELECT 1 FROM users WHERE id = ?1",
+    [ST_USER_UPDATE] = "UPDATE users SET roles = coalesce(?2, roles),"
+                       " permissions = coalesce(?3, permissions),"
+                       " disabled = coalesce(?4, disabled),"
+                       " password_hash = coalesce(?5, password_hash), updated_at = ?6"
+                       " WHERE id = ?1",
+    [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+    [ST_USER_REVOKE_SESSIONS] =
+        "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+    [ST_USER_KILL_TOKENS] = "UPDATE refresh_tokens SET used_at = ?2 WHERE used_at IS NULL"
+                            " AND sid IN (SELECT sid FROM sessions WHERE user_id = ?1)",
+    [ST_CLIENT_INSERT] =
+        "INSERT INTO clients (client_id, secret_hash, created_at) VALUES (?1, ?2, ?3)",
+    [ST_CLIENT_GET] = "SELECT secret_hash FROM clients WHERE client_id = ?1",
+    [ST_CLIENT_LIST] = "SELECT client_id FROM clients ORDER BY client_id",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (sid, user_id, client_id, scope, created_at,"
+                          " expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+    [ST_SESSION_GET] = "SELECT " SESSION_COLS ", u.id, u.disabled FROM sessions s"
+                       " LEFT JOIN users u ON u.id = s.user_id WHERE s.sid = ?1",
+    [ST_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE sid = ?1",
+    [ST_SESSION_TOUCH] = "UPDATE sessions SET last_used_at = ?2 WHERE sid = ?1",
+    [ST_SESSION_REVOKE] =
+        "UPDATE sessions SET revoked_at = ?2 WHERE sid = ?1 AND revoked_at IS NULL",
+    [ST_SESSION_KILL_TOKENS] =
+        "UPDATE refresh_tokens SET used_at = ?2 WHERE sid = ?1 AND used_at IS NULL",
+    [ST_TOKEN_INSERT] = "INSERT INTO refresh_tokens (hash, sid, created_at, expires_at)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+    [ST_TOKEN_ROTATE_SELECT] = "SELECT t.expires_at, t.used_at, t.successor, " SESSION_COLS
+                               ", " USER_COLS " FROM refresh_tokens t"
+                               " JOIN sessions s ON s.sid = t.sid"
+                               " LEFT JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
+    /* Conditional: of two rotations of one token only one can change a row. */
+    [ST_TOKEN_MARK_USED] = "UPDATE refresh_tokens SET used_at = ?2, successor = ?3"
+                           " WHERE hash = ?1 AND used_at IS NULL",
+    [ST_TOKEN_STATE] = "SELECT used_at, expires_at FROM refresh_tokens WHERE hash = ?1",
+    [ST_TOKEN_LOOKUP] = "SELECT t.expires_at, t.used_at, " SESSION_COLS ", u.id, u.disabled"
+                        " FROM refresh_tokens t JOIN sessions s ON s.sid = t.sid"
+                        " LEFT JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
+    [ST_DENY_ADD] = "INSERT INTO denylist (jti, exp) VALUES (?1, ?2)"
+                    " ON CONFLICT (jti) DO UPDATE SET exp = max(exp, excluded.exp)",
+    [ST_DENY_LOAD] = "SELECT jti, exp FROM denylist WHERE exp > ?1",
+    [ST_DENY_CONTAINS] = "SELECT 1 FROM denylist WHERE jti = ?1 AND exp > ?2",
+    [ST_GC_TOKENS] = "DELETE FROM refresh_tokens WHERE expires_at <= ?1",
+    /* ?1 = now - keep_seconds. A session none of whose tokens is left can never be used
+     * again (every token idle-expired): it goes too once it has been idle for keep. */
+    [ST_GC_SESSIONS] = "DELETE FROM sessions WHERE revoked_at <= ?1 OR expires_at <= ?1"
+                       " OR (last_used_at <= ?1 AND NOT EXISTS"
+                       " (SELECT 1 FROM refresh_tokens t WHERE t.sid = sessions.sid))",
+    [ST_GC_DENY] = "DELETE FROM denylist WHERE exp <= ?1",
+};
+
+/* ---- the store --------------------------------------------------------------------------- */
+
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST__COUNT];
+    struct conn *next; /* idle list */
+};
+
+struct jotd_store {
+    char *path;
+    pthread_mutex_t lock; /* guards idle */
+    struct conn *idle;
+};
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+static _Thread_local char errbuf[ERRMSG_MAX];
+
+static void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    va_end(ap);
+}
+
+static jotd_rc_t fail(jotd_rc_t rc, const char *msg)
+{
+    set_err("%s", msg);
+    return rc;
+}
+
+/* Extended SQLite result code -> store code. */
+static jotd_rc_t map_rc(int rc)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return JOTD_E_EXISTS;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: /* the user or session referred to does not exist */
+        return JOTD_E_NOTFOUND;
+    default:
+        break;
+    }
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_ROW:
+    case SQLITE_DONE:
+        return JOTD_OK;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return JOTD_E_BUSY;
+    case SQLITE_NOMEM:
+        return JOTD_E_NOMEM;
+    case SQLITE_CONSTRAINT: /* NOT NULL, CHECK */
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+    case SQLITE_MISMATCH:
+        return JOTD_E_INVAL;
+    default: /* FULL, READONLY, IOERR, CORRUPT, CANTOPEN, NOTADB, PERM, PROTOCOL, ... */
+        return JOTD_E_IO;
+    }
+}
+
+/* Record the connection's error message for this thread and map \p rc. */
+static jotd_rc_t db_fail(sqlite3 *db, int rc)
+{
+    set_err("sqlite: %s (%s)", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sqlite3_errstr(rc));
+    jotd_rc_t r = map_rc(rc);
+    return r == JOTD_OK ? JOTD_E_IO : r;
+}
+
+const char *jotd_store_errmsg(const jotd_store_t *st)
+{
+    (void)st;
+    return errbuf[0] ? errbuf : "no error";
+}
+
+const char *jotd_rc_str(jotd_rc_t rc)
+{
+    switch (rc) {
+    case JOTD_OK:
+        return "ok";
+    case JOTD_E_NOTFOUND:
+        return "not found";
+    case JOTD_E_EXISTS:
+        return "already exists";
+    case JOTD_E_REUSED:
+        return "refresh token reused: session revoked";
+    case JOTD_E_EXPIRED:
+        return "expired or revoked";
+    case JOTD_E_DISABLED:
+        return "user disabled";
+    case JOTD_E_MISMATCH:
+        return "client mismatch";
+    case JOTD_E_BUSY:
+        return "database busy";
+    case JOTD_E_IO:
+        return "database error";
+    case JOTD_E_NOMEM:
+        return "out of memory";
+    case JOTD_E_INVAL:
+        return "invalid argument";
+    }
+    return "unknown error";
+}
+
+/* ---- small helpers ----------------------------------------------------------------------- */
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Binding: each helper does nothing once *b holds an error. Values bound SQLITE_STATIC stay
+ * alive until the statement is reset (done() clears the bindings). */
+static void bind_i64(sqlite3_stmt *s, int i, int64_t v, int *b)
+{
+    if (*b == SQLITE_OK)
+        *b = sqlite3_bind_int64(s, i, v);
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v, int *b)
+{
+    if (*b == SQLITE_OK)
+        *b = v ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static void bind_hash(sqlite3_stmt *s, int i, const uint8_t *v, int *b)
+{
+    if (*b == SQLITE_OK)
+        *b = sqlite3_bind_blob(s, i, v, JOTD_HASH_LEN, SQLITE_STATIC);
+}
+
+static void done(sqlite3_stmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+static jotd_rc_t prep(struct conn *c, enum stmt_id id, sqlite3_stmt **out)
+{
+    if (!c->stmts[id]) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &c->stmts[id], NULL);
+        if (rc != SQLITE_OK) {
+            c->stmts[id] = NULL;
+            return db_fail(c->db, rc);
+        }
+    }
+    *out = c->stmts[id];
+    return JOTD_OK;
+}
+
+/* Bind failures: record, reset. */
+static jotd_rc_t bind_fail(struct conn *c, sqlite3_stmt *s, int b)
+{
+    jotd_rc_t r = db_fail(c->db, b);
+    done(s);
+    return r;
+}
+
+/* Step a statement that returns no row, then reset it. *out_changes may be NULL. */
+static jotd_rc_t run(struct conn *c, sqlite3_stmt *s, int *out_changes)
+{
+    int rc = sqlite3_step(s);
+    jotd_rc_t r = JOTD_OK;
+    if (rc != SQLITE_DONE)
+        r = db_fail(c->db, rc);
+    else if (out_changes)
+        *out_changes = sqlite3_changes(c->db);
+    done(s);
+    return r;
+}
+
+/* Step a statement once: *out_row true on SQLITE_ROW (the caller reads then calls done()),
+ * false on SQLITE_DONE (already reset). Errors reset the statement. */
+static jotd_rc_t step_row(struct conn *c, sqlite3_stmt *s, bool *out_row)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *out_row = true;
+        return JOTD_OK;
+    }
+    jotd_rc_t r = rc == SQLITE_DONE ? JOTD_OK : db_fail(c->db, rc);
+    *out_row = false;
+    done(s);
+    return r;
+}
+
+/* Copy a TEXT column; a NULL column gives *out = NULL. */
+static jotd_rc_t col_dup(sqlite3_stmt *s, int i, char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return JOTD_OK;
+    const unsigned char *t = sqlite3_column_text(s, i);
+    if (!t)
+        return fail(JOTD_E_NOMEM, "out of memory reading a column");
+    int n = sqlite3_column_bytes(s, i);
+    *out = dup_n((const char *)t, (size_t)n);
+    return *out ? JOTD_OK : fail(JOTD_E_NOMEM, "out of memory");
+}
+
+static bool col_null(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL;
+}
+
+static int64_t col_i64(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_int64(s, i);
+}
+
+/* ---- roles/permissions: JSON arrays of strings -------------------------------------------- */
+
+static jotd_rc_t strings_to_json(const char *const *v, size_t n, char **out)
+{
+    if (n && !v)
+        return fail(JOTD_E_INVAL, "roles/permissions: NULL array");
+    json_t *a = json_array();
+    if (!a)
+        return fail(JOTD_E_NOMEM, "out of memory");
+    jotd_rc_t r = JOTD_OK;
+    for (size_t i = 0; i < n && r == JOTD_OK; i++) {
+        if (!v[i]) {
+            r = fail(JOTD_E_INVAL, "roles/permissions: NULL string");
+            break;
+        }
+        json_t *s = json_string(v[i]); /* NULL for invalid UTF-8 */
+        if (!s)
+            r = fail(JOTD_E_INVAL, "roles/permissions: not valid UTF-8");
+        else if (json_array_append_new(a, s) != 0)
+            r = fail(JOTD_E_NOMEM, "out of memory");
+    }
+    if (r == JOTD_OK) {
+        /* json_dumpb: our own buffer, so that the result is free()d whatever allocator
+         * jansson was given. */
+        size_t len = json_dumpb(a, NULL, 0, JSON_COMPACT);
+        char *buf = len ? malloc(len + 1) : NULL;
+        if (!buf || json_dumpb(a, buf, len, JSON_COMPACT) != len) {
+            free(buf);
+            r = fail(JOTD_E_NOMEM, "out of memory");
+        } else {
+            buf[len] = '\0';
+            *out = buf;
+        }
+    }
+    json_decref(a);
+    return r;
+}
+
+/* Stored text -> strings. Anything but an array of strings is a corrupt row (JOTD_E_IO). */
+static jotd_rc_t json_to_strings(const char *text, char ***out, size_t *out_n)
+{
+    json_error_t jerr;
+    json_t *a = text ? json_loads(text, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    if (!a || !json_is_array(a)) {
+        json_decref(a);
+        return fail(JOTD_E_IO, "corrupt row: roles/permissions is not a JSON array");
+    }
+    size_t n = json_array_size(a);
+    char **v = n ? calloc(n, sizeof *v) : NULL;
+    jotd_rc_t r = (n && !v) ? fail(JOTD_E_NOMEM, "out of memory") : JOTD_OK;
+    for (size_t i = 0; i < n && r == JOTD_OK; i++) {
+        json_t *e = json_array_get(a, i);
+        if (!json_is_string(e)) {
+            r = fail(JOTD_E_IO, "corrupt row: roles/permissions holds a non-string");
+            break;
+        }
+        v[i] = dup_n(json_string_value(e), json_string_length(e));
+        if (!v[i])
+            r = fail(JOTD_E_NOMEM, "out of memory");
+    }
+    json_decref(a);
+    if (r != JOTD_OK) {
+        free_strings(v, n);
+        return r;
+    }
+    *out = v;
+    *out_n = n;
+    return JOTD_OK;
+}
+
+/* ---- rows -> structs ---------------------------------------------------------------------- */
+
+void jotd_user_clear(jotd_user_t *u)
+{
+    if (!u)
+        return;
+    free(u->username);
+    if (u->password_hash) {
+        jot_memzero(u->password_hash, strlen(u->password_hash));
+        free(u->password_hash);
+    }
+    free_strings(u->roles, u->n_roles);
+    free_strings(u->permissions, u->n_permissions);
+    memset(u, 0, sizeof *u);
+}
+
+void jotd_user_list_free(jotd_user_t *users, size_t n)
+{
+    if (!users)
+        return;
+    for (size_t i = 0; i < n; i++)
+        jotd_user_clear(&users[i]);
+    free(users);
+}
+
+void jotd_session_clear(jotd_session_t *s)
+{
+    if (!s)
+        return;
+    free(s->client_id);
+    free(s->scope);
+    memset(s, 0, sizeof *s);
+}
+
+void jotd_rotation_clear(jotd_rotation_t *r)
+{
+    if (!r)
+        return;
+    jotd_session_clear(&r->session);
+    jotd_user_clear(&r->user);
+    r->grace = false;
+}
+
+/* USER_COLS starting at column c0. */
+static jotd_rc_t row_user(sqlite3_stmt *s, int c0, jotd_user_t *out)
+{
+    jotd_user_t u = {0};
+    u.id = col_i64(s, c0);
+    u.disabled = col_i64(s, c0 + 5) != 0;
+    u.created_at = col_i64(s, c0 + 6);
+    u.updated_at = col_i64(s, c0 + 7);
+    jotd_rc_t r = col_dup(s, c0 + 1, &u.username);
+    if (r == JOTD_OK)
+        r = col_dup(s, c0 + 2, &u.password_hash);
+    if (r == JOTD_OK && (!u.username || !u.password_hash))
+        r = fail(JOTD_E_IO, "corrupt row: user without name or password hash");
+    if (r == JOTD_OK)
+        r = json_to_strings((const char *)sqlite3_column_text(s, c0 + 3), &u.roles, &u.n_roles);
+    if (r == JOTD_OK)
+        r = json_to_strings((const char *)sqlite3_column_text(s, c0 + 4), &u.permissions,
+                            &u.n_permissions);
+    if (r != JOTD_OK) {
+        jotd_user_clear(&u);
+        return r;
+    }
+    *out = u;
+    return JOTD_OK;
+}
+
+/* SESSION_COLS starting at column c0. */
+static jotd_rc_t row_session(sqlite3_stmt *s, int c0, jotd_session_t *out)
+{
+    jotd_session_t se = {0};
+    const unsigned char *sid = sqlite3_column_text(s, c0);
+    int sid_len = sqlite3_column_bytes(s, c0);
+    if (!sid || sid_len <= 0 || sid_len > JOTD_SID_LEN)
+        return fail(JOTD_E_IO, "corrupt row: bad session id");
+    memcpy(se.sid, sid, (size_t)sid_len);
+    se.sid[sid_len] = '\0';
+    se.user_id = col_i64(s, c0 + 1);
+    se.created_at = col_i64(s, c0 + 4);
+    se.expires_at = col_i64(s, c0 + 5);
+    se.revoked = !col_null(s, c0 + 6);
+    jotd_rc_t r = col_dup(s, c0 + 2, &se.client_id);
+    if (r == JOTD_OK)
+        r = col_dup(s, c0 + 3, &se.scope);
+    if (r == JOTD_OK && (!se.client_id || !se.scope))
+        r = fail(JOTD_E_IO, "corrupt row: session without client or scope");
+    if (r != JOTD_OK) {
+        jotd_session_clear(&se);
+        return r;
+    }
+    *out = se;
+    return JOTD_OK;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static void conn_close(struct conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* A pragma or query that yields one integer. */
+static jotd_rc_t query_int(struct conn *c, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    jotd_rc_t r = rc == SQLITE_OK ? JOTD_OK : db_fail(c->db, rc);
+    sqlite3_finalize(s);
+    return r;
+}
+
+static jotd_rc_t exec_sql(struct conn *c, const char *sql)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? JOTD_OK : db_fail(c->db, rc);
+}
+
+static jotd_rc_t conn_open(const char *path, struct conn **out)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return fail(JOTD_E_NOMEM, "out of memory");
+    /* No SQLITE_OPEN_CREATE: jotd_store_open() created the file with mode 0600; a file
+     * that has disappeared since is an error, not a new empty database. No URI filenames.
+     * READWRITE falls back to read-only on a write-protected file: writes then fail with
+     * SQLITE_READONLY (JOTD_E_IO), reads keep working. */
+    int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    jotd_rc_t r = JOTD_OK;
+    if (rc != SQLITE_OK) {
+        r = c->db ? db_fail(c->db, rc) : fail(JOTD_E_NOMEM, "out of memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    /* Hardening: no writable_schema tricks, no functions from an untrusted schema. */
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+    /* foreign_keys and synchronous are per connection; journal_mode=WAL is persistent and
+     * set once by jotd_store_open(). synchronous=FULL: see the top of this file. */
+    r = exec_sql(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
+    int64_t fk = 0;
+    if (r == JOTD_OK)
+        r = query_int(c, "PRAGMA foreign_keys", &fk);
+    if (r == JOTD_OK && fk != 1)
+        r = fail(JOTD_E_IO, "SQLite built without foreign key support");
+out:
+    if (r != JOTD_OK) {
+        conn_close(c);
+        return r;
+    }
+    *out = c;
+    return JOTD_OK;
+}
+
+static jotd_rc_t conn_get(jotd_store_t *st, struct conn **out)
+{
+    pthread_mutex_lock(&st->lock);
+    struct conn *c = st->idle;
+    if (c)
+        st->idle = c->next;
+    pthread_mutex_unlock(&st->lock);
+    if (c) {
+        c->next = NULL;
+        *out = c;
+        return JOTD_OK;
+    }
+    return conn_open(st->path, out);
+}
+
+static void tx_rollback(struct conn *c);
+
+static void conn_put(jotd_store_t *st, struct conn *c)
+{
+    /* Never pool a connection left inside a transaction (it would hold the write lock). */
+    if (!sqlite3_get_autocommit(c->db))
+        tx_rollback(c);
+    if (!sqlite3_get_autocommit(c->db)) {
+        conn_close(c);
+        return;
+    }
+    pthread_mutex_lock(&st->lock);
+    c->next = st->idle;
+    st->idle = c;
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- transactions ------------------------------------------------------------------------- */
+
+static jotd_rc_t tx_begin(struct conn *c)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = prep(c, ST_BEGIN, &s);
+    return r == JOTD_OK ? run(c, s, NULL) : r;
+}
+
+/* Roll back without touching this thread's error message (it tells what went wrong). */
+static void tx_rollback(struct conn *c)
+{
+    if (sqlite3_get_autocommit(c->db))
+        return; /* SQLite already rolled back (some errors do), or nothing was begun */
+    if (!c->stmts[ST_ROLLBACK])
+        sqlite3_prepare_v3(c->db, stmt_sql[ST_ROLLBACK], -1, SQLITE_PREPARE_PERSISTENT,
+                           &c->stmts[ST_ROLLBACK], NULL);
+    if (c->stmts[ST_ROLLBACK]) {
+        sqlite3_step(c->stmts[ST_ROLLBACK]);
+        sqlite3_reset(c->stmts[ST_ROLLBACK]);
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* End the transaction: commit when \p commit, roll back otherwise. Returns \p r, or the
+ * commit's error (the transaction then rolled back). */
+static jotd_rc_t tx_end(struct conn *c, bool commit, jotd_rc_t r)
+{
+    if (!commit) {
+        tx_rollback(c);
+        return r;
+    }
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t cr = prep(c, ST_COMMIT, &s);
+    if (cr == JOTD_OK)
+        cr = run(c, s, NULL);
+    if (cr != JOTD_OK) {
+        tx_rollback(c);
+        return cr;
+    }
+    return r;
+}
+
+/* ---- open / close ------------------------------------------------------------------------- */
+
+static jotd_rc_t migrate(struct conn *c)
+{
+    int64_t version = 0, app_id = 0;
+    jotd_rc_t r = query_int(c, "PRAGMA user_version", &version);
+    if (r == JOTD_OK)
+        r = query_int(c, "PRAGMA application_id", &app_id);
+    if (r != JOTD_OK)
+        return r;
+    if (version == SCHEMA_VERSION && app_id == JOTD_APPLICATION_ID)
+        return JOTD_OK; /* the common case; a read-only database gets this far too */
+
+    r = tx_begin(c);
+    if (r != JOTD_OK)
+        return r;
+    /* Again under the write lock: another process may have migrated meanwhile. */
+    int64_t n_objects = 0;
+    r = query_int(c, "PRAGMA user_version", &version);
+    if (r == JOTD_OK)
+        r = query_int(c, "PRAGMA application_id", &app_id);
+    if (r == JOTD_OK)
+        r = query_int(c, "SELECT count(*) FROM sqlite_master", &n_objects);
+    if (r == JOTD_OK && (app_id != 0 || n_objects != 0 || version != 0) &&
+        app_id != JOTD_APPLICATION_ID) {
+        set_err("not a jotd database (application_id %lld, user_version %lld)", (long long)app_id,
+                (long long)version);
+        r = JOTD_E_IO;
+    }
+    if (r == JOTD_OK && version > SCHEMA_VERSION) {
+        set_err("database schema version %lld is newer than this jotd supports (%lld)",
+                (long long)version, (long long)SCHEMA_VERSION);
+        r = JOTD_E_IO;
+    }
+    if (r == JOTD_OK && version < 0)
+        r = fail(JOTD_E_IO, "negative schema version");
+    char sql[64];
+    if (r == JOTD_OK && version == 0) {
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %lld", (long long)JOTD_APPLICATION_ID);
+        r = exec_sql(c, sql);
+    }
+    for (int64_t v = version; r == JOTD_OK && v < SCHEMA_VERSION; v++) {
+        r = exec_sql(c, migrations[v]);
+        if (r == JOTD_OK) {
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %lld", (long long)(v + 1));
+            r = exec_sql(c, sql);
+        }
+    }
+    return tx_end(c, r == JOTD_OK, r);
+}
+
+jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
+{
+    if (!location || !out || !*location)
+        return fail(JOTD_E_INVAL, "store location missing");
+    if (strcmp(location, ":memory:") == 0)
+        return fail(JOTD_E_INVAL, "the store needs a file: every connection of the pool must "
+                                  "see the same database");
+    if (!sqlite3_threadsafe())
+        return fail(JOTD_E_IO, "SQLite was built without thread support");
+    if (sqlite3_libversion_number() < 3037000)
+        return fail(JOTD_E_IO, "SQLite 3.37 or newer is required (STRICT tables)");
+
+    /* Create the file 0600 ourselves: it holds password and token hashes. SQLite gives the
+     * -wal and -shm files the mode of the database file. */
+    int fd = open(location, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+    } else if (errno != EEXIST) {
+        int e = errno;
+        char eb[128];
+        if (strerror_r(e, eb, sizeof eb) != 0)
+            snprintf(eb, sizeof eb, "errno %d", e);
+        set_err("cannot create %s: %s", location, eb);
+        return e == ENOMEM ? JOTD_E_NOMEM : JOTD_E_IO;
+    }
+
+    jotd_store_t *st = calloc(1, sizeof *st);
+    if (!st)
+        return fail(JOTD_E_NOMEM, "out of memory");
+    st->path = dup_n(location, strlen(location));
+    if (!st->path || pthread_mutex_init(&st->lock, NULL) != 0) {
+        free(st->path);
+        free(st);
+        return fail(JOTD_E_NOMEM, "out of memory");
+    }
+
+    struct conn *c = NULL;
+    jotd_rc_t r = conn_open(st->path, &c);
+    if (r == JOTD_OK) {
+        /* journal_mode is persistent: this is a no-op once the file is in WAL mode (which is
+         * also why a read-only copy of a WAL database still opens). */
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW) {
+            r = db_fail(c->db, rc);
+        } else {
+            const char *mode = (const char *)sqlite3_column_text(s, 0);
+            if (!mode || strcmp(mode, "wal") != 0) {
+                set_err("cannot put the database in WAL mode (journal_mode %s)", mode ? mode : "?");
+                r = JOTD_E_IO;
+            }
+        }
+        sqlite3_finalize(s);
+    }
+    if (r == JOTD_OK)
+        r = migrate(c);
+    if (r != JOTD_OK) {
+        conn_close(c);
+        pthread_mutex_destroy(&st->lock);
+        free(st->path);
+        free(st);
+        return r;
+    }
+    conn_put(st, c);
+    *out = st;
+    return JOTD_OK;
+}
+
+void jotd_store_close(jotd_store_t *st)
+{
+    if (!st)
+        return;
+    /* No call may be in flight: every connection is on the idle list. */
+    struct conn *c = st->idle;
+    while (c) {
+        struct conn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&st->lock);
+    free(st->path);
+    free(st);
+}
+
+/* ---- users -------------------------------------------------------------------------------- */
+
+jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t now,
+                                 int64_t *out_id)
+{
+    if (!st || !u || !u->username || !u->username[0] || !u->password_hash || !u->password_hash[0])
+        return fail(JOTD_E_INVAL, "user: username and password hash are required");
+    char *roles = NULL, *perms = NULL;
+    jotd_rc_t r = strings_to_json((const char *const *)u->roles, u->n_roles, &roles);
+    if (r == JOTD_OK)
+        r = strings_to_json((const char *const *)u->permissions, u->n_permissions, &perms);
+    struct conn *c = NULL;
+    if (r == JOTD_OK)
+        r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        goto out;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        int64_t id = 0;
+        r = prep(c, ST_USER_INSERT, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, u->username, &b);
+            bind_text(s, 2, u->password_hash, &b);
+            bind_text(s, 3, roles, &b);
+            bind_text(s, 4, perms, &b);
+            bind_i64(s, 5, u->disabled ? 1 : 0, &b);
+            bind_i64(s, 6, now, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+            id = sqlite3_last_insert_rowid(c->db);
+        }
+        if (r == JOTD_E_EXISTS)
+            set_err("user %s already exists", u->username);
+        r = tx_end(c, r == JOTD_OK, r);
+        if (r == JOTD_OK && out_id)
+            *out_id = id;
+    }
+    conn_put(st, c);
+out:
+    free(roles);
+    free(perms);
+    return r;
+}
+
+/* One user by the prepared statement \p id, whose ?1 the caller has bound. */
+static jotd_rc_t user_fetch(struct conn *c, sqlite3_stmt *s, jotd_user_t *out)
+{
+    bool row;
+    jotd_rc_t r = step_row(c, s, &row);
+    if (r != JOTD_OK)
+        return r;
+    if (!row)
+        return fail(JOTD_E_NOTFOUND, "no such user");
+    r = row_user(s, 0, out);
+    done(s);
+    return r;
+}
+
+jotd_rc_t jotd_store_user_get(jotd_store_t *st, int64_t id, jotd_user_t *out)
+{
+    if (!st || !out)
+        return fail(JOTD_E_INVAL, "user_get: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_USER_GET, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_i64(s, 1, id, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : user_fetch(c, s, out);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_user_get_by_name(jotd_store_t *st, const char *username, jotd_user_t *out)
+{
+    if (!st || !username || !out)
+        return fail(JOTD_E_INVAL, "user_get_by_name: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_USER_GET_NAME, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, username, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : user_fetch(c, s, out);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_user_list(jotd_store_t *st, int64_t after_id, size_t limit, jotd_user_t **out,
+                               size_t *out_n)
+{
+    if (!st || !out || !out_n)
+        return fail(JOTD_E_INVAL, "user_list: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    jotd_user_t *v = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_USER_LIST, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_i64(s, 1, after_id, &b);
+        bind_i64(s, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit, &b);
+        if (b != SQLITE_OK)
+            r = bind_fail(c, s, b);
+    }
+    while (r == JOTD_OK) {
+        bool row;
+        r = step_row(c, s, &row);
+        if (r != JOTD_OK || !row)
+            break;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            jotd_user_t *nv = ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
+            if (!nv) {
+                r = fail(JOTD_E_NOMEM, "out of memory");
+                done(s);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        r = row_user(s, 0, &v[n]);
+        if (r != JOTD_OK) {
+            done(s);
+            break;
+        }
+        n++;
+    }
+    conn_put(st, c);
+    if (r != JOTD_OK) {
+        jotd_user_list_free(v, n);
+        return r;
+    }
+    *out = v;
+    *out_n = n;
+    return JOTD_OK;
+}
+
+/* Revoke every session of \p user_id and kill their tokens; inside a transaction. */
+static jotd_rc_t revoke_user_tx(struct conn *c, int64_t user_id, int64_t now, int *out_changes)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    jotd_rc_t r = prep(c, ST_USER_KILL_TOKENS, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_i64(s, 1, user_id, &b);
+    bind_i64(s, 2, now, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    if (r == JOTD_OK)
+        r = prep(c, ST_USER_REVOKE_SESSIONS, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_i64(s, 1, user_id, &b);
+    bind_i64(s, 2, now, &b);
+    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, out_changes);
+}
+
+static jotd_rc_t user_exists_tx(struct conn *c, int64_t id)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    bool row;
+    jotd_rc_t r = prep(c, ST_USER_EXISTS, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_i64(s, 1, id, &b);
+    if (b != SQLITE_OK)
+        return bind_fail(c, s, b);
+    r = step_row(c, s, &row);
+    if (r != JOTD_OK)
+        return r;
+    if (!row)
+        return fail(JOTD_E_NOTFOUND, "no such user");
+    done(s);
+    return JOTD_OK;
+}
+
+jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_patch_t *patch,
+                                 int64_t now)
+{
+    if (!st || !patch)
+        return fail(JOTD_E_INVAL, "user_update: NULL argument");
+    if (patch->disabled < -1 || patch->disabled > 1)
+        return fail(JOTD_E_INVAL, "user_update: disabled must be -1, 0 or 1");
+    if (patch->password_hash && !patch->password_hash[0])
+        return fail(JOTD_E_INVAL, "user_update: empty password hash");
+    char *roles = NULL, *perms = NULL;
+    jotd_rc_t r = JOTD_OK;
+    if (patch->has_roles)
+        r = strings_to_json(patch->roles, patch->n_roles, &roles);
+    if (r == JOTD_OK && patch->has_permissions)
+        r = strings_to_json(patch->permissions, patch->n_permissions, &perms);
+    struct conn *c = NULL;
+    if (r == JOTD_OK)
+        r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        goto out;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        r = user_exists_tx(c, id);
+        sqlite3_stmt *s = NULL;
+        if (r == JOTD_OK)
+            r = prep(c, ST_USER_UPDATE, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_i64(s, 1, id, &b);
+            bind_text(s, 2, roles, &b);
+            bind_text(s, 3, perms, &b);
+            if (b == SQLITE_OK)
+                b = patch->disabled < 0 ? sqlite3_bind_null(s, 4)
+                                        : sqlite3_bind_int64(s, 4, patch->disabled);
+            bind_text(s, 5, patch->password_hash, &b);
+            bind_i64(s, 6, now, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+        }
+        /* A new password or a disabled account ends every session, in this transaction. */
+        if (r == JOTD_OK && (patch->password_hash || patch->disabled == 1))
+            r = revoke_user_tx(c, id, now, NULL);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+out:
+    free(roles);
+    free(perms);
+    return r;
+}
+
+jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id)
+{
+    if (!st)
+        return fail(JOTD_E_INVAL, "user_delete: NULL store");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        int changes = 0;
+        r = prep(c, ST_USER_DELETE, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_i64(s, 1, id, &b);
+            /* sessions and refresh tokens go with ON DELETE CASCADE */
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+        }
+        if (r == JOTD_OK && changes == 0)
+            r = fail(JOTD_E_NOTFOUND, "no such user");
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+/* ---- clients ------------------------------------------------------------------------------ */
+
+jotd_rc_t jotd_store_client_create(jotd_store_t *st, const char *client_id, const char *secret_hash,
+                                   int64_t now)
+{
+    if (!st || !client_id || !client_id[0])
+        return fail(JOTD_E_INVAL, "client_create: client id required");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = prep(c, ST_CLIENT_INSERT, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, client_id, &b);
+            bind_text(s, 2, secret_hash, &b);
+            bind_i64(s, 3, now, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+        }
+        if (r == JOTD_E_EXISTS)
+            set_err("client %s already exists", client_id);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, char **out_secret_hash)
+{
+    if (!st || !client_id || !out_secret_hash)
+        return fail(JOTD_E_INVAL, "client_get: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_CLIENT_GET, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, client_id, &b);
+        bool row = false;
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "no such client");
+        if (r == JOTD_OK && row) {
+            char *h = NULL;
+            r = col_dup(s, 0, &h);
+            done(s);
+            if (r == JOTD_OK)
+                *out_secret_hash = h;
+        }
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_n)
+{
+    if (!st || !out_ids || !out_n)
+        return fail(JOTD_E_INVAL, "client_list: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_CLIENT_LIST, &s);
+    while (r == JOTD_OK) {
+        bool row;
+        r = step_row(c, s, &row);
+        if (r != JOTD_OK || !row)
+            break;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **nv = ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
+            if (!nv) {
+                r = fail(JOTD_E_NOMEM, "out of memory");
+                done(s);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        r = col_dup(s, 0, &v[n]);
+        if (r == JOTD_OK && !v[n])
+            r = fail(JOTD_E_IO, "corrupt row: NULL client id");
+        if (r != JOTD_OK) {
+            done(s);
+            break;
+        }
+        n++;
+    }
+    conn_put(st, c);
+    if (r != JOTD_OK) {
+        free_strings(v, n);
+        return r;
+    }
+    *out_ids = v;
+    *out_n = n;
+    return JOTD_OK;
+}
+
+/* ---- sessions and refresh tokens ----------------------------------------------------------- */
+
+/* min(now + idle_ttl, session_end) without overflow; the caller has checked now < end. */
+static int64_t idle_expiry(int64_t now, int64_t idle_ttl, int64_t session_end)
+{
+    return idle_ttl >= session_end - now ? session_end : now + idle_ttl;
+}
+
+static jotd_rc_t token_insert_tx(struct conn *c, const uint8_t *hash, const char *sid, int64_t now,
+                                 int64_t expires_at)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = prep(c, ST_TOKEN_INSERT, &s);
+    if (r != JOTD_OK)
+        return r;
+    int b = SQLITE_OK;
+    bind_hash(s, 1, hash, &b);
+    bind_text(s, 2, sid, &b);
+    bind_i64(s, 3, now, &b);
+    bind_i64(s, 4, expires_at, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    if (r == JOTD_E_EXISTS)
+        set_err("refresh token hash already stored");
+    return r;
+}
+
+static bool sid_ok(const char *sid)
+{
+    size_t n = sid ? strnlen(sid, JOTD_SID_LEN + 1) : 0;
+    return n > 0 && n <= JOTD_SID_LEN;
+}
+
+jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *se,
+                                    const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
+                                    int64_t now)
+{
+    if (!st || !se || !rt_hash || !sid_ok(se->sid) || !se->client_id || !se->scope)
+        return fail(JOTD_E_INVAL, "session_create: bad argument");
+    if (idle_ttl <= 0 || se->expires_at <= now)
+        return fail(JOTD_E_INVAL, "session_create: lifetimes must be positive");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = prep(c, ST_SESSION_INSERT, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, se->sid, &b);
+            bind_i64(s, 2, se->user_id, &b);
+            bind_text(s, 3, se->client_id, &b);
+            bind_text(s, 4, se->scope, &b);
+            bind_i64(s, 5, now, &b);
+            bind_i64(s, 6, se->expires_at, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+            if (r == JOTD_E_EXISTS)
+                set_err("session id already exists");
+            else if (r == JOTD_E_NOTFOUND)
+                set_err("session_create: no such user");
+        }
+        if (r == JOTD_OK)
+            r = token_insert_tx(c, rt_hash, se->sid, now,
+                                idle_expiry(now, idle_ttl, se->expires_at));
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+/* Kill every unused token of a session and mark the session revoked (idempotent). */
+static jotd_rc_t revoke_session_tx(struct conn *c, const char *sid, int64_t now)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    jotd_rc_t r = prep(c, ST_SESSION_KILL_TOKENS, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_text(s, 1, sid, &b);
+    bind_i64(s, 2, now, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    if (r == JOTD_OK)
+        r = prep(c, ST_SESSION_REVOKE, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_text(s, 1, sid, &b);
+    bind_i64(s, 2, now, &b);
+    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+}
+
+/* Is the token \p hash unused and unexpired? (Its session was checked by the caller.) */
+static jotd_rc_t token_live_tx(struct conn *c, const uint8_t *hash, int64_t now, bool *out_live)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    bool row;
+    jotd_rc_t r = prep(c, ST_TOKEN_STATE, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_hash(s, 1, hash, &b);
+    if (b != SQLITE_OK)
+        return bind_fail(c, s, b);
+    r = step_row(c, s, &row);
+    if (r != JOTD_OK)
+        return r;
+    *out_live = row && col_null(s, 0) && now < col_i64(s, 1);
+    if (row)
+        done(s);
+    return JOTD_OK;
+}
+
+/* The body of jotd_store_refresh_rotate, inside BEGIN IMMEDIATE. Fills *tmp (the caller
+ * clears it unless it hands it out); *commit says whether the outcome must be committed
+ * (a rotation, or a reuse's revocation) or rolled back (nothing changed). */
+static jotd_rc_t rotate_tx(struct conn *c, const uint8_t *old_hash, const uint8_t *new_hash,
+                           const char *client_id, int64_t now, int64_t idle_ttl,
+                           int64_t grace_seconds, jotd_rotation_t *tmp, bool *commit)
+{
+    *commit = false;
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    bool row;
+    jotd_rc_t r = prep(c, ST_TOKEN_ROTATE_SELECT, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_hash(s, 1, old_hash, &b);
+    if (b != SQLITE_OK)
+        return bind_fail(c, s, b);
+    r = step_row(c, s, &row);
+    if (r != JOTD_OK)
+        return r;
+    if (!row)
+        return fail(JOTD_E_NOTFOUND, "refresh token not found");
+    const int user_col = 3 + N_SESSION_COLS;
+    int64_t token_exp = col_i64(s, 0);
+    bool used = !col_null(s, 1);
+    int64_t used_at = col_i64(s, 1);
+    uint8_t successor[JOTD_HASH_LEN] = {0};
+    bool has_successor = false;
+    if (!col_null(s, 2)) {
+        const void *p = sqlite3_column_blob(s, 2);
+        if (p && sqlite3_column_bytes(s, 2) == JOTD_HASH_LEN) {
+            memcpy(successor, p, JOTD_HASH_LEN);
+            has_successor = true;
+        }
+    }
+    bool user_present = !col_null(s, user_col);
+    r = row_session(s, 3, &tmp->session);
+    if (r == JOTD_OK && user_present)
+        r = row_user(s, user_col, &tmp->user);
+    done(s);
+    if (r != JOTD_OK)
+        return r;
+
+    if (tmp->session.revoked || now >= tmp->session.expires_at || now >= token_exp)
+        return fail(JOTD_E_EXPIRED, "refresh token expired or session ended");
+    if (strcmp(tmp->session.client_id, client_id) != 0)
+        return fail(JOTD_E_MISMATCH, "refresh token issued to another client");
+    if (!user_present || tmp->user.disabled)
+        return fail(JOTD_E_DISABLED, "user disabled");
+
+    if (!used) {
+        /* The live case. The UPDATE is conditional and its change count checked: were two
+         * rotations of this token ever to get here at once, only one could win. */
+        int changes = 0;
+        r = prep(c, ST_TOKEN_MARK_USED, &s);
+        if (r != JOTD_OK)
+            return r;
+        bind_hash(s, 1, old_hash, &b);
+        bind_i64(s, 2, now, &b);
+        bind_hash(s, 3, new_hash, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+        if (r == JOTD_OK && changes != 1)
+            r = fail(JOTD_E_BUSY, "refresh token rotated concurrently");
+        if (r == JOTD_OK)
+            r = token_insert_tx(c, new_hash, tmp->session.sid, now,
+                                idle_expiry(now, idle_ttl, tmp->session.expires_at));
+        if (r == JOTD_OK)
+            r = prep(c, ST_SESSION_TOUCH, &s);
+        if (r == JOTD_OK) {
+            bind_text(s, 1, tmp->session.sid, &b);
+            bind_i64(s, 2, now, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+        }
+        *commit = r == JOTD_OK;
+        return r;
+    }
+
+    /* Already used. Grace: the same client asks again (two tabs) within the window, with the
+     * same deterministic successor, and that successor is still unused: same answer, no
+     * change. grace_seconds 0 disables the window. */
+    if (grace_seconds > 0 && has_successor && used_at >= now - grace_seconds &&
+        jot_ct_equal(successor, new_hash, JOTD_HASH_LEN)) {
+        bool live = false;
+        r = token_live_tx(c, successor, now, &live);
+        if (r != JOTD_OK)
+            return r;
+        if (live) {
+            tmp->grace = true;
+            return JOTD_OK;
+        }
+    }
+
+    /* Reuse: a rotated token came back. Theft is assumed; the whole family dies. */
+    r = revoke_session_tx(c, tmp->session.sid, now);
+    if (r != JOTD_OK)
+        return r;
+    set_err("refresh token reuse: session %s revoked", tmp->session.sid);
+    *commit = true;
+    return JOTD_E_REUSED;
+}
+
+jotd_rc_t jotd_store_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
+                                    const uint8_t new_hash[JOTD_HASH_LEN], const char *client_id,
+                                    int64_t now, int64_t idle_ttl, int64_t grace_seconds,
+                                    jotd_rotation_t *out)
+{
+    if (!st || !old_hash || !new_hash || !client_id || !out)
+        return fail(JOTD_E_INVAL, "refresh_rotate: NULL argument");
+    if (now < 0 || idle_ttl <= 0 || grace_seconds < 0)
+        return fail(JOTD_E_INVAL, "refresh_rotate: bad time arguments");
+    if (memcmp(old_hash, new_hash, JOTD_HASH_LEN) == 0)
+        return fail(JOTD_E_INVAL, "refresh_rotate: successor equals the old token");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    jotd_rotation_t tmp = {0};
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        bool commit = false;
+        r = rotate_tx(c, old_hash, new_hash, client_id, now, idle_ttl, grace_seconds, &tmp,
+                      &commit);
+        r = tx_end(c, commit, r);
+    }
+    conn_put(st, c);
+    if (r != JOTD_OK) {
+        jotd_rotation_clear(&tmp);
+        return r;
+    }
+    *out = tmp;
+    return JOTD_OK;
+}
+
+/* The user columns after SESSION_COLS in ST_SESSION_GET/ST_TOKEN_LOOKUP: u.id, u.disabled. */
+static bool user_active(sqlite3_stmt *s, int col)
+{
+    return !col_null(s, col) && col_i64(s, col + 1) == 0;
+}
+
+jotd_rc_t jotd_store_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                    int64_t now, jotd_session_t *out, bool *out_live)
+{
+    if (!st || !hash || !out || !out_live)
+        return fail(JOTD_E_INVAL, "refresh_lookup: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_TOKEN_LOOKUP, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bool row = false;
+        bind_hash(s, 1, hash, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "refresh token not found");
+        if (r == JOTD_OK) {
+            jotd_session_t se;
+            int64_t token_exp = col_i64(s, 0);
+            bool unused = col_null(s, 1);
+            bool user_ok = user_active(s, 2 + N_SESSION_COLS);
+            r = row_session(s, 2, &se);
+            done(s);
+            if (r == JOTD_OK) {
+                *out_live =
+                    unused && now < token_exp && !se.revoked && now < se.expires_at && user_ok;
+                *out = se;
+            }
+        }
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_session_get(jotd_store_t *st, const char *sid, int64_t now,
+                                 jotd_session_t *out, bool *out_active)
+{
+    if (!st || !sid || !out || !out_active)
+        return fail(JOTD_E_INVAL, "session_get: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_SESSION_GET, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bool row = false;
+        bind_text(s, 1, sid, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "no such session");
+        if (r == JOTD_OK) {
+            jotd_session_t se;
+            bool user_ok = user_active(s, N_SESSION_COLS);
+            r = row_session(s, 0, &se);
+            done(s);
+            if (r == JOTD_OK) {
+                *out_active = !se.revoked && now < se.expires_at && user_ok;
+                *out = se;
+            }
+        }
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t now)
+{
+    if (!st || !sid)
+        return fail(JOTD_E_INVAL, "session_revoke: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        bool row = false;
+        r = prep(c, ST_SESSION_EXISTS, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, sid, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+            if (row)
+                done(s);
+        }
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "no such session");
+        if (r == JOTD_OK)
+            r = revoke_session_tx(c, sid, now);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int64_t now,
+                                          size_t *out_n)
+{
+    if (!st)
+        return fail(JOTD_E_INVAL, "sessions_revoke_user: NULL store");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    int changes = 0;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        r = user_exists_tx(c, user_id);
+        if (r == JOTD_OK)
+            r = revoke_user_tx(c, user_id, now, &changes);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    if (r == JOTD_OK && out_n)
+        *out_n = changes > 0 ? (size_t)changes : 0;
+    return r;
+}
+
+/* ---- denylist ----------------------------------------------------------------------------- */
+
+jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
+{
+    if (!st || !jti || !jti[0])
+        return fail(JOTD_E_INVAL, "deny_add: jti required");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = prep(c, ST_DENY_ADD, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, jti, &b);
+            bind_i64(s, 2, exp, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
+                               void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx)
+{
+    if (!st || !cb)
+        return fail(JOTD_E_INVAL, "deny_load: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_DENY_LOAD, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_i64(s, 1, now, &b);
+        if (b != SQLITE_OK)
+            r = bind_fail(c, s, b);
+    }
+    while (r == JOTD_OK) {
+        bool row;
+        r = step_row(c, s, &row);
+        if (r != JOTD_OK || !row)
+            break;
+        const char *jti = (const char *)sqlite3_column_text(s, 0);
+        if (!jti) {
+            r = fail(JOTD_E_NOMEM, "out of memory reading the denylist");
+            done(s);
+            break;
+        }
+        /* jti is valid during the call only */
+        cb(ctx, jti, col_i64(s, 1));
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t now,
+                                   bool *out_present)
+{
+    if (!st || !jti || !out_present)
+        return fail(JOTD_E_INVAL, "deny_contains: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_DENY_CONTAINS, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bool row = false;
+        bind_text(s, 1, jti, &b);
+        bind_i64(s, 2, now, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        if (row)
+            done(s);
+        if (r == JOTD_OK)
+            *out_present = row;
+    }
+    conn_put(st, c);
+    return r;
+}
+
+/* ---- garbage collection ------------------------------------------------------------------- */
+
+static jotd_rc_t gc_step(struct conn *c, enum stmt_id id, int64_t t)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = prep(c, id, &s);
+    if (r != JOTD_OK)
+        return r;
+    int b = SQLITE_OK;
+    bind_i64(s, 1, t, &b);
+    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+}
+
+jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
+{
+    if (!st || now < 0 || keep_seconds < 0)
+        return fail(JOTD_E_INVAL, "gc: bad argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        /* Expired tokens only: a used token that has not expired must stay, it is what
+         * detects a replay. */
+        r = gc_step(c, ST_GC_TOKENS, now);
+        if (r == JOTD_OK)
+            r = gc_step(c, ST_GC_SESSIONS, now - keep_seconds);
+        if (r == JOTD_OK)
+            r = gc_step(c, ST_GC_DENY, now);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    conn_put(st, c);
+    return r;
+}

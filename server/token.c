@@ -1,0 +1,118 @@
+/* Token material of jotd: access JWTs (RFC 9068), refresh tokens and their successors. */
+#include "server.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <string.h>
+#include <time.h>
+
+int64_t jotd_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static void random_b64(size_t nbytes, char *out)
+{
+    uint8_t buf[32];
+    if (RAND_bytes(buf, (int)nbytes) != 1)
+        abort(); /* no randomness: issuing guessable tokens is worse than stopping */
+    jot_b64url_encode(out, buf, nbytes);
+    jot_memzero(buf, sizeof buf);
+}
+
+void jotd_random_id(char out[23])
+{
+    random_b64(16, out);
+}
+
+void jotd_refresh_new(char out[44])
+{
+    random_b64(32, out);
+}
+
+void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len, char out[44])
+{
+    uint8_t mac[32];
+    size_t mac_len = 0;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, app->refresh_key, sizeof app->refresh_key,
+                   (const unsigned char *)token, len, mac, sizeof mac, &mac_len) ||
+        mac_len != sizeof mac)
+        abort();
+    jot_b64url_encode(out, mac, sizeof mac);
+    jot_memzero(mac, sizeof mac);
+}
+
+void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN])
+{
+    SHA256((const unsigned char *)token, len, out);
+}
+
+int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const jotd_session_t *s,
+                      const char *scope, int64_t now, char **out_token, char *out_jti)
+{
+    jot_claims_t *c;
+    if (jot_claims_new(&c) != JOT_OK)
+        return -1;
+    char sub[24], jti[23];
+    snprintf(sub, sizeof sub, "%lld", (long long)user->id);
+    jotd_random_id(jti);
+    jot_err_t rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "sub", sub);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "aud", rt->cfg.audience);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, "exp", now + rt->cfg.access_ttl);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, "iat", now);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "jti", jti);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "client_id", s->client_id);
+    if (rc == JOT_OK && scope && *scope)
+        rc = jot_claims_set_string(c, "scope", scope);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "sid", s->sid);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "preferred_username", user->username);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_strings(c, "roles", (const char *const *)user->roles, user->n_roles);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_strings(c, "permissions", (const char *const *)user->permissions,
+                                    user->n_permissions);
+    if (rc == JOT_OK) {
+        jot_sign_opts_t opts = {.typ = "at+jwt"};
+        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring), &opts, c, out_token, NULL);
+    }
+    jot_claims_free(c);
+    if (rc != JOT_OK)
+        return -1;
+    if (out_jti)
+        memcpy(out_jti, jti, sizeof jti);
+    return 0;
+}
+
+jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
+                             size_t len, jot_token_t **out, const char **reason)
+{
+    jot_token_t *t;
+    jot_err_t rc = jot_verify(rt->access_verifier, token, len, &t);
+    if (rc != JOT_OK) {
+        *reason = jot_strerror(rc);
+        return rc;
+    }
+    const char *jti = NULL;
+    if (jot_claims_get_string(jot_token_claims(t), "jti", &jti) != JOT_OK) {
+        jot_token_free(t);
+        *reason = "token has no jti";
+        return JOT_E_MISSING_CLAIM;
+    }
+    if (jotd_denylist_contains(app->deny, jti, strlen(jti), jotd_now())) {
+        jot_token_free(t);
+        *reason = "token revoked";
+        return JOT_E_EXPIRED;
+    }
+    *out = t;
+    return JOT_OK;
+}

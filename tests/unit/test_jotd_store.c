@@ -1,0 +1,1459 @@
+/* Unit tests for server/store_sqlite.c: the store contract of server/store.h on SQLite.
+ * Every test gets a fresh temporary directory (mkdtemp) holding jotd.db; the database is
+ * also inspected directly with sqlite3 where the contract is about stored state (never two
+ * live successors, nothing changed on a refused rotation). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define T0 ((int64_t)1700000000)
+#define DAY ((int64_t)86400)
+#define N_RACERS 8
+
+#define assert_rc(expr, want)                                                                      \
+    do {                                                                                           \
+        jotd_rc_t got_rc_ = (expr);                                                                \
+        jotd_rc_t want_rc_ = (want);                                                               \
+        if (got_rc_ != want_rc_)                                                                   \
+            fail_msg("%s\n  got %s (%d), want %s (%d): %s", #expr, jotd_rc_str(got_rc_),           \
+                     (int)got_rc_, jotd_rc_str(want_rc_), (int)want_rc_, jotd_store_errmsg(NULL)); \
+    } while (0)
+
+/* ---- fixture ------------------------------------------------------------------------------ */
+
+typedef struct fx {
+    char dir[128];
+    char path[192];
+    jotd_store_t *st;
+} fx_t;
+
+static void rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int make_dir(fx_t *f, const char *base)
+{
+    snprintf(f->dir, sizeof f->dir, "%s/jotd-store-XXXXXX", base);
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/jotd.db", f->dir);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    const char *tmp = getenv("TMPDIR");
+    if (make_dir(f, tmp && *tmp ? tmp : "/tmp") != 0) {
+        free(f);
+        return -1;
+    }
+    if (jotd_store_open(f->path, &f->st) != JOTD_OK) {
+        fprintf(stderr, "open %s: %s\n", f->path, jotd_store_errmsg(NULL));
+        rm_tree(f->dir);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    jotd_store_close(f->st);
+    rm_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static void hash_of(uint8_t h[JOTD_HASH_LEN], unsigned n)
+{
+    for (unsigned i = 0; i < JOTD_HASH_LEN; i++)
+        h[i] = (uint8_t)(n * 31u + i * 7u + 1u);
+    h[0] = (uint8_t)n;
+    h[1] = (uint8_t)(n >> 8);
+}
+
+static int64_t add_user(jotd_store_t *st, const char *name)
+{
+    char *roles[] = {"admin", "dev"};
+    char *perms[] = {"read:all"};
+    jotd_user_t u = {.username = (char *)name,
+                     .password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+                     .roles = roles,
+                     .n_roles = 2,
+                     .permissions = perms,
+                     .n_permissions = 1};
+    int64_t id = 0;
+    assert_rc(jotd_store_user_create(st, &u, T0, &id), JOTD_OK);
+    assert_true(id > 0);
+    return id;
+}
+
+static void add_session(jotd_store_t *st, const char *sid, int64_t user_id, int64_t now,
+                        int64_t expires_at, int64_t idle, unsigned token)
+{
+    jotd_session_t s = {.user_id = user_id,
+                        .client_id = "web",
+                        .scope = "openid profile",
+                        .expires_at = expires_at};
+    snprintf(s.sid, sizeof s.sid, "%s", sid);
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, token);
+    assert_rc(jotd_store_session_create(st, &s, h, idle, now), JOTD_OK);
+}
+
+static jotd_rc_t rotate(jotd_store_t *st, unsigned from, unsigned to, const char *client,
+                        int64_t now, int64_t grace, jotd_rotation_t *out)
+{
+    uint8_t a[JOTD_HASH_LEN], b[JOTD_HASH_LEN];
+    hash_of(a, from);
+    hash_of(b, to);
+    return jotd_store_refresh_rotate(st, a, b, client, now, 3600, grace, out);
+}
+
+/* rotate() expecting \p want; releases the result. Returns out.grace. */
+static bool rotate_expect(jotd_store_t *st, unsigned from, unsigned to, int64_t now, int64_t grace,
+                          jotd_rc_t want)
+{
+    jotd_rotation_t out = {0};
+    assert_rc(rotate(st, from, to, "web", now, grace, &out), want);
+    bool g = out.grace;
+    jotd_rotation_clear(&out);
+    return g;
+}
+
+static bool token_live(jotd_store_t *st, unsigned token, int64_t now)
+{
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, token);
+    jotd_session_t s;
+    bool live = true;
+    assert_rc(jotd_store_refresh_lookup(st, h, now, &s, &live), JOTD_OK);
+    jotd_session_clear(&s);
+    return live;
+}
+
+static bool session_active(jotd_store_t *st, const char *sid, int64_t now, bool *revoked)
+{
+    jotd_session_t s;
+    bool active = true;
+    assert_rc(jotd_store_session_get(st, sid, now, &s, &active), JOTD_OK);
+    if (revoked)
+        *revoked = s.revoked;
+    jotd_session_clear(&s);
+    return active;
+}
+
+/* One integer from the database file, read with a connection of our own. */
+static int64_t sql_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int64_t v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail_msg("open %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+        fail_msg("open %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_busy_timeout(db, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", err ? err : "?");
+        sqlite3_free(err);
+        sqlite3_close(db);
+        fail_msg("%s: %s", sql, msg);
+    }
+    sqlite3_close(db);
+}
+
+/* Sessions holding more than one live (unused, unexpired) token: must always be 0. */
+static int64_t sessions_with_two_live(const char *path, int64_t now)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM (SELECT sid FROM refresh_tokens WHERE used_at IS NULL"
+             " AND expires_at > %lld GROUP BY sid HAVING count(*) > 1)",
+             (long long)now);
+    return sql_int(path, sql);
+}
+
+/* ---- open / schema ------------------------------------------------------------------------ */
+
+static void test_open_creates_schema(void **state)
+{
+    fx_t *f = *state;
+    struct stat sb;
+    assert_int_equal(stat(f->path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->path, "PRAGMA application_id"), 0x6A6F7464);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                      " AND name IN ('users', 'clients', 'sessions',"
+                                      " 'refresh_tokens', 'denylist')"),
+                     5);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                      " AND name IN ('sessions_user_id', 'refresh_tokens_sid')"),
+                     2);
+    /* WAL is persistent in the file */
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+    fx_t *f = *state;
+    int64_t id = add_user(f->st, "alice");
+    assert_rc(jotd_store_client_create(f->st, "web", NULL, T0), JOTD_OK);
+    jotd_store_close(f->st);
+    f->st = NULL;
+    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    jotd_user_t u;
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_string_equal(u.username, "alice");
+    jotd_user_clear(&u);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+    /* a second handle on the same file, both usable */
+    jotd_store_t *st2 = NULL;
+    assert_rc(jotd_store_open(f->path, &st2), JOTD_OK);
+    assert_rc(jotd_store_user_get_by_name(st2, "alice", &u), JOTD_OK);
+    assert_int_equal(u.id, id);
+    jotd_user_clear(&u);
+    jotd_store_close(st2);
+}
+
+static void test_open_refuses_foreign_and_newer(void **state)
+{
+    fx_t *f = *state;
+    jotd_store_t *st = NULL;
+    char p[256];
+
+    assert_rc(jotd_store_open(":memory:", &st), JOTD_E_INVAL);
+    assert_rc(jotd_store_open("", &st), JOTD_E_INVAL);
+    assert_rc(jotd_store_open(NULL, &st), JOTD_E_INVAL);
+    assert_null(st);
+
+    snprintf(p, sizeof p, "%s/no/such/dir/jotd.db", f->dir);
+    assert_rc(jotd_store_open(p, &st), JOTD_E_IO);
+
+    /* somebody else's SQLite database */
+    snprintf(p, sizeof p, "%s/other.db", f->dir);
+    sql_exec(p, "CREATE TABLE t (x INTEGER)");
+    assert_rc(jotd_store_open(p, &st), JOTD_E_IO);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "not a jotd database"));
+    assert_null(st);
+
+    /* not a database at all */
+    snprintf(p, sizeof p, "%s/junk.db", f->dir);
+    FILE *fp = fopen(p, "w");
+    assert_non_null(fp);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an sqlite file. ", fp);
+    fclose(fp);
+    assert_rc(jotd_store_open(p, &st), JOTD_E_IO);
+
+    /* a schema from a future jotd */
+    jotd_store_close(f->st);
+    f->st = NULL;
+    sql_exec(f->path, "PRAGMA user_version = 99");
+    assert_rc(jotd_store_open(f->path, &st), JOTD_E_IO);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "newer"));
+    sql_exec(f->path, "PRAGMA user_version = 1");
+    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+}
+
+/* ---- users -------------------------------------------------------------------------------- */
+
+static void test_user_crud(void **state)
+{
+    fx_t *f = *state;
+    char *roles[] = {"admin", "éditeur"};
+    jotd_user_t u = {.username = "bob",
+                     .password_hash = "$argon2id$phc",
+                     .roles = roles,
+                     .n_roles = 2,
+                     .disabled = false};
+    int64_t id = 0;
+    assert_rc(jotd_store_user_create(f->st, &u, T0, &id), JOTD_OK);
+    assert_true(id > 0);
+
+    jotd_user_t got;
+    assert_rc(jotd_store_user_get(f->st, id, &got), JOTD_OK);
+    assert_int_equal(got.id, id);
+    assert_string_equal(got.username, "bob");
+    assert_string_equal(got.password_hash, "$argon2id$phc");
+    assert_int_equal(got.n_roles, 2);
+    assert_string_equal(got.roles[0], "admin");
+    assert_string_equal(got.roles[1], "éditeur");
+    assert_int_equal(got.n_permissions, 0);
+    assert_false(got.disabled);
+    assert_int_equal(got.created_at, T0);
+    assert_int_equal(got.updated_at, T0);
+    jotd_user_clear(&got);
+    assert_null(got.username);
+
+    assert_rc(jotd_store_user_get_by_name(f->st, "bob", &got), JOTD_OK);
+    assert_int_equal(got.id, id);
+    jotd_user_clear(&got);
+
+    /* duplicate username: EXISTS, and the first row is untouched */
+    int64_t id2 = 777;
+    u.password_hash = "$argon2id$other";
+    assert_rc(jotd_store_user_create(f->st, &u, T0 + 1, &id2), JOTD_E_EXISTS);
+    assert_int_equal(id2, 777);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "bob"));
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM users"), 1);
+
+    /* not found: out untouched */
+    memset(&got, 0xAB, sizeof got);
+    assert_rc(jotd_store_user_get(f->st, id + 100, &got), JOTD_E_NOTFOUND);
+    assert_int_equal(got.id, (int64_t)0xABABABABABABABABull);
+    assert_rc(jotd_store_user_get_by_name(f->st, "nobody", &got), JOTD_E_NOTFOUND);
+
+    /* invalid input */
+    jotd_user_t bad = {.username = "", .password_hash = "x"};
+    assert_rc(jotd_store_user_create(f->st, &bad, T0, &id2), JOTD_E_INVAL);
+    bad.username = "carol";
+    bad.password_hash = NULL;
+    assert_rc(jotd_store_user_create(f->st, &bad, T0, &id2), JOTD_E_INVAL);
+    char *nullrole[] = {"ok", NULL};
+    bad.password_hash = "x";
+    bad.roles = nullrole;
+    bad.n_roles = 2;
+    assert_rc(jotd_store_user_create(f->st, &bad, T0, &id2), JOTD_E_INVAL);
+    char *badutf8[] = {"\xff\xfe"};
+    bad.roles = badutf8;
+    bad.n_roles = 1;
+    assert_rc(jotd_store_user_create(f->st, &bad, T0, &id2), JOTD_E_INVAL);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM users"), 1);
+
+    /* ids are never reused after a delete */
+    int64_t id3 = add_user(f->st, "dave");
+    assert_rc(jotd_store_user_delete(f->st, id3), JOTD_OK);
+    int64_t id4 = add_user(f->st, "erin");
+    assert_true(id4 > id3);
+}
+
+static void test_user_corrupt_roles_row(void **state)
+{
+    fx_t *f = *state;
+    int64_t id = add_user(f->st, "mallory");
+    sql_exec(f->path, "UPDATE users SET roles = '[\"a\", 1]' WHERE username = 'mallory'");
+    jotd_user_t u;
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_E_IO);
+    sql_exec(f->path, "UPDATE users SET roles = '{\"a\":1}' WHERE username = 'mallory'");
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_E_IO);
+    sql_exec(f->path, "UPDATE users SET roles = '[\"a\"]' WHERE username = 'mallory'");
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_int_equal(u.n_roles, 1);
+    jotd_user_clear(&u);
+}
+
+static void test_user_list_paging(void **state)
+{
+    fx_t *f = *state;
+    int64_t ids[5];
+    char name[16];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "user%d", i);
+        ids[i] = add_user(f->st, name);
+    }
+    jotd_user_t *v = NULL;
+    size_t n = 99;
+    assert_rc(jotd_store_user_list(f->st, 0, 2, &v, &n), JOTD_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].id, ids[0]);
+    assert_int_equal(v[1].id, ids[1]);
+    assert_string_equal(v[1].username, "user1");
+    assert_int_equal(v[1].n_roles, 2);
+    int64_t after = v[1].id;
+    jotd_user_list_free(v, n);
+
+    assert_rc(jotd_store_user_list(f->st, after, 2, &v, &n), JOTD_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].id, ids[2]);
+    assert_int_equal(v[1].id, ids[3]);
+    after = v[1].id;
+    jotd_user_list_free(v, n);
+
+    assert_rc(jotd_store_user_list(f->st, after, 2, &v, &n), JOTD_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].id, ids[4]);
+    jotd_user_list_free(v, n);
+
+    assert_rc(jotd_store_user_list(f->st, ids[4], 10, &v, &n), JOTD_OK);
+    assert_int_equal(n, 0);
+    jotd_user_list_free(v, n);
+
+    assert_rc(jotd_store_user_list(f->st, 0, 1000, &v, &n), JOTD_OK);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(v[i].id, ids[i]);
+    jotd_user_list_free(v, n);
+
+    assert_rc(jotd_store_user_list(f->st, 0, 0, &v, &n), JOTD_OK);
+    assert_int_equal(n, 0);
+    jotd_user_list_free(v, n);
+
+    /* more than the initial array capacity (16) */
+    for (int i = 5; i < 40; i++) {
+        snprintf(name, sizeof name, "user%d", i);
+        add_user(f->st, name);
+    }
+    assert_rc(jotd_store_user_list(f->st, 0, SIZE_MAX, &v, &n), JOTD_OK);
+    assert_int_equal(n, 40);
+    assert_string_equal(v[39].username, "user39");
+    jotd_user_list_free(v, n);
+}
+
+static void test_user_patch_each_field(void **state)
+{
+    fx_t *f = *state;
+    int64_t id = add_user(f->st, "pat");
+    add_session(f->st, "sess-pat-1", id, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    jotd_user_t u;
+
+    /* roles only */
+    const char *roles[] = {"viewer"};
+    jotd_user_patch_t p = {.roles = roles, .n_roles = 1, .has_roles = true, .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, id, &p, T0 + 10), JOTD_OK);
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_int_equal(u.n_roles, 1);
+    assert_string_equal(u.roles[0], "viewer");
+    assert_int_equal(u.n_permissions, 1);
+    assert_string_equal(u.permissions[0], "read:all");
+    assert_false(u.disabled);
+    assert_int_equal(u.updated_at, T0 + 10);
+    assert_int_equal(u.created_at, T0);
+    assert_string_equal(u.password_hash, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+    jotd_user_clear(&u);
+
+    /* permissions only, to empty */
+    jotd_user_patch_t p2 = {.has_permissions = true, .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, id, &p2, T0 + 20), JOTD_OK);
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_int_equal(u.n_permissions, 0);
+    assert_null(u.permissions);
+    assert_int_equal(u.n_roles, 1);
+    jotd_user_clear(&u);
+
+    /* neither roles nor permissions nor password nor disabling ends a session */
+    assert_true(session_active(f->st, "sess-pat-1", T0 + 20, NULL));
+    assert_true(token_live(f->st, 1, T0 + 20));
+
+    /* enable (already enabled) keeps sessions */
+    jotd_user_patch_t p3 = {.disabled = 0};
+    assert_rc(jotd_store_user_update(f->st, id, &p3, T0 + 30), JOTD_OK);
+    assert_true(session_active(f->st, "sess-pat-1", T0 + 30, NULL));
+
+    /* invalid patches change nothing */
+    jotd_user_patch_t bad = {.disabled = 2};
+    assert_rc(jotd_store_user_update(f->st, id, &bad, T0 + 40), JOTD_E_INVAL);
+    const char *nullrole[] = {NULL};
+    jotd_user_patch_t bad2 = {.roles = nullrole, .n_roles = 1, .has_roles = true, .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, id, &bad2, T0 + 40), JOTD_E_INVAL);
+    jotd_user_patch_t bad3 = {.password_hash = "", .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, id, &bad3, T0 + 40), JOTD_E_INVAL);
+    assert_rc(jotd_store_user_update(f->st, id, NULL, T0 + 40), JOTD_E_INVAL);
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_int_equal(u.updated_at, T0 + 30);
+    jotd_user_clear(&u);
+
+    /* unknown user */
+    assert_rc(jotd_store_user_update(f->st, id + 1, &p, T0 + 50), JOTD_E_NOTFOUND);
+}
+
+static void test_user_disable_revokes_sessions(void **state)
+{
+    fx_t *f = *state;
+    int64_t id = add_user(f->st, "dis");
+    int64_t other = add_user(f->st, "other");
+    add_session(f->st, "sess-dis-1", id, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    add_session(f->st, "sess-dis-2", id, T0, T0 + 30 * DAY, 7 * DAY, 2);
+    add_session(f->st, "sess-oth-1", other, T0, T0 + 30 * DAY, 7 * DAY, 3);
+
+    jotd_user_patch_t p = {.disabled = 1};
+    assert_rc(jotd_store_user_update(f->st, id, &p, T0 + 100), JOTD_OK);
+    jotd_user_t u;
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_true(u.disabled);
+    jotd_user_clear(&u);
+
+    bool revoked = false;
+    assert_false(session_active(f->st, "sess-dis-1", T0 + 100, &revoked));
+    assert_true(revoked);
+    assert_false(session_active(f->st, "sess-dis-2", T0 + 100, &revoked));
+    assert_true(revoked);
+    assert_false(token_live(f->st, 1, T0 + 100));
+    assert_false(token_live(f->st, 2, T0 + 100));
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens t JOIN sessions s"
+                                      " USING (sid) WHERE s.sid LIKE 'sess-dis%'"
+                                      " AND t.used_at IS NULL"),
+                     0);
+    /* the other user is untouched */
+    assert_true(session_active(f->st, "sess-oth-1", T0 + 100, &revoked));
+    assert_false(revoked);
+    assert_true(token_live(f->st, 3, T0 + 100));
+
+    /* re-enabling does not resurrect the sessions */
+    jotd_user_patch_t en = {.disabled = 0};
+    assert_rc(jotd_store_user_update(f->st, id, &en, T0 + 200), JOTD_OK);
+    assert_false(session_active(f->st, "sess-dis-1", T0 + 200, NULL));
+    assert_rc(rotate(f->st, 1, 11, "web", T0 + 200, 0, &(jotd_rotation_t){0}), JOTD_E_EXPIRED);
+}
+
+static void test_user_password_change_revokes_sessions(void **state)
+{
+    fx_t *f = *state;
+    int64_t id = add_user(f->st, "pw");
+    add_session(f->st, "sess-pw-1", id, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    jotd_user_patch_t p = {.password_hash = "$argon2id$new", .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, id, &p, T0 + 5), JOTD_OK);
+    jotd_user_t u;
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
+    assert_string_equal(u.password_hash, "$argon2id$new");
+    assert_false(u.disabled);
+    jotd_user_clear(&u);
+    bool revoked = false;
+    assert_false(session_active(f->st, "sess-pw-1", T0 + 5, &revoked));
+    assert_true(revoked);
+    assert_false(token_live(f->st, 1, T0 + 5));
+    rotate_expect(f->st, 1, 2, T0 + 6, 0, JOTD_E_EXPIRED);
+}
+
+static void test_user_delete_cascades(void **state)
+{
+    fx_t *f = *state;
+    int64_t id = add_user(f->st, "del");
+    add_session(f->st, "sess-del-1", id, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
+
+    assert_rc(jotd_store_user_delete(f->st, id), JOTD_OK);
+    jotd_user_t u;
+    assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_E_NOTFOUND);
+    jotd_session_t s;
+    bool active;
+    assert_rc(jotd_store_session_get(f->st, "sess-del-1", T0 + 20, &s, &active), JOTD_E_NOTFOUND);
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 2);
+    assert_rc(jotd_store_refresh_lookup(f->st, h, T0 + 20, &s, &active), JOTD_E_NOTFOUND);
+    rotate_expect(f->st, 2, 3, T0 + 20, 0, JOTD_E_NOTFOUND);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 0);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 0);
+    assert_rc(jotd_store_user_delete(f->st, id), JOTD_E_NOTFOUND);
+}
+
+/* ---- clients ------------------------------------------------------------------------------ */
+
+static void test_clients(void **state)
+{
+    fx_t *f = *state;
+    assert_rc(jotd_store_client_create(f->st, "spa", NULL, T0), JOTD_OK);
+    assert_rc(jotd_store_client_create(f->st, "backend", "$argon2id$secret", T0), JOTD_OK);
+    assert_rc(jotd_store_client_create(f->st, "spa", "$argon2id$x", T0), JOTD_E_EXISTS);
+    assert_rc(jotd_store_client_create(f->st, "", NULL, T0), JOTD_E_INVAL);
+
+    char *h = (char *)"untouched";
+    assert_rc(jotd_store_client_get(f->st, "spa", &h), JOTD_OK);
+    assert_null(h);
+    assert_rc(jotd_store_client_get(f->st, "backend", &h), JOTD_OK);
+    assert_string_equal(h, "$argon2id$secret");
+    free(h);
+    h = (char *)"untouched";
+    assert_rc(jotd_store_client_get(f->st, "nope", &h), JOTD_E_NOTFOUND);
+    assert_string_equal(h, "untouched");
+
+    char **ids = NULL;
+    size_t n = 0;
+    assert_rc(jotd_store_client_list(f->st, &ids, &n), JOTD_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(ids[0], "backend");
+    assert_string_equal(ids[1], "spa");
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+static void test_clients_empty_list(void **state)
+{
+    fx_t *f = *state;
+    char **ids = (char **)1;
+    size_t n = 5;
+    assert_rc(jotd_store_client_list(f->st, &ids, &n), JOTD_OK);
+    assert_int_equal(n, 0);
+    free(ids);
+}
+
+/* ---- sessions and rotation ---------------------------------------------------------------- */
+
+static void test_session_create_and_rotate_chain(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "rot");
+    add_session(f->st, "sess-rot-1", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    assert_true(token_live(f->st, 1, T0));
+
+    /* duplicates refused */
+    jotd_session_t s = {.user_id = uid, .client_id = "web", .scope = "", .expires_at = T0 + DAY};
+    snprintf(s.sid, sizeof s.sid, "sess-rot-1");
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 99);
+    assert_rc(jotd_store_session_create(f->st, &s, h, DAY, T0), JOTD_E_EXISTS);
+    snprintf(s.sid, sizeof s.sid, "sess-rot-2");
+    hash_of(h, 1);
+    assert_rc(jotd_store_session_create(f->st, &s, h, DAY, T0), JOTD_E_EXISTS);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 1);
+    /* unknown user, bad lifetimes */
+    s.user_id = uid + 50;
+    hash_of(h, 98);
+    assert_rc(jotd_store_session_create(f->st, &s, h, DAY, T0), JOTD_E_NOTFOUND);
+    s.user_id = uid;
+    assert_rc(jotd_store_session_create(f->st, &s, h, 0, T0), JOTD_E_INVAL);
+    assert_rc(jotd_store_session_create(f->st, &s, h, DAY, T0 + DAY), JOTD_E_INVAL);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 1);
+
+    /* three rotations: 1 -> 2 -> 3 -> 4 */
+    unsigned chain[] = {1, 2, 3, 4};
+    for (int i = 0; i < 3; i++) {
+        int64_t now = T0 + 100 * (i + 1);
+        jotd_rotation_t out = {0};
+        assert_rc(rotate(f->st, chain[i], chain[i + 1], "web", now, 0, &out), JOTD_OK);
+        assert_false(out.grace);
+        assert_string_equal(out.session.sid, "sess-rot-1");
+        assert_int_equal(out.session.user_id, uid);
+        assert_string_equal(out.session.client_id, "web");
+        assert_string_equal(out.session.scope, "openid profile");
+        assert_int_equal(out.session.created_at, T0);
+        assert_int_equal(out.session.expires_at, T0 + 30 * DAY);
+        assert_false(out.session.revoked);
+        assert_int_equal(out.user.id, uid);
+        assert_string_equal(out.user.username, "rot");
+        assert_int_equal(out.user.n_roles, 2);
+        assert_string_equal(out.user.roles[0], "admin");
+        assert_int_equal(out.user.n_permissions, 1);
+        jotd_rotation_clear(&out);
+        assert_false(token_live(f->st, chain[i], now));
+        assert_true(token_live(f->st, chain[i + 1], now));
+        assert_int_equal(sessions_with_two_live(f->path, now), 0);
+    }
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 4);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
+                     1);
+    assert_int_equal(sql_int(f->path, "SELECT last_used_at FROM sessions"), T0 + 300);
+    /* the successor's idle expiry: now + idle (3600 in rotate()) */
+    assert_int_equal(
+        sql_int(f->path, "SELECT expires_at FROM refresh_tokens WHERE used_at IS NULL"),
+        T0 + 300 + 3600);
+
+    /* an unknown token */
+    rotate_expect(f->st, 50, 51, T0 + 400, 0, JOTD_E_NOTFOUND);
+    /* a successor equal to the old token is a caller bug */
+    rotate_expect(f->st, 4, 4, T0 + 400, 0, JOTD_E_INVAL);
+    assert_true(token_live(f->st, 4, T0 + 400));
+}
+
+static void test_rotate_reuse_revokes_session(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "reuse");
+    add_session(f->st, "sess-reuse", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    add_session(f->st, "sess-bystander", uid, T0, T0 + 30 * DAY, 7 * DAY, 100);
+    rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
+    rotate_expect(f->st, 2, 3, T0 + 20, 0, JOTD_OK);
+
+    /* token 1 comes back (theft): the whole family dies, 3 included */
+    jotd_rotation_t out;
+    memset(&out, 0xCD, sizeof out);
+    assert_rc(rotate(f->st, 1, 9, "web", T0 + 30, 0, &out), JOTD_E_REUSED);
+    assert_int_equal(out.session.user_id, (int64_t)0xCDCDCDCDCDCDCDCDull); /* untouched */
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "reuse"));
+
+    bool revoked = false;
+    assert_false(session_active(f->st, "sess-reuse", T0 + 30, &revoked));
+    assert_true(revoked);
+    assert_false(token_live(f->st, 3, T0 + 30));
+    rotate_expect(f->st, 3, 4, T0 + 31, 0, JOTD_E_EXPIRED);
+    rotate_expect(f->st, 2, 5, T0 + 31, 0, JOTD_E_EXPIRED);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens t JOIN sessions s"
+                                      " USING (sid) WHERE s.sid = 'sess-reuse'"
+                                      " AND t.used_at IS NULL"),
+                     0);
+    /* nothing was stored for the thief's successor */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 4);
+    /* another session of the same user is not affected */
+    assert_true(session_active(f->st, "sess-bystander", T0 + 30, NULL));
+    assert_true(token_live(f->st, 100, T0 + 30));
+}
+
+static void test_rotate_grace_window(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "grace");
+    add_session(f->st, "sess-grace-1", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    rotate_expect(f->st, 1, 2, T0 + 100, 10, JOTD_OK);
+    int64_t changes_before =
+        sql_int(f->path, "SELECT total(used_at) + total(expires_at) + count(*) FROM"
+                         " refresh_tokens");
+
+    /* a duplicate within the window with the same successor: same answer, nothing changed */
+    jotd_rotation_t out = {0};
+    assert_rc(rotate(f->st, 1, 2, "web", T0 + 105, 10, &out), JOTD_OK);
+    assert_true(out.grace);
+    assert_string_equal(out.session.sid, "sess-grace-1");
+    assert_int_equal(out.user.id, uid);
+    assert_int_equal(out.user.n_roles, 2);
+    jotd_rotation_clear(&out);
+    assert_false(out.grace);
+    assert_true(rotate_expect(f->st, 1, 2, T0 + 110, 10, JOTD_OK)); /* the window's edge */
+    assert_int_equal(sql_int(f->path, "SELECT total(used_at) + total(expires_at) + count(*) FROM"
+                                      " refresh_tokens"),
+                     changes_before);
+    assert_int_equal(sql_int(f->path, "SELECT last_used_at FROM sessions"), T0 + 100);
+    assert_true(token_live(f->st, 2, T0 + 110));
+
+    /* grace 0 disables the window, even within the same second */
+    add_session(f->st, "sess-grace-0", uid, T0, T0 + 30 * DAY, 7 * DAY, 40);
+    rotate_expect(f->st, 40, 41, T0 + 100, 0, JOTD_OK);
+    rotate_expect(f->st, 40, 41, T0 + 100, 0, JOTD_E_REUSED);
+    assert_false(token_live(f->st, 41, T0 + 100));
+
+    /* within the window but another successor: reuse */
+    add_session(f->st, "sess-grace-2", uid, T0, T0 + 30 * DAY, 7 * DAY, 10);
+    rotate_expect(f->st, 10, 11, T0 + 100, 10, JOTD_OK);
+    rotate_expect(f->st, 10, 12, T0 + 101, 10, JOTD_E_REUSED);
+    assert_false(token_live(f->st, 11, T0 + 101));
+    assert_false(session_active(f->st, "sess-grace-2", T0 + 101, NULL));
+
+    /* after the window: reuse */
+    add_session(f->st, "sess-grace-3", uid, T0, T0 + 30 * DAY, 7 * DAY, 20);
+    rotate_expect(f->st, 20, 21, T0 + 100, 10, JOTD_OK);
+    rotate_expect(f->st, 20, 21, T0 + 111, 10, JOTD_E_REUSED);
+    assert_false(session_active(f->st, "sess-grace-3", T0 + 111, NULL));
+
+    /* within the window but the successor was itself rotated already: reuse */
+    add_session(f->st, "sess-grace-4", uid, T0, T0 + 30 * DAY, 7 * DAY, 30);
+    rotate_expect(f->st, 30, 31, T0 + 100, 10, JOTD_OK);
+    rotate_expect(f->st, 31, 32, T0 + 101, 10, JOTD_OK);
+    rotate_expect(f->st, 30, 31, T0 + 102, 10, JOTD_E_REUSED);
+    assert_false(token_live(f->st, 32, T0 + 102));
+
+    /* the first session survived all that */
+    assert_true(session_active(f->st, "sess-grace-1", T0 + 111, NULL));
+    assert_int_equal(sessions_with_two_live(f->path, T0 + 111), 0);
+}
+
+static void test_rotate_idle_expiry(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "idle");
+    add_session(f->st, "sess-idle", uid, T0, T0 + 30 * DAY, 100, 1);
+    assert_int_equal(sql_int(f->path, "SELECT expires_at FROM refresh_tokens"), T0 + 100);
+    assert_true(token_live(f->st, 1, T0 + 99));
+    assert_false(token_live(f->st, 1, T0 + 100));
+    rotate_expect(f->st, 1, 2, T0 + 100, 0, JOTD_E_EXPIRED);
+    /* nothing changed: the token can still be rotated at an earlier clock */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
+                     1);
+    rotate_expect(f->st, 1, 2, T0 + 99, 0, JOTD_OK);
+    /* the successor has its own idle window (3600 from rotate()) */
+    rotate_expect(f->st, 2, 3, T0 + 99 + 3599, 0, JOTD_OK);
+    rotate_expect(f->st, 3, 4, T0 + 99 + 3599 + 3600, 0, JOTD_E_EXPIRED);
+    /* a session still within its absolute lifetime is active even if its token idled out */
+    assert_true(session_active(f->st, "sess-idle", T0 + 99 + 3599 + 3600, NULL));
+}
+
+static void test_rotate_absolute_expiry(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "abs");
+    add_session(f->st, "sess-abs", uid, T0, T0 + 5000, 100000, 1);
+    /* idle expiry capped at the session end */
+    assert_int_equal(sql_int(f->path, "SELECT expires_at FROM refresh_tokens"), T0 + 5000);
+    rotate_expect(f->st, 1, 2, T0 + 4000, 0, JOTD_OK);
+    assert_int_equal(sql_int(f->path, "SELECT max(expires_at) FROM refresh_tokens"), T0 + 5000);
+    rotate_expect(f->st, 2, 3, T0 + 4999, 0, JOTD_OK);
+    rotate_expect(f->st, 3, 4, T0 + 5000, 0, JOTD_E_EXPIRED);
+    assert_false(session_active(f->st, "sess-abs", T0 + 5000, NULL));
+    assert_true(session_active(f->st, "sess-abs", T0 + 4999, NULL));
+}
+
+static void test_rotate_client_mismatch(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "mm");
+    add_session(f->st, "sess-mm", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    jotd_rotation_t out = {0};
+    assert_rc(rotate(f->st, 1, 2, "evil", T0 + 10, 0, &out), JOTD_E_MISMATCH);
+    assert_true(token_live(f->st, 1, T0 + 10));
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 1);
+    /* even a used token presented by another client changes nothing */
+    rotate_expect(f->st, 1, 2, T0 + 20, 0, JOTD_OK);
+    assert_rc(rotate(f->st, 1, 3, "evil", T0 + 30, 0, &out), JOTD_E_MISMATCH);
+    assert_true(session_active(f->st, "sess-mm", T0 + 30, NULL));
+    assert_true(token_live(f->st, 2, T0 + 30));
+}
+
+static void test_rotate_disabled_user(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "off");
+    add_session(f->st, "sess-off", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    /* disable behind the store's back, so that the session is not revoked: the rotation
+     * must still refuse the user and change nothing */
+    sql_exec(f->path, "UPDATE users SET disabled = 1");
+    jotd_rotation_t out = {0};
+    assert_rc(rotate(f->st, 1, 2, "web", T0 + 10, 0, &out), JOTD_E_DISABLED);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 1);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
+                     1);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"), 1);
+    assert_false(token_live(f->st, 1, T0 + 10)); /* a disabled user's token is not live */
+    assert_false(session_active(f->st, "sess-off", T0 + 10, NULL));
+    sql_exec(f->path, "UPDATE users SET disabled = 0");
+    rotate_expect(f->st, 1, 2, T0 + 20, 0, JOTD_OK);
+}
+
+static void test_session_get_active_flags(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "flags");
+    add_session(f->st, "sess-flags", uid, T0, T0 + 1000, 500, 1);
+    jotd_session_t s;
+    bool active = false;
+    assert_rc(jotd_store_session_get(f->st, "sess-flags", T0 + 1, &s, &active), JOTD_OK);
+    assert_true(active);
+    assert_false(s.revoked);
+    assert_string_equal(s.sid, "sess-flags");
+    assert_int_equal(s.user_id, uid);
+    assert_string_equal(s.client_id, "web");
+    assert_string_equal(s.scope, "openid profile");
+    assert_int_equal(s.created_at, T0);
+    assert_int_equal(s.expires_at, T0 + 1000);
+    jotd_session_clear(&s);
+    assert_null(s.client_id);
+
+    assert_false(session_active(f->st, "sess-flags", T0 + 1000, NULL)); /* past its end */
+    jotd_user_patch_t p = {.disabled = 1};
+    assert_rc(jotd_store_user_update(f->st, uid, &p, T0 + 2), JOTD_OK);
+    bool revoked = false;
+    assert_false(session_active(f->st, "sess-flags", T0 + 2, &revoked));
+    assert_true(revoked);
+    /* disabled without revocation (behind the store's back) is still inactive */
+    add_session(f->st, "sess-flags2", uid, T0, T0 + 1000, 500, 2);
+    assert_false(session_active(f->st, "sess-flags2", T0 + 3, &revoked));
+    assert_false(revoked);
+
+    memset(&s, 0xEE, sizeof s);
+    assert_rc(jotd_store_session_get(f->st, "nope", T0, &s, &active), JOTD_E_NOTFOUND);
+    assert_int_equal((unsigned char)s.sid[0], 0xEE);
+
+    /* refresh_lookup reports the session of a token */
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 2);
+    bool live = true;
+    assert_rc(jotd_store_refresh_lookup(f->st, h, T0 + 3, &s, &live), JOTD_OK);
+    assert_string_equal(s.sid, "sess-flags2");
+    assert_false(live);
+    jotd_session_clear(&s);
+}
+
+static void test_session_revoke_idempotent(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "rev");
+    add_session(f->st, "sess-rev", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    rotate_expect(f->st, 1, 2, T0 + 5, 0, JOTD_OK);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-rev", T0 + 10), JOTD_OK);
+    assert_int_equal(sql_int(f->path, "SELECT revoked_at FROM sessions"), T0 + 10);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-rev", T0 + 20), JOTD_OK);
+    assert_int_equal(sql_int(f->path, "SELECT revoked_at FROM sessions"), T0 + 10);
+    assert_false(token_live(f->st, 2, T0 + 20));
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
+                     0);
+    rotate_expect(f->st, 2, 3, T0 + 30, 0, JOTD_E_EXPIRED);
+    assert_rc(jotd_store_session_revoke(f->st, "nope", T0 + 30), JOTD_E_NOTFOUND);
+}
+
+static void test_sessions_revoke_user_count(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "many");
+    int64_t other = add_user(f->st, "notme");
+    add_session(f->st, "sess-m-1", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    add_session(f->st, "sess-m-2", uid, T0, T0 + 30 * DAY, 7 * DAY, 2);
+    add_session(f->st, "sess-m-3", uid, T0, T0 + 30 * DAY, 7 * DAY, 3);
+    add_session(f->st, "sess-o-1", other, T0, T0 + 30 * DAY, 7 * DAY, 4);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-m-3", T0 + 1), JOTD_OK);
+
+    size_t n = 99;
+    assert_rc(jotd_store_sessions_revoke_user(f->st, uid, T0 + 2, &n), JOTD_OK);
+    assert_int_equal(n, 2);
+    assert_rc(jotd_store_sessions_revoke_user(f->st, uid, T0 + 3, &n), JOTD_OK);
+    assert_int_equal(n, 0);
+    assert_rc(jotd_store_sessions_revoke_user(f->st, uid, T0 + 3, NULL), JOTD_OK);
+    assert_false(token_live(f->st, 1, T0 + 3));
+    assert_false(token_live(f->st, 2, T0 + 3));
+    assert_true(token_live(f->st, 4, T0 + 3));
+    assert_true(session_active(f->st, "sess-o-1", T0 + 3, NULL));
+    n = 99;
+    assert_rc(jotd_store_sessions_revoke_user(f->st, other + 100, T0 + 3, &n), JOTD_E_NOTFOUND);
+    assert_int_equal(n, 99);
+}
+
+/* ---- denylist ----------------------------------------------------------------------------- */
+
+struct deny_seen {
+    int n;
+    char jti[4][16];
+    int64_t exp[4];
+};
+
+static void deny_cb(void *ctx, const char *jti, int64_t exp)
+{
+    struct deny_seen *d = ctx;
+    if (d->n < 4) {
+        snprintf(d->jti[d->n], sizeof d->jti[0], "%s", jti);
+        d->exp[d->n] = exp;
+    }
+    d->n++;
+}
+
+static void test_denylist(void **state)
+{
+    fx_t *f = *state;
+    assert_rc(jotd_store_deny_add(f->st, "jti-a", T0 + 100), JOTD_OK);
+    assert_rc(jotd_store_deny_add(f->st, "jti-b", T0 + 10), JOTD_OK);
+    assert_rc(jotd_store_deny_add(f->st, "jti-a", T0 + 50), JOTD_OK); /* never shortens */
+    assert_rc(jotd_store_deny_add(f->st, "", T0), JOTD_E_INVAL);
+
+    bool present = false;
+    assert_rc(jotd_store_deny_contains(f->st, "jti-a", T0 + 99, &present), JOTD_OK);
+    assert_true(present);
+    assert_rc(jotd_store_deny_contains(f->st, "jti-a", T0 + 100, &present), JOTD_OK);
+    assert_false(present);
+    assert_rc(jotd_store_deny_contains(f->st, "jti-b", T0 + 5, &present), JOTD_OK);
+    assert_true(present);
+    assert_rc(jotd_store_deny_contains(f->st, "jti-b", T0 + 10, &present), JOTD_OK);
+    assert_false(present);
+    assert_rc(jotd_store_deny_contains(f->st, "jti-c", T0, &present), JOTD_OK);
+    assert_false(present);
+
+    struct deny_seen seen = {0};
+    assert_rc(jotd_store_deny_load(f->st, T0 + 20, deny_cb, &seen), JOTD_OK);
+    assert_int_equal(seen.n, 1);
+    assert_string_equal(seen.jti[0], "jti-a");
+    assert_int_equal(seen.exp[0], T0 + 100);
+    memset(&seen, 0, sizeof seen);
+    assert_rc(jotd_store_deny_load(f->st, T0, deny_cb, &seen), JOTD_OK);
+    assert_int_equal(seen.n, 2);
+    assert_rc(jotd_store_deny_add(f->st, "jti-a", T0 + 500), JOTD_OK); /* extends */
+    assert_int_equal(sql_int(f->path, "SELECT exp FROM denylist WHERE jti = 'jti-a'"), T0 + 500);
+
+    /* survives a restart */
+    jotd_store_close(f->st);
+    f->st = NULL;
+    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    assert_rc(jotd_store_deny_contains(f->st, "jti-a", T0 + 200, &present), JOTD_OK);
+    assert_true(present);
+}
+
+/* ---- gc ----------------------------------------------------------------------------------- */
+
+static void test_gc(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "gc");
+    /* live session, one rotation: the used token (not expired) must stay for reuse
+     * detection */
+    add_session(f->st, "sess-live", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
+    /* revoked long ago / recently */
+    add_session(f->st, "sess-old-rev", uid, T0, T0 + 30 * DAY, 7 * DAY, 10);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-old-rev", T0 + 100), JOTD_OK);
+    add_session(f->st, "sess-new-rev", uid, T0, T0 + 30 * DAY, 7 * DAY, 20);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-new-rev", T0 + 2500), JOTD_OK);
+    /* past its absolute end long ago */
+    add_session(f->st, "sess-ended", uid, T0, T0 + 500, 100, 30);
+    /* idled out: no token left after gc, idle for longer than keep */
+    add_session(f->st, "sess-idled", uid, T0, T0 + 30 * DAY, 200, 40);
+    assert_rc(jotd_store_deny_add(f->st, "old-jti", T0 + 100), JOTD_OK);
+    assert_rc(jotd_store_deny_add(f->st, "new-jti", T0 + 20000), JOTD_OK);
+
+    /* now T0 + 3000, keep 1000: sessions that ended before T0 + 2000 go */
+    const int64_t now = T0 + 3000;
+    assert_rc(jotd_store_gc(f->st, now, 1000), JOTD_OK);
+    jotd_session_t s;
+    bool active;
+    assert_rc(jotd_store_session_get(f->st, "sess-live", now, &s, &active), JOTD_OK);
+    assert_true(active);
+    jotd_session_clear(&s);
+    assert_rc(jotd_store_session_get(f->st, "sess-new-rev", now, &s, &active), JOTD_OK);
+    jotd_session_clear(&s);
+    assert_rc(jotd_store_session_get(f->st, "sess-old-rev", now, &s, &active), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_session_get(f->st, "sess-ended", now, &s, &active), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_session_get(f->st, "sess-idled", now, &s, &active), JOTD_E_NOTFOUND);
+    /* tokens: 1 (used, unexpired), 2 (live) and 20 (killed, unexpired) stay */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 3);
+    assert_true(token_live(f->st, 2, now));
+    rotate_expect(f->st, 1, 3, now + 1, 0, JOTD_E_REUSED); /* detection still works */
+    bool present = true;
+    assert_rc(jotd_store_deny_contains(f->st, "old-jti", T0, &present), JOTD_OK);
+    assert_false(present);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM denylist"), 1);
+    assert_rc(jotd_store_gc(f->st, T0, -1), JOTD_E_INVAL);
+}
+
+/* ---- concurrency -------------------------------------------------------------------------- */
+
+struct racer {
+    jotd_store_t *st;
+    pthread_barrier_t *bar;
+    unsigned from, to;
+    int64_t grace;
+    jotd_rc_t rc;
+    bool grace_out;
+    char err[256]; /* this thread's jotd_store_errmsg() */
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *r = arg;
+    pthread_barrier_wait(r->bar);
+    jotd_rotation_t out = {0};
+    r->rc = rotate(r->st, r->from, r->to, "web", T0 + 50, r->grace, &out);
+    snprintf(r->err, sizeof r->err, "%s", jotd_store_errmsg(r->st));
+    if (r->rc == JOTD_OK) {
+        r->grace_out = out.grace;
+        jotd_rotation_clear(&out);
+    }
+    return NULL;
+}
+
+/* N_RACERS threads rotate token 1 at once, thread i through stores[i % n_stores]. */
+static void race(jotd_store_t **stores, int n_stores, bool same_successor, int64_t grace,
+                 struct racer *r)
+{
+    pthread_t th[N_RACERS];
+    pthread_barrier_t bar;
+    assert_int_equal(pthread_barrier_init(&bar, NULL, N_RACERS), 0);
+    for (int i = 0; i < N_RACERS; i++) {
+        r[i] = (struct racer){.st = stores[i % n_stores],
+                              .bar = &bar,
+                              .from = 1,
+                              .to = same_successor ? 1000u : 1000u + (unsigned)i,
+                              .grace = grace};
+        assert_int_equal(pthread_create(&th[i], NULL, racer_main, &r[i]), 0);
+    }
+    for (int i = 0; i < N_RACERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+}
+
+/* Grace 0, distinct successors: exactly one rotation wins; the second one in line is
+ * reuse (and kills the winner's successor), the others find the session revoked. */
+static void check_race_distinct(const char *path, const struct racer *r)
+{
+    int ok = 0, reused = 0, other = 0;
+    for (int i = 0; i < N_RACERS; i++) {
+        if (r[i].rc == JOTD_OK)
+            ok++;
+        else if (r[i].rc == JOTD_E_REUSED)
+            reused++;
+        else if (r[i].rc == JOTD_E_EXPIRED || r[i].rc == JOTD_E_NOTFOUND)
+            other++;
+        else
+            fail_msg("racer %d: unexpected %s: %s", i, jotd_rc_str(r[i].rc), r[i].err);
+    }
+    assert_int_equal(ok, 1);
+    assert_int_equal(reused, 1);
+    assert_int_equal(other, N_RACERS - 2);
+    /* exactly one successor was ever stored, and nothing is live any more */
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 0);
+    assert_int_equal(sessions_with_two_live(path, T0 + 50), 0);
+    assert_int_equal(sql_int(path, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"), 0);
+}
+
+static void test_concurrent_rotate_same_token(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "race");
+    add_session(f->st, "sess-race", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    struct racer r[N_RACERS];
+    race(&f->st, 1, false, 0, r);
+    check_race_distinct(f->path, r);
+}
+
+static void test_concurrent_rotate_two_handles(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "race2");
+    add_session(f->st, "sess-race2", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    jotd_store_t *stores[2] = {f->st, NULL};
+    assert_rc(jotd_store_open(f->path, &stores[1]), JOTD_OK);
+    struct racer r[N_RACERS];
+    race(stores, 2, false, 0, r);
+    jotd_store_close(stores[1]);
+    check_race_distinct(f->path, r);
+}
+
+/* Within the grace window every duplicate with the same successor gets that successor. */
+static void test_concurrent_rotate_grace(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "raceg");
+    add_session(f->st, "sess-raceg", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    struct racer r[N_RACERS];
+    race(&f->st, 1, true, 30, r);
+    int fresh = 0, grace = 0;
+    for (int i = 0; i < N_RACERS; i++) {
+        if (r[i].rc != JOTD_OK)
+            fail_msg("racer %d: %s: %s", i, jotd_rc_str(r[i].rc), r[i].err);
+        if (r[i].grace_out)
+            grace++;
+        else
+            fresh++;
+    }
+    assert_int_equal(fresh, 1);
+    assert_int_equal(grace, N_RACERS - 1);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_true(token_live(f->st, 1000, T0 + 50));
+    assert_true(session_active(f->st, "sess-raceg", T0 + 50, NULL));
+    assert_int_equal(sessions_with_two_live(f->path, T0 + 50), 0);
+}
+
+/* Separate processes on one file: each child opens its own store. */
+static void test_concurrent_rotate_processes(void **state)
+{
+    fx_t *f = *state;
+    enum { N_PROC = 4 };
+    int64_t uid = add_user(f->st, "procs");
+    add_session(f->st, "sess-procs", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    /* no SQLite connection may cross fork(): close ours first */
+    jotd_store_close(f->st);
+    f->st = NULL;
+
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    pid_t pids[N_PROC];
+    for (int i = 0; i < N_PROC; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(go[1]);
+            jotd_store_t *st = NULL;
+            if (jotd_store_open(f->path, &st) != JOTD_OK)
+                _exit(100);
+            char c;
+            (void)!read(go[0], &c, 1); /* returns 0 when the parent closes the pipe */
+            jotd_rotation_t out = {0};
+            jotd_rc_t rc = rotate(st, 1, 2000u + (unsigned)i, "web", T0 + 50, 0, &out);
+            jotd_rotation_clear(&out);
+            jotd_store_close(st);
+            _exit((int)rc);
+        }
+    }
+    close(go[0]);
+    usleep(100000); /* let every child reach read() */
+    close(go[1]);
+    int ok = 0, reused = 0, other = 0;
+    for (int i = 0; i < N_PROC; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        int rc = WEXITSTATUS(status);
+        if (rc == JOTD_OK)
+            ok++;
+        else if (rc == JOTD_E_REUSED)
+            reused++;
+        else if (rc == JOTD_E_EXPIRED || rc == JOTD_E_NOTFOUND)
+            other++;
+        else
+            fail_msg("child %d exited %d", i, rc);
+    }
+    assert_int_equal(ok, 1);
+    assert_int_equal(reused, 1);
+    assert_int_equal(other, N_PROC - 2);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(sessions_with_two_live(f->path, T0 + 50), 0);
+    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+}
+
+/* Many threads through the pool at once: creates, reads and session writes. */
+struct worker {
+    jotd_store_t *st;
+    int idx;
+    jotd_rc_t rc;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    w->rc = JOTD_OK;
+    for (int j = 0; j < 10 && w->rc == JOTD_OK; j++) {
+        char name[32];
+        snprintf(name, sizeof name, "w%d-%d", w->idx, j);
+        jotd_user_t u = {.username = name, .password_hash = "h"};
+        int64_t id = 0;
+        w->rc = jotd_store_user_create(w->st, &u, T0, &id);
+        jotd_user_t got;
+        if (w->rc == JOTD_OK)
+            w->rc = jotd_store_user_get(w->st, id, &got);
+        if (w->rc == JOTD_OK) {
+            if (strcmp(got.username, name) != 0)
+                w->rc = JOTD_E_INVAL;
+            jotd_user_clear(&got);
+        }
+        if (w->rc == JOTD_OK) {
+            jotd_session_t s = {
+                .user_id = id, .client_id = "web", .scope = "", .expires_at = T0 + DAY};
+            snprintf(s.sid, sizeof s.sid, "s-%d-%d", w->idx, j);
+            uint8_t h[JOTD_HASH_LEN];
+            hash_of(h, (unsigned)(w->idx * 100 + j));
+            w->rc = jotd_store_session_create(w->st, &s, h, 3600, T0);
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent_pool(void **state)
+{
+    fx_t *f = *state;
+    enum { N_W = 8 };
+    pthread_t th[N_W];
+    struct worker w[N_W];
+    for (int i = 0; i < N_W; i++) {
+        w[i] = (struct worker){.st = f->st, .idx = i};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < N_W; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N_W; i++)
+        if (w[i].rc != JOTD_OK)
+            fail_msg("worker %d: %s", i, jotd_rc_str(w[i].rc));
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM users"), N_W * 10);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), N_W * 10);
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+/* What a non-root owner of a write-protected database sees (run in a child process). */
+static int readonly_scenario(const char *path, int64_t uid)
+{
+    if (chmod(path, 0400) != 0)
+        return 10;
+    jotd_store_t *st = NULL;
+    jotd_rc_t rc = jotd_store_open(path, &st);
+    if (rc != JOTD_OK) {
+        fprintf(stderr, "readonly open: %s: %s\n", jotd_rc_str(rc), jotd_store_errmsg(NULL));
+        return 11;
+    }
+    int fail = 0;
+    jotd_user_t u;
+    rc = jotd_store_user_get(st, uid, &u); /* reads keep working */
+    if (rc != JOTD_OK) {
+        fprintf(stderr, "readonly read: %s: %s\n", jotd_rc_str(rc), jotd_store_errmsg(NULL));
+        fail = 12;
+    } else {
+        jotd_user_clear(&u);
+    }
+    jotd_user_t nu = {.username = "new", .password_hash = "h"};
+    int64_t id = 0;
+    jotd_user_patch_t p = {.disabled = 1};
+    struct {
+        const char *what;
+        jotd_rc_t rc;
+    } writes[] = {
+        {"user_create", jotd_store_user_create(st, &nu, T0, &id)},
+        {"user_update", jotd_store_user_update(st, uid, &p, T0)},
+        {"user_delete", jotd_store_user_delete(st, uid)},
+        {"client_create", jotd_store_client_create(st, "c", NULL, T0)},
+        {"session_revoke", jotd_store_session_revoke(st, "sess-ro", T0)},
+        {"deny_add", jotd_store_deny_add(st, "j", T0 + 10)},
+        {"gc", jotd_store_gc(st, T0, 0)},
+    };
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        if (writes[i].rc != JOTD_E_IO) {
+            fprintf(stderr, "readonly %s: got %s, want %s\n", writes[i].what,
+                    jotd_rc_str(writes[i].rc), jotd_rc_str(JOTD_E_IO));
+            fail = 13;
+        }
+    }
+    jotd_rotation_t out = {0};
+    rc = rotate(st, 1, 2, "web", T0 + 10, 0, &out);
+    if (rc != JOTD_E_IO) {
+        fprintf(stderr, "readonly rotate: got %s\n", jotd_rc_str(rc));
+        jotd_rotation_clear(&out);
+        fail = 14;
+    }
+    jotd_store_close(st);
+    return fail;
+}
+
+static void test_readonly_db_is_io_error(void **state)
+{
+    (void)state;
+    fx_t f;
+    /* /tmp: a dropped-privilege child must be able to reach the directory */
+    assert_int_equal(make_dir(&f, "/tmp"), 0);
+    assert_rc(jotd_store_open(f.path, &f.st), JOTD_OK);
+    int64_t uid = add_user(f.st, "ro");
+    add_session(f.st, "sess-ro", uid, T0, T0 + DAY, DAY, 1);
+    jotd_store_close(f.st);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0) {
+            /* root ignores file modes: become an ordinary owner of the directory and file,
+             * or skip when that is impossible */
+            const uid_t nobody = 65534;
+            if (chown(f.dir, nobody, nobody) != 0 || chown(f.path, nobody, nobody) != 0 ||
+                setgroups(0, NULL) != 0 || setgid(nobody) != 0 || setuid(nobody) != 0 ||
+                geteuid() == 0)
+                _exit(77);
+        }
+        _exit(readonly_scenario(f.path, uid));
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    chmod(f.path, 0600);
+    rm_tree(f.dir);
+    if (WEXITSTATUS(status) == 77) {
+        printf("SKIPPED: running as root and cannot drop privileges\n");
+        skip();
+    }
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_errmsg_and_rc_str(void **state)
+{
+    fx_t *f = *state;
+    for (int rc = JOTD_OK; rc <= JOTD_E_INVAL; rc++) {
+        const char *m = jotd_rc_str((jotd_rc_t)rc);
+        assert_non_null(m);
+        assert_true(m[0] != '\0');
+    }
+    assert_non_null(jotd_rc_str((jotd_rc_t)1000));
+    add_user(f->st, "dup");
+    jotd_user_t u = {.username = "dup", .password_hash = "h"};
+    int64_t id;
+    assert_rc(jotd_store_user_create(f->st, &u, T0, &id), JOTD_E_EXISTS);
+    assert_non_null(jotd_store_errmsg(f->st));
+    assert_true(jotd_store_errmsg(f->st)[0] != '\0');
+
+    /* NULL arguments are INVAL, never a crash */
+    jotd_session_t s;
+    bool b;
+    uint8_t h[JOTD_HASH_LEN] = {0};
+    jotd_rotation_t r;
+    assert_rc(jotd_store_user_get(NULL, 1, &u), JOTD_E_INVAL);
+    assert_rc(jotd_store_user_get(f->st, 1, NULL), JOTD_E_INVAL);
+    assert_rc(jotd_store_user_create(f->st, NULL, T0, &id), JOTD_E_INVAL);
+    assert_rc(jotd_store_session_get(f->st, NULL, T0, &s, &b), JOTD_E_INVAL);
+    assert_rc(jotd_store_refresh_rotate(f->st, h, h, NULL, T0, 1, 0, &r), JOTD_E_INVAL);
+    assert_rc(jotd_store_refresh_lookup(f->st, NULL, T0, &s, &b), JOTD_E_INVAL);
+    assert_rc(jotd_store_deny_load(f->st, T0, NULL, NULL), JOTD_E_INVAL);
+    assert_rc(jotd_store_client_list(f->st, NULL, NULL), JOTD_E_INVAL);
+    jotd_store_close(NULL);
+    jotd_user_clear(NULL);
+    jotd_session_clear(NULL);
+    jotd_rotation_clear(NULL);
+    jotd_user_list_free(NULL, 0);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_open_creates_schema),
+        T(test_reopen_keeps_data),
+        T(test_open_refuses_foreign_and_newer),
+        T(test_user_crud),
+        T(test_user_corrupt_roles_row),
+        T(test_user_list_paging),
+        T(test_user_patch_each_field),
+        T(test_user_disable_revokes_sessions),
+        T(test_user_password_change_revokes_sessions),
+        T(test_user_delete_cascades),
+        T(test_clients),
+        T(test_clients_empty_list),
+        T(test_session_create_and_rotate_chain),
+        T(test_rotate_reuse_revokes_session),
+        T(test_rotate_grace_window),
+        T(test_rotate_idle_expiry),
+        T(test_rotate_absolute_expiry),
+        T(test_rotate_client_mismatch),
+        T(test_rotate_disabled_user),
+        T(test_session_get_active_flags),
+        T(test_session_revoke_idempotent),
+        T(test_sessions_revoke_user_count),
+        T(test_denylist),
+        T(test_gc),
+        T(test_concurrent_rotate_same_token),
+        T(test_concurrent_rotate_two_handles),
+        T(test_concurrent_rotate_grace),
+        T(test_concurrent_rotate_processes),
+        T(test_concurrent_pool),
+        cmocka_unit_test(test_readonly_db_is_io_error),
+        T(test_errmsg_and_rc_str),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
