@@ -11,7 +11,7 @@ CMAKE_FLAGS += -DJOT_SANITIZE=$(SANITIZE) -DCMAKE_BUILD_TYPE=Debug
 endif
 
 
-.PHONY: all deps configure build test run install clean format
+.PHONY: all deps configure build test run demo install clean format
 
 all: build
 
@@ -28,14 +28,19 @@ test: deps
 	@$(MAKE) --no-print-directory build CMAKE_FLAGS="$(CMAKE_FLAGS) -DJOT_WERROR=ON"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The main job: jotd on http://127.0.0.1:8080 with ./var (first start creates an admin user).
 run: deps build
+	@exec $(BUILD)/bin/jotd serve --data ./var --listen 127.0.0.1:8080
+
+# A short tour of the jot command line.
+demo: build
 	@scripts/demo $(BUILD)/bin/jot
 
 install: build
 	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 format:
-	@clang-format -i include/jot/*.h lib/*.[ch] cli/*.[ch] tests/unit/*.[ch] tests/conformance/*.[ch]
+	@clang-format -i include/jot/*.h lib/*.[ch] cli/*.[ch] server/*.[ch] tests/unit/*.[ch] tests/conformance/*.[ch]
 
 clean:
 	@rm -rf build build-*
