@@ -337,7 +337,7 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
         return fail("cannot create data directory %s", cfg->data_dir);
     if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) != 0)
         return fail("%s", err);
-    printf("new signing key %s (%s); send SIGHUP to a running jotd to use it\n", kid,
+    printf("new signing key %s (%s); a running jotd switches to it within 5 seconds\n", kid,
            jot_alg_name(alg));
     return 0;
 }
@@ -369,6 +369,15 @@ static int load_refresh_key(const char *data_dir, uint8_t key[32])
         close(fd);
     jot_memzero(b64, sizeof b64);
     return ok ? 0 : fail("cannot write %s", path);
+}
+
+static struct timespec keyring_mtime(const char *data_dir)
+{
+    char path[4096];
+    struct stat st;
+    struct timespec none = {0, 0};
+    snprintf(path, sizeof path, "%s/keys/keyring.json", data_dir);
+    return stat(path, &st) == 0 ? st.st_mtim : none;
 }
 
 static void deny_loaded(void *ctx, const char *jti, int64_t exp)
@@ -523,12 +532,18 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     fflush(stdout);
     jot_memzero(admin_pw, sizeof admin_pw);
 
+    int64_t last_gc = jotd_now();
+    struct timespec keys_mtime = keyring_mtime(app.rt->cfg.data_dir);
     for (;;) {
-        struct timespec tick = {60, 0};
+        struct timespec tick = {5, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
-        if (sig == SIGHUP) {
+        /* `jotd keys rotate` changes keys/keyring.json: pick it up as if on SIGHUP */
+        struct timespec m = keyring_mtime(app.rt->cfg.data_dir);
+        bool keys_changed = m.tv_sec != keys_mtime.tv_sec || m.tv_nsec != keys_mtime.tv_nsec;
+        if (sig == SIGHUP || keys_changed) {
+            keys_mtime = m;
             /* reload configuration and keys; connections stay open */
             jotd_config_t nc;
             jotd_config_defaults(&nc);
@@ -545,12 +560,14 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             app.rt = nrt;
             pthread_rwlock_unlock(&app.rt_lock);
             jotd_runtime_free(old);
-            jotd_log("info", "%s", "reloaded configuration and keys");
+            jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
-        /* every minute: forget what can no longer matter */
-        jotd_denylist_purge(app.deny, jotd_now());
-        (void)jotd_store_gc(app.store, jotd_now(), 7 * 86400);
+        if (jotd_now() - last_gc >= 60) { /* forget what can no longer matter */
+            last_gc = jotd_now();
+            jotd_denylist_purge(app.deny, last_gc);
+            (void)jotd_store_gc(app.store, last_gc, 7 * 86400);
+        }
     }
     jotd_log("info", "%s", "shutting down: draining open requests");
     jotd_http_stop(daemon, 10);
