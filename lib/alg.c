@@ -76,10 +76,11 @@ static const struct {
     jot_crv_t crv;
     const char *name;
     size_t coord_len;
+    const char *group; /* OpenSSL's name of an EC group; NULL for OKP */
 } crv_table[] = {
-    {JOT_CRV_P256, "P-256", 32},      {JOT_CRV_P384, "P-384", 48},
-    {JOT_CRV_P521, "P-521", 66},      {JOT_CRV_SECP256K1, "secp256k1", 32},
-    {JOT_CRV_ED25519, "Ed25519", 32}, {JOT_CRV_ED448, "Ed448", 57},
+    {JOT_CRV_P256, "P-256", 32, "prime256v1"}, {JOT_CRV_P384, "P-384", 48, "secp384r1"},
+    {JOT_CRV_P521, "P-521", 66, "secp521r1"},  {JOT_CRV_SECP256K1, "secp256k1", 32, "secp256k1"},
+    {JOT_CRV_ED25519, "Ed25519", 32, NULL},    {JOT_CRV_ED448, "Ed448", 57, NULL},
 };
 
 const char *jot__crv_name(jot_crv_t crv)
@@ -104,4 +105,20 @@ size_t jot__crv_coord_len(jot_crv_t crv)
         if (crv_table[i].crv == crv)
             return crv_table[i].coord_len;
     return 0;
+}
+
+const char *jot__crv_group(jot_crv_t crv)
+{
+    for (size_t i = 0; i < sizeof crv_table / sizeof crv_table[0]; i++)
+        if (crv_table[i].crv == crv)
+            return crv_table[i].group;
+    return NULL;
+}
+
+jot_crv_t jot__crv_from_group(const char *group)
+{
+    for (size_t i = 0; i < sizeof crv_table / sizeof crv_table[0]; i++)
+        if (crv_table[i].group && strcmp(crv_table[i].group, group) == 0)
+            return crv_table[i].crv;
+    return JOT_CRV_NONE;
 }

@@ -102,7 +102,7 @@ jot_err_t jot__b64url_decode_alloc(const char *in, size_t len, uint8_t **out, si
     size_t n;
     jot_err_t rc = jot_b64url_decode(buf, &n, in, len);
     if (rc != JOT_OK) {
-        jot_free(buf);
+        jot__free_secret(buf, jot__b64url_decoded_len(len) + 1); /* may hold key bytes */
         return rc;
     }
     buf[n] = 0;

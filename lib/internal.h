@@ -63,6 +63,9 @@ const jot_alg_info_t *jot__alg_info(jot_alg_t alg);
 const char *jot__crv_name(jot_crv_t crv);
 jot_crv_t jot__crv_from_name(const char *name, size_t len);
 size_t jot__crv_coord_len(jot_crv_t crv);
+/** OpenSSL's EC group name ("prime256v1") of a curve, NULL for OKP curves; and back. */
+const char *jot__crv_group(jot_crv_t crv);
+jot_crv_t jot__crv_from_group(const char *group);
 
 /* ---- keys (jwk.c, pem.c, keygen.c) --------------------------------------------------- */
 /* key_ops bits (RFC 7517 §4.3) */
@@ -86,6 +89,10 @@ struct jot_key {
     unsigned bits; /* RSA modulus bits, curve bits, or oct_len * 8 */
 };
 
+/** Import a parsed JWK object (jwk.c); the secret members of \p obj are wiped after use. */
+jot_err_t jot__key_from_json(json_t *obj, jot_key_t **out_key);
+/** Overwrite the text of the secret members (d, p, q, dp, dq, qi, k, oth) of a JWK object. */
+void jot__jwk_wipe_json(json_t *obj);
 /** Allocate a zeroed key object (kty set); caller fills it in. */
 jot_key_t *jot__key_alloc(jot_kty_t kty);
 /** Wrap an EVP_PKEY (reference taken over on success): derives kty/crv/bits/has_private and

@@ -14,9 +14,7 @@
 
 /* Shared with keyset.c. Import one JWK from a parsed JSON object; the text of the private
  * members in \p obj is wiped whatever the outcome. */
-jot_err_t jot__key_from_json(json_t *obj, jot_key_t **out_key);
 /* Wipe the text of the private members of a JWK object in place. */
-void jot__jwk_wipe_json(json_t *obj);
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
@@ -291,22 +289,6 @@ done:
     return rc;
 }
 
-static const char *ec_group(jot_crv_t crv)
-{
-    switch (crv) {
-    case JOT_CRV_P256:
-        return "prime256v1";
-    case JOT_CRV_P384:
-        return "secp384r1";
-    case JOT_CRV_P521:
-        return "secp521r1";
-    case JOT_CRV_SECP256K1:
-        return "secp256k1";
-    default:
-        return NULL;
-    }
-}
-
 /* The "crv" member: absent → invalid, unknown → unsupported. */
 static jot_err_t get_crv(const json_t *obj, jot_crv_t *out)
 {
@@ -323,7 +305,7 @@ static jot_err_t ec_from_json(const json_t *obj, jot_key_t **out)
     jot_err_t rc = get_crv(obj, &crv);
     if (rc != JOT_OK)
         return rc;
-    const char *group = ec_group(crv);
+    const char *group = jot__crv_group(crv);
     if (!group)
         return JOT_E_UNSUPPORTED; /* an OKP curve under kty EC */
     size_t clen = jot__crv_coord_len(crv);

@@ -124,10 +124,10 @@ static jot_err_t check_header(json_t *hdr, jot_alg_t *out_alg)
         return JOT_E_CRIT;
     }
     /* RFC 7797 unencoded payloads are not supported: b64 other than true changes what the
-     * signature covers. */
+     * signature covers. With "crit":["b64"] it is JOT_E_CRIT above. */
     json_t *b64 = json_object_get(hdr, "b64");
     if (b64 && !json_is_true(b64))
-        return JOT_E_UNSUPPORTED;
+        return JOT_E_HEADER; /* b64:false is only legal with "crit":["b64"], refused above */
     return JOT_OK;
 }
 

@@ -264,8 +264,17 @@ jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
         return rc;
     /* the signature is good: now, and only now, the payload is parsed */
     rc = jot_claims_from_json((const char *)t->payload, t->payload_len, &t->claims);
-    if (rc == JOT_E_JSON)
-        rc = JOT_E_PAYLOAD;
+    if (rc == JOT_E_JSON) {
+        /* valid JSON that is not an object (a JWS of "Payload", an array...) vs broken JSON */
+        json_t *any;
+        if (jot__json_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
+                            JOT_MAX_JSON_DEPTH, false, &any) == JOT_OK) {
+            json_decref(any);
+            rc = JOT_E_PAYLOAD;
+        } else if (!t->payload_len || t->payload[0] != '{') {
+            rc = JOT_E_PAYLOAD;
+        }
+    }
     if (rc == JOT_OK)
         rc = validate_claims(v, t);
     if (rc != JOT_OK) {

@@ -23,22 +23,6 @@ void jot_key_free(jot_key_t *key)
     jot_free(key);
 }
 
-static jot_crv_t crv_from_group(const char *group)
-{
-    static const struct {
-        const char *group;
-        jot_crv_t crv;
-    } groups[] = {
-        {"prime256v1", JOT_CRV_P256},     {"P-256", JOT_CRV_P256},     {"secp384r1", JOT_CRV_P384},
-        {"P-384", JOT_CRV_P384},          {"secp521r1", JOT_CRV_P521}, {"P-521", JOT_CRV_P521},
-        {"secp256k1", JOT_CRV_SECP256K1},
-    };
-    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-        if (strcmp(groups[i].group, group) == 0)
-            return groups[i].crv;
-    return JOT_CRV_NONE;
-}
-
 static bool pkey_has_bn(const EVP_PKEY *pkey, const char *param)
 {
     BIGNUM *bn = NULL;
@@ -112,7 +96,7 @@ static jot_err_t check_ec(EVP_PKEY *pkey, jot_key_t *k)
     if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                        &glen) != 1)
         return JOT_E_KEY_INVALID;
-    k->crv = crv_from_group(group);
+    k->crv = jot__crv_from_group(group);
     if (k->crv == JOT_CRV_NONE)
         return JOT_E_UNSUPPORTED;
     k->has_private = pkey_has_bn(pkey, OSSL_PKEY_PARAM_PRIV_KEY);

@@ -34,22 +34,6 @@ static jot_err_t gen_hmac(const jot_alg_info_t *ai, unsigned bits, jot_key_t **o
     return JOT_OK;
 }
 
-static const char *ec_group(jot_crv_t crv)
-{
-    switch (crv) {
-    case JOT_CRV_P256:
-        return "prime256v1";
-    case JOT_CRV_P384:
-        return "secp384r1";
-    case JOT_CRV_P521:
-        return "secp521r1";
-    case JOT_CRV_SECP256K1:
-        return "secp256k1";
-    default:
-        return NULL;
-    }
-}
-
 static jot_err_t gen_pkey(const jot_alg_info_t *ai, unsigned bits, jot_key_t **out)
 {
     EVP_PKEY *pkey = NULL;
@@ -65,7 +49,7 @@ static jot_err_t gen_pkey(const jot_alg_info_t *ai, unsigned bits, jot_key_t **o
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits); /* e = 65537 */
         break;
     case JOT_FAM_ECDSA: {
-        const char *group = ec_group(ai->crv);
+        const char *group = jot__crv_group(ai->crv);
         if (!group)
             return JOT_E_UNSUPPORTED;
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", group);

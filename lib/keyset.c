@@ -5,8 +5,6 @@
 #include <string.h>
 
 /* From jwk.c. */
-jot_err_t jot__key_from_json(json_t *obj, jot_key_t **out_key);
-void jot__jwk_wipe_json(json_t *obj);
 
 struct jot_keyset {
     size_t count;
@@ -86,8 +84,9 @@ static jot_err_t import_keys(json_t *keys, jot_keyset_t *set)
             return JOT_E_KEYSET;
         jot_key_t *key = NULL;
         jot_err_t rc = jot__key_from_json(member, &key);
-        /* RFC 7517 §5: ignore keys of a type, curve or strength this library does not use */
-        if (rc == JOT_E_UNSUPPORTED || rc == JOT_E_KEY_WEAK)
+        /* RFC 7517 §5: ignore keys of a type, curve, algorithm (RSA-OAEP, A256GCM...) or
+         * strength this library does not use */
+        if (rc == JOT_E_UNSUPPORTED || rc == JOT_E_KEY_WEAK || rc == JOT_E_ALG_UNKNOWN)
             continue;
         if (rc != JOT_OK)
             return rc;

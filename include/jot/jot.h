@@ -165,10 +165,13 @@ typedef enum jot_kty {
 
 /** \brief Import one JWK (JSON object). Public or private; every kty. Keys that could never
  *  be used safely are refused: RSA < 2048 bits, invalid EC points, HMAC keys shorter than
- *  their "alg" needs, unknown curves, inconsistent private parts.
+ *  their "alg" needs, unknown curves, inconsistent private parts, ROCA-weak RSA moduli.
+ *  RSA private keys need all of p, q, dp, dq, qi (d alone: ::JOT_E_UNSUPPORTED).
  *  \param[out] out_key caller frees with jot_key_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_key_from_jwk(const char *json, size_t len, jot_key_t **out_key);
-/** \brief Import a PEM key: PKCS#8 private, SPKI public, traditional RSA or EC private. */
+/** \brief Import a PEM key: PKCS#8 private, SPKI public, traditional RSA or EC private, PKCS#1
+ *  "RSA PUBLIC KEY". The first key block is used. Encrypted keys: ::JOT_E_UNSUPPORTED (no
+ *  passphrase is ever asked for); unreadable PEM: ::JOT_E_PEM. */
 JOT_API JOT_NODISCARD jot_err_t jot_key_from_pem(const char *pem, size_t len, jot_key_t **out_key);
 /** \brief Import a key whose format is detected: JWK (starts with '{') or PEM. */
 JOT_API JOT_NODISCARD jot_err_t jot_key_parse(const char *data, size_t len, jot_key_t **out_key);
@@ -229,9 +232,11 @@ typedef struct jot_keyset jot_keyset_t;
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_new(jot_keyset_t **out_set);
 /** \brief Import a JWKS ({"keys":[...]}). As RFC 7517 §5 asks, members whose kty or
  *  curve is not supported, or that are too weak to use (RSA < 2048 bits, short HMAC keys),
- *  are skipped; any other bad member (malformed, invalid point, bad base64url) refuses the
+ *  are skipped, as are keys for algorithms outside JWS (RSA-OAEP, A256GCM...); any other bad
+ *  member (malformed, invalid point, bad base64url) refuses the
  *  whole set, as do sets mixing secret/private keys with public ones and duplicate kids
- *  (::JOT_E_KEYSET). Keys marked for encryption are kept but never verify anything.
+ *  (::JOT_E_KEYSET). Keys marked for encryption are kept but never verify anything. The
+ *  set may end up empty (check jot_keyset_count()).
  *  \param[out] out_set caller frees with jot_keyset_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_from_jwks(const char *json, size_t len,
                                                      jot_keyset_t **out_set);
