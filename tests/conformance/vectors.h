@@ -27,7 +27,6 @@ void vec_tally_print(const vec_tally_t *t);
 /** Record one case: \p expected is the Wycheproof "result" ("valid", "invalid",
  *  "acceptable"), \p accepted whether libjot accepted it. Prints a FAILED line with the
  *  tcId and comment for every mismatch. Returns 1 when the case passed. */
-int vec_judge(vec_tally_t *t, int tc_id, const char *comment, const char *expected,
-              int accepted);
+int vec_judge(vec_tally_t *t, int tc_id, const char *comment, const char *expected, int accepted);
 
 #endif
