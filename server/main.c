@@ -458,7 +458,12 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     jotd_app_t app = {.argc = argc, .argv = argv};
-    pthread_rwlock_init(&app.rt_lock, NULL);
+    /* prefer the writer: a SIGHUP reload must not starve behind a steady stream of requests */
+    pthread_rwlockattr_t rwa;
+    pthread_rwlockattr_init(&rwa);
+    pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&app.rt_lock, &rwa);
+    pthread_rwlockattr_destroy(&rwa);
     int ret = 1;
     void *daemon = NULL;
     if (open_store(cfg, &app.store) != 0)
