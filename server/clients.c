@@ -85,7 +85,10 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
     char *id = NULL, *secret = NULL;
     const char *body_id = params ? jotd_params_get(params, "client_id") : NULL;
     const char *body_secret = params ? jotd_params_get(params, "client_secret") : NULL;
-    bool basic = req->authorization && strncasecmp(req->authorization, "Basic ", 6) == 0;
+    /* "Basic" alone or with anything after it is an attempt at client authentication:
+     * malformed credentials are invalid_client, never an anonymous request */
+    bool basic = req->authorization && strncasecmp(req->authorization, "Basic", 5) == 0 &&
+                 (req->authorization[5] == '\0' || req->authorization[5] == ' ');
     if (basic) {
         if (body_secret || jotd_basic_auth_parse(req->authorization, &id, &secret) != 0)
             return JOTD_CLIENT_INVALID; /* two methods at once, or malformed */

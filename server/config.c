@@ -700,8 +700,8 @@ int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *
         continue;
     not_config:
         if (!rest) {
-            if (strncmp(a, "--", 2) == 0)
-                set_err(err, errlen, "unknown option %s", a);
+            if (strncmp(a, "--", 2) == 0) /* the name only: "--password=..." must not echo */
+                set_err(err, errlen, "unknown option %.*s", (int)strcspn(a, "="), a);
             else
                 set_err(err, errlen, "unexpected argument \"%s\"", a);
             goto out;

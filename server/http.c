@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@ typedef struct conn_ctx {
     char path[128];
     char ip[INET6_ADDRSTRLEN];
 } conn_ctx_t;
+
+/* Requests between their first byte and their completion: what SIGTERM waits for (idle
+ * keep-alive connections are not waited for). */
+static _Atomic long in_flight;
 
 static int64_t mono_us(void)
 {
@@ -241,6 +246,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!ctx)
             return MHD_NO;
         *con_cls = ctx;
+        in_flight++;
         ctx->start_us = mono_us();
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
@@ -314,6 +320,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     free(ctx->body);
     free(ctx);
     *con_cls = NULL;
+    in_flight--;
+}
+
+/* libmicrohttpd's own messages (bad requests it rejects itself, socket errors) go to the
+ * log as JSON lines like everything else. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    jotd_log("warn", "http: %s", msg);
 }
 
 static char *read_file(const char *path)
@@ -371,8 +391,8 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY,
-        cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+        NULL, MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (key) {
         jot_memzero(key, strlen(key));
         free(key);
@@ -393,13 +413,8 @@ void jotd_http_stop(void *daemon, unsigned drain_seconds)
     struct MHD_Daemon *d = daemon;
     if (!d)
         return;
-    MHD_quiesce_daemon(d); /* no new connections; open ones finish their requests */
-    for (unsigned i = 0; i < drain_seconds * 10; i++) {
-        const union MHD_DaemonInfo *info =
-            MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!info || info->num_connections == 0)
-            break;
-        usleep(100 * 1000);
-    }
+    MHD_quiesce_daemon(d); /* no new connections; requests under way finish */
+    for (unsigned i = 0; i < drain_seconds * 20 && in_flight > 0; i++)
+        usleep(50 * 1000);
     MHD_stop_daemon(d);
 }

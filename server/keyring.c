@@ -60,6 +60,7 @@ struct jotd_keyring {
     char *jwks;           /* jot_free() */
     size_t jwks_len;
     unsigned algs;
+    int64_t next_expiry; /* when the first retired key leaves the JWKS; 0: never */
 };
 
 /* An open DATA/keys directory. */
@@ -759,6 +760,11 @@ int jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, i
         jot_key_t *key = NULL;
         if ((long)k != sig && !live(e, access_ttl, now))
             continue;
+        if (e->is_retired && (long)k != sig) {
+            int64_t until = e->retired + (access_ttl > 0 ? access_ttl : 0) + LEEWAY;
+            if (!kr->next_expiry || until < kr->next_expiry)
+                kr->next_expiry = until;
+        }
         if ((long)k == sig && fresh) {
             key = fresh;
             fresh = NULL;
@@ -789,6 +795,11 @@ fail:
     list_clear(&l);
     dir_close(&d);
     return -1;
+}
+
+int64_t jotd_keyring_next_expiry(const jotd_keyring_t *kr)
+{
+    return kr ? kr->next_expiry : 0;
 }
 
 const jot_key_t *jotd_keyring_signing_key(const jotd_keyring_t *kr)

@@ -23,6 +23,9 @@ const jot_key_t *jotd_keyring_signing_key(const jotd_keyring_t *kr);
 const jot_keyset_t *jotd_keyring_verify_keys(const jotd_keyring_t *kr);
 /** The JWKS document of those keys, built once at load (borrowed, NUL-terminated). */
 const char *jotd_keyring_jwks(const jotd_keyring_t *kr, size_t *out_len);
+/** When the first retired key of this keyring leaves the JWKS (seconds since the epoch),
+ *  or 0 when none will: the server reloads the keyring at that time. */
+int64_t jotd_keyring_next_expiry(const jotd_keyring_t *kr);
 /** Allowlist mask of the algorithms of the verify keys. */
 unsigned jotd_keyring_algs(const jotd_keyring_t *kr);
 

@@ -147,7 +147,7 @@ static int parse_user_opts(char **rest, int n, user_opts_t *o)
         } else if (!strcmp(a, "--public")) {
             o->public_client = true;
         } else if (!strncmp(a, "--", 2)) {
-            return fail("unknown option %s (try jotd --help)", a);
+            return fail("unknown option %.*s (try jotd --help)", (int)strcspn(a, "="), a);
         } else if (!o->name) {
             o->name = a;
         } else {
@@ -337,7 +337,7 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
         return fail("cannot create data directory %s", cfg->data_dir);
     if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) != 0)
         return fail("%s", err);
-    printf("new signing key %s (%s); a running jotd switches to it within 5 seconds\n", kid,
+    printf("new signing key %s (%s); a running jotd switches to it within seconds\n", kid,
            jot_alg_name(alg));
     return 0;
 }
@@ -540,13 +540,16 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     int64_t last_gc = jotd_now();
     struct timespec keys_mtime = keyring_mtime(app.rt->cfg.data_dir);
     for (;;) {
-        struct timespec tick = {5, 0};
+        struct timespec tick = {1, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
         /* `jotd keys rotate` changes keys/keyring.json: pick it up as if on SIGHUP */
         struct timespec m = keyring_mtime(app.rt->cfg.data_dir);
         bool keys_changed = m.tv_sec != keys_mtime.tv_sec || m.tv_nsec != keys_mtime.tv_nsec;
+        /* ... and a retired key leaves the JWKS (and stops verifying) when its window ends */
+        int64_t expiry = jotd_keyring_next_expiry(app.rt->keyring);
+        keys_changed |= expiry && jotd_now() >= expiry;
         if (sig == SIGHUP || keys_changed) {
             keys_mtime = m;
             /* reload configuration and keys; connections stay open */

@@ -9,7 +9,7 @@
  * success deletes the entry.
  *
  * IP: failures are counted in a window that opens at the first failure and lasts
- * IP_WINDOW s. The failure that takes the count past ip_per_minute is a violation: the IP
+ * IP_WINDOW s. The failure that brings the count to ip_per_minute is a violation: the IP
  * is locked until IP_WINDOW * 2^(violations - 1) s after the window opened (so the first
  * lock ends with the window), capped at LOCK_CAP. The violation count is forgiven when a
  * new violation comes more than FORGIVE s after the previous lock ended.
@@ -297,7 +297,7 @@ void jotd_throttle_failure(jotd_throttle_t *t, const char *account, const char *
         }
         if (e->failures < UINT32_MAX)
             e->failures++;
-        if (e->failures == (uint64_t)t->ip_per_minute + 1) {
+        if (e->failures == (uint64_t)t->ip_per_minute) {
             if (e->violations > 0 && now >= sat_add(e->lock_until, FORGIVE))
                 e->violations = 0;
             if (e->violations < UINT32_MAX)

@@ -2,7 +2,7 @@
  * - per account: after `account_max` consecutive failures the account is locked for
  *   2^(failures - account_max) seconds (1 s, 2 s, 4 s ... capped at 1 hour); a success
  *   resets the count;
- * - per client IP: more than `ip_per_minute` failures within a minute lock the IP until
+ * - per client IP: `ip_per_minute` failures within a minute lock the IP until
  *   the minute has passed, doubling for each further violation (capped at 1 hour).
  * Thread-safe; memory bounded (least recently used entries are evicted). */
 #ifndef JOTD_RATELIMIT_H

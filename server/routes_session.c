@@ -28,6 +28,24 @@ static jotd_rc_t deny_access(jotd_app_t *app, const jot_token_t *t)
     return rc;
 }
 
+/* RFC 7009 §2.1: a token of a confidential client is revoked only by that client,
+ * authenticated; a token of a public client (or of the default client) by whoever holds it;
+ * an authenticated client never revokes another client's tokens. */
+static bool may_revoke(jotd_app_t *app, jotd_client_auth_t auth, const char *requester,
+                       const char *owner)
+{
+    if (!owner)
+        return false;
+    if (requester)
+        return strcmp(requester, owner) == 0 &&
+               (auth == JOTD_CLIENT_CONFIDENTIAL || auth == JOTD_CLIENT_PUBLIC);
+    char *hash = NULL;
+    jotd_rc_t rc = jotd_store_client_get(app->store, owner, &hash);
+    bool confidential = rc == JOTD_OK && hash != NULL;
+    free(hash);
+    return !confidential; /* unknown owner: the default client, a public one */
+}
+
 static const char *claim_str(const jot_token_t *t, const char *name)
 {
     const char *v = NULL;
@@ -54,8 +72,7 @@ void jotd_route_revoke(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             jot_token_t *t = NULL;
             const char *why;
             if (jotd_access_verify(app, rt, token, strlen(token), &t, &why) == JOT_OK) {
-                const char *owner = claim_str(t, "client_id");
-                if (!client_id || (owner && strcmp(owner, client_id) == 0)) {
+                if (may_revoke(app, auth, client_id, claim_str(t, "client_id"))) {
                     rc = deny_access(app, t);
                     if (rc == JOTD_OK)
                         jotd_audit("revoke_access_token", "jti", claim_str(t, "jti"), "sid",
@@ -69,12 +86,12 @@ void jotd_route_revoke(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             bool live;
             jotd_refresh_hash(token, strlen(token), hash);
             rc = jotd_store_refresh_lookup(app->store, hash, jotd_now(), &s, &live);
-            if (rc == JOTD_OK && (!client_id || strcmp(client_id, s.client_id) == 0)) {
+            if (rc == JOTD_OK && may_revoke(app, auth, client_id, s.client_id)) {
                 rc = jotd_store_session_revoke(app->store, s.sid, jotd_now());
                 if (rc == JOTD_OK)
                     jotd_audit("revoke_refresh_token", "sid", s.sid, "ip", req->ip, NULL);
-            } else if (rc == JOTD_E_NOTFOUND) {
-                rc = JOTD_OK;
+            } else if (rc == JOTD_OK || rc == JOTD_E_NOTFOUND) {
+                rc = JOTD_OK; /* unknown or not this client's: 200 all the same */
             }
             jotd_session_clear(&s);
         }
@@ -198,7 +215,11 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
         jot_token_t *t = NULL;
         const char *why;
         if (jotd_access_verify(app, rt, bearer, blen, &t, &why) != JOT_OK) {
-            jotd_resp_bearer_challenge(resp, "invalid_token", why);
+            if (why == jotd_reason_revoked) { /* logged out already: nothing left to end */
+                resp->status = 204;
+            } else {
+                jotd_resp_bearer_challenge(resp, "invalid_token", why);
+            }
             jotd_params_clear(&params);
             return;
         }

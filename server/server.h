@@ -103,6 +103,8 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
  *  *reason is a short static text ("token expired", "token revoked"...). */
 jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                              size_t len, jot_token_t **out, const char **reason);
+/** The *reason of jotd_access_verify() for a denylisted token (compare the pointer). */
+extern const char jotd_reason_revoked[];
 
 /* ---- client authentication (clients.c) ---- */
 typedef enum jotd_client_auth {

@@ -93,6 +93,8 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
     return 0;
 }
 
+const char jotd_reason_revoked[] = "token revoked";
+
 jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                              size_t len, jot_token_t **out, const char **reason)
 {
@@ -110,7 +112,7 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
     }
     if (jotd_denylist_contains(app->deny, jti, strlen(jti), jotd_now())) {
         jot_token_free(t);
-        *reason = "token revoked";
+        *reason = jotd_reason_revoked;
         return JOT_E_EXPIRED;
     }
     *out = t;

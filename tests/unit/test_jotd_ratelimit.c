@@ -105,14 +105,14 @@ static void test_ip_window(void **state)
     char acct[32];
     (void)state;
 
-    /* 20 failures for different accounts within the minute: still allowed. */
-    for (int i = 0; i < 20; i++) {
+    /* 19 failures for different accounts within the minute: still allowed. */
+    for (int i = 0; i < 19; i++) {
         snprintf(acct, sizeof(acct), "user%d", i);
         jotd_throttle_failure(t, acct, "192.0.2.7", 1000 + i);
     }
     assert_wait(t, NULL, "192.0.2.7", 1019, 0);
     assert_wait(t, "someone", "192.0.2.7", 1019, 0);
-    /* The 21st within the minute locks the IP until the minute (from 1000) is over. */
+    /* The 20th within the minute locks the IP until the minute (from 1000) is over. */
     jotd_throttle_failure(t, "user99", "192.0.2.7", 1030);
     assert_wait(t, NULL, "192.0.2.7", 1030, 30);
     assert_wait(t, "someone", "192.0.2.7", 1030, 30);
@@ -122,7 +122,7 @@ static void test_ip_window(void **state)
     /* Next minute: free again. */
     assert_wait(t, NULL, "192.0.2.7", 1060, 0);
     /* A success for an account does not unlock the IP. */
-    fail_n(t, NULL, "192.0.2.9", 2000, 21);
+    fail_n(t, NULL, "192.0.2.9", 2000, 20);
     jotd_throttle_success(t, "user1", 2001);
     assert_wait(t, "user1", "192.0.2.9", 2001, 59);
     jotd_throttle_free(t);
@@ -133,13 +133,13 @@ static void test_ip_window_rolls(void **state)
     jotd_throttle_t *t = jotd_throttle_new(5, 20, 1000);
     (void)state;
 
-    /* 20 in one window and 20 in the next: never more than 20 within one window. */
-    fail_n(t, NULL, "198.51.100.1", 0, 20);
-    fail_n(t, NULL, "198.51.100.1", 60, 20);
+    /* 19 in one window and 19 in the next: never 20 within one window. */
+    fail_n(t, NULL, "198.51.100.1", 0, 19);
+    fail_n(t, NULL, "198.51.100.1", 60, 19);
     assert_wait(t, NULL, "198.51.100.1", 60, 0);
-    fail_n(t, NULL, "198.51.100.1", 125, 20);
+    fail_n(t, NULL, "198.51.100.1", 125, 19);
     assert_wait(t, NULL, "198.51.100.1", 125, 0);
-    jotd_throttle_failure(t, NULL, "198.51.100.1", 184); /* 21st in [125, 185) */
+    jotd_throttle_failure(t, NULL, "198.51.100.1", 184); /* 20th in [125, 185) */
     assert_wait(t, NULL, "198.51.100.1", 184, 1);
     assert_wait(t, NULL, "198.51.100.1", 185, 0);
     jotd_throttle_free(t);
@@ -152,7 +152,7 @@ static void test_ip_doubling(void **state)
     int64_t now = 10000;
     (void)state;
 
-    fail_n(t, NULL, ip, now, 21);
+    fail_n(t, NULL, ip, now, 20);
     assert_wait(t, NULL, ip, now, 60);
     /* Failures reported while locked do not escalate within the same window. */
     fail_n(t, NULL, ip, now + 10, 5);
@@ -163,7 +163,7 @@ static void test_ip_doubling(void **state)
     now += 60;
     for (int v = 2; v <= 9; v++) {
         assert_wait(t, NULL, ip, now, 0);
-        fail_n(t, NULL, ip, now, 21);
+        fail_n(t, NULL, ip, now, 20);
         assert_wait(t, NULL, ip, now, want > 3600 ? 3600 : want);
         now += want > 3600 ? 3600 : want;
         want *= 2;
@@ -172,7 +172,7 @@ static void test_ip_doubling(void **state)
 
     /* After an hour without violations, the next one starts over at the window. */
     now += 3600;
-    fail_n(t, NULL, ip, now, 21);
+    fail_n(t, NULL, ip, now, 20);
     assert_wait(t, NULL, ip, now, 60);
     jotd_throttle_free(t);
 }
@@ -184,9 +184,9 @@ static void test_ip_no_early_forgiveness(void **state)
     const char *ip = "203.0.113.6";
     (void)state;
 
-    fail_n(t, NULL, ip, 0, 21);
+    fail_n(t, NULL, ip, 0, 20);
     assert_wait(t, NULL, ip, 0, 60);
-    fail_n(t, NULL, ip, 60 + 3599, 21);
+    fail_n(t, NULL, ip, 60 + 3599, 20);
     assert_wait(t, NULL, ip, 60 + 3599, 120);
     jotd_throttle_free(t);
 }
@@ -197,7 +197,7 @@ static void test_null_args(void **state)
     (void)state;
 
     /* NULL account: only the IP is counted and checked. */
-    fail_n(t, NULL, "192.0.2.1", 50, 4);
+    fail_n(t, NULL, "192.0.2.1", 50, 3);
     assert_wait(t, NULL, "192.0.2.1", 50, 60);
     /* NULL IP: only the account. */
     fail_n(t, "erin", NULL, 50, 2);
@@ -299,12 +299,12 @@ static void *hammer(void *p)
     return NULL;
 }
 
-/* 4 threads x PER_THREAD failures: the count is exact (4 * PER_THREAD trips a limit one
- * below it, not the limit equal to it). */
+/* 4 threads x PER_THREAD failures: the count is exact (4 * PER_THREAD trips a limit equal
+ * to it, not one above it). */
 static void test_threads(void **state)
 {
     (void)state;
-    for (unsigned limit = 4 * PER_THREAD - 1; limit <= 4 * PER_THREAD; limit++) {
+    for (unsigned limit = 4 * PER_THREAD; limit <= 4 * PER_THREAD + 1; limit++) {
         jotd_throttle_t *t = jotd_throttle_new(5, limit, 100);
         pthread_t th[4];
         thr_arg_t arg = {t};
@@ -312,7 +312,7 @@ static void test_threads(void **state)
             assert_int_equal(pthread_create(&th[i], NULL, hammer, &arg), 0);
         for (int i = 0; i < 4; i++)
             assert_int_equal(pthread_join(th[i], NULL), 0);
-        assert_wait(t, NULL, "192.0.2.200", 500, limit < 4 * PER_THREAD ? 60 : 0);
+        assert_wait(t, NULL, "192.0.2.200", 500, limit <= 4 * PER_THREAD ? 60 : 0);
         jotd_throttle_free(t);
     }
 }

@@ -1,0 +1,495 @@
+// jotd operations: operator commands, key rotation and the JWKS, SIGHUP and SIGTERM, TLS,
+// the plain-HTTP guard, configuration precedence, file modes and secrets in logs.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import {
+  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep,
+} from './lib/jotd.mjs';
+
+const PW = 'ops-tests-password';
+const secrets = new Set([PW]); // passwords and tokens used here: none may reach a log
+const servers = []; // every server of this file, for the log scan at the end
+
+after(() => {
+  for (const s of servers) s.kill(); // those a failed test left running
+});
+
+async function start(o) {
+  const s = await Jotd.start(o);
+  servers.push(s);
+  if (s.adminPassword) secrets.add(s.adminPassword);
+  return s;
+}
+
+function remember(b) {
+  secrets.add(b.access_token);
+  secrets.add(b.refresh_token);
+  return b;
+}
+
+/** jotd with --data DIR and the cheap Argon2 flags. */
+const op = (data, args, input) => jotdCmd([...args, '--data', data, ...CHEAP_ARGON2], { input });
+
+function ok(r, re) {
+  assert.equal(r.status, 0, show(r));
+  if (re) assert.match(r.stdout, re, show(r));
+  return r.stdout;
+}
+
+function fails(r, re) {
+  assert.notEqual(r.status, 0, show(r));
+  assert.equal(r.signal, null, show(r));
+  if (re) assert.match(r.stderr, re, show(r));
+}
+
+const readKeyring = (data) => JSON.parse(fs.readFileSync(path.join(data, 'keys', 'keyring.json'), 'utf8'));
+const writeKeyring = (data, ring) => fs.writeFileSync(path.join(data, 'keys', 'keyring.json'), JSON.stringify(ring), { mode: 0o600 });
+const jwksKids = async (s) => (await s.get('/.well-known/jwks.json')).json.keys.map((k) => k.kid);
+
+async function loginFails(s, username, password) {
+  const r = await s.token({ grant_type: 'password', username, password });
+  assert.equal(r.status, 400, describeResponse(r));
+  assert.equal(r.json.error, 'invalid_grant');
+}
+
+async function refreshFails(s, rt) {
+  const r = await s.token({ grant_type: 'refresh_token', refresh_token: rt });
+  assert.equal(r.status, 400, describeResponse(r));
+  assert.equal(r.json.error, 'invalid_grant');
+}
+
+describe('operator commands', () => {
+  test('usage: --help, no command, unknown commands', () => {
+    const h = jotdCmd(['--help']);
+    assert.equal(h.status, 0, show(h));
+    assert.match(h.stdout, /jotd serve/);
+    assert.match(h.stdout, /--password-stdin/);
+    fails(jotdCmd([]));
+    fails(jotdCmd(['bogus']));
+    fails(jotdCmd(['user']), /subcommand/);
+    const data = mkTmp();
+    fails(op(data, ['user', 'frobnicate', 'x']));
+    fails(op(data, ['client', 'frobnicate', 'x']));
+    fails(op(data, ['keys', 'frobnicate']));
+  });
+
+  test('user add / list / roles / disable / enable / delete without a server', () => {
+    const data = mkTmp();
+    ok(op(data, ['user', 'add', 'alice', '--role', 'editor', '--permission', 'posts:write', '--password-stdin'], PW + '\n'), /alice/);
+    ok(op(data, ['user', 'add', 'bob', '--password-stdin'], PW), /bob/); // no final newline is fine too
+    const list = ok(op(data, ['user', 'list']));
+    assert.match(list, /^\d+\talice\tenabled\troles=editor\tpermissions=posts:write$/m);
+    assert.match(list, /^\d+\tbob\tenabled\troles=\tpermissions=$/m);
+    ok(op(data, ['user', 'roles', 'alice', '--role', 'a', '--role', 'b', '--permission', 'x:y']));
+    assert.match(ok(op(data, ['user', 'list'])), /\talice\tenabled\troles=a,b\tpermissions=x:y$/m);
+    ok(op(data, ['user', 'disable', 'bob']));
+    assert.match(ok(op(data, ['user', 'list'])), /\tbob\tdisabled\t/);
+    ok(op(data, ['user', 'enable', 'bob']));
+    assert.match(ok(op(data, ['user', 'list'])), /\tbob\tenabled\t/);
+    ok(op(data, ['user', 'delete', 'bob']));
+    assert.doesNotMatch(ok(op(data, ['user', 'list'])), /\tbob\t/);
+    // the password is never printed
+    for (const r of [op(data, ['user', 'add', 'carol', '--password-stdin'], PW), op(data, ['user', 'passwd', 'carol', '--password-stdin'], PW + '2')]) {
+      ok(r);
+      assert.ok(!r.stdout.includes(PW) && !r.stderr.includes(PW));
+    }
+  });
+
+  test('user command errors: exit non-zero with a message', () => {
+    const data = mkTmp();
+    ok(op(data, ['user', 'add', 'alice', '--password-stdin'], PW));
+    fails(op(data, ['user', 'add', 'alice', '--password-stdin'], PW), /exists/);
+    fails(op(data, ['user', 'add', 'dave']), /password-stdin/);
+    fails(op(data, ['user', 'add', 'dave', '--password-stdin'], 'short'), /password/);
+    fails(op(data, ['user', 'add', 'dave', '--password-stdin'], ''), /password/);
+    fails(op(data, ['user', 'add', 'bad name', '--password-stdin'], PW), /user name/);
+    fails(op(data, ['user', 'add', 'dave', '--role', 'bad role', '--password-stdin'], PW), /role/);
+    fails(op(data, ['user', 'add', '--password-stdin'], PW));
+    for (const sub of [['passwd', 'nobody', '--password-stdin'], ['roles', 'nobody'], ['disable', 'nobody'], ['enable', 'nobody'], ['delete', 'nobody']]) {
+      fails(op(data, ['user', ...sub], PW), /nobody/);
+    }
+    assert.doesNotMatch(ok(op(data, ['user', 'list'])), /dave/, 'nothing was created by the failures');
+  });
+
+  test('passwords are never taken from argv: there is no such flag', () => {
+    const data = mkTmp();
+    for (const args of [
+      ['user', 'add', 'eve', '--password', PW],
+      ['user', 'add', 'eve', `--password=${PW}`],
+      ['user', 'add', 'eve', PW],
+      ['user', 'add', 'eve', '-p', PW],
+      ['user', 'passwd', 'eve', '--password', PW],
+      ['client', 'add', 'cli', '--secret', PW],
+      ['client', 'add', 'cli', `--secret=${PW}`],
+    ]) {
+      fails(op(data, args));
+    }
+    assert.doesNotMatch(op(data, ['user', 'list']).stdout, /eve/);
+    assert.doesNotMatch(op(data, ['client', 'list']).stdout, /cli/);
+  });
+
+  test('client add (confidential and public) and client list', () => {
+    const data = mkTmp();
+    ok(op(data, ['client', 'add', 'api', '--secret-stdin'], 'api-secret-value-1234'), /confidential/);
+    ok(op(data, ['client', 'add', 'web', '--public']), /public/);
+    fails(op(data, ['client', 'add', 'api', '--public']), /exists/);
+    fails(op(data, ['client', 'add', 'both', '--public', '--secret-stdin'], 'x-secret-value'));
+    fails(op(data, ['client', 'add', 'neither']));
+    fails(op(data, ['client', 'add', 'weak', '--secret-stdin'], 'short'));
+    fails(op(data, ['client', 'add', 'bad id', '--public']));
+    const ids = ok(op(data, ['client', 'list'])).trim().split('\n').sort();
+    assert.deepEqual(ids, ['api', 'web']);
+  });
+
+  test('keys list needs a keyring; after the first start it shows the signing key', async () => {
+    const data = mkTmp();
+    fails(op(data, ['keys', 'list']));
+    const s = await start({ data });
+    const kid = s.adminPassword && (await s.login('admin', s.adminPassword)).header.kid;
+    const out = ok(op(data, ['keys', 'list']));
+    assert.match(out, new RegExp(`^${kid} ES256 created=\\S+ retired=- state=signing$`, 'm'));
+    await s.stop();
+  });
+
+  test('commands take effect on a running server', async () => {
+    const s = await start();
+    ok(s.cmd(['user', 'add', 'olive', '--role', 'r1', '--password-stdin'], { input: PW }));
+    const l = remember(await s.login('olive', PW));
+    assert.deepEqual(l.claims.roles, ['r1']);
+    // passwd: old password out, new in, sessions ended
+    const NEW = 'ops-new-password';
+    secrets.add(NEW);
+    ok(s.cmd(['user', 'passwd', 'olive', '--password-stdin'], { input: NEW }));
+    await refreshFails(s, l.refresh_token);
+    await loginFails(s, 'olive', PW);
+    const l2 = remember(await s.login('olive', NEW));
+    // disable: no login, sessions end; enable: login again
+    ok(s.cmd(['user', 'disable', 'olive']));
+    await refreshFails(s, l2.refresh_token);
+    await loginFails(s, 'olive', NEW);
+    ok(s.cmd(['user', 'enable', 'olive']));
+    remember(await s.login('olive', NEW));
+    // a client made while the server runs is usable at once
+    ok(s.cmd(['client', 'add', 'live-client', '--secret-stdin'], { input: 'live-client-secret' }));
+    secrets.add('live-client-secret');
+    const c = remember(await s.login('olive', NEW, { client_id: 'live-client', client_secret: 'live-client-secret' }));
+    assert.equal(c.claims.client_id, 'live-client');
+    // delete
+    ok(s.cmd(['user', 'delete', 'olive']));
+    await loginFails(s, 'olive', NEW);
+    await refreshFails(s, c.refresh_token);
+    await s.stop();
+  });
+});
+
+describe('keys', () => {
+  test('rotation + SIGHUP: old tokens still verify via the JWKS, new tokens carry the new kid', async () => {
+    const s = await start();
+    s.addUser('kate', PW);
+    const t1 = remember(await s.login('kate', PW));
+    const k1 = t1.header.kid;
+    const out = ok(s.cmd(['keys', 'rotate']), /new signing key/);
+    const k2 = out.match(/new signing key (\S+)/)[1];
+    assert.notEqual(k2, k1);
+    // until the reload the running server keeps signing with the old key
+    assert.equal(remember(await s.login('kate', PW)).header.kid, k1);
+    await s.reload();
+    const kids = await jwksKids(s);
+    assert.ok(kids.includes(k1) && kids.includes(k2), `both keys in the JWKS: ${kids}`);
+    const t2 = remember(await s.login('kate', PW)); // verified with jose by login()
+    assert.equal(t2.header.kid, k2);
+    // the old token: jose with the served JWKS, /verify, and a refresh of its session
+    const v = await s.verifyAccess(t1.access_token);
+    assert.equal(v.protectedHeader.kid, k1);
+    assert.equal((await s.get('/verify', { authorization: bearer(t1.access_token) })).status, 200);
+    const r = remember(await s.refresh(t1.refresh_token));
+    assert.equal(r.header.kid, k2);
+    const list = ok(s.cmd(['keys', 'list']));
+    assert.match(list, new RegExp(`^${k2} ES256 .*state=signing$`, 'm'));
+    assert.match(list, new RegExp(`^${k1} ES256 .*retired=\\S+Z state=verifying$`, 'm'));
+    // the keyring records the retirement
+    const ring = readKeyring(s.data);
+    assert.equal(typeof ring.keys.find((k) => k.kid === k1).retired, 'number');
+    assert.equal(ring.keys.find((k) => k.kid === k2).retired, null);
+    await s.stop();
+  });
+
+  test('rotate --alg EdDSA: the new key signs EdDSA tokens that jose verifies', async () => {
+    const s = await start();
+    s.addUser('ed', PW);
+    ok(s.cmd(['keys', 'rotate', '--alg', 'EdDSA']));
+    await s.reload();
+    const t = remember(await s.login('ed', PW));
+    assert.equal(t.header.alg, 'EdDSA');
+    fails(s.cmd(['keys', 'rotate', '--alg', 'HS256']));
+    fails(s.cmd(['keys', 'rotate', '--alg', 'none']));
+    await s.stop();
+  });
+
+  test('a retired key whose tokens have all expired is not in the JWKS (restart)', async () => {
+    const s1 = await start();
+    s1.addUser('kim', PW);
+    const old = remember(await s1.login('kim', PW));
+    const k1 = old.header.kid;
+    ok(s1.cmd(['keys', 'rotate']));
+    await s1.stop({ keepData: true });
+    // pretend the rotation happened long ago: retired + access_ttl (900) + 60 s leeway < now
+    const ring = readKeyring(s1.data);
+    ring.keys.find((k) => k.kid === k1).retired = nowSec() - 900 - 60 - 30;
+    writeKeyring(s1.data, ring);
+    const s2 = await start({ data: s1.data });
+    const kids = await jwksKids(s2);
+    assert.ok(!kids.includes(k1), `the expired key ${k1} is still served: ${kids}`);
+    assert.equal(kids.length, 1);
+    await assert.rejects(s2.verifyAccess(old.access_token), /no applicable key|JWKSNoMatchingKey|matching/i);
+    const v = await s2.get('/verify', { authorization: bearer(old.access_token) });
+    assert.equal(v.status, 401, describeResponse(v));
+    assert.match(ok(s2.cmd(['keys', 'list'])), new RegExp(`^${k1} .*state=expired$`, 'm'));
+    const fresh = remember(await s2.login('kim', PW));
+    assert.equal(fresh.header.kid, kids[0]);
+    await s2.stop();
+  });
+
+  test('a running server drops a retired key when its window ends (no SIGHUP needed)', async () => {
+    const s = await start();
+    s.addUser('kit', PW);
+    const k1 = remember(await s.login('kit', PW)).header.kid;
+    const jwk1 = JSON.parse(fs.readFileSync(path.join(s.data, 'keys', `${k1}.jwk`), 'utf8'));
+    ok(s.cmd(['keys', 'rotate']));
+    // the old key's window (retired + 900 + 60) ends 2 s from now
+    const ring = readKeyring(s.data);
+    const end = nowSec() + 2;
+    ring.keys.find((k) => k.kid === k1).retired = end - 900 - 60;
+    writeKeyring(s.data, ring);
+    await s.reload();
+    assert.ok((await jwksKids(s)).includes(k1), 'still inside its window');
+    const wait = (end + 1) * 1000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    // a token made with the old private key must not pass any more
+    const key = await jose.importJWK(jwk1, 'ES256');
+    const now = nowSec();
+    const forged = await new jose.SignJWT({ iss: ISSUER, aud: ISSUER, sub: '1', exp: now + 300, iat: now, jti: crypto.randomUUID(), sid: 'x', client_id: 'default' })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: k1 })
+      .sign(key);
+    const v = await s.get('/verify', { authorization: bearer(forged) });
+    assert.equal(v.status, 401, `a key past its window still verifies at /verify: ${describeResponse(v)}`);
+    assert.ok(!(await jwksKids(s)).includes(k1), 'a key past its window is still in the JWKS');
+    await s.stop();
+  });
+});
+
+describe('signals', () => {
+  test('SIGHUP reloads the configuration and keeps a keep-alive connection open', async () => {
+    const dir = mkTmp();
+    const conf = path.join(dir, 'jotd.conf');
+    fs.writeFileSync(conf, 'access_ttl = 600\n');
+    const s = await start({ args: ['--config', conf] });
+    s.addUser('hal', PW);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const sockets = [];
+      const once = () => new Promise((resolve, reject) => {
+        const req = http.get(s.url('/healthz'), { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode, reused: req.reusedSocket }));
+        });
+        req.on('socket', (sock) => sockets.push(sock));
+        req.on('error', reject);
+      });
+      const a = await once();
+      assert.equal(a.status, 200);
+      assert.equal(remember(await s.login('hal', PW)).expires_in, 600);
+      fs.writeFileSync(conf, 'access_ttl = 300\n');
+      await s.reload();
+      const b = await once();
+      assert.equal(b.status, 200);
+      assert.equal(b.reused, true, 'the request after SIGHUP went over the same connection');
+      assert.equal(sockets[0], sockets[1]);
+      assert.equal(remember(await s.login('hal', PW)).expires_in, 300, 'the new configuration is in force');
+    } finally {
+      agent.destroy();
+    }
+    // a broken configuration is refused on reload and the old one stays
+    fs.writeFileSync(conf, 'access_ttl = soon\n');
+    s.signal('SIGHUP');
+    await s.waitLog((l) => l.level === 'error' && /reload/.test(l.msg ?? ''));
+    assert.equal((await s.get('/healthz')).status, 200);
+    assert.equal(remember(await s.login('hal', PW)).expires_in, 300);
+    await s.stop();
+  });
+
+  test('SIGTERM while idle exits 0; so does SIGINT', async () => {
+    const a = await start();
+    await a.stop(); // asserts exit code 0
+    const b = await start();
+    b.signal('SIGINT');
+    await b.waitExit();
+    assert.deepEqual(b.exit, { code: 0, signal: null });
+    assert.ok(b.logs().some((l) => /shutting down/.test(l.msg ?? '')));
+    await b.stop();
+  });
+
+  test('SIGTERM does not wait for an idle keep-alive connection', async () => {
+    const s = await start();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const r = await httpRequest(s.url('/healthz'), { agent });
+    assert.equal(r.status, 200);
+    // the connection now sits idle in the agent; the client would close it in 3 s
+    const events = [];
+    const clientClose = setTimeout(() => {
+      events.push('client closed its idle connection');
+      agent.destroy();
+    }, 3000);
+    s.signal('SIGTERM');
+    await s.waitExit();
+    events.push('jotd exited');
+    clearTimeout(clientClose);
+    agent.destroy();
+    assert.deepEqual(events, ['jotd exited'], 'jotd waited for an idle connection instead of closing it');
+    await s.stop();
+  });
+});
+
+describe('TLS and the plain-HTTP guard', () => {
+  const dir = mkTmp();
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  let tls;
+
+  after(async () => {
+    if (tls && !tls.exit) tls.kill();
+  });
+
+  test('HTTPS with a self-signed certificate: /healthz, login, JWKS over TLS', async () => {
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const ca = fs.readFileSync(cert);
+    tls = await start({ args: ['--tls-cert', cert, '--tls-key', key], ca });
+    assert.match(tls.base, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const h = await httpRequest(tls.url('/healthz'), { ca });
+    assert.equal(h.status, 200);
+    assert.deepEqual(h.json, { status: 'ok' });
+    tls.addUser('tess', PW);
+    const l = remember(await tls.login('tess', PW)); // verified by jose with the JWKS over https
+    assert.equal(l.claims.iss, ISSUER);
+    // without trusting the certificate the connection is refused by the client
+    await assert.rejects(httpRequest(tls.url('/healthz')), /self[- ]signed|certificate/i);
+    // node:https with the CA, explicitly
+    const viaHttps = await new Promise((resolve, reject) => {
+      https.get(tls.url('/.well-known/jwks.json'), { ca, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      }).on('error', reject);
+    });
+    assert.equal(viaHttps.status, 200);
+    assert.ok(JSON.parse(viaHttps.body).keys.some((k) => k.kid === l.header.kid));
+  });
+
+  test('plain HTTP to the HTTPS port gets no answer, and stderr stays JSON lines', async () => {
+    assert.ok(tls, 'the TLS server runs');
+    await assert.rejects(httpRequest(`http://127.0.0.1:${tls.port}/healthz`));
+    await sleep(200);
+    assert.equal((await httpRequest(tls.url('/healthz'), { ca: tls.ca })).status, 200);
+    tls.logs(); // every stderr line parses as JSON
+    await tls.stop();
+  });
+
+  test('--tls-cert without --tls-key, or unreadable files, is refused', () => {
+    const data = mkTmp();
+    for (const args of [['--tls-cert', cert], ['--tls-key', key], ['--tls-cert', path.join(dir, 'missing.pem'), '--tls-key', key]]) {
+      const r = spawnSync(JOTD, ['serve', '--data', data, '--listen', '127.0.0.1:0', ...args], { encoding: 'utf8', timeout: 10_000 });
+      assert.notEqual(r.status, 0, `${args}: ${r.stderr}`);
+      assert.equal(r.signal, null, 'exited by itself');
+      assert.match(r.stderr, /tls/i);
+    }
+  });
+
+  test('plain HTTP on a non-loopback address is refused without --insecure-http', async () => {
+    const data = mkTmp();
+    const r = spawnSync(JOTD, ['serve', '--data', data, '--listen', '0.0.0.0:0', ...CHEAP_ARGON2], { encoding: 'utf8', timeout: 10_000 });
+    assert.notEqual(r.status, 0, show(r));
+    assert.equal(r.signal, null, 'it exited by itself');
+    assert.match(r.stderr, /--insecure-http/);
+    assert.equal(r.stdout, '', 'never listened');
+    // with --insecure-http it starts
+    const s = await start({ listen: '0.0.0.0:0', args: ['--insecure-http'] });
+    assert.match(s.base, /^http:\/\/0\.0\.0\.0:\d+$/);
+    await s.stop();
+  });
+});
+
+describe('configuration', () => {
+  test('precedence: config file < environment < flag (seen in expires_in)', async () => {
+    const dir = mkTmp();
+    const conf = path.join(dir, 'jotd.conf');
+    fs.writeFileSync(conf, '# test\naccess_ttl = 100s\nrefresh_grace = 5  # a comment\n');
+    const [f, e, g] = await Promise.all([
+      start({ args: ['--config', conf] }),
+      start({ args: ['--config', conf], env: { JOTD_ACCESS_TTL: '200' } }),
+      start({ args: ['--config', conf, '--access-ttl', '5m'], env: { JOTD_ACCESS_TTL: '200' } }),
+    ]);
+    const expected = [100, 200, 300];
+    for (const [i, s] of [f, e, g].entries()) {
+      s.addUser('cfg', PW);
+      const l = remember(await s.login('cfg', PW));
+      assert.equal(l.expires_in, expected[i], `server ${i}`);
+      assert.equal(l.claims.exp - l.claims.iat, expected[i]);
+    }
+    await Promise.all([f.stop(), e.stop(), g.stop()]);
+  });
+
+  test('bad configuration values are refused with a message naming their source', () => {
+    const dir = mkTmp();
+    const conf = path.join(dir, 'bad.conf');
+    fs.writeFileSync(conf, 'access_ttl = 10x\n');
+    const base = ['serve', '--data', mkTmp(), '--listen', '127.0.0.1:0'];
+    for (const [args, env, re] of [
+      [['--config', conf], {}, /bad\.conf:1/],
+      [[], { JOTD_ACCESS_TTL: 'soon' }, /JOTD_ACCESS_TTL/],
+      [['--access-ttl', '-5'], {}, /--access-ttl/],
+      [['--refresh-grace', '2m'], {}, /--refresh-grace/],
+      [['--alg', 'HS256'], {}, /HS256|symmetric/],
+      [['--alg', 'none'], {}, /none/],
+      [['--issuer', 'not a url'], {}, /--issuer/],
+      [['--no-such-flag'], {}, /--no-such-flag/],
+    ]) {
+      const r = jotdCmd([...base, ...args], { env });
+      assert.notEqual(r.status, 0, `${args} ${JSON.stringify(env)}: ${show(r)}`);
+      assert.equal(r.signal, null, show(r));
+      assert.match(r.stderr, re, show(r));
+    }
+  });
+});
+
+describe('files and logs', () => {
+  test('data files are private: keys/ 0700, key files and the database 0600', async () => {
+    const s = await start();
+    const mode = (p) => fs.statSync(p).mode & 0o777;
+    assert.equal(mode(path.join(s.data, 'keys')), 0o700);
+    for (const f of fs.readdirSync(path.join(s.data, 'keys'))) assert.equal(mode(path.join(s.data, 'keys', f)), 0o600, f);
+    assert.equal(mode(path.join(s.data, 'jotd.db')) & 0o077, 0, 'jotd.db not readable by others');
+    assert.equal(mode(s.data) & 0o077, 0, 'the data directory is private');
+    await s.stop();
+  });
+
+  test('no log line of any server in this file contains a password or a whole token', async () => {
+    assert.ok(servers.length >= 5);
+    for (const s of servers) {
+      for (const line of s.stderr.split('\n')) {
+        for (const secret of secrets) {
+          assert.ok(!line.includes(secret), `log line carries a secret (${secret.slice(0, 8)}...): ${line.slice(0, 200)}`);
+        }
+        // no whole JWT either, whatever it is
+        assert.doesNotMatch(line, /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+      }
+    }
+  });
+});

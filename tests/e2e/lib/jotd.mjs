@@ -1,0 +1,427 @@
+// Harness for the jotd end-to-end tests: start real `jotd serve` processes on free loopback
+// ports with a temporary --data directory, talk HTTP to them, run the operator commands,
+// verify access tokens with the npm `jose` package against the served JWKS, and always clean
+// up (processes and directories), even when a test fails.
+//
+// HTTP goes through node:http with one connection per request (agent: false) unless a test
+// brings its own keep-alive Agent: fetch() would keep idle connections in its pool, and those
+// hold up a draining jotd on SIGTERM (see the signals tests in jotd_ops.test.mjs).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import * as jose from 'jose';
+
+export { jose };
+export const JOT_BIN = path.resolve(process.env.JOT_BIN ?? '../../build/bin');
+export const JOTD = path.join(JOT_BIN, 'jotd');
+export const JOT = path.join(JOT_BIN, 'jot');
+
+/** Cheap Argon2 for tests (the defaults cost ~19 MiB and two passes per hash). */
+export const CHEAP_ARGON2 = ['--argon2-m-kib', '1024', '--argon2-t', '1'];
+/** The issuer every harness server gets unless a test says otherwise. */
+export const ISSUER = 'https://issuer.e2e.test';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const nowSec = () => Math.floor(Date.now() / 1000);
+/** Sleep until the wall clock reads \p epochMs (no wait if it has passed). */
+export const sleepUntil = (epochMs) => sleep(Math.max(0, epochMs - Date.now()));
+
+/** Wait until the wall clock is just past a second boundary (jotd counts whole seconds), so
+ *  that a sequence of short steps lands within predictable seconds. */
+export async function alignToSecond() {
+  const ms = Date.now() % 1000;
+  if (ms > 20) await sleep(1000 - ms + 5);
+}
+
+/** The environment of child processes: ours without any JOTD_* variable. */
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('JOTD_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+// ---- cleanup of everything we started, even when a test throws ----------------------------
+
+const live = new Set(); // running child processes
+const dirs = new Set(); // temporary directories
+
+function cleanupAll() {
+  for (const p of live) {
+    try {
+      p.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+}
+
+process.on('exit', cleanupAll);
+// killed from outside (a CTest timeout, ^C): no server may outlive us
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(sig, () => {
+    cleanupAll();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
+  });
+}
+
+/** A temporary directory, removed at exit (or earlier with rmTmp). */
+export function mkTmp(prefix = 'jotd-e2e-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.add(d);
+  return d;
+}
+
+export function rmTmp(d) {
+  fs.rmSync(d, { recursive: true, force: true });
+  dirs.delete(d);
+}
+
+// ---- operator commands --------------------------------------------------------------------
+
+/** Run `jotd ARGS` synchronously; \p input goes to stdin. */
+export function jotdCmd(args, { input, env } = {}) {
+  const r = spawnSync(JOTD, args, {
+    input: input ?? '',
+    encoding: 'utf8',
+    env: cleanEnv(env),
+    timeout: 60_000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function show(r) {
+  return `status=${r.status} signal=${r.signal}\nstdout=${JSON.stringify(r.stdout)}\nstderr=${JSON.stringify(r.stderr)}`;
+}
+
+/** Run `jot ARGS` (the CLI), asserting success; returns stdout without the final newline. */
+export function jot(args, { input } = {}) {
+  const r = spawnSync(JOT, args, { input: input ?? '', encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw r.error;
+  assert.equal(r.status, 0, show(r));
+  return r.stdout.replace(/\n$/, '');
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------
+
+export const basic = (id, secret) =>
+  'Basic ' + Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+export const bearer = (tok) => `Bearer ${tok}`;
+
+/** Send one HTTP(S) request with node:http and read the whole answer:
+ *  { status, headers (a Headers object), text, json (or undefined), body (Buffer) }.
+ *  Without an \p agent the connection is closed after the answer (no idle keep-alive
+ *  connections that would hold up a draining server). */
+export function httpRequest(url, { method = 'GET', headers = {}, body, agent, ca } = {}) {
+  const u = new URL(url);
+  const mod = u.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      u,
+      { method, headers, agent: agent ?? false, ca, timeout: 30_000 },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          const text = buf.toString('utf8');
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
+          }
+          let json;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode, headers: h, text, json, body: buf, rawHeaders: res.rawHeaders });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+export function describeResponse(r) {
+  return `status=${r.status} headers=${JSON.stringify(Object.fromEntries(r.headers))} body=${r.text}`;
+}
+
+// ---- the server ---------------------------------------------------------------------------
+
+export class Jotd {
+  /**
+   * Start `jotd serve` with a fresh (or given) data directory.
+   * @param {object} o
+   * @param {string[]} [o.args] extra flags
+   * @param {string} [o.data] existing data directory (not removed by stop())
+   * @param {string|null} [o.issuer] --issuer (null: none, the server's default)
+   * @param {object} [o.env] extra environment
+   * @param {boolean} [o.cheap] add the cheap Argon2 flags (default true)
+   * @param {string} [o.listen] --listen (default 127.0.0.1:0)
+   * @param {string} [o.scheme] 'http' or 'https' (for waiting on /healthz)
+   * @param {object} [o.agent] node:https Agent for HTTPS servers
+   */
+  static async start(o = {}) {
+    const s = new Jotd();
+    await s._start(o);
+    return s;
+  }
+
+  async _start({ args = [], data, issuer = ISSUER, env = {}, cheap = true, listen = '127.0.0.1:0', agent, ca } = {}) {
+    this.ownData = !data;
+    this.data = data ?? mkTmp('jotd-data-');
+    this.issuer = issuer;
+    this.agent = agent;
+    this.ca = ca;
+    const argv = ['serve', '--data', this.data, '--listen', listen];
+    if (issuer) argv.push('--issuer', issuer);
+    if (cheap) argv.push(...CHEAP_ARGON2);
+    argv.push(...args);
+    this.argv = argv;
+    this.stdout = '';
+    this.stderr = '';
+    this.exit = null;
+    const p = spawn(JOTD, argv, { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = p;
+    live.add(p);
+    p.stdout.setEncoding('utf8');
+    p.stderr.setEncoding('utf8');
+    p.stdout.on('data', (d) => (this.stdout += d));
+    p.stderr.on('data', (d) => (this.stderr += d));
+    this.exited = new Promise((resolve) => {
+      p.on('exit', (code, signal) => {
+        live.delete(p);
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+    p.on('error', () => {});
+    // A server left running by a failed test must not keep the test process alive: the
+    // handles are unreferenced and the exit handler above kills what is left.
+    p.unref();
+    p.stdout.unref();
+    p.stderr.unref();
+    const deadline = Date.now() + 15_000;
+    let m;
+    while (!(m = this.stdout.match(/^jotd listening on (https?:\/\/[^\s]+)$/m))) {
+      if (this.exit) throw new Error(`jotd exited before listening: ${JSON.stringify(this.exit)}\nstdout=${this.stdout}\nstderr=${this.stderr}`);
+      if (Date.now() > deadline) {
+        this.kill();
+        throw new Error(`jotd did not report listening\nstdout=${this.stdout}\nstderr=${this.stderr}`);
+      }
+      await sleep(10);
+    }
+    this.base = m[1];
+    this.port = Number(new URL(this.base).port);
+    this.audience = issuer; // the audience defaults to the issuer
+    // wait for /healthz
+    for (;;) {
+      try {
+        const r = await this.get('/healthz');
+        if (r.status === 200) break;
+      } catch {
+        /* not yet */
+      }
+      if (this.exit) throw new Error(`jotd exited: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`jotd /healthz never answered 200\nstderr=${this.stderr}`);
+      await sleep(20);
+    }
+    const a = this.stdout.match(/^Created user 'admin' with password: (\S+)$/m);
+    this.adminPassword = a ? a[1] : undefined;
+    this.jwks = jose.createRemoteJWKSet(new URL('/.well-known/jwks.json', this.base), {
+      cooldownDuration: 0,
+      cacheMaxAge: 0, // always the JWKS served now (key rotation tests)
+      agent: this.base.startsWith('https:')
+        ? new https.Agent({ keepAlive: false, ca })
+        : new http.Agent({ keepAlive: false }),
+    });
+  }
+
+  url(p) {
+    return new URL(p, this.base);
+  }
+
+  /** Send a request; body: a string/Buffer, or `form` (object → x-www-form-urlencoded) or
+   *  `json` (object → application/json). */
+  async request(p, { method = 'GET', headers = {}, form, json, body } = {}) {
+    const h = { ...headers };
+    if (form !== undefined) {
+      body = new URLSearchParams(form).toString();
+      h['content-type'] ??= 'application/x-www-form-urlencoded';
+    } else if (json !== undefined) {
+      body = typeof json === 'string' ? json : JSON.stringify(json);
+      h['content-type'] ??= 'application/json';
+    }
+    return httpRequest(this.url(p), { method, headers: h, body, agent: this.agent, ca: this.ca });
+  }
+
+  get(p, headers = {}) {
+    return this.request(p, { headers });
+  }
+
+  post(p, form, headers = {}) {
+    return this.request(p, { method: 'POST', form, headers });
+  }
+
+  /** POST /token with form parameters. */
+  token(params, headers = {}) {
+    return this.post('/token', params, headers);
+  }
+
+  /** Password grant that must succeed; returns the body with .claims/.header of the access
+   *  token (verified with jose). */
+  async login(username, password, extra = {}, headers = {}) {
+    const r = await this.token({ grant_type: 'password', username, password, ...extra }, headers);
+    assert.equal(r.status, 200, `login ${username}: ${describeResponse(r)}`);
+    return this.checkTokenResponse(r);
+  }
+
+  /** Refresh grant that must succeed. */
+  async refresh(refreshToken, extra = {}, headers = {}) {
+    const r = await this.token({ grant_type: 'refresh_token', refresh_token: refreshToken, ...extra }, headers);
+    assert.equal(r.status, 200, `refresh: ${describeResponse(r)}`);
+    return this.checkTokenResponse(r);
+  }
+
+  /** A 200 token response: shape, no-store, and the access token verified with jose. */
+  async checkTokenResponse(r) {
+    const b = r.json;
+    assert.ok(b, `JSON body: ${r.text}`);
+    assert.equal(b.token_type, 'Bearer');
+    assert.equal(typeof b.access_token, 'string');
+    assert.equal(typeof b.refresh_token, 'string');
+    assert.match(b.refresh_token, /^[A-Za-z0-9_-]{43}$/, 'refresh token: 256 bits base64url');
+    assert.equal(typeof b.expires_in, 'number');
+    assert.equal(typeof b.scope, 'string');
+    assert.match(r.headers.get('cache-control') ?? '', /no-store/);
+    const v = await this.verifyAccess(b.access_token);
+    return { ...b, claims: v.payload, header: v.protectedHeader };
+  }
+
+  /** Verify an access token with jose against this server's JWKS: signature, iss, aud,
+   *  typ at+jwt, and a kid in the header. */
+  async verifyAccess(tok, { jwks } = {}) {
+    const v = await jose.jwtVerify(tok, jwks ?? this.jwks, {
+      issuer: this.issuer,
+      audience: this.audience,
+      typ: 'at+jwt',
+      clockTolerance: 5, // as jotd's own verifier: 1-second tokens must not fail on a tick
+      algorithms: ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'],
+    });
+    assert.equal(v.protectedHeader.typ, 'at+jwt');
+    assert.equal(typeof v.protectedHeader.kid, 'string');
+    assert.ok(v.protectedHeader.kid.length > 0, 'kid present');
+    return v;
+  }
+
+  /** Run an operator command against this server's data directory. */
+  cmd(args, { input, env } = {}) {
+    return jotdCmd([...args, '--data', this.data, ...CHEAP_ARGON2], { input, env });
+  }
+
+  /** `jotd user add NAME --password-stdin [--role R]... [--permission P]...`, must succeed. */
+  addUser(name, password, { roles = [], permissions = [] } = {}) {
+    const args = ['user', 'add', name, '--password-stdin'];
+    for (const r of roles) args.push('--role', r);
+    for (const p of permissions) args.push('--permission', p);
+    const r = this.cmd(args, { input: password + '\n' });
+    assert.equal(r.status, 0, show(r));
+    return r;
+  }
+
+  /** `jotd client add ID --secret-stdin` or `--public`, must succeed. */
+  addClient(id, secret) {
+    const r = secret === undefined
+      ? this.cmd(['client', 'add', id, '--public'])
+      : this.cmd(['client', 'add', id, '--secret-stdin'], { input: secret + '\n' });
+    assert.equal(r.status, 0, show(r));
+    return r;
+  }
+
+  /** The JSON lines of stderr (a line that is not JSON fails the assertion). */
+  logs() {
+    return this.stderr
+      .split('\n')
+      .filter((l) => l.length)
+      .map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          assert.fail(`stderr line is not JSON: ${l}`);
+        }
+      });
+  }
+
+  /** Wait for a log line matching \p pred (logs of a request are written when it completes). */
+  async waitLog(pred, ms = 5000) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const l = this.logs().find(pred);
+      if (l) return l;
+      if (Date.now() > deadline) assert.fail(`no such log line in:\n${this.stderr}`);
+      await sleep(20);
+    }
+  }
+
+  signal(sig) {
+    this.proc.kill(sig);
+  }
+
+  /** Wait for the process to exit (at most \p ms, then SIGKILL); returns { code, signal }. */
+  async waitExit(ms = 20_000) {
+    const t = setTimeout(() => this.kill(), ms); // also keeps the event loop alive meanwhile
+    await this.exited;
+    clearTimeout(t);
+    return this.exit;
+  }
+
+  /** SIGHUP and wait for the "reloaded" log line (the n-th one). */
+  async reload() {
+    const before = this.logs().filter((l) => /reload/.test(l.msg ?? '')).length;
+    this.signal('SIGHUP');
+    const deadline = Date.now() + 5000;
+    while (this.logs().filter((l) => /reload/.test(l.msg ?? '')).length <= before) {
+      if (Date.now() > deadline) assert.fail(`no reload log line after SIGHUP:\n${this.stderr}`);
+      await sleep(20);
+    }
+    const last = this.logs().filter((l) => /reload/.test(l.msg ?? '')).pop();
+    assert.equal(last.level, 'info', `reload failed: ${JSON.stringify(last)}`);
+  }
+
+  /** SIGTERM, wait for the exit, assert it was 0; remove the data directory we made. */
+  async stop({ keepData = false } = {}) {
+    if (!this.exit) {
+      this.proc.kill('SIGTERM');
+      await this.waitExit();
+    }
+    if (this.ownData && !keepData) rmTmp(this.data);
+    assert.deepEqual(this.exit, { code: 0, signal: null }, `jotd exit after SIGTERM\nstderr=${this.stderr.slice(-2000)}`);
+  }
+
+  /** Kill without assertions (cleanup after a failure). */
+  kill() {
+    if (!this.exit) this.proc.kill('SIGKILL');
+  }
+}
+
+/** Decode the JSON of a JWT segment without verifying. */
+export function jwtPart(tok, i) {
+  return JSON.parse(Buffer.from(tok.split('.')[i], 'base64url').toString('utf8'));
+}
+
+/** The sorted X-Auth-* headers of a response, as an object. */
+export function authHeaders(r) {
+  const o = {};
+  for (const [k, v] of r.headers) if (k.startsWith('x-auth-')) o[k] = v;
+  return o;
+}
