@@ -44,3 +44,14 @@ format:
 
 clean:
 	@rm -rf build build-*
+
+# Fuzzing (fuzz/README.md): a clang build in build-fuzz with -DJOT_FUZZ=ON (libFuzzer, ASan,
+# UBSan), then every target for FUZZ_SECONDS each; FUZZ_TARGETS picks some. New inputs and
+# crash files go to build-fuzz/fuzz-work/<target>/, never into fuzz/corpus/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+.PHONY: fuzz
+fuzz:
+	@CC=clang cmake -S . -B build-fuzz -DJOT_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_all
+	@fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -58,6 +58,12 @@ jot_err_t jot__json_parse(const char *s, size_t len, size_t max_len, unsigned ma
             return JOT_E_JSON;
         }
     }
+    /* jansson may drop a byte of a string whose buffer could not grow and still succeed:
+     * a tree built while an allocation failed is never trusted */
+    if (jot__json_oom()) {
+        json_decref(j);
+        return JOT_E_NOMEM;
+    }
     if (want_object && !json_is_object(j)) {
         json_decref(j);
         return JOT_E_JSON;

@@ -632,12 +632,11 @@ static void sb_member_b64(sb_t *b, const char *name, const uint8_t *data, size_t
 /* "name":<JSON string>, escaped by jansson (kid can hold anything) */
 static void sb_member_json_string(sb_t *b, const char *name, const char *value)
 {
+    jot__json_oom_clear();
     json_t *s = json_string(value);
     if (!s) { /* invalid UTF-8 (a kid set through jot_key_set_kid()), or no memory */
-        json_t *t = json_string_nocheck(value);
         if (b->rc == JOT_OK)
-            b->rc = t ? JOT_E_UTF8 : JOT_E_NOMEM;
-        json_decref(t);
+            b->rc = jot__json_oom() ? JOT_E_NOMEM : JOT_E_UTF8;
         return;
     }
     char *text = NULL;
@@ -839,10 +838,13 @@ static void put_private(sb_t *b, const jot_key_t *key)
         sb_member_comp(b, key, C_D);
         /* the CRT members go out all together or not at all */
         blob_t v = {0};
-        if (b->rc == JOT_OK && get_comp(key, C_P, &v) == JOT_OK) {
+        jot_err_t crc = b->rc == JOT_OK ? get_comp(key, C_P, &v) : JOT_E_NOT_FOUND;
+        if (crc == JOT_OK) {
             blob_free(&v);
             for (comp_t c = C_P; c <= C_QI; c++)
                 sb_member_comp(b, key, c);
+        } else if (crc != JOT_E_NOT_FOUND && b->rc == JOT_OK) {
+            b->rc = crc; /* out of memory: never a private key without its primes */
         }
         break;
     }

@@ -1,6 +1,7 @@
 /* Allocation through one replaceable hook, secret wiping, constant-time compare. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,8 +27,23 @@ static void json_free(void *p)
         alloc_free(p);
 }
 
+/* Until jot_set_allocator() is called, jansson allocates with malloc/free and an allocation
+ * failure inside it would go unnoticed: hook it once, with wrappers around the same malloc
+ * and free, unless the application already gave jansson functions of its own. */
+static pthread_once_t json_hook_once = PTHREAD_ONCE_INIT;
+
+static void json_hook_install(void)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (m == malloc && f == free)
+        json_set_alloc_funcs(json_malloc, json_free);
+}
+
 void jot__json_oom_clear(void)
 {
+    pthread_once(&json_hook_once, json_hook_install);
     json_oom = false;
 }
 

@@ -16,17 +16,42 @@
 #include <time.h>
 #include <unistd.h>
 
+#define MAX_ARGS 8
+
+/* One request. Requests that touch the database or hash passwords are handed to a worker
+ * thread while libmicrohttpd suspends the connection, so that the event loops keep serving
+ * /verify and the other in-memory endpoints whatever SQLite or Argon2 are doing. Everything
+ * a handler reads is therefore copied here first. */
 typedef struct conn_ctx {
     char *body;
     size_t len;
     bool too_big;
-    bool answered; /* a response was queued early (413) */
+    bool answered; /* a response was queued (413 early, or the final one) */
+    enum { ST_READING, ST_QUEUED, ST_DONE } state;
     int64_t start_us;
     unsigned status;
     char method[16];
-    char path[128];
+    char path[128]; /* for the log line */
     char ip[INET6_ADDRSTRLEN];
+    char *url, *content_type, *authorization;
+    char *arg_name[MAX_ARGS], *arg_value[MAX_ARGS];
+    size_t n_args;
+    struct MHD_Connection *conn;
+    jotd_resp_t resp;      /* the answer of a worker */
+    struct conn_ctx *next; /* job queue */
 } conn_ctx_t;
+
+typedef struct jotd_http {
+    struct MHD_Daemon *daemon;
+    jotd_app_t *app;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    conn_ctx_t *head, *tail; /* queued jobs */
+    unsigned busy;           /* jobs being handled */
+    bool stop;
+    pthread_t *workers;
+    unsigned n_workers;
+} jotd_http_t;
 
 /* Requests between their first byte and their completion: what SIGTERM waits for (idle
  * keep-alive connections are not waited for). */
@@ -75,18 +100,19 @@ void jotd_resp_error(jotd_resp_t *r, unsigned status, const char *error, const c
     jotd_resp_json(r, status, j);
 }
 
-const char *jotd_req_header(const jotd_req_t *req, const char *name)
-{
-    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
-}
-
 const char *jotd_req_query(const jotd_req_t *req, const char *name, char *buf, size_t len)
 {
-    const char *v = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-    if (!v || strlen(v) >= len)
-        return NULL;
-    memcpy(buf, v, strlen(v) + 1);
-    return buf;
+    const conn_ctx_t *ctx = req->conn;
+    for (size_t i = 0; ctx && i < ctx->n_args; i++) {
+        if (strcmp(ctx->arg_name[i], name) != 0)
+            continue;
+        const char *v = ctx->arg_value[i] ? ctx->arg_value[i] : "";
+        if (strlen(v) >= len)
+            return NULL;
+        memcpy(buf, v, strlen(v) + 1);
+        return buf;
+    }
+    return NULL;
 }
 
 /* ---- routing ---------------------------------------------------------------------- */
@@ -133,19 +159,20 @@ static const struct route {
     bool prefix;       /* path is a prefix ending in '/' */
     const char *allow; /* Allow header value */
     route_fn fn;
+    bool offload; /* database or Argon2 work: run on a worker thread */
 } routes[] = {
-    {"/token", false, "POST", jotd_route_token},
-    {"/revoke", false, "POST", jotd_route_revoke},
-    {"/introspect", false, "POST", jotd_route_introspect},
-    {"/logout", false, "POST", jotd_route_logout},
-    {"/verify", false, "GET, HEAD", jotd_route_verify},
-    {"/userinfo", false, "GET, HEAD", jotd_route_userinfo},
-    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks},
-    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata},
-    {"/healthz", false, "GET, HEAD", route_healthz},
-    {"/admin/users", false, "GET, POST", jotd_route_admin},
+    {"/token", false, "POST", jotd_route_token, true},
+    {"/revoke", false, "POST", jotd_route_revoke, true},
+    {"/introspect", false, "POST", jotd_route_introspect, true},
+    {"/logout", false, "POST", jotd_route_logout, true},
+    {"/verify", false, "GET, HEAD", jotd_route_verify, false},
+    {"/userinfo", false, "GET, HEAD", jotd_route_userinfo, true},
+    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, false},
+    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, false},
+    {"/healthz", false, "GET, HEAD", route_healthz, false},
+    {"/admin/users", false, "GET, POST", jotd_route_admin, true},
     /* per-user resources: methods are checked by the admin router itself */
-    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin},
+    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, true},
 };
 
 static bool method_allowed(const char *allow, const char *method)
@@ -157,7 +184,8 @@ static bool method_allowed(const char *allow, const char *method)
     return false;
 }
 
-static void dispatch(jotd_app_t *app, const jotd_req_t *req, jotd_resp_t *resp)
+/* The route of a request, or NULL after answering 404/405 in \p resp. */
+static const struct route *find_route(const jotd_req_t *req, jotd_resp_t *resp)
 {
     const struct route *r = NULL;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -170,16 +198,128 @@ static void dispatch(jotd_app_t *app, const jotd_req_t *req, jotd_resp_t *resp)
     }
     if (!r) {
         jotd_resp_error(resp, 404, "not_found", "no such endpoint");
-        return;
+        return NULL;
     }
     if (!r->prefix && !method_allowed(r->allow, req->method)) {
         jotd_resp_error(resp, 405, "method_not_allowed", NULL);
         jotd_resp_header(resp, "Allow", r->allow);
-        return;
+        return NULL;
     }
+    return r;
+}
+
+static void run_route(jotd_app_t *app, const struct route *r, const jotd_req_t *req,
+                      jotd_resp_t *resp)
+{
     pthread_rwlock_rdlock(&app->rt_lock);
     r->fn(app, app->rt, req, resp);
     pthread_rwlock_unlock(&app->rt_lock);
+}
+
+static jotd_req_t request_of(conn_ctx_t *ctx)
+{
+    jotd_req_t req = {
+        .method = ctx->method,
+        .path = ctx->url,
+        .query = "",
+        .content_type = ctx->content_type,
+        .authorization = ctx->authorization,
+        .ip = ctx->ip,
+        .body = ctx->body ? ctx->body : "",
+        .body_len = ctx->len,
+        .conn = ctx,
+    };
+    return req;
+}
+
+/* ---- workers ----------------------------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    jotd_http_t *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        while (!h->head && !h->stop)
+            pthread_cond_wait(&h->cv, &h->mu);
+        conn_ctx_t *ctx = h->head;
+        if (!ctx) { /* stopping and nothing left */
+            pthread_mutex_unlock(&h->mu);
+            return NULL;
+        }
+        h->head = ctx->next;
+        if (!h->head)
+            h->tail = NULL;
+        h->busy++;
+        pthread_mutex_unlock(&h->mu);
+
+        jotd_req_t req = request_of(ctx);
+        jotd_resp_t resp = {0};
+        const struct route *r = find_route(&req, &resp);
+        if (r)
+            run_route(h->app, r, &req, &resp);
+        ctx->resp = resp;
+        ctx->state = ST_DONE;
+        MHD_resume_connection(ctx->conn); /* libmicrohttpd calls on_request again */
+
+        pthread_mutex_lock(&h->mu);
+        h->busy--;
+        pthread_cond_broadcast(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
+}
+
+static void enqueue(jotd_http_t *h, conn_ctx_t *ctx)
+{
+    pthread_mutex_lock(&h->mu);
+    ctx->next = NULL;
+    if (h->tail)
+        h->tail->next = ctx;
+    else
+        h->head = ctx;
+    h->tail = ctx;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    conn_ctx_t *ctx = cls;
+    if (ctx->n_args >= MAX_ARGS || !key)
+        return MHD_NO;
+    ctx->arg_name[ctx->n_args] = strdup(key);
+    ctx->arg_value[ctx->n_args] = dup_or_null(value);
+    if (!ctx->arg_name[ctx->n_args]) {
+        free(ctx->arg_value[ctx->n_args]);
+        return MHD_NO;
+    }
+    ctx->n_args++;
+    return MHD_YES;
+}
+
+static void ctx_free(conn_ctx_t *ctx)
+{
+    free(ctx->body);
+    free(ctx->url);
+    free(ctx->content_type);
+    if (ctx->authorization) {
+        jot_memzero(ctx->authorization, strlen(ctx->authorization));
+        free(ctx->authorization);
+    }
+    for (size_t i = 0; i < ctx->n_args; i++) {
+        free(ctx->arg_name[i]);
+        free(ctx->arg_value[i]);
+    }
+    free(ctx->resp.body);
+    for (size_t i = 0; i < ctx->resp.n_hdr; i++)
+        free(ctx->resp.hdr_value[i]);
+    free(ctx);
 }
 
 /* ---- libmicrohttpd callbacks --------------------------------------------------------- */
@@ -235,8 +375,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   size_t *upload_data_size, void **con_cls)
 {
     (void)version;
-    jotd_app_t *app = cls;
+    jotd_http_t *h = cls;
+    jotd_app_t *app = h->app;
     conn_ctx_t *ctx = *con_cls;
+
+    if (ctx && ctx->state == ST_DONE && !ctx->answered) { /* back from a worker */
+        ctx->answered = true;
+        jotd_resp_t resp = ctx->resp;
+        memset(&ctx->resp, 0, sizeof ctx->resp);
+        return send_response(c, ctx, &resp);
+    }
     pthread_rwlock_rdlock(&app->rt_lock); /* SIGHUP may swap the runtime at any moment */
     size_t max_body = app->rt->cfg.max_body;
     pthread_rwlock_unlock(&app->rt_lock);
@@ -247,10 +395,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_NO;
         *con_cls = ctx;
         in_flight++;
+        ctx->conn = c;
         ctx->start_us = mono_us();
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
         client_ip(c, ctx->ip, sizeof ctx->ip);
+        ctx->url = strdup(url);
+        ctx->content_type =
+            dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"));
+        ctx->authorization =
+            dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, copy_arg, ctx);
+        if (!ctx->url)
+            return MHD_NO;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strlen(cl) > 12)
             ctx->too_big = true;
@@ -283,25 +440,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (ctx->answered)
+    if (ctx->answered || ctx->state == ST_QUEUED)
         return MHD_YES;
     jotd_resp_t resp = {0};
     if (ctx->too_big) {
         jotd_resp_error(&resp, 413, "invalid_request", "request body too large");
     } else {
-        const char *q = strchr(url, '?');
-        jotd_req_t req = {
-            .method = method,
-            .path = url,
-            .query = q ? q + 1 : "",
-            .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-            .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
-            .ip = ctx->ip,
-            .body = ctx->body ? ctx->body : "",
-            .body_len = ctx->len,
-            .conn = c,
-        };
-        dispatch(app, &req, &resp);
+        jotd_req_t req = request_of(ctx);
+        const struct route *r = find_route(&req, &resp);
+        if (r && r->offload) {
+            ctx->state = ST_QUEUED;
+            MHD_suspend_connection(c);
+            enqueue(h, ctx);
+            return MHD_YES;
+        }
+        if (r)
+            run_route(app, r, &req, &resp);
     }
     ctx->answered = true;
     return send_response(c, ctx, &resp);
@@ -317,15 +471,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!ctx)
         return;
     jotd_log_request(ctx->method, ctx->path, ctx->status, mono_us() - ctx->start_us, ctx->ip);
-    free(ctx->body);
-    free(ctx);
+    ctx_free(ctx);
     *con_cls = NULL;
     in_flight--;
 }
 
 /* libmicrohttpd's own messages (bad requests it rejects itself, socket errors) go to the
  * log as JSON lines like everything else. */
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -353,8 +506,8 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
 {
     const jotd_config_t *cfg = &app->rt->cfg;
     struct sockaddr_storage ss = {0};
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
     const char *host = strcmp(cfg->listen_host, "localhost") == 0 ? "127.0.0.1" : cfg->listen_host;
@@ -386,13 +539,33 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
         {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
         {MHD_OPTION_END, 0, NULL},
     };
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, cfg->listen_port, NULL, NULL, on_request, app, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-        NULL, MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+    jotd_http_t *h = calloc(1, sizeof *h);
+    /* workers: Argon2 is CPU work, SQLite mostly waits on fsync; twice the event loops */
+    unsigned n_workers = cfg->threads * 2 < 4 ? 4 : cfg->threads * 2;
+    if (h)
+        h->workers = calloc(n_workers, sizeof *h->workers);
+    if (!h || !h->workers) {
+        snprintf(err, errlen, "out of memory");
+        free(h);
+        free(cert);
+        free(key);
+        return NULL;
+    }
+    h->app = app;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    for (; h->n_workers < n_workers; h->n_workers++)
+        if (pthread_create(&h->workers[h->n_workers], NULL, worker_main, h) != 0)
+            break;
+    struct MHD_Daemon *d = NULL;
+    if (h->n_workers)
+        d = MHD_start_daemon(
+            flags, cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
+            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
+            NULL, MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (key) {
         jot_memzero(key, strlen(key));
         free(key);
@@ -401,20 +574,40 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
     if (!d) {
         snprintf(err, errlen, "cannot listen on %s:%u (address in use, or TLS files invalid)",
                  cfg->listen_host, (unsigned)cfg->listen_port);
+        jotd_http_stop(h, 0);
         return NULL;
     }
+    h->daemon = d;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *out_port = info ? info->port : cfg->listen_port;
-    return d;
+    return h;
 }
 
-void jotd_http_stop(void *daemon, unsigned drain_seconds)
+void jotd_http_stop(void *server, unsigned drain_seconds)
 {
-    struct MHD_Daemon *d = daemon;
-    if (!d)
+    jotd_http_t *h = server;
+    if (!h)
         return;
-    MHD_quiesce_daemon(d); /* no new connections; requests under way finish */
-    for (unsigned i = 0; i < drain_seconds * 20 && in_flight > 0; i++)
-        usleep(50 * 1000);
-    MHD_stop_daemon(d);
+    if (h->daemon) {
+        MHD_quiesce_daemon(h->daemon); /* no new connections; requests under way finish */
+        for (unsigned i = 0; i < drain_seconds * 20 && in_flight > 0; i++)
+            usleep(50 * 1000);
+        /* a suspended connection must be resumed before the daemon stops: let the workers
+         * finish every queued job first (each is bounded by Argon2 or the busy timeout) */
+        pthread_mutex_lock(&h->mu);
+        while (h->head || h->busy)
+            pthread_cond_wait(&h->cv, &h->mu);
+        pthread_mutex_unlock(&h->mu);
+        MHD_stop_daemon(h->daemon);
+    }
+    pthread_mutex_lock(&h->mu);
+    h->stop = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    for (unsigned i = 0; i < h->n_workers; i++)
+        pthread_join(h->workers[i], NULL);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h->workers);
+    free(h);
 }

@@ -97,7 +97,8 @@ static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
     snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
     jotd_rc_t rc = jotd_store_open(path, st);
     if (rc != JOTD_OK)
-        return fail("cannot open the database: %s", jotd_rc_str(rc));
+        return fail("cannot open the database %s: %s (%s)", path, jotd_rc_str(rc),
+                    jotd_store_errmsg(NULL));
     return 0;
 }
 
@@ -349,8 +350,14 @@ static int load_refresh_key(const char *data_dir, uint8_t key[32])
 {
     char path[4096], b64[64];
     snprintf(path, sizeof path, "%s/keys/refresh.key", data_dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd >= 0) {
+        /* like the signing keys: a secret readable by others is refused, not used */
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+            close(fd);
+            return fail("%s must be a regular file of mode 0600", path);
+        }
         ssize_t n = read(fd, b64, sizeof b64 - 1);
         close(fd);
         size_t len = 0;
@@ -363,7 +370,9 @@ static int load_refresh_key(const char *data_dir, uint8_t key[32])
     if (RAND_bytes(key, 32) != 1)
         return fail("%s", "no randomness");
     jot_b64url_encode(b64, key, 32);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (errno != ENOENT)
+        return fail("cannot open %s", path);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     int ok = fd >= 0 && write(fd, b64, 43) == 43 && fsync(fd) == 0;
     if (fd >= 0)
         close(fd);

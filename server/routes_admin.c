@@ -54,7 +54,9 @@ static bool names_from_json(json_t *j, const char ***out, size_t *n)
 
 static json_t *parse_json_body(const jotd_req_t *req, jotd_resp_t *resp)
 {
-    if (!req->content_type || strncasecmp(req->content_type, "application/json", 16) != 0) {
+    const char *ct = req->content_type;
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
         jotd_resp_error(resp, 400, "invalid_request", "send application/json");
         return NULL;
     }

@@ -43,7 +43,8 @@ void jotd_resp_invalid_client(jotd_resp_t *resp)
 /* 503 for a store that cannot answer now (busy, read-only, disk full). */
 void jotd_resp_unavailable(jotd_resp_t *resp, jotd_rc_t rc)
 {
-    jotd_log("error", "store: %s", jotd_rc_str(rc));
+    /* the detail (disk full, read-only, locked) is for the operator, not the client */
+    jotd_log("error", "store: %s: %s", jotd_rc_str(rc), jotd_store_errmsg(NULL));
     jotd_resp_error(resp, 503, "temporarily_unavailable", "storage unavailable, retry later");
     jotd_resp_header(resp, "Retry-After", "1");
 }

@@ -50,7 +50,7 @@ typedef struct jotd_req {
     const char *ip; /* client address as text */
     const char *body;
     size_t body_len;
-    void *conn; /* struct MHD_Connection *, for other headers */
+    void *conn; /* the HTTP layer's request context (query arguments) */
 } jotd_req_t;
 
 #define JOTD_MAX_HEADERS 8
@@ -79,8 +79,6 @@ void jotd_resp_invalid_client(jotd_resp_t *resp);
 void jotd_resp_unavailable(jotd_resp_t *resp, jotd_rc_t rc);
 /** 401 with an RFC 6750 WWW-Authenticate challenge; \p error NULL when no token was sent. */
 void jotd_resp_bearer_challenge(jotd_resp_t *resp, const char *error, const char *description);
-/** Value of a request header (case-insensitive) or NULL. */
-const char *jotd_req_header(const jotd_req_t *req, const char *name);
 /** Value of a query-string parameter (decoded into \p buf) or NULL. */
 const char *jotd_req_query(const jotd_req_t *req, const char *name, char *buf, size_t len);
 
@@ -139,11 +137,13 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
                       jotd_resp_t *resp);
 
 /* ---- the HTTP server (http.c) ---- */
-/** Start listening per rt->cfg; returns the daemon (struct MHD_Daemon *) or NULL with a
- *  message. *out_port receives the bound port (useful with port 0). */
+/** Start listening per rt->cfg, with the event loops (--threads) and a pool of worker
+ *  threads for the handlers that use the database or Argon2. Returns the server, or NULL
+ *  with a message. *out_port receives the bound port (useful with port 0). */
 void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t errlen);
-/** Stop accepting, wait up to \p drain_seconds for open requests, then stop. */
-void jotd_http_stop(void *daemon, unsigned drain_seconds);
+/** Stop accepting, wait up to \p drain_seconds for requests under way, then stop and free
+ *  the server. NULL is a no-op. */
+void jotd_http_stop(void *server, unsigned drain_seconds);
 
 /* ---- runtime (app.c) ---- */
 /** Build a runtime from a loaded configuration (takes the config over on success). */

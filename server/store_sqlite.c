@@ -700,7 +700,9 @@ static void conn_put(jotd_store_t *st, struct conn *c)
     /* Never pool a connection left inside a transaction (it would hold the write lock). */
     if (!sqlite3_get_autocommit(c->db))
         tx_rollback(c);
-    if (!sqlite3_get_autocommit(c->db)) {
+    /* nor one that fell back to read-only: once the files are writable again, new
+     * connections must be able to write */
+    if (!sqlite3_get_autocommit(c->db) || sqlite3_db_readonly(c->db, "main") == 1) {
         conn_close(c);
         return;
     }

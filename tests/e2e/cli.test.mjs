@@ -5,8 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  jot, ok, fails, rejected, usage, show, TmpDir, part, b64u, now, token, craft, SOURCE_DIR, VECTORS,
+  jot, ok, fails, rejected, usage, show, TmpDir, part, b64u, now, token, craft, SOURCE_DIR,
 } from './lib/jot.mjs';
+import { RFC7519_3_1, RFC7638_3_1 } from './lib/rfc.mjs';
 
 const tmp = new TmpDir();
 after(() => tmp.cleanup());
@@ -302,7 +303,7 @@ describe('pubkey', () => {
 
 describe('thumbprint', () => {
   test('RFC 7638 §3.1 example', () => {
-    const v = JSON.parse(fs.readFileSync(path.join(VECTORS, 'rfc-examples/rfc7638_3.1_thumbprint.json'), 'utf8'));
+    const v = RFC7638_3_1;
     const f = tmp.write('rfc7638.jwk', JSON.stringify(v.jwk));
     assert.equal(ok(jot(['thumbprint', f])), v.thumbprint);
     assert.equal(ok(jot(['thumbprint', '-'], { input: JSON.stringify(v.jwk) })), v.thumbprint);
@@ -706,7 +707,7 @@ describe('verify', () => {
   });
 
   test('the RFC 7519 §3.1 example: expired now, valid with --now', () => {
-    const v = JSON.parse(fs.readFileSync(path.join(VECTORS, 'rfc-examples/rfc7519_3.1_JWT.json'), 'utf8'));
+    const v = RFC7519_3_1;
     const key = { path: tmp.write('rfc7519.jwk', JSON.stringify(v.jwk)) };
     rejected(verify(key, v.token, '--alg', 'HS256'), /token expired/);
     const out = ok(verify(key, v.token, '--alg', 'HS256', '--now', '1300819000', '--iss', 'joe'));
@@ -723,7 +724,7 @@ describe('verify', () => {
 // ---- decode -------------------------------------------------------------------------------
 
 describe('decode', () => {
-  const rfc = () => JSON.parse(fs.readFileSync(path.join(VECTORS, 'rfc-examples/rfc7519_3.1_JWT.json'), 'utf8'));
+  const rfc = () => RFC7519_3_1;
 
   test('UNVERIFIED line, indented header and payload, UTC times', () => {
     const v = rfc();

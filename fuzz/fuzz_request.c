@@ -1,0 +1,143 @@
+/* Fuzz target "request": jotd's request-body and credential parsing (server/request.h), as
+ * /token, /introspect and /revoke use it, without sockets.
+ *
+ * Input: one option byte, then the body.
+ *   bits 0-2  Content-Type: form, JSON, JSON with charset, form in odd case with a
+ *             parameter, text/plain, none, empty, "application/jsonx"
+ *   bits 3-4  how the body is also used as an Authorization header: as it stands,
+ *             "Basic " + body, "Bearer " + body, "bearer  " + body
+ * The body goes through jotd_params_parse (and jotd_parse_body, which answers 400), the
+ * header through jotd_basic_auth_parse and jotd_bearer_token.
+ * Invariants:
+ *   - on success: at most JOTD_MAX_PARAMS parameters, names non-empty and unique, values
+ *     valid UTF-8 strings without NUL, and jotd_params_get finds each one; on failure the
+ *     list is empty; jotd_parse_body agrees and answers 400/503 when it fails;
+ *   - Basic: a non-empty client id; Bearer: a non-empty token of b64token characters,
+ *     pointing into the header. */
+#include "fuzz_common.h"
+
+#include "request.h"
+#include "server.h"
+
+static const char *const content_types[8] = {
+    "application/x-www-form-urlencoded",
+    "application/json",
+    "application/json; charset=utf-8",
+    " Application/X-WWW-Form-Urlencoded ;charset=UTF-8",
+    "text/plain",
+    NULL,
+    "",
+    "application/jsonx",
+};
+
+static const char *const auth_prefix[4] = {"", "Basic ", "Bearer ", "bearer  "};
+
+static bool utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t need = c < 0x80         ? 0
+                      : (c >> 5) == 6  ? 1
+                      : (c >> 4) == 14 ? 2
+                      : (c >> 3) == 30 ? 3
+                                       : 9;
+        if (need == 9 || (need && c < 0xc2))
+            return false;
+        for (size_t k = 1; k <= need; k++)
+            if ((p[k] & 0xc0) != 0x80)
+                return false;
+        p += need + 1;
+    }
+    return true;
+}
+
+static void check_params(const jotd_params_t *p)
+{
+    FUZZ_CHECK(p->n <= JOTD_MAX_PARAMS);
+    for (size_t i = 0; i < p->n; i++) {
+        const char *name = p->items[i].name, *value = p->items[i].value;
+        FUZZ_CHECK(name != NULL && value != NULL && name[0] != '\0');
+        FUZZ_CHECK(utf8_valid(name) && utf8_valid(value));
+        FUZZ_CHECK(jotd_params_get(p, name) == value); /* unique: the first is this one */
+    }
+}
+
+static void free_resp(jotd_resp_t *r)
+{
+    free(r->body);
+    for (size_t i = 0; i < r->n_hdr; i++)
+        free(r->hdr_value[i]);
+}
+
+static bool b64token_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    uint8_t opt = data[0];
+    const char *ct = content_types[opt & 7];
+    size_t len = size - 1;
+    char *body = fuzz_copy(data + 1, len, 0);
+
+    jotd_params_t params = {0};
+    jotd_parse_rc_t rc = jotd_params_parse(ct, body, len, &params);
+    FUZZ_CHECK(rc >= JOTD_PARSE_OK && rc <= JOTD_PARSE_NOMEM);
+    if (rc == JOTD_PARSE_OK)
+        check_params(&params);
+    else
+        FUZZ_CHECK(params.n == 0);
+    jotd_params_clear(&params);
+    FUZZ_CHECK(params.n == 0);
+
+    jotd_req_t req = {.method = "POST",
+                      .path = "/token",
+                      .query = "",
+                      .content_type = ct,
+                      .ip = "127.0.0.1",
+                      .body = body,
+                      .body_len = len};
+    jotd_resp_t resp = {0};
+    jotd_params_t p2 = {0};
+    bool ok = jotd_parse_body(&req, &p2, &resp);
+    FUZZ_CHECK(ok == (rc == JOTD_PARSE_OK));
+    if (ok)
+        check_params(&p2);
+    else
+        FUZZ_CHECK((resp.status == 400 || resp.status == 503) && resp.body != NULL);
+    jotd_params_clear(&p2);
+    free_resp(&resp);
+
+    /* the body as an Authorization header value */
+    const char *prefix = auth_prefix[(opt >> 3) & 3];
+    char *rest = fuzz_cstr(data + 1, len);
+    size_t hlen = strlen(prefix) + strlen(rest) + 1;
+    char *header = malloc(hlen);
+    FUZZ_CHECK(header != NULL);
+    snprintf(header, hlen, "%s%s", prefix, rest);
+
+    char *id = NULL, *secret = NULL;
+    if (jotd_basic_auth_parse(header, &id, &secret) == 0) {
+        FUZZ_CHECK(id != NULL && secret != NULL && id[0] != '\0');
+        FUZZ_CHECK(utf8_valid(id) && utf8_valid(secret));
+        free(id);
+        free(secret);
+    }
+    size_t tok_len = 0;
+    const char *tok = jotd_bearer_token(header, &tok_len);
+    if (tok) {
+        FUZZ_CHECK(tok > header && tok + tok_len <= header + strlen(header));
+        FUZZ_CHECK(tok_len > 0);
+        for (size_t i = 0; i < tok_len; i++)
+            FUZZ_CHECK(b64token_char(tok[i]));
+    }
+    free(header);
+    free(rest);
+    free(body);
+    return 0;
+}
