@@ -72,6 +72,7 @@ static const opt_t opts[] = {
     OPT("max_body", T_SIZE, max_body),
     OPT("threads", T_UINT, threads),
     OPT("max_connections", T_UINT, max_connections),
+    OPT("max_connections_per_ip", T_UINT, max_connections_per_ip),
     OPT("connection_timeout", T_UINT, connection_timeout),
     OPT("throttle_account_failures", T_UINT, throttle_account_failures),
     OPT("throttle_ip_failures", T_UINT, throttle_ip_failures),

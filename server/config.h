@@ -2,7 +2,8 @@
  * The config file is `key = value` lines (# comments), keys named like the long flags
  * with '_' for '-': data, listen, issuer, audience, tls_cert, tls_key, insecure_http, alg,
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
- * argon2_t, argon2_p, max_body, threads, max_connections, connection_timeout,
+ * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
+ * connection_timeout,
  * throttle_account_failures, throttle_ip_failures, default_client. Environment variables
  * are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
@@ -32,6 +33,7 @@ typedef struct jotd_config {
     size_t max_body;                           /* default 16 KiB */
     unsigned threads;                          /* default: number of CPUs */
     unsigned max_connections;                  /* default 1024 */
+    unsigned max_connections_per_ip;           /* default 0: no per-address limit */
     unsigned connection_timeout;               /* seconds, default 30 */
     unsigned throttle_account_failures;        /* default 5 */
     unsigned throttle_ip_failures;             /* default 20 per minute */

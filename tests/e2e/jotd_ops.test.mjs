@@ -412,6 +412,24 @@ describe('TLS and the plain-HTTP guard', () => {
     }
   });
 
+  test('keys/refresh.key readable by others, or a symlink, is refused at start', async () => {
+    const s = await start({ data: mkTmp() });
+    await s.stop();
+    const rk = path.join(s.data, 'keys', 'refresh.key');
+    fs.chmodSync(rk, 0o644);
+    let r = spawnSync(JOTD, ['serve', '--data', s.data, '--listen', '127.0.0.1:0', ...CHEAP_ARGON2], { encoding: 'utf8', timeout: 10_000 });
+    assert.notEqual(r.status, 0, show(r));
+    assert.match(r.stderr, /refresh\.key must be a regular file of mode 0600/);
+    assert.equal(r.stdout, '', 'never listened');
+    fs.chmodSync(rk, 0o600);
+    const elsewhere = path.join(mkTmp(), 'refresh.key');
+    fs.renameSync(rk, elsewhere);
+    fs.symlinkSync(elsewhere, rk);
+    r = spawnSync(JOTD, ['serve', '--data', s.data, '--listen', '127.0.0.1:0', ...CHEAP_ARGON2], { encoding: 'utf8', timeout: 10_000 });
+    assert.notEqual(r.status, 0, show(r));
+    assert.match(r.stderr, /refresh\.key/);
+  });
+
   test('plain HTTP on a non-loopback address is refused without --insecure-http', async () => {
     const data = mkTmp();
     const r = spawnSync(JOTD, ['serve', '--data', data, '--listen', '0.0.0.0:0', ...CHEAP_ARGON2], { encoding: 'utf8', timeout: 10_000 });
