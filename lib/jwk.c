@@ -527,8 +527,11 @@ jot_err_t jot_key_parse(const char *data, size_t len, jot_key_t **out_key)
     static const char begin[] = "-----BEGIN";
     if (i < len && data[i] == '{')
         return jot_key_from_jwk(data, len, out_key);
-    if (len - i >= sizeof begin - 1 && memcmp(data + i, begin, sizeof begin - 1) == 0)
-        return jot_key_from_pem(data + i, len - i, out_key);
+    /* PEM may follow explanatory text (as "openssl pkcs12" writes it): whatever
+     * jot_key_from_pem accepts, this accepts too */
+    for (size_t j = i; j + sizeof begin - 1 <= len; j++)
+        if (memcmp(data + j, begin, sizeof begin - 1) == 0)
+            return jot_key_from_pem(data + i, len - i, out_key);
     return JOT_E_KEY_INVALID;
 }
 
