@@ -8,10 +8,15 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ifneq ($(SANITIZE),)
 BUILD := build-$(subst $(comma),-,$(SANITIZE))
 CMAKE_FLAGS += -DJOT_SANITIZE=$(SANITIZE) -DCMAKE_BUILD_TYPE=Debug
+# Leaks are errors; the first report stops the process (tests/CMakeLists.txt sets the same
+# for its tests; this covers the rest, e.g. the fuzz corpus replays).
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
 
 
-.PHONY: all deps configure build test run demo install clean format
+.PHONY: all deps configure build test run demo install clean format \
+	valgrind check-clang lint symbols-update
 
 all: build
 
@@ -24,9 +29,45 @@ configure:
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# Everything, including lint.* (checksrc, exported symbols, cppcheck, clang-tidy) and the
+# constant-time check valgrind.ct. SANITIZE=address,undefined: the same under ASan + UBSan.
 test: deps
-	@$(MAKE) --no-print-directory build CMAKE_FLAGS="$(CMAKE_FLAGS) -DJOT_WERROR=ON"
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory build \
+		CMAKE_FLAGS="$(CMAKE_FLAGS) -DJOT_WERROR=ON -DJOT_VALGRIND_UNIT=OFF"
+	@cd $(BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j $(JOBS)
+
+# Every unit test under valgrind memcheck (zero errors, no definite leak) plus the
+# constant-time check; a normal build only. VALGRIND_LABEL=valgrind adds test_oom (slow).
+VALGRIND_LABEL ?= ^valgrind\.unit$$|^ct$$
+valgrind: deps
+	@if [ -n "$(SANITIZE)" ]; then echo "make valgrind: not with SANITIZE" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory build \
+		CMAKE_FLAGS="$(CMAKE_FLAGS) -DJOT_WERROR=ON -DJOT_VALGRIND_UNIT=ON"
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L '$(VALGRIND_LABEL)'
+
+# The whole tree built by clang with -Werror (gcc's is `make test`), then its unit tests.
+check-clang: deps
+	@CC=clang cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DJOT_WERROR=ON >/dev/null
+	@cmake --build build-clang -j $(JOBS)
+	@cd build-clang && ctest --output-on-failure -j $(JOBS) -R '^unit\.'
+
+# Source rules, pinned exported symbols, cppcheck and clang-tidy (also CTest tests lint.*).
+# (Uses the build tree as it is, configured as by `make test` if there is none yet.)
+lint:
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DJOT_WERROR=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target jot
+	@rc=0; \
+	scripts/checksrc || rc=1; \
+	tests/lint/symbols.sh $(BUILD)/lib/libjot.so || rc=1; \
+	tests/lint/cppcheck.sh . || { [ $$? -eq 77 ] || rc=1; }; \
+	tests/lint/clang-tidy.sh $(BUILD) . || { [ $$? -eq 77 ] || rc=1; }; \
+	exit $$rc
+
+# Rewrite tests/symbols.txt from the library: for a deliberate change of the exported API.
+symbols-update:
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DJOT_WERROR=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target jot
+	@tests/lint/symbols.sh --update $(BUILD)/lib/libjot.so
 
 # The main job: jotd on http://127.0.0.1:8080 with ./var (first start creates an admin user).
 run: deps build

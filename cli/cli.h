@@ -111,6 +111,6 @@ void cli_keyfile_free(cli_keyfile_t *kf);
 /* ---- JSON display --------------------------------------------------------------------- */
 /** Pretty-print JSON text (already validated) with 2-space indentation and a final newline
  *  to stdout. C1 control characters inside strings are shown escaped. */
-void cli_print_json_pretty(const char *json, size_t len);
+void cli_print_json_pretty(const char *s, size_t n);
 
 #endif

@@ -591,8 +591,10 @@ void jotd_http_stop(void *server, unsigned drain_seconds)
         return;
     if (h->daemon) {
         MHD_quiesce_daemon(h->daemon); /* no new connections; requests under way finish */
-        for (unsigned i = 0; i < drain_seconds * 20 && in_flight > 0; i++)
-            usleep(50 * 1000);
+        for (unsigned i = 0; i < drain_seconds * 20 && in_flight > 0; i++) {
+            struct timespec pause = {0, 50 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+        }
         /* a suspended connection must be resumed before the daemon stops: let the workers
          * finish every queued job first (each is bounded by Argon2 or the busy timeout) */
         pthread_mutex_lock(&h->mu);

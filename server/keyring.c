@@ -418,7 +418,7 @@ static int parse_entry(json_t *o, kr_entry_t *e, const char *path, size_t i, cha
         return -1;
     }
     e->created = (int64_t)json_integer_value(created);
-    if (retired && json_is_integer(retired)) {
+    if (json_is_integer(retired)) {
         e->is_retired = true;
         e->retired = (int64_t)json_integer_value(retired);
     }

@@ -77,6 +77,8 @@ static int hexval(unsigned char c)
  * Returns JOTD_PARSE_OK, _BAD (bad escape, not UTF-8, NUL) or _NOMEM. */
 static jotd_parse_rc_t urldecode(const char *s, size_t n, char **out)
 {
+    if (n >= SIZE_MAX / 2)
+        return JOTD_PARSE_BAD;
     char *buf = malloc(n + 1);
     if (!buf)
         return JOTD_PARSE_NOMEM;
@@ -86,9 +88,9 @@ static jotd_parse_rc_t urldecode(const char *s, size_t n, char **out)
         if (c == '+') {
             buf[o++] = ' ';
         } else if (c == '%') {
-            int h, l;
-            if (n - i < 3 || (h = hexval((unsigned char)s[i + 1])) < 0 ||
-                (l = hexval((unsigned char)s[i + 2])) < 0) {
+            int h = n - i < 3 ? -1 : hexval((unsigned char)s[i + 1]);
+            int l = n - i < 3 ? -1 : hexval((unsigned char)s[i + 2]);
+            if (h < 0 || l < 0) {
                 jot_memzero(buf, n + 1);
                 free(buf);
                 return JOTD_PARSE_BAD;
@@ -394,7 +396,7 @@ static long b64_decode(const char *s, size_t n, unsigned char *out)
         return -1;
     size_t o = 0;
     for (size_t i = 0; i < n; i += 4) {
-        int v[4];
+        int v[4] = {0, 0, 0, 0};
         size_t pad = 0;
         if (i + 4 == n && s[n - 1] == '=')
             pad = s[n - 2] == '=' ? 2 : 1;
@@ -442,7 +444,7 @@ int jotd_basic_auth_parse(const char *header, char **out_id, char **out_secret)
         n--;
     if (n == 0)
         return -1;
-    unsigned char dec[AUTH_HEADER_MAX / 4 * 3 + 1];
+    unsigned char dec[AUTH_HEADER_MAX / 4 * 3 + 1] = {0}; /* wiped at out: */
     long dn = b64_decode(p, n, dec);
     int rc = -1;
     char *id = NULL, *secret = NULL;

@@ -800,7 +800,7 @@ static jotd_rc_t migrate(struct conn *c)
     for (int64_t v = version; r == JOTD_OK && v < SCHEMA_VERSION; v++) {
         r = exec_sql(c, migrations[v]);
         if (r == JOTD_OK) {
-            snprintf(sql, sizeof sql, "PRAGMA user_version = %lld", (long long)(v + 1));
+            snprintf(sql, sizeof sql, "PRAGMA user_version = %lld", (long long)v + 1);
             r = exec_sql(c, sql);
         }
     }
