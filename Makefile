@@ -96,3 +96,15 @@ fuzz:
 	@CC=clang cmake -S . -B build-fuzz -DJOT_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_all
 	@fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# ThreadSanitizer run of the libjot thread-safety test (tests/unit/test_threads.c).
+.PHONY: tsan load
+tsan:
+	@cmake -S . -B build-tsan -DJOT_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DJOT_WERROR=ON >/dev/null
+	@cmake --build build-tsan -j $(JOBS) --target test_threads
+	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^unit\.test_threads$$'
+
+# Load test (bench/load/README.md) against $(BUILD)/bin/jotd, LOAD_SECONDS per scenario.
+LOAD_SECONDS ?= 60
+load: build
+	@JOTD=$(BUILD)/bin/jotd bench/load/run.sh $(LOAD_SECONDS)
