@@ -560,13 +560,15 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
     struct MHD_Daemon *d = NULL;
     if (h->n_workers)
         d = MHD_start_daemon(
-            flags, cfg->listen_port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
+            flags, cfg->listen_port, NULL, NULL, on_request, h,
+            /* the logger first, so that libmicrohttpd's own messages all go through it */
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, &ss,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger,
-            NULL, MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY,
+            cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
     if (key) {
         jot_memzero(key, strlen(key));
         free(key);
