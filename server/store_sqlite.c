@@ -1488,7 +1488,7 @@ jotd_rc_t jotd_store_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOT
         return fail(JOTD_E_INVAL, "refresh_rotate: NULL argument");
     if (now < 0 || idle_ttl <= 0 || grace_seconds < 0)
         return fail(JOTD_E_INVAL, "refresh_rotate: bad time arguments");
-    if (memcmp(old_hash, new_hash, JOTD_HASH_LEN) == 0)
+    if (jot_ct_equal(old_hash, new_hash, JOTD_HASH_LEN))
         return fail(JOTD_E_INVAL, "refresh_rotate: successor equals the old token");
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
