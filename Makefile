@@ -98,7 +98,7 @@ fuzz:
 	@fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ThreadSanitizer run of the libjot thread-safety test (tests/unit/test_threads.c).
-.PHONY: tsan load
+.PHONY: tsan load bench
 tsan:
 	@cmake -S . -B build-tsan -DJOT_SANITIZE=thread -DCMAKE_BUILD_TYPE=Debug -DJOT_WERROR=ON >/dev/null
 	@cmake --build build-tsan -j $(JOBS) --target test_threads
@@ -108,3 +108,21 @@ tsan:
 LOAD_SECONDS ?= 60
 load: build
 	@JOTD=$(BUILD)/bin/jotd bench/load/run.sh $(LOAD_SECONDS)
+
+# Micro-benchmark (bench/README.md): libjot vs the raw OpenSSL primitive per algorithm, on an
+# optimised build of its own (build-bench, CMAKE_BUILD_TYPE=Release: -O3, where the default
+# RelWithDebInfo is -O2 -g). BENCH_SECONDS per figure, BENCH_ARGS passed on (e.g. --only
+# ES256). Output: build-bench/bench.txt, and build-bench/bench.png when gnuplot is there
+# (scripts/install-deps --bench installs it).
+BENCH_SECONDS ?= 1
+BENCH_ARGS ?=
+bench:
+	@scripts/install-deps --bench || echo "make bench: install-deps --bench failed; going on" >&2
+	@cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DJOT_BENCH=ON >/dev/null
+	@cmake --build build-bench -j $(JOBS) --target jot_bench
+	@{ build-bench/bin/jot_bench --seconds $(BENCH_SECONDS) $(BENCH_ARGS); \
+		echo $$? >build-bench/bench.rc; } | tee build-bench/bench.txt; \
+		exit "$$(cat build-bench/bench.rc)"
+	@if command -v gnuplot >/dev/null 2>&1; then \
+		bench/chart.sh build-bench/bench.txt build-bench/bench.png; \
+	else echo "make bench: gnuplot not installed, no chart" >&2; fi
