@@ -33,11 +33,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ROUNDS 3          /* timed rounds per figure; the best one is reported */
-#define WARMUP_S 0.1      /* warm-up (and batch calibration) per figure, seconds */
-#define BATCH_S 0.0005    /* the clock is read once per batch of about this long */
-#define COUNT_OPS 64u     /* operations per allocation-counting pass */
-#define SIG_MAX 1024u     /* largest signature handled (RSA 2048: 256 bytes) */
+#define ROUNDS 3       /* timed rounds per figure; the best one is reported */
+#define WARMUP_S 0.1   /* warm-up (and batch calibration) per figure, seconds */
+#define BATCH_S 0.0005 /* the clock is read once per batch of about this long */
+#define COUNT_OPS 64u  /* operations per allocation-counting pass */
+#define SIG_MAX 1024u  /* largest signature handled (RSA 2048: 256 bytes) */
 #define MAX_THREADS 64u
 #define MAX_RESULTS 1024u
 
@@ -249,7 +249,7 @@ struct alg_state {
     size_t hash_len;
     char *token; /* jot-signed; caller frees with jot_free() */
     size_t token_len;
-    size_t si_len; /* signing input: token[0, si_len) */
+    size_t si_len;              /* signing input: token[0, si_len) */
     int best_sign, best_verify; /* index of the faster raw variant */
 };
 
@@ -391,8 +391,7 @@ static int raw_ds_verify(void *arg)
     struct raw_ctx *rc = arg;
     const struct alg_state *st = rc->st;
     EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
-    return EVP_DigestVerifyInit_ex(rc->vmctx, &pctx, st->ac->md, NULL, NULL, st->pubk, NULL) ==
-               1 &&
+    return EVP_DigestVerifyInit_ex(rc->vmctx, &pctx, st->ac->md, NULL, NULL, st->pubk, NULL) == 1 &&
            rsa_params(st, pctx, true) &&
            EVP_DigestVerify(rc->vmctx, rc->sig, rc->sig_len, rc->in, rc->in_len) == 1;
 }
@@ -601,8 +600,8 @@ static void *thread_main(void *p)
 }
 
 /* \p n threads each run fn(args[i]) for \p seconds; the sum of their ops/s, 0 on failure. */
-static double run_threads(const char *what, op_fn fn, void **args, unsigned n,
-                          unsigned long batch, double seconds)
+static double run_threads(const char *what, op_fn fn, void **args, unsigned n, unsigned long batch,
+                          double seconds)
 {
     pthread_t tid[MAX_THREADS];
     struct thread_job jobs[MAX_THREADS];
@@ -614,8 +613,8 @@ static double run_threads(const char *what, op_fn fn, void **args, unsigned n,
         return 0;
     }
     for (unsigned i = 0; i < n; i++) {
-        jobs[i] = (struct thread_job){fn, args[i], opt.smoke ? 1 : batch, opt.smoke ? 0 : seconds,
-                                      &start, 0, 0, false};
+        jobs[i] = (struct thread_job){
+            fn, args[i], opt.smoke ? 1 : batch, opt.smoke ? 0 : seconds, &start, 0, 0, false};
         if (pthread_create(&tid[i], NULL, thread_main, &jobs[i]) != 0)
             break;
         started++;
@@ -909,8 +908,7 @@ static bool guard(struct alg_state *st)
             ok = false;
         }
         bool det = ac->fam == FAM_HMAC || ac->fam == FAM_RSA || ac->fam == FAM_ED;
-        if (ok && det &&
-            (rc.out_len != jsig_len || CRYPTO_memcmp(rc.out, jsig, jsig_len) != 0)) {
+        if (ok && det && (rc.out_len != jsig_len || CRYPTO_memcmp(rc.out, jsig, jsig_len) != 0)) {
             fail("%s: raw %s signature differs from libjot's", ac->label, v[i].name);
             ok = false;
         }
@@ -925,8 +923,8 @@ static bool guard(struct alg_state *st)
                 bool bad = v[k].verify(&rc) != 0;
                 rsig[rsig_len / 2] ^= 0x01;
                 if (!v[k].verify(&rc) || bad) {
-                    fail("%s: raw %s verify of raw %s signature is wrong", ac->label,
-                         v[k].name, v[i].name);
+                    fail("%s: raw %s verify of raw %s signature is wrong", ac->label, v[k].name,
+                         v[i].name);
                     ok = false;
                 }
             }
@@ -1035,8 +1033,8 @@ static void bench_alg(struct alg_state *st)
 
 /* ---- payload-size series ---------------------------------------------------------------- */
 
-static const size_t sizes[] = {300, 1024, 8192};
-#define NSIZES (sizeof sizes / sizeof sizes[0])
+#define NSIZES 3u
+static const size_t sizes[NSIZES] = {300, 1024, 8192};
 
 static void series_size(struct alg_state *st)
 {
@@ -1081,6 +1079,10 @@ static void series_size(struct alg_state *st)
         emit(b[1].best * (double)len, 0, "B/s", "size.%s.verify.%zu.bytes", L, sizes[s]);
         emit((double)payload, 0, "B", "size.%s.verify.%zu.payload", L, sizes[s]);
         emit((double)len, 0, "B", "size.%s.verify.%zu.token", L, sizes[s]);
+        double aj = 0, ao = 0;
+        count_allocs("jot size verify", jot_verify_op, &jc, &aj, &ao);
+        emit(aj, 2, "allocs/op", "size.%s.verify.%zu.alloc.jot", L, sizes[s]);
+        emit(ao, 2, "allocs/op", "size.%s.verify.%zu.alloc.openssl", L, sizes[s]);
         raw_ctx_free(&rc);
         jot_free(tok);
         jot_claims_free(c);
@@ -1115,12 +1117,13 @@ static void series_threads(struct alg_state *st)
     unsigned nrc = 0;
     double one_jot = 0, one_raw = 0;
 
+    memset(rcs, 0, sizeof rcs);
     for (unsigned i = 0; i < opt.threads; i++) {
         if (!raw_ctx_init(&rcs[i], st, (const uint8_t *)st->token, st->si_len))
             break;
         nrc++;
     }
-    if (nrc < opt.threads || !raw_signature(&rcs[0], rsig, &rsig_len)) {
+    if (nrc == 0 || nrc < opt.threads || !raw_signature(&rcs[0], rsig, &rsig_len)) {
         fail("%s: thread set-up", L);
         goto out;
     }
@@ -1146,8 +1149,7 @@ static void series_threads(struct alg_state *st)
             double x = run_threads("raw threads", raw_fn, rargs, n, batch[0], opt.seconds / ROUNDS);
             if (x > best_raw)
                 best_raw = x;
-            x = run_threads("jot threads", jot_verify_op, jargs, n, batch[1],
-                            opt.seconds / ROUNDS);
+            x = run_threads("jot threads", jot_verify_op, jargs, n, batch[1], opt.seconds / ROUNDS);
             if (x > best_jot)
                 best_jot = x;
         }
@@ -1210,8 +1212,10 @@ static void print_header(size_t payload)
     printf("# date: %s\n", date);
     printf("# method: per figure %.2f s in %d interleaved rounds (raw, jot, raw, jot, ...) after "
            "a %.1f s warm-up; best round reported%s\n",
-           opt.seconds, ROUNDS, WARMUP_S, opt.smoke ? "; SMOKE RUN: one op per figure, rates "
-                                                      "are meaningless" : "");
+           opt.seconds, ROUNDS, WARMUP_S,
+           opt.smoke ? "; SMOKE RUN: one op per figure, rates "
+                       "are meaningless"
+                     : "");
     printf("# format: name value unit; the human table follows the first empty line\n");
     emit(opt.seconds, 2, "s", "meta.seconds");
     emit(ROUNDS, 0, "rounds", "meta.rounds");
@@ -1237,9 +1241,8 @@ static void print_table(void)
             double ratio = get("ratio.%s.%s", L, o);
             printf("# %-7s %-6s %11.0f %11.0f %7.3f %-6s %9.2f %9.2f %9.2f\n", L, o,
                    get("jot.%s.%s", L, o), get("raw.%s.%s", L, o), ratio,
-                   ratio >= target_ratio(&cases[i]) ? "met" : "BELOW",
-                   get("alloc.%s.%s.jot", L, o), get("alloc.%s.%s.openssl", L, o),
-                   get("alloc.%s.%s.raw", L, o));
+                   ratio >= target_ratio(&cases[i]) ? "met" : "BELOW", get("alloc.%s.%s.jot", L, o),
+                   get("alloc.%s.%s.openssl", L, o), get("alloc.%s.%s.raw", L, o));
         }
     }
     printf("# alloc.jot: through libjot's allocator (libjot + jansson); alloc.ssl: OpenSSL's, "
@@ -1252,17 +1255,21 @@ static void print_table(void)
             if (isnan(jot))
                 continue;
             if (!hdr) {
-                printf("#\n# verify vs payload size\n# %-7s %7s %7s %11s %11s %7s %9s %11s\n",
-                       "alg", "payload", "token", "libjot", "raw", "ratio", "ns/op", "MB/s");
+                printf("#\n# verify vs payload size\n# %-7s %7s %7s %11s %11s %7s %9s %11s %9s "
+                       "%9s\n",
+                       "alg", "payload", "token", "libjot", "raw", "ratio", "ns/op", "MB/s",
+                       "alloc.jot", "alloc.ssl");
                 hdr = true;
             }
-            printf("# %-7s %7.0f %7.0f %11.0f %11.0f %7.3f %9.0f %11.1f\n", L,
+            printf("# %-7s %7.0f %7.0f %11.0f %11.0f %7.3f %9.0f %11.1f %9.2f %9.2f\n", L,
                    get("size.%s.verify.%zu.payload", L, sizes[s]),
                    get("size.%s.verify.%zu.token", L, sizes[s]), jot,
                    get("size.%s.verify.%zu.raw", L, sizes[s]),
                    get("size.%s.verify.%zu.ratio", L, sizes[s]),
                    get("size.%s.verify.%zu.ns", L, sizes[s]),
-                   get("size.%s.verify.%zu.bytes", L, sizes[s]) / 1e6);
+                   get("size.%s.verify.%zu.bytes", L, sizes[s]) / 1e6,
+                   get("size.%s.verify.%zu.alloc.jot", L, sizes[s]),
+                   get("size.%s.verify.%zu.alloc.openssl", L, sizes[s]));
         }
     }
     hdr = false;
