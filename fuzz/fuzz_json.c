@@ -13,7 +13,11 @@
  *   - jot_claims_from_json accepts exactly the objects jot__json_parse accepts with the
  *     payload caps (and at most JOT_MAX_CLAIMS members);
  *   - every getter answers consistently (a string claim is a 1-element string list...),
- *     and the claim set's JSON parses back to an equal claim set. */
+ *     and the claim set's JSON parses back to an equal claim set;
+ *   - the fast path of verification (jview.c) agrees with jot__json_parse: what
+ *     jot__jscan_object proves valid is valid, jot__jview_parse fails exactly when and as
+ *     jot__json_parse(want_object) fails, and every getter on the view answers exactly as
+ *     on the jansson claim set of the same text. */
 #include "fuzz_common.h"
 
 #include "internal.h"
@@ -124,12 +128,96 @@ static void getters(const jot_claims_t *c, const char *name, const json_t *v)
     jot_free(json);
 
     int64_t date = -1;
-    rc = jot__claims_get_numeric_date(c->obj, name, &date);
+    rc = jot__claims_get_numeric_date(c, name, &date);
     check_err(rc);
     if (rc == JOT_OK)
         FUZZ_CHECK(date >= 0 && date < (INT64_C(1) << 53));
     else
         FUZZ_CHECK(rc == JOT_E_CLAIM_TYPE);
+}
+
+static void same_string(jot_err_t ra, const char *a, jot_err_t rb, const char *b)
+{
+    FUZZ_CHECK(ra == rb);
+    if (ra == JOT_OK)
+        FUZZ_CHECK(a && b && strcmp(a, b) == 0);
+}
+
+/* Every getter on both representations of one claim set gives the same answer. */
+static void same_getters(const jot_claims_t *a, const jot_claims_t *b, const char *name)
+{
+    FUZZ_CHECK(jot_claims_has(a, name) == jot_claims_has(b, name));
+    const char *sa = NULL, *sb = NULL;
+    jot_err_t ra = jot_claims_get_string(a, name, &sa), rb = jot_claims_get_string(b, name, &sb);
+    same_string(ra, sa, rb, sb);
+    int64_t ia = 0, ib = 0;
+    ra = jot_claims_get_int(a, name, &ia);
+    rb = jot_claims_get_int(b, name, &ib);
+    FUZZ_CHECK(ra == rb && (ra != JOT_OK || ia == ib));
+    ra = jot__claims_get_numeric_date(a, name, &ia);
+    rb = jot__claims_get_numeric_date(b, name, &ib);
+    FUZZ_CHECK(ra == rb && (ra != JOT_OK || ia == ib));
+    int ba = -1, bb = -1;
+    ra = jot_claims_get_bool(a, name, &ba);
+    rb = jot_claims_get_bool(b, name, &bb);
+    FUZZ_CHECK(ra == rb && ba == bb);
+    size_t na = 0, nb = 0;
+    ra = jot_claims_get_strings_count(a, name, &na);
+    rb = jot_claims_get_strings_count(b, name, &nb);
+    FUZZ_CHECK(ra == rb && na == nb);
+    for (size_t i = 0; i < 3; i++) {
+        ra = jot_claims_get_strings_at(a, name, i, &sa);
+        rb = jot_claims_get_strings_at(b, name, i, &sb);
+        same_string(ra, sa, rb, sb);
+    }
+    char *ja = NULL, *jb = NULL;
+    size_t la = 0, lb = 0;
+    ra = jot_claims_get_json(a, name, &ja, &la);
+    rb = jot_claims_get_json(b, name, &jb, &lb);
+    FUZZ_CHECK(ra == rb && la == lb);
+    if (ra == JOT_OK)
+        FUZZ_CHECK(memcmp(ja, jb, la) == 0);
+    jot_free(ja);
+    jot_free(jb);
+}
+
+static void check_view(const char *text, size_t len, unsigned max_depth, size_t max_len)
+{
+    json_t *j = NULL;
+    jot_err_t want = jot__json_parse(text, len, max_len, max_depth, true, &j);
+    if (jot__jscan_object(text, len, max_depth)) {
+        if (want != JOT_OK)
+            fprintf(stderr, "fast validator accepts what jot__json_parse refuses (%s)\n",
+                    jot_err_name(want));
+        FUZZ_CHECK(want == JOT_OK);
+    }
+    jot_claims_t view = {NULL, NULL};
+    jot_err_t got = jot__jview_parse(text, len, max_len, max_depth, SIZE_MAX, &view.view);
+    if (got != want)
+        fprintf(stderr, "jot__jview_parse: %s, jot__json_parse: %s\n", jot_err_name(got),
+                jot_err_name(want));
+    FUZZ_CHECK(got == want);
+    if (got == JOT_OK) {
+        FUZZ_CHECK(view.view->n == json_object_size(j));
+        jot_claims_t ref = {j, NULL};
+        size_t i = 0;
+        const char *name;
+        json_t *v;
+        json_object_foreach(j, name, v)
+        {
+            FUZZ_CHECK(strcmp(view.view->members[i++].name, name) == 0); /* same order */
+            same_getters(&ref, &view, name);
+        }
+        char *da = NULL, *db = NULL;
+        size_t la = 0, lb = 0;
+        FUZZ_CHECK(jot_claims_to_json(&ref, &da, &la) == JOT_OK);
+        FUZZ_CHECK(jot_claims_to_json(&view, &db, &lb) == JOT_OK);
+        FUZZ_CHECK(la == lb && memcmp(da, db, la) == 0);
+        jot_free(da);
+        jot_free(db);
+    }
+    jot__claims_clear(&view);
+    json_decref(j);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -156,6 +244,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(parse_error(rc));
         FUZZ_CHECK(j == NULL);
     }
+
+    check_view(text, len, max_depth, max_len);
 
     /* the same text as a claim set: the payload caps and an object */
     json_t *ref = NULL;

@@ -2,7 +2,10 @@
  * is enforced by jot_key_check_alg(), not here: this layer is plain HMAC. */
 #include "internal.h"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <pthread.h>
+#include <string.h>
 
 /* EVP_Q_mac() wants a non-NULL key pointer even for an empty key, and a non-NULL data
  * pointer even for empty data. */
@@ -50,6 +53,125 @@ jot_err_t jot__hmac_verify(const jot_alg_info_t *ai, const uint8_t *key, size_t 
         return JOT_E_SIGNATURE;
     uint8_t mac[EVP_MAX_MD_SIZE];
     jot_err_t rc = hmac_compute(ai, key, key_len, data, len, mac, sizeof mac);
+    if (rc == JOT_OK && !jot_ct_equal(mac, tag, tag_len))
+        rc = JOT_E_SIGNATURE;
+    jot_memzero(mac, sizeof mac);
+    if (rc != JOT_OK)
+        ERR_clear_error();
+    return rc;
+}
+
+/* ---- keyed contexts kept by the key ----------------------------------------------------
+ * EVP_Q_mac() fetches the MAC and its digest and runs the key schedule on every call. A key
+ * object instead keeps contexts already keyed: EVP_MAC_init() with a NULL key restarts one
+ * from its keyed state. Contexts are not thread-safe, keys are shared between threads: each
+ * call takes a context out of the key's pool (atomic exchange, so no two threads hold the
+ * same one) and puts it back afterwards (compare-and-swap into an empty slot, freed when
+ * every slot is full). */
+
+static EVP_MAC *hmac_method;
+static pthread_once_t hmac_method_once = PTHREAD_ONCE_INIT;
+
+static void hmac_method_fetch(void)
+{
+    hmac_method = EVP_MAC_fetch(NULL, "HMAC", NULL); /* kept for the life of the process */
+}
+
+static size_t pool_row(const jot_alg_info_t *ai)
+{
+    return ai->hash_len == 32 ? 0 : ai->hash_len == 48 ? 1 : 2;
+}
+
+static EVP_MAC_CTX *ctx_take(const jot_alg_info_t *ai, const jot_key_t *key)
+{
+    jot_key_t *k = (jot_key_t *)key; /* the pool is the only mutable part of a key */
+    _Atomic(EVP_MAC_CTX *) *row = k->mac_pool[pool_row(ai)];
+    for (size_t i = 0; i < JOT_MAC_POOL; i++) {
+        EVP_MAC_CTX *c = atomic_exchange(&row[i], NULL);
+        if (c)
+            return c;
+    }
+    pthread_once(&hmac_method_once, hmac_method_fetch);
+    if (!hmac_method)
+        return NULL;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_new(hmac_method);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)ai->md_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (!c || !EVP_MAC_init(c, key->oct_len ? key->oct : empty_input, key->oct_len, params)) {
+        EVP_MAC_CTX_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void ctx_give(const jot_alg_info_t *ai, const jot_key_t *key, EVP_MAC_CTX *c)
+{
+    jot_key_t *k = (jot_key_t *)key;
+    _Atomic(EVP_MAC_CTX *) *row = k->mac_pool[pool_row(ai)];
+    for (size_t i = 0; i < JOT_MAC_POOL; i++) {
+        EVP_MAC_CTX *empty = NULL;
+        if (atomic_compare_exchange_strong(&row[i], &empty, c))
+            return;
+    }
+    EVP_MAC_CTX_free(c);
+}
+
+void jot__hmac_key_release(jot_key_t *key)
+{
+    for (size_t r = 0; r < 3; r++)
+        for (size_t i = 0; i < JOT_MAC_POOL; i++)
+            EVP_MAC_CTX_free(atomic_exchange(&key->mac_pool[r][i], NULL));
+}
+
+static jot_err_t key_mac(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                         size_t len, uint8_t *out)
+{
+    EVP_MAC_CTX *c = ctx_take(ai, key);
+    if (!c)
+        return JOT_E_CRYPTO;
+    size_t out_len = 0;
+    bool ok = EVP_MAC_init(c, NULL, 0, NULL) && EVP_MAC_update(c, len ? data : empty_input, len) &&
+              EVP_MAC_final(c, out, &out_len, EVP_MAX_MD_SIZE) && out_len == ai->hash_len;
+    if (ok)
+        ctx_give(ai, key, c);
+    else
+        EVP_MAC_CTX_free(c); /* state unknown: never back into the pool */
+    return ok ? JOT_OK : JOT_E_CRYPTO;
+}
+
+static bool key_args_ok(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                        size_t len)
+{
+    return key && key->kty == JOT_KTY_OCT && hmac_args_ok(ai, key->oct, key->oct_len, data, len);
+}
+
+jot_err_t jot__hmac_key_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                             size_t len, uint8_t *out_tag)
+{
+    if (!key_args_ok(ai, key, data, len) || !out_tag)
+        return JOT_E_INVAL;
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    jot_err_t rc = key_mac(ai, key, data, len, mac);
+    if (rc == JOT_OK)
+        memcpy(out_tag, mac, ai->hash_len);
+    else
+        ERR_clear_error(); /* the failure is reported by rc alone */
+    jot_memzero(mac, sizeof mac);
+    return rc;
+}
+
+jot_err_t jot__hmac_key_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                               size_t len, const uint8_t *tag, size_t tag_len)
+{
+    if (!key_args_ok(ai, key, data, len) || (!tag && tag_len))
+        return JOT_E_INVAL;
+    /* JWS never truncates: the tag is exactly the hash length */
+    if (tag_len != ai->hash_len)
+        return JOT_E_SIGNATURE;
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    jot_err_t rc = key_mac(ai, key, data, len, mac);
     if (rc == JOT_OK && !jot_ct_equal(mac, tag, tag_len))
         rc = JOT_E_SIGNATURE;
     jot_memzero(mac, sizeof mac);

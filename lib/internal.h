@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,8 @@ const char *jot__crv_group(jot_crv_t crv);
 jot_crv_t jot__crv_from_group(const char *group);
 
 /* ---- keys (jwk.c, pem.c, keygen.c) --------------------------------------------------- */
+/** Keyed HMAC contexts a key keeps per hash: enough for one per concurrent thread. */
+#define JOT_MAC_POOL 8
 /* key_ops bits (RFC 7517 §4.3) */
 #define JOT_OP_SIGN 0x01u
 #define JOT_OP_VERIFY 0x02u
@@ -87,6 +90,10 @@ struct jot_key {
     uint8_t *oct;     /* oct: the secret, owned, wiped on free */
     size_t oct_len;
     unsigned bits; /* RSA modulus bits, curve bits, or oct_len * 8 */
+    /* oct: HMAC contexts already keyed with oct, per hash (HS256, HS384, HS512), reused by
+     * any thread: a slot is taken with an atomic exchange and given back with a
+     * compare-and-swap (alg_hmac.c). Owned; freed (and wiped by OpenSSL) with the key. */
+    _Atomic(EVP_MAC_CTX *) mac_pool[3][JOT_MAC_POOL];
 };
 
 /** Import a parsed JWK object (jwk.c); the secret members of \p obj are wiped after use. */
@@ -115,6 +122,13 @@ jot_err_t jot__hmac_sign(const jot_alg_info_t *ai, const uint8_t *key, size_t ke
                          const uint8_t *data, size_t len, uint8_t *out_tag /* hash_len */);
 jot_err_t jot__hmac_verify(const jot_alg_info_t *ai, const uint8_t *key, size_t key_len,
                            const uint8_t *data, size_t len, const uint8_t *tag, size_t tag_len);
+/** The same with an oct key object: its pooled keyed contexts, no allocation once warm. */
+jot_err_t jot__hmac_key_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                             size_t len, uint8_t *out_tag /* hash_len */);
+jot_err_t jot__hmac_key_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                               size_t len, const uint8_t *tag, size_t tag_len);
+/** Free the pooled contexts of \p key. */
+void jot__hmac_key_release(jot_key_t *key);
 jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
                         uint8_t **out_sig, size_t *out_len);
 jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
@@ -151,16 +165,80 @@ jot_err_t jot__b64url_decode_alloc(const char *in, size_t len, uint8_t **out, si
 /** Encode into a new NUL-terminated string (jot_free). */
 jot_err_t jot__b64url_encode_alloc(const uint8_t *in, size_t n, char **out, size_t *out_len);
 
+/* ---- fast strict JSON views (jview.c) ----------------------------------------------- */
+typedef enum jot_jtype {
+    JOT_J_STRING = 1,
+    JOT_J_INT,
+    JOT_J_REAL,
+    JOT_J_TRUE,
+    JOT_J_FALSE,
+    JOT_J_NULL,
+    JOT_J_ARRAY,
+    JOT_J_OBJECT
+} jot_jtype_t;
+
+/** A scalar value, or the type of a container. */
+typedef struct jot_jval {
+    jot_jtype_t type;
+    const char *str; /* STRING: unescaped, NUL-terminated, inside the view */
+    size_t len;      /* STRING: bytes */
+    int64_t i;       /* INT */
+    double d;        /* REAL */
+} jot_jval_t;
+
+/** A top-level member: its value, its JSON text, and for an array its elements. */
+typedef struct jot_jmember {
+    const char *name; /* unescaped, NUL-terminated, inside the view */
+    size_t name_len;
+    jot_jval_t v;
+    const char *raw; /* the value's JSON text, inside the document */
+    size_t raw_len;
+    uint32_t first, count; /* ARRAY: elements view->elems[first .. first + count) */
+} jot_jmember_t;
+
+/** The top-level members of a JSON object, in document order (names are unique). One
+ *  allocation; freed with jot_free(). The document itself is borrowed: it must outlive the
+ *  view. */
+typedef struct jot_jview {
+    const char *text;
+    size_t text_len;
+    size_t n, n_elems;
+    jot_jmember_t *members;
+    jot_jval_t *elems;
+} jot_jview_t;
+
+/** True when \p text is one JSON object valid under jot__json_parse()'s rules, proven
+ *  without building a tree. False means invalid *or* not handled here (real numbers,
+ *  escaped member names, very large objects): ask jot__json_parse(). */
+bool jot__jscan_object(const char *text, size_t len, unsigned max_depth);
+/** Parse an object into a view. Accepts exactly what jot__json_parse(..., want_object)
+ *  accepts and fails with its error codes; more than \p max_members members: TOOBIG. */
+jot_err_t jot__jview_parse(const char *text, size_t len, size_t max_len, unsigned max_depth,
+                           size_t max_members, jot_jview_t **out);
+/** Member by name, NULL if absent. */
+const jot_jmember_t *jot__jview_get(const jot_jview_t *v, const char *name);
+/** String member's value, NULL if absent or not a string. */
+const char *jot__jview_string(const jot_jview_t *v, const char *name);
+
 /* ---- claims (claims.c) -------------------------------------------------------------- */
+/* Either a jansson object (claims built or parsed by the caller: mutable) or a view of a
+ * verified payload (read-only; turned into a jansson object if a setter is ever called). */
 struct jot_claims {
-    json_t *obj; /* owned reference to a JSON object */
+    json_t *obj;       /* owned reference, or NULL */
+    jot_jview_t *view; /* owned (jot_free), used when obj is NULL */
 };
+/** Free what \p c holds, not \p c itself (for claims embedded in a token). */
+void jot__claims_clear(jot_claims_t *c);
+/** The whole claim set as compact JSON (members in order). Caller frees. */
+jot_err_t jot__claims_dump(const jot_claims_t *c, char **out, size_t *out_len);
 /** Wrap an object (takes over the reference). */
 jot_err_t jot__claims_wrap(json_t *obj, jot_claims_t **out);
 
 /* ---- numeric dates (claims.c) ------------------------------------------------------- */
 /** Read a NumericDate claim: must be a JSON number (integer or real, finite, within
  *  [0, 2^53)); fractions are truncated. JOT_E_NOT_FOUND / JOT_E_CLAIM_TYPE. */
-jot_err_t jot__claims_get_numeric_date(const json_t *obj, const char *name, int64_t *out);
+jot_err_t jot__claims_get_numeric_date(const jot_claims_t *c, const char *name, int64_t *out);
+/** The same rule for one value. */
+jot_err_t jot__jval_numeric_date(const jot_jval_t *v, int64_t *out);
 
 #endif

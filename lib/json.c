@@ -64,6 +64,13 @@ jot_err_t jot__json_parse(const char *s, size_t len, size_t max_len, unsigned ma
         json_decref(j);
         return JOT_E_NOMEM;
     }
+    /* JSON text never holds a raw NUL (in a string it must be escaped, and \u0000 is refused
+     * by jansson), but jansson lets one through after a number ({"a":0<NUL>}). Checked
+     * after jansson so that an earlier error keeps its own code. */
+    if (s && memchr(s, 0, len)) {
+        json_decref(j);
+        return JOT_E_JSON;
+    }
     if (want_object && !json_is_object(j)) {
         json_decref(j);
         return JOT_E_JSON;

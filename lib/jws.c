@@ -10,14 +10,28 @@
 /* Largest signature we ever verify: RSA with a JOT_MAX_RSA_BITS modulus. */
 #define MAX_SIG_BYTES (JOT_MAX_RSA_BITS / 8u)
 
+jot_token_t *jot__token_alloc(const jot_jws_parts_t *parts)
+{
+    size_t hcap = jot__b64url_decoded_len(parts->header_len) + 1;
+    size_t pcap = jot__b64url_decoded_len(parts->payload_len) + 1;
+    jot_token_t *t = jot__malloc(sizeof *t + hcap + pcap);
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof *t);
+    t->header_json = (char *)(t + 1);
+    t->payload = (uint8_t *)t->header_json + hcap;
+    return t;
+}
+
 void jot_token_free(jot_token_t *t)
 {
     if (!t)
         return;
-    json_decref(t->header);
-    jot_free(t->header_json);
-    jot_free(t->payload);
-    jot_claims_free(t->claims);
+    jot_free(t->header);
+    if (t->claims == &t->own_claims)
+        jot__claims_clear(&t->own_claims);
+    else
+        jot_claims_free(t->claims);
     jot_free(t);
 }
 
@@ -28,9 +42,7 @@ jot_alg_t jot_token_alg(const jot_token_t *t)
 
 static const char *header_string(const jot_token_t *t, const char *name)
 {
-    if (!t || !t->header)
-        return NULL;
-    return json_string_value(json_object_get(t->header, name)); /* NULL if not a string */
+    return t ? jot__jview_string(t->header, name) : NULL; /* NULL if not a string */
 }
 
 const char *jot_token_kid(const jot_token_t *t)
@@ -97,62 +109,66 @@ jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
 
 /* Checks the registered header parameters. The header is attacker-controlled until the
  * signature is verified, so it only ever narrows what is accepted. */
-static jot_err_t check_header(json_t *hdr, jot_alg_t *out_alg)
+static jot_err_t check_header(const jot_jview_t *hdr, jot_alg_t *out_alg)
 {
-    json_t *alg = json_object_get(hdr, "alg");
-    if (!alg || !json_is_string(alg))
+    const jot_jmember_t *alg = jot__jview_get(hdr, "alg");
+    if (!alg || alg->v.type != JOT_J_STRING)
         return JOT_E_HEADER;
-    jot_err_t rc = jot_alg_from_name(json_string_value(alg), json_string_length(alg), out_alg);
+    jot_err_t rc = jot_alg_from_name(alg->v.str, alg->v.len, out_alg);
     if (rc != JOT_OK)
         return rc;
     static const char *const string_params[] = {"kid", "typ", "cty",     "jku",
                                                 "x5u", "x5t", "x5t#S256"};
     for (size_t i = 0; i < sizeof string_params / sizeof string_params[0]; i++) {
-        json_t *v = json_object_get(hdr, string_params[i]);
-        if (v && !json_is_string(v))
+        const jot_jmember_t *m = jot__jview_get(hdr, string_params[i]);
+        if (m && m->v.type != JOT_J_STRING)
             return JOT_E_HEADER;
     }
     /* RFC 7515 §4.1.11: we implement no extension, so any "crit" is unsupported; a
      * malformed one (not a non-empty array of strings) is an invalid header. */
-    json_t *crit = json_object_get(hdr, "crit");
+    const jot_jmember_t *crit = jot__jview_get(hdr, "crit");
     if (crit) {
-        if (!json_is_array(crit) || json_array_size(crit) == 0)
+        if (crit->v.type != JOT_J_ARRAY || crit->count == 0)
             return JOT_E_HEADER;
-        for (size_t i = 0; i < json_array_size(crit); i++)
-            if (!json_is_string(json_array_get(crit, i)))
+        for (size_t i = 0; i < crit->count; i++)
+            if (hdr->elems[crit->first + i].type != JOT_J_STRING)
                 return JOT_E_HEADER;
         return JOT_E_CRIT;
     }
     /* RFC 7797 unencoded payloads are not supported: b64 other than true changes what the
      * signature covers. With "crit":["b64"] it is JOT_E_CRIT above. */
-    json_t *b64 = json_object_get(hdr, "b64");
-    if (b64 && !json_is_true(b64))
+    const jot_jmember_t *b64 = jot__jview_get(hdr, "b64");
+    if (b64 && b64->v.type != JOT_J_TRUE)
         return JOT_E_HEADER; /* b64:false is only legal with "crit":["b64"], refused above */
     return JOT_OK;
 }
 
+static jot_err_t parse_header(const char *json, size_t len, jot_jview_t **out)
+{
+    jot_err_t rc = jot__jview_parse(json, len, JOT_MAX_HEADER_BYTES, JOT_MAX_JSON_DEPTH,
+                                    JOT_MAX_HEADER_BYTES, out);
+    return rc == JOT_E_JSON ? JOT_E_HEADER : rc;
+}
+
 jot_err_t jot__jws_decode_header(const jot_jws_parts_t *parts, jot_token_t *t)
 {
-    uint8_t buf[JOT_MAX_HEADER_BYTES + 4];
     size_t n;
-    jot_err_t rc = jot_b64url_decode(buf, &n, parts->header, parts->header_len);
+    jot_err_t rc =
+        jot_b64url_decode((uint8_t *)t->header_json, &n, parts->header, parts->header_len);
     if (rc != JOT_OK)
         return rc;
-    rc = jot__json_parse((const char *)buf, n, JOT_MAX_HEADER_BYTES, JOT_MAX_JSON_DEPTH, true,
-                         &t->header);
-    if (rc != JOT_OK)
-        return rc == JOT_E_JSON ? JOT_E_HEADER : rc;
-    t->header_json = jot__strndup((const char *)buf, n);
-    if (!t->header_json)
-        return JOT_E_NOMEM;
+    t->header_json[n] = '\0';
     t->header_len = n;
-    return JOT_OK;
+    return parse_header(t->header_json, n, &t->header);
 }
 
 jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t)
 {
-    return jot__b64url_decode_alloc(parts->payload, parts->payload_len, &t->payload,
-                                    &t->payload_len);
+    jot_err_t rc =
+        jot_b64url_decode(t->payload, &t->payload_len, parts->payload, parts->payload_len);
+    if (rc == JOT_OK)
+        t->payload[t->payload_len] = 0;
+    return rc;
 }
 
 /* Choose the key: the caller's single key, or the key of the set named by kid. Without a
@@ -166,10 +182,10 @@ static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_a
     }
     if (!v->keyset)
         return JOT_E_KEY_NOT_FOUND;
-    json_t *kid = json_object_get(t->header, "kid");
+    const jot_jmember_t *kid = jot__jview_get(t->header, "kid");
     if (kid) {
-        const jot_key_t *k =
-            jot_keyset_find(v->keyset, json_string_value(kid), json_string_length(kid));
+        /* a string: check_header() said so */
+        const jot_key_t *k = jot_keyset_find(v->keyset, kid->v.str, kid->v.len);
         if (!k)
             return JOT_E_KEY_NOT_FOUND;
         *out = k;
@@ -198,7 +214,7 @@ jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len
     jot_err_t rc = jot__jws_split(token, len, &parts);
     if (rc != JOT_OK)
         return rc;
-    jot_token_t *t = jot__calloc(1, sizeof *t);
+    jot_token_t *t = jot__token_alloc(&parts);
     if (!t)
         return JOT_E_NOMEM;
     rc = jot__jws_decode_header(&parts, t);
@@ -252,15 +268,15 @@ jot_err_t jot_decode_unverified(const char *token, size_t len, jot_token_t **out
     jot_err_t rc = jot__jws_split(token, len, &parts);
     if (rc != JOT_OK)
         return rc;
-    jot_token_t *t = jot__calloc(1, sizeof *t);
+    jot_token_t *t = jot__token_alloc(&parts);
     if (!t)
         return JOT_E_NOMEM;
     rc = jot__jws_decode_header(&parts, t);
     if (rc == JOT_OK) {
         /* the algorithm is shown, not judged: "none" or unknown leave it UNSET */
-        json_t *alg = json_object_get(t->header, "alg");
-        if (json_is_string(alg) &&
-            jot_alg_from_name(json_string_value(alg), json_string_length(alg), &t->alg) != JOT_OK)
+        const jot_jmember_t *alg = jot__jview_get(t->header, "alg");
+        if (alg && alg->v.type == JOT_J_STRING &&
+            jot_alg_from_name(alg->v.str, alg->v.len, &t->alg) != JOT_OK)
             t->alg = JOT_ALG_UNSET;
         rc = jot__jws_decode_payload(&parts, t);
     }
@@ -292,14 +308,14 @@ jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_j
         return JOT_E_INVAL;
     if (header_len > JOT_MAX_HEADER_BYTES || payload_len > JOT_MAX_PAYLOAD_BYTES)
         return JOT_E_TOOBIG;
-    json_t *hdr;
-    jot_err_t rc = jot__json_parse(header_json, header_len, JOT_MAX_HEADER_BYTES,
-                                   JOT_MAX_JSON_DEPTH, true, &hdr);
+    jot_jview_t *hdr;
+    jot_err_t rc = jot__jview_parse(header_json, header_len, JOT_MAX_HEADER_BYTES,
+                                    JOT_MAX_JSON_DEPTH, JOT_MAX_HEADER_BYTES, &hdr);
     if (rc != JOT_OK)
         return rc;
     jot_alg_t hdr_alg;
     rc = check_header(hdr, &hdr_alg);
-    json_decref(hdr);
+    jot_free(hdr);
     if (rc != JOT_OK)
         return rc;
     if (hdr_alg != alg)

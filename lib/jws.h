@@ -9,14 +9,17 @@ typedef struct jot_jws_parts {
     size_t header_len, payload_len, sig_len;
 } jot_jws_parts_t;
 
+/* One allocation holds the struct and both decoded parts; the header view and the claims
+ * view are the only other allocations of a verification. */
 struct jot_token {
     jot_alg_t alg;
-    json_t *header;    /* parsed protected header (owned reference) */
-    char *header_json; /* decoded header bytes, NUL-terminated */
+    jot_jview_t *header; /* view of the protected header (owned) */
+    char *header_json;   /* decoded header bytes, NUL-terminated, inside this allocation */
     size_t header_len;
-    uint8_t *payload; /* decoded payload bytes, NUL-terminated */
+    uint8_t *payload; /* decoded payload bytes, NUL-terminated, inside this allocation */
     size_t payload_len;
-    jot_claims_t *claims; /* NULL unless the payload is a JSON object */
+    jot_claims_t *claims;    /* NULL unless the payload is a JSON object; may be &own_claims */
+    jot_claims_t own_claims; /* a verified payload's view */
 };
 
 struct jot_verifier {
@@ -36,6 +39,8 @@ struct jot_verifier {
 
 /** Split a compact token into its three parts (exactly two dots), with size caps. */
 jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out);
+/** A token object with room for the decoded header and payload of \p parts. */
+jot_token_t *jot__token_alloc(const jot_jws_parts_t *parts);
 jot_err_t jot__jws_decode_header(const jot_jws_parts_t *parts, jot_token_t *t);
 jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t);
 /** Everything up to and including the signature and the payload's base64url. */

@@ -158,99 +158,116 @@ static bool typ_matches(const char *want, const char *got)
     return strcasecmp(strip_application(want), strip_application(got)) == 0;
 }
 
-/* Registered claims must have their registered types whether or not the caller checks them
- * (RFC 7519 §4.1): iss/sub/jti strings, aud a string or an array of strings. */
-static jot_err_t check_claim_types(const json_t *obj)
-{
-    static const char *const strings[] = {"iss", "sub", "jti"};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-        json_t *s = json_object_get(obj, strings[i]);
-        if (s && !json_is_string(s))
-            return JOT_E_CLAIM_TYPE;
-    }
-    json_t *aud = json_object_get(obj, "aud");
-    if (aud && !json_is_string(aud)) {
-        if (!json_is_array(aud))
-            return JOT_E_CLAIM_TYPE;
-        for (size_t i = 0; i < json_array_size(aud); i++)
-            if (!json_is_string(json_array_get(aud, i)))
-                return JOT_E_CLAIM_TYPE;
-    }
-    return JOT_OK;
-}
-
-static bool string_equals(const json_t *s, const char *want)
+static bool jstr_equals(const jot_jval_t *v, const char *want)
 {
     size_t n = strlen(want);
-    return json_is_string(s) && json_string_length(s) == n &&
-           memcmp(json_string_value(s), want, n) == 0;
+    return v->type == JOT_J_STRING && v->len == n && memcmp(v->str, want, n) == 0;
 }
 
-static bool audience_ok(const jot_verifier_t *v, const json_t *aud)
+/* aud is a string or an array of strings; one of them must be one of the verifier's. */
+static bool audience_ok(const jot_verifier_t *v, const jot_jview_t *view, const jot_jmember_t *aud)
 {
-    for (size_t i = 0; i < v->n_auds; i++) {
-        if (json_is_string(aud) && string_equals(aud, v->auds[i]))
+    for (size_t i = 0; aud && i < v->n_auds; i++) {
+        if (jstr_equals(&aud->v, v->auds[i]))
             return true;
-        for (size_t j = 0; json_is_array(aud) && j < json_array_size(aud); j++)
-            if (string_equals(json_array_get(aud, j), v->auds[i]))
+        for (size_t j = 0; aud->v.type == JOT_J_ARRAY && j < aud->count; j++)
+            if (jstr_equals(&view->elems[aud->first + j], v->auds[i]))
                 return true;
     }
     return false;
 }
 
-/* Reads a NumericDate; absent is fine (*present = false), a wrong type is an error. */
-static jot_err_t numeric_date(const json_t *obj, const char *name, int64_t *out, bool *present)
+/* The registered claims the verifier reads, found in one pass over the members. Registered
+ * claims must have their registered types whether or not the caller checks them (RFC 7519
+ * §4.1): iss/sub/jti strings, aud a string or an array of strings, exp/nbf/iat numbers. */
+typedef struct registered {
+    const jot_jmember_t *iss, *sub, *aud;
+    int64_t exp, nbf, iat;
+    bool has_exp, has_nbf, has_iat;
+} registered_t;
+
+static jot_err_t read_registered(const jot_jview_t *view, registered_t *r)
 {
-    jot_err_t rc = jot__claims_get_numeric_date(obj, name, out);
-    *present = rc == JOT_OK;
-    return rc == JOT_E_NOT_FOUND ? JOT_OK : rc;
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < view->n; i++) {
+        const jot_jmember_t *m = &view->members[i];
+        if (m->name_len != 3)
+            continue;
+        const char *n = m->name;
+        jot_err_t rc = JOT_OK;
+        if (memcmp(n, "iss", 3) == 0 || memcmp(n, "sub", 3) == 0 || memcmp(n, "jti", 3) == 0) {
+            if (m->v.type != JOT_J_STRING)
+                return JOT_E_CLAIM_TYPE;
+            if (n[0] == 'i')
+                r->iss = m;
+            else if (n[0] == 's')
+                r->sub = m;
+        } else if (memcmp(n, "aud", 3) == 0) {
+            if (m->v.type == JOT_J_ARRAY) {
+                for (size_t j = 0; j < m->count; j++)
+                    if (view->elems[m->first + j].type != JOT_J_STRING)
+                        return JOT_E_CLAIM_TYPE;
+            } else if (m->v.type != JOT_J_STRING) {
+                return JOT_E_CLAIM_TYPE;
+            }
+            r->aud = m;
+        } else if (memcmp(n, "exp", 3) == 0) {
+            rc = jot__jval_numeric_date(&m->v, &r->exp);
+            r->has_exp = true;
+        } else if (memcmp(n, "nbf", 3) == 0) {
+            rc = jot__jval_numeric_date(&m->v, &r->nbf);
+            r->has_nbf = true;
+        } else if (memcmp(n, "iat", 3) == 0) {
+            rc = jot__jval_numeric_date(&m->v, &r->iat);
+            r->has_iat = true;
+        }
+        if (rc != JOT_OK)
+            return rc;
+    }
+    return JOT_OK;
 }
 
 static jot_err_t validate_claims(const jot_verifier_t *v, const jot_token_t *t)
 {
-    const json_t *obj = t->claims->obj;
+    const jot_jview_t *view = t->claims->view;
     if (v->typ) {
-        const char *typ = json_string_value(json_object_get(t->header, "typ"));
+        const char *typ = jot__jview_string(t->header, "typ");
         if (!typ || !typ_matches(v->typ, typ))
             return JOT_E_TYP;
     }
-    jot_err_t rc = check_claim_types(obj);
+    registered_t r;
+    jot_err_t rc = read_registered(view, &r);
     if (rc != JOT_OK)
         return rc;
 
     /* NumericDates are below 2^53 and leeway below a day: with the clock clamped to +-2^62
      * none of the comparisons below can overflow, whatever an injected clock returns. */
-    int64_t now = v->clock(v->clock_ctx), exp, nbf, iat;
+    int64_t now = v->clock(v->clock_ctx);
     const int64_t bound = INT64_C(1) << 62;
     now = now > bound ? bound : now < -bound ? -bound : now;
-    bool has_exp, has_nbf, has_iat;
-    if ((rc = numeric_date(obj, "exp", &exp, &has_exp)) != JOT_OK ||
-        (rc = numeric_date(obj, "nbf", &nbf, &has_nbf)) != JOT_OK ||
-        (rc = numeric_date(obj, "iat", &iat, &has_iat)) != JOT_OK)
-        return rc;
-    if (!has_exp && !v->allow_no_exp)
+    if (!r.has_exp && !v->allow_no_exp)
         return JOT_E_NO_EXP;
     /* RFC 7519 §4.1.4: the current time must be before exp */
-    if (has_exp && now - v->leeway >= exp)
+    if (r.has_exp && now - v->leeway >= r.exp)
         return JOT_E_EXPIRED;
-    if (has_nbf && now + v->leeway < nbf)
+    if (r.has_nbf && now + v->leeway < r.nbf)
         return JOT_E_NOT_YET_VALID;
     if (v->max_age) {
-        if (!has_iat)
+        if (!r.has_iat)
             return JOT_E_MISSING_CLAIM;
-        if (iat > now + v->leeway)
+        if (r.iat > now + v->leeway)
             return JOT_E_IAT_FUTURE;
-        if (now - iat - v->leeway > v->max_age) /* max_age may be as large as INT64_MAX */
+        if (now - r.iat - v->leeway > v->max_age) /* max_age may be as large as INT64_MAX */
             return JOT_E_TOO_OLD;
     }
-    if (v->iss && !string_equals(json_object_get(obj, "iss"), v->iss))
+    if (v->iss && !(r.iss && jstr_equals(&r.iss->v, v->iss)))
         return JOT_E_ISSUER;
-    if (v->n_auds && !audience_ok(v, json_object_get(obj, "aud")))
+    if (v->n_auds && !audience_ok(v, view, r.aud))
         return JOT_E_AUDIENCE;
-    if (v->sub && !string_equals(json_object_get(obj, "sub"), v->sub))
+    if (v->sub && !(r.sub && jstr_equals(&r.sub->v, v->sub)))
         return JOT_E_SUBJECT;
     for (size_t i = 0; i < v->n_required; i++)
-        if (!json_object_get(obj, v->required[i]))
+        if (!jot__jview_get(view, v->required[i]))
             return JOT_E_MISSING_CLAIM;
     return JOT_OK;
 }
@@ -263,8 +280,11 @@ jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
     if (rc != JOT_OK)
         return rc;
     /* the signature is good: now, and only now, the payload is parsed */
-    rc = jot_claims_from_json((const char *)t->payload, t->payload_len, &t->claims);
-    if (rc == JOT_E_JSON) {
+    rc = jot__jview_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
+                          JOT_MAX_JSON_DEPTH, JOT_MAX_CLAIMS, &t->own_claims.view);
+    if (rc == JOT_OK) {
+        t->claims = &t->own_claims;
+    } else if (rc == JOT_E_JSON) {
         /* valid JSON that is not an object (a JWS of "Payload", an array...) vs broken JSON */
         json_t *any;
         if (jot__json_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
@@ -318,7 +338,7 @@ jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,
         rc = jot__json_dump(hdr, &hjson, &hlen);
     json_decref(hdr);
     if (rc == JOT_OK)
-        rc = jot__json_dump(claims->obj, &pjson, &plen);
+        rc = jot__claims_dump(claims, &pjson, &plen);
     if (rc == JOT_OK)
         rc = jot_jws_sign(key, alg, hjson, hlen, (const uint8_t *)pjson, plen, out_token, out_len);
     jot_free(hjson);

@@ -15,7 +15,7 @@ jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data
         uint8_t *tag = jot__malloc(ai->hash_len);
         if (!tag)
             return JOT_E_NOMEM;
-        rc = jot__hmac_sign(ai, key->oct, key->oct_len, data, len, tag);
+        rc = jot__hmac_key_sign(ai, key, data, len, tag);
         if (rc != JOT_OK) {
             jot_free(tag);
             return rc;
@@ -46,7 +46,7 @@ jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *da
     const jot_alg_info_t *ai = jot__alg_info(alg);
     switch (ai->family) {
     case JOT_FAM_HMAC:
-        return jot__hmac_verify(ai, key->oct, key->oct_len, data, len, sig, sig_len);
+        return jot__hmac_key_verify(ai, key, data, len, sig, sig_len);
     case JOT_FAM_RSA_PKCS1:
     case JOT_FAM_RSA_PSS:
         return jot__rsa_verify(ai, key->pkey, data, len, sig, sig_len);

@@ -714,19 +714,19 @@ static void test_numeric_date(void **state)
               {"frac", 1300819380}, {"e", 1500000000},   {"negzero", 0}};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         int64_t v = -7;
-        assert_rc(jot__claims_get_numeric_date(c->obj, ok[i].name, &v), JOT_OK);
+        assert_rc(jot__claims_get_numeric_date(c, ok[i].name, &v), JOT_OK);
         assert_true(v == ok[i].value);
     }
     const char *bad[] = {"neg", "negfrac", "over", "overr", "big", "s", "t", "z", "a", "o"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t v = -7;
-        jot_err_t rc = jot__claims_get_numeric_date(c->obj, bad[i], &v);
+        jot_err_t rc = jot__claims_get_numeric_date(c, bad[i], &v);
         if (rc != JOT_E_CLAIM_TYPE)
             fail_msg("numeric date '%s': got %s", bad[i], jot_err_name(rc));
         assert_true(v == -7);
     }
     int64_t v = -7;
-    assert_rc(jot__claims_get_numeric_date(c->obj, "missing", &v), JOT_E_NOT_FOUND);
+    assert_rc(jot__claims_get_numeric_date(c, "missing", &v), JOT_E_NOT_FOUND);
     assert_true(v == -7);
     jot_claims_free(c);
 }

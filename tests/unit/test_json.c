@@ -422,6 +422,10 @@ static void test_raw_control_characters(void **state)
     expect_n("[\"a\0b\"]", 7, JOT_E_JSON); /* raw NUL in a string */
     expect_n("{\"a\":\0}", 7, JOT_E_JSON); /* raw NUL as a value */
     expect_n("\0{}", 3, JOT_E_JSON);       /* leading NUL */
+    /* jansson itself accepts a raw NUL right after a number (found by fuzz_json comparing
+     * it with the fast path of jview.c): refused before jansson sees it */
+    expect_n("{\"a\":0\0,\"t\":31}", 15, JOT_E_JSON);
+    expect_n("[1\0]", 4, JOT_E_JSON);
     expect("[\"a\x7f b\"]", JOT_OK);       /* DEL is not a control character in JSON */
     expect("{\"a\":\x0c"
            "1}",
