@@ -63,6 +63,18 @@ static void roundtrip(const json_t *j)
     size_t len = 0;
     jot_err_t rc = jot__json_dump(j, &text, &len);
     FUZZ_CHECK(rc == JOT_OK && text != NULL && strlen(text) == len);
+    /* the signing path's writer (jwrite.c) gives the same bytes as jansson's dump */
+    char stack[64];
+    jot_jbuf_t b;
+    jot__jbuf_init(&b, stack, sizeof stack);
+    bool wrote = jot__jbuf_json(&b, j, 1);
+    FUZZ_CHECK(wrote || b.oom); /* parsed values are at most 32 deep and hold no NUL */
+    if (wrote && !b.oom) {
+        if (b.len != len || memcmp(b.p, text, len) != 0)
+            fprintf(stderr, "jwrite: %.*s\njansson: %s\n", (int)b.len, b.p, text);
+        FUZZ_CHECK(b.len == len && memcmp(b.p, text, len) == 0);
+    }
+    jot__jbuf_free(&b);
     json_t *back = NULL;
     rc = jot__json_parse(text, len, SIZE_MAX, 1000, false, &back);
     if (rc != JOT_OK)

@@ -220,6 +220,26 @@ const jot_jmember_t *jot__jview_get(const jot_jview_t *v, const char *name);
 /** String member's value, NULL if absent or not a string. */
 const char *jot__jview_string(const jot_jview_t *v, const char *name);
 
+/** Length of the well-formed UTF-8 sequence (RFC 3629) starting with the byte >= 0x80 at
+ *  \p p, 0 if ill-formed or cut by \p end. */
+size_t jot__utf8_seq(const uint8_t *p, const uint8_t *end);
+
+/* ---- compact JSON output (jwrite.c): jansson's JSON_COMPACT bytes, one pass ----------- */
+/** A growing buffer that starts in caller memory (usually the stack). */
+typedef struct jot_jbuf {
+    char *p;
+    size_t len, cap;
+    bool heap; /* p was allocated here: jot__jbuf_free() frees it */
+    bool oom;  /* an allocation failed: the content is incomplete */
+} jot_jbuf_t;
+void jot__jbuf_init(jot_jbuf_t *b, char *stack, size_t cap);
+void jot__jbuf_free(jot_jbuf_t *b);
+void jot__jbuf_put(jot_jbuf_t *b, const char *s, size_t n);
+/** A JSON string; false if \p s is not valid UTF-8 or holds a NUL. */
+bool jot__jbuf_string(jot_jbuf_t *b, const char *s, size_t n);
+/** A jansson value as jot__json_dump() would write it; false on a value it cannot write. */
+bool jot__jbuf_json(jot_jbuf_t *b, const json_t *j, unsigned depth);
+
 /* ---- claims (claims.c) -------------------------------------------------------------- */
 /* Either a jansson object (claims built or parsed by the caller: mutable) or a view of a
  * verified payload (read-only; turned into a jansson object if a setter is ever called). */

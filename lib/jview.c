@@ -79,7 +79,7 @@ static bool hex4(const uint8_t *p, uint32_t *out)
 
 /* Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
  * nothing above U+10FFFF) starting with a byte >= 0x80 at p; 0 if ill-formed. */
-static size_t utf8_seq(const uint8_t *p, const uint8_t *end)
+size_t jot__utf8_seq(const uint8_t *p, const uint8_t *end)
 {
     uint8_t c = p[0];
     size_t n;
@@ -164,7 +164,7 @@ static bool v_string(vscan_t *s, bool *escaped)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(p, end);
+            size_t n = jot__utf8_seq(p, end);
             if (!n)
                 return false;
             p += n;

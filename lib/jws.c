@@ -320,7 +320,16 @@ jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_j
         return rc;
     if (hdr_alg != alg)
         return JOT_E_HEADER;
+    return jot__jws_sign_unchecked(key, alg, header_json, header_len, payload, payload_len,
+                                   out_token, out_len);
+}
 
+jot_err_t jot__jws_sign_unchecked(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                                  size_t header_len, const uint8_t *payload, size_t payload_len,
+                                  char **out_token, size_t *out_len)
+{
+    if (header_len > JOT_MAX_HEADER_BYTES || payload_len > JOT_MAX_PAYLOAD_BYTES)
+        return JOT_E_TOOBIG;
     size_t hlen = jot_b64url_encoded_len(header_len);
     size_t plen = jot_b64url_encoded_len(payload_len);
     size_t slen = jot_b64url_encoded_len(MAX_SIG_BYTES);
@@ -333,7 +342,7 @@ jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_j
     n += jot_b64url_encode(buf + n, payload, payload_len);
     uint8_t *sig;
     size_t sig_len;
-    rc = jot__sig_sign(alg, key, (const uint8_t *)buf, n, &sig, &sig_len);
+    jot_err_t rc = jot__sig_sign(alg, key, (const uint8_t *)buf, n, &sig, &sig_len);
     if (rc != JOT_OK) {
         jot_free(buf);
         return rc;

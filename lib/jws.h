@@ -43,6 +43,10 @@ jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out);
 jot_token_t *jot__token_alloc(const jot_jws_parts_t *parts);
 jot_err_t jot__jws_decode_header(const jot_jws_parts_t *parts, jot_token_t *t);
 jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t);
+/** jot_jws_sign() for a header the library wrote itself (not checked again). */
+jot_err_t jot__jws_sign_unchecked(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                                  size_t header_len, const uint8_t *payload, size_t payload_len,
+                                  char **out_token, size_t *out_len);
 /** Everything up to and including the signature and the payload's base64url. */
 jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len,
                           jot_token_t **out);

@@ -320,28 +320,50 @@ jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,
     const char *kid = o.kid ? o.kid : key->kid;
     const char *typ = o.typ ? o.typ : "JWT";
 
-    jot__json_oom_clear();
-    json_t *hdr = json_object();
-    if (!hdr)
-        return JOT_E_NOMEM;
-    jot_err_t rc = JOT_OK;
     const jot_alg_info_t *ai = jot__alg_info(alg);
     if (!ai)
-        rc = JOT_E_ALG_UNKNOWN;
-    else if (json_object_set_new(hdr, "alg", json_string(ai->name)) != 0 ||
-             (*typ && json_object_set_new(hdr, "typ", json_string(typ)) != 0) ||
-             (kid && *kid && json_object_set_new(hdr, "kid", json_string(kid)) != 0))
-        rc = jot__json_oom() ? JOT_E_NOMEM : JOT_E_UTF8; /* json_string() refuses bad UTF-8 */
-    char *hjson = NULL, *pjson = NULL;
-    size_t hlen = 0, plen = 0;
+        return JOT_E_ALG_UNKNOWN;
+
+    /* {"alg":...,"typ":...,"kid":...}, written directly (the same bytes jansson gives) */
+    char hstack[256], pstack[2048];
+    jot_jbuf_t h, p;
+    jot__jbuf_init(&h, hstack, sizeof hstack);
+    jot__jbuf_init(&p, pstack, sizeof pstack);
+    jot_err_t rc = JOT_OK;
+    jot__jbuf_put(&h, "{\"alg\":\"", 8);
+    jot__jbuf_put(&h, ai->name, strlen(ai->name));
+    jot__jbuf_put(&h, "\"", 1);
+    if (*typ) {
+        jot__jbuf_put(&h, ",\"typ\":", 7);
+        if (!jot__jbuf_string(&h, typ, strlen(typ)))
+            rc = JOT_E_UTF8;
+    }
+    if (kid && *kid) {
+        jot__jbuf_put(&h, ",\"kid\":", 7);
+        if (!jot__jbuf_string(&h, kid, strlen(kid)))
+            rc = JOT_E_UTF8;
+    }
+    jot__jbuf_put(&h, "}", 1);
+
+    char *dumped = NULL; /* a view's claims go through jansson (rare: re-signing) */
+    const char *ptext = NULL;
+    size_t plen = 0;
+    if (rc == JOT_OK && claims->obj) {
+        if (!jot__jbuf_json(&p, claims->obj, 1))
+            rc = p.oom ? JOT_E_NOMEM : JOT_E_UTF8;
+        ptext = p.p;
+        plen = p.len;
+    } else if (rc == JOT_OK) {
+        rc = jot__claims_dump(claims, &dumped, &plen);
+        ptext = dumped;
+    }
+    if (rc == JOT_OK && (h.oom || p.oom))
+        rc = JOT_E_NOMEM;
     if (rc == JOT_OK)
-        rc = jot__json_dump(hdr, &hjson, &hlen);
-    json_decref(hdr);
-    if (rc == JOT_OK)
-        rc = jot__claims_dump(claims, &pjson, &plen);
-    if (rc == JOT_OK)
-        rc = jot_jws_sign(key, alg, hjson, hlen, (const uint8_t *)pjson, plen, out_token, out_len);
-    jot_free(hjson);
-    jot_free(pjson);
+        rc = jot__jws_sign_unchecked(key, alg, h.p, h.len, (const uint8_t *)ptext, plen, out_token,
+                                     out_len);
+    jot__jbuf_free(&h);
+    jot__jbuf_free(&p);
+    jot_free(dumped);
     return rc;
 }
