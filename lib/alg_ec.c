@@ -9,8 +9,6 @@
 #include <openssl/err.h>
 #include <string.h>
 
-static const uint8_t empty_input[1] = {0};
-
 /* Group orders, big-endian, each exactly the curve's coordinate length. */
 static const uint8_t order_p256[32] = {
     0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -132,9 +130,10 @@ static size_t der_sig(uint8_t out[EC_MAX_DER], const uint8_t *rs, size_t coord)
     return n;
 }
 
-static jot_err_t ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                         uint8_t **out_sig, size_t *out_len)
+static jot_err_t ec_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                         size_t len, uint8_t **out_sig, size_t *out_len)
 {
+    EVP_PKEY *pkey = key ? key->pkey : NULL;
     if (!ai || ai->family != JOT_FAM_ECDSA || !ai->md_name || !pkey || (!data && len) || !out_sig ||
         !out_len)
         return JOT_E_INVAL;
@@ -147,16 +146,12 @@ static jot_err_t ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t
     if (max <= 0 || (size_t)max > EC_MAX_DER)
         return JOT_E_CRYPTO;
 
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    if (!mctx)
-        return JOT_E_NOMEM;
     uint8_t der[EC_MAX_DER];
     size_t der_len = sizeof der;
-    int ok = EVP_DigestSignInit_ex(mctx, NULL, ai->md_name, NULL, NULL, pkey, NULL) == 1 &&
-             EVP_DigestSign(mctx, der, &der_len, len ? data : empty_input, len) == 1;
-    EVP_MD_CTX_free(mctx);
-    if (!ok)
-        return JOT_E_CRYPTO;
+    jot_err_t rc = jot__pkey_sign_digest(ai, key, NULL, data, len, der, &der_len);
+    if (rc != JOT_OK)
+        return rc;
+    int ok;
 
     const uint8_t *p = der;
     ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
@@ -181,18 +176,19 @@ static jot_err_t ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t
     return JOT_OK;
 }
 
-jot_err_t jot__ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                       uint8_t **out_sig, size_t *out_len)
+jot_err_t jot__ec_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                       size_t len, uint8_t **out_sig, size_t *out_len)
 {
-    jot_err_t rc = ec_sign(ai, pkey, data, len, out_sig, out_len);
+    jot_err_t rc = ec_sign(ai, key, data, len, out_sig, out_len);
     if (rc != JOT_OK)
         ERR_clear_error(); /* the failure is reported by rc alone */
     return rc;
 }
 
-jot_err_t jot__ec_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                         const uint8_t *sig, size_t sig_len)
+jot_err_t jot__ec_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                         size_t len, const uint8_t *sig, size_t sig_len)
 {
+    EVP_PKEY *pkey = key ? key->pkey : NULL;
     if (!ai || ai->family != JOT_FAM_ECDSA || !ai->md_name || !pkey || (!data && len) ||
         (!sig && sig_len))
         return JOT_E_INVAL;
@@ -209,15 +205,7 @@ jot_err_t jot__ec_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t
     uint8_t der[EC_MAX_DER];
     size_t der_len = der_sig(der, sig, coord);
 
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    if (!mctx)
-        return JOT_E_NOMEM;
-    jot_err_t rc = JOT_E_CRYPTO;
-    if (EVP_DigestVerifyInit_ex(mctx, NULL, ai->md_name, NULL, NULL, pkey, NULL) == 1)
-        rc = EVP_DigestVerify(mctx, der, der_len, len ? data : empty_input, len) == 1
-                 ? JOT_OK
-                 : JOT_E_SIGNATURE;
-    EVP_MD_CTX_free(mctx);
+    jot_err_t rc = jot__pkey_verify_digest(ai, key, NULL, data, len, der, der_len);
     if (rc != JOT_OK)
         ERR_clear_error();
     return rc;

@@ -61,13 +61,9 @@ jot_err_t jot__hmac_verify(const jot_alg_info_t *ai, const uint8_t *key, size_t 
     return rc;
 }
 
-/* ---- keyed contexts kept by the key ----------------------------------------------------
- * EVP_Q_mac() fetches the MAC and its digest and runs the key schedule on every call. A key
- * object instead keeps contexts already keyed: EVP_MAC_init() with a NULL key restarts one
- * from its keyed state. Contexts are not thread-safe, keys are shared between threads: each
- * call takes a context out of the key's pool (atomic exchange, so no two threads hold the
- * same one) and puts it back afterwards (compare-and-swap into an empty slot, freed when
- * every slot is full). */
+/* ---- keyed contexts kept by the key (pool.c) -------------------------------------------
+ * EVP_Q_mac() fetches the MAC and its digest and runs the key schedule on every call; a
+ * pooled context is restarted from its keyed state by EVP_MAC_init() with a NULL key. */
 
 static EVP_MAC *hmac_method;
 static pthread_once_t hmac_method_once = PTHREAD_ONCE_INIT;
@@ -77,24 +73,15 @@ static void hmac_method_fetch(void)
     hmac_method = EVP_MAC_fetch(NULL, "HMAC", NULL); /* kept for the life of the process */
 }
 
-static size_t pool_row(const jot_alg_info_t *ai)
-{
-    return ai->hash_len == 32 ? 0 : ai->hash_len == 48 ? 1 : 2;
-}
-
 static EVP_MAC_CTX *ctx_take(const jot_alg_info_t *ai, const jot_key_t *key)
 {
-    jot_key_t *k = (jot_key_t *)key; /* the pool is the only mutable part of a key */
-    _Atomic(EVP_MAC_CTX *) *row = k->mac_pool[pool_row(ai)];
-    for (size_t i = 0; i < JOT_MAC_POOL; i++) {
-        EVP_MAC_CTX *c = atomic_exchange(&row[i], NULL);
-        if (c)
-            return c;
-    }
+    EVP_MAC_CTX *c = jot__pool_take(key, ai, JOT_POOL_SIGN);
+    if (c)
+        return c;
     pthread_once(&hmac_method_once, hmac_method_fetch);
     if (!hmac_method)
         return NULL;
-    EVP_MAC_CTX *c = EVP_MAC_CTX_new(hmac_method);
+    c = EVP_MAC_CTX_new(hmac_method);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)ai->md_name, 0),
         OSSL_PARAM_construct_end(),
@@ -106,25 +93,6 @@ static EVP_MAC_CTX *ctx_take(const jot_alg_info_t *ai, const jot_key_t *key)
     return c;
 }
 
-static void ctx_give(const jot_alg_info_t *ai, const jot_key_t *key, EVP_MAC_CTX *c)
-{
-    jot_key_t *k = (jot_key_t *)key;
-    _Atomic(EVP_MAC_CTX *) *row = k->mac_pool[pool_row(ai)];
-    for (size_t i = 0; i < JOT_MAC_POOL; i++) {
-        EVP_MAC_CTX *empty = NULL;
-        if (atomic_compare_exchange_strong(&row[i], &empty, c))
-            return;
-    }
-    EVP_MAC_CTX_free(c);
-}
-
-void jot__hmac_key_release(jot_key_t *key)
-{
-    for (size_t r = 0; r < 3; r++)
-        for (size_t i = 0; i < JOT_MAC_POOL; i++)
-            EVP_MAC_CTX_free(atomic_exchange(&key->mac_pool[r][i], NULL));
-}
-
 static jot_err_t key_mac(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
                          size_t len, uint8_t *out)
 {
@@ -134,10 +102,8 @@ static jot_err_t key_mac(const jot_alg_info_t *ai, const jot_key_t *key, const u
     size_t out_len = 0;
     bool ok = EVP_MAC_init(c, NULL, 0, NULL) && EVP_MAC_update(c, len ? data : empty_input, len) &&
               EVP_MAC_final(c, out, &out_len, EVP_MAX_MD_SIZE) && out_len == ai->hash_len;
-    if (ok)
-        ctx_give(ai, key, c);
-    else
-        EVP_MAC_CTX_free(c); /* state unknown: never back into the pool */
+    if (!ok || !jot__pool_give(key, ai, JOT_POOL_SIGN, c))
+        EVP_MAC_CTX_free(c); /* after a failure its state is unknown: never pooled */
     return ok ? JOT_OK : JOT_E_CRYPTO;
 }
 

@@ -6,16 +6,14 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
-static const uint8_t empty_input[1] = {0};
-
-static bool rsa_args_ok(const jot_alg_info_t *ai, const EVP_PKEY *pkey, const uint8_t *data,
+static bool rsa_args_ok(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
                         size_t len)
 {
     return ai && (ai->family == JOT_FAM_RSA_PKCS1 || ai->family == JOT_FAM_RSA_PSS) &&
-           ai->md_name && pkey && (data || !len);
+           ai->md_name && key && key->pkey && (data || !len);
 }
 
-/* Padding and PSS parameters on the context EVP_Digest{Sign,Verify}Init_ex() made. */
+/* Padding and PSS parameters on a new sign or verify context (pool.c). */
 static bool set_padding(const jot_alg_info_t *ai, EVP_PKEY_CTX *pctx)
 {
     if (ai->family == JOT_FAM_RSA_PKCS1)
@@ -25,35 +23,24 @@ static bool set_padding(const jot_alg_info_t *ai, EVP_PKEY_CTX *pctx)
            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ai->hash_len) == 1;
 }
 
-static jot_err_t rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                          uint8_t **out_sig, size_t *out_len)
+static jot_err_t rsa_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                          size_t len, uint8_t **out_sig, size_t *out_len)
 {
-    if (!rsa_args_ok(ai, pkey, data, len) || !out_sig || !out_len)
+    if (!rsa_args_ok(ai, key, data, len) || !out_sig || !out_len)
         return JOT_E_INVAL;
-    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+    if (EVP_PKEY_get_base_id(key->pkey) != EVP_PKEY_RSA)
         return JOT_E_KEY_MISMATCH;
-    int size = EVP_PKEY_get_size(pkey);
+    int size = EVP_PKEY_get_size(key->pkey);
     if (size <= 0)
         return JOT_E_CRYPTO;
     size_t mod_len = (size_t)size;
-
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    if (!mctx)
-        return JOT_E_NOMEM;
     uint8_t *sig = jot__malloc(mod_len);
-    if (!sig) {
-        EVP_MD_CTX_free(mctx);
+    if (!sig)
         return JOT_E_NOMEM;
-    }
-    jot_err_t rc = JOT_E_CRYPTO;
-    EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
     size_t sig_len = mod_len;
-    if (EVP_DigestSignInit_ex(mctx, &pctx, ai->md_name, NULL, NULL, pkey, NULL) == 1 &&
-        set_padding(ai, pctx) &&
-        EVP_DigestSign(mctx, sig, &sig_len, len ? data : empty_input, len) == 1 &&
-        sig_len == mod_len)
-        rc = JOT_OK;
-    EVP_MD_CTX_free(mctx);
+    jot_err_t rc = jot__pkey_sign_digest(ai, key, set_padding, data, len, sig, &sig_len);
+    if (rc == JOT_OK && sig_len != mod_len)
+        rc = JOT_E_CRYPTO;
     if (rc != JOT_OK) {
         jot_free(sig);
         return rc;
@@ -63,38 +50,27 @@ static jot_err_t rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_
     return JOT_OK;
 }
 
-jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                        uint8_t **out_sig, size_t *out_len)
+jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                        size_t len, uint8_t **out_sig, size_t *out_len)
 {
-    jot_err_t rc = rsa_sign(ai, pkey, data, len, out_sig, out_len);
+    jot_err_t rc = rsa_sign(ai, key, data, len, out_sig, out_len);
     if (rc != JOT_OK)
         ERR_clear_error(); /* the failure is reported by rc alone */
     return rc;
 }
 
-jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                          const uint8_t *sig, size_t sig_len)
+jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                          size_t len, const uint8_t *sig, size_t sig_len)
 {
-    if (!rsa_args_ok(ai, pkey, data, len) || (!sig && sig_len))
+    if (!rsa_args_ok(ai, key, data, len) || (!sig && sig_len))
         return JOT_E_INVAL;
-    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
+    if (EVP_PKEY_get_base_id(key->pkey) != EVP_PKEY_RSA)
         return JOT_E_KEY_MISMATCH;
     /* exactly the modulus length: no leading zeros stripped, none added */
-    int size = EVP_PKEY_get_size(pkey);
+    int size = EVP_PKEY_get_size(key->pkey);
     if (size <= 0 || sig_len != (size_t)size)
         return JOT_E_SIGNATURE;
-
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    if (!mctx)
-        return JOT_E_NOMEM;
-    jot_err_t rc = JOT_E_CRYPTO;
-    EVP_PKEY_CTX *pctx = NULL; /* owned by mctx */
-    if (EVP_DigestVerifyInit_ex(mctx, &pctx, ai->md_name, NULL, NULL, pkey, NULL) == 1 &&
-        set_padding(ai, pctx))
-        rc = EVP_DigestVerify(mctx, sig, sig_len, len ? data : empty_input, len) == 1
-                 ? JOT_OK
-                 : JOT_E_SIGNATURE;
-    EVP_MD_CTX_free(mctx);
+    jot_err_t rc = jot__pkey_verify_digest(ai, key, set_padding, data, len, sig, sig_len);
     if (rc != JOT_OK)
         ERR_clear_error();
     return rc;

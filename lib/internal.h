@@ -69,8 +69,10 @@ const char *jot__crv_group(jot_crv_t crv);
 jot_crv_t jot__crv_from_group(const char *group);
 
 /* ---- keys (jwk.c, pem.c, keygen.c) --------------------------------------------------- */
-/** Keyed HMAC contexts a key keeps per hash: enough for one per concurrent thread. */
-#define JOT_MAC_POOL 8
+/** Prepared contexts a key keeps (pool.c): rows per (algorithm, operation), slots per row
+ *  (one per thread working with the key at the same moment; more are made and freed). */
+#define JOT_POOL_ROWS 12
+#define JOT_POOL_SLOTS 8
 /* key_ops bits (RFC 7517 §4.3) */
 #define JOT_OP_SIGN 0x01u
 #define JOT_OP_VERIFY 0x02u
@@ -90,10 +92,9 @@ struct jot_key {
     uint8_t *oct;     /* oct: the secret, owned, wiped on free */
     size_t oct_len;
     unsigned bits; /* RSA modulus bits, curve bits, or oct_len * 8 */
-    /* oct: HMAC contexts already keyed with oct, per hash (HS256, HS384, HS512), reused by
-     * any thread: a slot is taken with an atomic exchange and given back with a
-     * compare-and-swap (alg_hmac.c). Owned; freed (and wiped by OpenSSL) with the key. */
-    _Atomic(EVP_MAC_CTX *) mac_pool[3][JOT_MAC_POOL];
+    /* prepared contexts (pool.c): EVP_MAC_CTX keyed with oct, or EVP_PKEY_CTX of pkey.
+     * Owned; freed (keyed ones wiped by OpenSSL) with the key. */
+    _Atomic(void *) pool[JOT_POOL_ROWS][JOT_POOL_SLOTS];
 };
 
 /** Import a parsed JWK object (jwk.c); the secret members of \p obj are wiped after use. */
@@ -127,16 +128,34 @@ jot_err_t jot__hmac_key_sign(const jot_alg_info_t *ai, const jot_key_t *key, con
                              size_t len, uint8_t *out_tag /* hash_len */);
 jot_err_t jot__hmac_key_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
                                size_t len, const uint8_t *tag, size_t tag_len);
-/** Free the pooled contexts of \p key. */
-void jot__hmac_key_release(jot_key_t *key);
-jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                        uint8_t **out_sig, size_t *out_len);
-jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                          const uint8_t *sig, size_t sig_len);
-jot_err_t jot__ec_sign(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                       uint8_t **out_sig, size_t *out_len);
-jot_err_t jot__ec_verify(const jot_alg_info_t *ai, EVP_PKEY *pkey, const uint8_t *data, size_t len,
-                         const uint8_t *sig, size_t sig_len);
+
+/* ---- prepared contexts and digests (pool.c) ------------------------------------------ */
+enum { JOT_POOL_SIGN = 0, JOT_POOL_VERIFY = 1 };
+/** The digest of \p ai (SHA-256/384/512), fetched once per process; NULL for EdDSA. */
+const EVP_MD *jot__digest(const jot_alg_info_t *ai);
+/** A prepared context for (\p ai, \p op) out of the key's pool, NULL if none is free. */
+void *jot__pool_take(const jot_key_t *key, const jot_alg_info_t *ai, int op);
+/** Put it back; false when the pool is full (the caller frees it). */
+bool jot__pool_give(const jot_key_t *key, const jot_alg_info_t *ai, int op, void *ctx);
+/** Free every pooled context of \p key. */
+void jot__pool_release(jot_key_t *key);
+jot_err_t jot__rsa_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                        size_t len, uint8_t **out_sig, size_t *out_len);
+jot_err_t jot__rsa_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                          size_t len, const uint8_t *sig, size_t sig_len);
+jot_err_t jot__ec_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                       size_t len, uint8_t **out_sig, size_t *out_len);
+jot_err_t jot__ec_verify(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
+                         size_t len, const uint8_t *sig, size_t sig_len);
+/** Digest \p data with \p ai's hash, then sign/verify the digest with a prepared context of
+ *  \p key (RSA and ECDSA; \p setup sets padding on a new context). OpenSSL's DER for ECDSA. */
+jot_err_t jot__pkey_sign_digest(const jot_alg_info_t *ai, const jot_key_t *key,
+                                bool (*setup)(const jot_alg_info_t *, EVP_PKEY_CTX *),
+                                const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len);
+jot_err_t jot__pkey_verify_digest(const jot_alg_info_t *ai, const jot_key_t *key,
+                                  bool (*setup)(const jot_alg_info_t *, EVP_PKEY_CTX *),
+                                  const uint8_t *data, size_t len, const uint8_t *sig,
+                                  size_t sig_len);
 jot_err_t jot__eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uint8_t **out_sig,
                           size_t *out_len);
 jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len, const uint8_t *sig,

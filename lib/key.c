@@ -16,7 +16,7 @@ void jot_key_free(jot_key_t *key)
 {
     if (!key)
         return;
-    jot__hmac_key_release(key);
+    jot__pool_release(key);
     jot__free_secret(key->oct, key->oct_len);
     EVP_PKEY_free(key->pkey); /* OpenSSL clears private key material itself */
     jot_free(key->kid);

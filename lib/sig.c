@@ -26,9 +26,9 @@ jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data
     }
     case JOT_FAM_RSA_PKCS1:
     case JOT_FAM_RSA_PSS:
-        return jot__rsa_sign(ai, key->pkey, data, len, out_sig, out_len);
+        return jot__rsa_sign(ai, key, data, len, out_sig, out_len);
     case JOT_FAM_ECDSA:
-        return jot__ec_sign(ai, key->pkey, data, len, out_sig, out_len);
+        return jot__ec_sign(ai, key, data, len, out_sig, out_len);
     case JOT_FAM_EDDSA:
         return jot__eddsa_sign(key->pkey, data, len, out_sig, out_len);
     case JOT_FAM_NONE:
@@ -49,9 +49,9 @@ jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *da
         return jot__hmac_key_verify(ai, key, data, len, sig, sig_len);
     case JOT_FAM_RSA_PKCS1:
     case JOT_FAM_RSA_PSS:
-        return jot__rsa_verify(ai, key->pkey, data, len, sig, sig_len);
+        return jot__rsa_verify(ai, key, data, len, sig, sig_len);
     case JOT_FAM_ECDSA:
-        return jot__ec_verify(ai, key->pkey, data, len, sig, sig_len);
+        return jot__ec_verify(ai, key, data, len, sig, sig_len);
     case JOT_FAM_EDDSA:
         return jot__eddsa_verify(key->pkey, data, len, sig, sig_len);
     case JOT_FAM_NONE:
