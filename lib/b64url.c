@@ -67,16 +67,21 @@ jot_err_t jot_b64url_decode(uint8_t *out, size_t *out_len, const char *in, size_
         return JOT_E_BASE64;
     const uint8_t *s = (const uint8_t *)in;
     size_t o = 0, i = 0;
+    /* invalid characters map to 0xff: their high bit is collected and judged once at the
+     * end, so the loop has no branch per group (the output is never used on failure) */
+    unsigned bad = 0;
     for (; i + 4 <= len; i += 4) {
-        uint8_t a = dec_table[s[i]], b = dec_table[s[i + 1]], c = dec_table[s[i + 2]],
-                d = dec_table[s[i + 3]];
-        if ((a | b | c | d) & 0x80)
-            return JOT_E_BASE64;
+        unsigned a = dec_table[s[i]], b = dec_table[s[i + 1]], c = dec_table[s[i + 2]],
+                 d = dec_table[s[i + 3]];
+        bad |= a | b | c | d;
         uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
-        out[o++] = (uint8_t)(v >> 16);
-        out[o++] = (uint8_t)(v >> 8);
-        out[o++] = (uint8_t)v;
+        out[o] = (uint8_t)(v >> 16);
+        out[o + 1] = (uint8_t)(v >> 8);
+        out[o + 2] = (uint8_t)v;
+        o += 3;
     }
+    if (bad & 0x80)
+        return JOT_E_BASE64;
     size_t rest = len - i;
     if (rest == 2) {
         uint8_t a = dec_table[s[i]], b = dec_table[s[i + 1]];

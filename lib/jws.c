@@ -107,26 +107,43 @@ jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
     return JOT_OK;
 }
 
+static bool name_is(const jot_jmember_t *m, const char *name, size_t len)
+{
+    return m->name_len == len && memcmp(m->name, name, len) == 0;
+}
+
 /* Checks the registered header parameters. The header is attacker-controlled until the
  * signature is verified, so it only ever narrows what is accepted. */
 static jot_err_t check_header(const jot_jview_t *hdr, jot_alg_t *out_alg)
 {
-    const jot_jmember_t *alg = jot__jview_get(hdr, "alg");
+    const jot_jmember_t *alg = NULL, *crit = NULL, *b64 = NULL;
+    bool bad_param = false;
+    /* one pass over the members: kid, typ, cty, jku, x5u, x5t, x5t#S256 must be strings */
+    static const char *const string_params[] = {"kid", "typ", "cty", "jku", "x5u", "x5t"};
+    for (size_t i = 0; i < hdr->n; i++) {
+        const jot_jmember_t *m = &hdr->members[i];
+        if (name_is(m, "alg", 3)) {
+            alg = m;
+        } else if (name_is(m, "crit", 4)) {
+            crit = m;
+        } else if (name_is(m, "b64", 3)) {
+            b64 = m;
+        } else if (m->v.type != JOT_J_STRING) {
+            bool registered = name_is(m, "x5t#S256", 8);
+            for (size_t k = 0; !registered && k < sizeof string_params / sizeof *string_params; k++)
+                registered = name_is(m, string_params[k], 3);
+            bad_param |= registered;
+        }
+    }
     if (!alg || alg->v.type != JOT_J_STRING)
         return JOT_E_HEADER;
     jot_err_t rc = jot_alg_from_name(alg->v.str, alg->v.len, out_alg);
     if (rc != JOT_OK)
         return rc;
-    static const char *const string_params[] = {"kid", "typ", "cty",     "jku",
-                                                "x5u", "x5t", "x5t#S256"};
-    for (size_t i = 0; i < sizeof string_params / sizeof string_params[0]; i++) {
-        const jot_jmember_t *m = jot__jview_get(hdr, string_params[i]);
-        if (m && m->v.type != JOT_J_STRING)
-            return JOT_E_HEADER;
-    }
+    if (bad_param)
+        return JOT_E_HEADER;
     /* RFC 7515 §4.1.11: we implement no extension, so any "crit" is unsupported; a
      * malformed one (not a non-empty array of strings) is an invalid header. */
-    const jot_jmember_t *crit = jot__jview_get(hdr, "crit");
     if (crit) {
         if (crit->v.type != JOT_J_ARRAY || crit->count == 0)
             return JOT_E_HEADER;
@@ -137,7 +154,6 @@ static jot_err_t check_header(const jot_jview_t *hdr, jot_alg_t *out_alg)
     }
     /* RFC 7797 unencoded payloads are not supported: b64 other than true changes what the
      * signature covers. With "crit":["b64"] it is JOT_E_CRIT above. */
-    const jot_jmember_t *b64 = jot__jview_get(hdr, "b64");
     if (b64 && b64->v.type != JOT_J_TRUE)
         return JOT_E_HEADER; /* b64:false is only legal with "crit":["b64"], refused above */
     return JOT_OK;
