@@ -116,7 +116,11 @@ static void walk_token(const jot_token_t *t)
     size_t hlen = 0, plen = 0;
     const char *h = jot_token_header_json(t, &hlen);
     const uint8_t *p = jot_token_payload(t, &plen);
-    FUZZ_CHECK(h != NULL && hlen > 0 && h[0] == '{');
+    FUZZ_CHECK(h != NULL && hlen > 0);
+    size_t i = 0; /* JSON whitespace may come first (RFC 8259 §2) */
+    while (i < hlen && (h[i] == ' ' || h[i] == '\t' || h[i] == '\n' || h[i] == '\r'))
+        i++;
+    FUZZ_CHECK(i < hlen && h[i] == '{');
     FUZZ_CHECK(p != NULL || plen == 0);
     const jot_claims_t *c = jot_token_claims(t);
     if (c)
