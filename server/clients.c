@@ -1,7 +1,7 @@
 /* Client authentication for /token, /revoke, /introspect (RFC 6749 §2.3.1): HTTP Basic or
  * client_id/client_secret in the body, never both. Secrets are stored as Argon2id hashes;
  * a successful check is remembered for a few minutes, keyed by a SHA-256 of the presented
- * credentials, so that introspection does not pay Argon2 on every request. */
+ * credentials, so that introspection pays neither Argon2 nor a store read on every request. */
 #include "server.h"
 
 #include <openssl/crypto.h>
@@ -111,26 +111,31 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
 
     char *hash = NULL;
     jotd_client_auth_t result = JOTD_CLIENT_INVALID;
-    jotd_rc_t rc = jotd_store_client_get(app->store, id, &hash);
-    if (rc == JOTD_OK) {
-        if (!hash) {
-            /* a public client has no secret; presenting one is an error */
-            result = secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_PUBLIC;
-        } else if (secret) {
-            uint8_t d[32];
-            int64_t now = jotd_now();
-            credential_digest(id, secret, d);
-            if (cache_hit(app->clients, d, now) ||
-                jotd_password_verify(hash, secret, strlen(secret)) == 1) {
+    uint8_t d[32];
+    int64_t now = jotd_now();
+    if (secret)
+        credential_digest(id, secret, d);
+    /* A cached success needs no store read: clients are never changed or removed once added
+     * (store.h has no such operation), and only a confidential client's correct secret was
+     * ever put (the digest covers id and secret; a wrong secret is another digest). */
+    if (secret && cache_hit(app->clients, d, now)) {
+        result = JOTD_CLIENT_CONFIDENTIAL;
+    } else {
+        jotd_rc_t rc = jotd_store_client_get(app->store, id, &hash);
+        if (rc == JOTD_OK) {
+            if (!hash) {
+                /* a public client has no secret; presenting one is an error */
+                result = secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_PUBLIC;
+            } else if (secret && jotd_password_verify(hash, secret, strlen(secret)) == 1) {
                 cache_put(app->clients, d, now);
                 result = JOTD_CLIENT_CONFIDENTIAL;
             }
-            jot_memzero(d, sizeof d);
+        } else if (secret) {
+            /* unknown client: spend the work of a real check all the same */
+            jotd_password_dummy_verify(&app->dummy, secret, strlen(secret));
         }
-    } else if (secret) {
-        /* unknown client: spend the work of a real check all the same */
-        jotd_password_dummy_verify(&app->dummy, secret, strlen(secret));
     }
+    jot_memzero(d, sizeof d);
     free(hash);
     free_secret(secret);
     if (result == JOTD_CLIENT_PUBLIC || result == JOTD_CLIENT_CONFIDENTIAL)
