@@ -175,6 +175,9 @@ static void introspect_refresh(jotd_app_t *app, const char *token, jotd_resp_t *
     jotd_resp_json(resp, 200, out);
 }
 
+/* Runs on the event loop first (http.c): with cached client credentials an introspection
+ * needs no Argon2, only the verified-token cache and one store read (a WAL reader never
+ * waits for a writer), so the hand-off to a worker would cost more than the work. */
 void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                            jotd_resp_t *resp)
 {
@@ -183,7 +186,10 @@ void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         return;
     char *client_id = NULL;
     const char *token = jotd_params_get(&params, "token");
-    if (jotd_client_authenticate(app, req, &params, &client_id) != JOTD_CLIENT_CONFIDENTIAL)
+    jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &client_id);
+    if (auth != JOTD_CLIENT_CONFIDENTIAL && req->on_event_loop)
+        resp->status = JOTD_STATUS_DEFER; /* credentials not cached: again on a worker */
+    else if (auth != JOTD_CLIENT_CONFIDENTIAL)
         jotd_resp_invalid_client(resp); /* RFC 7662 §2.1: the caller must authenticate */
     else if (!token || !*token)
         jotd_resp_error(resp, 400, "invalid_request", "token is required");

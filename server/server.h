@@ -54,7 +54,14 @@ typedef struct jotd_req {
     const char *body;
     size_t body_len;
     void *conn; /* the HTTP layer's request context (query arguments) */
+    /* true: the handler runs on an event loop (http.c), where it must not block on Argon2.
+     * A handler of a route marked "inline first" then answers JOTD_STATUS_DEFER, with
+     * nothing else in the response, to be run again on a worker thread. */
+    bool on_event_loop;
 } jotd_req_t;
+
+/* jotd_resp_t.status of a handler that must run on a worker (see on_event_loop). */
+#define JOTD_STATUS_DEFER 1
 
 #define JOTD_MAX_HEADERS 8
 
@@ -125,7 +132,9 @@ jotd_client_cache_t *jotd_client_cache_new(void);
 void jotd_client_cache_free(jotd_client_cache_t *c);
 /** Authenticate the client of a request: HTTP Basic, or client_id (+ client_secret) in the
  *  body. *out_client_id is set (malloc'd) for PUBLIC and CONFIDENTIAL. Both Basic and body
- *  credentials at once → INVALID (RFC 6749 §2.3). */
+ *  credentials at once → INVALID (RFC 6749 §2.3). With req->on_event_loop only cached
+ *  credentials are checked (no Argon2, no store read): anything else is INVALID there, and
+ *  the caller must run the request again on a worker before it refuses it. */
 jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
                                             const jotd_params_t *params, char **out_client_id);
 
