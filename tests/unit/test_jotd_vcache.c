@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <pthread.h>
 
 #include "server.h"
@@ -214,6 +215,8 @@ static int teardown(void **state)
     return 0;
 }
 
+static const char *extra_claim; /* "name=json" added by mint() when set */
+
 /* An access token like jotd's, signed by \p key. malloc'd (jot_free). */
 static char *mint(const jot_key_t *key, const char *jti, const char *sub, const char *roles0)
 {
@@ -232,6 +235,12 @@ static char *mint(const jot_key_t *key, const char *jti, const char *sub, const 
     assert_int_equal(jot_claims_set_strings(c, "roles", roles, 2), JOT_OK);
     assert_int_equal(jot_claims_set_int(c, "iat", now), JOT_OK);
     assert_int_equal(jot_claims_set_int(c, "exp", now + 900), JOT_OK);
+    if (extra_claim) {
+        const char *eq = strchr(extra_claim, '=');
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - extra_claim), extra_claim);
+        assert_int_equal(jot_claims_set_json(c, name, eq + 1, strlen(eq + 1)), JOT_OK);
+    }
     jot_sign_opts_t opts = {.typ = "at+jwt"};
     char *tok = NULL;
     assert_int_equal(jot_jwt_sign(key, &opts, c, &tok, NULL), JOT_OK);
@@ -322,6 +331,39 @@ static void test_access_check_same_claims_no_collision(void **state)
     jot_free(c);
 }
 
+/* The introspection answer: the claims plus active, token_type and username, valid JSON
+ * without duplicate members, ours overriding a token's own members of those names. */
+static void test_introspection_json(void **state)
+{
+    (void)state;
+    trust(fx.key);
+    const char *cases[] = {NULL, "username=\"evil\"", "active=false", "token_type=\"x\"",
+                           "note=\"q\\\"uote\\u00e9\""};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        extra_claim = cases[i];
+        char *tok = mint(fx.key, "J9", "5", "r");
+        extra_claim = NULL;
+        jotd_verified_t v;
+        const char *why;
+        assert_int_equal(check(tok, &v, &why), JOT_OK);
+        json_error_t e;
+        json_t *j = json_loads(v.introspection, JSON_REJECT_DUPLICATES, &e);
+        if (!j)
+            fail_msg("case %zu: not JSON (%s): %s", i, e.text, v.introspection);
+        assert_true(json_is_true(json_object_get(j, "active")));
+        assert_string_equal(json_string_value(json_object_get(j, "token_type")), "Bearer");
+        assert_string_equal(json_string_value(json_object_get(j, "username")), "alice");
+        assert_string_equal(json_string_value(json_object_get(j, "sub")), "5");
+        assert_string_equal(json_string_value(json_object_get(j, "jti")), "J9");
+        assert_int_equal(json_array_size(json_object_get(j, "roles")), 2);
+        if (i == 4)
+            assert_string_equal(json_string_value(json_object_get(j, "note")), "q\"uote\xc3\xa9");
+        json_decref(j);
+        jotd_verified_clear(&v);
+        jot_free(tok);
+    }
+}
+
 static void test_access_check_without_cache(void **state)
 {
     (void)state;
@@ -381,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_access_check_same_claims_no_collision, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_access_check_without_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_introspection_json, setup, teardown),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
