@@ -24,7 +24,8 @@ void jotd_resp_bearer_challenge(jotd_resp_t *resp, const char *error, const char
 }
 
 jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
-                            size_t len, jotd_verified_t *out, const char **reason)
+                            size_t len, bool introspection, jotd_verified_t *out,
+                            const char **reason)
 {
     uint8_t key[JOTD_VCACHE_KEY_LEN];
     int64_t now = jotd_now();
@@ -36,13 +37,15 @@ jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const cha
             *reason = jotd_reason_revoked;
             return JOT_E_EXPIRED;
         }
-        return JOT_OK;
+        if (!introspection || *out->introspection)
+            return JOT_OK;
+        jotd_verified_clear(out); /* cached by /verify: verify again, cache the whole answer */
     }
     jot_token_t *t = NULL;
     jot_err_t rc = jotd_access_verify(app, rt, token, len, &t, reason);
     if (rc != JOT_OK)
         return rc;
-    int built = jotd_verified_from_token(t, out);
+    int built = jotd_verified_from_token(t, introspection, out);
     jot_token_free(t);
     if (built != 0) {
         *reason = "out of memory";
@@ -92,7 +95,7 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     }
     jotd_verified_t v;
     const char *why = NULL;
-    jot_err_t rc = jotd_access_check(app, rt, token, len, &v, &why);
+    jot_err_t rc = jotd_access_check(app, rt, token, len, false, &v, &why);
     if (rc == JOT_E_NOMEM) {
         jotd_resp_error(resp, 500, "server_error", NULL);
         return;

@@ -111,7 +111,7 @@ static void introspect_access(jotd_app_t *app, const jotd_runtime_t *rt, const c
 {
     jotd_verified_t v;
     const char *why;
-    jot_err_t vrc = jotd_access_check(app, rt, token, strlen(token), &v, &why);
+    jot_err_t vrc = jotd_access_check(app, rt, token, strlen(token), true, &v, &why);
     if (vrc == JOT_E_NOMEM) {
         jotd_resp_error(resp, 500, "server_error", NULL);
         return;

@@ -113,10 +113,12 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
                              size_t len, jot_token_t **out, const char **reason);
 /** jotd_access_verify() through the verified-token cache rt->vcache: a hit costs a SHA-256
  *  and a lookup, and the denylist is checked on every hit as on every miss. On success
- *  \p out holds what the token answers with (jotd_verified_clear); on failure *reason as
- *  jotd_access_verify(). */
+ *  \p out holds what the token answers with (jotd_verified_clear), out->introspection
+ *  included when \p introspection (an entry cached without it counts as a miss and is
+ *  replaced); on failure *reason as jotd_access_verify(). */
 jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
-                            size_t len, jotd_verified_t *out, const char **reason);
+                            size_t len, bool introspection, jotd_verified_t *out,
+                            const char **reason);
 /** The *reason of jotd_access_verify() for a denylisted token (compare the pointer). */
 extern const char jotd_reason_revoked[];
 

@@ -143,7 +143,7 @@ static void link_blob(jotd_verified_t *v)
         v->hdr[i] = s[3 + i];
 }
 
-int jotd_verified_from_token(const jot_token_t *t, jotd_verified_t *out)
+int jotd_verified_from_token(const jot_token_t *t, bool with_introspection, jotd_verified_t *out)
 {
     const jot_claims_t *c = jot_token_claims(t);
     const char *jti = NULL, *sid = NULL;
@@ -158,7 +158,7 @@ int jotd_verified_from_token(const jot_token_t *t, jotd_verified_t *out)
     int rc = -1;
     parts[0] = strdup(jti);
     parts[1] = strdup(sid);
-    parts[2] = introspection(c);
+    parts[2] = with_introspection ? introspection(c) : strdup("");
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
         parts[3 + i] = header_value(c, header_claims[i].claim, header_claims[i].sep);
     size_t total = 0;

@@ -35,14 +35,16 @@ typedef struct jotd_verified {
     int64_t exp;
     const char *jti;
     const char *sid;            /* "" when the token has none */
-    const char *introspection;  /* the RFC 7662 answer: claims + active, token_type, username */
+    const char *introspection;  /* the RFC 7662 answer: claims + active, token_type, username;
+                                   "" when not built (a /verify miss does not need it) */
     const char *hdr[JOTD_VERIFY_HEADERS]; /* X-Auth-* values */
     char *blob;
     size_t blob_len;
 } jotd_verified_t;
 
-/** Build \p out from a verified token's claims. 0, or -1 (out of memory, or no jti/exp). */
-int jotd_verified_from_token(const jot_token_t *t, jotd_verified_t *out);
+/** Build \p out from a verified token's claims, with the introspection answer only when
+ *  \p introspection. 0, or -1 (out of memory, or no jti/exp). */
+int jotd_verified_from_token(const jot_token_t *t, bool introspection, jotd_verified_t *out);
 void jotd_verified_clear(jotd_verified_t *v);
 
 typedef struct jotd_vcache jotd_vcache_t;

@@ -262,7 +262,13 @@ static void trust(const jot_key_t *key)
 
 static jot_err_t check(const char *tok, jotd_verified_t *v, const char **why)
 {
-    return jotd_access_check(&fx.app, &fx.rt, tok, strlen(tok), v, why);
+    return jotd_access_check(&fx.app, &fx.rt, tok, strlen(tok), true, v, why);
+}
+
+/* As /verify asks: without the introspection answer. */
+static jot_err_t check_verify(const char *tok, jotd_verified_t *v, const char **why)
+{
+    return jotd_access_check(&fx.app, &fx.rt, tok, strlen(tok), false, v, why);
 }
 
 static void test_access_check_caches_and_denylist_applies(void **state)
@@ -364,6 +370,38 @@ static void test_introspection_json(void **state)
     }
 }
 
+/* An entry cached by /verify has no introspection answer; /introspect then verifies again and
+ * replaces it with a whole one, which /verify uses too. */
+static void test_access_check_introspection_upgrade(void **state)
+{
+    (void)state;
+    trust(fx.key);
+    char *tok = mint(fx.key, "J5", "8", "r");
+    jotd_verified_t v;
+    const char *why;
+    assert_int_equal(check_verify(tok, &v, &why), JOT_OK);
+    assert_string_equal(v.introspection, "");
+    assert_string_equal(v.hdr[0], "8");
+    jotd_verified_clear(&v);
+    assert_int_equal(check_verify(tok, &v, &why), JOT_OK); /* hit */
+    assert_string_equal(v.introspection, "");
+    jotd_verified_clear(&v);
+    assert_int_equal(check(tok, &v, &why), JOT_OK);
+    assert_non_null(strstr(v.introspection, "\"active\":true"));
+    jotd_verified_clear(&v);
+    assert_int_equal(jotd_vcache_count(fx.rt.vcache, 0), 1);
+    assert_int_equal(check_verify(tok, &v, &why), JOT_OK);
+    assert_non_null(strstr(v.introspection, "\"jti\":\"J5\""));
+    jotd_verified_clear(&v);
+    /* revoked: refused for both, from the cache */
+    assert_int_equal(jotd_denylist_add(fx.app.deny, "J5", 2, (int64_t)time(NULL) + 900), 0);
+    assert_int_not_equal(check_verify(tok, &v, &why), JOT_OK);
+    assert_ptr_equal(why, jotd_reason_revoked);
+    assert_int_not_equal(check(tok, &v, &why), JOT_OK);
+    assert_ptr_equal(why, jotd_reason_revoked);
+    jot_free(tok);
+}
+
 static void test_access_check_without_cache(void **state)
 {
     (void)state;
@@ -424,6 +462,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_access_check_without_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_introspection_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_access_check_introspection_upgrade, setup, teardown),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
