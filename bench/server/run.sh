@@ -58,18 +58,6 @@ nginx_pid=""
 stop_nginx() { bench_kill_wait "$nginx_pid"; }
 bench_on_exit stop_nginx
 
-# ---- raw rates -----------------------------------------------------------------------------
-# openssl speed prints "256 bits ecdsa (nistp256) sign verify sign/s verify/s": the last field
-raw_verify=$(openssl speed -seconds "$RAW_SECONDS" ecdsap256 2>/dev/null |
-    awk '/ecdsa \(nistp256\)/ {v = $NF} END {print v}')
-[ -n "$raw_verify" ] || bench_die "cannot parse openssl speed ecdsap256"
-
-# Argon2id: bench/server/argon2_rate.c (libargon2, the library jotd links), one thread per
-# CPU for RAW_SECONDS, at jotd's m/t/p.
-cc -O2 -o "$tmp/argon2_rate" "$here/argon2_rate.c" -largon2 -lpthread ||
-    bench_die "cannot build argon2_rate (Debian packages build-essential, libargon2-dev)"
-raw_argon2=$("$tmp/argon2_rate" "$ARGON2_M_KIB" "$ARGON2_T" "$ARGON2_P" "$(nproc)" "$RAW_SECONDS")
-
 # ---- nginx -----------------------------------------------------------------------------------
 nginx_port=$(bench_free_port)
 mkdir -p "$tmp/nginx"
@@ -105,6 +93,26 @@ distinct_count=$((25000 * DURATION))
 echo "jotd $("$JOTD" --version | cut -d' ' -f2) on $base (${jotd_args[*]:4}); nginx $(nginx -v 2>&1 | sed 's|.*/||') on :$nginx_port, 1 worker"
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); wrk -t$WRK_THREADS -c$CONNECTIONS (login -c$LOGIN_CONNECTIONS); ${DURATION}s per scenario (+${WARMUP}s warm-up)"
 
+# ---- raw rates -----------------------------------------------------------------------------
+# Each is measured right before the scenario compared with it (the machine may be shared, so
+# a figure taken minutes earlier would compare different loads).
+raw_verify=""
+raw_argon2=""
+# openssl speed prints "256 bits ecdsa (nistp256) sign verify sign/s verify/s": the last field
+measure_raw_verify() {
+    raw_verify=$(openssl speed -seconds "$RAW_SECONDS" ecdsap256 2>/dev/null |
+        awk '/ecdsa \(nistp256\)/ {v = $NF} END {print v}')
+    [ -n "$raw_verify" ] || bench_die "cannot parse openssl speed ecdsap256"
+}
+
+# Argon2id: bench/server/argon2_rate.c (libargon2, the library jotd links), one thread per
+# CPU for RAW_SECONDS, at jotd's m/t/p.
+measure_raw_argon2() {
+    cc -O2 -o "$tmp/argon2_rate" "$here/argon2_rate.c" -largon2 -lpthread ||
+        bench_die "cannot build argon2_rate (Debian packages build-essential, libargon2-dev)"
+    raw_argon2=$("$tmp/argon2_rate" "$ARGON2_M_KIB" "$ARGON2_T" "$ARGON2_P" "$(nproc)" "$RAW_SECONDS")
+}
+
 # ---- scenarios -------------------------------------------------------------------------------
 wrk_run() { # scenario seconds connections url [token file] -> RESULT line
     JOT_SCENARIO=$1 JOT_ACCESS=$access JOT_BASIC=$basic JOT_REFRESH_FILE=$tmp/refresh.txt \
@@ -129,6 +137,10 @@ run_scenario() {
         ;;
     refresh) bench_fresh_tokens $((CONNECTIONS * 2)) "$tmp/refresh.txt" ;;
     login) conns=$LOGIN_CONNECTIONS ;;
+    esac
+    case "$s" in
+    verify_distinct) measure_raw_verify ;;
+    login) measure_raw_argon2 ;;
     esac
     wrk_run "$scen" "$WARMUP" "$conns" "$url" "$file" >/dev/null
     case "$s" in
@@ -172,8 +184,8 @@ ref_name=([verify_same]=nginx [introspect]=nginx [verify_distinct]=raw [login]=r
 target=([verify_same]=0.5 [introspect]=0.4 [verify_distinct]=0.9 [login]=0.9 [refresh]=1.0)
 ref_value=([verify_same]=${rps[nginx]:-} [introspect]=${rps[nginx]:-} [verify_distinct]=$raw_verify
     [login]=$raw_argon2 [refresh]=4800)
-echo "raw.ecdsap256_verify $raw_verify verify/s"
-echo "raw.argon2id $raw_argon2 hash/s"
+[ -z "$raw_verify" ] || echo "raw.ecdsap256_verify $raw_verify verify/s"
+[ -z "$raw_argon2" ] || echo "raw.argon2id $raw_argon2 hash/s"
 declare -A ratio_of
 for s in $SCENARIOS; do
     echo "server.$s.rps ${rps[$s]} req/s"
