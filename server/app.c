@@ -92,7 +92,8 @@ int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char
     jot_verifier_set_leeway(v, 5); /* a little skew between instances behind one issuer */
     rt->access_verifier = v;
     rt->metadata_json = metadata(cfg, jotd_keyring_algs(rt->keyring));
-    if (!rt->metadata_json) {
+    rt->vcache = jotd_vcache_new(cfg->verify_cache_size);
+    if (!rt->metadata_json || (cfg->verify_cache_size && !rt->vcache)) {
         snprintf(err, errlen, "out of memory");
         rt->cfg = *cfg;
         memset(cfg, 0, sizeof *cfg);
@@ -109,6 +110,7 @@ void jotd_runtime_free(jotd_runtime_t *rt)
 {
     if (!rt)
         return;
+    jotd_vcache_free(rt->vcache);
     jot_verifier_free(rt->access_verifier);
     jotd_keyring_free(rt->keyring);
     free(rt->metadata_json);

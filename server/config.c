@@ -29,6 +29,7 @@
 #define GRACE_MAX 60
 #define THREADS_MAX 256
 #define MAX_BODY_MAX ((size_t)64 * 1024 * 1024)
+#define VERIFY_CACHE_MAX ((size_t)10 * 1000 * 1000) /* entries; ~2 KiB each at most in use */
 
 typedef enum opt_type {
     T_STR,      /* non-empty string */
@@ -77,6 +78,7 @@ static const opt_t opts[] = {
     OPT("throttle_account_failures", T_UINT, throttle_account_failures),
     OPT("throttle_ip_failures", T_UINT, throttle_ip_failures),
     OPT("default_client", T_STR, default_client),
+    OPT("verify_cache_size", T_SIZE, verify_cache_size),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -457,6 +459,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->throttle_account_failures = 5;
     c->throttle_ip_failures = 20;
     c->default_client = dup_n("default", 7);
+    c->verify_cache_size = 10000;
 }
 
 void jotd_config_free(jotd_config_t *c)
@@ -890,6 +893,11 @@ int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
     if (c->max_body < 1 || c->max_body > MAX_BODY_MAX) {
         set_err(err, errlen, "--max-body: must be 1..%zu bytes, not %zu", MAX_BODY_MAX,
                 c->max_body);
+        return -1;
+    }
+    if (c->verify_cache_size > VERIFY_CACHE_MAX) {
+        set_err(err, errlen, "--verify-cache-size: must be 0..%zu entries, not %zu",
+                VERIFY_CACHE_MAX, c->verify_cache_size);
         return -1;
     }
     if (c->threads < 1 || c->threads > THREADS_MAX) {

@@ -3,7 +3,7 @@
  * with '_' for '-': data, listen, issuer, audience, tls_cert, tls_key, insecure_http, alg,
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
- * connection_timeout,
+ * connection_timeout, verify_cache_size,
  * throttle_account_failures, throttle_ip_failures, default_client. Environment variables
  * are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
@@ -38,6 +38,7 @@ typedef struct jotd_config {
     unsigned throttle_account_failures;        /* default 5 */
     unsigned throttle_ip_failures;             /* default 20 per minute */
     char *default_client; /* client_id for requests that name none; default "default" */
+    size_t verify_cache_size; /* verified access tokens remembered (vcache.h); 0: off */
 } jotd_config_t;
 
 /** Fill \p c with the defaults. */

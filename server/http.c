@@ -159,20 +159,24 @@ static const struct route {
     bool prefix;       /* path is a prefix ending in '/' */
     const char *allow; /* Allow header value */
     route_fn fn;
-    bool offload; /* database or Argon2 work: run on a worker thread */
+    enum {
+        ON_LOOP,      /* in memory only: on the event loop */
+        OFFLOAD,      /* database writes or Argon2 work: on a worker thread */
+        LOOP_FIRST,   /* on the event loop unless the handler answers JOTD_STATUS_DEFER */
+    } where;
 } routes[] = {
-    {"/token", false, "POST", jotd_route_token, true},
-    {"/revoke", false, "POST", jotd_route_revoke, true},
-    {"/introspect", false, "POST", jotd_route_introspect, true},
-    {"/logout", false, "POST", jotd_route_logout, true},
-    {"/verify", false, "GET, HEAD", jotd_route_verify, false},
-    {"/userinfo", false, "GET, HEAD", jotd_route_userinfo, true},
-    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, false},
-    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, false},
-    {"/healthz", false, "GET, HEAD", route_healthz, false},
-    {"/admin/users", false, "GET, POST", jotd_route_admin, true},
+    {"/token", false, "POST", jotd_route_token, OFFLOAD},
+    {"/revoke", false, "POST", jotd_route_revoke, OFFLOAD},
+    {"/introspect", false, "POST", jotd_route_introspect, LOOP_FIRST},
+    {"/logout", false, "POST", jotd_route_logout, OFFLOAD},
+    {"/verify", false, "GET, HEAD", jotd_route_verify, ON_LOOP},
+    {"/userinfo", false, "GET, HEAD", jotd_route_userinfo, OFFLOAD},
+    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP},
+    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, ON_LOOP},
+    {"/healthz", false, "GET, HEAD", route_healthz, ON_LOOP},
+    {"/admin/users", false, "GET, POST", jotd_route_admin, OFFLOAD},
     /* per-user resources: methods are checked by the admin router itself */
-    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, true},
+    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, OFFLOAD},
 };
 
 static bool method_allowed(const char *allow, const char *method)
@@ -301,6 +305,14 @@ static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *
     }
     ctx->n_args++;
     return MHD_YES;
+}
+
+static void resp_clear(jotd_resp_t *resp)
+{
+    free(resp->body);
+    for (size_t i = 0; i < resp->n_hdr; i++)
+        free(resp->hdr_value[i]);
+    memset(resp, 0, sizeof *resp);
 }
 
 static void ctx_free(conn_ctx_t *ctx)
@@ -448,14 +460,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         jotd_req_t req = request_of(ctx);
         const struct route *r = find_route(&req, &resp);
-        if (r && r->offload) {
+        if (r && r->where != OFFLOAD) {
+            req.on_event_loop = true;
+            run_route(app, r, &req, &resp);
+        }
+        if (r && (r->where == OFFLOAD ||
+                  (r->where == LOOP_FIRST && resp.status == JOTD_STATUS_DEFER))) {
+            resp_clear(&resp); /* a deferring handler answers nothing else */
             ctx->state = ST_QUEUED;
             MHD_suspend_connection(c);
             enqueue(h, ctx);
             return MHD_YES;
         }
-        if (r)
-            run_route(app, r, &req, &resp);
     }
     ctx->answered = true;
     return send_response(c, ctx, &resp);

@@ -23,6 +23,38 @@ void jotd_resp_bearer_challenge(jotd_resp_t *resp, const char *error, const char
     jotd_resp_header(resp, "WWW-Authenticate", challenge);
 }
 
+jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
+                            size_t len, bool introspection, jotd_verified_t *out,
+                            const char **reason)
+{
+    uint8_t key[JOTD_VCACHE_KEY_LEN];
+    int64_t now = jotd_now();
+    jotd_vcache_key(token, len, key);
+    if (jotd_vcache_get(rt->vcache, key, now, out)) {
+        /* revocation after the token was cached: the same check as jotd_access_verify() */
+        if (jotd_denylist_contains(app->deny, out->jti, strlen(out->jti), now)) {
+            jotd_verified_clear(out);
+            *reason = jotd_reason_revoked;
+            return JOT_E_EXPIRED;
+        }
+        if (!introspection || *out->introspection)
+            return JOT_OK;
+        jotd_verified_clear(out); /* cached by /verify: verify again, cache the whole answer */
+    }
+    jot_token_t *t = NULL;
+    jot_err_t rc = jotd_access_verify(app, rt, token, len, &t, reason);
+    if (rc != JOT_OK)
+        return rc;
+    int built = jotd_verified_from_token(t, introspection, out);
+    jot_token_free(t);
+    if (built != 0) {
+        *reason = "out of memory";
+        return JOT_E_NOMEM;
+    }
+    jotd_vcache_put(rt->vcache, key, out, now);
+    return JOT_OK;
+}
+
 /* Verify the request's bearer token; on failure the 401 is already in \p resp. */
 static jot_token_t *bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                            jotd_resp_t *resp)
@@ -46,55 +78,35 @@ static jot_token_t *bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     return t;
 }
 
-/* Header values built from claims: a comma-separated list (X-Auth-Roles) or one string.
- * Role and permission names are restricted when stored; control characters are dropped here
- * all the same so that no claim can ever split a header. */
-static char *header_value(const jot_claims_t *c, const char *name, char sep)
-{
-    size_t n = 0, total = 1;
-    const char *v;
-    if (jot_claims_get_strings_count(c, name, &n) != JOT_OK)
-        return strdup("");
-    for (size_t i = 0; i < n; i++)
-        if (jot_claims_get_strings_at(c, name, i, &v) == JOT_OK)
-            total += strlen(v) + 1;
-    char *out = malloc(total), *p = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (jot_claims_get_strings_at(c, name, i, &v) != JOT_OK)
-            continue;
-        if (p != out)
-            *p++ = sep;
-        for (; *v; v++)
-            if ((unsigned char)*v >= 0x20 && *v != 0x7f)
-                *p++ = *v;
-    }
-    *p = '\0';
-    return out;
-}
-
+/* The X-Auth-* headers come from the verified-token cache (vcache.c builds them from the
+ * claims); a miss verifies the token and fills the cache. */
 void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp)
 {
-    jot_token_t *t = bearer(app, rt, req, resp);
-    if (!t)
+    if (!req->authorization) {
+        jotd_resp_bearer_challenge(resp, NULL, NULL);
         return;
-    const jot_claims_t *c = jot_token_claims(t);
-    static const struct {
-        const char *header, *claim;
-        char sep;
-    } map[] = {
-        {"X-Auth-Subject", "sub", ','}, {"X-Auth-User", "preferred_username", ','},
-        {"X-Auth-Roles", "roles", ','}, {"X-Auth-Permissions", "permissions", ','},
-        {"X-Auth-Scope", "scope", ' '}, {"X-Auth-Client", "client_id", ','},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        char *v = header_value(c, map[i].claim, map[i].sep);
-        jotd_resp_header(resp, map[i].header, v ? v : "");
-        free(v);
     }
-    jot_token_free(t);
+    size_t len = 0;
+    const char *token = jotd_bearer_token(req->authorization, &len);
+    if (!token) {
+        jotd_resp_bearer_challenge(resp, "invalid_request", "malformed Authorization header");
+        return;
+    }
+    jotd_verified_t v;
+    const char *why = NULL;
+    jot_err_t rc = jotd_access_check(app, rt, token, len, false, &v, &why);
+    if (rc == JOT_E_NOMEM) {
+        jotd_resp_error(resp, 500, "server_error", NULL);
+        return;
+    }
+    if (rc != JOT_OK) {
+        jotd_resp_bearer_challenge(resp, "invalid_token", why);
+        return;
+    }
+    for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
+        jotd_resp_header(resp, jotd_verify_header_names[i], v.hdr[i]);
+    jotd_verified_clear(&v);
     resp->status = 200;
 }
 

@@ -10,6 +10,7 @@
 #include "ratelimit.h"
 #include "request.h"
 #include "store.h"
+#include "vcache.h"
 
 #include <jot/jot.h>
 #include <pthread.h>
@@ -23,6 +24,8 @@ typedef struct jotd_runtime {
     jotd_keyring_t *keyring;
     jot_verifier_t *access_verifier; /* our access tokens: keys, algs, iss, aud, typ at+jwt */
     char *metadata_json;             /* RFC 8414 document */
+    jotd_vcache_t *vcache; /* verified access tokens (NULL: off); dies with the runtime, so a
+                              reload of the keys or configuration empties it */
 } jotd_runtime_t;
 
 typedef struct jotd_client_cache jotd_client_cache_t;
@@ -51,7 +54,14 @@ typedef struct jotd_req {
     const char *body;
     size_t body_len;
     void *conn; /* the HTTP layer's request context (query arguments) */
+    /* true: the handler runs on an event loop (http.c), where it must not block on Argon2.
+     * A handler of a route marked "inline first" then answers JOTD_STATUS_DEFER, with
+     * nothing else in the response, to be run again on a worker thread. */
+    bool on_event_loop;
 } jotd_req_t;
+
+/* jotd_resp_t.status of a handler that must run on a worker (see on_event_loop). */
+#define JOTD_STATUS_DEFER 1
 
 #define JOTD_MAX_HEADERS 8
 
@@ -101,6 +111,14 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
  *  *reason is a short static text ("token expired", "token revoked"...). */
 jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                              size_t len, jot_token_t **out, const char **reason);
+/** jotd_access_verify() through the verified-token cache rt->vcache: a hit costs a SHA-256
+ *  and a lookup, and the denylist is checked on every hit as on every miss. On success
+ *  \p out holds what the token answers with (jotd_verified_clear), out->introspection
+ *  included when \p introspection (an entry cached without it counts as a miss and is
+ *  replaced); on failure *reason as jotd_access_verify(). */
+jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
+                            size_t len, bool introspection, jotd_verified_t *out,
+                            const char **reason);
 /** The *reason of jotd_access_verify() for a denylisted token (compare the pointer). */
 extern const char jotd_reason_revoked[];
 
@@ -116,7 +134,9 @@ jotd_client_cache_t *jotd_client_cache_new(void);
 void jotd_client_cache_free(jotd_client_cache_t *c);
 /** Authenticate the client of a request: HTTP Basic, or client_id (+ client_secret) in the
  *  body. *out_client_id is set (malloc'd) for PUBLIC and CONFIDENTIAL. Both Basic and body
- *  credentials at once → INVALID (RFC 6749 §2.3). */
+ *  credentials at once → INVALID (RFC 6749 §2.3). With req->on_event_loop only cached
+ *  credentials are checked (no Argon2, no store read): anything else is INVALID there, and
+ *  the caller must run the request again on a worker before it refuses it. */
 jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
                                             const jotd_params_t *params, char **out_client_id);
 

@@ -38,11 +38,13 @@ SLOW_INTERVAL_MS=${SLOW_INTERVAL_MS:-1000}
 SCENARIOS=${SCENARIOS:-verify refresh introspect slowloris idle}
 WARMUP=${WARMUP:-5}
 
-die() { echo "run.sh: $*" >&2; exit 2; }
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
+die() { bench_die "$@"; }
 [[ "$DURATION" =~ ^[0-9]+$ ]] && [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 3600 ] ||
     die "SECONDS must be 1..3600"
 [ -x "$JOTD" ] || die "no jotd at $JOTD (run make first, or set JOTD)"
-for c in wrk curl node; do command -v "$c" >/dev/null || die "$c is missing (Debian package ${c/node/nodejs})"; done
+bench_need wrk curl node
 
 # ---- file descriptors: 10 000 idle connections need 10 000+ on each side ----------------
 need=$((IDLE_CONNECTIONS > SLOW_CONNECTIONS ? IDLE_CONNECTIONS : SLOW_CONNECTIONS))
@@ -64,68 +66,25 @@ fi
     echo "run.sh: note: --max-connections $MAX_CONNECTIONS leaves no room beside $IDLE_CONNECTIONS idle connections" >&2
 
 # ---- jotd ---------------------------------------------------------------------------------
-tmp=$(mktemp -d /tmp/jotd-load.XXXXXX)
-jotd_pid=""
+bench_tmp jotd-load
 holder_pid=""
-cleanup() {
-    [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null || true
-    if [ -n "$jotd_pid" ]; then
-        kill -TERM "$jotd_pid" 2>/dev/null || true
-        wait "$jotd_pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+stop_holder() { [ -z "$holder_pid" ] || kill "$holder_pid" 2>/dev/null || true; }
+bench_on_exit stop_holder
 
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-base="http://127.0.0.1:$port"
+port=$(bench_free_port)
 data="$tmp/data"
-password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-echo "$password" | "$JOTD" user add bench --password-stdin --data "$data" >/dev/null
-echo "$secret" | "$JOTD" client add bench-rs --secret-stdin --data "$data" >/dev/null
+bench_jotd_setup "$JOTD" "$data"
 
 # --max-connections and --connection-timeout are the slow-client defences: set explicitly.
-jotd_args=(serve --data "$data" --listen "127.0.0.1:$port" --threads "$JOTD_THREADS"
+jotd_args=(--data "$data" --listen "127.0.0.1:$port" --threads "$JOTD_THREADS"
     --max-connections "$MAX_CONNECTIONS" --connection-timeout "$CONNECTION_TIMEOUT")
-"$JOTD" "${jotd_args[@]}" >"$tmp/jotd.out" 2>"$tmp/jotd.log" &
-jotd_pid=$!
-for _ in $(seq 1 100); do
-    curl -fs "$base/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -fs "$base/healthz" >/dev/null || die "jotd did not start: $(tail -3 "$tmp/jotd.log")"
+bench_jotd_start "$JOTD" "$port" "${jotd_args[@]}"
 
-login() { # one line: the answer's body, then " HTTP <status>" (one write: parallel-safe)
-    local r
-    r=$(curl -s -m 30 "$base/token" -w ' HTTP %{http_code}' --data-urlencode grant_type=password \
-        --data-urlencode username=bench --data-urlencode "password=$password")
-    printf '%s\n' "$r"
-}
-access=$(login | sed -n 's/.*"access_token":"\([A-Za-z0-9_.-]*\)".*/\1/p')
+access=$(bench_login | sed -n 's/.*"access_token":"\([A-Za-z0-9_.-]*\)".*/\1/p')
 [ -n "$access" ] || die "cannot log in"
-basic="Basic $(printf '%s:%s' bench-rs "$secret" | base64 -w0)"
-# refresh chains: a fresh set of sessions for each wrk run (a token used in one run is
-# rotated; presenting it again would be reuse), two per connection (wrk spreads connections
-# evenly over threads and each thread takes every WRK_THREADS-th line)
-fresh_tokens() {
-    export -f login
-    export base password
-    local want=$((CONNECTIONS * 2)) try
-    : >"$tmp/refresh.txt"
-    for try in 1 2 3; do
-        local have
-        have=$(wc -l <"$tmp/refresh.txt")
-        [ "$have" -lt "$want" ] || return 0
-        seq 1 $((want - have)) | xargs -P 4 -I{} bash -c login >"$tmp/logins.txt"
-        sed -n 's/.*"refresh_token":"\([A-Za-z0-9_-]*\)".*/\1/p' "$tmp/logins.txt" >>"$tmp/refresh.txt"
-        if grep -qv '"refresh_token"' "$tmp/logins.txt"; then
-            echo "run.sh: login failures while making sessions (try $try):" \
-                "$(grep -v '"refresh_token"' "$tmp/logins.txt" | sort | uniq -c | head -3)" >&2
-        fi
-    done
-    [ "$(wc -l <"$tmp/refresh.txt")" -ge "$want" ] || die "logins for the refresh chains failed"
-}
+# refresh chains: two per connection (wrk spreads connections evenly over threads and each
+# thread takes every WRK_THREADS-th line)
+fresh_tokens() { bench_fresh_tokens $((CONNECTIONS * 2)) "$tmp/refresh.txt"; }
 
 echo "jotd $("$JOTD" --version | cut -d' ' -f2) on $base, pid $jotd_pid: ${jotd_args[*]:4}"
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); wrk -t$WRK_THREADS -c$CONNECTIONS; ${DURATION}s per scenario (+${WARMUP}s warm-up); ulimit -n $(ulimit -n)"

@@ -282,6 +282,7 @@ static const struct {
      "9"},
     {"throttle_ip_failures", "42", F_UINT, offsetof(jotd_config_t, throttle_ip_failures), "42"},
     {"default_client", "spa", F_STR, offsetof(jotd_config_t, default_client), "spa"},
+    {"verify_cache_size", "0", F_SIZE, offsetof(jotd_config_t, verify_cache_size), "0"},
 };
 
 static void field_text(const jotd_config_t *c, size_t k, char *buf, size_t size)
@@ -787,6 +788,9 @@ static void test_validate_ranges(void **state)
         {"--argon2-p", "0", "--argon2-p"},
         {"--argon2-m-kib", "7", "--argon2-m-kib"},
         {"--max-body", "0", "--max-body"},
+        {"--verify-cache-size", "0", NULL},
+        {"--verify-cache-size", "10000000", NULL},
+        {"--verify-cache-size", "10000001", "--verify-cache-size"},
         {"--max-connections", "0", "--max-connections"},
         {"--connection-timeout", "0", "--connection-timeout"},
         {"--throttle-account-failures", "0", "--throttle-account-failures"},

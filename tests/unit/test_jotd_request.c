@@ -1,6 +1,6 @@
 /* Unit tests for server/request.c (form and JSON bodies, Content-Type, HTTP Basic and Bearer
  * credentials) and server/log.c (JSON lines on stderr, escaping, truncation, one write per
- * line). */
+ * line, request lines batched). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -572,6 +573,7 @@ static void capture_begin(void)
 /* Restore stderr; the captured bytes, malloc'd and NUL-terminated. */
 static char *capture_end(size_t *out_len)
 {
+    jotd_log_flush(); /* request lines are batched */
     assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
     close(saved_stderr);
     FILE *f = fopen(capture_path, "rb");
@@ -774,6 +776,88 @@ static void test_log_truncation(void **state)
     free(big);
 }
 
+/* Size of the captured file now (stderr is the capture file). */
+static long captured_size(void)
+{
+    return lseek(STDERR_FILENO, 0, SEEK_END);
+}
+
+static void *request_worker(void *arg)
+{
+    char path[64];
+    int id = (int)(intptr_t)arg;
+    for (int i = 0; i < 500; i++) {
+        snprintf(path, sizeof path, "/t%d/%d", id, i);
+        jotd_log_request("GET", path, 200, i, "127.0.0.1");
+    }
+    return NULL;
+}
+
+/* Request lines wait in a batch: written before the next audit or log line (in call order),
+ * when the batch is full, by the flusher thread or by jotd_log_flush(); never cut. */
+static void test_log_request_batch(void **state)
+{
+    (void)state;
+    size_t len;
+    capture_begin();
+    jotd_log_request("GET", "/first", 200, 1, "127.0.0.1");
+    jotd_log_request("GET", "/second", 200, 1, "127.0.0.1");
+    long before = captured_size();
+    assert_true(before < 100); /* not written yet (unless the flusher just ran) */
+    jotd_audit("logout", "sid", "s1", NULL); /* the batch first, then the audit line */
+    char *text = capture_end(&len);
+    char *first = strstr(text, "/first"), *second = strstr(text, "/second");
+    char *audit = strstr(text, "\"logout\"");
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_non_null(audit);
+    assert_true(first < second && second < audit);
+    free(text);
+
+    /* the flusher writes a batch by itself within its period */
+    capture_begin();
+    jotd_log_request("GET", "/alone", 200, 1, "127.0.0.1");
+    for (int i = 0; i < 50 && captured_size() == 0; i++) {
+        struct timespec d = {0, 20 * 1000000L};
+        nanosleep(&d, NULL);
+    }
+    assert_true(captured_size() > 0);
+    text = capture_end(&len);
+    json_t *j = one_line(text, len);
+    assert_string_equal(json_string_value(json_object_get(j, "path")), "/alone");
+    json_decref(j);
+    free(text);
+
+    /* many threads: every line whole, each thread's lines in order */
+    pthread_t th[4];
+    capture_begin();
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, request_worker, (void *)(intptr_t)i), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    text = capture_end(&len);
+    int next[4] = {0};
+    size_t lines = 0;
+    for (char *p = text; p < text + len;) {
+        char *nl = memchr(p, '\n', (size_t)(text + len - p));
+        assert_non_null(nl);
+        j = one_line(p, (size_t)(nl - p) + 1);
+        const char *path = json_string_value(json_object_get(j, "path"));
+        assert_true(path && path[0] == '/' && path[1] == 't' && path[3] == '/');
+        int t = path[2] - '0', n = 0;
+        assert_in_range(t, 0, 3);
+        for (const char *q = path + 4; *q; q++)
+            n = n * 10 + (*q - '0');
+        assert_int_equal(n, next[t]);
+        next[t]++;
+        json_decref(j);
+        lines++;
+        p = nl + 1;
+    }
+    assert_int_equal(lines, 4 * 500);
+    free(text);
+}
+
 #define LOG_THREADS 4
 #define LOG_LINES 200
 
@@ -827,7 +911,7 @@ int main(void)
         cmocka_unit_test(test_basic_invalid),        cmocka_unit_test(test_bearer),
         cmocka_unit_test(test_log_request),          cmocka_unit_test(test_log_audit_utf8),
         cmocka_unit_test(test_log_message),          cmocka_unit_test(test_log_truncation),
-        cmocka_unit_test(test_log_concurrent_lines),
+        cmocka_unit_test(test_log_concurrent_lines), cmocka_unit_test(test_log_request_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
