@@ -105,12 +105,12 @@ tsan:
 	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -R '^unit\.test_threads$$'
 
 # Server benchmark (bench/load/README.md, "make bench-server"): nginx and $(BUILD)/bin/jotd
-# on loopback under wrk, BENCH_SECONDS per scenario.
-BENCH_SECONDS ?= 10
+# on loopback under wrk, SERVER_BENCH_SECONDS per scenario.
+SERVER_BENCH_SECONDS ?= 10
 .PHONY: bench-server
 bench-server: build
 	@scripts/install-deps --bench # --bench: nginx, wrk; plus the npm jose that mints tokens
-	@JOTD=$(BUILD)/bin/jotd bench/server/run.sh $(BENCH_SECONDS)
+	@JOTD=$(BUILD)/bin/jotd bench/server/run.sh $(SERVER_BENCH_SECONDS)
 
 # Load test (bench/load/README.md) against $(BUILD)/bin/jotd, LOAD_SECONDS per scenario.
 LOAD_SECONDS ?= 60
