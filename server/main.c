@@ -99,6 +99,9 @@ static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
     if (rc != JOTD_OK)
         return fail("cannot open the database %s: %s (%s)", path, jotd_rc_str(rc),
                     jotd_store_errmsg(NULL));
+    /* logins and rotations; revocations and admin changes are always fsynced */
+    jotd_store_set_durability(*st, cfg->durability_full ? JOTD_DURABILITY_FULL
+                                                        : JOTD_DURABILITY_NORMAL);
     return 0;
 }
 
@@ -577,6 +580,9 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             app.rt = nrt;
             pthread_rwlock_unlock(&app.rt_lock);
             jotd_runtime_free(old);
+            jotd_store_set_durability(app.store, app.rt->cfg.durability_full
+                                                     ? JOTD_DURABILITY_FULL
+                                                     : JOTD_DURABILITY_NORMAL);
             jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
