@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define ERRLEN 256
+#define PASSWORD_IDLE_S 10u /* see jotd_password_trim() in the main loop */
 
 static int usage(FILE *f)
 {
@@ -491,6 +492,9 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                      app.rt->cfg.throttle_ip_failures, 100000);
     app.clients = jotd_client_cache_new();
+    /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
+     * add a 19 MiB work area each and no speed */
+    jotd_password_set_parallel(app.rt->cfg.threads);
     if (!app.deny || !app.throttle || !app.clients ||
         jotd_password_dummy_init(&app.dummy, &a2) != 0) {
         fail("%s", "out of memory");
@@ -586,6 +590,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
+        /* Argon2 work areas go back to the OS after PASSWORD_IDLE_S without a login */
+        jotd_password_trim(PASSWORD_IDLE_S);
         if (jotd_now() - last_gc >= 60) { /* forget what can no longer matter */
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);
