@@ -341,17 +341,17 @@ static int run_argon2(uint32_t m_kib, uint32_t t, uint32_t lanes, const char *pw
                       const uint8_t *expect)
 {
     /* argon2_context has non-const pointers; without ARGON2_FLAG_CLEAR_PASSWORD the
-     * password and the salt are only read */
-    union {
-        const void *c;
-        uint8_t *m;
-    } pwd = {.c = len ? pw : NULL}, slt = {.c = salt};
+     * password and the salt are only read (the pointers are copied, not cast, to drop const) */
+    const void *pwd_c = len ? (const void *)pw : NULL, *salt_c = salt;
+    uint8_t *pwd_m, *salt_m;
+    memcpy(&pwd_m, &pwd_c, sizeof pwd_m);
+    memcpy(&salt_m, &salt_c, sizeof salt_m);
     argon2_context ctx = {
         .out = out,
         .outlen = (uint32_t)out_len,
-        .pwd = pwd.m,
+        .pwd = pwd_m,
         .pwdlen = (uint32_t)len,
-        .salt = slt.m,
+        .salt = salt_m,
         .saltlen = (uint32_t)salt_len,
         .t_cost = t,
         .m_cost = m_kib,
