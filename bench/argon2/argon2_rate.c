@@ -2,11 +2,15 @@
  * (server/password.c), to compare jotd's login rate against. Not part of the build:
  *
  *   cc -O2 -o build/argon2_rate bench/argon2/argon2_rate.c -largon2 -lpthread
- *   build/argon2_rate [THREADS [SECONDS [M_KIB [T [P [malloc|mmap]]]]]]
+ *   build/argon2_rate [THREADS [SECONDS [M_KIB [T [P [ALLOC]]]]]]
  *
- * Defaults: 1 thread, 10 s, jotd's defaults m=19456 KiB, t=2, p=1, "mmap". "malloc" lets
- * libargon2 take its work area from malloc() (glibc keeps it after the first hash), "mmap"
- * maps and unmaps it for every hash as server/password.c does. Prints one line:
+ * Defaults: 1 thread, 10 s, jotd's defaults m=19456 KiB, t=2, p=1, ALLOC "mmap". ALLOC:
+ *   malloc       libargon2 takes its work area from malloc() (glibc keeps it in the heap
+ *                after the first hash: the raw rate to compare jotd against)
+ *   mmap         a fresh mapping per hash, unmapped after it (every page faults each time)
+ *   cached       one mapping per thread, reused (what server/password.c does under load)
+ *   cached-huge  the same with madvise(MADV_HUGEPAGE)
+ * Prints one line:
  *   threads=N seconds=S m=.. t=.. p=.. alloc=.. hashes=H rate=R/s per_thread=R/s */
 #include <argon2.h>
 #include <pthread.h>
@@ -23,18 +27,30 @@ static int use_mmap = 1;
 static atomic_int stop;
 static atomic_long total;
 
+static int use_cache, use_huge;
+static _Thread_local uint8_t *cached;
+
 static int alloc_cb(uint8_t **out, size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (getenv("POPULATE") ? MAP_POPULATE : 0), -1, 0);
+    if (use_cache && cached) {
+        *out = cached;
+        return ARGON2_OK;
+    }
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return ARGON2_MEMORY_ALLOCATION_ERROR;
+    if (use_huge)
+        madvise(p, n, MADV_HUGEPAGE);
     *out = p;
     return ARGON2_OK;
 }
 
 static void free_cb(uint8_t *p, size_t n)
 {
-    munmap(p, n);
+    if (use_cache)
+        cached = p;
+    else
+        munmap(p, n);
 }
 
 static void *worker(void *arg)
@@ -70,8 +86,11 @@ int main(int argc, char **argv)
         t_cost = (uint32_t)strtoul(argv[4], NULL, 10);
     if (argc > 5)
         lanes = (uint32_t)strtoul(argv[5], NULL, 10);
-    if (argc > 6)
+    if (argc > 6) {
         use_mmap = strcmp(argv[6], "malloc") != 0;
+        use_cache = strncmp(argv[6], "cached", 6) == 0;
+        use_huge = strstr(argv[6], "huge") != NULL;
+    }
     if (threads < 1 || threads > 256 || seconds < 1) {
         fprintf(stderr, "usage: argon2_rate [THREADS [SECONDS [M_KIB [T [P [malloc|mmap]]]]]]\n");
         return 2;
@@ -91,7 +110,7 @@ int main(int argc, char **argv)
     long n = atomic_load(&total);
     printf("threads=%d seconds=%.1f m=%u t=%u p=%u alloc=%s hashes=%ld rate=%.1f/s "
            "per_thread=%.1f/s\n",
-           threads, el, m_kib, t_cost, lanes, use_mmap ? "mmap" : "malloc", n, (double)n / el,
+           threads, el, m_kib, t_cost, lanes, argc > 6 ? argv[6] : "mmap", n, (double)n / el,
            (double)n / el / threads);
     return 0;
 }
