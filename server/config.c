@@ -40,7 +40,7 @@ typedef enum opt_type {
     T_U32,      /* uint32_t */
     T_UINT,     /* unsigned */
     T_SIZE,     /* size_t */
-    T_DURABILITY, /* "full" or "normal" -> bool durability_full */
+    T_SYNC,     /* --durability: "full" or "normal" -> bool durability_full */
 } opt_type_t;
 
 typedef struct opt {
@@ -78,7 +78,7 @@ static const opt_t opts[] = {
     OPT("throttle_account_failures", T_UINT, throttle_account_failures),
     OPT("throttle_ip_failures", T_UINT, throttle_ip_failures),
     OPT("default_client", T_STR, default_client),
-    OPT("durability", T_DURABILITY, durability_full),
+    OPT("durability", T_SYNC, durability_full),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -384,7 +384,7 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         c->alg = alg;
         return 0;
     }
-    case T_DURABILITY:
+    case T_SYNC:
         if (strcmp(val, "full") == 0 || strcmp(val, "normal") == 0) {
             *(bool *)field = val[0] == 'f';
             return 0;

@@ -4,8 +4,8 @@
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
  * connection_timeout,
- * throttle_account_failures, throttle_ip_failures, default_client, durability. Environment variables
- * are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
+ * throttle_account_failures, throttle_ip_failures, default_client, durability. Environment
+ * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
 #define JOTD_CONFIG_H

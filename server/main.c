@@ -101,8 +101,8 @@ static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
         return fail("cannot open the database %s: %s (%s)", path, jotd_rc_str(rc),
                     jotd_store_errmsg(NULL));
     /* logins and rotations; revocations and admin changes are always fsynced */
-    jotd_store_set_durability(*st, cfg->durability_full ? JOTD_DURABILITY_FULL
-                                                        : JOTD_DURABILITY_NORMAL);
+    jotd_store_set_durability(*st,
+                              cfg->durability_full ? JOTD_DURABILITY_FULL : JOTD_DURABILITY_NORMAL);
     return 0;
 }
 

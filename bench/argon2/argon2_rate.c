@@ -60,10 +60,19 @@ static void *worker(void *arg)
     long n = 0;
     while (!atomic_load(&stop)) {
         argon2_context ctx = {
-            .out = out, .outlen = sizeof out, .pwd = pw, .pwdlen = sizeof pw,
-            .salt = salt, .saltlen = sizeof salt, .t_cost = t_cost, .m_cost = m_kib,
-            .lanes = lanes, .threads = lanes, .version = ARGON2_VERSION_13,
-            .allocate_cbk = use_mmap ? alloc_cb : NULL, .free_cbk = use_mmap ? free_cb : NULL,
+            .out = out,
+            .outlen = sizeof out,
+            .pwd = pw,
+            .pwdlen = sizeof pw,
+            .salt = salt,
+            .saltlen = sizeof salt,
+            .t_cost = t_cost,
+            .m_cost = m_kib,
+            .lanes = lanes,
+            .threads = lanes,
+            .version = ARGON2_VERSION_13,
+            .allocate_cbk = use_mmap ? alloc_cb : NULL,
+            .free_cbk = use_mmap ? free_cb : NULL,
         };
         if (argon2id_ctx(&ctx) != ARGON2_OK) {
             fprintf(stderr, "argon2id_ctx failed\n");

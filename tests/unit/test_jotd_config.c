@@ -147,8 +147,6 @@ static void test_durability(void **state)
     jotd_config_free(&c);
 }
 
-
-
 static void test_defaults(void **state)
 {
     (void)state;

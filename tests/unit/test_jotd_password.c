@@ -333,11 +333,16 @@ static void test_parallel_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_format),    cmocka_unit_test(test_verify_right_wrong),
-        cmocka_unit_test(test_empty_password), cmocka_unit_test(test_long_password),
-        cmocka_unit_test(test_bad_params),     cmocka_unit_test(test_owasp_defaults),
-        cmocka_unit_test(test_not_argon2id),   cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_dummy),          cmocka_unit_test(test_libargon2_interop),
+        cmocka_unit_test(test_hash_format),
+        cmocka_unit_test(test_verify_right_wrong),
+        cmocka_unit_test(test_empty_password),
+        cmocka_unit_test(test_long_password),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_owasp_defaults),
+        cmocka_unit_test(test_not_argon2id),
+        cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_dummy),
+        cmocka_unit_test(test_libargon2_interop),
         cmocka_unit_test(test_work_area_outside_the_heap),
         cmocka_unit_test(test_parallel_limit),
     };

@@ -135,9 +135,9 @@ static int c_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
 }
 
 static const sqlite3_io_methods count_io = {
-    3,           c_close,    c_read,        c_write,    c_truncate, c_sync,   c_size,
-    c_lock,      c_unlock,   c_reserved,    c_fcntl,    c_sector,   c_devchar, c_shm_map,
-    c_shm_lock, c_shm_barrier, c_shm_unmap, c_fetch,    c_unfetch,
+    3,          c_close,       c_read,      c_write, c_truncate, c_sync,    c_size,
+    c_lock,     c_unlock,      c_reserved,  c_fcntl, c_sector,   c_devchar, c_shm_map,
+    c_shm_lock, c_shm_barrier, c_shm_unmap, c_fetch, c_unfetch,
 };
 
 static int c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
@@ -246,8 +246,7 @@ static jotd_rc_t add_session(jotd_store_t *st, const char *sid, int64_t uid, uns
     return jotd_store_session_create(st, &s, h, 3600, T0);
 }
 
-static jotd_rc_t rotate(jotd_store_t *st, unsigned from, unsigned to, int64_t now,
-                        bool *out_grace)
+static jotd_rc_t rotate(jotd_store_t *st, unsigned from, unsigned to, int64_t now, bool *out_grace)
 {
     uint8_t a[JOTD_HASH_LEN], b[JOTD_HASH_LEN];
     hash_of(a, from);
@@ -504,12 +503,9 @@ int main(void)
     install_vfs();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_full_syncs_logins_and_rotations),
-        T(test_normal_logins_and_rotations_do_not_sync),
-        T(test_normal_keeps_revocations_full),
-        T(test_normal_reuse_detection_is_full),
-        T(test_normal_survives_sigkill),
-        T(test_normal_concurrent_rotations_one_winner),
+        T(test_full_syncs_logins_and_rotations), T(test_normal_logins_and_rotations_do_not_sync),
+        T(test_normal_keeps_revocations_full),   T(test_normal_reuse_detection_is_full),
+        T(test_normal_survives_sigkill),         T(test_normal_concurrent_rotations_one_winner),
         T(test_normal_parallel_chains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
