@@ -41,6 +41,7 @@ typedef enum opt_type {
     T_U32,      /* uint32_t */
     T_UINT,     /* unsigned */
     T_SIZE,     /* size_t */
+    T_SYNC,     /* --durability: "full" or "normal" -> bool durability_full */
 } opt_type_t;
 
 typedef struct opt {
@@ -79,6 +80,7 @@ static const opt_t opts[] = {
     OPT("throttle_ip_failures", T_UINT, throttle_ip_failures),
     OPT("default_client", T_STR, default_client),
     OPT("verify_cache_size", T_SIZE, verify_cache_size),
+    OPT("durability", T_SYNC, durability_full),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -384,6 +386,13 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         c->alg = alg;
         return 0;
     }
+    case T_SYNC:
+        if (strcmp(val, "full") == 0 || strcmp(val, "normal") == 0) {
+            *(bool *)field = val[0] == 'f';
+            return 0;
+        }
+        set_err(err, errlen, "%s: expected full or normal, not \"%s\"", src, val);
+        return -1;
     case T_DURATION: {
         int64_t d;
         if (jotd_parse_duration(val, &d) != 0) {

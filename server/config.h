@@ -4,8 +4,8 @@
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
  * connection_timeout, verify_cache_size,
- * throttle_account_failures, throttle_ip_failures, default_client. Environment variables
- * are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
+ * throttle_account_failures, throttle_ip_failures, default_client, durability. Environment
+ * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
 #define JOTD_CONFIG_H
@@ -39,6 +39,7 @@ typedef struct jotd_config {
     unsigned throttle_ip_failures;             /* default 20 per minute */
     char *default_client; /* client_id for requests that name none; default "default" */
     size_t verify_cache_size; /* verified access tokens remembered (vcache.h); 0: off */
+    bool durability_full; /* --durability full: logins and rotations fsync too; default normal */
 } jotd_config_t;
 
 /** Fill \p c with the defaults. */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #define ERRLEN 256
+#define PASSWORD_IDLE_S 10u /* see jotd_password_trim() in the main loop */
 
 static int usage(FILE *f)
 {
@@ -99,6 +100,9 @@ static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
     if (rc != JOTD_OK)
         return fail("cannot open the database %s: %s (%s)", path, jotd_rc_str(rc),
                     jotd_store_errmsg(NULL));
+    /* logins and rotations; revocations and admin changes are always fsynced */
+    jotd_store_set_durability(*st,
+                              cfg->durability_full ? JOTD_DURABILITY_FULL : JOTD_DURABILITY_NORMAL);
     return 0;
 }
 
@@ -488,6 +492,9 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                      app.rt->cfg.throttle_ip_failures, 100000);
     app.clients = jotd_client_cache_new();
+    /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
+     * add a 19 MiB work area each and no speed */
+    jotd_password_set_parallel(app.rt->cfg.threads);
     if (!app.deny || !app.throttle || !app.clients ||
         jotd_password_dummy_init(&app.dummy, &a2) != 0) {
         fail("%s", "out of memory");
@@ -577,9 +584,14 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             app.rt = nrt;
             pthread_rwlock_unlock(&app.rt_lock);
             jotd_runtime_free(old);
+            jotd_store_set_durability(app.store, app.rt->cfg.durability_full
+                                                     ? JOTD_DURABILITY_FULL
+                                                     : JOTD_DURABILITY_NORMAL);
             jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
+        /* Argon2 work areas go back to the OS after PASSWORD_IDLE_S without a login */
+        jotd_password_trim(PASSWORD_IDLE_S);
         if (jotd_now() - last_gc >= 60) { /* forget what can no longer matter */
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);

@@ -33,4 +33,15 @@ typedef struct jotd_password_dummy {
 int jotd_password_dummy_init(jotd_password_dummy_t *d, const jotd_argon2_t *params);
 void jotd_password_dummy_verify(const jotd_password_dummy_t *d, const char *pw, size_t len);
 
+/* Work areas (m KiB per hash, see password.c): mapped for a hash, kept for the next one,
+ * returned to the OS by jotd_password_trim(). Process-wide, thread-safe. */
+/** At most \p n hashes or verifications at once in this process (others wait); 0: no
+ *  limit (the default). */
+void jotd_password_set_parallel(unsigned n);
+/** Unmap the cached work areas unused for \p idle_seconds or more (0: all that are not in
+ *  use). Returns the bytes still mapped (in use or cached). */
+size_t jotd_password_trim(unsigned idle_seconds);
+/** Bytes of work area mapped now, in use or cached. */
+size_t jotd_password_mapped(void);
+
 #endif

@@ -75,8 +75,25 @@ void jotd_session_clear(jotd_session_t *s);
 
 typedef struct jotd_store jotd_store_t;
 
-/** Open (creating if needed) the store. \p location: a file path for SQLite (WAL mode). */
+/** Open (creating if needed) the store. \p location: a file path for SQLite (WAL mode).
+ *  A new store commits everything at JOTD_DURABILITY_FULL. */
 jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out);
+
+/* How durable the commits of logins and refresh rotations are (everything else is always
+ * FULL: revocations, reuse detection, logout, user and client changes, the denylist).
+ * - FULL: every commit is on stable storage before the call returns (an fsync each);
+ * - NORMAL: a commit survives the death of the process at once, and power loss or an OS
+ *   crash once the next FULL commit or checkpoint has synced the log. A power loss can
+ *   therefore undo the latest logins and rotations, never a revocation: every FULL commit
+ *   syncs the log up to and including itself. */
+typedef enum jotd_durability {
+    JOTD_DURABILITY_FULL = 0,
+    JOTD_DURABILITY_NORMAL = 1,
+} jotd_durability_t;
+
+/** Set the durability of later logins and rotations (thread-safe; calls in flight keep
+ *  theirs). */
+void jotd_store_set_durability(jotd_store_t *st, jotd_durability_t d);
 void jotd_store_close(jotd_store_t *st);
 /** Human-readable detail of the last error in this thread (static or thread-local). */
 const char *jotd_store_errmsg(const jotd_store_t *st);

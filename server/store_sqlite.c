@@ -10,6 +10,11 @@
  * race, leaks nothing when stores are opened and closed many times, and holds as many
  * connections as operations were ever in flight at once, not one per thread that ever
  * called. The mutex is held only to pop or push one list pointer, never during SQL.
+ * Write transactions do not use the pool: they all run on one writer connection, taken
+ * with the store's write mutex (see Transactions). Besides queueing the writers without
+ * SQLite's sleeps, this keeps the writer's page cache valid from one transaction to the
+ * next (a connection must drop its cache whenever another connection has written), which
+ * saves the dozen page reads a rotation made on a pooled connection.
  *
  * Statements. Each connection prepares a statement the first time it needs it
  * (sqlite3_prepare_v3 with SQLITE_PREPARE_PERSISTENT) and keeps it until the connection is
@@ -18,17 +23,34 @@
  * Transactions. Every write is one BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
  * IMMEDIATE takes the database write lock before the first read, so a read-decide-write
  * sequence (refresh rotation above all) cannot be interleaved with another writer, in this
- * process or any other one on the same file; waiting for the lock is bounded by the busy
- * timeout (5 s), after which the caller gets JOTD_E_BUSY. Reads are single statements in
- * autocommit mode: each sees one consistent snapshot (WAL lets them run beside a writer).
+ * process or any other one on the same file. Inside one process the writers first queue on
+ * a mutex of the store (wlock), held from BEGIN to COMMIT/ROLLBACK: SQLite's own busy
+ * handler sleeps and polls (1, 2, 5, 10 ... ms), which with dozens of concurrent refreshes
+ * cost more than the transactions themselves; a mutex hands the lock over at once. Another
+ * process still contends through BEGIN IMMEDIATE and the busy timeout. The whole wait (mutex,
+ * then SQLite lock) is bounded by BUSY_TIMEOUT_MS, after which the caller gets JOTD_E_BUSY.
+ * Reads are single statements in autocommit mode, without the mutex: each sees one
+ * consistent snapshot (WAL lets them run beside a writer).
  *
- * Durability. journal_mode=WAL with synchronous=FULL: every COMMIT fsyncs the WAL before it
- * returns. With synchronous=NORMAL a commit in WAL mode is durable only at the next
- * checkpoint, so a power loss could roll back a refresh rotation the client has already
- * received: the client would then hold a successor the database does not know, and the
- * token it was told to discard would be live again. A committed rotation must survive power
- * loss, so FULL. This costs one fsync per write (logins, refreshes, revocations); the
- * performance work may revisit it with measurements.
+ * Durability. journal_mode=WAL. Each write transaction runs at one of two levels, set with
+ * PRAGMA synchronous on its connection just before BEGIN (SQLite refuses to change it
+ * inside a transaction, and applies it when the PRAGMA is prepared: hence sqlite3_exec and
+ * not a cached statement):
+ * - FULL: COMMIT fsyncs the WAL before it returns: the transaction survives power loss.
+ *   Every revocation (logout, RFC 7009, reuse detection, a user's sessions), every user,
+ *   client and denylist change, and garbage collection.
+ * - NORMAL, with jotd_store_set_durability(JOTD_DURABILITY_NORMAL): logins
+ *   (session_create) and refresh rotations. COMMIT writes the WAL without fsync. The data is
+ *   in the OS page cache, so the death of the process loses nothing; power loss or an OS
+ *   crash can lose the commits made since the WAL was last synced, by a later FULL commit
+ *   or a checkpoint. The WAL is one append-only file with chained checksums, so what
+ *   survives is always a prefix of the commit order, and every FULL commit syncs the file
+ *   up to and including itself: a power loss can undo the latest logins and rotations,
+ *   never a revocation. An undone rotation leaves the client with a successor the database
+ *   does not know (it must log in again) and the old token live again until its idle
+ *   expiry; an undone login leaves a session that does not exist.
+ * A rotation that detects reuse must revoke at FULL; whether it will is known only inside
+ * the transaction, so a NORMAL rotation that finds reuse rolls back and runs again at FULL.
  *
  * Token liveness. A refresh token is live when used_at IS NULL, now < expires_at and its
  * session is neither revoked nor past its end. Rotation sets used_at and successor;
@@ -48,6 +70,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
@@ -112,6 +135,8 @@ static const char *const migrations[] = {
 #define SESSION_COLS                                                                               \
     "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at"
 #define N_SESSION_COLS 7
+
+enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
 enum stmt_id {
     ST_BEGIN,
@@ -214,6 +239,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
+    struct jotd_store *st;
+    int sync;          /* the connection's PRAGMA synchronous (enum sync_level) */
     struct conn *next; /* idle list */
 };
 
@@ -221,6 +248,9 @@ struct jotd_store {
     char *path;
     pthread_mutex_t lock; /* guards idle */
     struct conn *idle;
+    pthread_mutex_t wlock;   /* one write transaction of this process at a time */
+    struct conn *writer;     /* the connection of every write transaction; guarded by wlock */
+    _Atomic int light_level; /* sync level of logins and rotations (enum sync_level) */
 };
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -641,11 +671,14 @@ static jotd_rc_t exec_sql(struct conn *c, const char *sql)
     return rc == SQLITE_OK ? JOTD_OK : db_fail(c->db, rc);
 }
 
-static jotd_rc_t conn_open(const char *path, struct conn **out)
+static jotd_rc_t conn_open(jotd_store_t *st, struct conn **out)
 {
+    const char *path = st->path;
     struct conn *c = calloc(1, sizeof *c);
     if (!c)
         return fail(JOTD_E_NOMEM, "out of memory");
+    c->st = st;
+    c->sync = SYNC_FULL;
     /* No SQLITE_OPEN_CREATE: jotd_store_open() created the file with mode 0600; a file
      * that has disappeared since is an error, not a new empty database. No URI filenames.
      * READWRITE falls back to read-only on a write-protected file: writes then fail with
@@ -662,7 +695,8 @@ static jotd_rc_t conn_open(const char *path, struct conn **out)
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
     /* foreign_keys and synchronous are per connection; journal_mode=WAL is persistent and
-     * set once by jotd_store_open(). synchronous=FULL: see the top of this file. */
+     * set once by jotd_store_open(). synchronous=FULL until a transaction asks for less:
+     * see the top of this file. */
     r = exec_sql(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
     int64_t fk = 0;
     if (r == JOTD_OK)
@@ -690,7 +724,7 @@ static jotd_rc_t conn_get(jotd_store_t *st, struct conn **out)
         *out = c;
         return JOTD_OK;
     }
-    return conn_open(st->path, out);
+    return conn_open(st, out);
 }
 
 static void tx_rollback(struct conn *c);
@@ -714,11 +748,93 @@ static void conn_put(jotd_store_t *st, struct conn *c)
 
 /* ---- transactions ------------------------------------------------------------------------- */
 
-static jotd_rc_t tx_begin(struct conn *c)
+/* Set the connection's PRAGMA synchronous for its next transaction (outside one). */
+static jotd_rc_t set_sync(struct conn *c, int level)
+{
+    if (c->sync == level)
+        return JOTD_OK;
+    jotd_rc_t r = exec_sql(c, level == SYNC_FULL ? "PRAGMA synchronous = FULL"
+                                                 : "PRAGMA synchronous = NORMAL");
+    if (r == JOTD_OK)
+        c->sync = level;
+    return r;
+}
+
+/* Take the store's write mutex and its writer connection (opened on first use). The wait
+ * for the mutex and then for SQLite's lock (BEGIN IMMEDIATE, other processes) are together
+ * bounded by BUSY_TIMEOUT_MS. On failure nothing is held. */
+static jotd_rc_t wconn_get(jotd_store_t *st, struct conn **out)
+{
+    struct timespec t0, deadline;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    deadline = t0;
+    deadline.tv_sec += BUSY_TIMEOUT_MS / 1000;
+    deadline.tv_nsec += (long)(BUSY_TIMEOUT_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    int64_t left = BUSY_TIMEOUT_MS;
+    int e = pthread_mutex_trylock(&st->wlock);
+    if (e == EBUSY) {
+        e = pthread_mutex_timedlock(&st->wlock, &deadline);
+        if (e == 0) {
+            struct timespec t1;
+            clock_gettime(CLOCK_REALTIME, &t1);
+            left -= ((int64_t)t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        }
+    }
+    if (e != 0)
+        return fail(e == ETIMEDOUT ? JOTD_E_BUSY : JOTD_E_IO,
+                    "database busy: the writes of this process are queued too long");
+    jotd_rc_t r = JOTD_OK;
+    if (!st->writer)
+        r = conn_open(st, &st->writer);
+    if (r != JOTD_OK) {
+        st->writer = NULL;
+        pthread_mutex_unlock(&st->wlock);
+        return r;
+    }
+    sqlite3_busy_timeout(st->writer->db, left < 1 ? 1 : (int)left);
+    *out = st->writer;
+    return JOTD_OK;
+}
+
+static void wconn_put(jotd_store_t *st, struct conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        tx_rollback(c);
+    /* a connection stuck in a transaction, or fallen back to read-only (see conn_put), is
+     * replaced by a new one at the next write */
+    if (!sqlite3_get_autocommit(c->db) || sqlite3_db_readonly(c->db, "main") == 1) {
+        conn_close(c);
+        st->writer = NULL;
+    }
+    pthread_mutex_unlock(&st->wlock);
+}
+
+/* BEGIN IMMEDIATE at sync \p level. */
+static jotd_rc_t tx_begin_at(struct conn *c, int level)
 {
     sqlite3_stmt *s = NULL;
-    jotd_rc_t r = prep(c, ST_BEGIN, &s);
-    return r == JOTD_OK ? run(c, s, NULL) : r;
+    jotd_rc_t r = set_sync(c, level);
+    if (r == JOTD_OK)
+        r = prep(c, ST_BEGIN, &s);
+    if (r == JOTD_OK)
+        r = run(c, s, NULL);
+    return r;
+}
+
+/* A transaction that must survive power loss once committed. */
+static jotd_rc_t tx_begin(struct conn *c)
+{
+    return tx_begin_at(c, SYNC_FULL);
+}
+
+/* A login or a rotation: at the level jotd_store_set_durability() chose. */
+static jotd_rc_t tx_begin_light(struct conn *c)
+{
+    return tx_begin_at(c, c->st->light_level);
 }
 
 /* Roll back without touching this thread's error message (it tells what went wrong). */
@@ -837,14 +953,21 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
     if (!st)
         return fail(JOTD_E_NOMEM, "out of memory");
     st->path = dup_n(location, strlen(location));
+    st->light_level = SYNC_FULL;
     if (!st->path || pthread_mutex_init(&st->lock, NULL) != 0) {
+        free(st->path);
+        free(st);
+        return fail(JOTD_E_NOMEM, "out of memory");
+    }
+    if (pthread_mutex_init(&st->wlock, NULL) != 0) {
+        pthread_mutex_destroy(&st->lock);
         free(st->path);
         free(st);
         return fail(JOTD_E_NOMEM, "out of memory");
     }
 
     struct conn *c = NULL;
-    jotd_rc_t r = conn_open(st->path, &c);
+    jotd_rc_t r = conn_open(st, &c);
     if (r == JOTD_OK) {
         /* journal_mode is persistent: this is a no-op once the file is in WAL mode (which is
          * also why a read-only copy of a WAL database still opens). */
@@ -868,6 +991,7 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
     if (r != JOTD_OK) {
         conn_close(c);
         pthread_mutex_destroy(&st->lock);
+        pthread_mutex_destroy(&st->wlock);
         free(st->path);
         free(st);
         return r;
@@ -881,7 +1005,8 @@ void jotd_store_close(jotd_store_t *st)
 {
     if (!st)
         return;
-    /* No call may be in flight: every connection is on the idle list. */
+    /* No call may be in flight: every connection is on the idle list, or the writer. */
+    conn_close(st->writer);
     struct conn *c = st->idle;
     while (c) {
         struct conn *next = c->next;
@@ -889,8 +1014,15 @@ void jotd_store_close(jotd_store_t *st)
         c = next;
     }
     pthread_mutex_destroy(&st->lock);
+    pthread_mutex_destroy(&st->wlock);
     free(st->path);
     free(st);
+}
+
+void jotd_store_set_durability(jotd_store_t *st, jotd_durability_t d)
+{
+    if (st)
+        st->light_level = d == JOTD_DURABILITY_NORMAL ? SYNC_NORMAL : SYNC_FULL;
 }
 
 /* ---- users -------------------------------------------------------------------------------- */
@@ -906,7 +1038,7 @@ jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t
         r = strings_to_json((const char *const *)u->permissions, u->n_permissions, &perms);
     struct conn *c = NULL;
     if (r == JOTD_OK)
-        r = conn_get(st, &c);
+        r = wconn_get(st, &c);
     if (r != JOTD_OK)
         goto out;
     r = tx_begin(c);
@@ -931,7 +1063,7 @@ jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t
         if (r == JOTD_OK && out_id)
             *out_id = id;
     }
-    conn_put(st, c);
+    wconn_put(st, c);
 out:
     free(roles);
     free(perms);
@@ -1100,7 +1232,7 @@ jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_p
         r = strings_to_json(patch->permissions, patch->n_permissions, &perms);
     struct conn *c = NULL;
     if (r == JOTD_OK)
-        r = conn_get(st, &c);
+        r = wconn_get(st, &c);
     if (r != JOTD_OK)
         goto out;
     r = tx_begin(c);
@@ -1126,7 +1258,7 @@ jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_p
             r = revoke_user_tx(c, id, now, NULL);
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
 out:
     free(roles);
     free(perms);
@@ -1138,7 +1270,7 @@ jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id)
     if (!st)
         return fail(JOTD_E_INVAL, "user_delete: NULL store");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     r = tx_begin(c);
@@ -1156,7 +1288,7 @@ jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id)
             r = fail(JOTD_E_NOTFOUND, "no such user");
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     return r;
 }
 
@@ -1168,7 +1300,7 @@ jotd_rc_t jotd_store_client_create(jotd_store_t *st, const char *client_id, cons
     if (!st || !client_id || !client_id[0])
         return fail(JOTD_E_INVAL, "client_create: client id required");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     r = tx_begin(c);
@@ -1186,7 +1318,7 @@ jotd_rc_t jotd_store_client_create(jotd_store_t *st, const char *client_id, cons
             set_err("client %s already exists", client_id);
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     return r;
 }
 
@@ -1307,10 +1439,10 @@ jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *se,
     if (idle_ttl <= 0 || se->expires_at <= now)
         return fail(JOTD_E_INVAL, "session_create: lifetimes must be positive");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
-    r = tx_begin(c);
+    r = tx_begin_light(c); /* a login: see Durability at the top */
     if (r == JOTD_OK) {
         sqlite3_stmt *s = NULL;
         r = prep(c, ST_SESSION_INSERT, &s);
@@ -1333,7 +1465,7 @@ jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *se,
                                 idle_expiry(now, idle_ttl, se->expires_at));
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     return r;
 }
 
@@ -1491,18 +1623,31 @@ jotd_rc_t jotd_store_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOT
     if (jot_ct_equal(old_hash, new_hash, JOTD_HASH_LEN))
         return fail(JOTD_E_INVAL, "refresh_rotate: successor equals the old token");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     jotd_rotation_t tmp = {0};
-    r = tx_begin(c);
-    if (r == JOTD_OK) {
+    /* At the light level first; a reuse found there revokes, which must be FULL: roll back
+     * and decide again at FULL (the state may have changed in between; whatever the second
+     * run finds is the answer). */
+    int level = st->light_level;
+    for (;;) {
+        r = tx_begin_at(c, level);
+        if (r != JOTD_OK)
+            break;
         bool commit = false;
         r = rotate_tx(c, old_hash, new_hash, client_id, now, idle_ttl, grace_seconds, &tmp,
                       &commit);
+        if (r == JOTD_E_REUSED && commit && level != SYNC_FULL) {
+            tx_end(c, false, r);
+            jotd_rotation_clear(&tmp);
+            level = SYNC_FULL;
+            continue;
+        }
         r = tx_end(c, commit, r);
+        break;
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     if (r != JOTD_OK) {
         jotd_rotation_clear(&tmp);
         return r;
@@ -1591,7 +1736,7 @@ jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t n
     if (!st || !sid)
         return fail(JOTD_E_INVAL, "session_revoke: NULL argument");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     r = tx_begin(c);
@@ -1612,7 +1757,7 @@ jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t n
             r = revoke_session_tx(c, sid, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     return r;
 }
 
@@ -1622,7 +1767,7 @@ jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int
     if (!st)
         return fail(JOTD_E_INVAL, "sessions_revoke_user: NULL store");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     int changes = 0;
@@ -1633,7 +1778,7 @@ jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int
             r = revoke_user_tx(c, user_id, now, &changes);
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     if (r == JOTD_OK && out_n)
         *out_n = changes > 0 ? (size_t)changes : 0;
     return r;
@@ -1646,7 +1791,7 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
     if (!st || !jti || !jti[0])
         return fail(JOTD_E_INVAL, "deny_add: jti required");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     r = tx_begin(c);
@@ -1661,7 +1806,7 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
         }
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     return r;
 }
 
@@ -1744,7 +1889,7 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
     if (!st || now < 0 || keep_seconds < 0)
         return fail(JOTD_E_INVAL, "gc: bad argument");
     struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
+    jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     r = tx_begin(c);
@@ -1758,6 +1903,6 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
             r = gc_step(c, ST_GC_DENY, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
-    conn_put(st, c);
+    wconn_put(st, c);
     return r;
 }

@@ -113,6 +113,40 @@ static void expect_err(int rc, const char *err, const char *frag1, const char *f
 
 /* ---- defaults ---------------------------------------------------------------------------- */
 
+/* --durability full|normal: default normal (durability_full false); every source; anything
+ * else refused with the source named. */
+static void test_durability(void **state)
+{
+    (void)state;
+    jotd_config_t c;
+    char err[ERRLEN];
+    expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+    assert_false(c.durability_full);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--durability", "full"), err);
+    assert_true(c.durability_full);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--durability=normal"), err);
+    assert_false(c.durability_full);
+    jotd_config_free(&c);
+    setenv("JOTD_DURABILITY", "full", 1);
+    expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+    assert_true(c.durability_full);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--durability", "normal"), err); /* the flag beats the env */
+    assert_false(c.durability_full);
+    jotd_config_free(&c);
+    unsetenv("JOTD_DURABILITY");
+    const char *file = temp_file("durability = full\n");
+    expect_ok(LOAD(&c, err, "--config", file), err);
+    assert_true(c.durability_full);
+    jotd_config_free(&c);
+    expect_err(LOAD(&c, err, "--durability", "off"), err, "--durability", "full or normal");
+    jotd_config_free(&c);
+    expect_err(LOAD(&c, err, "--durability", "FULL"), err, "--durability", NULL);
+    jotd_config_free(&c);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -830,6 +864,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_plain_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,10 @@
 
 #include <cmocka.h>
 
+#include <argon2.h>
+#include <malloc.h>
+#include <pthread.h>
+
 #include "password.h"
 
 /* Cheap parameters keep the suite fast; one test uses the OWASP defaults. */
@@ -241,14 +245,106 @@ static void test_dummy(void **state)
     assert_int_equal(jotd_password_dummy_init(&d, &bad), -1);
 }
 
+/* Strings written by libargon2 itself verify here, and ours verify with libargon2: the PHC
+ * string is read and written by password.c, not by libargon2. Salts and hashes of lengths
+ * that are not multiples of 3 exercise the unpadded base64 both ways. */
+static void test_libargon2_interop(void **state)
+{
+    (void)state;
+    const size_t salt_lens[] = {8, 16, 17, 33};
+    const size_t hash_lens[] = {16, 32, 31, 64};
+    for (size_t i = 0; i < 4; i++) {
+        uint8_t salt[64];
+        memset(salt, (int)(0x41 + i), sizeof salt);
+        char enc[256];
+        assert_int_equal(argon2id_hash_encoded(1, 64, 1, "hunter22", 8, salt, salt_lens[i],
+                                               hash_lens[i], enc, sizeof enc),
+                         ARGON2_OK);
+        assert_int_equal(jotd_password_verify(enc, "hunter22", 8), 1);
+        assert_int_equal(jotd_password_verify(enc, "hunter23", 8), 0);
+    }
+    char phc[JOTD_PHC_MAX];
+    hash_ok(&fast, "correct horse", 13, phc);
+    assert_int_equal(argon2id_verify(phc, "correct horse", 13), ARGON2_OK);
+    assert_int_equal(argon2id_verify(phc, "correct horsf", 13), ARGON2_VERIFY_MISMATCH);
+    /* a non-canonical last character (unused trailing bits set) is refused by both */
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char t[JOTD_PHC_MAX];
+    memcpy(t, phc, sizeof t);
+    char *last = t + strlen(t) - 1; /* 32 bytes: 43 characters, the last has 2 unused bits */
+    size_t v = (size_t)(strchr(alphabet, *last) - alphabet);
+    *last = alphabet[v | 1u];
+    assert_int_equal(argon2id_verify(t, "correct horse", 13), ARGON2_DECODING_FAIL);
+    assert_int_equal(jotd_password_verify(t, "correct horse", 13), -1);
+}
+
+/* The work area (m KiB) is mapped by password.c, not taken from malloc: the heap does not
+ * grow by it, it is reused by the next hash, and trim returns it. */
+static void test_work_area_outside_the_heap(void **state)
+{
+    (void)state;
+    const jotd_argon2_t big = {8192, 1, 1}; /* 8 MiB */
+    jotd_password_trim(0);
+    char phc[JOTD_PHC_MAX];
+    hash_ok(&big, "first", 5, phc); /* glibc would raise its mmap threshold on this one */
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(jotd_password_verify(phc, "first", 5), 1);
+    struct mallinfo2 after = mallinfo2();
+    assert_true(after.arena < before.arena + 1024 * 1024);
+    assert_true(after.hblkhd < before.hblkhd + 1024 * 1024);
+    /* one area, cached for the next hash */
+    assert_int_equal(jotd_password_mapped(), (size_t)8192 * 1024);
+    assert_int_equal(jotd_password_trim(3600), (size_t)8192 * 1024); /* used just now */
+    assert_int_equal(jotd_password_trim(0), 0);
+    assert_int_equal(jotd_password_mapped(), 0);
+}
+
+static void *hash_thread(void *arg)
+{
+    const jotd_argon2_t mid = {2048, 2, 1};
+    char phc[JOTD_PHC_MAX];
+    for (int i = 0; i < 3; i++)
+        if (jotd_password_hash(&mid, "parallel", 8, phc) != 0)
+            *(int *)arg = 1;
+    return NULL;
+}
+
+/* jotd_password_set_parallel(1): four threads hashing at once never map more than one work
+ * area (without the limit each would map its own). */
+static void test_parallel_limit(void **state)
+{
+    (void)state;
+    jotd_password_trim(0);
+    jotd_password_set_parallel(1);
+    pthread_t th[4];
+    int err = 0;
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, hash_thread, &err), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(err, 0);
+    assert_int_equal(jotd_password_mapped(), (size_t)2048 * 1024);
+    jotd_password_set_parallel(0);
+    assert_int_equal(jotd_password_trim(0), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_format),    cmocka_unit_test(test_verify_right_wrong),
-        cmocka_unit_test(test_empty_password), cmocka_unit_test(test_long_password),
-        cmocka_unit_test(test_bad_params),     cmocka_unit_test(test_owasp_defaults),
-        cmocka_unit_test(test_not_argon2id),   cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_hash_format),
+        cmocka_unit_test(test_verify_right_wrong),
+        cmocka_unit_test(test_empty_password),
+        cmocka_unit_test(test_long_password),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_owasp_defaults),
+        cmocka_unit_test(test_not_argon2id),
+        cmocka_unit_test(test_tampered),
         cmocka_unit_test(test_dummy),
+        cmocka_unit_test(test_libargon2_interop),
+        cmocka_unit_test(test_work_area_outside_the_heap),
+        cmocka_unit_test(test_parallel_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
