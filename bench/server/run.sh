@@ -6,7 +6,7 @@
 #
 # Builds nothing: uses build/bin/jotd (or $JOTD). Starts nginx (1 worker, `return 204`) and
 # jotd on free 127.0.0.1 ports with temporary directories, measures the raw ES256 verify rate
-# (`openssl speed ecdsap256`) and the raw Argon2id rate (bench/server/argon2_rate.c:
+# (`openssl speed ecdsap256`) and the raw Argon2id rate (bench/argon2/argon2_rate.c:
 # libargon2 at jotd's m/t/p, one thread per CPU), then drives each scenario with wrk for
 # SECONDS after a WARMUP, and stops what it started:
 #   nginx            GET / on nginx: the reference rate
@@ -105,12 +105,14 @@ measure_raw_verify() {
     [ -n "$raw_verify" ] || bench_die "cannot parse openssl speed ecdsap256"
 }
 
-# Argon2id: bench/server/argon2_rate.c (libargon2, the library jotd links), one thread per
-# CPU for RAW_SECONDS, at jotd's m/t/p.
+# Argon2id: bench/argon2/argon2_rate.c (libargon2, the library jotd links), one thread per
+# CPU for RAW_SECONDS, at jotd's m/t/p, work areas from malloc (glibc's heap, reused).
 measure_raw_argon2() {
-    cc -O2 -o "$tmp/argon2_rate" "$here/argon2_rate.c" -largon2 -lpthread ||
+    cc -O2 -o "$tmp/argon2_rate" "$here/../argon2/argon2_rate.c" -largon2 -lpthread ||
         bench_die "cannot build argon2_rate (Debian packages build-essential, libargon2-dev)"
-    raw_argon2=$("$tmp/argon2_rate" "$ARGON2_M_KIB" "$ARGON2_T" "$ARGON2_P" "$(nproc)" "$RAW_SECONDS")
+    raw_argon2=$("$tmp/argon2_rate" "$(nproc)" "$RAW_SECONDS" "$ARGON2_M_KIB" "$ARGON2_T" \
+        "$ARGON2_P" malloc | sed -n 's/.* rate=\([0-9.]*\)\/s.*/\1/p')
+    [ -n "$raw_argon2" ] || bench_die "cannot parse argon2_rate's output"
 }
 
 # ---- scenarios -------------------------------------------------------------------------------
