@@ -130,6 +130,46 @@ static size_t der_sig(uint8_t out[EC_MAX_DER], const uint8_t *rs, size_t coord)
     return n;
 }
 
+/* One DER INTEGER at *p (before end) into \p out, right-aligned on \p coord bytes. Only
+ * OpenSSL's own output is read here, but every length is still checked. */
+static bool der_read_int(const uint8_t **p, const uint8_t *end, size_t coord, uint8_t *out)
+{
+    const uint8_t *q = *p;
+    if (end - q < 2 || q[0] != 0x02 || q[1] == 0 || q[1] >= 0x80 || (size_t)(end - q - 2) < q[1])
+        return false;
+    size_t n = q[1];
+    const uint8_t *v = q + 2;
+    *p = v + n;
+    while (n > 1 && v[0] == 0) { /* the sign byte, and any zero padding */
+        v++;
+        n--;
+    }
+    if (n > coord)
+        return false;
+    memset(out, 0, coord - n);
+    memcpy(out + coord - n, v, n);
+    return true;
+}
+
+/* OpenSSL's DER ECDSA-Sig-Value to JWS r||s of 2 * \p coord bytes. */
+static bool der_to_rs(const uint8_t *der, size_t len, size_t coord, uint8_t *rs)
+{
+    const uint8_t *p = der, *end = der + len;
+    if (len < 2 || p[0] != 0x30)
+        return false;
+    size_t body = p[1];
+    p += 2;
+    if (body == 0x81 && len >= 3) {
+        body = p[0];
+        p++;
+    } else if (body >= 0x80) {
+        return false;
+    }
+    if ((size_t)(end - p) != body)
+        return false;
+    return der_read_int(&p, end, coord, rs) && der_read_int(&p, end, coord, rs + coord) && p == end;
+}
+
 static jot_err_t ec_sign(const jot_alg_info_t *ai, const jot_key_t *key, const uint8_t *data,
                          size_t len, uint8_t **out_sig, size_t *out_len)
 {
@@ -151,23 +191,10 @@ static jot_err_t ec_sign(const jot_alg_info_t *ai, const jot_key_t *key, const u
     jot_err_t rc = jot__pkey_sign_digest(ai, key, NULL, data, len, der, &der_len);
     if (rc != JOT_OK)
         return rc;
-    int ok;
-
-    const uint8_t *p = der;
-    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-    if (!es)
-        return JOT_E_CRYPTO;
     uint8_t *sig = jot__malloc(2 * coord);
-    if (!sig) {
-        ECDSA_SIG_free(es);
+    if (!sig)
         return JOT_E_NOMEM;
-    }
-    const BIGNUM *r = NULL, *s = NULL;
-    ECDSA_SIG_get0(es, &r, &s);
-    ok = BN_bn2binpad(r, sig, (int)coord) == (int)coord &&
-         BN_bn2binpad(s, sig + coord, (int)coord) == (int)coord;
-    ECDSA_SIG_free(es);
-    if (!ok) {
+    if (!der_to_rs(der, der_len, coord, sig)) {
         jot_free(sig);
         return JOT_E_CRYPTO;
     }

@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <openssl/err.h>
+#include <pthread.h>
 
 static const uint8_t empty_input[1] = {0};
 
@@ -19,27 +20,77 @@ static size_t eddsa_sig_len(EVP_PKEY *pkey)
     }
 }
 
-static jot_err_t eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uint8_t **out_sig,
-                            size_t *out_len)
+/* EdDSA signs in one shot, so its prepared context is the EVP_MD_CTX after
+ * EVP_DigestSignInit/VerifyInit, used again for the next message. Whether this OpenSSL allows
+ * that is checked once per process (sign twice, verify twice, with a throwaway key); if not,
+ * every call prepares a fresh context as OpenSSL's documentation describes. */
+static bool reuse_ok;
+static pthread_once_t reuse_once = PTHREAD_ONCE_INIT;
+
+static void reuse_probe(void)
 {
+    static const uint8_t m1[] = "probe one", m2[] = "probe two";
+    uint8_t s1[64], s2[64];
+    size_t l1 = sizeof s1, l2 = sizeof s2;
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    EVP_MD_CTX *sc = EVP_MD_CTX_new(), *vc = EVP_MD_CTX_new();
+    reuse_ok = k && sc && vc && EVP_DigestSignInit_ex(sc, NULL, NULL, NULL, NULL, k, NULL) == 1 &&
+               EVP_DigestSign(sc, s1, &l1, m1, sizeof m1) == 1 &&
+               EVP_DigestSign(sc, s2, &l2, m2, sizeof m2) == 1 &&
+               EVP_DigestVerifyInit_ex(vc, NULL, NULL, NULL, NULL, k, NULL) == 1 &&
+               EVP_DigestVerify(vc, s1, l1, m1, sizeof m1) == 1 &&
+               EVP_DigestVerify(vc, s2, l2, m2, sizeof m2) == 1 &&
+               EVP_DigestVerify(vc, s1, l1, m2, sizeof m2) != 1 &&
+               EVP_DigestVerify(vc, s2, l2, m2, sizeof m2) == 1;
+    EVP_MD_CTX_free(sc);
+    EVP_MD_CTX_free(vc);
+    EVP_PKEY_free(k);
+    ERR_clear_error();
+}
+
+static EVP_MD_CTX *eddsa_ctx(const jot_key_t *key, int op)
+{
+    const jot_alg_info_t *ai = jot__alg_info(JOT_ALG_EDDSA);
+    pthread_once(&reuse_once, reuse_probe);
+    EVP_MD_CTX *c = reuse_ok ? jot__pool_take(key, ai, op) : NULL;
+    if (c)
+        return c;
+    c = EVP_MD_CTX_new();
+    int ok = c && (op == JOT_POOL_SIGN
+                       ? EVP_DigestSignInit_ex(c, NULL, NULL, NULL, NULL, key->pkey, NULL)
+                       : EVP_DigestVerifyInit_ex(c, NULL, NULL, NULL, NULL, key->pkey, NULL));
+    if (ok != 1) {
+        EVP_MD_CTX_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void eddsa_done(const jot_key_t *key, int op, EVP_MD_CTX *c, bool ok)
+{
+    const jot_alg_info_t *ai = jot__alg_info(JOT_ALG_EDDSA);
+    if (!ok || !reuse_ok || !jot__pool_give(key, ai, op, c))
+        EVP_MD_CTX_free(c);
+}
+
+static jot_err_t eddsa_sign(const jot_key_t *key, const uint8_t *data, size_t len,
+                            uint8_t **out_sig, size_t *out_len)
+{
+    EVP_PKEY *pkey = key ? key->pkey : NULL;
     if (!pkey || (!data && len) || !out_sig || !out_len)
         return JOT_E_INVAL;
     size_t want = eddsa_sig_len(pkey);
     if (!want)
         return JOT_E_KEY_MISMATCH;
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    if (!mctx)
-        return JOT_E_NOMEM;
     uint8_t *sig = jot__malloc(want);
-    if (!sig) {
-        EVP_MD_CTX_free(mctx);
+    if (!sig)
         return JOT_E_NOMEM;
-    }
+    EVP_MD_CTX *mctx = eddsa_ctx(key, JOT_POOL_SIGN);
     size_t sig_len = want;
-    int ok = EVP_DigestSignInit_ex(mctx, NULL, NULL, NULL, NULL, pkey, NULL) == 1 &&
-             EVP_DigestSign(mctx, sig, &sig_len, len ? data : empty_input, len) == 1 &&
-             sig_len == want;
-    EVP_MD_CTX_free(mctx);
+    bool ok = mctx && EVP_DigestSign(mctx, sig, &sig_len, len ? data : empty_input, len) == 1 &&
+              sig_len == want;
+    if (mctx)
+        eddsa_done(key, JOT_POOL_SIGN, mctx, ok);
     if (!ok) {
         jot_free(sig);
         return JOT_E_CRYPTO;
@@ -49,18 +100,19 @@ static jot_err_t eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uin
     return JOT_OK;
 }
 
-jot_err_t jot__eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uint8_t **out_sig,
+jot_err_t jot__eddsa_sign(const jot_key_t *key, const uint8_t *data, size_t len, uint8_t **out_sig,
                           size_t *out_len)
 {
-    jot_err_t rc = eddsa_sign(pkey, data, len, out_sig, out_len);
+    jot_err_t rc = eddsa_sign(key, data, len, out_sig, out_len);
     if (rc != JOT_OK)
         ERR_clear_error(); /* the failure is reported by rc alone */
     return rc;
 }
 
-jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len, const uint8_t *sig,
-                            size_t sig_len)
+jot_err_t jot__eddsa_verify(const jot_key_t *key, const uint8_t *data, size_t len,
+                            const uint8_t *sig, size_t sig_len)
 {
+    EVP_PKEY *pkey = key ? key->pkey : NULL;
     if (!pkey || (!data && len) || (!sig && sig_len))
         return JOT_E_INVAL;
     size_t want = eddsa_sig_len(pkey);
@@ -68,16 +120,15 @@ jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len, con
         return JOT_E_KEY_MISMATCH;
     if (sig_len != want)
         return JOT_E_SIGNATURE;
-    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    if (!mctx)
-        return JOT_E_NOMEM;
-    jot_err_t rc = JOT_E_CRYPTO;
-    if (EVP_DigestVerifyInit_ex(mctx, NULL, NULL, NULL, NULL, pkey, NULL) == 1)
-        rc = EVP_DigestVerify(mctx, sig, sig_len, len ? data : empty_input, len) == 1
-                 ? JOT_OK
-                 : JOT_E_SIGNATURE;
-    EVP_MD_CTX_free(mctx);
-    if (rc != JOT_OK)
+    EVP_MD_CTX *mctx = eddsa_ctx(key, JOT_POOL_VERIFY);
+    if (!mctx) {
         ERR_clear_error();
-    return rc;
+        return JOT_E_CRYPTO;
+    }
+    bool ok = EVP_DigestVerify(mctx, sig, sig_len, len ? data : empty_input, len) == 1;
+    /* a context that refused a signature is not reused: only a clean one goes back */
+    eddsa_done(key, JOT_POOL_VERIFY, mctx, ok);
+    if (!ok)
+        ERR_clear_error();
+    return ok ? JOT_OK : JOT_E_SIGNATURE;
 }

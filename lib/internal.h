@@ -156,10 +156,10 @@ jot_err_t jot__pkey_verify_digest(const jot_alg_info_t *ai, const jot_key_t *key
                                   bool (*setup)(const jot_alg_info_t *, EVP_PKEY_CTX *),
                                   const uint8_t *data, size_t len, const uint8_t *sig,
                                   size_t sig_len);
-jot_err_t jot__eddsa_sign(EVP_PKEY *pkey, const uint8_t *data, size_t len, uint8_t **out_sig,
+jot_err_t jot__eddsa_sign(const jot_key_t *key, const uint8_t *data, size_t len, uint8_t **out_sig,
                           size_t *out_len);
-jot_err_t jot__eddsa_verify(EVP_PKEY *pkey, const uint8_t *data, size_t len, const uint8_t *sig,
-                            size_t sig_len);
+jot_err_t jot__eddsa_verify(const jot_key_t *key, const uint8_t *data, size_t len,
+                            const uint8_t *sig, size_t sig_len);
 
 /* ---- JSON (json.c): strict parsing on top of jansson --------------------------------- */
 /** Parse \p len bytes as one JSON value: UTF-8 validated, duplicate member names rejected

@@ -3,13 +3,15 @@
  * Setting up an OpenSSL 3 operation costs more than a small operation itself: fetching the
  * algorithm, running the HMAC key schedule, creating and initialising an EVP_PKEY_CTX.
  * A key therefore keeps contexts already prepared for each (algorithm, operation): a
- * keyed HMAC context, or an EVP_PKEY_CTX after EVP_PKEY_sign_init/verify_init with its
- * digest and padding set. Contexts are not thread-safe and keys are shared between threads,
- * so a call takes a context out of a slot with an atomic exchange (no two threads ever hold
- * the same one) and gives it back with a compare-and-swap into an empty slot; with every
+ * keyed HMAC context; for RSA and ECDSA an EVP_PKEY_CTX after EVP_PKEY_sign_init/verify_init
+ * with its digest and padding set, and a digest context; for EdDSA an EVP_MD_CTX after
+ * EVP_DigestSignInit/VerifyInit (alg_eddsa.c). Contexts are not thread-safe and keys are shared
+ * between threads, so a call takes a context out of a slot with an atomic exchange (no two threads
+ * ever hold the same one) and gives it back with a compare-and-swap into an empty slot; with every
  * slot full it is freed. A context whose operation failed is never given back. */
 #include "internal.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -78,6 +80,21 @@ bool jot__pool_give(const jot_key_t *key, const jot_alg_info_t *ai, int op, void
     return false;
 }
 
+/* RSA and ECDSA keep a signature context and a digest context together. */
+typedef struct prepared {
+    EVP_PKEY_CTX *pkey; /* after sign_init/verify_init, digest and padding set */
+    EVP_MD_CTX *md;     /* reinitialised for each digest */
+} prepared_t;
+
+static void prepared_free(prepared_t *p)
+{
+    if (!p)
+        return;
+    EVP_PKEY_CTX_free(p->pkey);
+    EVP_MD_CTX_free(p->md);
+    OPENSSL_free(p);
+}
+
 void jot__pool_release(jot_key_t *key)
 {
     for (size_t r = 0; r < JOT_POOL_ROWS; r++) {
@@ -87,8 +104,10 @@ void jot__pool_release(jot_key_t *key)
                 continue;
             if (key->kty == JOT_KTY_OCT)
                 EVP_MAC_CTX_free(c); /* wipes the keyed state */
+            else if (key->kty == JOT_KTY_OKP)
+                EVP_MD_CTX_free(c);
             else
-                EVP_PKEY_CTX_free(c);
+                prepared_free(c);
         }
     }
 }
@@ -97,36 +116,42 @@ void jot__pool_release(jot_key_t *key)
 
 static const uint8_t empty_input[1] = {0};
 
-static EVP_PKEY_CTX *pkey_ctx(const jot_alg_info_t *ai, const jot_key_t *key, int op,
-                              bool (*setup)(const jot_alg_info_t *, EVP_PKEY_CTX *))
+static prepared_t *prepared_get(const jot_alg_info_t *ai, const jot_key_t *key, int op,
+                                bool (*setup)(const jot_alg_info_t *, EVP_PKEY_CTX *))
 {
-    EVP_PKEY_CTX *c = jot__pool_take(key, ai, op);
-    if (c)
-        return c;
+    prepared_t *p = jot__pool_take(key, ai, op);
+    if (p)
+        return p;
     const EVP_MD *md = jot__digest(ai);
-    if (!md || !(c = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL)))
+    /* OpenSSL's allocator, like the two contexts it holds: a cache of OpenSSL objects */
+    if (!md || !(p = OPENSSL_zalloc(sizeof *p)))
         return NULL;
-    int ok = op == JOT_POOL_SIGN ? EVP_PKEY_sign_init(c) : EVP_PKEY_verify_init(c);
-    if (ok != 1 || EVP_PKEY_CTX_set_signature_md(c, md) != 1 || (setup && !setup(ai, c))) {
-        EVP_PKEY_CTX_free(c);
+    p->md = EVP_MD_CTX_new();
+    p->pkey = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+    int ok = p->md && p->pkey &&
+             (op == JOT_POOL_SIGN ? EVP_PKEY_sign_init(p->pkey) : EVP_PKEY_verify_init(p->pkey));
+    if (ok != 1 || EVP_PKEY_CTX_set_signature_md(p->pkey, md) != 1 ||
+        (setup && !setup(ai, p->pkey))) {
+        prepared_free(p);
         return NULL;
     }
-    return c;
+    return p;
 }
 
-static void pkey_ctx_done(const jot_alg_info_t *ai, const jot_key_t *key, int op, EVP_PKEY_CTX *c,
+static void prepared_done(const jot_alg_info_t *ai, const jot_key_t *key, int op, prepared_t *p,
                           bool ok)
 {
-    if (!ok || !jot__pool_give(key, ai, op, c))
-        EVP_PKEY_CTX_free(c);
+    if (!ok || !jot__pool_give(key, ai, op, p))
+        prepared_free(p);
 }
 
-static bool digest(const jot_alg_info_t *ai, const uint8_t *data, size_t len,
+static bool digest(const jot_alg_info_t *ai, EVP_MD_CTX *mctx, const uint8_t *data, size_t len,
                    uint8_t out[EVP_MAX_MD_SIZE], size_t *out_len)
 {
-    const EVP_MD *md = jot__digest(ai);
     unsigned n = 0;
-    if (!md || EVP_Digest(len ? data : empty_input, len, out, &n, md, NULL) != 1)
+    if (EVP_DigestInit_ex2(mctx, jot__digest(ai), NULL) != 1 ||
+        EVP_DigestUpdate(mctx, len ? data : empty_input, len) != 1 ||
+        EVP_DigestFinal_ex(mctx, out, &n) != 1)
         return false;
     *out_len = n;
     return n == ai->hash_len;
@@ -136,15 +161,14 @@ jot_err_t jot__pkey_sign_digest(const jot_alg_info_t *ai, const jot_key_t *key,
                                 bool (*setup)(const jot_alg_info_t *, EVP_PKEY_CTX *),
                                 const uint8_t *data, size_t len, uint8_t *sig, size_t *sig_len)
 {
+    prepared_t *p = prepared_get(ai, key, JOT_POOL_SIGN, setup);
+    if (!p)
+        return JOT_E_CRYPTO;
     uint8_t d[EVP_MAX_MD_SIZE];
     size_t dlen;
-    if (!digest(ai, data, len, d, &dlen))
-        return JOT_E_CRYPTO;
-    EVP_PKEY_CTX *c = pkey_ctx(ai, key, JOT_POOL_SIGN, setup);
-    if (!c)
-        return JOT_E_CRYPTO;
-    bool ok = EVP_PKEY_sign(c, sig, sig_len, d, dlen) == 1;
-    pkey_ctx_done(ai, key, JOT_POOL_SIGN, c, ok);
+    bool ok = digest(ai, p->md, data, len, d, &dlen) &&
+              EVP_PKEY_sign(p->pkey, sig, sig_len, d, dlen) == 1;
+    prepared_done(ai, key, JOT_POOL_SIGN, p, ok);
     return ok ? JOT_OK : JOT_E_CRYPTO;
 }
 
@@ -153,15 +177,17 @@ jot_err_t jot__pkey_verify_digest(const jot_alg_info_t *ai, const jot_key_t *key
                                   const uint8_t *data, size_t len, const uint8_t *sig,
                                   size_t sig_len)
 {
+    prepared_t *p = prepared_get(ai, key, JOT_POOL_VERIFY, setup);
+    if (!p)
+        return JOT_E_CRYPTO;
     uint8_t d[EVP_MAX_MD_SIZE];
     size_t dlen;
-    if (!digest(ai, data, len, d, &dlen))
+    if (!digest(ai, p->md, data, len, d, &dlen)) {
+        prepared_done(ai, key, JOT_POOL_VERIFY, p, false);
         return JOT_E_CRYPTO;
-    EVP_PKEY_CTX *c = pkey_ctx(ai, key, JOT_POOL_VERIFY, setup);
-    if (!c)
-        return JOT_E_CRYPTO;
-    bool ok = EVP_PKEY_verify(c, sig, sig_len, d, dlen) == 1;
+    }
+    bool ok = EVP_PKEY_verify(p->pkey, sig, sig_len, d, dlen) == 1;
     /* a context that refused a signature is not reused: only a clean one goes back */
-    pkey_ctx_done(ai, key, JOT_POOL_VERIFY, c, ok);
+    prepared_done(ai, key, JOT_POOL_VERIFY, p, ok);
     return ok ? JOT_OK : JOT_E_SIGNATURE;
 }

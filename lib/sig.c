@@ -30,7 +30,7 @@ jot_err_t jot__sig_sign(jot_alg_t alg, const jot_key_t *key, const uint8_t *data
     case JOT_FAM_ECDSA:
         return jot__ec_sign(ai, key, data, len, out_sig, out_len);
     case JOT_FAM_EDDSA:
-        return jot__eddsa_sign(key->pkey, data, len, out_sig, out_len);
+        return jot__eddsa_sign(key, data, len, out_sig, out_len);
     case JOT_FAM_NONE:
         break;
     }
@@ -53,7 +53,7 @@ jot_err_t jot__sig_verify(jot_alg_t alg, const jot_key_t *key, const uint8_t *da
     case JOT_FAM_ECDSA:
         return jot__ec_verify(ai, key, data, len, sig, sig_len);
     case JOT_FAM_EDDSA:
-        return jot__eddsa_verify(key->pkey, data, len, sig, sig_len);
+        return jot__eddsa_verify(key, data, len, sig, sig_len);
     case JOT_FAM_NONE:
         break;
     }
