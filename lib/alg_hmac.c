@@ -30,6 +30,19 @@ static bool hmac_args_ok(const jot_alg_info_t *ai, const uint8_t *key, size_t ke
            ai->hash_len <= EVP_MAX_MD_SIZE && (key || !key_len) && (data || !len);
 }
 
+/* The verdict on a computed MAC (rc: how computing it went): constant-time comparison with
+ * the presented tag, then the MAC wiped. */
+static jot_err_t judge_tag(jot_err_t rc, uint8_t mac[EVP_MAX_MD_SIZE], const uint8_t *tag,
+                           size_t tag_len)
+{
+    if (rc == JOT_OK && !jot_ct_equal(mac, tag, tag_len))
+        rc = JOT_E_SIGNATURE;
+    jot_memzero(mac, EVP_MAX_MD_SIZE);
+    if (rc != JOT_OK)
+        ERR_clear_error();
+    return rc;
+}
+
 jot_err_t jot__hmac_sign(const jot_alg_info_t *ai, const uint8_t *key, size_t key_len,
                          const uint8_t *data, size_t len, uint8_t *out_tag)
 {
@@ -52,13 +65,7 @@ jot_err_t jot__hmac_verify(const jot_alg_info_t *ai, const uint8_t *key, size_t 
     if (tag_len != ai->hash_len)
         return JOT_E_SIGNATURE;
     uint8_t mac[EVP_MAX_MD_SIZE];
-    jot_err_t rc = hmac_compute(ai, key, key_len, data, len, mac, sizeof mac);
-    if (rc == JOT_OK && !jot_ct_equal(mac, tag, tag_len))
-        rc = JOT_E_SIGNATURE;
-    jot_memzero(mac, sizeof mac);
-    if (rc != JOT_OK)
-        ERR_clear_error();
-    return rc;
+    return judge_tag(hmac_compute(ai, key, key_len, data, len, mac, sizeof mac), mac, tag, tag_len);
 }
 
 /* ---- keyed contexts kept by the key (pool.c) -------------------------------------------
@@ -137,11 +144,5 @@ jot_err_t jot__hmac_key_verify(const jot_alg_info_t *ai, const jot_key_t *key, c
     if (tag_len != ai->hash_len)
         return JOT_E_SIGNATURE;
     uint8_t mac[EVP_MAX_MD_SIZE];
-    jot_err_t rc = key_mac(ai, key, data, len, mac);
-    if (rc == JOT_OK && !jot_ct_equal(mac, tag, tag_len))
-        rc = JOT_E_SIGNATURE;
-    jot_memzero(mac, sizeof mac);
-    if (rc != JOT_OK)
-        ERR_clear_error();
-    return rc;
+    return judge_tag(key_mac(ai, key, data, len, mac), mac, tag, tag_len);
 }

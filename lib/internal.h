@@ -73,6 +73,12 @@ jot_crv_t jot__crv_from_group(const char *group);
  *  (one per thread working with the key at the same moment; more are made and freed). */
 #define JOT_POOL_ROWS 12
 #define JOT_POOL_SLOTS 8
+/** One slot per cache line: threads working with the same key each keep to their own slot
+ *  (pool.c), so their atomic operations never bounce a line between cores. */
+typedef struct jot_pool_slot {
+    _Atomic(void *) ctx;
+    char pad[64 - sizeof(void *)];
+} jot_pool_slot_t;
 /* key_ops bits (RFC 7517 §4.3) */
 #define JOT_OP_SIGN 0x01u
 #define JOT_OP_VERIFY 0x02u
@@ -94,7 +100,7 @@ struct jot_key {
     unsigned bits; /* RSA modulus bits, curve bits, or oct_len * 8 */
     /* prepared contexts (pool.c): EVP_MAC_CTX keyed with oct, or EVP_PKEY_CTX of pkey.
      * Owned; freed (keyed ones wiped by OpenSSL) with the key. */
-    _Atomic(void *) pool[JOT_POOL_ROWS][JOT_POOL_SLOTS];
+    jot_pool_slot_t pool[JOT_POOL_ROWS][JOT_POOL_SLOTS];
 };
 
 /** Import a parsed JWK object (jwk.c); the secret members of \p obj are wiped after use. */

@@ -56,12 +56,24 @@ static size_t pool_row(const jot_alg_info_t *ai, int op)
     }
 }
 
+/* The slot this thread tries first: threads are numbered as they first use a pool, so that
+ * up to JOT_POOL_SLOTS threads each have a slot (and a cache line) of their own. */
+static size_t home_slot(void)
+{
+    static atomic_uint next_thread;
+    static _Thread_local unsigned home; /* 0: not numbered yet */
+    if (!home)
+        home = atomic_fetch_add(&next_thread, 1) % JOT_POOL_SLOTS + 1;
+    return home - 1;
+}
+
 void *jot__pool_take(const jot_key_t *key, const jot_alg_info_t *ai, int op)
 {
     jot_key_t *k = (jot_key_t *)key; /* the pool is the only mutable part of a key */
-    _Atomic(void *) *row = k->pool[pool_row(ai, op)];
+    jot_pool_slot_t *row = k->pool[pool_row(ai, op)];
+    size_t home = home_slot();
     for (size_t i = 0; i < JOT_POOL_SLOTS; i++) {
-        void *c = atomic_exchange(&row[i], NULL);
+        void *c = atomic_exchange(&row[(home + i) % JOT_POOL_SLOTS].ctx, NULL);
         if (c)
             return c;
     }
@@ -71,10 +83,11 @@ void *jot__pool_take(const jot_key_t *key, const jot_alg_info_t *ai, int op)
 bool jot__pool_give(const jot_key_t *key, const jot_alg_info_t *ai, int op, void *ctx)
 {
     jot_key_t *k = (jot_key_t *)key;
-    _Atomic(void *) *row = k->pool[pool_row(ai, op)];
+    jot_pool_slot_t *row = k->pool[pool_row(ai, op)];
+    size_t home = home_slot();
     for (size_t i = 0; i < JOT_POOL_SLOTS; i++) {
         void *empty = NULL;
-        if (atomic_compare_exchange_strong(&row[i], &empty, ctx))
+        if (atomic_compare_exchange_strong(&row[(home + i) % JOT_POOL_SLOTS].ctx, &empty, ctx))
             return true;
     }
     return false;
@@ -99,7 +112,7 @@ void jot__pool_release(jot_key_t *key)
 {
     for (size_t r = 0; r < JOT_POOL_ROWS; r++) {
         for (size_t i = 0; i < JOT_POOL_SLOTS; i++) {
-            void *c = atomic_exchange(&key->pool[r][i], NULL);
+            void *c = atomic_exchange(&key->pool[r][i].ctx, NULL);
             if (!c)
                 continue;
             if (key->kty == JOT_KTY_OCT)
