@@ -183,8 +183,8 @@ static jot_err_t get(const jot_claims_t *c, const char *name, const void *out_pt
 
 int jot_claims_has(const jot_claims_t *c, const char *name)
 {
-    json_t *j;
-    const jot_jmember_t *m;
+    json_t *j = NULL;
+    const jot_jmember_t *m = NULL;
     return get(c, name, &j, &j, &m) == JOT_OK;
 }
 
@@ -228,8 +228,8 @@ static jot_jval_t jval_of(const json_t *j)
 static jot_err_t get_val(const jot_claims_t *c, const char *name, const void *out_ptr,
                          jot_jval_t *out)
 {
-    json_t *j;
-    const jot_jmember_t *m;
+    json_t *j = NULL;
+    const jot_jmember_t *m = NULL;
     jot_err_t rc = get(c, name, out_ptr, &j, &m);
     if (rc == JOT_OK)
         *out = j ? jval_of(j) : m->v;
@@ -238,7 +238,7 @@ static jot_err_t get_val(const jot_claims_t *c, const char *name, const void *ou
 
 jot_err_t jot_claims_get_string(const jot_claims_t *c, const char *name, const char **out_value)
 {
-    jot_jval_t v;
+    jot_jval_t v = {0};
     jot_err_t rc = get_val(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
@@ -250,7 +250,7 @@ jot_err_t jot_claims_get_string(const jot_claims_t *c, const char *name, const c
 
 jot_err_t jot_claims_get_int(const jot_claims_t *c, const char *name, int64_t *out_value)
 {
-    jot_jval_t v;
+    jot_jval_t v = {0};
     jot_err_t rc = get_val(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
@@ -269,7 +269,7 @@ jot_err_t jot_claims_get_int(const jot_claims_t *c, const char *name, int64_t *o
 
 jot_err_t jot_claims_get_bool(const jot_claims_t *c, const char *name, int *out_value)
 {
-    jot_jval_t v;
+    jot_jval_t v = {0};
     jot_err_t rc = get_val(c, name, out_value, &v);
     if (rc != JOT_OK)
         return rc;
@@ -301,8 +301,8 @@ static jot_err_t array_at(const json_t *j, const jot_claims_t *c, const jot_jmem
 
 jot_err_t jot_claims_get_strings_count(const jot_claims_t *c, const char *name, size_t *out_n)
 {
-    json_t *j;
-    const jot_jmember_t *m;
+    json_t *j = NULL;
+    const jot_jmember_t *m = NULL;
     jot_err_t rc = get(c, name, out_n, &j, &m);
     if (rc != JOT_OK)
         return rc;
@@ -326,8 +326,8 @@ jot_err_t jot_claims_get_strings_count(const jot_claims_t *c, const char *name, 
 jot_err_t jot_claims_get_strings_at(const jot_claims_t *c, const char *name, size_t i,
                                     const char **out_value)
 {
-    json_t *j;
-    const jot_jmember_t *m;
+    json_t *j = NULL;
+    const jot_jmember_t *m = NULL;
     jot_err_t rc = get(c, name, out_value, &j, &m);
     if (rc != JOT_OK)
         return rc;
@@ -354,7 +354,7 @@ jot_err_t jot_claims_get_strings_at(const jot_claims_t *c, const char *name, siz
 static jot_err_t dump_text(const char *text, size_t len, bool object, char **out_json,
                            size_t *out_len)
 {
-    json_t *j;
+    json_t *j = NULL;
     jot_err_t rc =
         jot__json_parse(text, len, JOT_MAX_PAYLOAD_BYTES, JOT_MAX_JSON_DEPTH, object, &j);
     if (rc != JOT_OK)
@@ -367,8 +367,8 @@ static jot_err_t dump_text(const char *text, size_t len, bool object, char **out
 jot_err_t jot_claims_get_json(const jot_claims_t *c, const char *name, char **out_json,
                               size_t *out_len)
 {
-    json_t *j;
-    const jot_jmember_t *m;
+    json_t *j = NULL;
+    const jot_jmember_t *m = NULL;
     jot_err_t rc = get(c, name, out_json, &j, &m);
     if (rc != JOT_OK)
         return rc;
@@ -408,7 +408,7 @@ jot_err_t jot__jval_numeric_date(const jot_jval_t *v, int64_t *out)
 
 jot_err_t jot__claims_get_numeric_date(const jot_claims_t *c, const char *name, int64_t *out)
 {
-    jot_jval_t v;
+    jot_jval_t v = {0};
     jot_err_t rc = get_val(c, name, out, &v);
     return rc != JOT_OK ? rc : jot__jval_numeric_date(&v, out);
 }
