@@ -160,9 +160,9 @@ static const struct route {
     const char *allow; /* Allow header value */
     route_fn fn;
     enum {
-        ON_LOOP,      /* in memory only: on the event loop */
-        OFFLOAD,      /* database writes or Argon2 work: on a worker thread */
-        LOOP_FIRST,   /* on the event loop unless the handler answers JOTD_STATUS_DEFER */
+        ON_LOOP,    /* in memory only: on the event loop */
+        OFFLOAD,    /* database writes or Argon2 work: on a worker thread */
+        LOOP_FIRST, /* on the event loop unless the handler answers JOTD_STATUS_DEFER */
     } where;
 } routes[] = {
     {"/token", false, "POST", jotd_route_token, OFFLOAD},
@@ -464,8 +464,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             req.on_event_loop = true;
             run_route(app, r, &req, &resp);
         }
-        if (r && (r->where == OFFLOAD ||
-                  (r->where == LOOP_FIRST && resp.status == JOTD_STATUS_DEFER))) {
+        if (r &&
+            (r->where == OFFLOAD || (r->where == LOOP_FIRST && resp.status == JOTD_STATUS_DEFER))) {
             resp_clear(&resp); /* a deferring handler answers nothing else */
             ctx->state = ST_QUEUED;
             MHD_suspend_connection(c);

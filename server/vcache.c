@@ -21,15 +21,15 @@
 #include <string.h>
 
 const char *const jotd_verify_header_names[JOTD_VERIFY_HEADERS] = {
-    "X-Auth-Subject", "X-Auth-User",  "X-Auth-Roles",
+    "X-Auth-Subject",     "X-Auth-User",  "X-Auth-Roles",
     "X-Auth-Permissions", "X-Auth-Scope", "X-Auth-Client",
 };
 static const struct {
     const char *claim;
     char sep;
 } header_claims[JOTD_VERIFY_HEADERS] = {
-    {"sub", ','},         {"preferred_username", ','}, {"roles", ','},
-    {"permissions", ','}, {"scope", ' '},              {"client_id", ','},
+    {"sub", ','},   {"preferred_username", ','}, {"roles", ','}, {"permissions", ','},
+    {"scope", ' '}, {"client_id", ','},
 };
 
 /* The strings of a blob, in order: jti, sid, introspection, then the headers. */
@@ -107,8 +107,8 @@ static char *introspection(const jot_claims_t *c)
             size_t total = n + 1 + sizeof extra + (uj ? strlen(uj) + 12 : 0) + 2;
             s = malloc(total);
             if (s) /* claims without the '}', then ,"active":..[,"username":..]} */
-                snprintf(s, total, "%.*s%s%s%s%s}", (int)(n - 1), claims, n > 2 ? "," : "",
-                         extra, uj ? ",\"username\":" : "", uj ? uj : "");
+                snprintf(s, total, "%.*s%s%s%s%s}", (int)(n - 1), claims, n > 2 ? "," : "", extra,
+                         uj ? ",\"username\":" : "", uj ? uj : "");
         }
         free(uj);
         jot_free(claims);

@@ -34,9 +34,9 @@ extern const char *const jotd_verify_header_names[JOTD_VERIFY_HEADERS];
 typedef struct jotd_verified {
     int64_t exp;
     const char *jti;
-    const char *sid;            /* "" when the token has none */
-    const char *introspection;  /* the RFC 7662 answer: claims + active, token_type, username;
-                                   "" when not built (a /verify miss does not need it) */
+    const char *sid;           /* "" when the token has none */
+    const char *introspection; /* the RFC 7662 answer: claims + active, token_type, username;
+                                  "" when not built (a /verify miss does not need it) */
     const char *hdr[JOTD_VERIFY_HEADERS]; /* X-Auth-* values */
     char *blob;
     size_t blob_len;

@@ -803,7 +803,7 @@ static void test_log_request_batch(void **state)
     jotd_log_request("GET", "/first", 200, 1, "127.0.0.1");
     jotd_log_request("GET", "/second", 200, 1, "127.0.0.1");
     long before = captured_size();
-    assert_true(before < 100); /* not written yet (unless the flusher just ran) */
+    assert_true(before < 100);               /* not written yet (unless the flusher just ran) */
     jotd_audit("logout", "sid", "s1", NULL); /* the batch first, then the audit line */
     char *text = capture_end(&len);
     char *first = strstr(text, "/first"), *second = strstr(text, "/second");

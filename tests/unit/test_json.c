@@ -426,7 +426,7 @@ static void test_raw_control_characters(void **state)
      * it with the fast path of jview.c): refused before jansson sees it */
     expect_n("{\"a\":0\0,\"t\":31}", 15, JOT_E_JSON);
     expect_n("[1\0]", 4, JOT_E_JSON);
-    expect("[\"a\x7f b\"]", JOT_OK);       /* DEL is not a control character in JSON */
+    expect("[\"a\x7f b\"]", JOT_OK); /* DEL is not a control character in JSON */
     expect("{\"a\":\x0c"
            "1}",
            JOT_E_JSON); /* form feed is not JSON whitespace */
