@@ -1027,6 +1027,38 @@ void jotd_store_set_durability(jotd_store_t *st, jotd_durability_t d)
 
 /* ---- users -------------------------------------------------------------------------------- */
 
+/* A statement used too rarely to keep prepared (user creation, start-up, rehashing). */
+static jotd_rc_t adhoc(struct conn *c, const char *sql, sqlite3_stmt **out)
+{
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, out, NULL);
+    return rc == SQLITE_OK ? JOTD_OK : db_fail(c->db, rc);
+}
+
+/* No user's name equals \p name up to ASCII case (NOCASE folds A-Z only): "Admin" next to
+ * "admin" would be two accounts that people and logs tell apart by case alone. Inside the
+ * create transaction. Logins stay exact-match. A scan of users (the UNIQUE index is
+ * BINARY); creating users is rare. */
+static jotd_rc_t username_free_tx(struct conn *c, const char *name)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r =
+        adhoc(c, "SELECT username FROM users WHERE username = ?1 COLLATE NOCASE LIMIT 1", &s);
+    if (r != JOTD_OK)
+        return r;
+    int rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        set_err("user %s already exists as %s (names differing only in case are refused)", name,
+                (const char *)sqlite3_column_text(s, 0));
+        r = JOTD_E_EXISTS;
+    } else if (rc != SQLITE_DONE) {
+        r = db_fail(c->db, rc);
+    }
+    sqlite3_finalize(s);
+    return r;
+}
+
 jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t now,
                                  int64_t *out_id)
 {
@@ -1045,7 +1077,9 @@ jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t
     if (r == JOTD_OK) {
         sqlite3_stmt *s = NULL;
         int64_t id = 0;
-        r = prep(c, ST_USER_INSERT, &s);
+        r = username_free_tx(c, u->username);
+        if (r == JOTD_OK)
+            r = prep(c, ST_USER_INSERT, &s);
         if (r == JOTD_OK) {
             int b = SQLITE_OK;
             bind_text(s, 1, u->username, &b);
@@ -1057,7 +1091,7 @@ jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
             id = sqlite3_last_insert_rowid(c->db);
         }
-        if (r == JOTD_E_EXISTS)
+        if (r == JOTD_E_EXISTS && s)
             set_err("user %s already exists", u->username);
         r = tx_end(c, r == JOTD_OK, r);
         if (r == JOTD_OK && out_id)
