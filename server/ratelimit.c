@@ -324,3 +324,13 @@ void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now)
         remove_entry(t, e);
     pthread_mutex_unlock(&t->mu);
 }
+
+void jotd_throttle_set_limits(jotd_throttle_t *t, unsigned account_max, unsigned ip_per_minute)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->account_max = account_max;
+    t->ip_per_minute = ip_per_minute;
+    pthread_mutex_unlock(&t->mu);
+}

@@ -21,5 +21,8 @@ void jotd_throttle_free(jotd_throttle_t *t);
 int64_t jotd_throttle_check(jotd_throttle_t *t, const char *account, const char *ip, int64_t now);
 void jotd_throttle_failure(jotd_throttle_t *t, const char *account, const char *ip, int64_t now);
 void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now);
+/** Change the limits (SIGHUP) keeping every counter and lock: a lower limit applies from
+ *  the next failure, a lock already running ends when it would have. */
+void jotd_throttle_set_limits(jotd_throttle_t *t, unsigned account_max, unsigned ip_per_minute);
 
 #endif
