@@ -117,3 +117,17 @@ void jotd_runtime_free(jotd_runtime_t *rt)
     jotd_config_free(&rt->cfg);
     free(rt);
 }
+
+int jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out)
+{
+    char field[48];
+    jotd_argon2_t p = *fallback;
+    jotd_rc_t rc = jotd_store_user_hash_params(st, field, sizeof field);
+    if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND && rc != JOTD_E_INVAL)
+        return -1;
+    /* no stored hash, or parameters we would refuse to verify anyway: the settings */
+    if (rc != JOTD_OK || jotd_password_params_parse(field, strlen(field), &p) != 0)
+        p = *fallback;
+    *out = p;
+    return 0;
+}

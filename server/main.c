@@ -425,6 +425,32 @@ static int first_admin(jotd_app_t *app, char password[32])
     return rc == JOTD_OK ? 1 : -1;
 }
 
+/* The dummy hash that logins of unknown users verify against, made with the parameters of
+ * most stored hashes (jotd_dummy_params), so that after a change of --argon2-* an unknown
+ * name still costs what most existing ones do. Made at start, and again on SIGHUP and every
+ * minute when those parameters have changed (users are rehashed as they log in). Returns 0,
+ * or -1 (a store or hashing error: the dummy in use stays). */
+static int dummy_refresh(jotd_app_t *app, bool first)
+{
+    jotd_argon2_t want, have, fallback = argon2_of(&app->rt->cfg);
+    if (jotd_dummy_params(app->store, &fallback, &want) != 0)
+        return -1;
+    if (!first && jotd_password_dummy_params(&app->dummy, &have) == 0 && have.m_kib == want.m_kib &&
+        have.t == want.t && have.p == want.p)
+        return 0;
+    jotd_password_dummy_t nd;
+    if (jotd_password_dummy_init(&nd, &want) != 0)
+        return -1;
+    /* handlers read app->dummy under the read lock */
+    pthread_rwlock_wrlock(&app->rt_lock);
+    app->dummy = nd;
+    pthread_rwlock_unlock(&app->rt_lock);
+    jot_memzero(&nd, sizeof nd);
+    jotd_log("info", "unknown users' logins verify at m=%u,t=%u,p=%u", (unsigned)want.m_kib,
+             (unsigned)want.t, (unsigned)want.p);
+    return 0;
+}
+
 /* With --listen HOST:0 the port is known only once bound: a default issuer ("...:0") and
  * audience then take the real port. */
 static int use_bound_port(jotd_config_t *cfg, uint16_t port)
@@ -456,6 +482,15 @@ static int runtime_for_port(jotd_config_t *cfg, uint16_t port, jotd_runtime_t **
     return jotd_runtime_new(cfg, jotd_now(), out, err, errlen);
 }
 
+/* After a reload (the new runtime is in place): what lives outside the runtime. */
+static void reload_extras(jotd_app_t *app)
+{
+    const jotd_config_t *c = &app->rt->cfg;
+    jotd_throttle_set_limits(app->throttle, c->throttle_account_failures, c->throttle_ip_failures);
+    if (dummy_refresh(app, false) != 0)
+        jotd_log("error", "%s", "cannot rebuild the dummy hash of unknown users");
+}
+
 static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
 {
     char err[ERRLEN];
@@ -481,7 +516,6 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     void *daemon = NULL;
     if (open_store(cfg, &app.store) != 0)
         goto out;
-    jotd_argon2_t a2 = argon2_of(cfg);
     if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != 0) {
         fail("%s", err);
         goto out;
@@ -495,9 +529,12 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
-    if (!app.deny || !app.throttle || !app.clients ||
-        jotd_password_dummy_init(&app.dummy, &a2) != 0) {
+    if (!app.deny || !app.throttle || !app.clients) {
         fail("%s", "out of memory");
+        goto out;
+    }
+    if (dummy_refresh(&app, true) != 0) {
+        fail("cannot read the stored password hashes: %s", jotd_store_errmsg(NULL));
         goto out;
     }
     if (jotd_store_deny_load(app.store, jotd_now(), deny_loaded, app.deny) != JOTD_OK) {
@@ -587,6 +624,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_store_set_durability(app.store, app.rt->cfg.durability_full
                                                      ? JOTD_DURABILITY_FULL
                                                      : JOTD_DURABILITY_NORMAL);
+            reload_extras(&app);
             jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
@@ -596,6 +634,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);
             (void)jotd_store_gc(app.store, last_gc, 7 * 86400);
+            (void)dummy_refresh(&app, false);
         }
     }
     jotd_log("info", "%s", "shutting down: draining open requests");

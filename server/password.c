@@ -437,6 +437,54 @@ int jotd_password_verify(const char *phc, const char *pw, size_t len)
     return -1;
 }
 
+int jotd_password_params(const char *phc, jotd_argon2_t *out)
+{
+    phc_t ph;
+    if (!phc || !out || !phc_parse(phc, &ph))
+        return -1;
+    *out = (jotd_argon2_t){ph.m_kib, ph.t, ph.lanes};
+    return 0;
+}
+
+int jotd_password_params_parse(const char *s, size_t len, jotd_argon2_t *out)
+{
+    char buf[48];
+    const char *p = buf;
+    uint32_t m_kib, t, lanes;
+
+    /* a copy with a NUL: parse_u32 stops at the first non-digit, never past the end */
+    if (!s || !out || len >= sizeof buf)
+        return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    if (strncmp(p, "m=", 2) != 0)
+        return -1;
+    p += 2;
+    if (!parse_u32(&p, &m_kib) || strncmp(p, ",t=", 3) != 0)
+        return -1;
+    p += 3;
+    if (!parse_u32(&p, &t) || strncmp(p, ",p=", 3) != 0)
+        return -1;
+    p += 3;
+    if (!parse_u32(&p, &lanes) || *p != '\0' || !params_ok(m_kib, t, lanes))
+        return -1;
+    *out = (jotd_argon2_t){m_kib, t, lanes};
+    return 0;
+}
+
+int jotd_password_needs_rehash(const char *phc, const jotd_argon2_t *params)
+{
+    jotd_argon2_t have;
+    if (!params || jotd_password_params(phc, &have) != 0)
+        return -1;
+    return have.m_kib != params->m_kib || have.t != params->t || have.p != params->p;
+}
+
+int jotd_password_dummy_params(const jotd_password_dummy_t *d, jotd_argon2_t *out)
+{
+    return d ? jotd_password_params(d->phc, out) : -1;
+}
+
 int jotd_password_dummy_init(jotd_password_dummy_t *d, const jotd_argon2_t *params)
 {
     uint8_t raw[24];

@@ -24,6 +24,15 @@ int jotd_password_hash(const jotd_argon2_t *params, const char *pw, size_t len,
 /** 1 if \p pw matches \p phc, 0 if not, -1 if \p phc is not a valid Argon2id PHC string.
  *  Takes the time the parameters inside \p phc dictate, whatever the outcome. */
 int jotd_password_verify(const char *phc, const char *pw, size_t len);
+/** The parameters of \p phc (an Argon2id PHC string that jotd_password_verify accepts) into
+ *  *out. Returns 0, or -1 if \p phc is not such a string. */
+int jotd_password_params(const char *phc, jotd_argon2_t *out);
+/** Parse the parameter field of a PHC string, "m=<KiB>,t=<passes>,p=<lanes>" (exactly
+ *  \p len bytes, no NUL needed), with the bounds of jotd_password_verify. 0 or -1. */
+int jotd_password_params_parse(const char *s, size_t len, jotd_argon2_t *out);
+/** 1 if \p phc was hashed with other parameters than \p params (rehash it at the next
+ *  successful login), 0 if with these, -1 if \p phc is not a valid PHC string. */
+int jotd_password_needs_rehash(const char *phc, const jotd_argon2_t *params);
 
 /** A verifier for logins of unknown users: spends the same work as a real verification
  *  (same parameters) against a hash made at start-up, then always reports no match. */
@@ -32,6 +41,8 @@ typedef struct jotd_password_dummy {
 } jotd_password_dummy_t;
 int jotd_password_dummy_init(jotd_password_dummy_t *d, const jotd_argon2_t *params);
 void jotd_password_dummy_verify(const jotd_password_dummy_t *d, const char *pw, size_t len);
+/** The parameters the dummy verifies with (what an unknown user's login costs). */
+int jotd_password_dummy_params(const jotd_password_dummy_t *d, jotd_argon2_t *out);
 
 /* Work areas (m KiB per hash, see password.c): mapped for a hash, kept for the next one,
  * returned to the OS by jotd_password_trim(). Process-wide, thread-safe. */

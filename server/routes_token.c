@@ -99,6 +99,30 @@ static void token_response(jotd_resp_t *resp, const char *access, int64_t ttl, c
     jotd_resp_json(resp, 200, j);
 }
 
+/* After a successful login: a hash made with other Argon2 parameters than the current ones
+ * is replaced by one made with them (the password is at hand only now). Without this the
+ * user would keep the old cost, and an old cost tells existing users from unknown ones. A
+ * password changed meanwhile wins (conditional update); failures only cost a retry at the
+ * next login. */
+static void rehash_if_stale(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_user_t *user,
+                            const char *password)
+{
+    jotd_argon2_t now = {rt->cfg.argon2_m_kib, rt->cfg.argon2_t, rt->cfg.argon2_p};
+    char phc[JOTD_PHC_MAX];
+    if (jotd_password_needs_rehash(user->password_hash, &now) != 1)
+        return;
+    if (jotd_password_hash(&now, password, strlen(password), phc) != 0) {
+        jotd_log("error", "%s", "cannot rehash a password with the current settings");
+        return;
+    }
+    jotd_rc_t rc = jotd_store_user_rehash(app->store, user->id, user->password_hash, phc);
+    jot_memzero(phc, sizeof phc);
+    if (rc == JOTD_OK)
+        jotd_audit("password_rehashed", "user", user->username, NULL);
+    else if (rc != JOTD_E_NOTFOUND)
+        jotd_log("error", "rehash: %s: %s", jotd_rc_str(rc), jotd_store_errmsg(NULL));
+}
+
 static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                            const jotd_params_t *params, const char *client_id, jotd_resp_t *resp)
 {
@@ -148,6 +172,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         return;
     }
     jotd_throttle_success(app->throttle, username, now);
+    rehash_if_stale(app, rt, &user, password);
 
     jotd_session_t s = {0};
     jotd_random_id(s.sid);

@@ -170,5 +170,10 @@ void jotd_http_stop(void *server, unsigned drain_seconds);
 int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
                      size_t errlen);
 void jotd_runtime_free(jotd_runtime_t *rt);
+/** The Argon2 parameters of the dummy hash that logins of unknown users verify against:
+ *  those most stored password hashes carry (jotd_store_user_hash_params), so that an unknown
+ *  name costs what a typical existing one does; \p fallback (the current settings) when no
+ *  user has a usable hash. 0, or -1 on a store error. */
+int jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out);
 
 #endif

@@ -182,4 +182,19 @@ jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t no
  *  \p keep_seconds, expired denylist entries. */
 jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds);
 
+/* ---- password hashes: parameters and rehashing ---- */
+/** The parameter field of the Argon2id PHC strings ("m=19456,t=2,p=1") that the most users'
+ *  password hashes carry (ties: the smallest string), NUL-terminated into \p out. Disabled
+ *  users count (their logins verify too). JOTD_E_NOTFOUND: no user has an Argon2id v=19
+ *  hash; JOTD_E_INVAL: the field does not fit in \p outlen. Reads every user: for start-up
+ *  and reloads, not for requests. */
+jotd_rc_t jotd_store_user_hash_params(jotd_store_t *st, char *out, size_t outlen);
+/** Replace user \p id's password hash by \p new_hash if it is still \p old_hash (a
+ *  conditional UPDATE: a password changed meanwhile wins). The password is the same, so,
+ *  unlike a password change, no session ends and updated_at is kept. Committed at the
+ *  durability of logins. JOTD_OK: replaced; JOTD_E_NOTFOUND: no such user or the hash is no
+ *  longer \p old_hash (nothing changed). */
+jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_hash,
+                                 const char *new_hash);
+
 #endif

@@ -1940,3 +1940,75 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
     wconn_put(st, c);
     return r;
 }
+
+/* ---- password hashes: parameters and rehashing --------------------------------------------- */
+
+jotd_rc_t jotd_store_user_hash_params(jotd_store_t *st, char *out, size_t outlen)
+{
+    if (!st || !out || outlen == 0)
+        return fail(JOTD_E_INVAL, "user_hash_params: NULL argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    /* "$argon2id$v=19$" is 15 characters: the field runs from 16 to the next '$' */
+    sqlite3_stmt *s = NULL;
+    r = adhoc(c,
+              "SELECT substr(password_hash, 16, instr(substr(password_hash, 16), '$') - 1) AS f,"
+              " count(*) AS n FROM users"
+              " WHERE substr(password_hash, 1, 15) = '$argon2id$v=19$'"
+              " AND instr(substr(password_hash, 16), '$') > 1"
+              " GROUP BY f ORDER BY n DESC, f LIMIT 1",
+              &s);
+    if (r == JOTD_OK) {
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *f = sqlite3_column_text(s, 0);
+            size_t n = (size_t)sqlite3_column_bytes(s, 0);
+            if (!f)
+                r = fail(JOTD_E_NOMEM, "out of memory reading a column");
+            else if (n >= outlen)
+                r = fail(JOTD_E_INVAL, "user_hash_params: parameter field too long");
+            else
+                memcpy(out, f, n + 1);
+        } else {
+            r = rc == SQLITE_DONE ? fail(JOTD_E_NOTFOUND, "no Argon2id password hash stored")
+                                  : db_fail(c->db, rc);
+        }
+        sqlite3_finalize(s);
+    }
+    conn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_hash,
+                                 const char *new_hash)
+{
+    if (!st || !old_hash || !new_hash || !new_hash[0])
+        return fail(JOTD_E_INVAL, "user_rehash: bad argument");
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    /* like a login: losing it to a power cut only means rehashing again at the next one */
+    r = tx_begin_light(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        int changes = 0;
+        r = adhoc(c, "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+                  &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_i64(s, 1, id, &b);
+            bind_text(s, 2, old_hash, &b);
+            bind_text(s, 3, new_hash, &b);
+            r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, &changes);
+            sqlite3_finalize(s);
+        }
+        if (r == JOTD_OK && changes == 0)
+            r = fail(JOTD_E_NOTFOUND, "user gone or password changed meanwhile");
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    return r;
+}
