@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CONFIG_FILE_MAX (1024 * 1024)   /* bytes; a config file is a few hundred */
@@ -928,6 +929,40 @@ int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
     }
     if (!c->default_client || !*c->default_client) {
         set_err(err, errlen, "--default-client: must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the data directory ------------------------------------------------------------------ */
+
+int jotd_data_dir_check(const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!dir || !*dir) {
+        set_err(err, errlen, "--data: must not be empty");
+        return -1;
+    }
+    if (stat(dir, &st) != 0) {
+        set_err(err, errlen, "data directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        set_err(err, errlen, "data directory %s: not a directory", dir);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        set_err(err, errlen,
+                "data directory %s is owned by uid %u, not by the user running jotd (uid %u): "
+                "refusing it",
+                dir, (unsigned)st.st_uid, (unsigned)geteuid());
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        set_err(err, errlen,
+                "data directory %s is writable by %s (mode %04o): refusing it; chmod go-w %s", dir,
+                (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777),
+                dir);
         return -1;
     }
     return 0;

@@ -54,6 +54,11 @@ int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *
 /** Check consistency (TLS pair, plain HTTP only on loopback unless insecure_http...). */
 int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen);
 void jotd_config_free(jotd_config_t *c);
+/** Check that the data directory \p dir may hold secrets: a directory (symlinks to one are
+ *  followed), owned by the effective user, with no write bit for group or others (mode &
+ *  022 == 0): anyone else who can write there could swap the database or the key files.
+ *  Returns 0, or -1 with a message in \p err. */
+int jotd_data_dir_check(const char *dir, char *err, size_t errlen);
 /** Parse a duration ("90s", "15m", "1h", "30d", "120"): 0 or -1. */
 int jotd_parse_duration(const char *s, int64_t *out);
 

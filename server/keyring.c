@@ -194,7 +194,8 @@ static int dir_open(const char *data_dir, bool create, kr_dir_t *d, char *err, s
             return -1;
         }
     }
-    d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* not through a symlink: keys/ itself is checked below, not what a link points at */
+    d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (d->fd < 0) {
         seterr(err, errlen, "keyring: cannot open %s: %s", d->path, strerror(errno));
         return -1;

@@ -90,11 +90,21 @@ static void free_secret(char *s)
     }
 }
 
+/* Create the data directory (0700) if \p create and it is missing, then refuse one that
+ * others could write to (jotd_data_dir_check). 0, or 1 reported. */
+static int data_dir_ready(const jotd_config_t *cfg, bool create)
+{
+    char err[ERRLEN];
+    if (create && mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
+        return fail("cannot create data directory %s", cfg->data_dir);
+    return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == 0 ? 0 : fail("%s", err);
+}
+
 static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
 {
     char path[4096];
-    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
-        return fail("cannot create data directory %s", cfg->data_dir);
+    if (data_dir_ready(cfg, true) != 0)
+        return 1;
     snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
     jotd_rc_t rc = jotd_store_open(path, st);
     if (rc != JOTD_OK)
@@ -327,6 +337,8 @@ static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
     char err[ERRLEN];
+    if (data_dir_ready(cfg, !strcmp(sub, "rotate")) != 0)
+        return 1;
     if (!strcmp(sub, "list"))
         return jotd_keyring_list(cfg->data_dir, cfg->access_ttl, jotd_now(), stdout, err,
                                  sizeof err) == 0
@@ -338,8 +350,6 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     if (o->alg && jot_alg_from_name(o->alg, strlen(o->alg), &alg) != JOT_OK)
         return fail("unknown algorithm '%s'", o->alg);
     char kid[64];
-    if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
-        return fail("cannot create data directory %s", cfg->data_dir);
     if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) != 0)
         return fail("%s", err);
     printf("new signing key %s (%s); a running jotd switches to it within seconds\n", kid,

@@ -683,7 +683,8 @@ static jotd_rc_t conn_open(jotd_store_t *st, struct conn **out)
      * that has disappeared since is an error, not a new empty database. No URI filenames.
      * READWRITE falls back to read-only on a write-protected file: writes then fail with
      * SQLITE_READONLY (JOTD_E_IO), reads keep working. */
-    int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
     jotd_rc_t r = JOTD_OK;
     if (rc != SQLITE_OK) {
         r = c->db ? db_fail(c->db, rc) : fail(JOTD_E_NOMEM, "out of memory");
@@ -937,11 +938,20 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
 
     /* Create the file 0600 ourselves: it holds password and token hashes. SQLite gives the
      * -wal and -shm files the mode of the database file. */
-    int fd = open(location, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* O_EXCL does not follow a symlink at the name (EEXIST); an existing name must be the
+     * database itself, not a symlink to a file elsewhere (SQLITE_OPEN_NOFOLLOW says so
+     * too, in conn_open; this check gives the clear message) */
+    int fd = open(location, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int open_errno = errno;
+    struct stat lst;
     if (fd >= 0) {
         close(fd);
-    } else if (errno != EEXIST) {
-        int e = errno;
+    } else if (open_errno == EEXIST && lstat(location, &lst) == 0 && !S_ISREG(lst.st_mode)) {
+        set_err("%s is %s, not the database file: refusing it", location,
+                S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
+        return JOTD_E_IO;
+    } else if (open_errno != EEXIST) {
+        int e = open_errno;
         char eb[128];
         if (strerror_r(e, eb, sizeof eb) != 0)
             snprintf(eb, sizeof eb, "errno %d", e);
