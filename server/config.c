@@ -643,8 +643,24 @@ typedef struct flag_use {
     const char *val;
 } flag_use_t;
 
+static bool key_allowed(const char *const *allowed, const char *key)
+{
+    if (!allowed)
+        return true;
+    for (; *allowed; allowed++)
+        if (strcmp(*allowed, key) == 0)
+            return true;
+    return false;
+}
+
 int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest, char *err,
                      size_t errlen)
+{
+    return jotd_config_load_for(c, argc, argv, rest, n_rest, NULL, NULL, err, errlen);
+}
+
+int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
+                         const char *const *allowed, const char *cmd, char *err, size_t errlen)
 {
     load_state_t st = {false, false};
     flag_use_t *uses = NULL;
@@ -696,6 +712,12 @@ int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *
         const opt_t *o = find_flag(name, name_len);
         if (!o)
             goto not_config;
+        if (!key_allowed(allowed, o->key)) {
+            char fl[KEY_MAX];
+            flag_name(o, fl, sizeof fl);
+            set_err(err, errlen, "option %s does not apply to 'jotd %s'", fl, cmd ? cmd : "");
+            goto out;
+        }
         if (!val) {
             if (o->type == T_BOOL) {
                 val = "true";

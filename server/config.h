@@ -51,6 +51,13 @@ void jotd_config_defaults(jotd_config_t *c);
  *  \p err (unknown option, bad value, unreadable file). */
 int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest, char *err,
                      size_t errlen);
+/** jotd_config_load() for a command that takes only some configuration flags: a flag whose
+ *  file key is not in \p allowed (NULL-terminated; NULL: every flag) is refused with
+ *  "option --audience does not apply to 'jotd CMD'" (\p cmd names the command). --config is
+ *  always allowed; the config file and JOTD_* variables may still set every key, as they are
+ *  shared by all commands. */
+int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
+                         const char *const *allowed, const char *cmd, char *err, size_t errlen);
 /** Check consistency (TLS pair, plain HTTP only on loopback unless insecure_http...). */
 int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen);
 void jotd_config_free(jotd_config_t *c);

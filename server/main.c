@@ -357,6 +357,82 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     return 0;
 }
 
+/* ---- which options each operator command takes ------------------------------------ */
+
+/* Besides --data and --config: the configuration keys (config.c's file keys) and the own
+ * flags (parse_user_opts; a trailing '=' marks a flag that takes a value) of each operator
+ * command. Anything else given as a flag is refused rather than silently ignored (`jotd
+ * client add svc --audience X` used to succeed and do nothing); the config file and JOTD_*
+ * variables may still carry any key. A new command is a new row, a new flag one more word. */
+#define ARGON2_KEYS "argon2_m_kib", "argon2_t", "argon2_p"
+#define CMD_KEYS_MAX 8
+
+typedef struct command {
+    const char *cmd, *sub;
+    const char *keys[CMD_KEYS_MAX]; /* NULL-terminated */
+    const char *flags;              /* space-separated */
+} command_t;
+
+static const command_t commands[] = {
+    {"user", "add", {"data", ARGON2_KEYS}, "--role= --permission= --password-stdin"},
+    {"user", "passwd", {"data", ARGON2_KEYS}, "--password-stdin"},
+    {"user", "roles", {"data"}, "--role= --permission="},
+    {"user", "disable", {"data"}, ""},
+    {"user", "enable", {"data"}, ""},
+    {"user", "delete", {"data"}, ""},
+    {"user", "list", {"data"}, ""},
+    {"client", "add", {"data", ARGON2_KEYS}, "--secret-stdin --public"},
+    {"client", "list", {"data"}, ""},
+    {"keys", "list", {"data", "access_ttl"}, ""},
+    {"keys", "rotate", {"data", "alg"}, ""},
+};
+
+static const command_t *find_command(const char *cmd, const char *sub)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].cmd, cmd) && !strcmp(commands[i].sub, sub))
+            return &commands[i];
+    return NULL;
+}
+
+/* "--role" in a flags list: 0 absent, 1 without a value, 2 with one. */
+static int flag_in(const char *flags, const char *name, size_t n)
+{
+    for (const char *p = flags; *p;) {
+        size_t w = strcspn(p, " ");
+        size_t len = w && p[w - 1] == '=' ? w - 1 : w;
+        if (len == n && !strncmp(p, name, n))
+            return len < w ? 2 : 1;
+        p += w;
+        p += *p == ' ';
+    }
+    return 0;
+}
+
+/* Refuse an own flag of another command (--public on `user add`). Unknown flags are left to
+ * parse_user_opts. 0, or 2 reported. */
+static int own_flags_apply(const command_t *c, char **rest, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *a = rest[i];
+        size_t len = strcspn(a, "=");
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        int mine = flag_in(c->flags, a, len);
+        if (mine == 2 && !a[len])
+            i++; /* its value */
+        if (mine)
+            continue;
+        for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+            if (flag_in(commands[k].flags, a, len)) {
+                fail("option %.*s does not apply to 'jotd %s %s'", (int)len, a, c->cmd, c->sub);
+                return 2;
+            }
+        }
+    }
+    return 0;
+}
+
 /* ---- serve ------------------------------------------------------------------------- */
 
 /* The HMAC key deriving refresh-token successors: DATA/keys/refresh.key, made once. */
@@ -678,13 +754,18 @@ int main(int argc, char **argv)
     if (two_words && argc < 3)
         return fail("'jotd %s' needs a subcommand (try jotd --help)", cmd);
     int first = two_words ? 2 : 1; /* argv[first] is the last command word */
+    const command_t *spec = two_words ? find_command(cmd, argv[2]) : NULL;
+    if (two_words && !spec)
+        return fail("unknown command 'jotd %s %s' (try jotd --help)", cmd, argv[2]);
+    char name[64];
+    snprintf(name, sizeof name, "%s %s", cmd, two_words ? spec->sub : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0;
     char err[ERRLEN];
     jotd_config_t cfg;
     jotd_config_defaults(&cfg);
-    if (!rest ||
-        jotd_config_load(&cfg, argc - first, argv + first, rest, &n_rest, err, sizeof err) != 0) {
+    if (!rest || jotd_config_load_for(&cfg, argc - first, argv + first, rest, &n_rest,
+                                      spec ? spec->keys : NULL, name, err, sizeof err) != 0) {
         free(rest);
         jotd_config_free(&cfg);
         fprintf(stderr, "jotd: %s\n", err);
@@ -695,7 +776,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "serve")) {
         ret = n_rest ? fail("unexpected argument '%s' (try jotd --help)", rest[0])
                      : cmd_serve(&cfg, argc - first, argv + first);
-    } else if (parse_user_opts(rest, n_rest, &o) != 0) {
+    } else if (own_flags_apply(spec, rest, n_rest) != 0 || parse_user_opts(rest, n_rest, &o) != 0) {
         ret = 2;
     } else if (!strcmp(cmd, "user")) {
         ret = cmd_user(&cfg, argv[2], &o);

@@ -9,7 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
-  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep,
+  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep,
 } from './lib/jotd.mjs';
 
 const PW = 'ops-tests-password';
@@ -34,7 +34,7 @@ function remember(b) {
 }
 
 /** jotd with --data DIR and the cheap Argon2 flags. */
-const op = (data, args, input) => jotdCmd([...args, '--data', data, ...CHEAP_ARGON2], { input });
+const op = (data, args, input) => jotdCmd([...args, '--data', data, ...cheapFor(args)], { input });
 
 function ok(r, re) {
   assert.equal(r.status, 0, show(r));
