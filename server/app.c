@@ -62,6 +62,25 @@ static char *metadata(const jotd_config_t *cfg, unsigned algs)
     return s;
 }
 
+/* A verifier of our access tokens: keys, algorithms, iss, aud, typ at+jwt, jti and sub. */
+static jot_verifier_t *access_verifier(const jotd_config_t *cfg, const jotd_keyring_t *kr,
+                                       int64_t leeway)
+{
+    jot_verifier_t *v = NULL;
+    if (jot_verifier_new(&v) != JOT_OK || jot_verifier_set_issuer(v, cfg->issuer) != JOT_OK ||
+        jot_verifier_add_audience(v, cfg->audience) != JOT_OK ||
+        jot_verifier_set_typ(v, "at+jwt") != JOT_OK ||
+        jot_verifier_require_claim(v, "jti") != JOT_OK ||
+        jot_verifier_require_claim(v, "sub") != JOT_OK) {
+        jot_verifier_free(v);
+        return NULL;
+    }
+    jot_verifier_set_keyset(v, jotd_keyring_verify_keys(kr));
+    jot_verifier_set_algs(v, jotd_keyring_algs(kr));
+    jot_verifier_set_leeway(v, leeway);
+    return v;
+}
+
 int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
                      size_t errlen)
 {
@@ -75,25 +94,14 @@ int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char
         free(rt);
         return -1;
     }
-    jot_verifier_t *v = NULL;
-    if (jot_verifier_new(&v) != JOT_OK || jot_verifier_set_issuer(v, cfg->issuer) != JOT_OK ||
-        jot_verifier_add_audience(v, cfg->audience) != JOT_OK ||
-        jot_verifier_set_typ(v, "at+jwt") != JOT_OK ||
-        jot_verifier_require_claim(v, "jti") != JOT_OK ||
-        jot_verifier_require_claim(v, "sub") != JOT_OK) {
-        snprintf(err, errlen, "out of memory");
-        jot_verifier_free(v);
-        jotd_keyring_free(rt->keyring);
-        free(rt);
-        return -1;
-    }
-    jot_verifier_set_keyset(v, jotd_keyring_verify_keys(rt->keyring));
-    jot_verifier_set_algs(v, jotd_keyring_algs(rt->keyring));
-    jot_verifier_set_leeway(v, 5); /* a little skew between instances behind one issuer */
-    rt->access_verifier = v;
+    /* a little skew between instances behind one issuer */
+    rt->access_verifier = access_verifier(cfg, rt->keyring, 5);
+    /* /logout: an expired access token still names the session it belonged to */
+    rt->logout_verifier = access_verifier(cfg, rt->keyring, cfg->refresh_abs_ttl);
     rt->metadata_json = metadata(cfg, jotd_keyring_algs(rt->keyring));
     rt->vcache = jotd_vcache_new(cfg->verify_cache_size);
-    if (!rt->metadata_json || (cfg->verify_cache_size && !rt->vcache)) {
+    if (!rt->access_verifier || !rt->logout_verifier || !rt->metadata_json ||
+        (cfg->verify_cache_size && !rt->vcache)) {
         snprintf(err, errlen, "out of memory");
         rt->cfg = *cfg;
         memset(cfg, 0, sizeof *cfg);
@@ -112,6 +120,7 @@ void jotd_runtime_free(jotd_runtime_t *rt)
         return;
     jotd_vcache_free(rt->vcache);
     jot_verifier_free(rt->access_verifier);
+    jot_verifier_free(rt->logout_verifier);
     jotd_keyring_free(rt->keyring);
     free(rt->metadata_json);
     jotd_config_free(&rt->cfg);

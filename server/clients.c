@@ -1,22 +1,44 @@
-/* Client authentication for /token, /revoke, /introspect (RFC 6749 §2.3.1): HTTP Basic or
- * client_id/client_secret in the body, never both. Secrets are stored as Argon2id hashes;
- * a successful check is remembered for a few minutes, keyed by a SHA-256 of the presented
- * credentials, so that introspection pays neither Argon2 nor a store read on every request. */
+/* Client authentication for /token, /revoke, /introspect, /logout (RFC 6749 §2.3.1): HTTP
+ * Basic or client_id/client_secret in the body, never both.
+ *
+ * Secrets. Client secrets are machine secrets of at least 256 bits (jotd generates them, or
+ * refuses given ones shorter than JOTD_CLIENT_SECRET_MIN characters), so a slow password
+ * hash buys nothing against guessing and costs a CPU-second per dozen wrong guesses: they are
+ * stored as HMAC-SHA256 under a server key (DATA/keys/client.key) over the client id and the
+ * secret, "$jotd-hmac-sha256$<base64url>", and checked in microseconds. The key keeps a copy
+ * of the database alone from being a list of offline-checkable hashes; the client id in the
+ * MAC ties a hash to its row. Secrets stored by earlier releases as Argon2id PHC strings are
+ * still checked (on a worker: Argon2 never runs on an event loop) and upgraded to the keyed
+ * form on their first success when long enough.
+ *
+ * Guessing. Failures are throttled per (client, IP) and per IP (ratelimit.c), never per
+ * client alone: anyone could otherwise lock a resource server out by spraying wrong secrets
+ * under its id.
+ *
+ * Cache. A successful check is remembered for CACHE_SECONDS, keyed by a SHA-256 of the
+ * presented credentials, with a copy of the client record, so that introspection needs
+ * neither a MAC nor a store read on every request. Any change to any client (an event,
+ * events.c) empties the whole cache at once. */
+#include "log.h"
 #include "server.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define CACHE_SLOTS 256
 #define CACHE_SECONDS 300
+#define HMAC_PREFIX "$jotd-hmac-sha256$"
 
 struct jotd_client_cache {
     pthread_mutex_t lock;
     struct {
         uint8_t digest[32];
         int64_t expires;
+        jotd_client_t client;
     } slot[CACHE_SLOTS];
 };
 
@@ -28,44 +50,96 @@ jotd_client_cache_t *jotd_client_cache_new(void)
     return c;
 }
 
+void jotd_client_cache_flush(jotd_client_cache_t *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        jotd_client_clear(&c->slot[i].client);
+        jot_memzero(c->slot[i].digest, sizeof c->slot[i].digest);
+        c->slot[i].expires = 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
 void jotd_client_cache_free(jotd_client_cache_t *c)
 {
     if (!c)
         return;
+    jotd_client_cache_flush(c);
     pthread_mutex_destroy(&c->lock);
-    jot_memzero(c, sizeof *c);
     free(c);
 }
 
-static void credential_digest(const char *id, const char *secret, uint8_t out[32])
+/* MAC input: the id, a NUL (keeps ("ab","c") and ("a","bc") apart), the secret. */
+static int id_secret_mac(const uint8_t key[32], const char *id, const char *secret, uint8_t out[32])
 {
-    /* the NUL after the id keeps ("ab","c") and ("a","bc") apart */
     size_t ni = strlen(id) + 1, ns = strlen(secret);
     char *buf = malloc(ni + ns);
     if (!buf)
-        abort();
+        return -1;
     memcpy(buf, id, ni);
     memcpy(buf + ni, secret, ns);
-    jotd_sha256(buf, ni + ns, out);
+    size_t len = 0;
+    int ok = key ? EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, 32, (unsigned char *)buf,
+                             ni + ns, out, 32, &len) != NULL &&
+                       len == 32
+                 : (jotd_sha256(buf, ni + ns, out), 1);
     jot_memzero(buf, ni + ns);
     free(buf);
+    return ok ? 0 : -1;
 }
 
-static bool cache_hit(jotd_client_cache_t *c, const uint8_t d[32], int64_t now)
+int jotd_client_secret_hash(const uint8_t key[32], const char *client_id, const char *secret,
+                            char out[JOTD_CLIENT_HASH_MAX])
+{
+    uint8_t mac[32];
+    if (id_secret_mac(key, client_id, secret, mac) != 0)
+        return -1;
+    memcpy(out, HMAC_PREFIX, sizeof HMAC_PREFIX - 1);
+    jot_b64url_encode(out + sizeof HMAC_PREFIX - 1, mac, sizeof mac);
+    jot_memzero(mac, sizeof mac);
+    return 0;
+}
+
+/* 1 match, 0 no match, -1 a hash this build cannot check. */
+static int secret_matches(const jotd_app_t *app, const char *stored, const char *id,
+                          const char *secret)
+{
+    if (strncmp(stored, HMAC_PREFIX, sizeof HMAC_PREFIX - 1) == 0) {
+        char want[JOTD_CLIENT_HASH_MAX];
+        if (jotd_client_secret_hash(app->client_key, id, secret, want) != 0)
+            return -1;
+        size_t n = strlen(want);
+        int eq = strlen(stored) == n && CRYPTO_memcmp(stored, want, n) == 0;
+        jot_memzero(want, sizeof want);
+        return eq;
+    }
+    return jotd_password_verify(stored, secret, strlen(secret)); /* legacy Argon2id */
+}
+
+static bool cache_hit(jotd_client_cache_t *c, const uint8_t d[32], int64_t now, jotd_client_t *out)
 {
     bool hit = false;
     pthread_mutex_lock(&c->lock);
     unsigned i = d[0];
     if (c->slot[i].expires > now && CRYPTO_memcmp(c->slot[i].digest, d, 32) == 0)
-        hit = true;
+        hit = jotd_client_copy(out, &c->slot[i].client) == 0;
     pthread_mutex_unlock(&c->lock);
     return hit;
 }
 
-static void cache_put(jotd_client_cache_t *c, const uint8_t d[32], int64_t now)
+static void cache_put(jotd_client_cache_t *c, const uint8_t d[32], int64_t now,
+                      const jotd_client_t *client)
 {
+    jotd_client_t copy;
+    if (jotd_client_copy(&copy, client) != 0)
+        return;
     pthread_mutex_lock(&c->lock);
     unsigned i = d[0];
+    jotd_client_clear(&c->slot[i].client);
+    c->slot[i].client = copy;
     memcpy(c->slot[i].digest, d, 32);
     c->slot[i].expires = now + CACHE_SECONDS;
     pthread_mutex_unlock(&c->lock);
@@ -79,70 +153,152 @@ static void free_secret(char *s)
     }
 }
 
-jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
-                                            const jotd_params_t *params, char **out_client_id)
+/* The credentials of a request: NONE, INVALID (malformed, or two methods at once), or
+ * PUBLIC with *id (and *secret when one was sent), both malloc'd. */
+static jotd_client_auth_t credentials(const jotd_req_t *req, const jotd_params_t *params, char **id,
+                                      char **secret)
 {
-    char *id = NULL, *secret = NULL;
     const char *body_id = params ? jotd_params_get(params, "client_id") : NULL;
     const char *body_secret = params ? jotd_params_get(params, "client_secret") : NULL;
+    *id = *secret = NULL;
     /* "Basic" alone or with anything after it is an attempt at client authentication:
      * malformed credentials are invalid_client, never an anonymous request */
     bool basic = req->authorization && strncasecmp(req->authorization, "Basic", 5) == 0 &&
                  (req->authorization[5] == '\0' || req->authorization[5] == ' ');
     if (basic) {
-        if (body_secret || jotd_basic_auth_parse(req->authorization, &id, &secret) != 0)
+        if (body_secret || jotd_basic_auth_parse(req->authorization, id, secret) != 0)
             return JOTD_CLIENT_INVALID; /* two methods at once, or malformed */
-        if (body_id && strcmp(body_id, id) != 0) {
-            free(id);
-            free_secret(secret);
+        if ((body_id && strcmp(body_id, *id) != 0) || !**id) {
+            free(*id);
+            free_secret(*secret);
+            *id = *secret = NULL;
             return JOTD_CLIENT_INVALID;
         }
-    } else if (body_id) {
-        id = strdup(body_id);
-        secret = body_secret ? strdup(body_secret) : NULL;
-        if (!id || (body_secret && !secret)) {
-            free(id);
-            free_secret(secret);
-            return JOTD_CLIENT_INVALID;
-        }
-    } else {
-        return body_secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_NONE;
+        return JOTD_CLIENT_PUBLIC;
     }
+    if (!body_id)
+        return body_secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_NONE;
+    *id = strdup(body_id);
+    *secret = body_secret ? strdup(body_secret) : NULL;
+    if (!*id || (body_secret && !*secret)) {
+        free(*id);
+        free_secret(*secret);
+        *id = *secret = NULL;
+        return JOTD_CLIENT_INVALID;
+    }
+    return JOTD_CLIENT_PUBLIC;
+}
 
-    char *hash = NULL;
-    jotd_client_auth_t result = JOTD_CLIENT_INVALID;
-    uint8_t d[32];
+/* The throttle's "account" of a client: the client id and the address together. */
+static char *throttle_key(const char *id, const char *ip)
+{
+    size_t n = strlen(id) + strlen(ip) + 2;
+    char *k = malloc(n);
+    if (k)
+        snprintf(k, n, "%s\x1f%s", id, ip);
+    return k;
+}
+
+/* Check \p secret (NULL: none sent) against the stored client \p cl. */
+static jotd_client_auth_t check_client(jotd_app_t *app, jotd_client_t *cl, const char *secret)
+{
+    if (!cl->secret_hash) /* a public client has no secret; presenting one is an error */
+        return secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_PUBLIC;
+    if (!secret)
+        return JOTD_CLIENT_INVALID;
+    int m = secret_matches(app, cl->secret_hash, cl->client_id, secret);
+    if (m != 1)
+        return JOTD_CLIENT_INVALID;
+    if (strncmp(cl->secret_hash, HMAC_PREFIX, sizeof HMAC_PREFIX - 1) != 0 &&
+        strlen(secret) >= JOTD_CLIENT_SECRET_MIN) {
+        /* an Argon2 hash of an earlier release: store the keyed form from now on */
+        char h[JOTD_CLIENT_HASH_MAX];
+        if (jotd_client_secret_hash(app->client_key, cl->client_id, secret, h) == 0 &&
+            jotd_store_client_rehash(app->store, cl->client_id, cl->secret_hash, h) == JOTD_OK) {
+            free_secret(cl->secret_hash);
+            cl->secret_hash = strdup(h);
+        }
+        jot_memzero(h, sizeof h);
+    }
+    return JOTD_CLIENT_CONFIDENTIAL;
+}
+
+jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
+                                            const jotd_params_t *params, jotd_client_t *out,
+                                            int64_t *retry_after)
+{
+    char *id = NULL, *secret = NULL;
+    memset(out, 0, sizeof *out);
+    jotd_client_auth_t result = credentials(req, params, &id, &secret);
+    if (result != JOTD_CLIENT_PUBLIC)
+        return result;
+
     int64_t now = jotd_now();
-    if (secret)
-        credential_digest(id, secret, d);
-    /* A cached success needs no store read: clients are never changed or removed once added
-     * (store.h has no such operation), and only a confidential client's correct secret was
-     * ever put (the digest covers id and secret; a wrong secret is another digest). */
-    if (secret && cache_hit(app->clients, d, now)) {
+    char *tkey = throttle_key(id, req->ip);
+    int64_t wait = tkey ? jotd_throttle_check(app->client_throttle, tkey, req->ip, now) : 1;
+    uint8_t d[32];
+    bool have_digest = secret && id_secret_mac(NULL, id, secret, d) == 0;
+    jotd_client_t cl = {0};
+    bool failure = false;
+    if (wait > 0) {
+        result = JOTD_CLIENT_THROTTLED;
+        if (retry_after)
+            *retry_after = wait;
+    } else if (have_digest && cache_hit(app->clients, d, now, &cl)) {
         result = JOTD_CLIENT_CONFIDENTIAL;
     } else if (req->on_event_loop) {
-        result = JOTD_CLIENT_INVALID; /* not known yet: Argon2 must not stall an event loop */
+        result = JOTD_CLIENT_INVALID; /* not known yet: the caller runs it again on a worker */
     } else {
-        jotd_rc_t rc = jotd_store_client_get(app->store, id, &hash);
+        jotd_rc_t rc = jotd_store_client_get(app->store, id, &cl);
         if (rc == JOTD_OK) {
-            if (!hash) {
-                /* a public client has no secret; presenting one is an error */
-                result = secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_PUBLIC;
-            } else if (secret && jotd_password_verify(hash, secret, strlen(secret)) == 1) {
-                cache_put(app->clients, d, now);
-                result = JOTD_CLIENT_CONFIDENTIAL;
-            }
-        } else if (secret) {
-            /* unknown client: spend the work of a real check all the same */
-            jotd_password_dummy_verify(&app->dummy, secret, strlen(secret));
+            result = check_client(app, &cl, secret);
+        } else if (rc == JOTD_E_NOTFOUND) {
+            result = JOTD_CLIENT_INVALID;
+        } else {
+            result = JOTD_CLIENT_UNAVAILABLE;
         }
+        failure = result == JOTD_CLIENT_INVALID;
+        if (result == JOTD_CLIENT_CONFIDENTIAL && have_digest)
+            cache_put(app->clients, d, now, &cl);
+    }
+    if (failure) {
+        jotd_throttle_failure(app->client_throttle, tkey, req->ip, now);
+        jotd_audit("client_auth_failure", "client_id", id, "ip", req->ip, NULL);
+    } else if (result == JOTD_CLIENT_CONFIDENTIAL && tkey) {
+        jotd_throttle_success(app->client_throttle, tkey, now);
     }
     jot_memzero(d, sizeof d);
-    free(hash);
+    free(tkey);
+    free(id);
     free_secret(secret);
     if (result == JOTD_CLIENT_PUBLIC || result == JOTD_CLIENT_CONFIDENTIAL)
-        *out_client_id = id;
+        *out = cl;
     else
-        free(id);
+        jotd_client_clear(&cl);
     return result;
+}
+
+jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_client_t *out)
+{
+    jotd_rc_t rc = jotd_store_client_get(app->store, rt->cfg.default_client, out);
+    if (rc == JOTD_OK && out->secret_hash) { /* refused at start and reload: never acts */
+        jotd_client_clear(out);
+        return JOTD_E_NOTFOUND;
+    }
+    return rc;
+}
+
+void jotd_resp_client_error(jotd_resp_t *resp, jotd_client_auth_t auth, int64_t retry_after)
+{
+    if (auth == JOTD_CLIENT_THROTTLED) {
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)(retry_after > 0 ? retry_after : 1));
+        jotd_resp_error(resp, 429, "temporarily_unavailable",
+                        "too many failed client authentications, retry later");
+        jotd_resp_header(resp, "Retry-After", retry);
+    } else if (auth == JOTD_CLIENT_UNAVAILABLE) {
+        jotd_resp_unavailable(resp, JOTD_E_BUSY);
+    } else {
+        jotd_resp_invalid_client(resp);
+    }
 }

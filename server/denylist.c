@@ -10,7 +10,8 @@
  * never runs ahead of the caller's, so an entry is never dropped before its exp.
  *
  * Memory: at most DENY_MAX_ENTRIES entries of at most DENY_MAX_JTI bytes each; add()
- * returns -1 beyond that (after purging what has expired). */
+ * returns -1 beyond that (after purging what has expired), and the caller refuses the
+ * revocation (503) rather than report one that /verify would not see. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np: writers must not starve */
 #endif
@@ -23,7 +24,7 @@
 #include <string.h>
 
 #define DENY_MAX_JTI 256u
-#define DENY_MAX_ENTRIES 1000000u
+#define DENY_MAX_ENTRIES JOTD_DENYLIST_MAX
 #define DENY_MIN_BUCKETS 64u
 
 typedef struct deny_entry {
@@ -195,6 +196,7 @@ int jotd_denylist_add(jotd_denylist_t *d, const char *jti, size_t jti_len, int64
             e->exp = exp;
         goto out;
     }
+    rc = 1;
     if (d->count >= DENY_MAX_ENTRIES) {
         /* Full: purge, but at most once per clock tick, so that a flood of adds to a full
          * table costs O(1) each rather than a scan of a million entries. */
@@ -231,6 +233,24 @@ int jotd_denylist_add(jotd_denylist_t *d, const char *jti, size_t jti_len, int64
 out:
     pthread_rwlock_unlock(&d->lock);
     return rc;
+}
+
+void jotd_denylist_remove(jotd_denylist_t *d, const char *jti, size_t jti_len)
+{
+    if (!d || !jti || jti_len == 0 || jti_len > DENY_MAX_JTI)
+        return;
+    uint64_t h = hash_jti(d->seed, jti, jti_len);
+    pthread_rwlock_wrlock(&d->lock);
+    for (deny_entry_t **pp = &d->buckets[h & (d->n_buckets - 1)]; *pp; pp = &(*pp)->next) {
+        deny_entry_t *e = *pp;
+        if (e->hash == h && e->len == jti_len && memcmp(e->jti, jti, jti_len) == 0) {
+            *pp = e->next;
+            free(e);
+            d->count--;
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&d->lock);
 }
 
 bool jotd_denylist_contains(jotd_denylist_t *d, const char *jti, size_t jti_len, int64_t now)

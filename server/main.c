@@ -5,7 +5,11 @@
  *   jotd user roles NAME [--role R]... [--permission P]...
  *   jotd user disable|enable|delete NAME
  *   jotd user list
- *   jotd client add ID (--secret-stdin | --public)
+ *   jotd client add ID (--generate-secret | --secret-stdin | --public) [--scope S]...
+ *                      [--default-scope S]... [--introspect AUD]...
+ *   jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...
+ *                      [--no-scopes] [--no-default-scopes] [--no-introspect]
+ *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
  *   jotd keys list | rotate [--alg ALG]
  * Options common to all: see config.h (--data DIR, --config FILE, ...). */
@@ -31,21 +35,26 @@
 
 static int usage(FILE *f)
 {
-    fputs("usage: jotd serve [--data DIR] [--listen ADDR:PORT] [--issuer URL] [--audience AUD]\n"
-          "                  [--tls-cert FILE --tls-key FILE] [--insecure-http] [--config FILE]\n"
-          "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
-          "                  [--refresh-absolute-ttl D] [--refresh-grace D] ...\n"
-          "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
-          "       jotd user passwd NAME --password-stdin\n"
-          "       jotd user roles NAME [--role R]... [--permission P]...\n"
-          "       jotd user disable|enable|delete NAME\n"
-          "       jotd user list\n"
-          "       jotd client add ID (--secret-stdin | --public)\n"
-          "       jotd client list\n"
-          "       jotd keys list | rotate [--alg ALG]\n"
-          "Every option also reads JOTD_<NAME> from the environment and NAME = value from the\n"
-          "--config file (flag > environment > file > default). See docs/jotd.md.\n",
-          f);
+    fputs(
+        "usage: jotd serve [--data DIR] [--listen ADDR:PORT] [--issuer URL] [--audience AUD]\n"
+        "                  [--tls-cert FILE --tls-key FILE] [--insecure-http] [--config FILE]\n"
+        "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
+        "                  [--refresh-absolute-ttl D] [--refresh-grace D] ...\n"
+        "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
+        "       jotd user passwd NAME --password-stdin\n"
+        "       jotd user roles NAME [--role R]... [--permission P]...\n"
+        "       jotd user disable|enable|delete NAME\n"
+        "       jotd user list\n"
+        "       jotd client add ID (--generate-secret | --secret-stdin | --public)\n"
+        "                          [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
+        "       jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
+        "                          [--no-scopes] [--no-default-scopes] [--no-introspect]\n"
+        "       jotd client rotate-secret ID [--secret-stdin]\n"
+        "       jotd client list\n"
+        "       jotd keys list | rotate [--alg ALG]\n"
+        "Every option also reads JOTD_<NAME> from the environment and NAME = value from the\n"
+        "--config file (flag > environment > file > default). See docs/jotd.md.\n",
+        f);
     return f == stdout ? 0 : 2;
 }
 
@@ -130,9 +139,58 @@ typedef struct user_opts {
     size_t n_roles;
     const char *perms[JOTD_MAX_NAMES];
     size_t n_perms;
-    bool password_stdin, secret_stdin, public_client;
+    bool password_stdin, secret_stdin, public_client, generate_secret;
     const char *alg;
+    /* clients: each list with its has_ flag (given, or cleared with --no-...) */
+    const char *scopes[JOTD_CLIENT_MAX_LIST];
+    size_t n_scopes;
+    bool has_scopes;
+    const char *default_scopes[JOTD_CLIENT_MAX_LIST];
+    size_t n_default_scopes;
+    bool has_default_scopes;
+    const char *introspect[JOTD_CLIENT_MAX_LIST];
+    size_t n_introspect;
+    bool has_introspect;
 } user_opts_t;
+
+/* --scope, --default-scope, --introspect: 1 when \p a is one (its value taken), 0 when not,
+ * -1 after reporting an error. */
+static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
+{
+    const char *a = rest[*i];
+    const char **list;
+    size_t *count;
+    bool *has, audience = false;
+    if (!strcmp(a, "--scope")) {
+        list = o->scopes, count = &o->n_scopes, has = &o->has_scopes;
+    } else if (!strcmp(a, "--default-scope")) {
+        list = o->default_scopes, count = &o->n_default_scopes, has = &o->has_default_scopes;
+    } else if (!strcmp(a, "--introspect")) {
+        list = o->introspect, count = &o->n_introspect, has = &o->has_introspect;
+        audience = true;
+    } else if (!strcmp(a, "--no-scopes")) {
+        return o->has_scopes = true, 1;
+    } else if (!strcmp(a, "--no-default-scopes")) {
+        return o->has_default_scopes = true, 1;
+    } else if (!strcmp(a, "--no-introspect")) {
+        return o->has_introspect = true, 1;
+    } else {
+        return 0;
+    }
+    if (*i + 1 >= n)
+        return fail("%s needs a value", a), -1;
+    const char *v = rest[++*i];
+    if (audience ? !jotd_audience_valid(v) : !jotd_scope_token_valid(v))
+        return fail("invalid %s '%s' (%s)", a + 2, v,
+                    audience ? "1-255 printable characters, no space"
+                             : "1-128 characters of a scope token: no space, '\"' or '\\'"),
+               -1;
+    if (*count >= JOTD_CLIENT_MAX_LIST)
+        return fail("too many %s values (at most %d)", a, JOTD_CLIENT_MAX_LIST), -1;
+    list[(*count)++] = v;
+    *has = true;
+    return 1;
+}
 
 static int parse_user_opts(char **rest, int n, user_opts_t *o)
 {
@@ -161,7 +219,14 @@ static int parse_user_opts(char **rest, int n, user_opts_t *o)
             o->secret_stdin = true;
         } else if (!strcmp(a, "--public")) {
             o->public_client = true;
+        } else if (!strcmp(a, "--generate-secret")) {
+            o->generate_secret = true;
         } else if (!strncmp(a, "--", 2)) {
+            int c = parse_client_list_opt(rest, n, &i, o);
+            if (c == 1)
+                continue;
+            if (c < 0)
+                return 1;
             return fail("unknown option %.*s (try jotd --help)", (int)strcspn(a, "="), a);
         } else if (!o->name) {
             o->name = a;
@@ -207,8 +272,17 @@ static void print_user(const jotd_user_t *u)
     putchar('\n');
 }
 
+/* Options of `jotd client` given to another command. */
+static bool has_client_opts(const user_opts_t *o)
+{
+    return o->has_scopes || o->has_default_scopes || o->has_introspect || o->generate_secret ||
+           o->public_client || o->secret_stdin;
+}
+
 static int cmd_user(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
+    if (has_client_opts(o))
+        return fail("client options do not apply to 'jotd user %s'", sub);
     jotd_store_t *st = NULL;
     if (open_store(cfg, &st) != 0)
         return 1;
@@ -277,7 +351,7 @@ static int cmd_user(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
             ret = fail("unknown command 'jotd user %s'", sub);
         }
         if (ret == 0) {
-            jotd_rc_t rc = !strcmp(sub, "delete") ? jotd_store_user_delete(st, u.id)
+            jotd_rc_t rc = !strcmp(sub, "delete") ? jotd_store_user_delete(st, u.id, now)
                                                   : jotd_store_user_update(st, u.id, &p, now);
             if (rc != JOTD_OK)
                 ret = fail("database error: %s", jotd_rc_str(rc));
@@ -291,44 +365,247 @@ static int cmd_user(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     return ret;
 }
 
+/* A server secret of 32 random bytes in DATA/keys/NAME (base64url, mode 0600), made at first
+ * use: the refresh-successor key, the client-secret key. */
+static int load_key_file(const char *data_dir, const char *name, uint8_t key[32])
+{
+    char path[4096], b64[64];
+    snprintf(path, sizeof path, "%s/keys", data_dir);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return fail("cannot create %s", path);
+    snprintf(path, sizeof path, "%s/keys/%s", data_dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        /* like the signing keys: a secret readable by others is refused, not used */
+        struct stat st;
+        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
+            close(fd);
+            return fail("%s must be a regular file of mode 0600", path);
+        }
+        ssize_t n = read(fd, b64, sizeof b64 - 1);
+        close(fd);
+        size_t len = 0;
+        if (n == 43 && jot_b64url_decode(key, &len, b64, 43) == JOT_OK && len == 32) {
+            jot_memzero(b64, sizeof b64);
+            return 0;
+        }
+        return fail("%s is damaged", path);
+    }
+    if (errno != ENOENT)
+        return fail("cannot open %s", path);
+    if (RAND_bytes(key, 32) != 1)
+        return fail("%s", "no randomness");
+    jot_b64url_encode(b64, key, 32);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int ok = fd >= 0 && write(fd, b64, 43) == 43 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    jot_memzero(b64, sizeof b64);
+    if (!ok && errno == EEXIST) /* made by another process meanwhile: use that one */
+        return load_key_file(data_dir, name, key);
+    return ok ? 0 : fail("cannot write %s", path);
+}
+
+static void print_list(const char *label, char *const *v, size_t n)
+{
+    printf("\t%s=", label);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? "," : "", v[i]);
+}
+
+static void print_client(const jotd_client_t *c)
+{
+    printf("%s\t%s", c->client_id, c->secret_hash ? "confidential" : "public");
+    print_list("scopes", c->scopes, c->n_scopes);
+    print_list("default_scopes", c->default_scopes, c->n_default_scopes);
+    print_list("introspect", c->introspect, c->n_introspect);
+    putchar('\n');
+}
+
+/* The client's secret: generated (256 bits, printed once by the caller) or read from stdin
+ * (at least JOTD_CLIENT_SECRET_MIN characters). *out malloc'd. */
+static int client_secret(const user_opts_t *o, char **out)
+{
+    if (o->generate_secret) {
+        uint8_t raw[32];
+        char *s = malloc(44);
+        if (!s || RAND_bytes(raw, sizeof raw) != 1) {
+            free(s);
+            return fail("%s", "no randomness");
+        }
+        jot_b64url_encode(s, raw, sizeof raw);
+        jot_memzero(raw, sizeof raw);
+        *out = s;
+        return 0;
+    }
+    char *s = read_secret_stdin();
+    if (!s || strlen(s) < JOTD_CLIENT_SECRET_MIN) {
+        free_secret(s);
+        return fail("a client secret of at least %d characters is expected on stdin (or use "
+                    "--generate-secret)",
+                    JOTD_CLIENT_SECRET_MIN);
+    }
+    *out = s;
+    return 0;
+}
+
+/* Every default scope must be one the client may ask for. */
+static int check_default_scopes(const char *const *def, size_t n_def, const char *const *allowed,
+                                size_t n_allowed)
+{
+    for (size_t i = 0; i < n_def; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n_allowed && !found; j++)
+            found = strcmp(def[i], allowed[j]) == 0;
+        if (!found)
+            return fail("default scope '%s' is not one of the client's --scope values", def[i]);
+    }
+    return 0;
+}
+
+static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opts_t *o)
+{
+    if ((int)o->secret_stdin + (int)o->public_client + (int)o->generate_secret != 1)
+        return fail("%s", "give exactly one of --generate-secret, --secret-stdin and --public");
+    if (check_default_scopes(o->default_scopes, o->n_default_scopes, o->scopes, o->n_scopes) != 0)
+        return 1;
+    char *secret = NULL, hash[JOTD_CLIENT_HASH_MAX] = "";
+    uint8_t key[32];
+    int ret = 0;
+    if (!o->public_client) {
+        if ((ret = load_key_file(cfg->data_dir, "client.key", key)) != 0 ||
+            (ret = client_secret(o, &secret)) != 0)
+            goto out;
+        if (jotd_client_secret_hash(key, o->name, secret, hash) != 0) {
+            ret = fail("%s", "out of memory");
+            goto out;
+        }
+    }
+    jotd_client_t c = {.client_id = (char *)o->name,
+                       .secret_hash = o->public_client ? NULL : hash,
+                       .scopes = (char **)o->scopes,
+                       .n_scopes = o->n_scopes,
+                       .default_scopes = (char **)o->default_scopes,
+                       .n_default_scopes = o->n_default_scopes,
+                       .introspect = (char **)o->introspect,
+                       .n_introspect = o->n_introspect};
+    jotd_rc_t rc = jotd_store_client_create(st, &c, jotd_now());
+    if (rc == JOTD_E_EXISTS)
+        ret = fail("client '%s' exists", o->name);
+    else if (rc != JOTD_OK)
+        ret = fail("database error: %s", jotd_rc_str(rc));
+    else {
+        printf("created %s client %s\n", o->public_client ? "public" : "confidential", o->name);
+        if (o->generate_secret) /* alone on the last line, so that scripts can take it */
+            printf("%s\n", secret);
+    }
+out:
+    free_secret(secret);
+    jot_memzero(hash, sizeof hash);
+    jot_memzero(key, sizeof key);
+    return ret;
+}
+
+static int client_update(jotd_store_t *st, const user_opts_t *o)
+{
+    jotd_client_t cur = {0};
+    jotd_rc_t rc = jotd_store_client_get(st, o->name, &cur);
+    if (rc != JOTD_OK)
+        return rc == JOTD_E_NOTFOUND ? fail("no client '%s'", o->name)
+                                     : fail("database error: %s", jotd_rc_str(rc));
+    /* the default scopes as they will be, against the scopes as they will be */
+    int ret = check_default_scopes(
+        o->has_default_scopes ? o->default_scopes : (const char *const *)cur.default_scopes,
+        o->has_default_scopes ? o->n_default_scopes : cur.n_default_scopes,
+        o->has_scopes ? o->scopes : (const char *const *)cur.scopes,
+        o->has_scopes ? o->n_scopes : cur.n_scopes);
+    jotd_client_clear(&cur);
+    if (ret != 0)
+        return ret;
+    if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect)
+        return fail("%s", "nothing to change (--scope, --default-scope, --introspect, --no-...)");
+    jotd_client_patch_t p = {.scopes = o->scopes,
+                             .n_scopes = o->n_scopes,
+                             .has_scopes = o->has_scopes,
+                             .default_scopes = o->default_scopes,
+                             .n_default_scopes = o->n_default_scopes,
+                             .has_default_scopes = o->has_default_scopes,
+                             .introspect = o->introspect,
+                             .n_introspect = o->n_introspect,
+                             .has_introspect = o->has_introspect};
+    rc = jotd_store_client_update(st, o->name, &p, jotd_now());
+    if (rc != JOTD_OK)
+        return fail("database error: %s", jotd_rc_str(rc));
+    printf("%s: update done\n", o->name);
+    return 0;
+}
+
+static int client_rotate_secret(const jotd_config_t *cfg, jotd_store_t *st, user_opts_t *o)
+{
+    if (o->public_client || o->generate_secret)
+        return fail("%s", "jotd client rotate-secret takes only --secret-stdin (else it generates "
+                          "the new secret)");
+    o->generate_secret = !o->secret_stdin;
+    char *secret = NULL, hash[JOTD_CLIENT_HASH_MAX] = "";
+    uint8_t key[32];
+    int ret = load_key_file(cfg->data_dir, "client.key", key);
+    if (ret == 0)
+        ret = client_secret(o, &secret);
+    if (ret == 0 && jotd_client_secret_hash(key, o->name, secret, hash) != 0)
+        ret = fail("%s", "out of memory");
+    if (ret == 0) {
+        jotd_client_patch_t p = {.secret_hash = hash};
+        jotd_rc_t rc = jotd_store_client_update(st, o->name, &p, jotd_now());
+        if (rc == JOTD_E_NOTFOUND)
+            ret = fail("no client '%s'", o->name);
+        else if (rc == JOTD_E_INVAL)
+            ret = fail("client '%s' is public: it has no secret", o->name);
+        else if (rc != JOTD_OK)
+            ret = fail("database error: %s", jotd_rc_str(rc));
+        else {
+            /* a running jotd drops the old secret from its cache within a second */
+            printf("new secret for client %s; the old one no longer works\n", o->name);
+            if (o->generate_secret)
+                printf("%s\n", secret);
+        }
+    }
+    free_secret(secret);
+    jot_memzero(hash, sizeof hash);
+    jot_memzero(key, sizeof key);
+    return ret;
+}
+
 static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
+    bool is_add = !strcmp(sub, "add"), is_update = !strcmp(sub, "update"),
+         is_rotate = !strcmp(sub, "rotate-secret"), is_list = !strcmp(sub, "list");
+    if (!is_add && !is_update && !is_rotate && !is_list)
+        return fail("unknown command 'jotd client %s'", sub);
+    if (!is_list && (!o->name || !jotd_username_valid(o->name)))
+        return fail("jotd client %s needs a client id (1-64 of A-Z a-z 0-9 . _ @ -)", sub);
+    if ((is_list || is_rotate) && (o->has_scopes || o->has_default_scopes || o->has_introspect))
+        return fail("--scope, --default-scope and --introspect do not apply to 'jotd client %s'",
+                    sub);
+    if ((is_list || is_update) && (o->public_client || o->generate_secret || o->secret_stdin))
+        return fail("secret options do not apply to 'jotd client %s'", sub);
     jotd_store_t *st = NULL;
     if (open_store(cfg, &st) != 0)
         return 1;
     int ret = 0;
-    if (!strcmp(sub, "list")) {
-        char **ids = NULL;
+    if (is_list) {
+        jotd_client_t *list = NULL;
         size_t n = 0;
-        if (jotd_store_client_list(st, &ids, &n) != JOTD_OK)
+        if (jotd_store_client_list(st, &list, &n) != JOTD_OK)
             ret = fail("%s", "database error");
-        for (size_t i = 0; i < n; i++) {
-            puts(ids[i]);
-            free(ids[i]);
-        }
-        free(ids);
-    } else if (!strcmp(sub, "add")) {
-        char phc[JOTD_PHC_MAX];
-        if (!o->name || !jotd_username_valid(o->name)) {
-            ret = fail("%s", "jotd client add needs a client id (1-64 of A-Z a-z 0-9 . _ @ -)");
-        } else if (o->secret_stdin == o->public_client) {
-            ret = fail("%s", "give exactly one of --secret-stdin and --public");
-        } else if (o->secret_stdin && (ret = hash_from_stdin(cfg, phc)) != 0) {
-            /* reported */
-        } else {
-            jotd_rc_t rc =
-                jotd_store_client_create(st, o->name, o->secret_stdin ? phc : NULL, jotd_now());
-            if (rc == JOTD_E_EXISTS)
-                ret = fail("client '%s' exists", o->name);
-            else if (rc != JOTD_OK)
-                ret = fail("database error: %s", jotd_rc_str(rc));
-            else
-                printf("created %s client %s\n", o->public_client ? "public" : "confidential",
-                       o->name);
-        }
-        jot_memzero(phc, sizeof phc);
+        for (size_t i = 0; i < n; i++)
+            print_client(&list[i]);
+        jotd_client_list_free(list, n);
+    } else if (is_add) {
+        ret = client_add(cfg, st, o);
+    } else if (is_update) {
+        ret = client_update(st, o);
     } else {
-        ret = fail("unknown command 'jotd client %s'", sub);
+        ret = client_rotate_secret(cfg, st, o);
     }
     jotd_store_close(st);
     return ret;
@@ -336,6 +613,8 @@ static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 
 static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
+    if (has_client_opts(o) || o->password_stdin || o->n_roles || o->n_perms)
+        return fail("that option does not apply to 'jotd keys %s'", sub);
     char err[ERRLEN];
     if (data_dir_ready(cfg, !strcmp(sub, "rotate")) != 0)
         return 1;
@@ -381,7 +660,15 @@ static const command_t commands[] = {
     {"user", "enable", {"data"}, ""},
     {"user", "delete", {"data"}, ""},
     {"user", "list", {"data"}, ""},
-    {"client", "add", {"data", ARGON2_KEYS}, "--secret-stdin --public"},
+    {"client",
+     "add",
+     {"data"},
+     "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect="},
+    {"client",
+     "update",
+     {"data"},
+     "--scope= --default-scope= --introspect= --no-scopes --no-default-scopes --no-introspect"},
+    {"client", "rotate-secret", {"data"}, "--secret-stdin"},
     {"client", "list", {"data"}, ""},
     {"keys", "list", {"data", "access_ttl"}, ""},
     {"keys", "rotate", {"data", "alg"}, ""},
@@ -434,41 +721,6 @@ static int own_flags_apply(const command_t *c, char **rest, int n)
 }
 
 /* ---- serve ------------------------------------------------------------------------- */
-
-/* The HMAC key deriving refresh-token successors: DATA/keys/refresh.key, made once. */
-static int load_refresh_key(const char *data_dir, uint8_t key[32])
-{
-    char path[4096], b64[64];
-    snprintf(path, sizeof path, "%s/keys/refresh.key", data_dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
-        /* like the signing keys: a secret readable by others is refused, not used */
-        struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-            close(fd);
-            return fail("%s must be a regular file of mode 0600", path);
-        }
-        ssize_t n = read(fd, b64, sizeof b64 - 1);
-        close(fd);
-        size_t len = 0;
-        if (n == 43 && jot_b64url_decode(key, &len, b64, 43) == JOT_OK && len == 32) {
-            jot_memzero(b64, sizeof b64);
-            return 0;
-        }
-        return fail("%s is damaged", path);
-    }
-    if (RAND_bytes(key, 32) != 1)
-        return fail("%s", "no randomness");
-    jot_b64url_encode(b64, key, 32);
-    if (errno != ENOENT)
-        return fail("cannot open %s", path);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int ok = fd >= 0 && write(fd, b64, 43) == 43 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    jot_memzero(b64, sizeof b64);
-    return ok ? 0 : fail("cannot write %s", path);
-}
 
 static struct timespec keyring_mtime(const char *data_dir)
 {
@@ -573,8 +825,33 @@ static void reload_extras(jotd_app_t *app)
 {
     const jotd_config_t *c = &app->rt->cfg;
     jotd_throttle_set_limits(app->throttle, c->throttle_account_failures, c->throttle_ip_failures);
+    jotd_throttle_set_limits(app->client_throttle, c->throttle_account_failures,
+                             c->throttle_ip_failures);
     if (dummy_refresh(app, false) != 0)
         jotd_log("error", "%s", "cannot rebuild the dummy hash of unknown users");
+}
+
+/* The default client acts for requests that name no client, which carry no credentials: it
+ * must be a registered public client. */
+static int check_default_client(jotd_store_t *st, const char *id, char *err, size_t errlen)
+{
+    jotd_client_t c = {0};
+    jotd_rc_t rc = jotd_store_client_get(st, id, &c);
+    bool confidential = rc == JOTD_OK && c.secret_hash;
+    jotd_client_clear(&c);
+    if (rc == JOTD_E_NOTFOUND)
+        snprintf(err, errlen,
+                 "--default-client '%s' is not a registered client (create it with: jotd client "
+                 "add %s --public)",
+                 id, id);
+    else if (rc != JOTD_OK)
+        snprintf(err, errlen, "cannot read client '%s': %s", id, jotd_rc_str(rc));
+    else if (confidential)
+        snprintf(err, errlen,
+                 "--default-client '%s' is a confidential client: requests without credentials "
+                 "would act as it; name a public client",
+                 id);
+    return rc == JOTD_OK && !confidential ? 0 : -1;
 }
 
 static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
@@ -592,6 +869,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     jotd_app_t app = {.argc = argc, .argv = argv};
+    pthread_mutex_init(&app.events_lock, NULL);
     /* prefer the writer: a SIGHUP reload must not starve behind a steady stream of requests */
     pthread_rwlockattr_t rwa;
     pthread_rwlockattr_init(&rwa);
@@ -606,16 +884,26 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         fail("%s", err);
         goto out;
     }
-    if (load_refresh_key(app.rt->cfg.data_dir, app.refresh_key) != 0)
+    if (load_key_file(app.rt->cfg.data_dir, "refresh.key", app.refresh_key) != 0 ||
+        load_key_file(app.rt->cfg.data_dir, "client.key", app.client_key) != 0)
         goto out;
+    if (check_default_client(app.store, app.rt->cfg.default_client, err, sizeof err) != 0) {
+        fail("%s", err);
+        goto out;
+    }
     app.deny = jotd_denylist_new();
+    app.ended_sessions = jotd_denylist_new();
+    app.gens = jotd_genmap_new();
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                      app.rt->cfg.throttle_ip_failures, 100000);
+    app.client_throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
+                                            app.rt->cfg.throttle_ip_failures, 100000);
     app.clients = jotd_client_cache_new();
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
-    if (!app.deny || !app.throttle || !app.clients) {
+    if (!app.deny || !app.ended_sessions || !app.gens || !app.throttle || !app.client_throttle ||
+        !app.clients) {
         fail("%s", "out of memory");
         goto out;
     }
@@ -625,6 +913,12 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     }
     if (jotd_store_deny_load(app.store, jotd_now(), deny_loaded, app.deny) != JOTD_OK) {
         fail("%s", "cannot read the denylist");
+        goto out;
+    }
+    /* every retained event: the sessions ended and the generations bumped while we were not
+     * running (or by another process) */
+    if (jotd_events_sync(&app, app.rt->cfg.access_ttl) != JOTD_OK) {
+        fail("cannot read the store's events: %s", jotd_store_errmsg(NULL));
         goto out;
     }
     char admin_pw[32] = "";
@@ -697,6 +991,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_runtime_t *nrt = NULL;
             if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
                 jotd_config_validate(&nc, err, sizeof err) != 0 ||
+                check_default_client(app.store, nc.default_client, err, sizeof err) != 0 ||
                 runtime_for_port(&nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
                 jotd_config_free(&nc);
@@ -714,12 +1009,21 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
+        /* revocations and client changes made by operator commands or other instances */
+        pthread_rwlock_rdlock(&app.rt_lock);
+        int64_t access_ttl = app.rt->cfg.access_ttl;
+        pthread_rwlock_unlock(&app.rt_lock);
+        if (jotd_events_sync(&app, access_ttl) != JOTD_OK)
+            jotd_log("error", "events: cannot read the store: %s", jotd_store_errmsg(NULL));
         /* Argon2 work areas go back to the OS after PASSWORD_IDLE_S without a login */
         jotd_password_trim(PASSWORD_IDLE_S);
         if (jotd_now() - last_gc >= 60) { /* forget what can no longer matter */
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);
-            (void)jotd_store_gc(app.store, last_gc, 7 * 86400);
+            jotd_denylist_purge(app.ended_sessions, last_gc);
+            /* events outlive every access token they can void */
+            int64_t keep = 7 * 86400 > access_ttl + 3600 ? 7 * 86400 : access_ttl + 3600;
+            (void)jotd_store_gc(app.store, last_gc, keep);
             (void)dummy_refresh(&app, false);
         }
     }
@@ -732,9 +1036,14 @@ out:
     jotd_runtime_free(app.rt);
     jotd_store_close(app.store);
     jotd_denylist_free(app.deny);
+    jotd_denylist_free(app.ended_sessions);
+    jotd_genmap_free(app.gens);
     jotd_throttle_free(app.throttle);
+    jotd_throttle_free(app.client_throttle);
     jotd_client_cache_free(app.clients);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
+    jot_memzero(app.client_key, sizeof app.client_key);
+    pthread_mutex_destroy(&app.events_lock);
     pthread_rwlock_destroy(&app.rt_lock);
     return ret;
 }

@@ -42,3 +42,23 @@ int jotd_parse_id(const char *s, int64_t *out)
     *out = v;
     return 0;
 }
+
+bool jotd_scope_token_valid(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++, n++) {
+        unsigned char c = (unsigned char)*p;
+        if (!(c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e)))
+            return false;
+    }
+    return n >= 1 && n <= 128;
+}
+
+bool jotd_audience_valid(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++, n++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return false;
+    return n >= 1 && n <= 255;
+}

@@ -13,6 +13,10 @@ bool jotd_username_valid(const char *s);
 /** Role or permission: 1-64 characters of A-Z a-z 0-9 . _ : / - (no comma, space or control
  *  character, so lists of them fit in one HTTP header). */
 bool jotd_name_valid(const char *s);
+/** One scope token (RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E), 1-128 characters. */
+bool jotd_scope_token_valid(const char *s);
+/** An audience (a URI or a name): 1-255 printable ASCII characters, no space. */
+bool jotd_audience_valid(const char *s);
 /** Decimal integer 0..2^53 without sign or spaces: 0, or -1. */
 int jotd_parse_id(const char *s, int64_t *out);
 

@@ -351,7 +351,7 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
     } else if (!strcmp(m, "PATCH")) {
         patch_user(app, rt, req, id, admin, resp);
     } else {
-        rc = jotd_store_user_delete(app->store, id);
+        rc = jotd_store_user_delete(app->store, id, jotd_now());
         if (rc == JOTD_OK) {
             char who[24];
             snprintf(who, sizeof who, "%lld", (long long)id);
@@ -363,5 +363,8 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
             jotd_resp_unavailable(resp, rc);
         }
     }
+    /* a change voids tokens at once here (the events it wrote), not at the next poll */
+    if (strcmp(m, "GET") != 0 && resp->status < 300)
+        (void)jotd_events_sync(app, rt->cfg.access_ttl);
     free(admin);
 }

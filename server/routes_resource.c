@@ -32,9 +32,11 @@ jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const cha
     jotd_vcache_key(token, len, key);
     if (jotd_vcache_get(rt->vcache, key, now, out)) {
         /* revocation after the token was cached: the same check as jotd_access_verify() */
-        if (jotd_denylist_contains(app->deny, out->jti, strlen(out->jti), now)) {
+        const char *why =
+            jotd_token_void_reason(app, out->jti, out->sid, out->hdr[0], out->gen, now);
+        if (why) {
             jotd_verified_clear(out);
-            *reason = jotd_reason_revoked;
+            *reason = why;
             return JOT_E_EXPIRED;
         }
         if (!introspection || *out->introspection)

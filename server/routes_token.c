@@ -70,24 +70,102 @@ static bool scope_valid(const char *s)
     return !(*s && at_token_start); /* no trailing space */
 }
 
-/* Every scope token of \p want appears in \p have. */
-static bool scope_subset(const char *want, const char *have)
+/* Calls \p fn for each space-separated token of \p s (a valid scope string). */
+static bool scope_each(const char *s, bool (*fn)(const char *tok, size_t n, void *ctx), void *ctx)
 {
-    for (const char *p = want; *p;) {
+    for (const char *p = s; *p;) {
         const char *end = strchr(p, ' ');
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        bool found = false;
-        for (const char *q = have; *q && !found;) {
-            const char *qe = strchr(q, ' ');
-            size_t m = qe ? (size_t)(qe - q) : strlen(q);
-            found = m == n && memcmp(p, q, n) == 0;
-            q = qe ? qe + 1 : q + m;
-        }
-        if (!found)
+        if (!fn(p, n, ctx))
             return false;
         p = end ? end + 1 : p + n;
     }
     return true;
+}
+
+/* \p tok is one of the space-separated tokens of the string \p have. */
+static bool in_scope_string(const char *tok, size_t n, void *have)
+{
+    const char *q = have;
+    while (*q) {
+        const char *qe = strchr(q, ' ');
+        size_t m = qe ? (size_t)(qe - q) : strlen(q);
+        if (m == n && memcmp(tok, q, n) == 0)
+            return true;
+        q = qe ? qe + 1 : q + m;
+    }
+    return false;
+}
+
+typedef struct scope_list {
+    char *const *v;
+    size_t n;
+} scope_list_t;
+
+static bool in_scope_list(const char *tok, size_t n, void *list)
+{
+    const scope_list_t *l = list;
+    for (size_t i = 0; i < l->n; i++)
+        if (strlen(l->v[i]) == n && memcmp(l->v[i], tok, n) == 0)
+            return true;
+    return false;
+}
+
+/* Every scope token of \p want appears in \p have. */
+static bool scope_subset(const char *want, const char *have)
+{
+    return scope_each(want, in_scope_string, (void *)have);
+}
+
+/* Every scope token of \p want is one the client may ask for. */
+static bool scope_allowed(const char *want, const jotd_client_t *cl)
+{
+    scope_list_t l = {cl->scopes, cl->n_scopes};
+    return scope_each(want, in_scope_list, &l);
+}
+
+typedef struct scope_out {
+    char *buf;
+    size_t len;
+    scope_list_t allowed;
+} scope_out_t;
+
+static bool keep_if_allowed(const char *tok, size_t n, void *ctx)
+{
+    scope_out_t *o = ctx;
+    if (in_scope_list(tok, n, &o->allowed)) {
+        if (o->len)
+            o->buf[o->len++] = ' ';
+        memcpy(o->buf + o->len, tok, n);
+        o->len += n;
+    }
+    return true;
+}
+
+/* The tokens of \p have that the client may still ask for (malloc'd; NULL: no memory). */
+static char *scope_still_allowed(const char *have, const jotd_client_t *cl)
+{
+    scope_out_t o = {malloc(strlen(have) + 1), 0, {cl->scopes, cl->n_scopes}};
+    if (!o.buf)
+        return NULL;
+    scope_each(have, keep_if_allowed, &o);
+    o.buf[o.len] = '\0';
+    return o.buf;
+}
+
+/* The client's default scopes as one string (malloc'd; NULL: no memory). */
+static char *scope_defaults(const jotd_client_t *cl)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < cl->n_default_scopes; i++)
+        total += strlen(cl->default_scopes[i]) + 1;
+    char *s = malloc(total), *p = s;
+    if (!s)
+        return NULL;
+    *p = '\0';
+    for (size_t i = 0; i < cl->n_default_scopes; i++)
+        p += sprintf(p, "%s%s", i ? " " : "", cl->default_scopes[i]);
+    return s;
 }
 
 static void token_response(jotd_resp_t *resp, const char *access, int64_t ttl, const char *refresh,
@@ -123,20 +201,38 @@ static void rehash_if_stale(jotd_app_t *app, const jotd_runtime_t *rt, const jot
         jotd_log("error", "rehash: %s: %s", jotd_rc_str(rc), jotd_store_errmsg(NULL));
 }
 
+/* RFC 6749 §3.3: the requested scope, every token of which the client may ask for, or the
+ * client's default scopes when it asks for none. NULL after answering 400 (or 503). */
+static char *granted_scope(const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+{
+    const char *scope = jotd_params_get(params, "scope");
+    if (scope && !scope_valid(scope)) {
+        jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
+        return NULL;
+    }
+    if (scope && !scope_allowed(scope, cl)) {
+        jotd_resp_error(resp, 400, "invalid_scope", "scope not allowed for this client");
+        return NULL;
+    }
+    char *s = scope ? strdup(scope) : scope_defaults(cl);
+    if (!s)
+        jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+    return s;
+}
+
 static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                           const jotd_params_t *params, const char *client_id, jotd_resp_t *resp)
+                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
 {
     const char *username = jotd_params_get(params, "username");
     const char *password = jotd_params_get(params, "password");
-    const char *scope = jotd_params_get(params, "scope");
+    const char *client_id = cl->client_id;
     if (!username || !*username || !password) {
         jotd_resp_error(resp, 400, "invalid_request", "username and password are required");
         return;
     }
-    if (scope && !scope_valid(scope)) {
-        jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
+    char *scope = granted_scope(params, cl, resp);
+    if (!scope)
         return;
-    }
     int64_t now = jotd_now();
     int64_t wait = jotd_throttle_check(app->throttle, username, req->ip, now);
     if (wait > 0) {
@@ -146,12 +242,14 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         jotd_resp_error(resp, 429, "temporarily_unavailable",
                         "too many failed attempts, retry later");
         jotd_resp_header(resp, "Retry-After", retry);
+        free(scope);
         return;
     }
     jotd_user_t user = {0};
     jotd_rc_t rc = jotd_store_user_get_by_name(app->store, username, &user);
     if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
         jotd_resp_unavailable(resp, rc);
+        free(scope);
         return;
     }
     /* The same Argon2 work whether or not the user exists or is disabled, and the same
@@ -169,6 +267,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         jotd_audit("login_failure", "user", username, "ip", req->ip, "client_id", client_id, NULL);
         jotd_user_clear(&user);
         jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
+        free(scope);
         return;
     }
     jotd_throttle_success(app->throttle, username, now);
@@ -178,7 +277,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     jotd_random_id(s.sid);
     s.user_id = user.id;
     s.client_id = (char *)client_id;
-    s.scope = (char *)(scope ? scope : "");
+    s.scope = scope;
     s.created_at = now;
     s.expires_at = now + rt->cfg.refresh_abs_ttl;
     char refresh[44];
@@ -199,11 +298,13 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     jot_free(access);
     jot_memzero(refresh, sizeof refresh);
     jotd_user_clear(&user);
+    free(scope);
 }
 
 static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                          const jotd_params_t *params, const char *client_id, jotd_resp_t *resp)
+                          const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
 {
+    const char *client_id = cl->client_id;
     const char *old = jotd_params_get(params, "refresh_token");
     const char *scope = jotd_params_get(params, "scope");
     if (!old || !*old) {
@@ -237,10 +338,16 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     jotd_rotation_t rot = {0};
     jotd_rc_t rc = jotd_store_refresh_rotate(app->store, old_hash, new_hash, client_id, now,
                                              rt->cfg.refresh_idle_ttl, rt->cfg.refresh_grace, &rot);
-    char *access = NULL;
+    char *access = NULL, *granted = NULL;
     switch (rc) {
-    case JOTD_OK: {
-        const char *granted = scope ? scope : rot.session.scope;
+    case JOTD_OK:
+        /* what was asked (at most the session's scope), less what the client may no longer
+         * ask for */
+        granted = scope_still_allowed(scope ? scope : rot.session.scope, cl);
+        if (!granted) {
+            jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+            break;
+        }
         if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != 0) {
             jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
             break;
@@ -249,8 +356,9 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
                    rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
         token_response(resp, access, rt->cfg.access_ttl, successor, granted);
         break;
-    }
     case JOTD_E_REUSED:
+        /* the session ended in the store: end it here before answering */
+        (void)jotd_events_sync(app, rt->cfg.access_ttl);
         jotd_audit("refresh_reuse_detected", "client_id", client_id, "ip", req->ip, NULL);
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
         break;
@@ -264,6 +372,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         jotd_resp_unavailable(resp, rc);
     }
     jot_free(access);
+    free(granted);
     jot_memzero(successor, sizeof successor);
     jotd_rotation_clear(&rot);
 }
@@ -274,30 +383,28 @@ void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
     jotd_params_t params = {0};
     if (!jotd_parse_body(req, &params, resp))
         return;
-    char *client_id = NULL;
-    switch (jotd_client_authenticate(app, req, &params, &client_id)) {
-    case JOTD_CLIENT_INVALID:
-        jotd_resp_invalid_client(resp);
-        jotd_params_clear(&params);
-        return;
-    case JOTD_CLIENT_NONE:
-        client_id = strdup(rt->cfg.default_client);
-        break;
-    case JOTD_CLIENT_PUBLIC:
-    case JOTD_CLIENT_CONFIDENTIAL:
-        break;
-    }
+    jotd_client_t cl = {0};
+    int64_t retry = 0;
+    jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &cl, &retry);
     const char *grant = jotd_params_get(&params, "grant_type");
-    if (!client_id)
-        jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+    if (auth == JOTD_CLIENT_NONE) {
+        /* a request that names no client acts as the default client, a public one: the same
+         * as naming it (client_id=default) */
+        jotd_rc_t rc = jotd_client_default(app, rt, &cl);
+        auth = rc == JOTD_OK           ? JOTD_CLIENT_PUBLIC
+               : rc == JOTD_E_NOTFOUND ? JOTD_CLIENT_INVALID
+                                       : JOTD_CLIENT_UNAVAILABLE;
+    }
+    if (auth != JOTD_CLIENT_PUBLIC && auth != JOTD_CLIENT_CONFIDENTIAL)
+        jotd_resp_client_error(resp, auth, retry);
     else if (!grant)
         jotd_resp_error(resp, 400, "invalid_request", "grant_type is required");
     else if (strcmp(grant, "password") == 0)
-        password_grant(app, rt, req, &params, client_id, resp);
+        password_grant(app, rt, req, &params, &cl, resp);
     else if (strcmp(grant, "refresh_token") == 0)
-        refresh_grant(app, rt, req, &params, client_id, resp);
+        refresh_grant(app, rt, req, &params, &cl, resp);
     else
         jotd_resp_error(resp, 400, "unsupported_grant_type", NULL);
-    free(client_id);
+    jotd_client_clear(&cl);
     jotd_params_clear(&params);
 }

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "denylist.h"
+#include "genmap.h"
 #include "keyring.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -23,6 +24,7 @@ typedef struct jotd_runtime {
     jotd_config_t cfg;
     jotd_keyring_t *keyring;
     jot_verifier_t *access_verifier; /* our access tokens: keys, algs, iss, aud, typ at+jwt */
+    jot_verifier_t *logout_verifier; /* the same, also accepting expired ones (/logout) */
     char *metadata_json;             /* RFC 8414 document */
     jotd_vcache_t *vcache; /* verified access tokens (NULL: off); dies with the runtime, so a
                               reload of the keys or configuration empties it */
@@ -36,11 +38,19 @@ typedef struct jotd_app {
     pthread_rwlock_t rt_lock;
     jotd_runtime_t *rt;
     jotd_store_t *store;
-    jotd_denylist_t *deny;
-    jotd_throttle_t *throttle;
+    /* What ended, in memory (fed by the store's events, events.c): consulted by /verify,
+     * /userinfo, /introspect and the verified-token cache without a store read. */
+    jotd_denylist_t *deny;            /* revoked access-token jtis, until their exp */
+    jotd_denylist_t *ended_sessions;  /* revoked sids, until their last access token expired */
+    jotd_genmap_t *gens;              /* per-user generations (older tokens are void) */
+    jotd_throttle_t *throttle;        /* failed logins */
+    jotd_throttle_t *client_throttle; /* failed client authentications: (client, IP) and IP */
     jotd_password_dummy_t dummy;
     jotd_client_cache_t *clients;
-    uint8_t refresh_key[32]; /* HMAC key deriving refresh-token successors (keys/refresh.key) */
+    uint8_t refresh_key[32];     /* HMAC key deriving refresh-token successors (keys/refresh.key) */
+    uint8_t client_key[32];      /* HMAC key of stored client secrets (keys/client.key) */
+    pthread_mutex_t events_lock; /* guards events_last */
+    int64_t events_last;         /* id of the last store event applied */
 } jotd_app_t;
 
 /* One HTTP request, as the route handlers see it. */
@@ -121,24 +131,59 @@ jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const cha
                             const char **reason);
 /** The *reason of jotd_access_verify() for a denylisted token (compare the pointer). */
 extern const char jotd_reason_revoked[];
+/** Why an access token whose signature and claims verified is void all the same: its jti
+ *  denylisted, its session ended, or its user's generation (\p sub, a user id) past the
+ *  token's \p gen. NULL when it is not. \p sid and \p sub may be NULL or "". */
+const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char *sid,
+                                   const char *sub, int64_t gen, int64_t now);
+
+/* ---- events (events.c): what the store says ended, applied in memory ---- */
+/** Read the store's events written since the last call (every retained one at the first)
+ *  and apply them: denylisted jtis, ended sessions, user generations, client changes (which
+ *  empty the credential cache). Thread-safe: request handlers call it right after a change
+ *  of their own, the main loop every second for changes made elsewhere. \p access_ttl: how
+ *  long an access token lives (an ended session is remembered that long). */
+jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl);
+/** Remember a session as ended at once (before its event is read back). 0, or -1 when the
+ *  in-memory table is full or out of memory. */
+int jotd_session_ended(jotd_app_t *app, const char *sid, int64_t when, int64_t access_ttl);
 
 /* ---- client authentication (clients.c) ---- */
 typedef enum jotd_client_auth {
     JOTD_CLIENT_NONE = 0,     /* no credentials and no client_id */
     JOTD_CLIENT_PUBLIC,       /* a registered public client named by client_id */
     JOTD_CLIENT_CONFIDENTIAL, /* authenticated with its secret */
-    JOTD_CLIENT_INVALID       /* unknown client or wrong secret or malformed credentials */
+    JOTD_CLIENT_INVALID,      /* unknown client or wrong secret or malformed credentials */
+    JOTD_CLIENT_THROTTLED,    /* too many failures from this address (for this client) */
+    JOTD_CLIENT_UNAVAILABLE   /* the store could not answer */
 } jotd_client_auth_t;
+
+#define JOTD_CLIENT_SECRET_MIN 32 /* characters of a client secret given by the operator */
+#define JOTD_CLIENT_HASH_MAX 80   /* a stored keyed hash, with its NUL */
 
 jotd_client_cache_t *jotd_client_cache_new(void);
 void jotd_client_cache_free(jotd_client_cache_t *c);
+/** Forget every cached credential (any client changed). */
+void jotd_client_cache_flush(jotd_client_cache_t *c);
+/** The stored form of a client secret: "$jotd-hmac-sha256$" + base64url(HMAC-SHA256(key,
+ *  client_id NUL secret)). 0, or -1 (out of memory). */
+int jotd_client_secret_hash(const uint8_t key[32], const char *client_id, const char *secret,
+                            char out[JOTD_CLIENT_HASH_MAX]);
 /** Authenticate the client of a request: HTTP Basic, or client_id (+ client_secret) in the
- *  body. *out_client_id is set (malloc'd) for PUBLIC and CONFIDENTIAL. Both Basic and body
- *  credentials at once → INVALID (RFC 6749 §2.3). With req->on_event_loop only cached
- *  credentials are checked (no Argon2, no store read): anything else is INVALID there, and
- *  the caller must run the request again on a worker before it refuses it. */
+ *  body. For PUBLIC and CONFIDENTIAL \p out is the client's record (jotd_client_clear);
+ *  for THROTTLED *retry_after (may be NULL) the seconds to wait. Both Basic and body
+ *  credentials at once → INVALID (RFC 6749 §2.3). Failures are counted per (client, IP) and
+ *  per IP. With req->on_event_loop only cached credentials are checked (no store read):
+ *  anything else is INVALID there, and the caller must run the request again on a worker
+ *  before it refuses it. */
 jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
-                                            const jotd_params_t *params, char **out_client_id);
+                                            const jotd_params_t *params, jotd_client_t *out,
+                                            int64_t *retry_after);
+/** The record of the default client (--default-client), which acts for requests that name
+ *  no client: JOTD_E_NOTFOUND unless it exists and is public. */
+jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_client_t *out);
+/** The answer to a failed authentication: 401 invalid_client, 429 or 503. */
+void jotd_resp_client_error(jotd_resp_t *resp, jotd_client_auth_t auth, int64_t retry_after);
 
 /* ---- routes (routes_*.c) ---- */
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,

@@ -44,6 +44,8 @@ typedef struct jotd_user {
     char **permissions;
     size_t n_permissions;
     bool disabled;
+    int64_t generation; /* bumped on disable, delete, password or role change: access tokens
+                           carry it, and those of an older generation are void */
     int64_t created_at, updated_at;
 } jotd_user_t;
 
@@ -60,6 +62,8 @@ typedef struct jotd_user_patch {
     int disabled;              /* -1 unchanged, 0 enable, 1 disable */
     const char *password_hash; /* new PHC string; changing it ends every session */
 } jotd_user_patch_t;
+/* Which patches bump the user's generation (voiding their access tokens): disabling, a new
+ * password, new roles or permissions. Enabling does not. */
 
 typedef struct jotd_session {
     char sid[JOTD_SID_LEN + 1];
@@ -110,20 +114,62 @@ jotd_rc_t jotd_store_user_list(jotd_store_t *st, int64_t after_id, size_t limit,
                                size_t *out_n);
 void jotd_user_list_free(jotd_user_t *users, size_t n);
 /** Apply \p patch in one transaction. A password change or disabling revokes every session
- *  of the user in the same transaction. */
+ *  of the user in the same transaction; those and a role or permission change bump the
+ *  generation (a user_generation event; each revoked session a session_revoked event). */
 jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_patch_t *patch,
                                  int64_t now);
-/** Delete the user with its sessions and refresh tokens. */
-jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id);
+/** Delete the user with its sessions and refresh tokens (a user_generation event voids the
+ *  user's access tokens). */
+jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id, int64_t now);
 
 /* ---- clients ---- */
-/** \p secret_hash NULL: a public client (no secret). */
-jotd_rc_t jotd_store_client_create(jotd_store_t *st, const char *client_id, const char *secret_hash,
-                                   int64_t now);
-/** *out_secret_hash: malloc'd PHC string, or NULL for a public client (free()). */
-jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, char **out_secret_hash);
-/** Client ids, malloc'd array of malloc'd strings (free each, then the array). */
-jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_n);
+#define JOTD_CLIENT_MAX_LIST 64 /* scopes, default scopes or introspection audiences */
+
+typedef struct jotd_client {
+    char *client_id;
+    char *secret_hash; /* NULL: a public client; else "$jotd-hmac$..." or a legacy PHC string */
+    char **scopes;     /* what the client may ask for */
+    size_t n_scopes;
+    char **default_scopes; /* granted when the client asks for none (a subset of scopes) */
+    size_t n_default_scopes;
+    char **introspect; /* audiences whose tokens it may introspect (a resource server) */
+    size_t n_introspect;
+    int64_t created_at, updated_at;
+} jotd_client_t;
+
+void jotd_client_clear(jotd_client_t *c); /* frees every field (wiping the hash), zeroes */
+/** Deep copy of \p src into \p dst: 0, or -1 when out of memory (dst zeroed). */
+int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src);
+
+/* A change to a client; each list only with its has_ flag (replacing the whole list). */
+typedef struct jotd_client_patch {
+    const char *secret_hash; /* non-NULL: replace (a confidential client only) */
+    const char *const *scopes;
+    size_t n_scopes;
+    bool has_scopes;
+    const char *const *default_scopes;
+    size_t n_default_scopes;
+    bool has_default_scopes;
+    const char *const *introspect;
+    size_t n_introspect;
+    bool has_introspect;
+} jotd_client_patch_t;
+
+/** Create from \p c (created_at/updated_at ignored); JOTD_E_EXISTS when the id is taken.
+ *  Writes a client_changed event. */
+jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *c, int64_t now);
+jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, jotd_client_t *out);
+/** Apply \p p in one transaction with a client_changed event (every change to a client can
+ *  void cached credentials). A secret for a public client is JOTD_E_INVAL. */
+jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
+                                   const jotd_client_patch_t *p, int64_t now);
+/** Replace a client's stored secret hash with \p new_hash only while it is still
+ *  \p old_hash (a format upgrade after a successful check; no event: the secret is the same). */
+jotd_rc_t jotd_store_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
+                                   const char *new_hash);
+/** Clients in id order, malloc'd array of *out_n (jotd_client_list_free). */
+jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
+void jotd_client_list_free(jotd_client_t *clients, size_t n);
 
 /* ---- sessions and refresh tokens ---- */
 /** Create a session and its first refresh token (hash \p rt_hash, idle expiry
@@ -164,13 +210,15 @@ jotd_rc_t jotd_store_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HA
 /** Session by id; *out_active: not revoked, not past expires_at, user enabled and present. */
 jotd_rc_t jotd_store_session_get(jotd_store_t *st, const char *sid, int64_t now,
                                  jotd_session_t *out, bool *out_active);
-/** Revoke one session and its tokens (idempotent: revoking twice is JOTD_OK). */
+/** Revoke one session and its tokens (idempotent: revoking twice is JOTD_OK). A session
+ *  newly revoked here, by reuse detection or with its user gets a session_revoked event. */
 jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t now);
 /** Revoke every session of a user; *out_n (may be NULL) = sessions newly revoked. */
 jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int64_t now,
                                           size_t *out_n);
 
 /* ---- access-token denylist (persisted so that it survives restarts) ---- */
+/** Add \p jti until \p exp, with a jti_revoked event. */
 jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp);
 /** Calls \p cb for every entry with exp > now. */
 jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
@@ -178,8 +226,35 @@ jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
 jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t now,
                                    bool *out_present);
 
+/* ---- events: every fact that voids tokens or credentials ----
+ * Written in the same transaction as the change, so that another process (an operator
+ * command, another jotd) learns of it by reading the table: a running jotd applies them to
+ * its in-memory state (server/events.c). Ids grow; a reader remembers the last it saw. */
+typedef enum jotd_event_kind {
+    JOTD_EV_SESSION_REVOKED = 1, /* subject: sid; value: when */
+    JOTD_EV_USER_GENERATION,     /* subject: user id (decimal); value: the new generation */
+    JOTD_EV_JTI_REVOKED,         /* subject: jti; value: the token's exp */
+    JOTD_EV_CLIENT_CHANGED,      /* subject: client id; value: 0 */
+} jotd_event_kind_t;
+
+typedef struct jotd_event {
+    int64_t id;
+    jotd_event_kind_t kind;
+    const char *subject; /* valid during the callback only */
+    int64_t value;
+    int64_t created_at;
+} jotd_event_t;
+
+/** Calls \p cb for the events with id > \p after_id in id order (at most \p limit), and
+ *  sets *out_last to the id of the last one passed (after_id when none). Events of a kind
+ *  this build does not know are skipped (their id still counts). */
+jotd_rc_t jotd_store_events_since(jotd_store_t *st, int64_t after_id, size_t limit,
+                                  void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
+                                  int64_t *out_last);
+
 /** Delete what can never matter again: expired tokens, ended sessions older than
- *  \p keep_seconds, expired denylist entries. */
+ *  \p keep_seconds, expired denylist entries, events older than \p keep_seconds (the caller
+ *  keeps them at least as long as an access token lives). */
 jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds);
 
 /* ---- password hashes: parameters and rehashing ---- */

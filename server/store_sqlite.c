@@ -124,6 +124,27 @@ static const char *const migrations[] = {
     " jti TEXT PRIMARY KEY NOT NULL,"
     " exp INTEGER NOT NULL"
     ") STRICT, WITHOUT ROWID;",
+    /* 1 -> 2: user generations, client policy (scopes, introspection audiences), the events
+     * that void tokens, and the default client as a registered public client (a store made
+     * by an earlier release may already hold a client of that name: it is kept as it is,
+     * and `jotd serve` refuses to start with it while it is confidential). */
+    "ALTER TABLE users ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE clients ADD COLUMN scopes TEXT NOT NULL DEFAULT '[]';" /* JSON arrays */
+    "ALTER TABLE clients ADD COLUMN default_scopes TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE clients ADD COLUMN introspect TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE clients ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE clients SET updated_at = created_at;"
+    "INSERT OR IGNORE INTO clients (client_id, secret_hash, created_at, updated_at)"
+    " VALUES ('default', NULL, CAST(strftime('%s', 'now') AS INTEGER),"
+    " CAST(strftime('%s', 'now') AS INTEGER));"
+    "CREATE TABLE events ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* never reused: readers remember the last */
+    " kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " value INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX events_created_at ON events(created_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -131,10 +152,12 @@ static const char *const migrations[] = {
 
 #define USER_COLS                                                                                  \
     "u.id, u.username, u.password_hash, u.roles, u.permissions, u.disabled, u.created_at, "        \
-    "u.updated_at"
+    "u.updated_at, u.generation"
 #define SESSION_COLS                                                                               \
     "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at"
 #define N_SESSION_COLS 7
+#define CLIENT_COLS                                                                                \
+    "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -151,9 +174,16 @@ enum stmt_id {
     ST_USER_DELETE,
     ST_USER_REVOKE_SESSIONS,
     ST_USER_KILL_TOKENS,
+    ST_USER_GENERATION,
+    ST_USER_SESSION_EVENTS,
     ST_CLIENT_INSERT,
     ST_CLIENT_GET,
     ST_CLIENT_LIST,
+    ST_CLIENT_UPDATE,
+    ST_CLIENT_REHASH,
+    ST_EVENT_INSERT,
+    ST_EVENTS_SINCE,
+    ST_GC_EVENTS,
     ST_SESSION_INSERT,
     ST_SESSION_GET,
     ST_SESSION_EXISTS,
@@ -187,17 +217,35 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_USER_UPDATE] = "UPDATE users SET roles = coalesce(?2, roles),"
                        " permissions = coalesce(?3, permissions),"
                        " disabled = coalesce(?4, disabled),"
-                       " password_hash = coalesce(?5, password_hash), updated_at = ?6"
-                       " WHERE id = ?1",
+                       " password_hash = coalesce(?5, password_hash), updated_at = ?6,"
+                       " generation = generation + ?7 WHERE id = ?1",
     [ST_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [ST_USER_REVOKE_SESSIONS] =
         "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_USER_KILL_TOKENS] = "UPDATE refresh_tokens SET used_at = ?2 WHERE used_at IS NULL"
                             " AND sid IN (SELECT sid FROM sessions WHERE user_id = ?1)",
-    [ST_CLIENT_INSERT] =
-        "INSERT INTO clients (client_id, secret_hash, created_at) VALUES (?1, ?2, ?3)",
-    [ST_CLIENT_GET] = "SELECT secret_hash FROM clients WHERE client_id = ?1",
-    [ST_CLIENT_LIST] = "SELECT client_id FROM clients ORDER BY client_id",
+    [ST_USER_GENERATION] = "SELECT generation FROM users WHERE id = ?1",
+    /* before ST_USER_REVOKE_SESSIONS: one event per session it is about to revoke */
+    [ST_USER_SESSION_EVENTS] = "INSERT INTO events (kind, subject, value, created_at)"
+                               " SELECT 'session_revoked', sid, ?2, ?2 FROM sessions"
+                               " WHERE user_id = ?1 AND revoked_at IS NULL",
+    [ST_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
+                         " introspect, created_at, updated_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
+    [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id",
+    [ST_CLIENT_UPDATE] = "UPDATE clients SET secret_hash = coalesce(?2, secret_hash),"
+                         " scopes = coalesce(?3, scopes),"
+                         " default_scopes = coalesce(?4, default_scopes),"
+                         " introspect = coalesce(?5, introspect), updated_at = ?6"
+                         " WHERE client_id = ?1",
+    [ST_CLIENT_REHASH] = "UPDATE clients SET secret_hash = ?3 WHERE client_id = ?1"
+                         " AND secret_hash = ?2",
+    [ST_EVENT_INSERT] = "INSERT INTO events (kind, subject, value, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4)",
+    [ST_EVENTS_SINCE] = "SELECT id, kind, subject, value, created_at FROM events"
+                        " WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [ST_GC_EVENTS] = "DELETE FROM events WHERE created_at <= ?1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (sid, user_id, client_id, scope, created_at,"
                           " expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
     [ST_SESSION_GET] = "SELECT " SESSION_COLS ", u.id, u.disabled FROM sessions s"
@@ -591,6 +639,7 @@ static jotd_rc_t row_user(sqlite3_stmt *s, int c0, jotd_user_t *out)
     u.disabled = col_i64(s, c0 + 5) != 0;
     u.created_at = col_i64(s, c0 + 6);
     u.updated_at = col_i64(s, c0 + 7);
+    u.generation = col_i64(s, c0 + 8);
     jotd_rc_t r = col_dup(s, c0 + 1, &u.username);
     if (r == JOTD_OK)
         r = col_dup(s, c0 + 2, &u.password_hash);
@@ -1219,12 +1268,120 @@ jotd_rc_t jotd_store_user_list(jotd_store_t *st, int64_t after_id, size_t limit,
     return JOTD_OK;
 }
 
+/* ---- events ------------------------------------------------------------------------------- */
+
+static const char *const event_kind_names[] = {
+    [JOTD_EV_SESSION_REVOKED] = "session_revoked",
+    [JOTD_EV_USER_GENERATION] = "user_generation",
+    [JOTD_EV_JTI_REVOKED] = "jti_revoked",
+    [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+};
+#define N_EVENT_KINDS (sizeof event_kind_names / sizeof event_kind_names[0])
+
+/* Record an event inside the caller's transaction. */
+static jotd_rc_t event_tx(struct conn *c, jotd_event_kind_t kind, const char *subject,
+                          int64_t value, int64_t now)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    jotd_rc_t r = prep(c, ST_EVENT_INSERT, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_text(s, 1, event_kind_names[kind], &b);
+    bind_text(s, 2, subject, &b);
+    bind_i64(s, 3, value, &b);
+    bind_i64(s, 4, now, &b);
+    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+}
+
+/* Bump a user's generation by one and record it; inside a transaction. */
+static jotd_rc_t generation_event_tx(struct conn *c, int64_t user_id, int64_t new_gen, int64_t now)
+{
+    char subject[24];
+    snprintf(subject, sizeof subject, "%lld", (long long)user_id);
+    return event_tx(c, JOTD_EV_USER_GENERATION, subject, new_gen, now);
+}
+
+static jotd_rc_t user_generation_tx(struct conn *c, int64_t user_id, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    bool row = false;
+    jotd_rc_t r = prep(c, ST_USER_GENERATION, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_i64(s, 1, user_id, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+    if (r != JOTD_OK)
+        return r;
+    if (!row)
+        return fail(JOTD_E_NOTFOUND, "no such user");
+    *out = col_i64(s, 0);
+    done(s);
+    return JOTD_OK;
+}
+
+jotd_rc_t jotd_store_events_since(jotd_store_t *st, int64_t after_id, size_t limit,
+                                  void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
+                                  int64_t *out_last)
+{
+    if (!st || !cb || !out_last || limit == 0 || limit > INT64_MAX)
+        return fail(JOTD_E_INVAL, "events_since: bad argument");
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    int64_t last = after_id;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_EVENTS_SINCE, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_i64(s, 1, after_id, &b);
+        bind_i64(s, 2, (int64_t)limit, &b);
+        if (b != SQLITE_OK)
+            r = bind_fail(c, s, b);
+    }
+    while (r == JOTD_OK) {
+        bool row;
+        r = step_row(c, s, &row);
+        if (r != JOTD_OK || !row)
+            break;
+        jotd_event_t ev = {
+            .id = col_i64(s, 0), .value = col_i64(s, 3), .created_at = col_i64(s, 4)};
+        const char *kind = (const char *)sqlite3_column_text(s, 1);
+        ev.subject = (const char *)sqlite3_column_text(s, 2);
+        if (!kind || !ev.subject) {
+            r = fail(JOTD_E_NOMEM, "out of memory reading events");
+            done(s);
+            break;
+        }
+        last = ev.id;
+        for (size_t k = 1; k < N_EVENT_KINDS; k++)
+            if (strcmp(kind, event_kind_names[k]) == 0) {
+                ev.kind = (jotd_event_kind_t)k;
+                cb(ctx, &ev);
+                break;
+            }
+    }
+    conn_put(st, c);
+    if (r == JOTD_OK)
+        *out_last = last;
+    return r;
+}
+
 /* Revoke every session of \p user_id and kill their tokens; inside a transaction. */
 static jotd_rc_t revoke_user_tx(struct conn *c, int64_t user_id, int64_t now, int *out_changes)
 {
     sqlite3_stmt *s = NULL;
     int b = SQLITE_OK;
-    jotd_rc_t r = prep(c, ST_USER_KILL_TOKENS, &s);
+    jotd_rc_t r = prep(c, ST_USER_SESSION_EVENTS, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_i64(s, 1, user_id, &b);
+    bind_i64(s, 2, now, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    if (r == JOTD_OK)
+        r = prep(c, ST_USER_KILL_TOKENS, &s);
     if (r != JOTD_OK)
         return r;
     bind_i64(s, 1, user_id, &b);
@@ -1268,6 +1425,8 @@ jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_p
         return fail(JOTD_E_INVAL, "user_update: disabled must be -1, 0 or 1");
     if (patch->password_hash && !patch->password_hash[0])
         return fail(JOTD_E_INVAL, "user_update: empty password hash");
+    bool bump =
+        patch->password_hash || patch->disabled == 1 || patch->has_roles || patch->has_permissions;
     char *roles = NULL, *perms = NULL;
     jotd_rc_t r = JOTD_OK;
     if (patch->has_roles)
@@ -1295,11 +1454,17 @@ jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_p
                                         : sqlite3_bind_int64(s, 4, patch->disabled);
             bind_text(s, 5, patch->password_hash, &b);
             bind_i64(s, 6, now, &b);
+            bind_i64(s, 7, bump ? 1 : 0, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         /* A new password or a disabled account ends every session, in this transaction. */
         if (r == JOTD_OK && (patch->password_hash || patch->disabled == 1))
             r = revoke_user_tx(c, id, now, NULL);
+        int64_t gen = 0;
+        if (r == JOTD_OK && bump)
+            r = user_generation_tx(c, id, &gen);
+        if (r == JOTD_OK && bump)
+            r = generation_event_tx(c, id, gen, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
@@ -1309,7 +1474,7 @@ out:
     return r;
 }
 
-jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id)
+jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id, int64_t now)
 {
     if (!st)
         return fail(JOTD_E_INVAL, "user_delete: NULL store");
@@ -1321,7 +1486,16 @@ jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id)
     if (r == JOTD_OK) {
         sqlite3_stmt *s = NULL;
         int changes = 0;
-        r = prep(c, ST_USER_DELETE, &s);
+        int64_t gen = 0;
+        /* the user's sessions go with the row: their events first, then a generation past
+         * every access token the user holds */
+        r = user_generation_tx(c, id, &gen);
+        if (r == JOTD_OK)
+            r = revoke_user_tx(c, id, now, NULL);
+        if (r == JOTD_OK)
+            r = generation_event_tx(c, id, gen + 1, now);
+        if (r == JOTD_OK)
+            r = prep(c, ST_USER_DELETE, &s);
         if (r == JOTD_OK) {
             int b = SQLITE_OK;
             bind_i64(s, 1, id, &b);
@@ -1338,37 +1512,177 @@ jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id)
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-jotd_rc_t jotd_store_client_create(jotd_store_t *st, const char *client_id, const char *secret_hash,
-                                   int64_t now)
+void jotd_client_clear(jotd_client_t *c)
 {
-    if (!st || !client_id || !client_id[0])
+    if (!c)
+        return;
+    free(c->client_id);
+    if (c->secret_hash) {
+        jot_memzero(c->secret_hash, strlen(c->secret_hash));
+        free(c->secret_hash);
+    }
+    free_strings(c->scopes, c->n_scopes);
+    free_strings(c->default_scopes, c->n_default_scopes);
+    free_strings(c->introspect, c->n_introspect);
+    memset(c, 0, sizeof *c);
+}
+
+void jotd_client_list_free(jotd_client_t *clients, size_t n)
+{
+    if (!clients)
+        return;
+    for (size_t i = 0; i < n; i++)
+        jotd_client_clear(&clients[i]);
+    free(clients);
+}
+
+static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
+{
+    *dst = NULL;
+    *dst_n = 0;
+    if (n == 0)
+        return 0;
+    char **v = calloc(n, sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = dup_n(src[i], strlen(src[i]));
+        if (!v[i]) {
+            free_strings(v, i);
+            return -1;
+        }
+    }
+    *dst = v;
+    *dst_n = n;
+    return 0;
+}
+
+int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
+{
+    jotd_client_t c = {.created_at = src->created_at, .updated_at = src->updated_at};
+    c.client_id = dup_n(src->client_id, strlen(src->client_id));
+    c.secret_hash = src->secret_hash ? dup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
+    if (!c.client_id || (src->secret_hash && !c.secret_hash) ||
+        copy_strings(&c.scopes, &c.n_scopes, src->scopes, src->n_scopes) != 0 ||
+        copy_strings(&c.default_scopes, &c.n_default_scopes, src->default_scopes,
+                     src->n_default_scopes) != 0 ||
+        copy_strings(&c.introspect, &c.n_introspect, src->introspect, src->n_introspect) != 0) {
+        jotd_client_clear(&c);
+        memset(dst, 0, sizeof *dst);
+        return -1;
+    }
+    *dst = c;
+    return 0;
+}
+
+/* CLIENT_COLS starting at column 0. */
+static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
+{
+    jotd_client_t c = {.created_at = col_i64(s, 5), .updated_at = col_i64(s, 6)};
+    jotd_rc_t r = col_dup(s, 0, &c.client_id);
+    if (r == JOTD_OK && !c.client_id)
+        r = fail(JOTD_E_IO, "corrupt row: NULL client id");
+    if (r == JOTD_OK)
+        r = col_dup(s, 1, &c.secret_hash);
+    if (r == JOTD_OK)
+        r = json_to_strings((const char *)sqlite3_column_text(s, 2), &c.scopes, &c.n_scopes);
+    if (r == JOTD_OK)
+        r = json_to_strings((const char *)sqlite3_column_text(s, 3), &c.default_scopes,
+                            &c.n_default_scopes);
+    if (r == JOTD_OK)
+        r = json_to_strings((const char *)sqlite3_column_text(s, 4), &c.introspect,
+                            &c.n_introspect);
+    if (r != JOTD_OK) {
+        jotd_client_clear(&c);
+        return r;
+    }
+    *out = c;
+    return JOTD_OK;
+}
+
+/* The three lists of a client as JSON texts; a list left out (has == false) stays NULL. */
+typedef struct client_lists {
+    char *scopes, *default_scopes, *introspect;
+} client_lists_t;
+
+static void client_lists_free(client_lists_t *l)
+{
+    free(l->scopes);
+    free(l->default_scopes);
+    free(l->introspect);
+}
+
+static jotd_rc_t client_lists(const jotd_client_patch_t *p, client_lists_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (p->n_scopes > JOTD_CLIENT_MAX_LIST || p->n_default_scopes > JOTD_CLIENT_MAX_LIST ||
+        p->n_introspect > JOTD_CLIENT_MAX_LIST)
+        return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
+    jotd_rc_t r = JOTD_OK;
+    if (p->has_scopes)
+        r = strings_to_json(p->scopes, p->n_scopes, &out->scopes);
+    if (r == JOTD_OK && p->has_default_scopes)
+        r = strings_to_json(p->default_scopes, p->n_default_scopes, &out->default_scopes);
+    if (r == JOTD_OK && p->has_introspect)
+        r = strings_to_json(p->introspect, p->n_introspect, &out->introspect);
+    if (r != JOTD_OK)
+        client_lists_free(out);
+    return r;
+}
+
+jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *cl, int64_t now)
+{
+    if (!st || !cl || !cl->client_id || !cl->client_id[0])
         return fail(JOTD_E_INVAL, "client_create: client id required");
-    struct conn *c;
-    jotd_rc_t r = wconn_get(st, &c);
+    jotd_client_patch_t p = {
+        .scopes = (const char *const *)cl->scopes,
+        .n_scopes = cl->n_scopes,
+        .has_scopes = true,
+        .default_scopes = (const char *const *)cl->default_scopes,
+        .n_default_scopes = cl->n_default_scopes,
+        .has_default_scopes = true,
+        .introspect = (const char *const *)cl->introspect,
+        .n_introspect = cl->n_introspect,
+        .has_introspect = true,
+    };
+    client_lists_t l;
+    jotd_rc_t r = client_lists(&p, &l);
     if (r != JOTD_OK)
         return r;
+    struct conn *c;
+    r = wconn_get(st, &c);
+    if (r != JOTD_OK) {
+        client_lists_free(&l);
+        return r;
+    }
     r = tx_begin(c);
     if (r == JOTD_OK) {
         sqlite3_stmt *s = NULL;
         r = prep(c, ST_CLIENT_INSERT, &s);
         if (r == JOTD_OK) {
             int b = SQLITE_OK;
-            bind_text(s, 1, client_id, &b);
-            bind_text(s, 2, secret_hash, &b);
-            bind_i64(s, 3, now, &b);
+            bind_text(s, 1, cl->client_id, &b);
+            bind_text(s, 2, cl->secret_hash, &b);
+            bind_text(s, 3, l.scopes, &b);
+            bind_text(s, 4, l.default_scopes, &b);
+            bind_text(s, 5, l.introspect, &b);
+            bind_i64(s, 6, now, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
-            set_err("client %s already exists", client_id);
+            set_err("client %s already exists", cl->client_id);
+        if (r == JOTD_OK)
+            r = event_tx(c, JOTD_EV_CLIENT_CHANGED, cl->client_id, 0, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
+    client_lists_free(&l);
     return r;
 }
 
-jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, char **out_secret_hash)
+jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, jotd_client_t *out)
 {
-    if (!st || !client_id || !out_secret_hash)
+    if (!st || !client_id || !out)
         return fail(JOTD_E_INVAL, "client_get: NULL argument");
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
@@ -1384,26 +1698,115 @@ jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, char **
         if (r == JOTD_OK && !row)
             r = fail(JOTD_E_NOTFOUND, "no such client");
         if (r == JOTD_OK && row) {
-            char *h = NULL;
-            r = col_dup(s, 0, &h);
+            r = row_client(s, out);
             done(s);
-            if (r == JOTD_OK)
-                *out_secret_hash = h;
         }
     }
     conn_put(st, c);
     return r;
 }
 
-jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_n)
+/* A statement that changes one client row: JOTD_E_NOTFOUND when it changed none. */
+static jotd_rc_t client_changed_tx(struct conn *c, sqlite3_stmt *s, int b, const char *client_id,
+                                   int64_t now, bool with_event)
 {
-    if (!st || !out_ids || !out_n)
+    int changes = 0;
+    jotd_rc_t r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+    if (r == JOTD_OK && changes == 0)
+        r = fail(JOTD_E_NOTFOUND, "no such client (or it changed meanwhile)");
+    if (r == JOTD_OK && with_event)
+        r = event_tx(c, JOTD_EV_CLIENT_CHANGED, client_id, 0, now);
+    return r;
+}
+
+jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
+                                   const jotd_client_patch_t *p, int64_t now)
+{
+    if (!st || !client_id || !p || (p->secret_hash && !p->secret_hash[0]))
+        return fail(JOTD_E_INVAL, "client_update: bad argument");
+    client_lists_t l;
+    jotd_rc_t r = client_lists(p, &l);
+    if (r != JOTD_OK)
+        return r;
+    struct conn *c;
+    r = wconn_get(st, &c);
+    if (r != JOTD_OK) {
+        client_lists_free(&l);
+        return r;
+    }
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        jotd_client_t cur = {0};
+        sqlite3_stmt *s = NULL;
+        bool row = false;
+        int b = SQLITE_OK;
+        r = prep(c, ST_CLIENT_GET, &s);
+        if (r == JOTD_OK) {
+            bind_text(s, 1, client_id, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        }
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "no such client");
+        if (r == JOTD_OK) {
+            r = row_client(s, &cur);
+            done(s);
+        }
+        if (r == JOTD_OK && p->secret_hash && !cur.secret_hash)
+            r = fail(JOTD_E_INVAL, "a public client has no secret");
+        jotd_client_clear(&cur);
+        if (r == JOTD_OK)
+            r = prep(c, ST_CLIENT_UPDATE, &s);
+        if (r == JOTD_OK) {
+            bind_text(s, 1, client_id, &b);
+            bind_text(s, 2, p->secret_hash, &b);
+            bind_text(s, 3, l.scopes, &b);
+            bind_text(s, 4, l.default_scopes, &b);
+            bind_text(s, 5, l.introspect, &b);
+            bind_i64(s, 6, now, &b);
+            r = client_changed_tx(c, s, b, client_id, now, true);
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    client_lists_free(&l);
+    return r;
+}
+
+jotd_rc_t jotd_store_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
+                                   const char *new_hash)
+{
+    if (!st || !client_id || !old_hash || !new_hash || !new_hash[0])
+        return fail(JOTD_E_INVAL, "client_rehash: bad argument");
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = prep(c, ST_CLIENT_REHASH, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, client_id, &b);
+            bind_text(s, 2, old_hash, &b);
+            bind_text(s, 3, new_hash, &b);
+            r = client_changed_tx(c, s, b, client_id, 0, false);
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    return r;
+}
+
+jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n)
+{
+    if (!st || !out || !out_n)
         return fail(JOTD_E_INVAL, "client_list: NULL argument");
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
         return r;
-    char **v = NULL;
+    jotd_client_t *v = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *s = NULL;
     r = prep(c, ST_CLIENT_LIST, &s);
@@ -1414,7 +1817,7 @@ jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_
             break;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;
-            char **nv = ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
+            jotd_client_t *nv = ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
             if (!nv) {
                 r = fail(JOTD_E_NOMEM, "out of memory");
                 done(s);
@@ -1423,9 +1826,7 @@ jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_
             v = nv;
             cap = ncap;
         }
-        r = col_dup(s, 0, &v[n]);
-        if (r == JOTD_OK && !v[n])
-            r = fail(JOTD_E_IO, "corrupt row: NULL client id");
+        r = row_client(s, &v[n]);
         if (r != JOTD_OK) {
             done(s);
             break;
@@ -1434,10 +1835,10 @@ jotd_rc_t jotd_store_client_list(jotd_store_t *st, char ***out_ids, size_t *out_
     }
     conn_put(st, c);
     if (r != JOTD_OK) {
-        free_strings(v, n);
+        jotd_client_list_free(v, n);
         return r;
     }
-    *out_ids = v;
+    *out = v;
     *out_n = n;
     return JOTD_OK;
 }
@@ -1528,9 +1929,13 @@ static jotd_rc_t revoke_session_tx(struct conn *c, const char *sid, int64_t now)
         r = prep(c, ST_SESSION_REVOKE, &s);
     if (r != JOTD_OK)
         return r;
+    int changes = 0;
     bind_text(s, 1, sid, &b);
     bind_i64(s, 2, now, &b);
-    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+    if (r == JOTD_OK && changes > 0) /* newly revoked */
+        r = event_tx(c, JOTD_EV_SESSION_REVOKED, sid, now, now);
+    return r;
 }
 
 /* Is the token \p hash unused and unexpired? (Its session was checked by the caller.) */
@@ -1848,6 +2253,8 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
             bind_i64(s, 2, exp, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
+        if (r == JOTD_OK)
+            r = event_tx(c, JOTD_EV_JTI_REVOKED, jti, exp, (int64_t)time(NULL));
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
@@ -1945,6 +2352,8 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
             r = gc_step(c, ST_GC_SESSIONS, now - keep_seconds);
         if (r == JOTD_OK)
             r = gc_step(c, ST_GC_DENY, now);
+        if (r == JOTD_OK)
+            r = gc_step(c, ST_GC_EVENTS, now - keep_seconds);
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);

@@ -1,4 +1,5 @@
 /* Token material of jotd: access JWTs (RFC 9068), refresh tokens and their successors. */
+#include "names.h"
 #include "server.h"
 
 #include <openssl/evp.h>
@@ -81,6 +82,8 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
     if (rc == JOT_OK)
         rc = jot_claims_set_strings(c, "permissions", (const char *const *)user->permissions,
                                     user->n_permissions);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, user->generation);
     if (rc == JOT_OK) {
         jot_sign_opts_t opts = {.typ = "at+jwt"};
         rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring), &opts, c, out_token, NULL);
@@ -94,6 +97,22 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
 }
 
 const char jotd_reason_revoked[] = "token revoked";
+static const char reason_session_ended[] = "session ended";
+static const char reason_superseded[] = "token superseded: the user changed";
+
+const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char *sid,
+                                   const char *sub, int64_t gen, int64_t now)
+{
+    if (jti && jotd_denylist_contains(app->deny, jti, strlen(jti), now))
+        return jotd_reason_revoked;
+    if (sid && *sid && jotd_denylist_contains(app->ended_sessions, sid, strlen(sid), now))
+        return reason_session_ended;
+    int64_t uid;
+    /* sub is a user id in the tokens of users; a generation counts only for those */
+    if (sub && jotd_parse_id(sub, &uid) == 0 && gen < jotd_genmap_get(app->gens, uid))
+        return reason_superseded;
+    return NULL;
+}
 
 jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                              size_t len, jot_token_t **out, const char **reason)
@@ -110,9 +129,19 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
         *reason = "token has no jti";
         return JOT_E_MISSING_CLAIM;
     }
-    if (jotd_denylist_contains(app->deny, jti, strlen(jti), jotd_now())) {
+    const jot_claims_t *c = jot_token_claims(t);
+    const char *sid = NULL, *sub = NULL;
+    int64_t gen = 0;
+    if (jot_claims_get_string(c, "sid", &sid) != JOT_OK)
+        sid = NULL;
+    if (jot_claims_get_string(c, "sub", &sub) != JOT_OK)
+        sub = NULL;
+    if (jot_claims_get_int(c, JOTD_GEN_CLAIM, &gen) != JOT_OK)
+        gen = 0; /* tokens of an earlier release: generation 0 */
+    const char *why = jotd_token_void_reason(app, jti, sid, sub, gen, jotd_now());
+    if (why) {
         jot_token_free(t);
-        *reason = jotd_reason_revoked;
+        *reason = why;
         return JOT_E_EXPIRED;
     }
     *out = t;

@@ -32,8 +32,9 @@ static const struct {
     {"scope", ' '}, {"client_id", ','},
 };
 
-/* The strings of a blob, in order: jti, sid, introspection, then the headers. */
-#define BLOB_STRINGS (3 + JOTD_VERIFY_HEADERS)
+/* The strings of a blob, in order: jti, sid, introspection, gen, aud, then the headers. */
+#define BLOB_STRINGS (5 + JOTD_VERIFY_HEADERS)
+#define BLOB_HEADERS 5 /* index of the first header */
 
 typedef struct entry {
     uint8_t key[JOTD_VCACHE_KEY_LEN];
@@ -139,8 +140,11 @@ static void link_blob(jotd_verified_t *v)
     v->jti = s[0];
     v->sid = s[1];
     v->introspection = s[2];
+    v->aud = s[4];
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
-        v->hdr[i] = s[3 + i];
+        v->hdr[i] = s[BLOB_HEADERS + i];
+    /* written by jotd_verified_from_token() as a decimal of an int64: cannot fail */
+    v->gen = strtoll(s[3], NULL, 10);
 }
 
 int jotd_verified_from_token(const jot_token_t *t, bool with_introspection, jotd_verified_t *out)
@@ -154,13 +158,20 @@ int jotd_verified_from_token(const jot_token_t *t, bool with_introspection, jotd
         return -1;
     if (jot_claims_get_string(c, "sid", &sid) != JOT_OK)
         sid = "";
+    int64_t gen = 0;
+    if (jot_claims_get_int(c, JOTD_GEN_CLAIM, &gen) != JOT_OK)
+        gen = 0;
+    char gen_text[24];
+    snprintf(gen_text, sizeof gen_text, "%lld", (long long)gen);
     char *parts[BLOB_STRINGS] = {0};
     int rc = -1;
     parts[0] = strdup(jti);
     parts[1] = strdup(sid);
     parts[2] = with_introspection ? introspection(c) : strdup("");
+    parts[3] = strdup(gen_text);
+    parts[4] = header_value(c, "aud", '\n'); /* control characters dropped: '\n' separates */
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
-        parts[3 + i] = header_value(c, header_claims[i].claim, header_claims[i].sep);
+        parts[BLOB_HEADERS + i] = header_value(c, header_claims[i].claim, header_claims[i].sep);
     size_t total = 0;
     for (size_t i = 0; i < BLOB_STRINGS; i++) {
         if (!parts[i])

@@ -29,15 +29,20 @@
 #define JOTD_VERIFY_HEADERS 6
 extern const char *const jotd_verify_header_names[JOTD_VERIFY_HEADERS];
 
+/* The private claim of our access tokens that carries the user's generation (store.h). */
+#define JOTD_GEN_CLAIM "gen"
+
 /** What a verified access token answers with. Every string points into \p blob (one
  *  allocation, owned): free with jotd_verified_clear(). */
 typedef struct jotd_verified {
     int64_t exp;
+    int64_t gen; /* the JOTD_GEN_CLAIM claim, 0 when absent */
     const char *jti;
     const char *sid;           /* "" when the token has none */
+    const char *aud;           /* the audiences, '\n'-separated */
     const char *introspection; /* the RFC 7662 answer: claims + active, token_type, username;
                                   "" when not built (a /verify miss does not need it) */
-    const char *hdr[JOTD_VERIFY_HEADERS]; /* X-Auth-* values */
+    const char *hdr[JOTD_VERIFY_HEADERS]; /* X-Auth-* values; hdr[0] is the subject */
     char *blob;
     size_t blob_len;
 } jotd_verified_t;

@@ -220,20 +220,26 @@ describe('admin authorization', () => {
     });
   });
 
-  test('the admin role is read from the user record, not from the token', async () => {
+  test('a role change voids the user\'s access tokens; a refresh brings the new roles', async () => {
     const c = await create('deputy', { roles: ['admin'] });
     const d = await srv.login('deputy', PW);
     const dh = { authorization: bearer(d.access_token) };
     assert.equal((await api('GET', '/admin/users', undefined, dh)).status, 200);
     await api('PATCH', `/admin/users/${c.json.id}`, { roles: ['staff'] });
-    // the token still says admin, the record does not
+    // the token says admin, but it is of an older generation than the user: void at once
     assert.deepEqual(d.claims.roles, ['admin']);
-    assert.equal((await api('GET', '/admin/users', undefined, dh)).status, 403);
-    // and a user granted the role later is admin with the token it already has
+    const old = await api('GET', '/admin/users', undefined, dh);
+    assert.equal(old.status, 401, describeResponse(old));
+    // the session lives on: a refresh gets a token with the new roles, not admin
+    const d2 = await srv.refresh(d.refresh_token);
+    assert.deepEqual(d2.claims.roles, ['staff']);
+    assert.equal((await api('GET', '/admin/users', undefined, { authorization: bearer(d2.access_token) })).status, 403);
+    // a user granted the role later is admin after the refresh
     const w = await srv.login('worker', PW);
     const wid = (await api('GET', '/admin/users')).json.users.find((u) => u.username === 'worker').id;
     await api('PATCH', `/admin/users/${wid}`, { roles: ['staff', 'admin'] });
-    assert.equal((await api('GET', '/admin/users', undefined, { authorization: bearer(w.access_token) })).status, 200);
+    const w2 = await srv.refresh(w.refresh_token);
+    assert.equal((await api('GET', '/admin/users', undefined, { authorization: bearer(w2.access_token) })).status, 200);
     await api('PATCH', `/admin/users/${wid}`, { roles: ['staff'] });
   });
 

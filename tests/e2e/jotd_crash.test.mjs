@@ -306,7 +306,7 @@ test(
       const r = spawnSync(JOTD, ['user', 'add', `u${i}`, '--password-stdin', '--data', data, ...CHEAP], { input: PW + '\n', encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     }
-    const c = spawnSync(JOTD, ['client', 'add', RS_ID, '--secret-stdin', '--data', data, ...CHEAP], { input: RS_SECRET + '\n', encoding: 'utf8' });
+    const c = spawnSync(JOTD, ['client', 'add', RS_ID, '--secret-stdin', '--introspect', ISSUER, '--data', data], { input: RS_SECRET + '\n', encoding: 'utf8' });
     assert.equal(c.status, 0, c.stderr);
 
     const srv = new Server(data, await freePort());

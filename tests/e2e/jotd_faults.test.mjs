@@ -224,7 +224,7 @@ class Server {
 function prepareData(runner, data) {
   for (const u of ['alice', 'bob', 'carol'])
     runner.cmd(['user', 'add', u, '--password-stdin', '--data', data, ...CHEAP], PW + '\n');
-  runner.cmd(['client', 'add', RS_ID, '--secret-stdin', '--data', data, ...CHEAP], RS_SECRET + '\n');
+  runner.cmd(['client', 'add', RS_ID, '--secret-stdin', '--introspect', ISSUER, '--data', data], RS_SECRET + '\n');
 }
 
 // ---- assertions -----------------------------------------------------------------------------

@@ -136,15 +136,20 @@ describe('operator commands', () => {
 
   test('client add (confidential and public) and client list', () => {
     const data = mkTmp();
-    ok(op(data, ['client', 'add', 'api', '--secret-stdin'], 'api-secret-value-1234'), /confidential/);
+    ok(op(data, ['client', 'add', 'api', '--secret-stdin'], 'api-secret-value-0123456789abcdef-1234'), /confidential/);
     ok(op(data, ['client', 'add', 'web', '--public']), /public/);
     fails(op(data, ['client', 'add', 'api', '--public']), /exists/);
     fails(op(data, ['client', 'add', 'both', '--public', '--secret-stdin'], 'x-secret-value'));
     fails(op(data, ['client', 'add', 'neither']));
     fails(op(data, ['client', 'add', 'weak', '--secret-stdin'], 'short'));
     fails(op(data, ['client', 'add', 'bad id', '--public']));
-    const ids = ok(op(data, ['client', 'list'])).trim().split('\n').sort();
-    assert.deepEqual(ids, ['api', 'web']);
+    const lines = ok(op(data, ['client', 'list'])).trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split('\t')[0]), ['api', 'default', 'web']);
+    assert.match(lines[0], /^api\tconfidential\t/);
+    assert.match(lines[1], /^default\tpublic\t/, 'the default client comes with the data directory');
+    // a secret is stored as a keyed hash, never as given
+    const db = fs.readFileSync(path.join(data, 'jotd.db'));
+    assert.ok(!db.includes('api-secret-value-0123456789abcdef-1234'));
   });
 
   test('keys list needs a keyring; after the first start it shows the signing key', async () => {
@@ -176,9 +181,9 @@ describe('operator commands', () => {
     ok(s.cmd(['user', 'enable', 'olive']));
     remember(await s.login('olive', NEW));
     // a client made while the server runs is usable at once
-    ok(s.cmd(['client', 'add', 'live-client', '--secret-stdin'], { input: 'live-client-secret' }));
-    secrets.add('live-client-secret');
-    const c = remember(await s.login('olive', NEW, { client_id: 'live-client', client_secret: 'live-client-secret' }));
+    ok(s.cmd(['client', 'add', 'live-client', '--secret-stdin'], { input: 'live-client-secret-0123456789abcdef' }));
+    secrets.add('live-client-secret-0123456789abcdef');
+    const c = remember(await s.login('olive', NEW, { client_id: 'live-client', client_secret: 'live-client-secret-0123456789abcdef' }));
     assert.equal(c.claims.client_id, 'live-client');
     // delete
     ok(s.cmd(['user', 'delete', 'olive']));

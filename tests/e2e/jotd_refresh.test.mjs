@@ -14,9 +14,10 @@ before(async () => {
   [srv, grace] = await Promise.all([Jotd.start(), Jotd.start({ args: ['--refresh-grace', '30s'] })]);
   for (const s of [srv, grace]) {
     for (const u of ['alice', 'carol', 'dave', 'erin', 'frank', 'gina']) s.addUser(u, PW, { roles: ['reader'] });
+    s.updateClient('default', { scopes: ['read', 'write', 'admin'] });
     s.addClient('spa');
     s.addClient('spa2');
-    s.addClient('c1', 'c1-secret-value-123');
+    s.addClient('c1', 'c1-secret-value-0123456789abcdef-123');
   }
 });
 
@@ -188,14 +189,14 @@ describe('binding and user state', () => {
     assert.equal(l.claims.client_id, 'spa');
     await refreshFails(srv, l.refresh_token, { client_id: 'spa2' });
     await refreshFails(srv, l.refresh_token); // no client: the default client
-    await refreshFails(srv, l.refresh_token, { client_id: 'c1', client_secret: 'c1-secret-value-123' });
+    await refreshFails(srv, l.refresh_token, { client_id: 'c1', client_secret: 'c1-secret-value-0123456789abcdef-123' });
     // the attempts changed nothing: the owner refreshes fine
     const r = await srv.refresh(l.refresh_token, { client_id: 'spa' });
     assert.equal(r.claims.client_id, 'spa');
   });
 
   test('a confidential client must authenticate to refresh its tokens', async () => {
-    const auth = { authorization: 'Basic ' + Buffer.from('c1:c1-secret-value-123').toString('base64') };
+    const auth = { authorization: 'Basic ' + Buffer.from('c1:c1-secret-value-0123456789abcdef-123').toString('base64') };
     const l = await srv.login('dave', PW, {}, auth);
     assert.equal(l.claims.client_id, 'c1');
     await refreshFails(srv, l.refresh_token); // without credentials

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { Jotd, ISSUER, basic, bearer, describeResponse, nowSec, show, sleep } from './lib/jotd.mjs';
 
 const PW = 'revoke-tests-password';
-const C1 = 'c1-secret-for-introspection';
-const C2 = 'c2-secret-for-introspection';
+const C1 = 'c1-secret-for-introspection-0123456';
+const C2 = 'c2-secret-for-introspection-0123456';
 const AUTH = { authorization: basic('c1', C1) };
 
 let srv;
@@ -15,9 +15,10 @@ let expiring; // a login on `short`, taken at the start so that the wait overlap
 before(async () => {
   [srv, short] = await Promise.all([Jotd.start(), Jotd.start({ args: ['--access-ttl', '1s'] })]);
   for (const u of ['alice', 'bob', 'carol']) srv.addUser(u, PW, { roles: ['member'], permissions: ['items:read'] });
-  srv.addClient('c1', C1);
+  srv.addClient('c1', C1, { scopes: ['a', 'b'] });
   srv.addClient('c2', C2);
-  srv.addClient('spa');
+  srv.addClient('spa', undefined, { scopes: ['a', 'b'] });
+  srv.updateClient('default', { scopes: ['items.read'] });
   short.addUser('alice', PW);
   short.addClient('c1', C1);
   expiring = await short.login('alice', PW);
@@ -231,17 +232,21 @@ describe('POST /introspect', () => {
     await inactive(srv, d.refresh_token);
   });
 
-  test('refresh tokens can be introspected; a rotated one is inactive', async () => {
-    const l = await srv.login('carol', PW, { client_id: 'spa', scope: 'a b' });
+  test('refresh tokens can be introspected by their own client; a rotated one is inactive', async () => {
+    // another client's refresh token is inactive to the caller (RFC 7662 §4)
+    const other = await srv.login('carol', PW, { client_id: 'spa', scope: 'a b' });
+    await inactive(srv, other.refresh_token);
+    const cred = { client_id: 'c1', client_secret: C1 };
+    const l = await srv.login('carol', PW, { ...cred, scope: 'a b' });
     const j = await active(srv, l.refresh_token);
-    assert.equal(j.client_id, 'spa');
+    assert.equal(j.client_id, 'c1');
     assert.equal(j.sub, l.claims.sub);
     assert.equal(j.sid, l.claims.sid);
     assert.equal(typeof j.exp, 'number');
     assert.ok(j.exp > nowSec());
     assert.equal(j.scope, 'a b');
     assert.notEqual(j.token_type, 'Bearer');
-    const n = await srv.refresh(l.refresh_token, { client_id: 'spa' });
+    const n = await srv.refresh(l.refresh_token, cred);
     await inactive(srv, l.refresh_token);
     await active(srv, n.refresh_token);
     await inactive(srv, 'B'.repeat(43));

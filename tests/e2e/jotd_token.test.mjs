@@ -12,7 +12,7 @@ const PW = {
   tina: 'tina-password-333',
   rita: 'rita-password-4444',
 };
-const C1_SECRET = 'c1-secret-0123456789abcdef';
+const C1_SECRET = 'c1-secret-0123456789abcdef-0123456789';
 
 let srv;
 const seenTokens = []; // every token handed out, to scan the logs for them at the end
@@ -27,6 +27,7 @@ before(async () => {
   srv.addUser('rita', PW.rita);
   srv.addClient('c1', C1_SECRET);
   srv.addClient('spa');
+  srv.updateClient('default', { scopes: ['read', 'write', 'posts.read', 'profile'] });
 });
 
 after(async () => {

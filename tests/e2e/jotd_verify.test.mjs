@@ -18,7 +18,7 @@ before(async () => {
   srv = await Jotd.start({ args: ['--max-body', '1024'] });
   srv.addUser('alice', PW, { roles: ['editor', 'viewer'], permissions: ['posts:write', 'media/upload'] });
   srv.addUser('plain', PW);
-  srv.addClient('spa');
+  srv.addClient('spa', undefined, { scopes: ['openid', 'profile'] });
   alice = await srv.login('alice', PW, { scope: 'openid profile', client_id: 'spa' });
 });
 

@@ -17,9 +17,26 @@ static bool has(jotd_denylist_t *d, const char *jti, int64_t now)
     return jotd_denylist_contains(d, jti, strlen(jti), now);
 }
 
+/* 0 added or extended, -1 refused */
 static int add(jotd_denylist_t *d, const char *jti, int64_t exp)
 {
-    return jotd_denylist_add(d, jti, strlen(jti), exp);
+    return jotd_denylist_add(d, jti, strlen(jti), exp) < 0 ? -1 : 0;
+}
+
+/* add() tells a new entry from an extended one; remove() undoes an add. */
+static void test_add_result_and_remove(void **state)
+{
+    jotd_denylist_t *d = jotd_denylist_new();
+    (void)state;
+    assert_int_equal(jotd_denylist_add(d, "j", 1, 1000), 1);
+    assert_int_equal(jotd_denylist_add(d, "j", 1, 2000), 0);
+    assert_true(has(d, "j", 1500));
+    jotd_denylist_remove(d, "k", 1); /* absent: nothing */
+    jotd_denylist_remove(d, "j", 1);
+    assert_false(has(d, "j", 1500));
+    assert_int_equal(jotd_denylist_purge(d, 0), 0);
+    assert_int_equal(jotd_denylist_add(d, "j", 1, 1000), 1);
+    jotd_denylist_free(d);
 }
 
 static void test_add_contains(void **state)
@@ -40,7 +57,7 @@ static void test_add_contains(void **state)
     assert_false(jotd_denylist_contains(d, "abcd", 4, 100));
     assert_true(jotd_denylist_contains(d, "abcd", 3, 100));
     /* Embedded NUL bytes are part of the id. */
-    assert_int_equal(jotd_denylist_add(d, "x\0y", 3, 200), 0);
+    assert_int_equal(jotd_denylist_add(d, "x\0y", 3, 200), 1);
     assert_true(jotd_denylist_contains(d, "x\0y", 3, 100));
     assert_false(jotd_denylist_contains(d, "x\0z", 3, 100));
     assert_false(jotd_denylist_contains(d, "x", 1, 100));
@@ -86,7 +103,7 @@ static void test_bad_args(void **state)
     assert_int_equal(jotd_denylist_add(d, NULL, 3, 100), -1);
     assert_int_equal(jotd_denylist_add(NULL, "abc", 3, 100), -1);
     assert_int_equal(jotd_denylist_add(d, big, 257, 100), -1);
-    assert_int_equal(jotd_denylist_add(d, big, 256, 100), 0);
+    assert_int_equal(jotd_denylist_add(d, big, 256, 100), 1);
     assert_true(jotd_denylist_contains(d, big, 256, 50));
     assert_false(jotd_denylist_contains(d, big, 257, 50));
     assert_false(jotd_denylist_contains(d, NULL, 3, 50));
@@ -168,12 +185,12 @@ static void test_growth_purges_expired(void **state)
     jotd_denylist_free(d);
 }
 
-/* The memory cap: one million entries, then -1 until something expires. */
+/* The memory cap: JOTD_DENYLIST_MAX entries, then -1 until something expires. */
 static void test_cap(void **state)
 {
     jotd_denylist_t *d = jotd_denylist_new();
     char jti[32];
-    const int cap = 1000000;
+    const int cap = (int)JOTD_DENYLIST_MAX;
     (void)state;
 
     for (int i = 0; i < cap; i++) {
@@ -264,6 +281,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_contains),
+        cmocka_unit_test(test_add_result_and_remove),
         cmocka_unit_test(test_expiry_boundary),
         cmocka_unit_test(test_extend),
         cmocka_unit_test(test_bad_args),

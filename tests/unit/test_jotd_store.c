@@ -124,6 +124,12 @@ static int64_t add_user(jotd_store_t *st, const char *name)
     return id;
 }
 
+static jotd_rc_t add_client(jotd_store_t *st, const char *id, const char *hash)
+{
+    jotd_client_t c = {.client_id = (char *)id, .secret_hash = (char *)hash};
+    return jotd_store_client_create(st, &c, T0);
+}
+
 static void add_session(jotd_store_t *st, const char *sid, int64_t user_id, int64_t now,
                         int64_t expires_at, int64_t idle, unsigned token)
 {
@@ -233,7 +239,7 @@ static void test_open_creates_schema(void **state)
     struct stat sb;
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
     assert_int_equal(sql_int(f->path, "PRAGMA application_id"), 0x6A6F7464);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                       " AND name IN ('users', 'clients', 'sessions',"
@@ -257,7 +263,7 @@ static void test_reopen_keeps_data(void **state)
 {
     fx_t *f = *state;
     int64_t id = add_user(f->st, "alice");
-    assert_rc(jotd_store_client_create(f->st, "web", NULL, T0), JOTD_OK);
+    assert_rc(add_client(f->st, "web", NULL), JOTD_OK);
     jotd_store_close(f->st);
     f->st = NULL;
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
@@ -265,7 +271,7 @@ static void test_reopen_keeps_data(void **state)
     assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
     assert_string_equal(u.username, "alice");
     jotd_user_clear(&u);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
     /* a second handle on the same file, both usable */
     jotd_store_t *st2 = NULL;
     assert_rc(jotd_store_open(f->path, &st2), JOTD_OK);
@@ -311,7 +317,7 @@ static void test_open_refuses_foreign_and_newer(void **state)
     sql_exec(f->path, "PRAGMA user_version = 99");
     assert_rc(jotd_store_open(f->path, &st), JOTD_E_IO);
     assert_non_null(strstr(jotd_store_errmsg(NULL), "newer"));
-    sql_exec(f->path, "PRAGMA user_version = 1");
+    sql_exec(f->path, "PRAGMA user_version = 2");
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
 }
 
@@ -382,7 +388,7 @@ static void test_user_crud(void **state)
 
     /* ids are never reused after a delete */
     int64_t id3 = add_user(f->st, "dave");
-    assert_rc(jotd_store_user_delete(f->st, id3), JOTD_OK);
+    assert_rc(jotd_store_user_delete(f->st, id3, T0), JOTD_OK);
     int64_t id4 = add_user(f->st, "erin");
     assert_true(id4 > id3);
 }
@@ -582,7 +588,7 @@ static void test_user_delete_cascades(void **state)
     rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
 
-    assert_rc(jotd_store_user_delete(f->st, id), JOTD_OK);
+    assert_rc(jotd_store_user_delete(f->st, id, T0), JOTD_OK);
     jotd_user_t u;
     assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_E_NOTFOUND);
     jotd_session_t s;
@@ -594,7 +600,7 @@ static void test_user_delete_cascades(void **state)
     rotate_expect(f->st, 2, 3, T0 + 20, 0, JOTD_E_NOTFOUND);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 0);
     assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 0);
-    assert_rc(jotd_store_user_delete(f->st, id), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_user_delete(f->st, id, T0), JOTD_E_NOTFOUND);
 }
 
 /* ---- clients ------------------------------------------------------------------------------ */
@@ -602,40 +608,304 @@ static void test_user_delete_cascades(void **state)
 static void test_clients(void **state)
 {
     fx_t *f = *state;
-    assert_rc(jotd_store_client_create(f->st, "spa", NULL, T0), JOTD_OK);
-    assert_rc(jotd_store_client_create(f->st, "backend", "$argon2id$secret", T0), JOTD_OK);
-    assert_rc(jotd_store_client_create(f->st, "spa", "$argon2id$x", T0), JOTD_E_EXISTS);
-    assert_rc(jotd_store_client_create(f->st, "", NULL, T0), JOTD_E_INVAL);
+    assert_rc(add_client(f->st, "spa", NULL), JOTD_OK);
+    assert_rc(add_client(f->st, "backend", "$argon2id$secret"), JOTD_OK);
+    assert_rc(add_client(f->st, "spa", "$argon2id$x"), JOTD_E_EXISTS);
+    assert_rc(add_client(f->st, "", NULL), JOTD_E_INVAL);
 
-    char *h = (char *)"untouched";
-    assert_rc(jotd_store_client_get(f->st, "spa", &h), JOTD_OK);
-    assert_null(h);
-    assert_rc(jotd_store_client_get(f->st, "backend", &h), JOTD_OK);
-    assert_string_equal(h, "$argon2id$secret");
-    free(h);
-    h = (char *)"untouched";
-    assert_rc(jotd_store_client_get(f->st, "nope", &h), JOTD_E_NOTFOUND);
-    assert_string_equal(h, "untouched");
+    jotd_client_t c = {0};
+    assert_rc(jotd_store_client_get(f->st, "spa", &c), JOTD_OK);
+    assert_null(c.secret_hash);
+    assert_int_equal(c.n_scopes, 0);
+    jotd_client_clear(&c);
+    assert_rc(jotd_store_client_get(f->st, "backend", &c), JOTD_OK);
+    assert_string_equal(c.secret_hash, "$argon2id$secret");
+    jotd_client_clear(&c);
+    c.created_at = 42;
+    assert_rc(jotd_store_client_get(f->st, "nope", &c), JOTD_E_NOTFOUND);
+    assert_int_equal(c.created_at, 42);
 
-    char **ids = NULL;
+    /* the default client comes with every store, a public one */
+    jotd_client_t *list = NULL;
     size_t n = 0;
-    assert_rc(jotd_store_client_list(f->st, &ids, &n), JOTD_OK);
-    assert_int_equal(n, 2);
-    assert_string_equal(ids[0], "backend");
-    assert_string_equal(ids[1], "spa");
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+    assert_rc(jotd_store_client_list(f->st, &list, &n), JOTD_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].client_id, "backend");
+    assert_string_equal(list[1].client_id, "default");
+    assert_null(list[1].secret_hash);
+    assert_string_equal(list[2].client_id, "spa");
+    jotd_client_list_free(list, n);
+}
+
+/* Scopes, default scopes and introspection audiences: stored, replaced list by list, each
+ * change an event; a secret only for a confidential client; rehash only from the old hash. */
+static void test_client_policy_and_update(void **state)
+{
+    fx_t *f = *state;
+    char *scopes[] = {"read", "write"}, *def[] = {"read"}, *aud[] = {"https://api.example"};
+    jotd_client_t in = {.client_id = "api",
+                        .secret_hash = "$jotd-hmac-sha256$old",
+                        .scopes = scopes,
+                        .n_scopes = 2,
+                        .default_scopes = def,
+                        .n_default_scopes = 1,
+                        .introspect = aud,
+                        .n_introspect = 1};
+    assert_rc(jotd_store_client_create(f->st, &in, T0), JOTD_OK);
+    jotd_client_t c = {0}, copy = {0};
+    assert_rc(jotd_store_client_get(f->st, "api", &c), JOTD_OK);
+    assert_int_equal(c.n_scopes, 2);
+    assert_string_equal(c.scopes[1], "write");
+    assert_int_equal(c.n_default_scopes, 1);
+    assert_string_equal(c.introspect[0], "https://api.example");
+    assert_int_equal(jotd_client_copy(&copy, &c), 0);
+    assert_string_equal(copy.default_scopes[0], "read");
+    assert_string_equal(copy.secret_hash, "$jotd-hmac-sha256$old");
+    jotd_client_clear(&copy);
+    jotd_client_clear(&c);
+
+    const char *only[] = {"read"};
+    jotd_client_patch_t p = {.scopes = only,
+                             .n_scopes = 1,
+                             .has_scopes = true,
+                             .has_introspect = true}; /* introspect emptied, defaults kept */
+    assert_rc(jotd_store_client_update(f->st, "api", &p, T0 + 1), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "api", &c), JOTD_OK);
+    assert_int_equal(c.n_scopes, 1);
+    assert_int_equal(c.n_introspect, 0);
+    assert_int_equal(c.n_default_scopes, 1);
+    assert_string_equal(c.secret_hash, "$jotd-hmac-sha256$old");
+    assert_int_equal(c.updated_at, T0 + 1);
+    jotd_client_clear(&c);
+
+    jotd_client_patch_t sec = {.secret_hash = "$jotd-hmac-sha256$new"};
+    assert_rc(jotd_store_client_update(f->st, "api", &sec, T0 + 2), JOTD_OK);
+    assert_rc(jotd_store_client_update(f->st, "default", &sec, T0 + 2), JOTD_E_INVAL);
+    assert_rc(jotd_store_client_update(f->st, "nope", &sec, T0 + 2), JOTD_E_NOTFOUND);
+    /* a rehash from a hash that is no longer stored changes nothing */
+    assert_rc(jotd_store_client_rehash(f->st, "api", "$jotd-hmac-sha256$old", "$x$y"),
+              JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_client_rehash(f->st, "api", "$jotd-hmac-sha256$new", "$x$y"), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "api", &c), JOTD_OK);
+    assert_string_equal(c.secret_hash, "$x$y");
+    jotd_client_clear(&c);
+    /* create, the list update, the secret update: three events; a rehash is none */
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events WHERE kind = 'client_changed'"
+                                      " AND subject = 'api'"),
+                     3);
 }
 
 static void test_clients_empty_list(void **state)
 {
     fx_t *f = *state;
-    char **ids = (char **)1;
+    jotd_client_t *list = (jotd_client_t *)1;
     size_t n = 5;
-    assert_rc(jotd_store_client_list(f->st, &ids, &n), JOTD_OK);
-    assert_int_equal(n, 0);
-    free(ids);
+    /* the default client is the only one of a new store */
+    assert_rc(jotd_store_client_list(f->st, &list, &n), JOTD_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].client_id, "default");
+    jotd_client_list_free(list, n);
+}
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+typedef struct ev_log {
+    int n;
+    jotd_event_kind_t kind[32];
+    char subject[32][64];
+    int64_t value[32];
+} ev_log_t;
+
+static void ev_cb(void *ctx, const jotd_event_t *ev)
+{
+    ev_log_t *l = ctx;
+    if (l->n >= 32)
+        fail_msg("too many events");
+    l->kind[l->n] = ev->kind;
+    snprintf(l->subject[l->n], sizeof l->subject[0], "%s", ev->subject);
+    l->value[l->n] = ev->value;
+    l->n++;
+}
+
+static void events_after(jotd_store_t *st, int64_t *last, ev_log_t *l)
+{
+    memset(l, 0, sizeof *l);
+    assert_rc(jotd_store_events_since(st, *last, 1000, ev_cb, l, last), JOTD_OK);
+}
+
+/* Every fact that voids tokens is an event, written with the change. */
+static void test_events_of_each_change(void **state)
+{
+    fx_t *f = *state;
+    int64_t last = 0;
+    ev_log_t l;
+    events_after(f->st, &last, &l); /* the default client of a new store: none */
+    assert_int_equal(l.n, 0);
+
+    int64_t uid = add_user(f->st, "alice");
+    add_session(f->st, "s1", uid, T0, T0 + DAY, 3600, 1);
+    add_session(f->st, "s2", uid, T0, T0 + DAY, 3600, 2);
+    assert_rc(jotd_store_session_revoke(f->st, "s1", T0 + 1), JOTD_OK);
+    assert_rc(jotd_store_session_revoke(f->st, "s1", T0 + 2), JOTD_OK); /* again: no event */
+    assert_rc(jotd_store_deny_add(f->st, "jti-1", T0 + 900), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.kind[0], JOTD_EV_SESSION_REVOKED);
+    assert_string_equal(l.subject[0], "s1");
+    assert_int_equal(l.value[0], T0 + 1);
+    assert_int_equal(l.kind[1], JOTD_EV_JTI_REVOKED);
+    assert_string_equal(l.subject[1], "jti-1");
+    assert_int_equal(l.value[1], T0 + 900);
+
+    /* a role change: a new generation, sessions kept */
+    const char *roles[] = {"viewer"};
+    jotd_user_patch_t p = {.roles = roles, .n_roles = 1, .has_roles = true, .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, uid, &p, T0 + 3), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.kind[0], JOTD_EV_USER_GENERATION);
+    char who[24];
+    snprintf(who, sizeof who, "%lld", (long long)uid);
+    assert_string_equal(l.subject[0], who);
+    assert_int_equal(l.value[0], 1);
+    assert_true(session_active(f->st, "s2", T0 + 3, NULL));
+    jotd_user_t u = {0};
+    assert_rc(jotd_store_user_get(f->st, uid, &u), JOTD_OK);
+    assert_int_equal(u.generation, 1);
+    jotd_user_clear(&u);
+
+    /* enabling changes no generation; disabling ends s2 and bumps */
+    jotd_user_patch_t en = {.disabled = 0};
+    assert_rc(jotd_store_user_update(f->st, uid, &en, T0 + 4), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 0);
+    jotd_user_patch_t dis = {.disabled = 1};
+    assert_rc(jotd_store_user_update(f->st, uid, &dis, T0 + 5), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.kind[0], JOTD_EV_SESSION_REVOKED);
+    assert_string_equal(l.subject[0], "s2");
+    assert_int_equal(l.kind[1], JOTD_EV_USER_GENERATION);
+    assert_int_equal(l.value[1], 2);
+
+    /* reuse detection ends its session with an event */
+    int64_t bob = add_user(f->st, "bob");
+    add_session(f->st, "s3", bob, T0, T0 + DAY, 3600, 10);
+    assert_false(rotate_expect(f->st, 10, 11, T0 + 6, 0, JOTD_OK));
+    assert_false(rotate_expect(f->st, 10, 12, T0 + 7, 0, JOTD_E_REUSED));
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.kind[0], JOTD_EV_SESSION_REVOKED);
+    assert_string_equal(l.subject[0], "s3");
+
+    /* a password change and a delete: generations past every token of the user */
+    add_session(f->st, "s4", bob, T0 + 8, T0 + DAY, 3600, 20);
+    jotd_user_patch_t pw = {.password_hash = "$argon2id$new", .disabled = -1};
+    assert_rc(jotd_store_user_update(f->st, bob, &pw, T0 + 8), JOTD_OK);
+    assert_rc(jotd_store_user_delete(f->st, bob, T0 + 9), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.kind[0], JOTD_EV_SESSION_REVOKED);
+    assert_int_equal(l.kind[1], JOTD_EV_USER_GENERATION);
+    assert_int_equal(l.value[1], 1);
+    assert_int_equal(l.kind[2], JOTD_EV_USER_GENERATION);
+    assert_int_equal(l.value[2], 2);
+
+    /* a reader resumes after the last id it saw; gc drops old events only */
+    int64_t before = last;
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(last, before);
+    assert_rc(jotd_store_gc(f->st, T0 + 10, 0), JOTD_OK);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events WHERE created_at <= 1700000010"),
+                     0);
+    /* an event kind of a later release is skipped, its id still counted */
+    sql_exec(f->path, "INSERT INTO events (kind, subject, value, created_at)"
+                      " VALUES ('from_the_future', 'x', 0, 0)");
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 0);
+    assert_true(last > before);
+}
+
+/* A store made by the previous release (schema 1) upgrades in place: its users, clients,
+ * sessions and refresh tokens keep working, and the default client appears. */
+static void test_migration_from_schema_1(void **state)
+{
+    fx_t *f = *state;
+    jotd_store_close(f->st);
+    f->st = NULL;
+    unlink(f->path);
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "PRAGMA journal_mode = WAL;"
+             "PRAGMA application_id = %d;"
+             "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL"
+             " UNIQUE, password_hash TEXT NOT NULL, roles TEXT NOT NULL, permissions TEXT NOT"
+             " NULL, disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)), created_at"
+             " INTEGER NOT NULL, updated_at INTEGER NOT NULL) STRICT;"
+             "CREATE TABLE clients (client_id TEXT PRIMARY KEY NOT NULL, secret_hash TEXT,"
+             " created_at INTEGER NOT NULL) STRICT;"
+             "CREATE TABLE sessions (sid TEXT PRIMARY KEY NOT NULL, user_id INTEGER NOT NULL"
+             " REFERENCES users(id) ON DELETE CASCADE, client_id TEXT NOT NULL, scope TEXT NOT"
+             " NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_used_at"
+             " INTEGER NOT NULL, revoked_at INTEGER) STRICT;"
+             "CREATE INDEX sessions_user_id ON sessions(user_id);"
+             "CREATE TABLE refresh_tokens (hash BLOB PRIMARY KEY NOT NULL CHECK (length(hash) ="
+             " 32), sid TEXT NOT NULL REFERENCES sessions(sid) ON DELETE CASCADE, created_at"
+             " INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER, successor BLOB"
+             " CHECK (successor IS NULL OR length(successor) = 32)) STRICT, WITHOUT ROWID;"
+             "CREATE INDEX refresh_tokens_sid ON refresh_tokens(sid);"
+             "CREATE TABLE denylist (jti TEXT PRIMARY KEY NOT NULL, exp INTEGER NOT NULL)"
+             " STRICT, WITHOUT ROWID;"
+             "PRAGMA user_version = 1;"
+             "INSERT INTO users VALUES (1, 'alice', '$argon2id$old', '[\"admin\"]', '[]', 0,"
+             " %lld, %lld);"
+             "INSERT INTO clients VALUES ('api', '$argon2id$v=19$m=1024,t=1,p=1$x$y', %lld);"
+             "INSERT INTO clients VALUES ('web', NULL, %lld);"
+             "INSERT INTO sessions VALUES ('old-session', 1, 'web', 'read', %lld, %lld, %lld,"
+             " NULL);",
+             0x6A6F7464, (long long)T0, (long long)T0, (long long)T0, (long long)T0, (long long)T0,
+             (long long)(T0 + 30 * DAY), (long long)T0);
+    sql_exec(f->path, sql);
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 1);
+    char hex[2 * JOTD_HASH_LEN + 1];
+    for (size_t i = 0; i < JOTD_HASH_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO refresh_tokens VALUES (x'%s', 'old-session', %lld, %lld,"
+             " NULL, NULL);",
+             hex, (long long)T0, (long long)(T0 + DAY));
+    sql_exec(f->path, sql);
+
+    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    jotd_user_t u = {0};
+    assert_rc(jotd_store_user_get_by_name(f->st, "alice", &u), JOTD_OK);
+    assert_string_equal(u.password_hash, "$argon2id$old");
+    assert_int_equal(u.generation, 0);
+    jotd_user_clear(&u);
+    jotd_client_t c = {0};
+    assert_rc(jotd_store_client_get(f->st, "api", &c), JOTD_OK);
+    assert_string_equal(c.secret_hash, "$argon2id$v=19$m=1024,t=1,p=1$x$y");
+    assert_int_equal(c.n_scopes, 0);
+    assert_int_equal(c.updated_at, T0);
+    jotd_client_clear(&c);
+    assert_rc(jotd_store_client_get(f->st, "default", &c), JOTD_OK);
+    assert_null(c.secret_hash);
+    jotd_client_clear(&c);
+    /* the old refresh token rotates, its successor too */
+    jotd_rotation_t rot = {0};
+    assert_rc(rotate(f->st, 1, 2, "web", T0 + 60, 0, &rot), JOTD_OK);
+    assert_string_equal(rot.session.sid, "old-session");
+    assert_string_equal(rot.session.scope, "read");
+    assert_string_equal(rot.user.username, "alice");
+    jotd_rotation_clear(&rot);
+    assert_false(rotate_expect(f->st, 2, 3, T0 + 120, 0, JOTD_OK));
+    /* opening again changes nothing */
+    jotd_store_close(f->st);
+    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM clients"), 3);
 }
 
 /* ---- sessions and rotation ---------------------------------------------------------------- */
@@ -1320,8 +1590,8 @@ static int readonly_scenario(const char *path, int64_t uid)
     } writes[] = {
         {"user_create", jotd_store_user_create(st, &nu, T0, &id)},
         {"user_update", jotd_store_user_update(st, uid, &p, T0)},
-        {"user_delete", jotd_store_user_delete(st, uid)},
-        {"client_create", jotd_store_client_create(st, "c", NULL, T0)},
+        {"user_delete", jotd_store_user_delete(st, uid, T0)},
+        {"client_create", add_client(st, "c", NULL)},
         {"session_revoke", jotd_store_session_revoke(st, "sess-ro", T0)},
         {"deny_add", jotd_store_deny_add(st, "j", T0 + 10)},
         {"gc", jotd_store_gc(st, T0, 0)},
@@ -1435,6 +1705,9 @@ int main(void)
         T(test_user_delete_cascades),
         T(test_clients),
         T(test_clients_empty_list),
+        T(test_client_policy_and_update),
+        T(test_events_of_each_change),
+        T(test_migration_from_schema_1),
         T(test_session_create_and_rotate_chain),
         T(test_rotate_reuse_revokes_session),
         T(test_rotate_grace_window),

@@ -342,11 +342,12 @@ static void test_normal_keeps_revocations_full(void **state)
     assert_true(atomic_load(&wal_syncs) >= 1);
 
     reset_counts();
-    assert_rc(jotd_store_client_create(f->st, "api", NULL, T0), JOTD_OK);
+    jotd_client_t api = {.client_id = "api"};
+    assert_rc(jotd_store_client_create(f->st, &api, T0), JOTD_OK);
     assert_true(atomic_load(&wal_syncs) >= 1);
 
     reset_counts();
-    assert_rc(jotd_store_user_delete(f->st, uid2), JOTD_OK);
+    assert_rc(jotd_store_user_delete(f->st, uid2, T0 + 4), JOTD_OK);
     assert_true(atomic_load(&wal_syncs) >= 1);
 }
 

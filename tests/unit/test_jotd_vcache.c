@@ -20,8 +20,9 @@
 static jotd_verified_t entry(const char *jti, const char *sub, int64_t exp)
 {
     char blob[256];
-    int n = snprintf(blob, sizeof blob, "%s%c%s%c{\"sub\":\"%s\"}%c%s%cu%cr%cp%cs%cc", jti, 0,
-                     "sid1", 0, sub, 0, sub, 0, 0, 0, 0, 0);
+    /* jti, sid, introspection, gen, aud, then the headers (vcache.c) */
+    int n = snprintf(blob, sizeof blob, "%s%c%s%c{\"sub\":\"%s\"}%c0%caud%c%s%cu%cr%cp%cs%cc", jti,
+                     0, "sid1", 0, sub, 0, 0, 0, sub, 0, 0, 0, 0, 0);
     assert_true(n > 0 && (size_t)n < sizeof blob);
     jotd_verified_t v = {.exp = exp, .blob_len = (size_t)n + 1};
     v.blob = malloc(v.blob_len);
@@ -298,7 +299,7 @@ static void test_access_check_caches_and_denylist_applies(void **state)
     jotd_verified_clear(&v);
 
     /* revoked after it was cached: the next check refuses it (from the cache) */
-    assert_int_equal(jotd_denylist_add(fx.app.deny, "J1", 2, (int64_t)time(NULL) + 900), 0);
+    assert_int_equal(jotd_denylist_add(fx.app.deny, "J1", 2, (int64_t)time(NULL) + 900), 1);
     assert_int_equal(jotd_vcache_count(fx.rt.vcache, 0), 1);
     assert_int_not_equal(check(tok, &v, &why), JOT_OK);
     assert_ptr_equal(why, jotd_reason_revoked);
@@ -394,7 +395,7 @@ static void test_access_check_introspection_upgrade(void **state)
     assert_non_null(strstr(v.introspection, "\"jti\":\"J5\""));
     jotd_verified_clear(&v);
     /* revoked: refused for both, from the cache */
-    assert_int_equal(jotd_denylist_add(fx.app.deny, "J5", 2, (int64_t)time(NULL) + 900), 0);
+    assert_int_equal(jotd_denylist_add(fx.app.deny, "J5", 2, (int64_t)time(NULL) + 900), 1);
     assert_int_not_equal(check_verify(tok, &v, &why), JOT_OK);
     assert_ptr_equal(why, jotd_reason_revoked);
     assert_int_not_equal(check(tok, &v, &why), JOT_OK);
@@ -414,7 +415,7 @@ static void test_access_check_without_cache(void **state)
     assert_int_equal(check(tok, &v, &why), JOT_OK);
     assert_string_equal(v.hdr[0], "9");
     jotd_verified_clear(&v);
-    assert_int_equal(jotd_denylist_add(fx.app.deny, "J4", 2, (int64_t)time(NULL) + 900), 0);
+    assert_int_equal(jotd_denylist_add(fx.app.deny, "J4", 2, (int64_t)time(NULL) + 900), 1);
     assert_int_not_equal(check(tok, &v, &why), JOT_OK);
     fx.rt.vcache = saved;
     jot_free(tok);

@@ -1,0 +1,89 @@
+/* The store's events applied to this process's memory (server.h, jotd_events_sync).
+ *
+ * Every change that voids tokens or credentials writes an event in its own transaction
+ * (store.h), whoever makes it: this jotd, an operator command, another jotd on the same
+ * store. Reading them back is the one path by which all of them reach /verify: a request
+ * handler calls jotd_events_sync() right after its own change (so that its answer holds when
+ * it is sent), and the main loop calls it every second for the rest, so a change made
+ * elsewhere takes effect here within about a second. Applying an event twice changes
+ * nothing, so it does not matter which caller reads it first. */
+#include "log.h"
+#include "names.h"
+#include "server.h"
+
+#include <string.h>
+
+#define EVENTS_BATCH 1000
+
+/* Slack past the access-token lifetime for an ended session: tokens are checked with a
+ * leeway, and the clocks of other writers may differ a little. */
+#define SESSION_SLACK 120
+
+int jotd_session_ended(jotd_app_t *app, const char *sid, int64_t when, int64_t access_ttl)
+{
+    return jotd_denylist_add(app->ended_sessions, sid, strlen(sid),
+                             when + access_ttl + SESSION_SLACK) < 0
+               ? -1
+               : 0;
+}
+
+typedef struct apply_ctx {
+    jotd_app_t *app;
+    int64_t access_ttl;
+    bool flush_clients;
+    unsigned failed;
+    size_t seen; /* events passed to apply() by the last read */
+} apply_ctx_t;
+
+static void apply(void *ctx, const jotd_event_t *ev)
+{
+    apply_ctx_t *a = ctx;
+    int rc = 0;
+    a->seen++;
+    int64_t uid;
+    switch (ev->kind) {
+    case JOTD_EV_JTI_REVOKED:
+        rc = jotd_denylist_add(a->app->deny, ev->subject, strlen(ev->subject), ev->value) < 0 ? -1
+                                                                                              : 0;
+        break;
+    case JOTD_EV_SESSION_REVOKED:
+        rc = jotd_session_ended(a->app, ev->subject, ev->value, a->access_ttl);
+        break;
+    case JOTD_EV_USER_GENERATION:
+        rc = jotd_parse_id(ev->subject, &uid) == 0 ? jotd_genmap_raise(a->app->gens, uid, ev->value)
+                                                   : 0;
+        break;
+    case JOTD_EV_CLIENT_CHANGED:
+        a->flush_clients = true;
+        break;
+    }
+    if (rc < 0)
+        a->failed++;
+}
+
+jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
+{
+    apply_ctx_t a = {.app = app, .access_ttl = access_ttl};
+    jotd_rc_t rc = JOTD_OK;
+    pthread_mutex_lock(&app->events_lock);
+    for (;;) {
+        int64_t last = app->events_last;
+        rc = jotd_store_events_since(app->store, app->events_last, EVENTS_BATCH, apply, &a, &last);
+        if (rc != JOTD_OK)
+            break;
+        bool none = last == app->events_last;
+        app->events_last = last;
+        if (none || a.seen < EVENTS_BATCH)
+            break;
+        a.seen = 0;
+    }
+    pthread_mutex_unlock(&app->events_lock);
+    if (a.flush_clients)
+        jotd_client_cache_flush(app->clients);
+    if (a.failed) /* a revocation that memory cannot hold: never silent */
+        jotd_log("error",
+                 "events: %u revocations could not be recorded in memory (tables full or "
+                 "out of memory): tokens they void may still pass /verify",
+                 a.failed);
+    return rc;
+}
