@@ -164,7 +164,7 @@ static char *scope_defaults(const jotd_client_t *cl)
         return NULL;
     *p = '\0';
     for (size_t i = 0; i < cl->n_default_scopes; i++)
-        p += sprintf(p, "%s%s", i ? " " : "", cl->default_scopes[i]);
+        p += snprintf(p, total - (size_t)(p - s), "%s%s", i ? " " : "", cl->default_scopes[i]);
     return s;
 }
 

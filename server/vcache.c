@@ -13,6 +13,8 @@
  * expires first. */
 #include "vcache.h"
 
+#include "names.h"
+
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -143,8 +145,10 @@ static void link_blob(jotd_verified_t *v)
     v->aud = s[4];
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
         v->hdr[i] = s[BLOB_HEADERS + i];
-    /* written by jotd_verified_from_token() as a decimal of an int64: cannot fail */
-    v->gen = strtoll(s[3], NULL, 10);
+    /* written by jotd_verified_from_token() as a decimal; a generation past 2^53 (never made
+     * by a store) reads as the largest, voided by nothing */
+    if (jotd_parse_id(s[3], &v->gen) != 0)
+        v->gen = INT64_MAX;
 }
 
 int jotd_verified_from_token(const jot_token_t *t, bool with_introspection, jotd_verified_t *out)
