@@ -1067,7 +1067,7 @@ int main(int argc, char **argv)
     if (two_words && !spec)
         return fail("unknown command 'jotd %s %s' (try jotd --help)", cmd, argv[2]);
     char name[64];
-    snprintf(name, sizeof name, "%s %s", cmd, two_words ? spec->sub : "");
+    snprintf(name, sizeof name, "%s %s", cmd, spec ? spec->sub : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0;
     char err[ERRLEN];
@@ -1085,7 +1085,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "serve")) {
         ret = n_rest ? fail("unexpected argument '%s' (try jotd --help)", rest[0])
                      : cmd_serve(&cfg, argc - first, argv + first);
-    } else if (own_flags_apply(spec, rest, n_rest) != 0 || parse_user_opts(rest, n_rest, &o) != 0) {
+    } else if (!spec || own_flags_apply(spec, rest, n_rest) != 0 ||
+               parse_user_opts(rest, n_rest, &o) != 0) {
         ret = 2;
     } else if (!strcmp(cmd, "user")) {
         ret = cmd_user(&cfg, argv[2], &o);
