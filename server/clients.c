@@ -288,7 +288,8 @@ jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_cl
     return rc;
 }
 
-void jotd_resp_client_error(jotd_resp_t *resp, jotd_client_auth_t auth, int64_t retry_after)
+void jotd_resp_client_error(jotd_resp_t *resp, const jotd_req_t *req, jotd_client_auth_t auth,
+                            int64_t retry_after)
 {
     if (auth == JOTD_CLIENT_THROTTLED) {
         char retry[24];
@@ -299,6 +300,6 @@ void jotd_resp_client_error(jotd_resp_t *resp, jotd_client_auth_t auth, int64_t 
     } else if (auth == JOTD_CLIENT_UNAVAILABLE) {
         jotd_resp_unavailable(resp, JOTD_E_BUSY);
     } else {
-        jotd_resp_invalid_client(resp);
+        jotd_resp_invalid_client(resp, req);
     }
 }

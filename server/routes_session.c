@@ -112,7 +112,7 @@ void jotd_route_revoke(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *token = jotd_params_get(&params, "token");
     if (auth != JOTD_CLIENT_NONE && auth != JOTD_CLIENT_PUBLIC &&
         auth != JOTD_CLIENT_CONFIDENTIAL) {
-        jotd_resp_client_error(resp, auth, retry);
+        jotd_resp_client_error(resp, req, auth, retry);
     } else if (!token || !*token) {
         jotd_resp_error(resp, 400, "invalid_request", "token is required");
     } else {
@@ -268,11 +268,11 @@ void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     const char *token = jotd_params_get(&params, "token");
     jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &cl, &retry);
     if (auth == JOTD_CLIENT_THROTTLED)
-        jotd_resp_client_error(resp, auth, retry);
+        jotd_resp_client_error(resp, req, auth, retry);
     else if (auth != JOTD_CLIENT_CONFIDENTIAL && req->on_event_loop)
         resp->status = JOTD_STATUS_DEFER;      /* credentials not cached: again on a worker */
     else if (auth != JOTD_CLIENT_CONFIDENTIAL) /* RFC 7662 §2.1: the caller must authenticate */
-        jotd_resp_client_error(resp, auth == JOTD_CLIENT_PUBLIC ? JOTD_CLIENT_INVALID : auth,
+        jotd_resp_client_error(resp, req, auth == JOTD_CLIENT_PUBLIC ? JOTD_CLIENT_INVALID : auth,
                                retry);
     else if (cl.n_introspect == 0)
         jotd_resp_error(resp, 403, "access_denied",
@@ -300,7 +300,6 @@ static void logout_fail_client(logout_t *lo)
     lo->failed = true;
     jotd_resp_error(lo->resp, 401, "invalid_client",
                     "this token belongs to a confidential client: authenticate as that client");
-    jotd_resp_header(lo->resp, "WWW-Authenticate", "Basic realm=\"jotd\"");
 }
 
 static void logout_fail_rc(logout_t *lo, jotd_rc_t rc)
@@ -383,7 +382,7 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     logout_t lo = {resp, false};
     if (auth != JOTD_CLIENT_NONE && auth != JOTD_CLIENT_PUBLIC &&
         auth != JOTD_CLIENT_CONFIDENTIAL) {
-        jotd_resp_client_error(resp, auth, retry);
+        jotd_resp_client_error(resp, req, auth, retry);
     } else if (!bearer && !(refresh && *refresh)) {
         jotd_resp_error(resp, 400, "invalid_request", "send a bearer token or a refresh_token");
     } else {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Shared by the session routes: parse the body, answer 400 on failure. */
 bool jotd_parse_body(const jotd_req_t *req, jotd_params_t *params, jotd_resp_t *resp)
@@ -33,11 +34,15 @@ bool jotd_parse_body(const jotd_req_t *req, jotd_params_t *params, jotd_resp_t *
     return false;
 }
 
-/* 401 for a client that failed to authenticate (RFC 6749 §5.2). */
-void jotd_resp_invalid_client(jotd_resp_t *resp)
+/* 401 for a client that failed to authenticate (RFC 6749 §5.2). The Basic challenge only
+ * answers a client that used the Authorization header: standard clients (openid-client) take
+ * a challenge to a client_secret_post request for an HTTP-level refusal and hide the
+ * invalid_client error from their caller. */
+void jotd_resp_invalid_client(jotd_resp_t *resp, const jotd_req_t *req)
 {
     jotd_resp_error(resp, 401, "invalid_client", "client authentication failed");
-    jotd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"jotd\"");
+    if (req->authorization && strncasecmp(req->authorization, "Basic", 5) == 0)
+        jotd_resp_header(resp, "WWW-Authenticate", "Basic realm=\"jotd\"");
 }
 
 /* 503 for a store that cannot answer now (busy, read-only, disk full). */
@@ -396,7 +401,7 @@ void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
                                        : JOTD_CLIENT_UNAVAILABLE;
     }
     if (auth != JOTD_CLIENT_PUBLIC && auth != JOTD_CLIENT_CONFIDENTIAL)
-        jotd_resp_client_error(resp, auth, retry);
+        jotd_resp_client_error(resp, req, auth, retry);
     else if (!grant)
         jotd_resp_error(resp, 400, "invalid_request", "grant_type is required");
     else if (strcmp(grant, "password") == 0)

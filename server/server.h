@@ -93,8 +93,8 @@ void jotd_resp_json(jotd_resp_t *r, unsigned status, void *json_value);
 void jotd_resp_error(jotd_resp_t *r, unsigned status, const char *error, const char *description);
 /** Parse the body into \p params; on failure answer 400 (RFC 6749 §5.2) and return false. */
 bool jotd_parse_body(const jotd_req_t *req, jotd_params_t *params, jotd_resp_t *resp);
-/** 401 invalid_client with WWW-Authenticate: Basic. */
-void jotd_resp_invalid_client(jotd_resp_t *resp);
+/** 401 invalid_client, with WWW-Authenticate: Basic when the client used Basic. */
+void jotd_resp_invalid_client(jotd_resp_t *resp, const jotd_req_t *req);
 /** 503 temporarily_unavailable with Retry-After, for a store that cannot answer now. */
 void jotd_resp_unavailable(jotd_resp_t *resp, jotd_rc_t rc);
 /** 401 with an RFC 6750 WWW-Authenticate challenge; \p error NULL when no token was sent. */
@@ -183,7 +183,8 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
  *  no client: JOTD_E_NOTFOUND unless it exists and is public. */
 jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_client_t *out);
 /** The answer to a failed authentication: 401 invalid_client, 429 or 503. */
-void jotd_resp_client_error(jotd_resp_t *resp, jotd_client_auth_t auth, int64_t retry_after);
+void jotd_resp_client_error(jotd_resp_t *resp, const jotd_req_t *req, jotd_client_auth_t auth,
+                            int64_t retry_after);
 
 /* ---- routes (routes_*.c) ---- */
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,

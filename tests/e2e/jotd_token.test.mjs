@@ -316,7 +316,7 @@ describe('client authentication', () => {
     assert.equal(b.claims.client_id, 'c1');
   });
 
-  test('wrong secret is 401 invalid_client with WWW-Authenticate (Basic and post)', async () => {
+  test('wrong secret is 401 invalid_client; WWW-Authenticate: Basic answers Basic only (RFC 6749 §5.2)', async () => {
     const tries = [
       [{}, { authorization: basic('c1', 'wrong-secret') }],
       [{ client_id: 'c1', client_secret: 'wrong-secret' }, {}],
@@ -326,7 +326,9 @@ describe('client authentication', () => {
     for (const [extra, headers] of tries) {
       const r = await srv.token({ grant_type: 'password', username: 'alice', password: PW.alice, ...extra }, headers);
       expectError(r, 401, 'invalid_client');
-      assert.match(r.headers.get('www-authenticate') ?? '', /^Basic\b/i, describeResponse(r));
+      // a client_secret_post client must see the OAuth error, not an HTTP challenge
+      if (headers.authorization) assert.match(r.headers.get('www-authenticate') ?? '', /^Basic\b/i, describeResponse(r));
+      else assert.equal(r.headers.get('www-authenticate'), null, describeResponse(r));
     }
   });
 
