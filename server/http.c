@@ -6,12 +6,14 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -588,6 +590,32 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* TLS 1.2 and 1.3 only; in TLS 1.2 only forward-secret key exchange (ECDHE, DHE) with AEAD
+ * ciphers. TLS 1.0/1.1 (SHA-1 in the handshake, CBC padding oracles) and static-RSA key
+ * exchange (no forward secrecy) are not offered at all, so a client cannot be talked down
+ * to them. TLS 1.3 suites are all AEAD and forward-secret. */
+#define TLS_PRIORITIES                                                                             \
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"         \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:%SERVER_"          \
+    "PRECEDENCE"
+
+/* Why the listen socket could not be had: libmicrohttpd only says that it failed, so bind
+ * a probe socket the same way (SO_REUSEADDR, as libmicrohttpd) and report its errno. */
+static int bind_errno(const struct sockaddr_storage *ss)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int one = 1, rc = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)(const void *)ss, len) != 0)
+        rc = errno;
+    close(fd);
+    return rc;
+}
+
 void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t errlen)
 {
     const jotd_config_t *cfg = &app->rt->cfg;
@@ -623,6 +651,7 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_END, 0, NULL},
     };
     jotd_http_t *h = calloc(1, sizeof *h);
@@ -653,16 +682,26 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
             (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-            MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+            /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second jotd share
+             * the port silently; libmicrohttpd's own SO_REUSEADDR is what a restart needs
+             * while old connections sit in TIME_WAIT */
+            MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (key) {
         jot_memzero(key, strlen(key));
         free(key);
     }
     free(cert);
     if (!d) {
-        snprintf(err, errlen, "cannot listen on %s:%u (address in use, or TLS files invalid)",
-                 cfg->listen_host, (unsigned)cfg->listen_port);
+        int e = bind_errno(&ss);
+        bool v6 = strchr(cfg->listen_host, ':') != NULL;
+        if (e)
+            snprintf(err, errlen, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", cfg->listen_host,
+                     v6 ? "]" : "", (unsigned)cfg->listen_port,
+                     e == EADDRINUSE ? "address already in use" : strerror(e));
+        else
+            snprintf(err, errlen, "cannot listen on %s%s%s:%u (TLS certificate or key invalid?)",
+                     v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", (unsigned)cfg->listen_port);
         jotd_http_stop(h, 0);
         return NULL;
     }

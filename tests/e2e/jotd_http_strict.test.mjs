@@ -4,9 +4,12 @@
 // the client address behind trusted proxies, TLS versions and suites, and a listen address
 // that is already taken. Raw requests go over node:net so that nothing normalises them.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Jotd, bearer, describeResponse } from './lib/jotd.mjs';
+import { CHEAP_ARGON2, JOTD, Jotd, bearer, describeResponse, mkTmp, show } from './lib/jotd.mjs';
 
 const PW = 'strict-tests-password';
 
@@ -143,5 +146,83 @@ describe('URLs and request framing', () => {
     assert.equal(rs.headers['x-auth-subject'], undefined);
     const one = await srv.get('/verify', { authorization: bearer(c.access_token) });
     assert.equal(one.status, 200, describeResponse(one));
+  });
+});
+
+describe('TLS: 1.2 and 1.3 only, forward-secret AEAD suites only', () => {
+  let srv;
+  let dir;
+  let clientConf;
+
+  before(async () => {
+    dir = mkTmp();
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    // RSA: a static-RSA key exchange (no forward secrecy) is possible with it at all
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    // Debian's OpenSSL refuses TLS 1.0/1.1 and weak suites by itself: this client
+    // configuration lowers its floor, so that only the server can refuse them
+    clientConf = path.join(dir, 'openssl-client.cnf');
+    fs.writeFileSync(clientConf, [
+      'openssl_conf = openssl_init', '[openssl_init]', 'ssl_conf = ssl_sect', '[ssl_sect]',
+      'system_default = system_default_sect', '[system_default_sect]', 'MinProtocol = TLSv1',
+      'CipherString = DEFAULT@SECLEVEL=0', ''].join('\n'));
+    srv = await Jotd.start({ args: ['--tls-cert', cert, '--tls-key', key], ca: fs.readFileSync(cert) });
+  });
+  after(async () => {
+    if (srv) await srv.stop();
+  });
+
+  /** openssl s_client with \p args; the negotiated "Protocol, Cipher" or null when the
+   *  handshake failed. */
+  function handshake(...args) {
+    const r = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${srv.port}`, ...args], {
+      input: '', encoding: 'utf8', timeout: 20_000, env: { ...process.env, OPENSSL_CONF: clientConf },
+    });
+    // "New, <version of the suite>, Cipher is X"; the protocol itself is on the "Protocol :"
+    // line of the session block (absent for TLS 1.3 before a ticket arrives)
+    const m = r.stdout.match(/^New, (\S+), Cipher is (\S+)$/m);
+    if (!m || m[2] === '(NONE)') return null;
+    const proto = r.stdout.match(/^\s*Protocol\s*:\s*(\S+)$/m);
+    return `${proto ? proto[1] : m[1]} ${m[2]}`;
+  }
+
+  test('TLS 1.0 and 1.1 are refused to a client willing to speak them', () => {
+    assert.equal(handshake('-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0'), null);
+    assert.equal(handshake('-tls1', '-cipher', 'DEFAULT:@SECLEVEL=0'), null);
+  });
+
+  test('TLS 1.2 and 1.3 handshake, with forward-secret AEAD suites', () => {
+    assert.match(handshake('-tls1_2') ?? 'failed', /^TLSv1\.2 ECDHE-RSA-(AES\d+-GCM-SHA\d+|CHACHA20-POLY1305)$/);
+    assert.match(handshake('-tls1_3') ?? 'failed', /^TLSv1\.3 TLS_(AES_\d+_GCM_SHA\d+|CHACHA20_POLY1305_SHA256)$/);
+    assert.match(handshake('-cipher', 'DEFAULT:@SECLEVEL=0') ?? 'failed', /^TLSv1\.3 /);
+  });
+
+  test('a TLS 1.2 client offering only suites without forward secrecy or AEAD fails', () => {
+    for (const suite of ['AES128-GCM-SHA256', 'AES128-SHA256', 'AES256-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384']) {
+      assert.equal(handshake('-tls1_2', '-cipher', `${suite}:@SECLEVEL=0`), null, suite);
+    }
+  });
+});
+
+describe('a listen address already in use', () => {
+  test('a second jotd on the same port exits non-zero naming the address; the first still answers', async () => {
+    const first = await Jotd.start();
+    try {
+      const env = {};
+      for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('JOTD_')) env[k] = v;
+      const r = spawnSync(JOTD, ['serve', '--data', mkTmp(), '--listen', `127.0.0.1:${first.port}`, ...CHEAP_ARGON2], {
+        encoding: 'utf8', env, timeout: 20_000,
+      });
+      assert.notEqual(r.status, 0, show(r));
+      assert.equal(r.signal, null, `the second jotd must exit by itself, not run: ${show(r)}`);
+      assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${first.port}: address already in use`), show(r));
+      assert.doesNotMatch(r.stdout, /jotd listening/);
+      for (let i = 0; i < 5; i++) assert.equal((await first.get('/healthz')).status, 200);
+    } finally {
+      await first.stop();
+    }
   });
 });
