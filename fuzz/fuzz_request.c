@@ -8,13 +8,20 @@
  *             "Basic " + body, "Bearer " + body, "bearer  " + body
  * The body goes through jotd_params_parse (and jotd_parse_body, which answers 400), the
  * header through jotd_basic_auth_parse and jotd_bearer_token.
+ * The body also goes, as a URL, through jotd_url_unescape and, cut into "name:value" lines,
+ * as a header list through jotd_req_head_check.
  * Invariants:
  *   - on success: at most JOTD_MAX_PARAMS parameters, names non-empty and unique, values
  *     valid UTF-8 strings without NUL, and jotd_params_get finds each one; on failure the
  *     list is empty; jotd_parse_body agrees and answers 400/503 when it fails;
  *   - Basic: a non-empty client id; Bearer: a non-empty token of b64token characters,
- *     pointing into the header. */
+ *     pointing into the header;
+ *   - unescaping never lengthens, and reports a control byte exactly when the decoded bytes
+ *     hold one; the head check refuses exactly those paths, and any list with two
+ *     Content-Length or two Authorization fields. */
 #include "fuzz_common.h"
+
+#include <strings.h>
 
 #include "request.h"
 #include "server.h"
@@ -74,6 +81,52 @@ static bool b64token_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+}
+
+static bool ctl_byte(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+/* The body as a raw URL and as header lines (see the invariants above). */
+static void check_head(const uint8_t *data, size_t len)
+{
+    char *url = fuzz_cstr(data, len);
+    size_t raw = strlen(url);
+    bool ctl = false;
+    size_t n = jotd_url_unescape(url, &ctl);
+    FUZZ_CHECK(n <= raw && url[n] == '\0');
+    bool seen = false;
+    for (size_t i = 0; i < n; i++)
+        seen |= ctl_byte((unsigned char)url[i]);
+    FUZZ_CHECK(seen == ctl);
+    jotd_req_head_t head = {.method = "GET", .path = url, .path_len = n};
+    FUZZ_CHECK((jotd_req_head_check(&head) != NULL) == ctl);
+    free(url);
+
+    /* "name:value" lines; names repeat as the input says */
+    char *text = fuzz_cstr(data, len);
+    jotd_hdr_t hdrs[64];
+    size_t nh = 0, n_cl = 0, n_auth = 0;
+    for (char *line = text, *next; line && nh < 64; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        hdrs[nh].name = line;
+        hdrs[nh++].value = colon + 1;
+        n_cl += strcasecmp(line, "Content-Length") == 0;
+        n_auth += strcasecmp(line, "Authorization") == 0;
+    }
+    jotd_req_head_t h2 = {
+        .method = "POST", .path = "/token", .path_len = 6, .hdrs = hdrs, .n_hdrs = nh};
+    const char *why = jotd_req_head_check(&h2);
+    if (n_cl > 1 || n_auth > 1)
+        FUZZ_CHECK(why != NULL);
+    free(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -139,5 +192,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(header);
     free(rest);
     free(body);
+    check_head(data + 1, len);
     return 0;
 }

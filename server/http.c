@@ -6,17 +6,20 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_ARGS 8
+#define MAX_HEADERS 128 /* headers looked at per request; more is refused (400) */
 
 /* One request. Requests that touch the database or hash passwords are handed to a worker
  * thread while libmicrohttpd suspends the connection, so that the event loops keep serving
@@ -26,7 +29,9 @@ typedef struct conn_ctx {
     char *body;
     size_t len;
     bool too_big;
-    bool answered; /* a response was queued (413 early, or the final one) */
+    bool answered; /* a response was queued (400/413 early, or the final one) */
+    bool started;  /* on_request has seen the headers */
+    bool url_ctl;  /* the raw URL decodes to a control byte (see on_uri) */
     enum { ST_READING, ST_QUEUED, ST_DONE } state;
     int64_t start_us;
     unsigned status;
@@ -382,6 +387,67 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t len)
                   (socklen_t)len);
 }
 
+/* Before libmicrohttpd unescapes anything it shows us the raw URL (path and query): decode
+ * a copy the way it will, and remember whether a control byte comes out. A "%00" would
+ * otherwise cut the C strings that the handlers and the router see ("/admin/users/6%00/x"
+ * routed as user 6), and a "%0a" would reach the logs. This is also where a request's
+ * context is made, once per request, keep-alive or not. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    conn_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL; /* on_request answers nothing and the connection closes */
+    in_flight++;
+    ctx->conn = c;
+    ctx->start_us = mono_us();
+    char *copy = strdup(uri ? uri : "");
+    if (copy)
+        jotd_url_unescape(copy, &ctx->url_ctl);
+    else
+        ctx->url_ctl = true; /* unknown: refuse rather than route it */
+    free(copy);
+    return ctx;
+}
+
+typedef struct hdr_list {
+    jotd_hdr_t h[MAX_HEADERS];
+    size_t n;
+    bool overflow;
+} hdr_list_t;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    hdr_list_t *l = cls;
+    if (l->n >= MAX_HEADERS) {
+        l->overflow = true;
+        return MHD_NO;
+    }
+    l->h[l->n].name = key;
+    l->h[l->n++].value = value;
+    return MHD_YES;
+}
+
+/* NULL when the request head may be routed, else why it is refused (jotd_req_head_check). */
+static const char *head_refusal(struct MHD_Connection *c, const conn_ctx_t *ctx, const char *url,
+                                const char *method, hdr_list_t *hl)
+{
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, hl);
+    if (hl->overflow)
+        return "too many header fields";
+    jotd_req_head_t head = {
+        .method = method,
+        .path = url,
+        .path_len = strlen(url), /* whole: a NUL inside was refused through url_ctl */
+        .url_ctl = ctx->url_ctl,
+        .hdrs = hl->h,
+        .n_hdrs = hl->n,
+    };
+    return jotd_req_head_check(&head);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -401,17 +467,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     size_t max_body = app->rt->cfg.max_body;
     pthread_rwlock_unlock(&app->rt_lock);
 
-    if (!ctx) { /* first call: headers only */
-        ctx = calloc(1, sizeof *ctx);
-        if (!ctx)
-            return MHD_NO;
-        *con_cls = ctx;
-        in_flight++;
-        ctx->conn = c;
-        ctx->start_us = mono_us();
+    if (!ctx) /* on_uri ran out of memory */
+        return MHD_NO;
+    if (!ctx->started) { /* first call: headers only */
+        ctx->started = true;
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
         client_ip(c, ctx->ip, sizeof ctx->ip);
+        hdr_list_t hl = {.n = 0};
+        const char *why = head_refusal(c, ctx, url, method, &hl);
+        if (why) { /* before any handler, and the connection closes after the answer */
+            jotd_resp_t resp = {0};
+            jotd_resp_error(&resp, 400, "invalid_request", why);
+            jotd_resp_header(&resp, "Connection", "close");
+            ctx->answered = true;
+            return send_response(c, ctx, &resp);
+        }
         ctx->url = strdup(url);
         ctx->content_type =
             dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"));
@@ -486,7 +557,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     conn_ctx_t *ctx = *con_cls;
     if (!ctx)
         return;
-    jotd_log_request(ctx->method, ctx->path, ctx->status, mono_us() - ctx->start_us, ctx->ip);
+    if (ctx->started) /* else libmicrohttpd refused the head itself, and logged why */
+        jotd_log_request(ctx->method, ctx->path, ctx->status, mono_us() - ctx->start_us, ctx->ip);
     ctx_free(ctx);
     *con_cls = NULL;
     in_flight--;
@@ -516,6 +588,32 @@ static char *read_file(const char *path)
     if (buf)
         buf[n] = '\0';
     return buf;
+}
+
+/* TLS 1.2 and 1.3 only; in TLS 1.2 only forward-secret key exchange (ECDHE, DHE) with AEAD
+ * ciphers. TLS 1.0/1.1 (SHA-1 in the handshake, CBC padding oracles) and static-RSA key
+ * exchange (no forward secrecy) are not offered at all, so a client cannot be talked down
+ * to them. TLS 1.3 suites are all AEAD and forward-secret. */
+#define TLS_PRIORITIES                                                                             \
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"         \
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:%SERVER_"          \
+    "PRECEDENCE"
+
+/* Why the listen socket could not be had: libmicrohttpd only says that it failed, so bind
+ * a probe socket the same way (SO_REUSEADDR, as libmicrohttpd) and report its errno. */
+static int bind_errno(const struct sockaddr_storage *ss)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int one = 1, rc = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len =
+        ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (bind(fd, (const struct sockaddr *)(const void *)ss, len) != 0)
+        rc = errno;
+    close(fd);
+    return rc;
 }
 
 void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t errlen)
@@ -553,6 +651,7 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES},
         {MHD_OPTION_END, 0, NULL},
     };
     jotd_http_t *h = calloc(1, sizeof *h);
@@ -583,16 +682,26 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
             (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)cfg->connection_timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_ARRAY,
-            cert ? tls_opts : tls_opts + 2, MHD_OPTION_END);
+            MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+            /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: its SO_REUSEPORT let a second jotd share
+             * the port silently; libmicrohttpd's own SO_REUSEADDR is what a restart needs
+             * while old connections sit in TIME_WAIT */
+            MHD_OPTION_ARRAY, cert ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (key) {
         jot_memzero(key, strlen(key));
         free(key);
     }
     free(cert);
     if (!d) {
-        snprintf(err, errlen, "cannot listen on %s:%u (address in use, or TLS files invalid)",
-                 cfg->listen_host, (unsigned)cfg->listen_port);
+        int e = bind_errno(&ss);
+        bool v6 = strchr(cfg->listen_host, ':') != NULL;
+        if (e)
+            snprintf(err, errlen, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", cfg->listen_host,
+                     v6 ? "]" : "", (unsigned)cfg->listen_port,
+                     e == EADDRINUSE ? "address already in use" : strerror(e));
+        else
+            snprintf(err, errlen, "cannot listen on %s%s%s:%u (TLS certificate or key invalid?)",
+                     v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", (unsigned)cfg->listen_port);
         jotd_http_stop(h, 0);
         return NULL;
     }

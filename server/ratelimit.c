@@ -14,13 +14,20 @@
  * lock ends with the window), capped at LOCK_CAP. The violation count is forgiven when a
  * new violation comes more than FORGIVE s after the previous lock ended.
  *
+ * IP keys are normalised first (ip_key): an IPv6 client is counted by its /64, since one
+ * host usually holds a whole /64 and could otherwise step through 2^64 addresses; an
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack socket or a proxy header)
+ * counts as the IPv4 address; an IPv4 address as itself.
+ *
  * A limit of 0 (account_max or ip_per_minute) turns that kind of throttling off. The clock
  * is always the caller's `now`. */
 #include "ratelimit.h"
 
+#include <arpa/inet.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,12 +244,35 @@ static int64_t wait_for(jotd_throttle_t *t, unsigned char kind, const char *key,
     return w > LOCK_CAP ? LOCK_CAP : w; /* only if the clock went backwards */
 }
 
+/* The throttle key of a client address (see the top of the file) into \p out; text that is
+ * no address ("?") is kept as it is. */
+static const char *ip_key(const char *ip, char *out, size_t size)
+{
+    struct in6_addr a6;
+    char text[INET6_ADDRSTRLEN];
+    if (!strchr(ip, ':') || inet_pton(AF_INET6, ip, &a6) != 1)
+        return ip;
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+        if (!inet_ntop(AF_INET, &a6.s6_addr[12], out, (socklen_t)size))
+            return ip;
+        return out;
+    }
+    memset(&a6.s6_addr[8], 0, 8);
+    if (!inet_ntop(AF_INET6, &a6, text, sizeof text))
+        return ip;
+    snprintf(out, size, "%s/64", text);
+    return out;
+}
+
 int64_t jotd_throttle_check(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
 {
     int64_t wait = 0, w;
+    char keybuf[INET6_ADDRSTRLEN + 4];
 
     if (!t)
         return 0;
+    if (ip)
+        ip = ip_key(ip, keybuf, sizeof keybuf);
     pthread_mutex_lock(&t->mu);
     if (account && t->account_max > 0)
         wait = wait_for(t, KIND_ACCOUNT, account, now);
@@ -280,9 +310,12 @@ static int64_t ip_lock(uint32_t violations)
 void jotd_throttle_failure(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
 {
     tentry_t *e;
+    char keybuf[INET6_ADDRSTRLEN + 4];
 
     if (!t)
         return;
+    if (ip)
+        ip = ip_key(ip, keybuf, sizeof keybuf);
     pthread_mutex_lock(&t->mu);
     if (account && t->account_max > 0 && (e = get(t, KIND_ACCOUNT, account, now))) {
         if (e->failures < UINT32_MAX)

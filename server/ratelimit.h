@@ -4,7 +4,8 @@
  *   resets the count;
  * - per client IP: `ip_per_minute` failures within a minute lock the IP until
  *   the minute has passed, doubling for each further violation (capped at 1 hour).
- * Thread-safe; memory bounded (least recently used entries are evicted). */
+ * Addresses are counted by network: an IPv6 client by its /64, an IPv4-mapped IPv6 address
+ * as the IPv4 address. Thread-safe; memory bounded (least recently used entries are evicted). */
 #ifndef JOTD_RATELIMIT_H
 #define JOTD_RATELIMIT_H
 

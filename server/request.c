@@ -500,3 +500,76 @@ const char *jotd_bearer_token(const char *header, size_t *out_len)
         *out_len = (size_t)(end - tok);
     return tok;
 }
+
+/* ---- the request head -------------------------------------------------------------------- */
+
+static bool is_ctl(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+size_t jotd_url_unescape(char *s, bool *out_ctl)
+{
+    unsigned char *r = (unsigned char *)s, *w = r;
+    bool ctl = false;
+    while (*r) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            *w = (unsigned char)(hi << 4 | lo);
+            r += 3;
+        } else {
+            *w = *r++;
+        }
+        ctl |= is_ctl(*w++);
+    }
+    *w = '\0';
+    *out_ctl = ctl;
+    return (size_t)(w - (unsigned char *)s);
+}
+
+/* Content-Length as RFC 9110 §8.6 writes it: digits only (no sign, no list "3, 3"). */
+static bool all_digits(const char *v)
+{
+    if (!*v)
+        return false;
+    for (; *v; v++)
+        if (*v < '0' || *v > '9')
+            return false;
+    return true;
+}
+
+const char *jotd_req_head_check(const jotd_req_head_t *h)
+{
+    if (h->url_ctl)
+        return "control character in the URL";
+    for (size_t i = 0; i < h->path_len; i++)
+        if (is_ctl((unsigned char)h->path[i]))
+            return "control character in the URL";
+    size_t n_cl = 0, n_te = 0, n_auth = 0;
+    const char *cl = NULL, *te = NULL;
+    for (size_t i = 0; i < h->n_hdrs; i++) {
+        const char *name = h->hdrs[i].name, *value = h->hdrs[i].value ? h->hdrs[i].value : "";
+        if (!name)
+            continue;
+        if (strcasecmp(name, "Content-Length") == 0) {
+            n_cl++;
+            cl = value;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            n_te++;
+            te = value;
+        } else if (strcasecmp(name, "Authorization") == 0) {
+            n_auth++;
+        }
+    }
+    if (n_cl > 1)
+        return "repeated Content-Length";
+    if (n_cl && n_te)
+        return "Content-Length together with Transfer-Encoding";
+    if (cl && !all_digits(cl))
+        return "bad Content-Length";
+    if (n_te > 1 || (te && strcasecmp(te, "chunked") != 0))
+        return "unsupported Transfer-Encoding";
+    if (n_auth > 1)
+        return "repeated Authorization";
+    return NULL;
+}

@@ -46,4 +46,35 @@ int jotd_basic_auth_parse(const char *header, char **out_id, char **out_secret);
  *  Returns a pointer into \p header and its length, or NULL. */
 const char *jotd_bearer_token(const char *header, size_t *out_len);
 
+/* ---- the request head, before any handler sees it ---- */
+
+/** One request header as received (name and value NUL-terminated, borrowed). */
+typedef struct jotd_hdr {
+    const char *name, *value;
+} jotd_hdr_t;
+
+/** What the HTTP layer knows about a request before routing it. */
+typedef struct jotd_req_head {
+    const char *method;
+    const char *path; /* decoded, \p path_len bytes (may contain NUL: then it is refused) */
+    size_t path_len;
+    bool url_ctl; /* jotd_url_unescape() saw a control byte in the path or a query argument */
+    const jotd_hdr_t *hdrs; /* every header, in order, repeats included */
+    size_t n_hdrs;
+} jotd_req_head_t;
+
+/** Percent-decode \p s in place as libmicrohttpd's unescaper does (%HH; a '%' without two
+ *  hex digits stays as it is) and return the decoded length. Sets *out_ctl when the result
+ *  holds a control byte (0x00-0x1F, 0x7F): a NUL would cut the C string that handlers see,
+ *  so such a URL must be refused, never routed. */
+size_t jotd_url_unescape(char *s, bool *out_ctl);
+
+/** Decide whether a request head may reach a handler: NULL when it may, otherwise the
+ *  reason for a 400 after which the connection is closed. Refused: a control byte in the
+ *  decoded path or query (url_ctl, or in path[0..path_len)), a repeated Content-Length or
+ *  one that is not all digits, Content-Length together with Transfer-Encoding, a repeated
+ *  Transfer-Encoding or one other than "chunked", a repeated Authorization. A proxy in front
+ *  of jotd and jotd then never disagree on where a request ends or whose it is. */
+const char *jotd_req_head_check(const jotd_req_head_t *h);
+
 #endif

@@ -298,11 +298,15 @@ describe('discovery', () => {
 
 describe('routing and bad input', () => {
   test('unknown paths are 404 with a JSON error', async () => {
-    for (const p of ['/', '/nope', '/token/', '/admin', '/.well-known/', '/.well-known/openid-configuration', '/verify/x', '/TOKEN', '/%00', '/healthz/..']) {
+    for (const p of ['/', '/nope', '/token/', '/admin', '/.well-known/', '/.well-known/openid-configuration', '/verify/x', '/TOKEN', '/healthz/..']) {
       const r = await srv.get(p);
       assert.equal(r.status, 404, `${p}: ${describeResponse(r)}`);
       assert.ok(r.json?.error, p);
     }
+    // a decoded control byte is refused before routing (jotd_http_strict.test.mjs)
+    const nul = await srv.get('/%00');
+    assert.equal(nul.status, 400, describeResponse(nul));
+    assert.equal(nul.json?.error, 'invalid_request');
   });
 
   test('wrong methods are 405 with Allow', async () => {

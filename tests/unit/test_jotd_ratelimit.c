@@ -128,6 +128,40 @@ static void test_ip_window(void **state)
     jotd_throttle_free(t);
 }
 
+/* IPv6 clients count by their /64; IPv4-mapped IPv6 counts as the IPv4 address. */
+static void test_ip_networks(void **state)
+{
+    jotd_throttle_t *t = jotd_throttle_new(5, 4, 1000);
+    (void)state;
+
+    /* four addresses of one /64: one client */
+    jotd_throttle_failure(t, NULL, "2001:db8:1:2::1", 1000);
+    jotd_throttle_failure(t, NULL, "2001:db8:1:2::2", 1000);
+    jotd_throttle_failure(t, NULL, "2001:db8:1:2:ffff:ffff:ffff:ffff", 1000);
+    assert_wait(t, NULL, "2001:db8:1:2::99", 1000, 0);
+    jotd_throttle_failure(t, NULL, "2001:DB8:1:2:0:0:0:7", 1000);
+    assert_wait(t, NULL, "2001:db8:1:2::1", 1000, 60);
+    assert_wait(t, NULL, "2001:db8:1:2:abcd::", 1000, 60);
+    /* the next /64 is another client */
+    assert_wait(t, NULL, "2001:db8:1:3::1", 1000, 0);
+    assert_wait(t, NULL, "2001:db8:1:1::1", 1000, 0);
+
+    /* ::ffff:a.b.c.d and a.b.c.d are one client; IPv4 neighbours are not */
+    jotd_throttle_failure(t, NULL, "::ffff:192.0.2.5", 2000);
+    jotd_throttle_failure(t, NULL, "192.0.2.5", 2000);
+    jotd_throttle_failure(t, NULL, "::FFFF:192.0.2.5", 2000);
+    jotd_throttle_failure(t, NULL, "192.0.2.5", 2000);
+    assert_wait(t, NULL, "192.0.2.5", 2000, 60);
+    assert_wait(t, NULL, "::ffff:c000:205", 2000, 60);
+    assert_wait(t, NULL, "192.0.2.4", 2000, 0);
+    assert_wait(t, NULL, "192.0.2.6", 2000, 0);
+    /* an IPv4-compatible or other IPv6 address is not the IPv4 one */
+    assert_wait(t, NULL, "::192.0.2.5", 2000, 0);
+    /* text that is no address is a key of its own */
+    assert_wait(t, NULL, "?", 2000, 0);
+    jotd_throttle_free(t);
+}
+
 static void test_ip_window_rolls(void **state)
 {
     jotd_throttle_t *t = jotd_throttle_new(5, 20, 1000);
@@ -324,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_account_cap),
         cmocka_unit_test(test_names_distinct),
         cmocka_unit_test(test_ip_window),
+        cmocka_unit_test(test_ip_networks),
         cmocka_unit_test(test_ip_window_rolls),
         cmocka_unit_test(test_ip_doubling),
         cmocka_unit_test(test_ip_no_early_forgiveness),

@@ -901,6 +901,87 @@ static void test_log_concurrent_lines(void **state)
     free(text);
 }
 
+/* ---- the request head (jotd_url_unescape, jotd_req_head_check) ---- */
+
+static void test_url_unescape(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+        size_t len;
+        bool ctl;
+    } cases[] = {
+        {"/healthz", "/healthz", 8, false},
+        {"/a%20b", "/a b", 4, false},
+        {"/a%2Fb%2f", "/a/b/", 5, false},
+        {"/%zz%4", "/%zz%4", 6, false}, /* not escapes: kept as they are */
+        {"/admin/users/6%00/sessions", "/admin/users/6\0/sessions", 24, true},
+        {"/x%0a", "/x\n", 3, true},
+        {"/x%1F", "/x\x1f", 3, true},
+        {"/x%7f", "/x\x7f", 3, true},
+        {"/x\t", "/x\t", 3, true}, /* a raw control byte too */
+        {"/x%80%ff", "/x\x80\xff", 4, false},
+        {"?a=%00", "?a=\0", 4, true},
+        {"", "", 0, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", cases[i].in);
+        bool ctl = !cases[i].ctl;
+        size_t n = jotd_url_unescape(buf, &ctl);
+        assert_int_equal(n, cases[i].len);
+        assert_memory_equal(buf, cases[i].out, n);
+        assert_int_equal(buf[n], '\0');
+        assert_int_equal(ctl, cases[i].ctl);
+    }
+}
+
+static const char *check(const char *path, size_t path_len, bool url_ctl, const jotd_hdr_t *h,
+                         size_t n)
+{
+    jotd_req_head_t head = {.method = "POST",
+                            .path = path,
+                            .path_len = path_len,
+                            .url_ctl = url_ctl,
+                            .hdrs = h,
+                            .n_hdrs = n};
+    return jotd_req_head_check(&head);
+}
+
+static void test_req_head_check(void **state)
+{
+    (void)state;
+    const jotd_hdr_t ok[] = {{"Host", "a"},
+                             {"Content-Length", "12"},
+                             {"authorization", "Bearer x"},
+                             {"X-Forwarded-For", "1.2.3.4"},
+                             {"X-Forwarded-For", "5.6.7.8"}};
+    assert_null(check("/token", 6, false, ok, 5));
+    assert_null(check("/token", 6, false, NULL, 0));
+    /* the path: its whole length is looked at, NUL included */
+    assert_non_null(check("/admin/users/6\0/sessions", 24, false, ok, 5));
+    assert_null(check("/admin/users/6\0/sessions", 14, false, ok, 5));
+    assert_non_null(check("/token", 6, true, ok, 5));
+    assert_non_null(check("/tok\x7f", 5, false, NULL, 0));
+
+    const jotd_hdr_t te[] = {{"Transfer-Encoding", "Chunked"}};
+    assert_null(check("/", 1, false, te, 1));
+    static const jotd_hdr_t bad[][2] = {
+        {{"Content-Length", "3"}, {"content-length", "3"}}, /* repeated, even equal */
+        {{"Content-Length", "3"}, {"Content-Length", "5"}}, /* disagreeing */
+        {{"Content-Length", "3"}, {"Transfer-Encoding", "chunked"}},
+        {{"transfer-encoding", "chunked"}, {"Content-Length", "0"}},
+        {{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}},
+        {{"Transfer-Encoding", "gzip, chunked"}, {"Host", "a"}},
+        {{"Authorization", "Bearer a"}, {"AUTHORIZATION", "Bearer a"}},
+        {{"Content-Length", "3, 3"}, {"Host", "a"}},
+        {{"Content-Length", "+3"}, {"Host", "a"}},
+        {{"Content-Length", ""}, {"Host", "a"}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_non_null(check("/token", 6, false, bad[i], 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -912,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_log_request),          cmocka_unit_test(test_log_audit_utf8),
         cmocka_unit_test(test_log_message),          cmocka_unit_test(test_log_truncation),
         cmocka_unit_test(test_log_concurrent_lines), cmocka_unit_test(test_log_request_batch),
+        cmocka_unit_test(test_url_unescape),         cmocka_unit_test(test_req_head_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
