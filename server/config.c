@@ -43,6 +43,7 @@ typedef enum opt_type {
     T_UINT,     /* unsigned */
     T_SIZE,     /* size_t */
     T_SYNC,     /* --durability: "full" or "normal" -> bool durability_full */
+    T_CIDRS,    /* comma-separated CIDRs, repeatable -> trusted_proxies[] */
 } opt_type_t;
 
 typedef struct opt {
@@ -82,12 +83,17 @@ static const opt_t opts[] = {
     OPT("default_client", T_STR, default_client),
     OPT("verify_cache_size", T_SIZE, verify_cache_size),
     OPT("durability", T_SYNC, durability_full),
+    OPT("trusted_proxy", T_CIDRS, trusted_proxies),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
-/* Which of issuer/audience some source set explicitly (else they follow the listen address). */
+/* Which of issuer/audience some source set explicitly (else they follow the listen address).
+ * A list option (trusted_proxy) accumulates within one source (repeated lines or flags) and
+ * the next source replaces it as a whole, like any other option: `level` is the source being
+ * applied (1 file, 2 environment, 3 flags), `proxies_level` the one the list came from. */
 typedef struct load_state {
     bool issuer_set, audience_set;
+    int level, proxies_level;
 } load_state_t;
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -322,6 +328,48 @@ static int set_string(char **slot, const char *val)
     return 0;
 }
 
+static bool is_blank(char ch);
+
+/* --trusted-proxy: a comma-separated list of CIDRs or addresses, appended to the list of the
+ * same source; an empty value clears it (a later source saying "none"). */
+static int apply_cidrs(jotd_config_t *c, const char *val, const char *src, load_state_t *st,
+                       char *err, size_t errlen)
+{
+    if (st->proxies_level != st->level) {
+        c->n_trusted_proxies = 0;
+        st->proxies_level = st->level;
+    }
+    if (!*val)
+        return 0;
+    for (const char *p = val;;) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        while (p < end && is_blank(*p))
+            p++;
+        while (end > p && is_blank(end[-1]))
+            end--;
+        char why[96];
+        jotd_cidr_t cidr;
+        if (p == end) {
+            set_err(err, errlen, "%s: empty entry in \"%s\"", src, val);
+            return -1;
+        }
+        if (jotd_cidr_parse(p, (size_t)(end - p), &cidr, why, sizeof why) != 0) {
+            set_err(err, errlen, "%s: bad CIDR \"%.*s\": %s", src, (int)(end - p), p, why);
+            return -1;
+        }
+        if (c->n_trusted_proxies >= JOTD_MAX_TRUSTED_PROXIES) {
+            set_err(err, errlen, "%s: more than %d trusted proxy ranges", src,
+                    JOTD_MAX_TRUSTED_PROXIES);
+            return -1;
+        }
+        c->trusted_proxies[c->n_trusted_proxies++] = cidr;
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
+
 /* Apply \p val to the field of \p o. \p src names where it came from, for the message. */
 static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *src,
                  load_state_t *st, char *err, size_t errlen)
@@ -404,6 +452,8 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         *(int64_t *)field = d;
         return 0;
     }
+    case T_CIDRS:
+        return apply_cidrs(c, val, src, st, err, errlen);
     case T_U32:
     case T_UINT:
     case T_SIZE: {
@@ -662,7 +712,7 @@ int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *
 int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
                          const char *const *allowed, const char *cmd, char *err, size_t errlen)
 {
-    load_state_t st = {false, false};
+    load_state_t st = {false, false, 0, 0};
     flag_use_t *uses = NULL;
     size_t n_uses = 0;
     const char *config_path = NULL;
@@ -756,13 +806,17 @@ int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, i
             set_err(err, errlen, "out of memory");
             goto out;
         }
+        st.level = 1;
         if (load_file(c, c->config_file, &st, err, errlen) != 0)
             goto out;
     }
 
-    /* 3. Environment, then flags (in order; the last of a repeated flag wins). */
+    /* 3. Environment, then flags (in order; the last of a repeated flag wins, but a repeated
+     *    list flag adds to the list). */
+    st.level = 2;
     if (load_env(c, &st, err, errlen) != 0)
         goto out;
+    st.level = 3;
     for (size_t k = 0; k < n_uses; k++) {
         char fl[KEY_MAX];
         flag_name(uses[k].opt, fl, sizeof fl);

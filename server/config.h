@@ -4,11 +4,14 @@
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
  * connection_timeout, verify_cache_size,
- * throttle_account_failures, throttle_ip_failures, default_client, durability. Environment
+ * throttle_account_failures, throttle_ip_failures, default_client, durability, trusted_proxy
+ * (the one list: repeat it, or separate CIDRs with commas). Environment
  * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
 #define JOTD_CONFIG_H
+
+#include "proxy.h"
 
 #include <jot/jot.h>
 #include <stdbool.h>
@@ -40,6 +43,10 @@ typedef struct jotd_config {
     char *default_client;     /* client_id for requests that name none; default "default" */
     size_t verify_cache_size; /* verified access tokens remembered (vcache.h); 0: off */
     bool durability_full; /* --durability full: logins and rotations fsync too; default normal */
+    /* --trusted-proxy: connections from these ranges may name the client in X-Forwarded-For
+     * or Forwarded (proxy.h); default none */
+    jotd_cidr_t trusted_proxies[JOTD_MAX_TRUSTED_PROXIES];
+    size_t n_trusted_proxies;
 } jotd_config_t;
 
 /** Fill \p c with the defaults. */

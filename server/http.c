@@ -37,7 +37,7 @@ typedef struct conn_ctx {
     unsigned status;
     char method[16];
     char path[128]; /* for the log line */
-    char ip[INET6_ADDRSTRLEN];
+    char ip[JOTD_ADDR_TEXT];
     char *url, *content_type, *authorization;
     char *arg_name[MAX_ARGS], *arg_value[MAX_ARGS];
     size_t n_args;
@@ -371,22 +371,6 @@ static enum MHD_Result send_response(struct MHD_Connection *c, conn_ctx_t *ctx, 
     return ret;
 }
 
-static void client_ip(struct MHD_Connection *c, char *out, size_t len)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, len, "?");
-    if (!ci || !ci->client_addr)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)len);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)len);
-}
-
 /* Before libmicrohttpd unescapes anything it shows us the raw URL (path and query): decode
  * a copy the way it will, and remember whether a control byte comes out. A "%00" would
  * otherwise cut the C strings that the handlers and the router see ("/admin/users/6%00/x"
@@ -448,6 +432,43 @@ static const char *head_refusal(struct MHD_Connection *c, const conn_ctx_t *ctx,
     return jotd_req_head_check(&head);
 }
 
+/* The peer address of the connection as 16 bytes (IPv4 mapped, proxy.h); false if unknown. */
+static bool peer_addr(struct MHD_Connection *c, uint8_t out[16])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET) {
+        static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(out, mapped, 12);
+        memcpy(out + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return true;
+    }
+    if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        return true;
+    }
+    return false;
+}
+
+/* The client address as text: the peer, or behind a --trusted-proxy the client it names
+ * (jotd_client_addr). What the logs, the audit trail and the login throttle see. */
+static void client_ip(jotd_app_t *app, struct MHD_Connection *c, const hdr_list_t *hl, char *out)
+{
+    uint8_t peer[16], client[16];
+    if (!peer_addr(c, peer)) {
+        snprintf(out, JOTD_ADDR_TEXT, "?");
+        return;
+    }
+    pthread_rwlock_rdlock(&app->rt_lock);
+    const jotd_config_t *cfg = &app->rt->cfg;
+    jotd_client_addr(cfg->trusted_proxies, cfg->n_trusted_proxies, peer, hl->h, hl->n, client);
+    pthread_rwlock_unlock(&app->rt_lock);
+    jotd_addr_format(client, out);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -473,9 +494,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ctx->started = true;
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
-        client_ip(c, ctx->ip, sizeof ctx->ip);
         hdr_list_t hl = {.n = 0};
         const char *why = head_refusal(c, ctx, url, method, &hl);
+        client_ip(app, c, &hl, ctx->ip);
         if (why) { /* before any handler, and the connection closes after the answer */
             jotd_resp_t resp = {0};
             jotd_resp_error(&resp, 400, "invalid_request", why);

@@ -38,6 +38,7 @@ static int usage(FILE *f)
     fputs(
         "usage: jotd serve [--data DIR] [--listen ADDR:PORT] [--issuer URL] [--audience AUD]\n"
         "                  [--tls-cert FILE --tls-key FILE] [--insecure-http] [--config FILE]\n"
+        "                  [--trusted-proxy CIDR]...\n"
         "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
         "                  [--refresh-absolute-ttl D] [--refresh-grace D] ...\n"
         "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"

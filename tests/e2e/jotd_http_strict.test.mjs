@@ -226,3 +226,85 @@ describe('a listen address already in use', () => {
     }
   });
 });
+
+describe('--trusted-proxy: the client address behind a proxy', () => {
+  const throttle = ['--throttle-ip-failures', '20', '--throttle-account-failures', '1000'];
+  const bad = (xff) => ({ grant_type: 'password', username: 'dave', password: 'wrong-password' });
+
+  /** 25 failed logins of dave, the i-th with X-Forwarded-For xff(i); their statuses. */
+  async function failures(srv, xff) {
+    const st = [];
+    for (let i = 0; i < 25; i++) st.push((await srv.token(bad(), { 'x-forwarded-for': xff(i) })).status);
+    return st;
+  }
+
+  test('behind a trusted proxy, one client is throttled and another still logs in', async () => {
+    const srv = await Jotd.start({ args: ['--trusted-proxy', '127.0.0.1/32', ...throttle] });
+    try {
+      srv.addUser('dave', PW);
+      // client A, through a chain whose left part it wrote itself
+      const st = await failures(srv, () => '198.51.100.99, 203.0.113.10');
+      assert.deepEqual(st.slice(0, 20), Array(20).fill(400), st.join(","));
+      assert.deepEqual(st.slice(20), Array(5).fill(429), st.join(','));
+      // client A is throttled, whatever it puts on the left
+      const a = await srv.token({ grant_type: 'password', username: 'dave', password: PW },
+        { 'x-forwarded-for': '192.0.2.1, 203.0.113.10' });
+      assert.equal(a.status, 429, describeResponse(a));
+      assert.ok(Number(a.headers.get('retry-after')) > 0);
+      // client B logs in
+      await srv.login('dave', PW, {}, { 'x-forwarded-for': '203.0.113.20' });
+      // the logs carry the client's address
+      await srv.waitLog((l) => l.type === 'request' && l.path === '/token' && l.status === 429 && l.ip === '203.0.113.10');
+      await srv.waitLog((l) => l.type === 'request' && l.path === '/token' && l.status === 200 && l.ip === '203.0.113.20');
+      // RFC 7239 Forwarded with a quoted IPv6 node, when there is no X-Forwarded-For
+      const f = await srv.get('/healthz', { forwarded: 'for="[2001:db8:cafe::17]:4711";proto=https' });
+      assert.equal(f.status, 200);
+      await srv.waitLog((l) => l.type === 'request' && l.path === '/healthz' && l.ip === '2001:db8:cafe::17');
+      // a malformed value: the proxy's own address
+      await srv.get('/healthz', { 'x-forwarded-for': 'unknown' });
+      await srv.waitLog((l) => l.type === 'request' && l.path === '/healthz' && l.ip === '127.0.0.1');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('IPv6 clients behind the proxy are throttled by their /64', async () => {
+    const srv = await Jotd.start({ args: ['--trusted-proxy', '127.0.0.1', ...throttle] });
+    try {
+      srv.addUser('dave', PW);
+      const st = await failures(srv, (i) => `2001:db8:1:2::${(i + 1).toString(16)}`);
+      assert.deepEqual(st.slice(20), Array(5).fill(429), st.join(','));
+      const other = await srv.token({ grant_type: 'password', username: 'dave', password: PW },
+        { 'x-forwarded-for': '2001:db8:1:2:ffff::1' });
+      assert.equal(other.status, 429, 'the same /64');
+      await srv.login('dave', PW, {}, { 'x-forwarded-for': '2001:db8:1:3::1' }); // another /64
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('without --trusted-proxy, X-Forwarded-For is ignored: spoofing it does not escape the throttle', async () => {
+    const srv = await Jotd.start({ args: throttle });
+    try {
+      srv.addUser('dave', PW);
+      const st = await failures(srv, (i) => `203.0.113.${i + 1}`);
+      assert.deepEqual(st.slice(20), Array(5).fill(429), st.join(','));
+      const r = await srv.token({ grant_type: 'password', username: 'dave', password: PW },
+        { 'x-forwarded-for': '203.0.113.200', forwarded: 'for=203.0.113.201' });
+      assert.equal(r.status, 429, describeResponse(r));
+      assert.ok(!srv.logs().some((l) => l.type === 'request' && l.ip !== '127.0.0.1'), 'every request logged as 127.0.0.1');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('a bad --trusted-proxy is refused at start with a clear message', () => {
+    for (const [v, msg] of [['10.0.0.1/8', /--trusted-proxy: bad CIDR "10\.0\.0\.1\/8": host bits set/],
+      ['300.0.0.1', /--trusted-proxy: bad CIDR "300\.0\.0\.1": not an IPv4 or IPv6 address/],
+      ['::1/129', /prefix length over 128/]]) {
+      const r = spawnSync(JOTD, ['serve', '--data', mkTmp(), '--listen', '127.0.0.1:0', '--trusted-proxy', v], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 2, show(r));
+      assert.match(r.stderr, msg, show(r));
+    }
+  });
+});

@@ -147,6 +147,79 @@ static void test_durability(void **state)
     jotd_config_free(&c);
 }
 
+static void cidrs_text(const jotd_config_t *c, char *buf, size_t size);
+
+/* --trusted-proxy: repeatable within a source, a comma list anywhere, the next source
+ * replaces the list; strict CIDRs, errors naming the source. */
+static void test_trusted_proxy(void **state)
+{
+    (void)state;
+    jotd_config_t c;
+    char err[ERRLEN], got[512];
+    expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+    assert_int_equal(c.n_trusted_proxies, 0);
+    jotd_config_free(&c);
+
+    expect_ok(LOAD(&c, err, "--trusted-proxy", "127.0.0.1/32", "--trusted-proxy=::1",
+                   "--trusted-proxy", "10.0.0.0/8,192.168.0.0/16"),
+              err);
+    cidrs_text(&c, got, sizeof got);
+    assert_string_equal(got, "127.0.0.1/32 ::1/128 10.0.0.0/8 192.168.0.0/16");
+    jotd_config_free(&c);
+
+    const char *file = temp_file("trusted_proxy = 10.0.0.0/8\ntrusted-proxy = fd00::/8, "
+                                 "172.16.0.0/12 # the LB\n");
+    expect_ok(LOAD(&c, err, "--config", file), err);
+    cidrs_text(&c, got, sizeof got);
+    assert_string_equal(got, "10.0.0.0/8 fd00::/8 172.16.0.0/12");
+    jotd_config_free(&c);
+
+    setenv("JOTD_TRUSTED_PROXY", "192.0.2.1, 198.51.100.0/24", 1);
+    expect_ok(LOAD(&c, err, "--config", file), err); /* the environment replaces the file */
+    cidrs_text(&c, got, sizeof got);
+    assert_string_equal(got, "192.0.2.1/32 198.51.100.0/24");
+    jotd_config_free(&c);
+    expect_ok(
+        LOAD(&c, err, "--config", file, "--trusted-proxy", "::1", "--trusted-proxy", "127.0.0.1"),
+        err); /* flags replace both */
+    cidrs_text(&c, got, sizeof got);
+    assert_string_equal(got, "::1/128 127.0.0.1/32");
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--trusted-proxy="), err); /* empty: none */
+    assert_int_equal(c.n_trusted_proxies, 0);
+    jotd_config_free(&c);
+    setenv("JOTD_TRUSTED_PROXY", "10.0.0.1/8", 1);
+    expect_err(load_args(&c, err, NULL, NULL, NULL), err, "JOTD_TRUSTED_PROXY", "host bits");
+    jotd_config_free(&c);
+    unsetenv("JOTD_TRUSTED_PROXY");
+
+    static const char *const bad[] = {"10.0.0.0/33",     "10.0.0.1/8",  "::1/129",   "1.2.3",
+                                      "10.0.0.0/8,,::1", "10.0.0.0/8,", "localhost", "10.0.0.0/08",
+                                      "[::1]",           "fe80::1%eth0"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_err(LOAD(&c, err, "--trusted-proxy", bad[i]), err, "--trusted-proxy", NULL);
+        jotd_config_free(&c);
+    }
+    expect_err(LOAD(&c, err, "--trusted-proxy", "10.0.0.1/8"), err, "bad CIDR \"10.0.0.1/8\"",
+               "host bits");
+    jotd_config_free(&c);
+    const char *badfile = temp_file("trusted_proxy = 10.0.0.0/8\ntrusted_proxy = nope\n");
+    expect_err(LOAD(&c, err, "--config", badfile), err, ":2: trusted_proxy", "nope");
+    jotd_config_free(&c);
+
+    /* at most JOTD_MAX_TRUSTED_PROXIES ranges */
+    char many[2048];
+    size_t n = 0;
+    for (int i = 0; i <= JOTD_MAX_TRUSTED_PROXIES; i++)
+        n += (size_t)snprintf(many + n, sizeof many - n, "%s10.0.%d.0/24", i ? "," : "", i);
+    expect_err(LOAD(&c, err, "--trusted-proxy", many), err, "--trusted-proxy", "more than");
+    jotd_config_free(&c);
+    many[strrchr(many, ',') - many] = '\0';
+    expect_ok(LOAD(&c, err, "--trusted-proxy", many), err);
+    assert_int_equal(c.n_trusted_proxies, JOTD_MAX_TRUSTED_PROXIES);
+    jotd_config_free(&c);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -283,7 +356,22 @@ static void test_derived_issuer(void **state)
 
 /* ---- every key, in every form ------------------------------------------------------------ */
 
-typedef enum { F_STR, F_BOOL, F_ALG, F_I64, F_U32, F_UINT, F_SIZE, F_LISTEN } fkind_t;
+typedef enum { F_STR, F_BOOL, F_ALG, F_I64, F_U32, F_UINT, F_SIZE, F_LISTEN, F_CIDRS } fkind_t;
+
+/* The trusted proxy ranges as "net/bits net/bits ..." (IPv4 prefixes as IPv4 writes them). */
+static void cidrs_text(const jotd_config_t *c, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < c->n_trusted_proxies && n < size; i++) {
+        char a[JOTD_ADDR_TEXT];
+        const jotd_cidr_t *r = &c->trusted_proxies[i];
+        jotd_addr_format(r->addr, a);
+        bool v4 = strchr(a, ':') == NULL;
+        n += (size_t)snprintf(buf + n, size - n, "%s%s/%u", i ? " " : "", a,
+                              v4 ? r->bits - 96 : r->bits);
+    }
+}
 
 static const struct {
     const char *key; /* file key */
@@ -317,6 +405,8 @@ static const struct {
     {"throttle_ip_failures", "42", F_UINT, offsetof(jotd_config_t, throttle_ip_failures), "42"},
     {"default_client", "spa", F_STR, offsetof(jotd_config_t, default_client), "spa"},
     {"verify_cache_size", "0", F_SIZE, offsetof(jotd_config_t, verify_cache_size), "0"},
+    {"trusted_proxy", "10.0.0.0/8, 2001:db8::/32,127.0.0.1", F_CIDRS, 0,
+     "10.0.0.0/8 2001:db8::/32 127.0.0.1/32"},
 };
 
 static void field_text(const jotd_config_t *c, size_t k, char *buf, size_t size)
@@ -348,6 +438,9 @@ static void field_text(const jotd_config_t *c, size_t k, char *buf, size_t size)
         break;
     case F_LISTEN:
         snprintf(buf, size, "%s %u", c->listen_host, (unsigned)c->listen_port);
+        break;
+    case F_CIDRS:
+        cidrs_text(c, buf, size);
         break;
     }
 }
@@ -865,6 +958,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trusted_proxy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
