@@ -9,7 +9,8 @@
  * The body goes through jotd_params_parse (and jotd_parse_body, which answers 400), the
  * header through jotd_basic_auth_parse and jotd_bearer_token.
  * The body also goes, as a URL, through jotd_url_unescape and, cut into "name:value" lines,
- * as a header list through jotd_req_head_check.
+ * as a header list through jotd_req_head_check, and as the value of X-Forwarded-For and of
+ * Forwarded through jotd_client_addr (server/proxy.h).
  * Invariants:
  *   - on success: at most JOTD_MAX_PARAMS parameters, names non-empty and unique, values
  *     valid UTF-8 strings without NUL, and jotd_params_get finds each one; on failure the
@@ -18,11 +19,14 @@
  *     pointing into the header;
  *   - unescaping never lengthens, and reports a control byte exactly when the decoded bytes
  *     hold one; the head check refuses exactly those paths, and any list with two
- *     Content-Length or two Authorization fields. */
+ *     Content-Length or two Authorization fields;
+ *   - the client address from an untrusted peer is the peer; from a trusted peer it is the
+ *     peer or an address parsed out of the header. */
 #include "fuzz_common.h"
 
 #include <strings.h>
 
+#include "proxy.h"
 #include "request.h"
 #include "server.h"
 
@@ -88,6 +92,28 @@ static bool ctl_byte(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
+static void check_client_addr(const char *value)
+{
+    char why[96];
+    jotd_cidr_t trusted[2];
+    FUZZ_CHECK(jotd_cidr_parse("127.0.0.1", 9, &trusted[0], why, sizeof why) == 0);
+    FUZZ_CHECK(jotd_cidr_parse("2001:db8::/32", 13, &trusted[1], why, sizeof why) == 0);
+    static const char *const names[2] = {"X-Forwarded-For", "Forwarded"};
+    for (int k = 0; k < 2; k++) {
+        jotd_hdr_t h = {names[k], value};
+        uint8_t peer[16], out[16];
+        FUZZ_CHECK(jotd_addr_parse("198.51.100.1", 12, peer) == 0); /* untrusted */
+        jotd_client_addr(trusted, 2, peer, &h, 1, out);
+        FUZZ_CHECK(memcmp(out, peer, 16) == 0);
+        FUZZ_CHECK(jotd_addr_parse("127.0.0.1", 9, peer) == 0); /* trusted */
+        jotd_client_addr(trusted, 2, peer, &h, 1, out);
+        char text[JOTD_ADDR_TEXT];
+        jotd_addr_format(out, text);
+        uint8_t again[16];
+        FUZZ_CHECK(jotd_addr_parse(text, strlen(text), again) == 0 && !memcmp(again, out, 16));
+    }
+}
+
 /* The body as a raw URL and as header lines (see the invariants above). */
 static void check_head(const uint8_t *data, size_t len)
 {
@@ -106,6 +132,7 @@ static void check_head(const uint8_t *data, size_t len)
 
     /* "name:value" lines; names repeat as the input says */
     char *text = fuzz_cstr(data, len);
+    char *text_for_proxy = fuzz_cstr(data, len);
     jotd_hdr_t hdrs[64];
     size_t nh = 0, n_cl = 0, n_auth = 0;
     for (char *line = text, *next; line && nh < 64; line = next) {
@@ -121,6 +148,8 @@ static void check_head(const uint8_t *data, size_t len)
         n_cl += strcasecmp(line, "Content-Length") == 0;
         n_auth += strcasecmp(line, "Authorization") == 0;
     }
+    check_client_addr(text_for_proxy);
+    free(text_for_proxy);
     jotd_req_head_t h2 = {
         .method = "POST", .path = "/token", .path_len = 6, .hdrs = hdrs, .n_hdrs = nh};
     const char *why = jotd_req_head_check(&h2);
