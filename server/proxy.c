@@ -292,6 +292,8 @@ void jotd_client_addr(const jotd_cidr_t *trusted, size_t n_trusted, const uint8_
     size_t kept = l.count < MAX_ENTRIES ? l.count : MAX_ENTRIES;
     uint8_t candidate[16];
     bool have = false;
+    /* cppcheck does not follow the entries split_xff()/split_forwarded() add through &l */
+    // cppcheck-suppress knownConditionTrueFalse
     for (size_t k = 0; k < kept; k++) { /* from the rightmost entry leftwards */
         size_t idx = (l.count - 1 - k) % MAX_ENTRIES;
         uint8_t a[16];
