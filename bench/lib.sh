@@ -7,7 +7,7 @@
 #   bench_free_port                a free 127.0.0.1 TCP port on stdout
 #   bench_tmp PREFIX               sets $tmp to a new directory under /tmp (removed at exit)
 #   bench_on_exit CMD              run CMD (a function name) at exit, before $tmp is removed
-#   bench_jotd_setup JOTD DATA [ARGS...]  creates user "bench" and confidential client "bench-rs"
+#   bench_jotd_setup JOTD DATA PORT [ARGS...]  user "bench", resource-server client "bench-rs"
 #                                  with random secrets: sets $password, $secret, $basic
 #   bench_jotd_start JOTD PORT ARGS...  starts `JOTD serve ARGS...` (log in $tmp/jotd.log),
 #                                  waits for /healthz; sets $jotd_pid and $base
@@ -62,13 +62,15 @@ bench_tmp() {
     tmp=$(mktemp -d "/tmp/$1.XXXXXX")
 }
 
-bench_jotd_setup() { # JOTD DATA [ARGS...] (ARGS: e.g. the Argon2 cost of the password hash)
-    local bin=$1 d=$2
-    shift 2
+bench_jotd_setup() { # JOTD DATA PORT [ARGS...] (ARGS: e.g. the Argon2 cost of the password hash)
+    local bin=$1 d=$2 p=$3
+    shift 3
     password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
     echo "$password" | "$bin" user add bench --password-stdin --data "$d" "$@" >/dev/null
-    echo "$secret" | "$bin" client add bench-rs --secret-stdin --data "$d" "$@" >/dev/null
+    # a resource server for the default audience (the issuer, http://127.0.0.1:PORT); its
+    # generated secret is the last line printed
+    secret=$("$bin" client add bench-rs --generate-secret --introspect "http://127.0.0.1:$p" \
+        --data "$d" | tail -n 1)
     basic="Basic $(printf '%s:%s' bench-rs "$secret" | base64 -w0)"
 }
 

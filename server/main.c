@@ -273,17 +273,9 @@ static void print_user(const jotd_user_t *u)
     putchar('\n');
 }
 
-/* Options of `jotd client` given to another command. */
-static bool has_client_opts(const user_opts_t *o)
-{
-    return o->has_scopes || o->has_default_scopes || o->has_introspect || o->generate_secret ||
-           o->public_client || o->secret_stdin;
-}
-
+/* Which flags a command takes is decided once, by commands[] below (own_flags_apply). */
 static int cmd_user(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
-    if (has_client_opts(o))
-        return fail("client options do not apply to 'jotd user %s'", sub);
     jotd_store_t *st = NULL;
     if (open_store(cfg, &st) != 0)
         return 1;
@@ -543,9 +535,6 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
 
 static int client_rotate_secret(const jotd_config_t *cfg, jotd_store_t *st, user_opts_t *o)
 {
-    if (o->public_client || o->generate_secret)
-        return fail("%s", "jotd client rotate-secret takes only --secret-stdin (else it generates "
-                          "the new secret)");
     o->generate_secret = !o->secret_stdin;
     char *secret = NULL, hash[JOTD_CLIENT_HASH_MAX] = "";
     uint8_t key[32];
@@ -578,17 +567,11 @@ static int client_rotate_secret(const jotd_config_t *cfg, jotd_store_t *st, user
 
 static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
+    /* sub is one of commands[] (main refuses the others): add, update, rotate-secret, list */
     bool is_add = !strcmp(sub, "add"), is_update = !strcmp(sub, "update"),
-         is_rotate = !strcmp(sub, "rotate-secret"), is_list = !strcmp(sub, "list");
-    if (!is_add && !is_update && !is_rotate && !is_list)
-        return fail("unknown command 'jotd client %s'", sub);
+         is_list = !strcmp(sub, "list");
     if (!is_list && (!o->name || !jotd_username_valid(o->name)))
         return fail("jotd client %s needs a client id (1-64 of A-Z a-z 0-9 . _ @ -)", sub);
-    if ((is_list || is_rotate) && (o->has_scopes || o->has_default_scopes || o->has_introspect))
-        return fail("--scope, --default-scope and --introspect do not apply to 'jotd client %s'",
-                    sub);
-    if ((is_list || is_update) && (o->public_client || o->generate_secret || o->secret_stdin))
-        return fail("secret options do not apply to 'jotd client %s'", sub);
     jotd_store_t *st = NULL;
     if (open_store(cfg, &st) != 0)
         return 1;
@@ -614,8 +597,6 @@ static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 
 static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
-    if (has_client_opts(o) || o->password_stdin || o->n_roles || o->n_perms)
-        return fail("that option does not apply to 'jotd keys %s'", sub);
     char err[ERRLEN];
     if (data_dir_ready(cfg, !strcmp(sub, "rotate")) != 0)
         return 1;

@@ -590,15 +590,21 @@ static jotd_rc_t json_to_strings(const char *text, char ***out, size_t *out_n)
 
 /* ---- rows -> structs ---------------------------------------------------------------------- */
 
+/* Free a string holding a secret (a password or client-secret hash), wiped first. */
+static void free_wiped(char *s)
+{
+    if (s) {
+        jot_memzero(s, strlen(s));
+        free(s);
+    }
+}
+
 void jotd_user_clear(jotd_user_t *u)
 {
     if (!u)
         return;
     free(u->username);
-    if (u->password_hash) {
-        jot_memzero(u->password_hash, strlen(u->password_hash));
-        free(u->password_hash);
-    }
+    free_wiped(u->password_hash);
     free_strings(u->roles, u->n_roles);
     free_strings(u->permissions, u->n_permissions);
     memset(u, 0, sizeof *u);
@@ -1517,10 +1523,7 @@ void jotd_client_clear(jotd_client_t *c)
     if (!c)
         return;
     free(c->client_id);
-    if (c->secret_hash) {
-        jot_memzero(c->secret_hash, strlen(c->secret_hash));
-        free(c->secret_hash);
-    }
+    free_wiped(c->secret_hash);
     free_strings(c->scopes, c->n_scopes);
     free_strings(c->default_scopes, c->n_default_scopes);
     free_strings(c->introspect, c->n_introspect);

@@ -73,7 +73,7 @@ bench_on_exit stop_holder
 
 port=$(bench_free_port)
 data="$tmp/data"
-bench_jotd_setup "$JOTD" "$data"
+bench_jotd_setup "$JOTD" "$data" "$port"
 
 # --max-connections and --connection-timeout are the slow-client defences: set explicitly.
 jotd_args=(--data "$data" --listen "127.0.0.1:$port" --threads "$JOTD_THREADS"

@@ -77,7 +77,7 @@ done
 port=$(bench_free_port)
 data="$tmp/data"
 argon2_args=(--argon2-m-kib "$ARGON2_M_KIB" --argon2-t "$ARGON2_T" --argon2-p "$ARGON2_P")
-bench_jotd_setup "$JOTD" "$data" "${argon2_args[@]}"
+bench_jotd_setup "$JOTD" "$data" "$port" "${argon2_args[@]}"
 jotd_args=(--data "$data" --listen "127.0.0.1:$port" --threads "$JOTD_THREADS"
     --max-connections 4096 "${argon2_args[@]}" "${jotd_extra[@]}")
 bench_jotd_start "$JOTD" "$port" "${jotd_args[@]}"

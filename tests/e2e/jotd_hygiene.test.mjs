@@ -112,6 +112,11 @@ describe('operator commands refuse options that do not apply', () => {
     refused(jotdCmd(['user', 'add', 'u', '--public', '--password-stdin', '--data', data], { input: PW }), /--public does not apply to 'jotd user add'/);
     refused(jotdCmd(['client', 'add', 'c', '--public', '--role', 'r', '--data', data]), /--role does not apply to 'jotd client add'/);
     refused(jotdCmd(['user', 'list', '--password-stdin', '--data', data]), /--password-stdin does not apply/);
+    // client flags on the client commands they do not belong to, and on other commands
+    refused(jotdCmd(['client', 'list', '--scope', 'a', '--data', data]), /--scope does not apply to 'jotd client list'/);
+    refused(jotdCmd(['client', 'rotate-secret', 'c', '--public', '--data', data]), /--public does not apply to 'jotd client rotate-secret'/);
+    refused(jotdCmd(['client', 'update', 'c', '--secret-stdin', '--data', data]), /--secret-stdin does not apply to 'jotd client update'/);
+    refused(jotdCmd(['user', 'add', 'u', '--introspect', 'a', '--password-stdin', '--data', data], { input: PW }), /--introspect does not apply to 'jotd user add'/);
     assert.equal(ok(jotdCmd(['user', 'list', '--data', data])), '', 'no user was created');
   });
 
@@ -203,7 +208,9 @@ describe('SIGHUP', () => {
     const s = await start({ args: ['--config', conf] });
     s.addUser('mallory', PW);
     for (let i = 0; i < 3; i++) await loginFails(s, 'mallory', 'wrong-password');
-    fs.writeFileSync(conf, 'throttle_account_failures = 4\nthrottle_ip_failures = 1000\n');
+    // a limit of 2: the 4th failure locks for 2^(4-2) = 4 s (a limit of 4 would lock for one
+    // second only, which a whole-second clock can let pass before the next request)
+    fs.writeFileSync(conf, 'throttle_account_failures = 2\nthrottle_ip_failures = 1000\n');
     await s.reload();
     await loginFails(s, 'mallory', 'wrong-password'); // the 4th failure: locked now
     const r = await s.token({ grant_type: 'password', username: 'mallory', password: PW });

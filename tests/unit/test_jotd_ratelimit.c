@@ -354,18 +354,12 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_account_lockout),
-        cmocka_unit_test(test_account_cap),
-        cmocka_unit_test(test_names_distinct),
-        cmocka_unit_test(test_ip_window),
-        cmocka_unit_test(test_ip_networks),
-        cmocka_unit_test(test_ip_window_rolls),
-        cmocka_unit_test(test_ip_doubling),
-        cmocka_unit_test(test_ip_no_early_forgiveness),
-        cmocka_unit_test(test_null_args),
-        cmocka_unit_test(test_limits_off),
-        cmocka_unit_test(test_eviction),
-        cmocka_unit_test(test_eviction_keeps_locked),
+        cmocka_unit_test(test_account_lockout), cmocka_unit_test(test_account_cap),
+        cmocka_unit_test(test_names_distinct),  cmocka_unit_test(test_ip_window),
+        cmocka_unit_test(test_ip_networks),     cmocka_unit_test(test_ip_window_rolls),
+        cmocka_unit_test(test_ip_doubling),     cmocka_unit_test(test_ip_no_early_forgiveness),
+        cmocka_unit_test(test_null_args),       cmocka_unit_test(test_limits_off),
+        cmocka_unit_test(test_eviction),        cmocka_unit_test(test_eviction_keeps_locked),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
