@@ -39,7 +39,7 @@ struct jotd_denylist {
     pthread_rwlock_t lock;
     deny_entry_t **buckets; /* n_buckets, a power of two */
     size_t n_buckets;
-    size_t count;
+    _Atomic size_t count; /* written under the write lock; read without it (contains) */
     uint64_t seed;
     _Atomic int64_t clock;    /* the latest `now` seen */
     int64_t full_purge_clock; /* clock of the last purge forced by a full table */
@@ -262,6 +262,9 @@ bool jotd_denylist_contains(jotd_denylist_t *d, const char *jti, size_t jti_len,
     if (!d || !jti || jti_len == 0 || jti_len > DENY_MAX_JTI)
         return false;
     clock_advance(d, now);
+    /* the common case on /verify: nothing listed at all, no hash and no lock */
+    if (atomic_load_explicit(&d->count, memory_order_acquire) == 0)
+        return false;
     h = hash_jti(d->seed, jti, jti_len);
     pthread_rwlock_rdlock(&d->lock);
     e = find_locked(d, h, jti, jti_len);

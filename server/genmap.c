@@ -9,6 +9,7 @@
 #include "genmap.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #define GENMAP_MIN_SLOTS 64u
@@ -22,7 +23,7 @@ struct jotd_genmap {
     pthread_rwlock_t lock;
     slot_t *slots; /* n_slots, a power of two */
     size_t n_slots;
-    size_t count;
+    _Atomic size_t count; /* written under the write lock; read without it (get) */
 };
 
 static size_t mix(int64_t id)
@@ -117,8 +118,8 @@ out:
 
 int64_t jotd_genmap_get(jotd_genmap_t *m, int64_t user_id)
 {
-    if (!m || user_id <= 0)
-        return 0;
+    if (!m || user_id <= 0 || atomic_load_explicit(&m->count, memory_order_acquire) == 0)
+        return 0; /* no generation bumped: no lock on the /verify path */
     pthread_rwlock_rdlock(&m->lock);
     const slot_t *s = find(m->slots, m->n_slots, user_id);
     int64_t gen = s->id == user_id ? s->gen : 0;

@@ -494,7 +494,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ctx->started = true;
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
-        hdr_list_t hl = {.n = 0};
+        /* only the count and the flag: zeroing 128 entries cost 3% of a cached /verify */
+        hdr_list_t hl;
+        hl.n = 0;
+        hl.overflow = false;
         const char *why = head_refusal(c, ctx, url, method, &hl);
         client_ip(app, c, &hl, ctx->ip);
         if (why) { /* before any handler, and the connection closes after the answer */
