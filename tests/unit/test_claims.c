@@ -1,28 +1,15 @@
 /* Unit tests for lib/claims.c: claim sets, typed setters and getters, limits, and their
  * behaviour when allocations fail. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 static jot_claims_t *new_claims(void)
 {

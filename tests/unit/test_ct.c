@@ -17,14 +17,10 @@
  * so the check above is known to be able to fail. */
 #include "internal.h"
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/memcheck.h>)

@@ -1,25 +1,12 @@
 /* Unit tests for lib/err.c, lib/alg.c and lib/mem.c: error table, algorithm names and
  * masks, constant-time compare, wiping and the allocator hook. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 /* ---- errors -------------------------------------------------------------------------------- */
 

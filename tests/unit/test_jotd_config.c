@@ -1,15 +1,11 @@
 /* Unit tests for server/config.c: defaults < file < environment < flags, every flag form,
  * bad values with the source named in the message, argument collection, validation. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "config.h"
 

@@ -1,13 +1,9 @@
 /* Unit tests for server/denylist.c: the in-memory jti denylist. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 #include <pthread.h>
 
 #include "denylist.h"

@@ -3,15 +3,11 @@
  * new settings (conditional, keeps sessions), user names unique up to ASCII case, the data
  * directory check, the store refusing a symlinked database, and throttle limits changed
  * on SIGHUP without losing counters. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,15 +15,6 @@
 #include "server.h"
 
 #define T0 ((int64_t)1700000000)
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jotd_rc_t got_rc_ = (expr);                                                                \
-        jotd_rc_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s (%d), want %s (%d): %s", #expr, jotd_rc_str(got_rc_),           \
-                     (int)got_rc_, jotd_rc_str(want_rc_), (int)want_rc_, jotd_store_errmsg(NULL)); \
-    } while (0)
 
 static const jotd_argon2_t cheap = {64, 1, 1};
 static const jotd_argon2_t other = {128, 2, 1};

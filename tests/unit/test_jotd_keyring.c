@@ -1,15 +1,11 @@
 /* Unit tests for server/keyring.c: the key files of jotd, rotation and the JWKS. Each test
  * works in its own temporary data directory. */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include <dirent.h>
 #include <jansson.h>

@@ -1,13 +1,9 @@
 /* Unit tests for server/password.c: Argon2id hashing and verification of PHC strings. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include <argon2.h>
 #include <malloc.h>

@@ -1,13 +1,9 @@
 /* Unit tests for server/proxy.c: CIDR parsing (strict), range membership, and the client
  * address behind trusted proxies (X-Forwarded-For and Forwarded, rightmost untrusted). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "proxy.h"
 

@@ -1,14 +1,10 @@
 /* Unit tests for server/ratelimit.c: per-account and per-IP login throttling. The clock is
  * always passed in, so every case is deterministic. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 #include <pthread.h>
 
 #include "ratelimit.h"

@@ -1,10 +1,6 @@
 /* Unit tests for server/request.c (form and JSON bodies, Content-Type, HTTP Basic and Bearer
  * credentials) and server/log.c (JSON lines on stderr, escaping, truncation, one write per
  * line, request lines batched). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test.h"
 #include <jansson.h>
 
 #include "log.h"

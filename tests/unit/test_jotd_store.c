@@ -2,15 +2,11 @@
  * Every test gets a fresh temporary directory (mkdtemp) holding jotd.db; the database is
  * also inspected directly with sqlite3 where the contract is about stored state (never two
  * live successors, nothing changed on a refused rotation). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include <dirent.h>
 #include <grp.h>
@@ -25,15 +21,6 @@
 #define T0 ((int64_t)1700000000)
 #define DAY ((int64_t)86400)
 #define N_RACERS 8
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jotd_rc_t got_rc_ = (expr);                                                                \
-        jotd_rc_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s (%d), want %s (%d): %s", #expr, jotd_rc_str(got_rc_),           \
-                     (int)got_rc_, jotd_rc_str(want_rc_), (int)want_rc_, jotd_store_errmsg(NULL)); \
-    } while (0)
 
 /* ---- fixture ------------------------------------------------------------------------------ */
 

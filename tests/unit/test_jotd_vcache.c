@@ -1,16 +1,12 @@
 /* Unit tests for server/vcache.c (the verified-token cache) and jotd_access_check() in
  * server/routes_resource.c (the cache in front of jotd_access_verify, denylist on every
  * hit). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <cmocka.h>
+#include "test.h"
 #include <jansson.h>
 #include <pthread.h>
 

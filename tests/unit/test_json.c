@@ -1,22 +1,9 @@
 /* Unit tests for lib/json.c: the strict JSON layer (jot__json_parse and helpers). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 #define BIG (1u << 20)
 

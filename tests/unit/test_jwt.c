@@ -1,11 +1,7 @@
 /* Unit tests for lib/jws.c and lib/jwt.c: compact JWS signing and parsing, the verifier's
  * policy and claim validation, key selection, and the order of the checks. HS256 with oct
  * keys throughout (HMAC is deterministic, so exact tokens can be compared). */
-#include <setjmp.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
 #include "jws.h"
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 #define NOW ((int64_t)1700000000)
 #define HS256_ONLY JOT_ALG_BIT(JOT_ALG_HS256)

@@ -1,26 +1,13 @@
 /* Unit tests for lib/keygen.c: jot_key_generate() for every algorithm, its size rules, and
  * the kid it sets. No signing is involved. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
 
 #include <openssl/core_names.h>
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 /* Generate, check the common properties, return the key. */
 static jot_key_t *gen(jot_alg_t alg, unsigned bits, jot_kty_t kty, const char *crv,

@@ -1,28 +1,15 @@
 /* Unit tests for lib/keyset.c: key sets, kid lookup, JWKS import/export, and the Wycheproof
  * json_web_key_test.json key sets (import results printed for review). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 /* RFC 8037 A.2 */
 #define ED_X "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"

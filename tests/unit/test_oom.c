@@ -17,16 +17,12 @@
  *
  * OpenSSL's own allocations do not go through libjot's hook, so they never fail here; the
  * torture covers libjot's and jansson's (which libjot routes through the hook). */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
 

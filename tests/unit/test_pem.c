@@ -1,29 +1,16 @@
 /* Unit tests for lib/pem.c: PKCS#8 / SPKI export and import for every key type, traditional
  * RSA and EC private keys and PKCS#1 RSA public keys written by OpenSSL, and refusals. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "internal.h"
 
 #include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
-
-#define assert_rc(expr, want)                                                                      \
-    do {                                                                                           \
-        jot_err_t got_rc_ = (expr);                                                                \
-        jot_err_t want_rc_ = (want);                                                               \
-        if (got_rc_ != want_rc_)                                                                   \
-            fail_msg("%s\n  got %s, want %s", #expr, jot_err_name(got_rc_),                        \
-                     jot_err_name(want_rc_));                                                      \
-    } while (0)
 
 static char *jwk_of(const jot_key_t *key, unsigned flags)
 {

@@ -16,14 +16,11 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 /* ---- key pool, generated once ------------------------------------------------------- */
 enum {

@@ -14,16 +14,12 @@
  * Built normally it is a functional test; built with -DJOT_SANITIZE=thread (`make tsan`)
  * ThreadSanitizer reports any data race on libjot's side. JOT_THREADS_ITERATIONS overrides
  * the number of iterations per thread (default 350). */
-#include <setjmp.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 #include <pthread.h>
 
 #include <jot/jot.h>
