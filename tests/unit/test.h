@@ -1,5 +1,6 @@
 /* What every unit test in tests/unit/ includes (in place of <cmocka.h>): cmocka with the
- * headers it needs before it, and the assert_rc() family.
+ * headers it needs before it, the assert_rc() family, and the failing allocator of
+ * support/alloc.c (linked into every unit test by tests/CMakeLists.txt).
  *
  * assert_rc(expr, want) checks a return code and, on a mismatch, names both codes. In the
  * tests of libjot (test_<module>.c) it compares ::jot_err_t; in the tests of jotd
@@ -14,6 +15,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include <stdbool.h>
 
 #include <jot/jot.h>
 #ifdef JOT_TEST_SERVER
@@ -50,5 +53,27 @@
 #else
 #define assert_rc assert_jot_rc
 #endif
+
+/* ---- the failing allocator (support/alloc.c) ---------------------------------------------
+ *
+ * oom_install() hands it to jot_set_allocator(); oom_uninstall() restores malloc. Every block
+ * carries a header, so a free or realloc of a block that did not come from it is counted
+ * (oom_bad_frees()) instead of corrupting the heap, and the live blocks are counted
+ * (oom_live()). While armed, each malloc and realloc is numbered from 1 and the chosen one
+ * fails: oom_arm(n, false) fails only the n-th ("once"), oom_arm(n, true) the n-th and every
+ * later one ("from"); n = 0 fails none, so oom_arm(0, false) just counts. A "budget" of k
+ * allocations that may succeed is oom_arm(k + 1, true). While it is installed, libjot must not
+ * free or grow a block that it allocated before (install it first, as test_oom.c does, or
+ * around code that only frees its own blocks), and a block it handed out must be freed
+ * before oom_uninstall(). Not thread-safe: arm it only around single-threaded code. */
+void oom_install(void);
+void oom_uninstall(void);
+void oom_arm(long fail_at, bool onward); /* resets oom_allocs() and oom_injected() */
+void oom_disarm(void);                   /* stop counting and failing (blocks still tracked) */
+void oom_rearm(void);                    /* resume after oom_disarm(), the count kept */
+long oom_allocs(void);                   /* allocations numbered since oom_arm() */
+bool oom_injected(void);                 /* a failure was injected since oom_arm() */
+long oom_live(void);                     /* blocks handed out and not yet freed */
+long oom_bad_frees(void);                /* frees/reallocs of blocks not from this allocator */
 
 #endif /* JOT_TEST_H */

@@ -720,45 +720,6 @@ static void test_numeric_date(void **state)
 
 /* ---- allocation failures ------------------------------------------------------------------- */
 
-static long alloc_budget = -1; /* allocations that may still succeed; -1: no limit */
-static long alloc_live;        /* allocations not yet freed */
-static bool alloc_failed;      /* a failure was injected */
-
-static void *hook_malloc(size_t n)
-{
-    if (alloc_budget == 0) {
-        alloc_failed = true;
-        return NULL;
-    }
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *p = malloc(n);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *hook_realloc(void *p, size_t n)
-{
-    if (alloc_budget == 0) {
-        alloc_failed = true;
-        return NULL;
-    }
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *q = realloc(p, n);
-    if (q && !p)
-        alloc_live++;
-    return q;
-}
-
-static void hook_free(void *p)
-{
-    if (p)
-        alloc_live--;
-    free(p);
-}
-
 #define STEP(call)                                                                                 \
     do {                                                                                           \
         if (rc == JOT_OK)                                                                          \
@@ -806,27 +767,27 @@ static jot_err_t claims_scenario(void)
  * summary of those codes when asked. */
 static int oom_torture(jot_err_t (*scenario)(void), bool report_codes)
 {
-    jot_set_allocator(hook_malloc, hook_realloc, hook_free);
+    oom_install();
     int wrong_codes = 0;
     long wrong_by_code[JOT_ERR__LAST] = {0}, first_by_code[JOT_ERR__LAST] = {0};
     long k;
     for (k = 0; k < 10000; k++) {
-        alloc_budget = k;
-        alloc_failed = false;
-        alloc_live = 0;
+        long live0 = oom_live();
+        oom_arm(k + 1, true); /* k allocations succeed, then every one fails */
         jot_err_t rc = scenario();
-        alloc_budget = -1;
-        if (alloc_live != 0) {
-            jot_set_allocator(NULL, NULL, NULL);
-            fail_msg("allocation %ld failing leaks %ld allocation(s) (rc %s)", k, alloc_live,
+        oom_disarm();
+        long leaked = oom_live() - live0;
+        if (leaked != 0) {
+            oom_uninstall();
+            fail_msg("allocation %ld failing leaks %ld allocation(s) (rc %s)", k, leaked,
                      jot_err_name(rc));
         }
         if (rc == JOT_E_MALFORMED) {
-            jot_set_allocator(NULL, NULL, NULL);
+            oom_uninstall();
             fail_msg("allocation %ld failing: success reported but data lost", k);
         }
-        if (!alloc_failed) {
-            jot_set_allocator(NULL, NULL, NULL);
+        if (!oom_injected()) {
+            oom_uninstall();
             assert_rc(rc, JOT_OK);
             break;
         }
@@ -838,7 +799,7 @@ static int oom_torture(jot_err_t (*scenario)(void), bool report_codes)
             wrong_codes++;
         }
     }
-    jot_set_allocator(NULL, NULL, NULL);
+    oom_uninstall();
     assert_true(k > 5); /* the scenario does allocate */
     for (int code = 0; report_codes && code < JOT_ERR__LAST; code++)
         if (wrong_by_code[code])

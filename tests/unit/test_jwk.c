@@ -1192,26 +1192,6 @@ static void test_key_parse(void **state)
 
 /* ---- allocation failures ------------------------------------------------------------------ */
 
-static long alloc_budget = -1;
-
-static void *failing_malloc(size_t n)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    return realloc(p, n);
-}
-
 /* Every allocation in turn fails: the result is JOT_E_NOMEM (or success once the budget is
  * large enough), never a crash; leaks show under valgrind / ASan. */
 static void test_oom(void **state)
@@ -1219,20 +1199,20 @@ static void test_oom(void **state)
     (void)state;
     static const char *const jwks[] = {ED_PRIV, P256_PRIV, RFC7638_JWK,
                                        "{\"kty\":\"oct\",\"k\":\"" HS_K "\",\"kid\":\"a\"}"};
-    jot_set_allocator(failing_malloc, failing_realloc, free);
+    oom_install();
     for (size_t i = 0; i < sizeof jwks / sizeof jwks[0]; i++) {
         bool done = false;
         for (long budget = 0; !done && budget < 1000; budget++) {
             jot_key_t *key = NULL;
             char *s = NULL;
             char tp[44];
-            alloc_budget = budget;
+            oom_arm(budget + 1, true); /* budget allocations succeed, then none */
             jot_err_t rc = import(jwks[i], &key);
             if (rc == JOT_OK)
                 rc = jot_key_to_jwk(key, key->has_private ? JOT_JWK_PRIVATE : 0, &s, NULL);
             if (rc == JOT_OK)
                 rc = jot_key_thumbprint(key, tp);
-            alloc_budget = -1;
+            oom_disarm();
             if (rc != JOT_OK && rc != JOT_E_NOMEM)
                 fail_msg("budget %ld, key %zu: %s", budget, i, jot_err_name(rc));
             done = rc == JOT_OK;
@@ -1241,7 +1221,7 @@ static void test_oom(void **state)
         }
         assert_true(done);
     }
-    jot_set_allocator(NULL, NULL, NULL);
+    oom_uninstall();
 }
 
 int main(void)

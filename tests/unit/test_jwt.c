@@ -1908,45 +1908,6 @@ static void test_keyset_no_kid_picks_suitable_key(void **state)
 
 /* ---- allocation failures ------------------------------------------------------------------- */
 
-static long alloc_budget = -1;
-static long alloc_live;
-static bool alloc_failed;
-
-static void *hook_malloc(size_t n)
-{
-    if (alloc_budget == 0) {
-        alloc_failed = true;
-        return NULL;
-    }
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *p = malloc(n);
-    if (p)
-        alloc_live++;
-    return p;
-}
-
-static void *hook_realloc(void *p, size_t n)
-{
-    if (alloc_budget == 0) {
-        alloc_failed = true;
-        return NULL;
-    }
-    if (alloc_budget > 0)
-        alloc_budget--;
-    void *q = realloc(p, n);
-    if (q && !p)
-        alloc_live++;
-    return q;
-}
-
-static void hook_free(void *p)
-{
-    if (p)
-        alloc_live--;
-    free(p);
-}
-
 static jot_key_t *oom_key;
 
 /* Sign a claim set, verify it with a full policy, read the result. JOT_E_MALFORMED flags a
@@ -2003,26 +1964,26 @@ static jot_err_t sign_verify_scenario(void)
 static int oom_torture(jot_err_t (*scenario)(void), bool report_codes)
 {
     oom_key = oct_key_n(32, 1);
-    jot_set_allocator(hook_malloc, hook_realloc, hook_free);
+    oom_install();
     int wrong_codes = 0;
     long wrong_by_code[JOT_ERR__LAST] = {0}, first_by_code[JOT_ERR__LAST] = {0};
     long k;
     for (k = 0; k < 10000; k++) {
-        alloc_budget = k;
-        alloc_failed = false;
-        alloc_live = 0;
+        long live0 = oom_live();
+        oom_arm(k + 1, true); /* k allocations succeed, then every one fails */
         jot_err_t rc = scenario();
-        alloc_budget = -1;
-        if (alloc_live != 0 || rc == JOT_E_MALFORMED) {
-            jot_set_allocator(NULL, NULL, NULL);
+        oom_disarm();
+        long leaked = oom_live() - live0;
+        if (leaked != 0 || rc == JOT_E_MALFORMED) {
+            oom_uninstall();
             jot_key_free(oom_key);
-            if (alloc_live != 0)
-                fail_msg("allocation %ld failing leaks %ld allocation(s) (rc %s)", k, alloc_live,
+            if (leaked != 0)
+                fail_msg("allocation %ld failing leaks %ld allocation(s) (rc %s)", k, leaked,
                          jot_err_name(rc));
             fail_msg("allocation %ld failing: success reported but data lost", k);
         }
-        if (!alloc_failed) {
-            jot_set_allocator(NULL, NULL, NULL);
+        if (!oom_injected()) {
+            oom_uninstall();
             jot_key_free(oom_key);
             assert_rc(rc, JOT_OK);
             break;

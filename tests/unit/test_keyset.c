@@ -518,26 +518,6 @@ static void test_wycheproof_keys(void **state)
 
 /* ---- allocation failures ------------------------------------------------------------------ */
 
-static long alloc_budget = -1;
-
-static void *failing_malloc(size_t n)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    return malloc(n);
-}
-
-static void *failing_realloc(void *p, size_t n)
-{
-    if (alloc_budget == 0)
-        return NULL;
-    if (alloc_budget > 0)
-        alloc_budget--;
-    return realloc(p, n);
-}
-
 /* Each allocation fails in turn: JOT_E_NOMEM, never a crash; leaks show under valgrind /
  * ASan. */
 static void test_oom(void **state)
@@ -547,23 +527,23 @@ static void test_oom(void **state)
         "e") ","
              "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" ED_X "\",\"d\":\"" ED_D
              "\",\"kid\":\"ed\",\"key_ops\":[\"sign\"]}]}";
-    jot_set_allocator(failing_malloc, failing_realloc, free);
+    oom_install();
     bool done = false;
     for (long budget = 0; !done && budget < 2000; budget++) {
         jot_keyset_t *set = NULL;
         char *out = NULL;
-        alloc_budget = budget;
+        oom_arm(budget + 1, true); /* budget allocations succeed, then none */
         jot_err_t rc = jot_keyset_from_jwks(jwks, strlen(jwks), &set);
         if (rc == JOT_OK)
             rc = jot_keyset_to_jwks(set, JOT_JWK_PRIVATE, &out, NULL);
-        alloc_budget = -1;
+        oom_disarm();
         if (rc != JOT_OK && rc != JOT_E_NOMEM)
             fail_msg("budget %ld: %s", budget, jot_err_name(rc));
         done = rc == JOT_OK;
         jot_free(out);
         jot_keyset_free(set);
     }
-    jot_set_allocator(NULL, NULL, NULL);
+    oom_uninstall();
     assert_true(done);
 }
 

@@ -1,12 +1,13 @@
 /* Allocation-failure torture of libjot's public paths.
  *
- * A counting allocator is installed with jot_set_allocator() before anything else. For each
- * path (JWK import of every kty, JWK export, key generation, JWKS import, PEM import, JWT
- * signing, verification with claim checks, JWS verification, unverified decoding) the
- * operation is first run once without failures (the reference), then again with the 1st,
- * 2nd, 3rd ... allocation made to fail, until a run makes fewer allocations than the one
- * chosen to fail. Two failure models are run: only the N-th allocation fails ("once"), and
- * every allocation from the N-th on fails ("from"). Each failing run must:
+ * The failing allocator of test.h (support/alloc.c) is installed with jot_set_allocator()
+ * before anything else. For each path (JWK import of every kty, JWK export, key generation,
+ * JWKS import, PEM import, JWT signing, verification with claim checks, JWS verification,
+ * unverified decoding) the operation is first run once without failures (the reference),
+ * then again with the 1st, 2nd, 3rd ... allocation made to fail, until a run makes fewer
+ * allocations than the one chosen to fail. Two failure models are run: only the N-th
+ * allocation fails ("once"), and every allocation from the N-th on fails ("from"). Each
+ * failing run must:
  *   - return JOT_E_NOMEM, or the very result of the reference run (a failure the library
  *     legitimately absorbed: then the output must equal the reference output);
  *   - never return JOT_OK when the reference run failed (a rejected token must stay
@@ -29,85 +30,6 @@
 #include <openssl/bio.h>
 #include <openssl/encoder.h>
 #include <openssl/pem.h>
-
-/* ---- the counting allocator ---------------------------------------------------------- */
-
-#define HDR 16u                          /* keeps the 16-byte alignment malloc gives */
-#define MAGIC_LIVE 0x6a6f742d6c697665ull /* "jot-live" */
-#define MAGIC_DEAD 0x6a6f742d64656164ull /* "jot-dead" */
-
-static long live_blocks; /* blocks handed out and not yet freed */
-static bool armed;       /* count and fail allocations */
-static long alloc_seq;   /* allocations made while armed */
-static long fail_at;     /* 1-based: the allocation to fail; 0: none */
-static bool fail_onward; /* fail every allocation from fail_at on */
-static bool injected;    /* a failure was injected during this run */
-static long bad_frees;   /* frees of blocks that did not come from the hook */
-
-static bool should_fail(void)
-{
-    if (!armed)
-        return false;
-    alloc_seq++;
-    if (fail_at > 0 && (alloc_seq == fail_at || (fail_onward && alloc_seq > fail_at))) {
-        injected = true;
-        return true;
-    }
-    return false;
-}
-
-static void *hdr_of(void *p)
-{
-    return (unsigned char *)p - HDR;
-}
-
-static bool check_block(void *p)
-{
-    uint64_t m;
-    memcpy(&m, hdr_of(p), sizeof m);
-    if (m != MAGIC_LIVE) {
-        bad_frees++;
-        return false;
-    }
-    return true;
-}
-
-static void *hook_malloc(size_t n)
-{
-    if (should_fail() || n > SIZE_MAX - HDR)
-        return NULL;
-    unsigned char *b = malloc(n + HDR);
-    if (!b)
-        return NULL;
-    uint64_t m = MAGIC_LIVE;
-    memcpy(b, &m, sizeof m);
-    live_blocks++;
-    return b + HDR;
-}
-
-static void hook_free(void *p)
-{
-    if (!p)
-        return;
-    if (!check_block(p))
-        return; /* not ours: leak it rather than corrupt the heap; reported */
-    uint64_t m = MAGIC_DEAD;
-    memcpy(hdr_of(p), &m, sizeof m);
-    live_blocks--;
-    free(hdr_of(p));
-}
-
-static void *hook_realloc(void *p, size_t n)
-{
-    if (!p)
-        return hook_malloc(n);
-    if (!check_block(p))
-        return NULL;
-    if (should_fail() || n > SIZE_MAX - HDR)
-        return NULL; /* the old block stays valid, as realloc() promises */
-    unsigned char *b = realloc(hdr_of(p), n + HDR);
-    return b ? b + HDR : NULL;
-}
 
 /* ---- problems, collected per path ---------------------------------------------------- */
 
@@ -192,7 +114,7 @@ typedef jot_err_t (*scenario_fn)(const void *arg, result_t *res);
 
 static void disarm(void)
 {
-    armed = false;
+    oom_disarm();
 }
 
 /* ---- the driver ------------------------------------------------------------------------- */
@@ -212,20 +134,15 @@ static run_out_t run_once(scenario_fn fn, const void *arg, long fail_n, bool onw
 {
     run_out_t o = {0};
     result_t res = {NULL};
-    long live0 = live_blocks, bad0 = bad_frees;
-    alloc_seq = 0;
-    fail_at = fail_n;
-    fail_onward = onward;
-    injected = false;
-    armed = true;
+    long live0 = oom_live(), bad0 = oom_bad_frees();
+    oom_arm(fail_n, onward);
     o.rc = fn(arg, &res);
-    armed = false;
-    o.allocs = alloc_seq;
-    o.injected = injected;
-    o.leaked = live_blocks - live0;
-    o.bad_frees = bad_frees - bad0;
+    oom_disarm();
+    o.allocs = oom_allocs();
+    o.injected = oom_injected();
+    o.leaked = oom_live() - live0;
+    o.bad_frees = oom_bad_frees() - bad0;
     o.text = res.text;
-    fail_at = 0;
     return o;
 }
 
@@ -479,8 +396,8 @@ static int teardown(void **state)
         jot_free(pems[i].pem);
     jot_free(jwks_public);
     jot_free(jwks_private);
-    if (live_blocks != 0)
-        fail_msg("%ld block(s) still live after freeing every fixture", live_blocks);
+    if (oom_live() != 0)
+        fail_msg("%ld block(s) still live after freeing every fixture", oom_live());
     return 0;
 }
 
@@ -565,7 +482,7 @@ static jot_err_t sc_keyset_to_jwks(const void *arg, result_t *res)
     jot_keyset_t *set = NULL;
     disarm();
     assert_int_equal(jot_keyset_from_jwks(jwks, strlen(jwks), &set), JOT_OK);
-    armed = true;
+    oom_rearm();
     char *json = NULL;
     jot_err_t rc = jot_keyset_to_jwks(set, JOT_JWK_PUBLIC, &json, NULL);
     disarm();
@@ -1026,7 +943,7 @@ static void test_driver_self_check(void **state)
 int main(void)
 {
     /* Before any other libjot call: every allocation from here on is ours. */
-    jot_set_allocator(hook_malloc, hook_realloc, hook_free);
+    oom_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_driver_self_check),
         cmocka_unit_test(test_key_from_jwk),
@@ -1041,6 +958,6 @@ int main(void)
         cmocka_unit_test(test_claims),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
-    jot_set_allocator(NULL, NULL, NULL);
+    oom_uninstall();
     return failed;
 }

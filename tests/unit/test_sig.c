@@ -773,29 +773,6 @@ static void test_threads(void **state)
 }
 
 /* ---- allocation failure ------------------------------------------------------------- */
-static int fail_allocs; /* allocations left before failing; -1: never fail */
-static unsigned alloc_calls;
-
-static void *oom_malloc(size_t n)
-{
-    alloc_calls++;
-    if (fail_allocs == 0)
-        return NULL;
-    if (fail_allocs > 0)
-        fail_allocs--;
-    return malloc(n);
-}
-
-static void *oom_realloc(void *p, size_t n)
-{
-    alloc_calls++;
-    if (fail_allocs == 0)
-        return NULL;
-    if (fail_allocs > 0)
-        fail_allocs--;
-    return realloc(p, n);
-}
-
 /* Signing returns JOT_E_NOMEM when our allocator fails; verification does not allocate
  * through it at all (the hot path keeps its buffers on the stack). */
 static void test_oom(void **state)
@@ -808,18 +785,16 @@ static void test_oom(void **state)
         size_t len = 0;
         assert_int_equal(jot__sig_sign(c->alg, pool[c->key], msg, MSG_LEN, &sig, &len), JOT_OK);
 
-        jot_set_allocator(oom_malloc, oom_realloc, free);
-        fail_allocs = 0;
-        alloc_calls = 0;
+        oom_install();
+        oom_arm(1, true); /* every allocation fails, and each is counted */
         uint8_t *none = NULL;
         size_t none_len = 0;
         jot_err_t rc = jot__sig_sign(c->alg, pool[c->key], msg, MSG_LEN, &none, &none_len);
-        unsigned sign_calls = alloc_calls;
-        alloc_calls = 0;
+        long sign_calls = oom_allocs();
+        oom_arm(1, true);
         jot_err_t vrc = jot__sig_verify(c->alg, pool[c->key], msg, MSG_LEN, sig, len);
-        unsigned verify_calls = alloc_calls;
-        fail_allocs = -1;
-        jot_set_allocator(NULL, NULL, NULL);
+        long verify_calls = oom_allocs();
+        oom_uninstall();
 
         assert_int_equal(rc, JOT_E_NOMEM);
         assert_null(none);
