@@ -80,8 +80,11 @@ demo: build
 install: build
 	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
+# clang-format -i (.clang-format) over every C source and header of the tree: the library,
+# the programs, their shared helpers, the tests, the fuzz targets and the benchmarks.
+FORMAT_DIRS := include lib common cli server tests/unit tests/conformance fuzz bench
 format:
-	@clang-format -i include/jot/*.h lib/*.[ch] cli/*.[ch] server/*.[ch] tests/unit/*.[ch] tests/conformance/*.[ch]
+	@find $(wildcard $(FORMAT_DIRS)) -name '*.[ch]' | LC_ALL=C sort | xargs clang-format -i
 
 clean:
 	@rm -rf build build-*
