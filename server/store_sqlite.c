@@ -366,35 +366,6 @@ const char *jotd_store_errmsg(const jotd_store_t *st)
     return errbuf[0] ? errbuf : "no error";
 }
 
-const char *jotd_rc_str(jotd_rc_t rc)
-{
-    switch (rc) {
-    case JOTD_OK:
-        return "ok";
-    case JOTD_E_NOTFOUND:
-        return "not found";
-    case JOTD_E_EXISTS:
-        return "already exists";
-    case JOTD_E_REUSED:
-        return "refresh token reused: session revoked";
-    case JOTD_E_EXPIRED:
-        return "expired or revoked";
-    case JOTD_E_DISABLED:
-        return "user disabled";
-    case JOTD_E_MISMATCH:
-        return "client mismatch";
-    case JOTD_E_BUSY:
-        return "database busy";
-    case JOTD_E_IO:
-        return "database error";
-    case JOTD_E_NOMEM:
-        return "out of memory";
-    case JOTD_E_INVAL:
-        return "invalid argument";
-    }
-    return "unknown error";
-}
-
 /* ---- small helpers ----------------------------------------------------------------------- */
 
 static char *dup_n(const char *s, size_t n)
