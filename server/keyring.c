@@ -893,12 +893,12 @@ static void iso8601(int64_t t, char out[32])
         snprintf(out, 32, "@%" PRId64, t);
 }
 
-int jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, void *out_file,
-                      char *err, size_t errlen)
+int jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, FILE *out, char *err,
+                      size_t errlen)
 {
     kr_dir_t d = {.fd = -1};
     kr_list_t l = {0};
-    FILE *f = out_file ? out_file : stdout;
+    FILE *f = out ? out : stdout;
     long sig;
     int rc;
 

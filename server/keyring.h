@@ -7,6 +7,7 @@
 
 #include <jot/jot.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct jotd_keyring jotd_keyring_t;
 
@@ -33,8 +34,9 @@ unsigned jotd_keyring_algs(const jotd_keyring_t *kr);
  *  previous ones (now). Returns 0 or -1 with a message. The new kid goes to \p out_kid. */
 int jotd_keyring_rotate(const char *data_dir, jot_alg_t alg, int64_t now, char *out_kid,
                         size_t kid_len, char *err, size_t errlen);
-/** Operator command: print one line per key (kid, alg, created, retired, state) to \p out. */
-int jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, void *out_file,
-                      char *err, size_t errlen);
+/** Operator command: print one line per key (kid, alg, created, retired, state) to \p out
+ *  (NULL: stdout). */
+int jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, FILE *out, char *err,
+                      size_t errlen);
 
 #endif

@@ -31,7 +31,24 @@
 #include <unistd.h>
 
 #define ERRLEN 256
-#define PASSWORD_IDLE_S 10u /* see jotd_password_trim() in the main loop */
+
+/* The main loop of `jotd serve` (cmd_serve) */
+/* Seconds the loop waits for a signal before its periodic work (events of other processes,
+ * key changes, Argon2 work areas): how late a revocation made elsewhere is applied here. */
+#define TICK_S 1
+/* Argon2 work areas unused this long go back to the OS (jotd_password_trim). */
+#define PASSWORD_IDLE_S 10u
+/* Seconds between two collections of what can no longer matter (denylists, store GC). */
+#define GC_INTERVAL_S 60
+/* How long the store keeps ended sessions and events (jotd_store_gc): a week, and in any
+ * case an access token's lifetime plus GC_KEEP_MARGIN_S, so that an event outlives every
+ * access token it can void. */
+#define GC_KEEP_S (7 * 86400)
+#define GC_KEEP_MARGIN_S 3600
+/* Seconds a shutdown (SIGTERM, SIGINT) waits for the requests under way. */
+#define DRAIN_S 10u
+/* Accounts and addresses each login/client throttle remembers (ratelimit.h). */
+#define THROTTLE_MAX_ENTRIES 100000
 
 static int usage(FILE *f)
 {
@@ -859,7 +876,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     pthread_rwlock_init(&app.rt_lock, &rwa);
     pthread_rwlockattr_destroy(&rwa);
     int ret = 1;
-    void *daemon = NULL;
+    jotd_http_t *daemon = NULL;
     if (open_store(cfg, &app.store) != 0)
         goto out;
     if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != 0) {
@@ -877,9 +894,9 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.ended_sessions = jotd_denylist_new();
     app.gens = jotd_genmap_new();
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
-                                     app.rt->cfg.throttle_ip_failures, 100000);
+                                     app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.client_throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
-                                            app.rt->cfg.throttle_ip_failures, 100000);
+                                            app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.clients = jotd_client_cache_new();
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
@@ -910,8 +927,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         goto out;
     }
     uint16_t port = 0;
-    daemon = jotd_http_start(&app, &port, err, sizeof err);
-    if (!daemon) {
+    if (jotd_http_start(&app, &daemon, &port, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
     }
@@ -955,7 +971,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     int64_t last_gc = jotd_now();
     struct timespec keys_mtime = keyring_mtime(app.rt->cfg.data_dir);
     for (;;) {
-        struct timespec tick = {1, 0};
+        struct timespec tick = {TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
@@ -999,18 +1015,20 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_log("error", "events: cannot read the store: %s", jotd_store_errmsg(NULL));
         /* Argon2 work areas go back to the OS after PASSWORD_IDLE_S without a login */
         jotd_password_trim(PASSWORD_IDLE_S);
-        if (jotd_now() - last_gc >= 60) { /* forget what can no longer matter */
+        if (jotd_now() - last_gc >= GC_INTERVAL_S) { /* forget what can no longer matter */
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);
             jotd_denylist_purge(app.ended_sessions, last_gc);
             /* events outlive every access token they can void */
-            int64_t keep = 7 * 86400 > access_ttl + 3600 ? 7 * 86400 : access_ttl + 3600;
+            int64_t keep = GC_KEEP_S > access_ttl + GC_KEEP_MARGIN_S
+                               ? GC_KEEP_S
+                               : access_ttl + GC_KEEP_MARGIN_S;
             (void)jotd_store_gc(app.store, last_gc, keep);
             (void)dummy_refresh(&app, false);
         }
     }
     jotd_log("info", "%s", "shutting down: draining open requests");
-    jotd_http_stop(daemon, 10);
+    jotd_http_stop(daemon, DRAIN_S);
     daemon = NULL;
     ret = 0;
 out:

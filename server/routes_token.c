@@ -285,7 +285,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     s.scope = scope;
     s.created_at = now;
     s.expires_at = now + rt->cfg.refresh_abs_ttl;
-    char refresh[44];
+    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
     uint8_t hash[JOTD_HASH_LEN];
     jotd_refresh_new(refresh);
     jotd_refresh_hash(refresh, strlen(refresh), hash);
@@ -322,7 +322,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     }
     int64_t now = jotd_now();
     uint8_t old_hash[JOTD_HASH_LEN], new_hash[JOTD_HASH_LEN];
-    char successor[44];
+    char successor[JOTD_REFRESH_TOKEN_LEN + 1];
     jotd_refresh_hash(old, strlen(old), old_hash);
     jotd_refresh_successor(app, old, strlen(old), successor);
     jotd_refresh_hash(successor, strlen(successor), new_hash);

@@ -32,7 +32,8 @@ void jotd_refresh_new(char out[44])
     random_b64(32, out);
 }
 
-void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len, char out[44])
+void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len,
+                            char out[JOTD_REFRESH_TOKEN_LEN + 1])
 {
     uint8_t mac[32];
     size_t mac_len = 0;
@@ -55,7 +56,7 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
     jot_claims_t *c;
     if (jot_claims_new(&c) != JOT_OK)
         return -1;
-    char sub[24], jti[23];
+    char sub[24], jti[JOTD_SID_LEN + 1];
     snprintf(sub, sizeof sub, "%lld", (long long)user->id);
     jotd_random_id(jti);
     jot_err_t rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
