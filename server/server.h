@@ -136,6 +136,15 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
 jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                             size_t len, bool introspection, jotd_verified_t *out,
                             const char **reason);
+/** The user behind a verified access token \p t, read from the store now (the role checks
+ *  of /admin and the claims of /userinfo come from the record, not the token). JOTD_OK:
+ *  the session named by t's sid claim is active and its user present and enabled; *out is
+ *  that user (jotd_user_clear). Otherwise \p resp holds the answer and *out is untouched:
+ *  401 invalid_token "session ended" for JOTD_E_NOTFOUND (no sid, no such session or user),
+ *  JOTD_E_EXPIRED (session revoked or past its end) and JOTD_E_DISABLED; 503 for a store
+ *  that cannot answer (JOTD_E_BUSY, JOTD_E_IO...). */
+jotd_rc_t jotd_session_user(jotd_app_t *app, const jot_token_t *t, jotd_user_t *out,
+                            jotd_resp_t *resp);
 /** The *reason of jotd_access_verify() for a denylisted token (compare the pointer). */
 extern const char jotd_reason_revoked[];
 /** Why an access token whose signature and claims verified is void all the same: its jti
