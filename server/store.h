@@ -212,8 +212,6 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp);
 /** Calls \p cb for every entry with exp > now. */
 jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
                                void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx);
-jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t now,
-                                   bool *out_present);
 
 /* ---- events: every fact that voids tokens or credentials ----
  * Written in the same transaction as the change, so that another process (an operator
