@@ -12,22 +12,22 @@
 bool jotd_parse_body(const jotd_req_t *req, jotd_params_t *params, jotd_resp_t *resp)
 {
     switch (jotd_params_parse(req->content_type, req->body, req->body_len, params)) {
-    case JOTD_PARSE_OK:
+    case JOTD_OK:
         return true;
-    case JOTD_PARSE_DUPLICATE:
+    case JOTD_E_DUPLICATE:
         jotd_resp_error(resp, 400, "invalid_request", "a parameter is repeated");
         return false;
-    case JOTD_PARSE_TOO_MANY:
+    case JOTD_E_TOOMANY:
         jotd_resp_error(resp, 400, "invalid_request", "too many parameters");
         return false;
-    case JOTD_PARSE_MEDIA:
+    case JOTD_E_MEDIA:
         jotd_resp_error(resp, 400, "invalid_request",
                         "use application/x-www-form-urlencoded or application/json");
         return false;
-    case JOTD_PARSE_NOMEM:
+    case JOTD_E_NOMEM:
         jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
         return false;
-    case JOTD_PARSE_BAD:
+    default: /* JOTD_E_MALFORMED */
         break;
     }
     jotd_resp_error(resp, 400, "invalid_request", "malformed request body");
