@@ -124,7 +124,7 @@ static int data_dir_ready(const jotd_config_t *cfg, bool create)
     char err[ERRLEN];
     if (create && mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
         return fail("cannot create data directory %s", cfg->data_dir);
-    return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == 0 ? 0 : fail("%s", err);
+    return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == JOTD_OK ? 0 : fail("%s", err);
 }
 
 static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
@@ -856,7 +856,7 @@ static int check_default_client(jotd_store_t *st, const char *id, char *err, siz
 static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
 {
     char err[ERRLEN];
-    if (jotd_config_validate(cfg, err, sizeof err) != 0)
+    if (jotd_config_validate(cfg, err, sizeof err) != JOTD_OK)
         return fail("%s", err);
     /* signals are taken by the main thread with sigwait; block them before any thread */
     sigset_t sigs;
@@ -936,7 +936,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         jotd_config_t copy;
         jotd_config_defaults(&copy);
         jotd_runtime_t *nrt = NULL;
-        if (jotd_config_load(&copy, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
+        if (jotd_config_load(&copy, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
             runtime_for_port(&copy, port, &nrt, err, sizeof err) != 0) {
             jotd_config_free(&copy);
             fail("%s", err);
@@ -987,8 +987,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_config_t nc;
             jotd_config_defaults(&nc);
             jotd_runtime_t *nrt = NULL;
-            if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
-                jotd_config_validate(&nc, err, sizeof err) != 0 ||
+            if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
+                jotd_config_validate(&nc, err, sizeof err) != JOTD_OK ||
                 check_default_client(app.store, nc.default_client, err, sizeof err) != 0 ||
                 runtime_for_port(&nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
@@ -1074,7 +1074,7 @@ int main(int argc, char **argv)
     jotd_config_t cfg;
     jotd_config_defaults(&cfg);
     if (!rest || jotd_config_load_for(&cfg, argc - first, argv + first, rest, &n_rest,
-                                      spec ? spec->keys : NULL, name, err, sizeof err) != 0) {
+                                      spec ? spec->keys : NULL, name, err, sizeof err) != JOTD_OK) {
         free(rest);
         jotd_config_free(&cfg);
         fprintf(stderr, "jotd: %s\n", err);
