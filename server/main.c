@@ -619,7 +619,7 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
         return 1;
     if (!strcmp(sub, "list"))
         return jotd_keyring_list(cfg->data_dir, cfg->access_ttl, jotd_now(), stdout, err,
-                                 sizeof err) == 0
+                                 sizeof err) == JOTD_OK
                    ? 0
                    : fail("%s", err);
     if (strcmp(sub, "rotate") != 0)
@@ -628,7 +628,8 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     if (o->alg && jot_alg_from_name(o->alg, strlen(o->alg), &alg) != JOT_OK)
         return fail("unknown algorithm '%s'", o->alg);
     char kid[64];
-    if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) != 0)
+    if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) !=
+        JOTD_OK)
         return fail("%s", err);
     printf("new signing key %s (%s); a running jotd switches to it within seconds\n", kid,
            jot_alg_name(alg));
@@ -770,7 +771,7 @@ static int first_admin(jotd_app_t *app, char password[32])
 static int dummy_refresh(jotd_app_t *app, bool first)
 {
     jotd_argon2_t want, have, fallback = argon2_of(&app->rt->cfg);
-    if (jotd_dummy_params(app->store, &fallback, &want) != 0)
+    if (jotd_dummy_params(app->store, &fallback, &want) != JOTD_OK)
         return -1;
     if (!first && jotd_password_dummy_params(&app->dummy, &have) == 0 && have.m_kib == want.m_kib &&
         have.t == want.t && have.p == want.p)
@@ -879,7 +880,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     jotd_http_t *daemon = NULL;
     if (open_store(cfg, &app.store) != 0)
         goto out;
-    if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != 0) {
+    if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
     }

@@ -231,14 +231,15 @@ jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port
 void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds);
 
 /* ---- runtime (app.c) ---- */
-/** Build a runtime from a loaded configuration (takes the config over on success). */
-int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
-                     size_t errlen);
+/** Build a runtime from a loaded configuration (takes the config over on success). Errors
+ *  (rc.h, with a message): those of jotd_keyring_load(), JOTD_E_NOMEM. */
+jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
+                           size_t errlen);
 void jotd_runtime_free(jotd_runtime_t *rt);
 /** The Argon2 parameters of the dummy hash that logins of unknown users verify against:
  *  those most stored password hashes carry (jotd_store_user_hash_params), so that an unknown
  *  name costs what a typical existing one does; \p fallback (the current settings) when no
- *  user has a usable hash. 0, or -1 on a store error. */
-int jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out);
+ *  user has a usable hash. JOTD_OK, or the store's error. */
+jotd_rc_t jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out);
 
 #endif
