@@ -4,9 +4,9 @@
  * success, otherwise the reason. Where a person needs more than the reason (an operator
  * command, a configuration error, a file that cannot be read), the function also takes
  * `char *err, size_t errlen` and, on error, writes a NUL-terminated message there when err
- * is non-NULL. Pure predicates return bool; parsers of one value with one way to fail
- * return 0 or -1. Verification of tokens keeps libjot's jot_err_t (its codes name the
- * failed check).
+ * is non-NULL. Pure predicates return bool; functions with one way to fail (a parser of
+ * one value, an insert into a bounded table) return 0 or -1. Making and verifying tokens
+ * keeps libjot's jot_err_t (its codes name the failed check).
  *
  * JOTD_RC_MAP(XX) is the only list of codes: XX(number, NAME, message) generates the enum,
  * jotd_rc_str() and jotd_rc_name(). Numbers are written out so that a new row can never

@@ -293,7 +293,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     char *access = NULL;
     if (rc != JOTD_OK) {
         jotd_resp_unavailable(resp, rc);
-    } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != 0) {
+    } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     } else {
         jotd_audit("login_success", "user", username, "ip", req->ip, "client_id", client_id, "sid",
@@ -353,7 +353,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
             jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
             break;
         }
-        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != 0) {
+        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != JOT_OK) {
             jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
             break;
         }

@@ -120,9 +120,11 @@ void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len
                             char out[JOTD_REFRESH_TOKEN_LEN + 1]);
 /** SHA-256 of a refresh token, as stored. */
 void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]);
-/** Sign an access token for \p user in session \p s. *out_token malloc'd (jot_free). */
-int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const jotd_session_t *s,
-                      const char *scope, int64_t now, char **out_token, char *out_jti);
+/** Sign an access token for \p user in session \p s. *out_token malloc'd (jot_free); its jti
+ *  to \p out_jti unless NULL. libjot's error (JOT_E_NOMEM, a signing failure) otherwise. */
+jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
+                            const jotd_session_t *s, const char *scope, int64_t now,
+                            char **out_token, char out_jti[JOTD_SID_LEN + 1]);
 /** Verify one of our access tokens: signature, time, iss, aud, typ at+jwt, jti not on the
  *  denylist. No database access. On success *out is the token (jot_token_free); on failure
  *  *reason is a short static text ("token expired", "token revoked"...). */
