@@ -1,4 +1,5 @@
-/* GET /verify (forward-auth for nginx auth_request, Traefik, Caddy) and GET /userinfo. */
+/* GET /verify (forward-auth for nginx auth_request, Traefik, Caddy), GET /userinfo, and the
+ * bearer -> session -> user lookup that /userinfo and /admin share (jotd_session_user). */
 #include "server.h"
 
 #include <jansson.h>

@@ -229,7 +229,7 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
 jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port, char *err,
                           size_t errlen);
 /** Stop accepting, wait up to \p drain_seconds for requests under way, then stop and free
- *  the server. NULL is a no-op. */
+ *  \p h. NULL is a no-op. */
 void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds);
 
 /* ---- runtime (app.c) ---- */
