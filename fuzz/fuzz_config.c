@@ -95,7 +95,7 @@ static void check_loaded(jotd_config_t *c)
         FUZZ_CHECK(c->tls_key != NULL);
     }
     char err[512] = "";
-    if (jotd_config_validate(c, err, sizeof err) != 0)
+    if (jotd_config_validate(c, err, sizeof err) != JOTD_OK)
         FUZZ_CHECK(err[0] != '\0');
 }
 
@@ -138,8 +138,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *rest[MAX_ARGS + 3];
     int n_rest = -1;
     char err[512] = "";
-    int rc = jotd_config_load(&c, argc, argv, (opt & 2) ? rest : NULL, &n_rest, err, sizeof err);
-    if (rc == 0) {
+    jotd_rc_t rc =
+        jotd_config_load(&c, argc, argv, (opt & 2) ? rest : NULL, &n_rest, err, sizeof err);
+    FUZZ_CHECK(rc == JOTD_OK || rc == JOTD_E_INVAL || rc == JOTD_E_IO || rc == JOTD_E_NOMEM);
+    if (rc == JOTD_OK) {
         check_loaded(&c);
         if (opt & 2) {
             FUZZ_CHECK(n_rest >= 0 && n_rest <= argc - 1);
@@ -153,7 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(n_rest == 0);
         }
     } else {
-        FUZZ_CHECK(rc == -1 && err[0] != '\0');
+        FUZZ_CHECK(err[0] != '\0');
     }
     jotd_config_free(&c);
     for (size_t k = 0; k < n_owned; k++)

@@ -81,18 +81,21 @@ static jot_verifier_t *access_verifier(const jotd_config_t *cfg, const jotd_keyr
     return v;
 }
 
-int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
-                     size_t errlen)
+jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
+                           size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* snprintf(NULL, 0, ...) writes nothing */
     jotd_runtime_t *rt = calloc(1, sizeof *rt);
     if (!rt) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return JOTD_E_NOMEM;
     }
-    if (jotd_keyring_load(cfg->data_dir, cfg->alg, cfg->access_ttl, now, &rt->keyring, err,
-                          errlen) != 0) {
+    jotd_rc_t rc =
+        jotd_keyring_load(cfg->data_dir, cfg->alg, cfg->access_ttl, now, &rt->keyring, err, errlen);
+    if (rc != JOTD_OK) {
         free(rt);
-        return -1;
+        return rc;
     }
     /* a little skew between instances behind one issuer */
     rt->access_verifier = access_verifier(cfg, rt->keyring, 5);
@@ -106,12 +109,12 @@ int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char
         rt->cfg = *cfg;
         memset(cfg, 0, sizeof *cfg);
         jotd_runtime_free(rt);
-        return -1;
+        return JOTD_E_NOMEM;
     }
     rt->cfg = *cfg; /* taken over */
     memset(cfg, 0, sizeof *cfg);
     *out = rt;
-    return 0;
+    return JOTD_OK;
 }
 
 void jotd_runtime_free(jotd_runtime_t *rt)
@@ -127,16 +130,16 @@ void jotd_runtime_free(jotd_runtime_t *rt)
     free(rt);
 }
 
-int jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out)
+jotd_rc_t jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out)
 {
     char field[48];
     jotd_argon2_t p = *fallback;
     jotd_rc_t rc = jotd_store_user_hash_params(st, field, sizeof field);
     if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND && rc != JOTD_E_INVAL)
-        return -1;
+        return rc;
     /* no stored hash, or parameters we would refuse to verify anyway: the settings */
     if (rc != JOTD_OK || jotd_password_params_parse(field, strlen(field), &p) != 0)
         p = *fallback;
     *out = p;
-    return 0;
+    return JOTD_OK;
 }

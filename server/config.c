@@ -94,6 +94,7 @@ static const opt_t opts[] = {
 typedef struct load_state {
     bool issuer_set, audience_set;
     int level, proxies_level;
+    jotd_rc_t rc; /* why a failed load failed: JOTD_E_INVAL unless a step says otherwise */
 } load_state_t;
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -476,6 +477,7 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
     set_err(err, errlen, "%s: internal error", src);
     return -1;
 nomem:
+    st->rc = JOTD_E_NOMEM;
     set_err(err, errlen, "%s: out of memory", src);
     return -1;
 }
@@ -544,20 +546,21 @@ static bool is_blank(char ch)
     return ch == ' ' || ch == '\t' || ch == '\r';
 }
 
-static int read_file(const char *path, char **out, size_t *out_len, char *err, size_t errlen)
+static jotd_rc_t read_file(const char *path, char **out, size_t *out_len, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         set_err(err, errlen, "config file %s: %s", path, strerror(errno));
-        return -1;
+        return JOTD_E_IO;
     }
     char *buf = malloc(CONFIG_FILE_MAX + 1);
     if (!buf) {
         close(fd);
         set_err(err, errlen, "config file %s: out of memory", path);
-        return -1;
+        return JOTD_E_NOMEM;
     }
     size_t len = 0;
+    jotd_rc_t rc = JOTD_E_IO;
     for (;;) {
         ssize_t r = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
         if (r < 0 && errno == EINTR)
@@ -571,6 +574,7 @@ static int read_file(const char *path, char **out, size_t *out_len, char *err, s
         len += (size_t)r;
         if (len > CONFIG_FILE_MAX) {
             set_err(err, errlen, "config file %s: larger than %d bytes", path, CONFIG_FILE_MAX);
+            rc = JOTD_E_INVAL;
             goto fail;
         }
     }
@@ -578,11 +582,11 @@ static int read_file(const char *path, char **out, size_t *out_len, char *err, s
     buf[len] = '\0';
     *out = buf;
     *out_len = len;
-    return 0;
+    return JOTD_OK;
 fail:
     close(fd);
     free(buf);
-    return -1;
+    return rc;
 }
 
 /* One line [p, end): blank, "# comment" or key = value (value optionally "quoted", an
@@ -649,8 +653,11 @@ static int load_file(jotd_config_t *c, const char *path, load_state_t *st, char 
 {
     char *buf;
     size_t len;
-    if (read_file(path, &buf, &len, err, errlen) != 0)
+    jotd_rc_t rrc = read_file(path, &buf, &len, err, errlen);
+    if (rrc != JOTD_OK) {
+        st->rc = rrc;
         return -1;
+    }
     if (memchr(buf, '\0', len)) {
         set_err(err, errlen, "config file %s: contains a NUL byte", path);
         free(buf);
@@ -703,16 +710,17 @@ static bool key_allowed(const char *const *allowed, const char *key)
     return false;
 }
 
-int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest, char *err,
-                     size_t errlen)
+jotd_rc_t jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
+                           char *err, size_t errlen)
 {
     return jotd_config_load_for(c, argc, argv, rest, n_rest, NULL, NULL, err, errlen);
 }
 
-int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
-                         const char *const *allowed, const char *cmd, char *err, size_t errlen)
+jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
+                               const char *const *allowed, const char *cmd, char *err,
+                               size_t errlen)
 {
-    load_state_t st = {false, false, 0, 0};
+    load_state_t st = {false, false, 0, 0, JOTD_E_INVAL};
     flag_use_t *uses = NULL;
     size_t n_uses = 0;
     const char *config_path = NULL;
@@ -724,7 +732,7 @@ int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, i
         uses = calloc((size_t)argc, sizeof *uses);
         if (!uses) {
             set_err(err, errlen, "out of memory");
-            return -1;
+            return JOTD_E_NOMEM;
         }
     }
 
@@ -803,6 +811,7 @@ int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, i
     }
     if (config_path) {
         if (set_string(&c->config_file, config_path) != 0) {
+            st.rc = JOTD_E_NOMEM;
             set_err(err, errlen, "out of memory");
             goto out;
         }
@@ -828,6 +837,7 @@ int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, i
     if (!st.issuer_set) {
         char *iss = default_issuer(c);
         if (!iss) {
+            st.rc = JOTD_E_NOMEM;
             set_err(err, errlen, "out of memory");
             goto out;
         }
@@ -836,11 +846,13 @@ int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, i
     }
     if (!st.audience_set) {
         if (set_string(&c->audience, c->issuer) != 0) {
+            st.rc = JOTD_E_NOMEM;
             set_err(err, errlen, "out of memory");
             goto out;
         }
     }
     if (!c->data_dir || !c->listen_host || !c->default_client) {
+        st.rc = JOTD_E_NOMEM;
         set_err(err, errlen, "out of memory");
         goto out;
     }
@@ -849,7 +861,7 @@ int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, i
     rc = 0;
 out:
     free(uses);
-    return rc;
+    return rc == 0 ? JOTD_OK : st.rc;
 }
 
 /* ---- validation -------------------------------------------------------------------------- */
@@ -898,28 +910,28 @@ static bool valid_url(const char *s)
     return true;
 }
 
-int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
+jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
 {
     if (!c->data_dir || !*c->data_dir) {
         set_err(err, errlen, "--data: must not be empty");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (!c->listen_host || !*c->listen_host) {
         set_err(err, errlen, "--listen: no host");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (!c->tls_cert != !c->tls_key) {
         set_err(err, errlen, "%s given without %s: TLS needs both",
                 c->tls_cert ? "--tls-cert" : "--tls-key", c->tls_cert ? "--tls-key" : "--tls-cert");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->tls_cert && !readable(c->tls_cert)) {
         set_err(err, errlen, "--tls-cert: cannot read %s: %s", c->tls_cert, strerror(errno));
-        return -1;
+        return JOTD_E_IO;
     }
     if (c->tls_key && !readable(c->tls_key)) {
         set_err(err, errlen, "--tls-key: cannot read %s: %s", c->tls_key, strerror(errno));
-        return -1;
+        return JOTD_E_IO;
     }
     if (!c->tls_cert && !c->insecure_http && !is_loopback(c->listen_host)) {
         set_err(err, errlen,
@@ -927,119 +939,119 @@ int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
                 "--tls-cert and --tls-key, or --insecure-http when a TLS-terminating proxy "
                 "is in front",
                 c->listen_host);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (!c->issuer || !valid_url(c->issuer)) {
         set_err(err, errlen, "--issuer: \"%s\" is not an http(s) URL without query or fragment",
                 c->issuer ? c->issuer : "");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (!c->audience || !*c->audience) {
         set_err(err, errlen, "--audience: must not be empty");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->alg == JOT_ALG_UNSET || c->alg >= JOT_ALG__COUNT || c->alg == JOT_ALG_HS256 ||
         c->alg == JOT_ALG_HS384 || c->alg == JOT_ALG_HS512) {
         set_err(err, errlen, "--alg: an asymmetric signing algorithm is required");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->access_ttl <= 0 || c->access_ttl > ACCESS_TTL_MAX) {
         set_err(err, errlen, "--access-ttl: must be 1s..1d, not %" PRId64 "s", c->access_ttl);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->refresh_idle_ttl <= 0 || c->refresh_idle_ttl > TTL_MAX) {
         set_err(err, errlen, "--refresh-idle-ttl: must be 1s..3650d, not %" PRId64 "s",
                 c->refresh_idle_ttl);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->refresh_abs_ttl <= 0 || c->refresh_abs_ttl > TTL_MAX) {
         set_err(err, errlen, "--refresh-absolute-ttl: must be 1s..3650d, not %" PRId64 "s",
                 c->refresh_abs_ttl);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->refresh_idle_ttl > c->refresh_abs_ttl) {
         set_err(err, errlen,
                 "--refresh-idle-ttl (%" PRId64 "s) exceeds --refresh-absolute-ttl (%" PRId64 "s)",
                 c->refresh_idle_ttl, c->refresh_abs_ttl);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->refresh_grace < 0 || c->refresh_grace > GRACE_MAX) {
         set_err(err, errlen, "--refresh-grace: must be 0..60s, not %" PRId64 "s", c->refresh_grace);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->argon2_t < 1 || c->argon2_p < 1 || c->argon2_p > 0xffffff) {
         set_err(err, errlen, "--argon2-t must be >= 1 and --argon2-p 1..16777215");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->argon2_m_kib < 8 * c->argon2_p || c->argon2_m_kib > 4u * 1024 * 1024) {
         set_err(err, errlen, "--argon2-m-kib: must be 8*argon2_p..4194304 (4 GiB), not %u",
                 (unsigned)c->argon2_m_kib);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->max_body < 1 || c->max_body > MAX_BODY_MAX) {
         set_err(err, errlen, "--max-body: must be 1..%zu bytes, not %zu", MAX_BODY_MAX,
                 c->max_body);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->verify_cache_size > VERIFY_CACHE_MAX) {
         set_err(err, errlen, "--verify-cache-size: must be 0..%zu entries, not %zu",
                 VERIFY_CACHE_MAX, c->verify_cache_size);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->threads < 1 || c->threads > THREADS_MAX) {
         set_err(err, errlen, "--threads: must be 1..%d, not %u", THREADS_MAX, c->threads);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->max_connections < 1) {
         set_err(err, errlen, "--max-connections: must be at least 1");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->connection_timeout < 1) {
         set_err(err, errlen, "--connection-timeout: must be at least 1 second");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (c->throttle_account_failures < 1 || c->throttle_ip_failures < 1) {
         set_err(err, errlen,
                 "--throttle-account-failures and --throttle-ip-failures must be at least 1");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (!c->default_client || !*c->default_client) {
         set_err(err, errlen, "--default-client: must not be empty");
-        return -1;
+        return JOTD_E_INVAL;
     }
-    return 0;
+    return JOTD_OK;
 }
 
 /* ---- the data directory ------------------------------------------------------------------ */
 
-int jotd_data_dir_check(const char *dir, char *err, size_t errlen)
+jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
     if (!dir || !*dir) {
         set_err(err, errlen, "--data: must not be empty");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (stat(dir, &st) != 0) {
         set_err(err, errlen, "data directory %s: %s", dir, strerror(errno));
-        return -1;
+        return JOTD_E_IO;
     }
     if (!S_ISDIR(st.st_mode)) {
         set_err(err, errlen, "data directory %s: not a directory", dir);
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (st.st_uid != geteuid()) {
         set_err(err, errlen,
                 "data directory %s is owned by uid %u, not by the user running jotd (uid %u): "
                 "refusing it",
                 dir, (unsigned)st.st_uid, (unsigned)geteuid());
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
         set_err(err, errlen,
                 "data directory %s is writable by %s (mode %04o): refusing it; chmod go-w %s", dir,
                 (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777),
                 dir);
-        return -1;
+        return JOTD_E_INVAL;
     }
-    return 0;
+    return JOTD_OK;
 }

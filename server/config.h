@@ -12,6 +12,7 @@
 #define JOTD_CONFIG_H
 
 #include "proxy.h"
+#include "rc.h"
 
 #include <jot/jot.h>
 #include <stdbool.h>
@@ -51,28 +52,34 @@ typedef struct jotd_config {
 
 /** Fill \p c with the defaults. */
 void jotd_config_defaults(jotd_config_t *c);
+/* The functions below follow rc.h: they return jotd_rc_t and on error write a message to
+ * \p err (\p errlen bytes) when it is non-NULL. */
+
 /** Apply file, environment and flags (argv[0] is the subcommand, e.g. "serve"). Flags that
  *  are not configuration (e.g. --password-stdin) are left for the caller: their indexes are
  *  not consumed only if \p rest is non-NULL, where unknown arguments are collected in order
- *  (rest must have room for argc pointers; *n_rest set). Returns 0, or -1 with a message in
- *  \p err (unknown option, bad value, unreadable file). */
-int jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest, char *err,
-                     size_t errlen);
+ *  (rest must have room for argc pointers; *n_rest set). Errors: JOTD_E_INVAL (unknown
+ *  option, bad value, config file too large), JOTD_E_IO (config file unreadable),
+ *  JOTD_E_NOMEM. */
+jotd_rc_t jotd_config_load(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
+                           char *err, size_t errlen);
 /** jotd_config_load() for a command that takes only some configuration flags: a flag whose
  *  file key is not in \p allowed (NULL-terminated; NULL: every flag) is refused with
  *  "option --audience does not apply to 'jotd CMD'" (\p cmd names the command). --config is
  *  always allowed; the config file and JOTD_* variables may still set every key, as they are
  *  shared by all commands. */
-int jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
-                         const char *const *allowed, const char *cmd, char *err, size_t errlen);
-/** Check consistency (TLS pair, plain HTTP only on loopback unless insecure_http...). */
-int jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen);
+jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **rest, int *n_rest,
+                               const char *const *allowed, const char *cmd, char *err,
+                               size_t errlen);
+/** Check consistency (TLS pair, plain HTTP only on loopback unless insecure_http...):
+ *  JOTD_E_INVAL, or JOTD_E_IO when a TLS file cannot be read. */
+jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen);
 void jotd_config_free(jotd_config_t *c);
 /** Check that the data directory \p dir may hold secrets: a directory (symlinks to one are
  *  followed), owned by the effective user, with no write bit for group or others (mode &
  *  022 == 0): anyone else who can write there could swap the database or the key files.
- *  Returns 0, or -1 with a message in \p err. */
-int jotd_data_dir_check(const char *dir, char *err, size_t errlen);
+ *  JOTD_E_IO when it cannot be examined (missing...), JOTD_E_INVAL when it is refused. */
+jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen);
 /** Parse a duration ("90s", "15m", "1h", "30d", "120"): 0 or -1. */
 int jotd_parse_duration(const char *s, int64_t *out);
 

@@ -25,7 +25,7 @@
  * thread while libmicrohttpd suspends the connection, so that the event loops keep serving
  * /verify and the other in-memory endpoints whatever SQLite or Argon2 are doing. Everything
  * a handler reads is therefore copied here first. */
-typedef struct conn_ctx {
+typedef struct jotd_conn { /* jotd_conn_t of server.h */
     char *body;
     size_t len;
     bool too_big;
@@ -42,11 +42,11 @@ typedef struct conn_ctx {
     char *arg_name[MAX_ARGS], *arg_value[MAX_ARGS];
     size_t n_args;
     struct MHD_Connection *conn;
-    jotd_resp_t resp;      /* the answer of a worker */
-    struct conn_ctx *next; /* job queue */
+    jotd_resp_t resp;       /* the answer of a worker */
+    struct jotd_conn *next; /* job queue */
 } conn_ctx_t;
 
-typedef struct jotd_http {
+struct jotd_http {
     struct MHD_Daemon *daemon;
     jotd_app_t *app;
     pthread_mutex_t mu;
@@ -56,7 +56,7 @@ typedef struct jotd_http {
     bool stop;
     pthread_t *workers;
     unsigned n_workers;
-} jotd_http_t;
+};
 
 /* Requests between their first byte and their completion: what SIGTERM waits for (idle
  * keep-alive connections are not waited for). */
@@ -80,9 +80,8 @@ void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value)
     r->hdr_value[r->n_hdr++] = copy;
 }
 
-void jotd_resp_json(jotd_resp_t *r, unsigned status, void *json_value)
+void jotd_resp_json(jotd_resp_t *r, unsigned status, json_t *j)
 {
-    json_t *j = json_value;
     free(r->body);
     r->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -640,8 +639,11 @@ static int bind_errno(const struct sockaddr_storage *ss)
     return rc;
 }
 
-void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t errlen)
+jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port, char *err,
+                          size_t errlen)
 {
+    if (!err)
+        errlen = 0; /* snprintf(NULL, 0, ...) writes nothing */
     const jotd_config_t *cfg = &app->rt->cfg;
     struct sockaddr_storage ss = {0};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -658,7 +660,7 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
         flags |= MHD_USE_IPv6;
     } else {
         snprintf(err, errlen, "--listen: '%s' is not an IP address", cfg->listen_host);
-        return NULL;
+        return JOTD_E_INVAL;
     }
     char *cert = NULL, *key = NULL;
     if (cfg->tls_cert) {
@@ -668,7 +670,7 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
             snprintf(err, errlen, "cannot read --tls-cert/--tls-key");
             free(cert);
             free(key);
-            return NULL;
+            return JOTD_E_IO;
         }
         flags |= MHD_USE_TLS;
     }
@@ -688,7 +690,7 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
         free(h);
         free(cert);
         free(key);
-        return NULL;
+        return JOTD_E_NOMEM;
     }
     h->app = app;
     pthread_mutex_init(&h->mu, NULL);
@@ -727,17 +729,17 @@ void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t err
             snprintf(err, errlen, "cannot listen on %s%s%s:%u (TLS certificate or key invalid?)",
                      v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "", (unsigned)cfg->listen_port);
         jotd_http_stop(h, 0);
-        return NULL;
+        return JOTD_E_IO;
     }
     h->daemon = d;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *out_port = info ? info->port : cfg->listen_port;
-    return h;
+    *out = h;
+    return JOTD_OK;
 }
 
-void jotd_http_stop(void *server, unsigned drain_seconds)
+void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds)
 {
-    jotd_http_t *h = server;
     if (!h)
         return;
     if (h->daemon) {

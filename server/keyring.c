@@ -710,8 +710,14 @@ static int add_public(jotd_keyring_t *kr, const jot_key_t *key, char *err, size_
     return -1;
 }
 
-int jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, int64_t now,
-                      jotd_keyring_t **out, char *err, size_t errlen)
+/* The rc of a failed dir_open(): no directory given, or one that cannot be used. */
+static jotd_rc_t dir_open_rc(const char *data_dir)
+{
+    return data_dir && *data_dir ? JOTD_E_IO : JOTD_E_INVAL;
+}
+
+jotd_rc_t jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, int64_t now,
+                            jotd_keyring_t **out, char *err, size_t errlen)
 {
     kr_dir_t d = {.fd = -1};
     kr_list_t l = {0};
@@ -719,15 +725,16 @@ int jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, i
     jot_key_t *fresh = NULL;
     long sig;
     jot_err_t jrc;
+    jotd_rc_t rc = JOTD_E_IO; /* unless a step below says otherwise */
 
     if (!out) {
         seterr(err, errlen, "keyring: no output");
-        return -1;
+        return JOTD_E_INVAL;
     }
     if (alg == JOT_ALG_UNSET)
         alg = JOT_ALG_ES256;
     if (dir_open(data_dir, true, &d, err, errlen) != 0)
-        return -1;
+        return dir_open_rc(data_dir);
     if (dir_lock(&d, err, errlen) != 0 || scan_dir(&d, err, errlen) < 0 ||
         keyring_read_or_empty(&d, &l, err, errlen) != 0)
         goto fail;
@@ -736,9 +743,14 @@ int jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, i
     if (sig < 0) {
         /* First start, or every key retired: a new signing key. */
         kr_entry_t e;
-        if (check_alg(alg, err, errlen) != 0 || key_new(&d, alg, now, &fresh, &e, err, errlen))
+        if (check_alg(alg, err, errlen) != 0) {
+            rc = JOTD_E_INVAL;
+            goto fail;
+        }
+        if (key_new(&d, alg, now, &fresh, &e, err, errlen))
             goto fail;
         if (list_push(&l, &e) != 0) {
+            rc = JOTD_E_NOMEM;
             seterr(err, errlen, "keyring: out of memory");
             key_discard(&d, e.kid);
             goto fail;
@@ -752,6 +764,7 @@ int jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, i
 
     kr = calloc(1, sizeof(*kr));
     if (!kr || jot_keyset_new(&kr->verify) != JOT_OK) {
+        rc = JOTD_E_NOMEM;
         seterr(err, errlen, "keyring: out of memory");
         goto fail;
     }
@@ -783,19 +796,20 @@ int jotd_keyring_load(const char *data_dir, jot_alg_t alg, int64_t access_ttl, i
     }
     jrc = jot_keyset_to_jwks(kr->verify, JOT_JWK_PUBLIC, &kr->jwks, &kr->jwks_len);
     if (jrc != JOT_OK) {
+        rc = jrc == JOT_E_NOMEM ? JOTD_E_NOMEM : JOTD_E_CRYPTO;
         seterr(err, errlen, "keyring: cannot build the JWKS: %s", jot_strerror(jrc));
         goto fail;
     }
     list_clear(&l);
     dir_close(&d);
     *out = kr;
-    return 0;
+    return JOTD_OK;
 fail:
     jot_key_free(fresh);
     jotd_keyring_free(kr);
     list_clear(&l);
     dir_close(&d);
-    return -1;
+    return rc;
 }
 
 int64_t jotd_keyring_next_expiry(const jotd_keyring_t *kr)
@@ -827,8 +841,8 @@ unsigned jotd_keyring_algs(const jotd_keyring_t *kr)
     return kr ? kr->algs : 0;
 }
 
-int jotd_keyring_rotate(const char *data_dir, jot_alg_t alg, int64_t now, char *out_kid,
-                        size_t kid_len, char *err, size_t errlen)
+jotd_rc_t jotd_keyring_rotate(const char *data_dir, jot_alg_t alg, int64_t now, char *out_kid,
+                              size_t kid_len, char *err, size_t errlen)
 {
     kr_dir_t d = {.fd = -1};
     kr_list_t l = {0};
@@ -836,27 +850,33 @@ int jotd_keyring_rotate(const char *data_dir, jot_alg_t alg, int64_t now, char *
     kr_entry_t e;
     bool written = false;
     long sig;
-    int rc = -1;
+    jotd_rc_t rc = JOTD_E_IO; /* unless a step below says otherwise */
 
     if (dir_open(data_dir, true, &d, err, errlen) != 0)
-        return -1;
+        return dir_open_rc(data_dir);
     if (dir_lock(&d, err, errlen) != 0 || scan_dir(&d, err, errlen) < 0 ||
         keyring_read_or_empty(&d, &l, err, errlen) != 0)
         goto out;
     sig = signing_index(&l);
     if (alg == JOT_ALG_UNSET)
         alg = sig >= 0 ? l.v[sig].alg : JOT_ALG_ES256;
-    if (check_alg(alg, err, errlen) != 0 || key_new(&d, alg, now, &key, &e, err, errlen) != 0)
+    if (check_alg(alg, err, errlen) != 0) {
+        rc = JOTD_E_INVAL;
+        goto out;
+    }
+    if (key_new(&d, alg, now, &key, &e, err, errlen) != 0)
         goto out;
     for (size_t i = 0; i < l.n; i++) {
         if (strcmp(l.v[i].kid, e.kid) == 0) {
             /* (a random key equal to an existing one: the file is that key's own) */
+            rc = JOTD_E_EXISTS;
             seterr(err, errlen, "keyring: new key %s is already in the keyring", e.kid);
             goto out;
         }
     }
     written = true;
     if (out_kid && kid_len <= strlen(e.kid)) {
+        rc = JOTD_E_INVAL;
         seterr(err, errlen, "keyring: kid buffer too small");
         goto out;
     }
@@ -867,6 +887,7 @@ int jotd_keyring_rotate(const char *data_dir, jot_alg_t alg, int64_t now, char *
         }
     }
     if (list_push(&l, &e) != 0) {
+        rc = JOTD_E_NOMEM;
         seterr(err, errlen, "keyring: out of memory");
         goto out;
     }
@@ -874,9 +895,9 @@ int jotd_keyring_rotate(const char *data_dir, jot_alg_t alg, int64_t now, char *
         goto out;
     if (out_kid)
         memcpy(out_kid, e.kid, strlen(e.kid) + 1);
-    rc = 0;
+    rc = JOTD_OK;
 out:
-    if (rc != 0 && written)
+    if (rc != JOTD_OK && written)
         key_discard(&d, e.kid);
     jot_key_free(key);
     list_clear(&l);
@@ -893,24 +914,24 @@ static void iso8601(int64_t t, char out[32])
         snprintf(out, 32, "@%" PRId64, t);
 }
 
-int jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, void *out_file,
-                      char *err, size_t errlen)
+jotd_rc_t jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, FILE *out,
+                            char *err, size_t errlen)
 {
     kr_dir_t d = {.fd = -1};
     kr_list_t l = {0};
-    FILE *f = out_file ? out_file : stdout;
+    FILE *f = out ? out : stdout;
     long sig;
-    int rc;
+    jotd_rc_t rc = JOTD_OK;
 
     if (dir_open(data_dir, false, &d, err, errlen) != 0)
-        return -1;
-    rc = keyring_read(&d, &l, err, errlen);
-    if (rc == 1)
+        return dir_open_rc(data_dir);
+    int read = keyring_read(&d, &l, err, errlen);
+    if (read == 1)
         seterr(err, errlen, "keyring: no %s/%s yet (the server creates it on first start)", d.path,
                KEYRING_FILE);
-    if (rc != 0) {
+    if (read != 0) {
         dir_close(&d);
-        return -1;
+        return read == 1 ? JOTD_E_NOTFOUND : JOTD_E_IO;
     }
     sig = signing_index(&l);
     for (size_t i = 0; i < l.n; i++) {
@@ -927,9 +948,10 @@ int jotd_keyring_list(const char *data_dir, int64_t access_ttl, int64_t now, voi
         fprintf(f, "%s %s created=%s retired=%s state=%s\n", e->kid, jot_alg_name(e->alg), created,
                 retired, state);
     }
-    rc = fflush(f) == 0 ? 0 : -1;
-    if (rc != 0)
+    if (fflush(f) != 0) {
+        rc = JOTD_E_IO;
         seterr(err, errlen, "keyring: cannot write the list: %s", strerror(errno));
+    }
     list_clear(&l);
     dir_close(&d);
     return rc;

@@ -31,7 +31,24 @@
 #include <unistd.h>
 
 #define ERRLEN 256
-#define PASSWORD_IDLE_S 10u /* see jotd_password_trim() in the main loop */
+
+/* The main loop of `jotd serve` (cmd_serve) */
+/* Seconds the loop waits for a signal before its periodic work (events of other processes,
+ * key changes, Argon2 work areas): how late a revocation made elsewhere is applied here. */
+#define TICK_S 1
+/* Argon2 work areas unused this long go back to the OS (jotd_password_trim). */
+#define PASSWORD_IDLE_S 10u
+/* Seconds between two collections of what can no longer matter (denylists, store GC). */
+#define GC_INTERVAL_S 60
+/* How long the store keeps ended sessions and events (jotd_store_gc): a week, and in any
+ * case an access token's lifetime plus GC_KEEP_MARGIN_S, so that an event outlives every
+ * access token it can void. */
+#define GC_KEEP_S (7 * 86400)
+#define GC_KEEP_MARGIN_S 3600
+/* Seconds a shutdown (SIGTERM, SIGINT) waits for the requests under way. */
+#define DRAIN_S 10u
+/* Accounts and addresses each login/client throttle remembers (ratelimit.h). */
+#define THROTTLE_MAX_ENTRIES 100000
 
 static int usage(FILE *f)
 {
@@ -107,7 +124,7 @@ static int data_dir_ready(const jotd_config_t *cfg, bool create)
     char err[ERRLEN];
     if (create && mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
         return fail("cannot create data directory %s", cfg->data_dir);
-    return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == 0 ? 0 : fail("%s", err);
+    return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == JOTD_OK ? 0 : fail("%s", err);
 }
 
 static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
@@ -602,7 +619,7 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
         return 1;
     if (!strcmp(sub, "list"))
         return jotd_keyring_list(cfg->data_dir, cfg->access_ttl, jotd_now(), stdout, err,
-                                 sizeof err) == 0
+                                 sizeof err) == JOTD_OK
                    ? 0
                    : fail("%s", err);
     if (strcmp(sub, "rotate") != 0)
@@ -611,7 +628,8 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     if (o->alg && jot_alg_from_name(o->alg, strlen(o->alg), &alg) != JOT_OK)
         return fail("unknown algorithm '%s'", o->alg);
     char kid[64];
-    if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) != 0)
+    if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) !=
+        JOTD_OK)
         return fail("%s", err);
     printf("new signing key %s (%s); a running jotd switches to it within seconds\n", kid,
            jot_alg_name(alg));
@@ -753,7 +771,7 @@ static int first_admin(jotd_app_t *app, char password[32])
 static int dummy_refresh(jotd_app_t *app, bool first)
 {
     jotd_argon2_t want, have, fallback = argon2_of(&app->rt->cfg);
-    if (jotd_dummy_params(app->store, &fallback, &want) != 0)
+    if (jotd_dummy_params(app->store, &fallback, &want) != JOTD_OK)
         return -1;
     if (!first && jotd_password_dummy_params(&app->dummy, &have) == 0 && have.m_kib == want.m_kib &&
         have.t == want.t && have.p == want.p)
@@ -839,7 +857,7 @@ static int check_default_client(jotd_store_t *st, const char *id, char *err, siz
 static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
 {
     char err[ERRLEN];
-    if (jotd_config_validate(cfg, err, sizeof err) != 0)
+    if (jotd_config_validate(cfg, err, sizeof err) != JOTD_OK)
         return fail("%s", err);
     /* signals are taken by the main thread with sigwait; block them before any thread */
     sigset_t sigs;
@@ -859,10 +877,10 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     pthread_rwlock_init(&app.rt_lock, &rwa);
     pthread_rwlockattr_destroy(&rwa);
     int ret = 1;
-    void *daemon = NULL;
+    jotd_http_t *daemon = NULL;
     if (open_store(cfg, &app.store) != 0)
         goto out;
-    if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != 0) {
+    if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
     }
@@ -877,9 +895,9 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.ended_sessions = jotd_denylist_new();
     app.gens = jotd_genmap_new();
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
-                                     app.rt->cfg.throttle_ip_failures, 100000);
+                                     app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.client_throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
-                                            app.rt->cfg.throttle_ip_failures, 100000);
+                                            app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.clients = jotd_client_cache_new();
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
@@ -910,8 +928,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         goto out;
     }
     uint16_t port = 0;
-    daemon = jotd_http_start(&app, &port, err, sizeof err);
-    if (!daemon) {
+    if (jotd_http_start(&app, &daemon, &port, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
     }
@@ -920,7 +937,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         jotd_config_t copy;
         jotd_config_defaults(&copy);
         jotd_runtime_t *nrt = NULL;
-        if (jotd_config_load(&copy, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
+        if (jotd_config_load(&copy, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
             runtime_for_port(&copy, port, &nrt, err, sizeof err) != 0) {
             jotd_config_free(&copy);
             fail("%s", err);
@@ -955,7 +972,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     int64_t last_gc = jotd_now();
     struct timespec keys_mtime = keyring_mtime(app.rt->cfg.data_dir);
     for (;;) {
-        struct timespec tick = {1, 0};
+        struct timespec tick = {TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
@@ -971,8 +988,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_config_t nc;
             jotd_config_defaults(&nc);
             jotd_runtime_t *nrt = NULL;
-            if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != 0 ||
-                jotd_config_validate(&nc, err, sizeof err) != 0 ||
+            if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
+                jotd_config_validate(&nc, err, sizeof err) != JOTD_OK ||
                 check_default_client(app.store, nc.default_client, err, sizeof err) != 0 ||
                 runtime_for_port(&nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
@@ -999,18 +1016,20 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_log("error", "events: cannot read the store: %s", jotd_store_errmsg(NULL));
         /* Argon2 work areas go back to the OS after PASSWORD_IDLE_S without a login */
         jotd_password_trim(PASSWORD_IDLE_S);
-        if (jotd_now() - last_gc >= 60) { /* forget what can no longer matter */
+        if (jotd_now() - last_gc >= GC_INTERVAL_S) { /* forget what can no longer matter */
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);
             jotd_denylist_purge(app.ended_sessions, last_gc);
             /* events outlive every access token they can void */
-            int64_t keep = 7 * 86400 > access_ttl + 3600 ? 7 * 86400 : access_ttl + 3600;
+            int64_t keep = GC_KEEP_S > access_ttl + GC_KEEP_MARGIN_S
+                               ? GC_KEEP_S
+                               : access_ttl + GC_KEEP_MARGIN_S;
             (void)jotd_store_gc(app.store, last_gc, keep);
             (void)dummy_refresh(&app, false);
         }
     }
     jotd_log("info", "%s", "shutting down: draining open requests");
-    jotd_http_stop(daemon, 10);
+    jotd_http_stop(daemon, DRAIN_S);
     daemon = NULL;
     ret = 0;
 out:
@@ -1056,7 +1075,7 @@ int main(int argc, char **argv)
     jotd_config_t cfg;
     jotd_config_defaults(&cfg);
     if (!rest || jotd_config_load_for(&cfg, argc - first, argv + first, rest, &n_rest,
-                                      spec ? spec->keys : NULL, name, err, sizeof err) != 0) {
+                                      spec ? spec->keys : NULL, name, err, sizeof err) != JOTD_OK) {
         free(rest);
         jotd_config_free(&cfg);
         fprintf(stderr, "jotd: %s\n", err);

@@ -157,14 +157,6 @@ size_t jotd_password_trim(unsigned idle_seconds)
     return left;
 }
 
-size_t jotd_password_mapped(void)
-{
-    pthread_mutex_lock(&pool.mu);
-    size_t n = pool.mapped;
-    pthread_mutex_unlock(&pool.mu);
-    return n;
-}
-
 /* ---- standard base64 without padding (the PHC string's encoding) ----------------------------- */
 
 static const char b64_alphabet[] =

@@ -50,9 +50,8 @@ int jotd_password_dummy_params(const jotd_password_dummy_t *d, jotd_argon2_t *ou
  *  limit (the default). */
 void jotd_password_set_parallel(unsigned n);
 /** Unmap the cached work areas unused for \p idle_seconds or more (0: all that are not in
- *  use). Returns the bytes still mapped (in use or cached). */
+ *  use). Returns the bytes still mapped (in use or cached): with a large \p idle_seconds,
+ *  what is mapped now. */
 size_t jotd_password_trim(unsigned idle_seconds);
-/** Bytes of work area mapped now, in use or cached. */
-size_t jotd_password_mapped(void);
 
 #endif

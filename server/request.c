@@ -74,14 +74,14 @@ static int hexval(unsigned char c)
 }
 
 /* Form-urldecode [s, s+n) ('+' is a space, %XX a byte) into a new NUL-terminated string.
- * Returns JOTD_PARSE_OK, _BAD (bad escape, not UTF-8, NUL) or _NOMEM. */
-static jotd_parse_rc_t urldecode(const char *s, size_t n, char **out)
+ * Returns JOTD_OK, JOTD_E_MALFORMED (bad escape, not UTF-8, NUL) or JOTD_E_NOMEM. */
+static jotd_rc_t urldecode(const char *s, size_t n, char **out)
 {
     if (n >= SIZE_MAX / 2)
-        return JOTD_PARSE_BAD;
+        return JOTD_E_MALFORMED;
     char *buf = malloc(n + 1);
     if (!buf)
-        return JOTD_PARSE_NOMEM;
+        return JOTD_E_NOMEM;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -93,7 +93,7 @@ static jotd_parse_rc_t urldecode(const char *s, size_t n, char **out)
             if (h < 0 || l < 0) {
                 jot_memzero(buf, n + 1);
                 free(buf);
-                return JOTD_PARSE_BAD;
+                return JOTD_E_MALFORMED;
             }
             buf[o++] = (char)(h << 4 | l);
             i += 2;
@@ -105,10 +105,10 @@ static jotd_parse_rc_t urldecode(const char *s, size_t n, char **out)
     if (!utf8_ok((const unsigned char *)buf, o)) {
         jot_memzero(buf, n + 1);
         free(buf);
-        return JOTD_PARSE_BAD;
+        return JOTD_E_MALFORMED;
     }
     *out = buf;
-    return JOTD_PARSE_OK;
+    return JOTD_OK;
 }
 
 /* Free a string that may hold a secret (a password, a refresh token). */
@@ -144,14 +144,14 @@ const char *jotd_params_get(const jotd_params_t *p, const char *name)
 }
 
 /* Append (name, value), taking ownership of both (freed on failure). */
-static jotd_parse_rc_t add_param(jotd_params_t *p, char *name, char *value)
+static jotd_rc_t add_param(jotd_params_t *p, char *name, char *value)
 {
-    jotd_parse_rc_t rc = JOTD_PARSE_OK;
+    jotd_rc_t rc = JOTD_OK;
     if (jotd_params_get(p, name))
-        rc = JOTD_PARSE_DUPLICATE;
+        rc = JOTD_E_DUPLICATE;
     else if (p->n >= JOTD_MAX_PARAMS)
-        rc = JOTD_PARSE_TOO_MANY;
-    if (rc != JOTD_PARSE_OK) {
+        rc = JOTD_E_TOOMANY;
+    if (rc != JOTD_OK) {
         free(name);
         free_secret(value);
         return rc;
@@ -159,12 +159,12 @@ static jotd_parse_rc_t add_param(jotd_params_t *p, char *name, char *value)
     p->items[p->n].name = name;
     p->items[p->n].value = value;
     p->n++;
-    return JOTD_PARSE_OK;
+    return JOTD_OK;
 }
 
 /* ---- application/x-www-form-urlencoded --------------------------------------------------- */
 
-static jotd_parse_rc_t parse_form(const char *body, size_t len, jotd_params_t *out)
+static jotd_rc_t parse_form(const char *body, size_t len, jotd_params_t *out)
 {
     size_t i = 0;
     while (i < len) {
@@ -176,27 +176,27 @@ static jotd_parse_rc_t parse_form(const char *body, size_t len, jotd_params_t *o
             const char *eq = memchr(pair, '=', pair_len);
             size_t name_len = eq ? (size_t)(eq - pair) : pair_len;
             char *name = NULL, *value = NULL;
-            jotd_parse_rc_t rc = urldecode(pair, name_len, &name);
-            if (rc != JOTD_PARSE_OK)
+            jotd_rc_t rc = urldecode(pair, name_len, &name);
+            if (rc != JOTD_OK)
                 return rc;
             if (eq)
                 rc = urldecode(eq + 1, pair_len - name_len - 1, &value);
             else if (!(value = calloc(1, 1)))
-                rc = JOTD_PARSE_NOMEM;
-            if (rc != JOTD_PARSE_OK) {
+                rc = JOTD_E_NOMEM;
+            if (rc != JOTD_OK) {
                 free(name);
                 return rc;
             }
             if (name[0] == '\0') {
                 free(name);
                 free_secret(value);
-            } else if ((rc = add_param(out, name, value)) != JOTD_PARSE_OK) {
+            } else if ((rc = add_param(out, name, value)) != JOTD_OK) {
                 return rc;
             }
         }
         i = end + 1;
     }
-    return JOTD_PARSE_OK;
+    return JOTD_OK;
 }
 
 /* ---- application/json -------------------------------------------------------------------- */
@@ -212,10 +212,10 @@ static void real_text(double d, char *buf, size_t size)
 }
 
 /* The text of one member value, malloc'd; NULL with *rc set when the value has no text. */
-static char *json_value_text(const json_t *v, jotd_parse_rc_t *rc)
+static char *json_value_text(const json_t *v, jotd_rc_t *rc)
 {
     char num[64];
-    *rc = JOTD_PARSE_BAD;
+    *rc = JOTD_E_MALFORMED;
     switch (json_typeof(v)) {
     case JSON_STRING: {
         const char *s = json_string_value(v);
@@ -253,7 +253,7 @@ static char *json_value_text(const json_t *v, jotd_parse_rc_t *rc)
         }
         char *out = malloc(total + 1);
         if (!out) {
-            *rc = JOTD_PARSE_NOMEM;
+            *rc = JOTD_E_NOMEM;
             return NULL;
         }
         size_t o = 0;
@@ -266,7 +266,7 @@ static char *json_value_text(const json_t *v, jotd_parse_rc_t *rc)
             o += n;
         }
         out[o] = '\0';
-        *rc = JOTD_PARSE_OK;
+        *rc = JOTD_OK;
         return out;
     }
     default: /* null, objects */
@@ -276,33 +276,33 @@ static char *json_value_text(const json_t *v, jotd_parse_rc_t *rc)
     size_t n = json_is_string(v) ? json_string_length(v) : strlen(num);
     char *out = malloc(n + 1);
     if (!out) {
-        *rc = JOTD_PARSE_NOMEM;
+        *rc = JOTD_E_NOMEM;
         return NULL;
     }
     memcpy(out, s, n);
     out[n] = '\0';
-    *rc = JOTD_PARSE_OK;
+    *rc = JOTD_OK;
     return out;
 }
 
-static jotd_parse_rc_t parse_json(const char *body, size_t len, jotd_params_t *out)
+static jotd_rc_t parse_json(const char *body, size_t len, jotd_params_t *out)
 {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         if (json_error_code(&jerr) == json_error_duplicate_key)
-            return JOTD_PARSE_DUPLICATE;
+            return JOTD_E_DUPLICATE;
         if (json_error_code(&jerr) == json_error_out_of_memory)
-            return JOTD_PARSE_NOMEM;
-        return JOTD_PARSE_BAD;
+            return JOTD_E_NOMEM;
+        return JOTD_E_MALFORMED;
     }
-    jotd_parse_rc_t rc = JOTD_PARSE_OK;
+    jotd_rc_t rc = JOTD_OK;
     if (!json_is_object(root)) {
-        rc = JOTD_PARSE_BAD;
+        rc = JOTD_E_MALFORMED;
         goto done;
     }
     if (json_object_size(root) > JOTD_MAX_PARAMS) {
-        rc = JOTD_PARSE_TOO_MANY;
+        rc = JOTD_E_TOOMANY;
         goto done;
     }
     const char *key;
@@ -319,11 +319,11 @@ static jotd_parse_rc_t parse_json(const char *body, size_t len, jotd_params_t *o
         char *name = malloc(strlen(key) + 1);
         if (!name) {
             free_secret(text);
-            rc = JOTD_PARSE_NOMEM;
+            rc = JOTD_E_NOMEM;
             goto done;
         }
         memcpy(name, key, strlen(key) + 1);
-        if ((rc = add_param(out, name, text)) != JOTD_PARSE_OK)
+        if ((rc = add_param(out, name, text)) != JOTD_OK)
             goto done;
     }
 done:
@@ -351,22 +351,22 @@ static bool media_is(const char *ct, const char *want)
     return n == strlen(want) && strncasecmp(ct, want, n) == 0;
 }
 
-jotd_parse_rc_t jotd_params_parse(const char *content_type, const char *body, size_t len,
-                                  jotd_params_t *out)
+jotd_rc_t jotd_params_parse(const char *content_type, const char *body, size_t len,
+                            jotd_params_t *out)
 {
     out->n = 0;
     if (!body || len == 0)
-        return JOTD_PARSE_OK;
-    jotd_parse_rc_t rc;
+        return JOTD_OK;
+    jotd_rc_t rc;
     if (!content_type)
-        return JOTD_PARSE_MEDIA;
+        return JOTD_E_MEDIA;
     if (media_is(content_type, "application/x-www-form-urlencoded"))
         rc = parse_form(body, len, out);
     else if (media_is(content_type, "application/json"))
         rc = parse_json(body, len, out);
     else
-        return JOTD_PARSE_MEDIA;
-    if (rc != JOTD_PARSE_OK)
+        return JOTD_E_MEDIA;
+    if (rc != JOTD_OK)
         jotd_params_clear(out);
     return rc;
 }
@@ -454,9 +454,9 @@ int jotd_basic_auth_parse(const char *header, char **out_id, char **out_secret)
     if (!colon)
         goto out;
     size_t id_len = (size_t)(colon - dec);
-    if (urldecode((const char *)dec, id_len, &id) != JOTD_PARSE_OK)
+    if (urldecode((const char *)dec, id_len, &id) != JOTD_OK)
         goto out;
-    if (urldecode((const char *)colon + 1, (size_t)dn - id_len - 1, &secret) != JOTD_PARSE_OK)
+    if (urldecode((const char *)colon + 1, (size_t)dn - id_len - 1, &secret) != JOTD_OK)
         goto out;
     if (id[0] == '\0')
         goto out;

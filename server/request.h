@@ -4,6 +4,8 @@
 #ifndef JOTD_REQUEST_H
 #define JOTD_REQUEST_H
 
+#include "rc.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -18,22 +20,16 @@ typedef struct jotd_params {
     size_t n;
 } jotd_params_t;
 
-typedef enum jotd_parse_rc {
-    JOTD_PARSE_OK = 0,
-    JOTD_PARSE_BAD,       /* malformed body, bad encoding, not UTF-8 */
-    JOTD_PARSE_DUPLICATE, /* a parameter given twice (RFC 6749 §3.2) */
-    JOTD_PARSE_TOO_MANY,  /* more than JOTD_MAX_PARAMS */
-    JOTD_PARSE_MEDIA,     /* unsupported Content-Type */
-    JOTD_PARSE_NOMEM
-} jotd_parse_rc_t;
-
 /** Parse \p body by \p content_type ("application/x-www-form-urlencoded" or
  *  "application/json", parameters like "; charset=utf-8" allowed; NULL/empty body gives no
  *  params). JSON bodies must be an object whose values are strings (numbers and booleans are
  *  converted to their text; arrays of strings are joined with spaces, for "scope"). On
- *  failure \p out is left empty. */
-jotd_parse_rc_t jotd_params_parse(const char *content_type, const char *body, size_t len,
-                                  jotd_params_t *out);
+ *  failure \p out is left empty and the rc (rc.h) says why: JOTD_E_MALFORMED (malformed
+ *  body, bad encoding, not UTF-8), JOTD_E_DUPLICATE (a parameter given twice, RFC 6749
+ *  §3.2), JOTD_E_TOOMANY (more than JOTD_MAX_PARAMS), JOTD_E_MEDIA (unsupported
+ *  Content-Type), JOTD_E_NOMEM. */
+jotd_rc_t jotd_params_parse(const char *content_type, const char *body, size_t len,
+                            jotd_params_t *out);
 /** Value of \p name or NULL. */
 const char *jotd_params_get(const jotd_params_t *p, const char *name);
 /** Free every string; leaves \p p empty. */

@@ -246,35 +246,22 @@ static char *require_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         jotd_resp_bearer_challenge(resp, "invalid_token", why);
         return NULL;
     }
-    const char *sid = NULL;
-    if (jot_claims_get_string(jot_token_claims(t), "sid", &sid) != JOT_OK)
-        sid = NULL;
-    jotd_session_t s = {0};
     jotd_user_t u = {0};
-    bool active = false;
-    jotd_rc_t rc =
-        sid ? jotd_store_session_get(app->store, sid, jotd_now(), &s, &active) : JOTD_E_NOTFOUND;
-    if (rc == JOTD_OK && active)
-        rc = jotd_store_user_get(app->store, s.user_id, &u);
+    jotd_rc_t rc = jotd_session_user(app, t, &u, resp);
     jot_token_free(t);
+    if (rc != JOTD_OK)
+        return NULL;
+    /* the role is read from the user record now, not from the token */
     char *admin = NULL;
-    if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
-        jotd_resp_unavailable(resp, rc);
-    } else if (rc != JOTD_OK || !active || u.disabled) {
-        jotd_resp_bearer_challenge(resp, "invalid_token", "session ended");
-    } else {
-        /* the role is read from the user record now, not from the token */
-        for (size_t i = 0; i < u.n_roles && !admin; i++)
-            if (strcmp(u.roles[i], "admin") == 0)
-                admin = strdup(u.username);
-        if (!admin) {
-            jotd_resp_error(resp, 403, "insufficient_scope", "the admin role is required");
-            jotd_resp_header(resp, "WWW-Authenticate",
-                             "Bearer realm=\"jotd\", error=\"insufficient_scope\"");
-        }
+    for (size_t i = 0; i < u.n_roles && !admin; i++)
+        if (strcmp(u.roles[i], "admin") == 0)
+            admin = strdup(u.username);
+    if (!admin) {
+        jotd_resp_error(resp, 403, "insufficient_scope", "the admin role is required");
+        jotd_resp_header(resp, "WWW-Authenticate",
+                         "Bearer realm=\"jotd\", error=\"insufficient_scope\"");
     }
     jotd_user_clear(&u);
-    jotd_session_clear(&s);
     return admin;
 }
 

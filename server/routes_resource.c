@@ -1,4 +1,5 @@
-/* GET /verify (forward-auth for nginx auth_request, Traefik, Caddy) and GET /userinfo. */
+/* GET /verify (forward-auth for nginx auth_request, Traefik, Caddy), GET /userinfo, and the
+ * bearer -> session -> user lookup that /userinfo and /admin share (jotd_session_user). */
 #include "server.h"
 
 #include <jansson.h>
@@ -112,25 +113,47 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     resp->status = 200;
 }
 
+jotd_rc_t jotd_session_user(jotd_app_t *app, const jot_token_t *t, jotd_user_t *out,
+                            jotd_resp_t *resp)
+{
+    const char *sid = NULL;
+    if (jot_claims_get_string(jot_token_claims(t), "sid", &sid) != JOT_OK)
+        sid = NULL;
+    jotd_session_t s = {0};
+    jotd_user_t u = {0};
+    bool active = false;
+    jotd_rc_t rc =
+        sid ? jotd_store_session_get(app->store, sid, jotd_now(), &s, &active) : JOTD_E_NOTFOUND;
+    if (rc == JOTD_OK && !active)
+        rc = JOTD_E_EXPIRED;
+    if (rc == JOTD_OK)
+        rc = jotd_store_user_get(app->store, s.user_id, &u);
+    if (rc == JOTD_OK && u.disabled)
+        rc = JOTD_E_DISABLED;
+    jotd_session_clear(&s);
+    if (rc == JOTD_OK) {
+        *out = u;
+        return JOTD_OK;
+    }
+    jotd_user_clear(&u);
+    if (rc == JOTD_E_NOTFOUND || rc == JOTD_E_EXPIRED || rc == JOTD_E_DISABLED)
+        jotd_resp_bearer_challenge(resp, "invalid_token", "session ended");
+    else
+        jotd_resp_unavailable(resp, rc);
+    return rc;
+}
+
 void jotd_route_userinfo(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                          jotd_resp_t *resp)
 {
     jot_token_t *t = bearer(app, rt, req, resp);
     if (!t)
         return;
-    const char *sid = NULL, *sub = NULL;
-    if (jot_claims_get_string(jot_token_claims(t), "sid", &sid) != JOT_OK)
-        sid = NULL;
+    const char *sub = NULL;
     if (jot_claims_get_string(jot_token_claims(t), "sub", &sub) != JOT_OK)
         sub = NULL;
-    jotd_session_t s = {0};
     jotd_user_t u = {0};
-    bool active = false;
-    jotd_rc_t rc =
-        sid ? jotd_store_session_get(app->store, sid, jotd_now(), &s, &active) : JOTD_E_NOTFOUND;
-    if (rc == JOTD_OK && active)
-        rc = jotd_store_user_get(app->store, s.user_id, &u);
-    if (rc == JOTD_OK && active && !u.disabled) {
+    if (jotd_session_user(app, t, &u, resp) == JOTD_OK) {
         json_t *roles = json_array(), *perms = json_array();
         for (size_t i = 0; i < u.n_roles; i++)
             json_array_append_new(roles, json_string(u.roles[i]));
@@ -139,12 +162,7 @@ void jotd_route_userinfo(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
         jotd_resp_json(resp, 200,
                        json_pack("{s:s,s:s,s:o,s:o}", "sub", sub ? sub : "", "preferred_username",
                                  u.username, "roles", roles, "permissions", perms));
-    } else if (rc == JOTD_OK || rc == JOTD_E_NOTFOUND) {
-        jotd_resp_bearer_challenge(resp, "invalid_token", "session ended");
-    } else {
-        jotd_resp_unavailable(resp, rc);
     }
     jotd_user_clear(&u);
-    jotd_session_clear(&s);
     jot_token_free(t);
 }

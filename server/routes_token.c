@@ -12,22 +12,22 @@
 bool jotd_parse_body(const jotd_req_t *req, jotd_params_t *params, jotd_resp_t *resp)
 {
     switch (jotd_params_parse(req->content_type, req->body, req->body_len, params)) {
-    case JOTD_PARSE_OK:
+    case JOTD_OK:
         return true;
-    case JOTD_PARSE_DUPLICATE:
+    case JOTD_E_DUPLICATE:
         jotd_resp_error(resp, 400, "invalid_request", "a parameter is repeated");
         return false;
-    case JOTD_PARSE_TOO_MANY:
+    case JOTD_E_TOOMANY:
         jotd_resp_error(resp, 400, "invalid_request", "too many parameters");
         return false;
-    case JOTD_PARSE_MEDIA:
+    case JOTD_E_MEDIA:
         jotd_resp_error(resp, 400, "invalid_request",
                         "use application/x-www-form-urlencoded or application/json");
         return false;
-    case JOTD_PARSE_NOMEM:
+    case JOTD_E_NOMEM:
         jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
         return false;
-    case JOTD_PARSE_BAD:
+    default: /* JOTD_E_MALFORMED */
         break;
     }
     jotd_resp_error(resp, 400, "invalid_request", "malformed request body");
@@ -285,7 +285,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     s.scope = scope;
     s.created_at = now;
     s.expires_at = now + rt->cfg.refresh_abs_ttl;
-    char refresh[44];
+    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
     uint8_t hash[JOTD_HASH_LEN];
     jotd_refresh_new(refresh);
     jotd_refresh_hash(refresh, strlen(refresh), hash);
@@ -293,7 +293,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     char *access = NULL;
     if (rc != JOTD_OK) {
         jotd_resp_unavailable(resp, rc);
-    } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != 0) {
+    } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     } else {
         jotd_audit("login_success", "user", username, "ip", req->ip, "client_id", client_id, "sid",
@@ -322,7 +322,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     }
     int64_t now = jotd_now();
     uint8_t old_hash[JOTD_HASH_LEN], new_hash[JOTD_HASH_LEN];
-    char successor[44];
+    char successor[JOTD_REFRESH_TOKEN_LEN + 1];
     jotd_refresh_hash(old, strlen(old), old_hash);
     jotd_refresh_successor(app, old, strlen(old), successor);
     jotd_refresh_hash(successor, strlen(successor), new_hash);
@@ -353,7 +353,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
             jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
             break;
         }
-        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != 0) {
+        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != JOT_OK) {
             jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
             break;
         }

@@ -31,6 +31,12 @@ typedef struct jotd_runtime {
 } jotd_runtime_t;
 
 typedef struct jotd_client_cache jotd_client_cache_t;
+/* The HTTP layer's context of one request (http.c): query arguments. */
+typedef struct jotd_conn jotd_conn_t;
+/* A running HTTP server (http.c). */
+typedef struct jotd_http jotd_http_t;
+/* jansson's value type (jansson.h), so that this header does not need jansson's. */
+typedef struct json_t json_t;
 
 typedef struct jotd_app {
     char **argv; /* for reloading the configuration */
@@ -63,7 +69,7 @@ typedef struct jotd_req {
     const char *ip; /* client address as text */
     const char *body;
     size_t body_len;
-    void *conn; /* the HTTP layer's request context (query arguments) */
+    const jotd_conn_t *conn; /* the HTTP layer's request context (NULL: no query arguments) */
     /* true: the handler runs on an event loop (http.c), where it must not block on Argon2.
      * A handler of a route marked "inline first" then answers JOTD_STATUS_DEFER, with
      * nothing else in the response, to be run again on a worker thread. */
@@ -88,7 +94,7 @@ typedef struct jotd_resp {
 /* ---- responses (http.c) ---- */
 void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value);
 /** JSON body from a jansson value (reference stolen). */
-void jotd_resp_json(jotd_resp_t *r, unsigned status, void *json_value);
+void jotd_resp_json(jotd_resp_t *r, unsigned status, json_t *json);
 /** RFC 6749 §5.2 error body {"error":..,"error_description":..}. */
 void jotd_resp_error(jotd_resp_t *r, unsigned status, const char *error, const char *description);
 /** Parse the body into \p params; on failure answer 400 (RFC 6749 §5.2) and return false. */
@@ -105,17 +111,20 @@ const char *jotd_req_query(const jotd_req_t *req, const char *name, char *buf, s
 /* ---- tokens (token.c) ---- */
 /** Current time in seconds. */
 int64_t jotd_now(void);
-/** 22-character base64url of 128 random bits (+ NUL) into \p out. */
-void jotd_random_id(char out[23]);
-/** New refresh token: 43-character base64url of 256 random bits (+ NUL). */
-void jotd_refresh_new(char out[44]);
+/** JOTD_SID_LEN-character base64url of 128 random bits (+ NUL) into \p out: a sid or jti. */
+void jotd_random_id(char out[JOTD_SID_LEN + 1]);
+/** New refresh token: JOTD_REFRESH_TOKEN_LEN-character base64url of 256 random bits (+ NUL). */
+void jotd_refresh_new(char out[JOTD_REFRESH_TOKEN_LEN + 1]);
 /** The successor of a refresh token: base64url(HMAC-SHA256(refresh_key, token)). */
-void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len, char out[44]);
+void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len,
+                            char out[JOTD_REFRESH_TOKEN_LEN + 1]);
 /** SHA-256 of a refresh token, as stored. */
 void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]);
-/** Sign an access token for \p user in session \p s. *out_token malloc'd (jot_free). */
-int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const jotd_session_t *s,
-                      const char *scope, int64_t now, char **out_token, char *out_jti);
+/** Sign an access token for \p user in session \p s. *out_token malloc'd (jot_free); its jti
+ *  to \p out_jti unless NULL. libjot's error (JOT_E_NOMEM, a signing failure) otherwise. */
+jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
+                            const jotd_session_t *s, const char *scope, int64_t now,
+                            char **out_token, char out_jti[JOTD_SID_LEN + 1]);
 /** Verify one of our access tokens: signature, time, iss, aud, typ at+jwt, jti not on the
  *  denylist. No database access. On success *out is the token (jot_token_free); on failure
  *  *reason is a short static text ("token expired", "token revoked"...). */
@@ -129,6 +138,15 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
 jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                             size_t len, bool introspection, jotd_verified_t *out,
                             const char **reason);
+/** The user behind a verified access token \p t, read from the store now (the role checks
+ *  of /admin and the claims of /userinfo come from the record, not the token). JOTD_OK:
+ *  the session named by t's sid claim is active and its user present and enabled; *out is
+ *  that user (jotd_user_clear). Otherwise \p resp holds the answer and *out is untouched:
+ *  401 invalid_token "session ended" for JOTD_E_NOTFOUND (no sid, no such session or user),
+ *  JOTD_E_EXPIRED (session revoked or past its end) and JOTD_E_DISABLED; 503 for a store
+ *  that cannot answer (JOTD_E_BUSY, JOTD_E_IO...). */
+jotd_rc_t jotd_session_user(jotd_app_t *app, const jot_token_t *t, jotd_user_t *out,
+                            jotd_resp_t *resp);
 /** The *reason of jotd_access_verify() for a denylisted token (compare the pointer). */
 extern const char jotd_reason_revoked[];
 /** Why an access token whose signature and claims verified is void all the same: its jti
@@ -204,22 +222,26 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
 
 /* ---- the HTTP server (http.c) ---- */
 /** Start listening per rt->cfg, with the event loops (--threads) and a pool of worker
- *  threads for the handlers that use the database or Argon2. Returns the server, or NULL
- *  with a message. *out_port receives the bound port (useful with port 0). */
-void *jotd_http_start(jotd_app_t *app, uint16_t *out_port, char *err, size_t errlen);
+ *  threads for the handlers that use the database or Argon2. On JOTD_OK *out is the server
+ *  (jotd_http_stop) and *out_port the bound port (useful with port 0). Errors (rc.h, with a
+ *  message): JOTD_E_INVAL (--listen not an IP address), JOTD_E_IO (TLS files unreadable,
+ *  cannot listen), JOTD_E_NOMEM. */
+jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port, char *err,
+                          size_t errlen);
 /** Stop accepting, wait up to \p drain_seconds for requests under way, then stop and free
- *  the server. NULL is a no-op. */
-void jotd_http_stop(void *server, unsigned drain_seconds);
+ *  \p h. NULL is a no-op. */
+void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds);
 
 /* ---- runtime (app.c) ---- */
-/** Build a runtime from a loaded configuration (takes the config over on success). */
-int jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
-                     size_t errlen);
+/** Build a runtime from a loaded configuration (takes the config over on success). Errors
+ *  (rc.h, with a message): those of jotd_keyring_load(), JOTD_E_NOMEM. */
+jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
+                           size_t errlen);
 void jotd_runtime_free(jotd_runtime_t *rt);
 /** The Argon2 parameters of the dummy hash that logins of unknown users verify against:
  *  those most stored password hashes carry (jotd_store_user_hash_params), so that an unknown
  *  name costs what a typical existing one does; \p fallback (the current settings) when no
- *  user has a usable hash. 0, or -1 on a store error. */
-int jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out);
+ *  user has a usable hash. JOTD_OK, or the store's error. */
+jotd_rc_t jotd_dummy_params(jotd_store_t *st, const jotd_argon2_t *fallback, jotd_argon2_t *out);
 
 #endif

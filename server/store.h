@@ -8,31 +8,20 @@
  * - every state change is exactly one transaction: after a crash it happened or it did not;
  * - refresh tokens are never stored, only their SHA-256 (32 bytes);
  * - strings returned inside out-structs are owned by the struct: release them with the
- *   matching *_clear() function; out-structs are written only on JOTD_OK. */
+ *   matching *_clear() function; out-structs are written only on JOTD_OK;
+ * - every function answers with a jotd_rc_t of rc.h (the one table of codes), details of the
+ *   last failure in jotd_store_errmsg(). */
 #ifndef JOTD_STORE_H
 #define JOTD_STORE_H
+
+#include "rc.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum jotd_rc {
-    JOTD_OK = 0,
-    JOTD_E_NOTFOUND, /* no such user/client/token/session */
-    JOTD_E_EXISTS,   /* unique name or id already taken */
-    JOTD_E_REUSED,   /* a rotated refresh token came back: its session is now revoked */
-    JOTD_E_EXPIRED,  /* token idle-expired, session past its absolute lifetime, or revoked */
-    JOTD_E_DISABLED, /* the user is disabled */
-    JOTD_E_MISMATCH, /* token presented by another client than the one it was issued to */
-    JOTD_E_BUSY,     /* database locked/busy beyond the busy timeout */
-    JOTD_E_IO,       /* database error: read-only, disk full, corrupt... */
-    JOTD_E_NOMEM,
-    JOTD_E_INVAL
-} jotd_rc_t;
-
-const char *jotd_rc_str(jotd_rc_t rc);
-
-#define JOTD_SID_LEN 22 /* 128 random bits, base64url */
+#define JOTD_SID_LEN 22           /* 128 random bits, base64url; also the length of a jti */
+#define JOTD_REFRESH_TOKEN_LEN 43 /* 256 random bits, base64url */
 #define JOTD_HASH_LEN 32
 
 typedef struct jotd_user {
@@ -223,8 +212,6 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp);
 /** Calls \p cb for every entry with exp > now. */
 jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
                                void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx);
-jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t now,
-                                   bool *out_present);
 
 /* ---- events: every fact that voids tokens or credentials ----
  * Written in the same transaction as the change, so that another process (an operator

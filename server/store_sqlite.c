@@ -197,7 +197,6 @@ enum stmt_id {
     ST_TOKEN_LOOKUP,
     ST_DENY_ADD,
     ST_DENY_LOAD,
-    ST_DENY_CONTAINS,
     ST_GC_TOKENS,
     ST_GC_SESSIONS,
     ST_GC_DENY,
@@ -272,7 +271,6 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DENY_ADD] = "INSERT INTO denylist (jti, exp) VALUES (?1, ?2)"
                     " ON CONFLICT (jti) DO UPDATE SET exp = max(exp, excluded.exp)",
     [ST_DENY_LOAD] = "SELECT jti, exp FROM denylist WHERE exp > ?1",
-    [ST_DENY_CONTAINS] = "SELECT 1 FROM denylist WHERE jti = ?1 AND exp > ?2",
     [ST_GC_TOKENS] = "DELETE FROM refresh_tokens WHERE expires_at <= ?1",
     /* ?1 = now - keep_seconds. A session none of whose tokens is left can never be used
      * again (every token idle-expired): it goes too once it has been idle for keep. */
@@ -364,35 +362,6 @@ const char *jotd_store_errmsg(const jotd_store_t *st)
 {
     (void)st;
     return errbuf[0] ? errbuf : "no error";
-}
-
-const char *jotd_rc_str(jotd_rc_t rc)
-{
-    switch (rc) {
-    case JOTD_OK:
-        return "ok";
-    case JOTD_E_NOTFOUND:
-        return "not found";
-    case JOTD_E_EXISTS:
-        return "already exists";
-    case JOTD_E_REUSED:
-        return "refresh token reused: session revoked";
-    case JOTD_E_EXPIRED:
-        return "expired or revoked";
-    case JOTD_E_DISABLED:
-        return "user disabled";
-    case JOTD_E_MISMATCH:
-        return "client mismatch";
-    case JOTD_E_BUSY:
-        return "database busy";
-    case JOTD_E_IO:
-        return "database error";
-    case JOTD_E_NOMEM:
-        return "out of memory";
-    case JOTD_E_INVAL:
-        return "invalid argument";
-    }
-    return "unknown error";
 }
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -2294,32 +2263,6 @@ jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
         }
         /* jti is valid during the call only */
         cb(ctx, jti, col_i64(s, 1));
-    }
-    conn_put(st, c);
-    return r;
-}
-
-jotd_rc_t jotd_store_deny_contains(jotd_store_t *st, const char *jti, int64_t now,
-                                   bool *out_present)
-{
-    if (!st || !jti || !out_present)
-        return fail(JOTD_E_INVAL, "deny_contains: NULL argument");
-    struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
-    if (r != JOTD_OK)
-        return r;
-    sqlite3_stmt *s = NULL;
-    r = prep(c, ST_DENY_CONTAINS, &s);
-    if (r == JOTD_OK) {
-        int b = SQLITE_OK;
-        bool row = false;
-        bind_text(s, 1, jti, &b);
-        bind_i64(s, 2, now, &b);
-        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
-        if (row)
-            done(s);
-        if (r == JOTD_OK)
-            *out_present = row;
     }
     conn_put(st, c);
     return r;

@@ -32,7 +32,8 @@ void jotd_refresh_new(char out[44])
     random_b64(32, out);
 }
 
-void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len, char out[44])
+void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len,
+                            char out[JOTD_REFRESH_TOKEN_LEN + 1])
 {
     uint8_t mac[32];
     size_t mac_len = 0;
@@ -49,16 +50,18 @@ void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]
     SHA256((const unsigned char *)token, len, out);
 }
 
-int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const jotd_session_t *s,
-                      const char *scope, int64_t now, char **out_token, char *out_jti)
+jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
+                            const jotd_session_t *s, const char *scope, int64_t now,
+                            char **out_token, char out_jti[JOTD_SID_LEN + 1])
 {
     jot_claims_t *c;
-    if (jot_claims_new(&c) != JOT_OK)
-        return -1;
-    char sub[24], jti[23];
+    jot_err_t rc = jot_claims_new(&c);
+    if (rc != JOT_OK)
+        return rc;
+    char sub[24], jti[JOTD_SID_LEN + 1];
     snprintf(sub, sizeof sub, "%lld", (long long)user->id);
     jotd_random_id(jti);
-    jot_err_t rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
+    rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
     if (rc == JOT_OK)
         rc = jot_claims_set_string(c, "sub", sub);
     if (rc == JOT_OK)
@@ -90,10 +93,10 @@ int jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user, const j
     }
     jot_claims_free(c);
     if (rc != JOT_OK)
-        return -1;
+        return rc;
     if (out_jti)
         memcpy(out_jti, jti, sizeof jti);
-    return 0;
+    return JOT_OK;
 }
 
 const char jotd_reason_revoked[] = "token revoked";

@@ -259,23 +259,6 @@ void jotd_vcache_free(jotd_vcache_t *c)
     free(c);
 }
 
-size_t jotd_vcache_capacity(const jotd_vcache_t *c)
-{
-    return c ? c->n_sets * c->ways : 0;
-}
-
-size_t jotd_vcache_count(jotd_vcache_t *c, int64_t now)
-{
-    size_t n = 0;
-    for (size_t i = 0; c && i < c->n_sets; i++) {
-        pthread_mutex_lock(&c->sets[i].mu);
-        for (size_t w = 0; w < c->ways; w++)
-            n += c->sets[i].way[w].exp > now;
-        pthread_mutex_unlock(&c->sets[i].mu);
-    }
-    return n;
-}
-
 /* SHA-256 fetched once: SHA256() and EVP_sha256() look the algorithm up in the provider
  * store on every call, which showed in the profile of /verify. */
 static EVP_MD *sha256_md;

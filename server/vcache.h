@@ -59,10 +59,6 @@ typedef struct jotd_vcache jotd_vcache_t;
  *  NULL as "disabled". NULL also when out of memory. */
 jotd_vcache_t *jotd_vcache_new(size_t capacity);
 void jotd_vcache_free(jotd_vcache_t *c);
-/** Entries the cache can hold. */
-size_t jotd_vcache_capacity(const jotd_vcache_t *c);
-/** Live entries (exp > now). */
-size_t jotd_vcache_count(jotd_vcache_t *c, int64_t now);
 /** SHA-256 of \p data (the algorithm fetched once per process). */
 void jotd_sha256(const void *data, size_t len, uint8_t out[32]);
 /** The key of a token: SHA-256 of its bytes. */

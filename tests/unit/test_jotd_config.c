@@ -933,6 +933,27 @@ static void test_validate_ranges(void **state)
     }
 }
 
+/* The codes of rc.h: a refused value or option is JOTD_E_INVAL, a file that cannot be read
+ * JOTD_E_IO; the message says which. */
+static void test_rc(void **state)
+{
+    (void)state;
+    jotd_config_t c;
+    char err[ERRLEN];
+    assert_int_equal(LOAD(&c, err, "--bogus"), JOTD_E_INVAL);
+    jotd_config_free(&c);
+    assert_int_equal(LOAD(&c, err, "--threads", "many"), JOTD_E_INVAL);
+    jotd_config_free(&c);
+    assert_int_equal(LOAD(&c, err, "--config", "/nonexistent/jotd.conf"), JOTD_E_IO);
+    assert_non_null(strstr(err, "/nonexistent/jotd.conf"));
+    jotd_config_free(&c);
+    const char *key = temp_file("key\n");
+    assert_int_equal(VALIDATE(err, "--tls-cert", "/nonexistent/c.pem", "--tls-key", key),
+                     JOTD_E_IO);
+    assert_int_equal(VALIDATE(err, "--threads", "0"), JOTD_E_INVAL);
+    assert_int_equal(VALIDATE(err, "--threads", "1"), JOTD_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -953,6 +974,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_plain_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trusted_proxy, setup, teardown),
     };

@@ -224,24 +224,24 @@ static void test_data_dir_check(void **state)
     char err[256], sub[256];
 
     assert_int_equal(chmod(f->dir, 0700), 0);
-    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), 0);
+    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), JOTD_OK);
     assert_int_equal(chmod(f->dir, 0750), 0);
-    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), 0);
+    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), JOTD_OK);
     assert_int_equal(chmod(f->dir, 0770), 0);
-    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), -1);
+    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), JOTD_E_INVAL);
     assert_non_null(strstr(err, "writable"));
     assert_int_equal(chmod(f->dir, 0702), 0);
-    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), -1);
+    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), JOTD_E_INVAL);
     assert_int_equal(chmod(f->dir, 01777), 0);
-    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), -1);
+    assert_int_equal(jotd_data_dir_check(f->dir, err, sizeof err), JOTD_E_INVAL);
     assert_int_equal(chmod(f->dir, 0700), 0);
     /* not a directory, missing */
-    assert_int_equal(jotd_data_dir_check(f->path, err, sizeof err), -1);
+    assert_int_equal(jotd_data_dir_check(f->path, err, sizeof err), JOTD_E_INVAL);
     snprintf(sub, sizeof sub, "%s/sub", f->dir);
-    assert_int_equal(jotd_data_dir_check(sub, err, sizeof err), -1);
+    assert_int_equal(jotd_data_dir_check(sub, err, sizeof err), JOTD_E_IO);
     /* owned by someone else: the root directory, unless we are root */
     if (geteuid() != 0) {
-        assert_int_equal(jotd_data_dir_check("/", err, sizeof err), -1);
+        assert_int_equal(jotd_data_dir_check("/", err, sizeof err), JOTD_E_INVAL);
         assert_non_null(strstr(err, "owned by"));
     }
 }

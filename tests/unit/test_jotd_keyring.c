@@ -65,19 +65,23 @@ static jotd_keyring_t *load_ok(const fixture_t *f, jot_alg_t alg, int64_t now)
 {
     jotd_keyring_t *kr = NULL;
     char err[512] = "";
-    if (jotd_keyring_load(f->dir, alg, TTL, now, &kr, err, sizeof(err)) != 0)
+    if (jotd_keyring_load(f->dir, alg, TTL, now, &kr, err, sizeof(err)) != JOTD_OK)
         fail_msg("jotd_keyring_load: %s", err);
     assert_non_null(kr);
     return kr;
 }
 
-/* Load that must fail; the message must mention \p want. */
+/* Load that must fail on the key directory or its files (JOTD_E_IO); the message must
+ * mention \p want. */
 static void load_fails(const fixture_t *f, int64_t now, const char *want)
 {
     jotd_keyring_t *kr = NULL;
     char err[512] = "";
-    if (jotd_keyring_load(f->dir, JOT_ALG_ES256, TTL, now, &kr, err, sizeof(err)) != -1)
+    jotd_rc_t rc = jotd_keyring_load(f->dir, JOT_ALG_ES256, TTL, now, &kr, err, sizeof(err));
+    if (rc == JOTD_OK)
         fail_msg("load succeeded, wanted an error about \"%s\"", want);
+    if (rc != JOTD_E_IO)
+        fail_msg("load failed with %s, wanted JOTD_E_IO: %s", jotd_rc_name(rc), err);
     assert_null(kr);
     if (!strstr(err, want))
         fail_msg("error \"%s\" does not mention \"%s\"", err, want);
@@ -133,7 +137,7 @@ static char *list_of(const fixture_t *f, int64_t now)
     char err[512] = "";
     FILE *fp = open_memstream(&buf, &len);
     assert_non_null(fp);
-    if (jotd_keyring_list(f->dir, TTL, now, fp, err, sizeof(err)) != 0)
+    if (jotd_keyring_list(f->dir, TTL, now, fp, err, sizeof(err)) != JOTD_OK)
         fail_msg("jotd_keyring_list: %s", err);
     fclose(fp);
     return buf;
@@ -142,7 +146,7 @@ static char *list_of(const fixture_t *f, int64_t now)
 static void rotate_ok(const fixture_t *f, jot_alg_t alg, int64_t now, char kid[64])
 {
     char err[512] = "";
-    if (jotd_keyring_rotate(f->dir, alg, now, kid, 64, err, sizeof(err)) != 0)
+    if (jotd_keyring_rotate(f->dir, alg, now, kid, 64, err, sizeof(err)) != JOTD_OK)
         fail_msg("jotd_keyring_rotate: %s", err);
 }
 
@@ -409,7 +413,7 @@ static void test_list(void **state)
     /* No keyring yet: an error that says so. */
     char empty[128];
     snprintf(empty, sizeof(empty), "%s/none", f->dir);
-    assert_int_equal(jotd_keyring_list(empty, TTL, T0, stdout, err, sizeof(err)), -1);
+    assert_int_equal(jotd_keyring_list(empty, TTL, T0, stdout, err, sizeof(err)), JOTD_E_IO);
     assert_true(strlen(err) > 0);
 }
 
@@ -446,13 +450,15 @@ static void test_hmac_refused(void **state)
     jotd_keyring_t *kr = NULL;
     char err[512] = "", kid[64];
 
-    assert_int_equal(jotd_keyring_load(f->dir, JOT_ALG_HS256, TTL, T0, &kr, err, sizeof(err)), -1);
+    assert_int_equal(jotd_keyring_load(f->dir, JOT_ALG_HS256, TTL, T0, &kr, err, sizeof(err)),
+                     JOTD_E_INVAL);
     assert_null(kr);
     assert_non_null(strstr(err, "HS256"));
     kr = load_ok(f, JOT_ALG_ES256, T0);
     jotd_keyring_free(kr);
     assert_int_equal(
-        jotd_keyring_rotate(f->dir, JOT_ALG_HS512, T0, kid, sizeof(kid), err, sizeof(err)), -1);
+        jotd_keyring_rotate(f->dir, JOT_ALG_HS512, T0, kid, sizeof(kid), err, sizeof(err)),
+        JOTD_E_INVAL);
 }
 
 static void test_key_file_checks(void **state)
@@ -628,12 +634,16 @@ static void test_bad_args(void **state)
     jotd_keyring_t *kr = NULL;
     char err[256] = "", kid[8];
 
-    assert_int_equal(jotd_keyring_load(NULL, JOT_ALG_ES256, TTL, T0, &kr, err, sizeof(err)), -1);
-    assert_int_equal(jotd_keyring_load("", JOT_ALG_ES256, TTL, T0, &kr, err, sizeof(err)), -1);
-    assert_int_equal(jotd_keyring_load(f->dir, JOT_ALG_ES256, TTL, T0, NULL, NULL, 0), -1);
+    assert_int_equal(jotd_keyring_load(NULL, JOT_ALG_ES256, TTL, T0, &kr, err, sizeof(err)),
+                     JOTD_E_INVAL);
+    assert_int_equal(jotd_keyring_load("", JOT_ALG_ES256, TTL, T0, &kr, err, sizeof(err)),
+                     JOTD_E_INVAL);
+    assert_int_equal(jotd_keyring_load(f->dir, JOT_ALG_ES256, TTL, T0, NULL, NULL, 0),
+                     JOTD_E_INVAL);
     /* A kid buffer too small for the new kid. */
     assert_int_equal(
-        jotd_keyring_rotate(f->dir, JOT_ALG_ES256, T0, kid, sizeof(kid), err, sizeof(err)), -1);
+        jotd_keyring_rotate(f->dir, JOT_ALG_ES256, T0, kid, sizeof(kid), err, sizeof(err)),
+        JOTD_E_INVAL);
     /* ... leaves no key file behind, so a first load still starts cleanly. */
     kr = load_ok(f, JOT_ALG_ES256, T0);
     assert_int_equal(jot_keyset_count(jotd_keyring_verify_keys(kr)), 1);
