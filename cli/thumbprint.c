@@ -20,7 +20,7 @@ static void help(void)
 
 static int print_one(const char *shown, const jot_key_t *key)
 {
-    char tp[44];
+    char tp[JOT_THUMBPRINT_LEN + 1];
     jot_err_t rc = jot_key_thumbprint(key, tp);
     if (rc != JOT_OK) {
         cli_err("%s: cannot compute the thumbprint: %s", shown, jot_strerror(rc));
