@@ -103,7 +103,7 @@ JOT_API int jot_version_number(void);
 
 /** \brief Error codes. ::JOT_OK is 0; every other value is a distinct failure. */
 typedef enum jot_err {
-#define JOT__ERR_ENUM(num, name, msg) JOT_##name = num,
+#define JOT__ERR_ENUM(num, name, msg) JOT_##name = (num),
     JOT_ERR_MAP(JOT__ERR_ENUM)
 #undef JOT__ERR_ENUM
         JOT_ERR__LAST
