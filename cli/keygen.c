@@ -11,22 +11,19 @@ static const cli_opt_t opts[] = {
     {"crv", 0, 1, OPT_CRV}, {"out", 'o', 1, OPT_OUT}, {NULL, 0, 0, 0},
 };
 
-static void help(void)
-{
-    fputs("Usage: jot keygen --alg ALG [--kid KID] [--bits N] [--crv CRV] [-o FILE]\n"
-          "\n"
-          "Generate a private key for ALG and print it as a JWK (JSON) followed by a newline.\n"
-          "\n"
-          "  --alg ALG     HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512\n"
-          "                ES256 ES384 ES512 ES256K EdDSA (required)\n"
-          "  --kid KID     key id (default: the RFC 7638 thumbprint; '' for none)\n"
-          "  --bits N      RSA modulus size (default 2048, minimum 2048) or HMAC key size\n"
-          "                (default: the hash size, minimum the hash size)\n"
-          "  --crv CRV     EdDSA curve: Ed25519 (default) or Ed448\n"
-          "  -o, --out FILE  write the key to FILE, created with mode 0600; an existing\n"
-          "                file is never overwritten\n",
-          stdout);
-}
+static const char help_text[] =
+    "Usage: jot keygen --alg ALG [--kid KID] [--bits N] [--crv CRV] [-o FILE]\n"
+    "\n"
+    "Generate a private key for ALG and print it as a JWK (JSON) followed by a newline.\n"
+    "\n"
+    "  --alg ALG     HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512\n"
+    "                ES256 ES384 ES512 ES256K EdDSA (required)\n"
+    "  --kid KID     key id (default: the RFC 7638 thumbprint; '' for none)\n"
+    "  --bits N      RSA modulus size (default 2048, minimum 2048) or HMAC key size\n"
+    "                (default: the hash size, minimum the hash size)\n"
+    "  --crv CRV     EdDSA curve: Ed25519 (default) or Ed448\n"
+    "  -o, --out FILE  write the key to FILE, created with mode 0600; an existing\n"
+    "                file is never overwritten\n";
 
 int cmd_keygen(int argc, char **argv)
 {
@@ -41,8 +38,7 @@ int cmd_keygen(int argc, char **argv)
         const char **slot = NULL;
         switch (id) {
         case CLI_HELP:
-            help();
-            return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
+            return cli_print_help(help_text);
         case CLI_ERROR:
             return CLI_USAGE;
         case CLI_ARG:
@@ -65,9 +61,8 @@ int cmd_keygen(int argc, char **argv)
         default:
             return CLI_USAGE;
         }
-        if (*slot)
-            return cli_usage(cmd, "option '--%s' given more than once", cli_opt_name(&p, id));
-        *slot = arg;
+        if (cli_set_once(&p, id, slot, arg) != 0)
+            return CLI_USAGE;
     }
 
     if (!alg_name)

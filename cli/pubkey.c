@@ -12,17 +12,14 @@ static const cli_opt_t opts[] = {
     {NULL, 0, 0, 0},
 };
 
-static void help(void)
-{
-    fputs("Usage: jot pubkey [--jwks] KEYFILE...\n"
-          "\n"
-          "Print the public JWK of each key, one per line. KEYFILE is a JWK, a JWKS (each of\n"
-          "its keys) or a PEM key; '-' reads standard input. HMAC (oct) keys have no public\n"
-          "form and are refused.\n"
-          "\n"
-          "  --jwks   print one JWKS {\"keys\":[...]} holding all the public keys\n",
-          stdout);
-}
+static const char help_text[] =
+    "Usage: jot pubkey [--jwks] KEYFILE...\n"
+    "\n"
+    "Print the public JWK of each key, one per line. KEYFILE is a JWK, a JWKS (each of\n"
+    "its keys) or a PEM key; '-' reads standard input. HMAC (oct) keys have no public\n"
+    "form and are refused.\n"
+    "\n"
+    "  --jwks   print one JWKS {\"keys\":[...]} holding all the public keys\n";
 
 /* Public JWKs collected before anything is printed, so that a failure prints nothing. */
 typedef struct out_lines {
@@ -39,9 +36,19 @@ static void lines_free(out_lines_t *o)
     free(o->len);
 }
 
-/* Append the public form of \p key to \p set (--jwks) or to \p lines. */
-static int emit(const char *path, const jot_key_t *key, jot_keyset_t *set, out_lines_t *lines)
+/* Where emit() puts the public keys: \p set (--jwks) or \p lines. */
+typedef struct emit_ctx {
+    const char *path; /* the key file, for messages */
+    jot_keyset_t *set;
+    out_lines_t *lines;
+} emit_ctx_t;
+
+/* Append the public form of \p key to the set or the lines of \p ctx (an emit_ctx_t). */
+static int emit(const jot_key_t *key, void *ctx)
 {
+    const char *path = ((emit_ctx_t *)ctx)->path;
+    jot_keyset_t *set = ((emit_ctx_t *)ctx)->set;
+    out_lines_t *lines = ((emit_ctx_t *)ctx)->lines;
     if (jot_key_kty(key) == JOT_KTY_OCT) {
         cli_err("%s: an HMAC (oct) key is secret and has no public form", path);
         return CLI_USAGE;
@@ -105,8 +112,7 @@ int cmd_pubkey(int argc, char **argv)
     while ((id = cli_next(&p, &arg)) != CLI_END) {
         switch (id) {
         case CLI_HELP:
-            help();
-            return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
+            return cli_print_help(help_text);
         case CLI_ERROR:
             return CLI_USAGE;
         case CLI_ARG:
@@ -137,19 +143,13 @@ int cmd_pubkey(int argc, char **argv)
     while (ret == CLI_OK && (id = cli_next(&p, &arg)) != CLI_END) {
         if (id != CLI_ARG)
             continue;
-        const char *shown = strcmp(arg, "-") == 0 ? "stdin" : arg;
         cli_keyfile_t kf;
         if (cli_load_keyfile(arg, 0, &kf) != 0) {
             ret = CLI_USAGE;
             break;
         }
-        if (kf.key) {
-            ret = emit(shown, kf.key, set, &lines);
-        } else {
-            size_t n = jot_keyset_count(kf.set);
-            for (size_t i = 0; i < n && ret == CLI_OK; i++)
-                ret = emit(shown, jot_keyset_get(kf.set, i), set, &lines);
-        }
+        emit_ctx_t ctx = {cli_display_path(arg), set, &lines};
+        ret = cli_keyfile_each(&kf, emit, &ctx);
         cli_keyfile_free(&kf);
     }
 
