@@ -98,36 +98,81 @@ static int emit(const jot_key_t *key, void *ctx)
     return CLI_OK;
 }
 
-int cmd_pubkey(int argc, char **argv)
+static const char cmd[] = "pubkey";
+
+/* First pass over argv: options and usage errors, before any file is read. ::CLI_CONTINUE
+ * or the exit status (help, usage error). */
+static int parse_args(int argc, char **argv, int *as_jwks)
 {
-    static const char cmd[] = "pubkey";
-    int as_jwks = 0;
     cli_parser_t p;
     const char *arg;
-    int id;
-
-    /* first pass: options and usage errors, before any file is read */
-    int nfiles = 0;
+    int id, nfiles = 0;
     cli_parser_init(&p, cmd, opts, argc, argv);
     while ((id = cli_next(&p, &arg)) != CLI_END) {
         switch (id) {
         case CLI_HELP:
             return cli_print_help(help_text);
-        case CLI_ERROR:
-            return CLI_USAGE;
         case CLI_ARG:
             nfiles++;
             break;
         case OPT_JWKS:
-            as_jwks = 1;
+            *as_jwks = 1;
             break;
-        default:
+        default: /* CLI_ERROR: message printed */
             return CLI_USAGE;
         }
     }
-    if (nfiles == 0)
-        return cli_usage(cmd, "missing KEYFILE");
+    return nfiles == 0 ? cli_usage(cmd, "missing KEYFILE") : CLI_CONTINUE;
+}
 
+/* Second pass: the public form of every key of every KEYFILE, into \p set or \p lines. */
+static int collect(int argc, char **argv, jot_keyset_t *set, out_lines_t *lines)
+{
+    cli_parser_t p;
+    const char *arg;
+    int id, ret = CLI_OK;
+    cli_parser_init(&p, cmd, opts, argc, argv);
+    while (ret == CLI_OK && (id = cli_next(&p, &arg)) != CLI_END) {
+        if (id != CLI_ARG)
+            continue;
+        cli_keyfile_t kf;
+        if (cli_load_keyfile(arg, 0, &kf) != 0)
+            return CLI_USAGE;
+        emit_ctx_t ctx = {cli_display_path(arg), set, lines};
+        ret = cli_keyfile_each(&kf, emit, &ctx);
+        cli_keyfile_free(&kf);
+    }
+    return ret;
+}
+
+/* Print the set as one JWKS, or the lines: the exit status. */
+static int print_all(const jot_keyset_t *set, const out_lines_t *lines)
+{
+    if (set) {
+        char *json = NULL;
+        size_t len = 0;
+        jot_err_t rc = jot_keyset_to_jwks(set, JOT_JWK_PUBLIC, &json, &len);
+        if (rc != JOT_OK) {
+            cli_err("cannot write the key set: %s", jot_strerror(rc));
+            return CLI_USAGE;
+        }
+        int ret = cli_write_line(json, len) == 0 ? CLI_OK : CLI_USAGE;
+        jot_free(json);
+        return ret;
+    }
+    for (size_t i = 0; i < lines->n; i++) {
+        if (cli_write_line(lines->json[i], lines->len[i]) != 0)
+            return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cmd_pubkey(int argc, char **argv)
+{
+    int as_jwks = 0;
+    int ret = parse_args(argc, argv, &as_jwks);
+    if (ret != CLI_CONTINUE)
+        return ret;
     jot_keyset_t *set = NULL;
     if (as_jwks) {
         jot_err_t rc = jot_keyset_new(&set);
@@ -136,40 +181,10 @@ int cmd_pubkey(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-
-    int ret = CLI_OK;
     out_lines_t lines = {NULL, NULL, 0, 0};
-    cli_parser_init(&p, cmd, opts, argc, argv);
-    while (ret == CLI_OK && (id = cli_next(&p, &arg)) != CLI_END) {
-        if (id != CLI_ARG)
-            continue;
-        cli_keyfile_t kf;
-        if (cli_load_keyfile(arg, 0, &kf) != 0) {
-            ret = CLI_USAGE;
-            break;
-        }
-        emit_ctx_t ctx = {cli_display_path(arg), set, &lines};
-        ret = cli_keyfile_each(&kf, emit, &ctx);
-        cli_keyfile_free(&kf);
-    }
-
-    if (ret == CLI_OK && set) {
-        char *json = NULL;
-        size_t len = 0;
-        jot_err_t rc = jot_keyset_to_jwks(set, JOT_JWK_PUBLIC, &json, &len);
-        if (rc != JOT_OK) {
-            cli_err("cannot write the key set: %s", jot_strerror(rc));
-            ret = CLI_USAGE;
-        } else {
-            if (cli_write_line(json, len) != 0)
-                ret = CLI_USAGE;
-            jot_free(json);
-        }
-    }
-    for (size_t i = 0; ret == CLI_OK && i < lines.n; i++) {
-        if (cli_write_line(lines.json[i], lines.len[i]) != 0)
-            ret = CLI_USAGE;
-    }
+    ret = collect(argc, argv, set, &lines);
+    if (ret == CLI_OK)
+        ret = print_all(set, &lines);
     lines_free(&lines);
     jot_keyset_free(set);
     return ret;
