@@ -11,6 +11,8 @@
 #define CLI_OK 0       /* success, token valid */
 #define CLI_REJECTED 1 /* token rejected (verification or decoding failed) */
 #define CLI_USAGE 2    /* usage error, unreadable or invalid input or key */
+/* Not an exit status: a step of a command succeeded and the command goes on. */
+#define CLI_CONTINUE (-1)
 
 /* Largest file or stdin input read, in bytes. */
 #define CLI_MAX_INPUT (1024u * 1024u)
@@ -68,6 +70,11 @@ void cli_parser_init(cli_parser_t *p, const char *cmd, const cli_opt_t *opts, in
 int cli_next(cli_parser_t *p, const char **out_arg);
 /** "--name" of option \p id, for messages. */
 const char *cli_opt_name(const cli_parser_t *p, int id);
+/** Store \p arg in \p *slot, refusing an option given twice. 0 on success; else prints the
+ *  usage message and returns ::CLI_USAGE. */
+int cli_set_once(const cli_parser_t *p, int id, const char **slot, const char *arg);
+/** Print a command's --help text on stdout; the exit status (::CLI_OK unless stdout fails). */
+int cli_print_help(const char *text);
 
 /* ---- numbers and times ---------------------------------------------------------------- */
 /** Strict decimal: digits only, no sign or space, value <= \p max. 0 on success, -1 else. */
@@ -88,6 +95,26 @@ int cli_format_utc(int64_t t, char *buf, size_t size);
 int cli_read_input(const char *path, size_t cap, char **out_buf, size_t *out_len);
 /** Wipe and free a buffer from cli_read_input(). NULL is a no-op. */
 void cli_free_input(char *buf, size_t len);
+/** "stdin" for "-", else \p path: how a path is named in messages. */
+const char *cli_display_path(const char *path);
+
+/** A TOKEN operand: the argument itself, or what standard input held. */
+typedef struct cli_token {
+    const char *text; /* borrowed from argv, or inside buf; not NUL-terminated for stdin */
+    size_t len;
+    char *buf; /* the stdin input (owned), NULL for an argument */
+    size_t buf_len;
+} cli_token_t;
+
+/** 1 when the TOKEN operand \p arg (NULL when absent) means standard input: absent or "-". */
+int cli_token_from_stdin(const char *arg);
+/** Read the TOKEN operand of \p cmd: \p arg, or standard input when it is absent or "-",
+ *  without one trailing line terminator ("\n" or "\r\n", as `echo "$t" |` adds). No operand
+ *  with a terminal on stdin is a usage error. 0 on success (release with cli_token_free());
+ *  else the message is printed and the exit status (::CLI_USAGE) returned. */
+int cli_read_token(const char *cmd, const char *arg, cli_token_t *out);
+/** Wipe and free what cli_read_token() read. */
+void cli_token_free(cli_token_t *t);
 /** Create \p path (it must not exist) with mode 0600 and write \p data to it. On failure
  *  prints "jot: <path>: <reason>", removes a partly written file and returns -1. */
 int cli_write_new_file(const char *path, const char *data, size_t len);
@@ -107,6 +134,10 @@ typedef struct cli_keyfile {
  *  failure prints "jot: <path>: <reason>" and returns -1. */
 int cli_load_keyfile(const char *path, int want_set, cli_keyfile_t *out);
 void cli_keyfile_free(cli_keyfile_t *kf);
+/** Call \p fn on the file's key, or on each key of its set in order, while it returns
+ *  ::CLI_OK; the first other status is returned. */
+int cli_keyfile_each(const cli_keyfile_t *kf, int (*fn)(const jot_key_t *key, void *ctx),
+                     void *ctx);
 
 /* ---- JSON display --------------------------------------------------------------------- */
 /** Pretty-print JSON text (already validated) with 2-space indentation and a final newline

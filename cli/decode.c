@@ -4,22 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static const cli_opt_t opts[] = {
     {NULL, 0, 0, 0},
 };
 
-static void help(void)
-{
-    fputs("Usage: jot decode [TOKEN|-]\n"
-          "\n"
-          "Print a JWT's header and payload as indented JSON, WITHOUT checking the\n"
-          "signature or any claim: the output starts with an UNVERIFIED line. The exp, nbf\n"
-          "and iat claims are also shown as UTC times. The token is read from standard input\n"
-          "when TOKEN is '-' or absent. Use 'jot verify' to decide whether to trust a token.\n",
-          stdout);
-}
+static const char help_text[] =
+    "Usage: jot decode [TOKEN|-]\n"
+    "\n"
+    "Print a JWT's header and payload as indented JSON, WITHOUT checking the\n"
+    "signature or any claim: the output starts with an UNVERIFIED line. The exp, nbf\n"
+    "and iat claims are also shown as UTC times. The token is read from standard input\n"
+    "when TOKEN is '-' or absent. Use 'jot verify' to decide whether to trust a token.\n";
 
 /* 1 when \p s is UTF-8 text without control characters (tab and newline allowed). */
 static int is_display_text(const uint8_t *s, size_t n)
@@ -78,59 +74,9 @@ static void print_time_claim(const jot_claims_t *c, const char *name)
         printf("%s: %lld (%s)\n", name, (long long)t, utc);
 }
 
-int cmd_decode(int argc, char **argv)
+/* Print the decoded token: the exit status. */
+static int show(const jot_token_t *tok)
 {
-    static const char cmd[] = "decode";
-    const char *token_arg = NULL;
-    cli_parser_t p;
-    const char *arg;
-    int id;
-
-    cli_parser_init(&p, cmd, opts, argc, argv);
-    while ((id = cli_next(&p, &arg)) != CLI_END) {
-        switch (id) {
-        case CLI_HELP:
-            help();
-            return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
-        case CLI_ARG:
-            if (token_arg)
-                return cli_usage(cmd, "unexpected argument '%s' (one TOKEN at most)", arg);
-            token_arg = arg;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
-
-    char *input = NULL;
-    size_t input_len = 0;
-    const char *token;
-    size_t token_len;
-    if (!token_arg && isatty(STDIN_FILENO))
-        return cli_usage(cmd, "missing TOKEN (give it as an argument, or pipe it to stdin)");
-    if (!token_arg || strcmp(token_arg, "-") == 0) {
-        if (cli_read_input("-", CLI_MAX_INPUT, &input, &input_len) != 0)
-            return CLI_USAGE;
-        token = input;
-        token_len = input_len;
-        if (token_len > 0 && token[token_len - 1] == '\n') {
-            token_len--;
-            if (token_len > 0 && token[token_len - 1] == '\r')
-                token_len--;
-        }
-    } else {
-        token = token_arg;
-        token_len = strlen(token_arg);
-    }
-
-    jot_token_t *tok = NULL;
-    jot_err_t rc = jot_decode_unverified(token, token_len, &tok);
-    if (rc != JOT_OK) {
-        cli_err("%s", jot_strerror(rc));
-        cli_free_input(input, input_len);
-        return rc == JOT_E_NOMEM ? CLI_USAGE : CLI_REJECTED;
-    }
-
     size_t hlen = 0, plen = 0;
     const char *hdr = jot_token_header_json(tok, &hlen);
     const uint8_t *payload = jot_token_payload(tok, &plen);
@@ -168,7 +114,45 @@ int cmd_decode(int argc, char **argv)
         cli_err("stdout: write error");
         ret = CLI_USAGE;
     }
+    return ret;
+}
+
+int cmd_decode(int argc, char **argv)
+{
+    static const char cmd[] = "decode";
+    const char *token_arg = NULL;
+    cli_parser_t p;
+    const char *arg;
+    int id;
+
+    cli_parser_init(&p, cmd, opts, argc, argv);
+    while ((id = cli_next(&p, &arg)) != CLI_END) {
+        switch (id) {
+        case CLI_HELP:
+            return cli_print_help(help_text);
+        case CLI_ARG:
+            if (token_arg)
+                return cli_usage(cmd, "unexpected argument '%s' (one TOKEN at most)", arg);
+            token_arg = arg;
+            break;
+        default:
+            return CLI_USAGE;
+        }
+    }
+
+    cli_token_t token;
+    int ret = cli_read_token(cmd, token_arg, &token);
+    if (ret != 0)
+        return ret;
+    jot_token_t *tok = NULL;
+    jot_err_t rc = jot_decode_unverified(token.text, token.len, &tok);
+    if (rc != JOT_OK) {
+        cli_err("%s", jot_strerror(rc));
+        cli_token_free(&token);
+        return rc == JOT_E_NOMEM ? CLI_USAGE : CLI_REJECTED;
+    }
+    ret = show(tok);
     jot_token_free(tok);
-    cli_free_input(input, input_len);
+    cli_token_free(&token);
     return ret;
 }

@@ -12,17 +12,14 @@ static const cli_opt_t opts[] = {
     {NULL, 0, 0, 0},
 };
 
-static void help(void)
-{
-    fputs("Usage: jot pubkey [--jwks] KEYFILE...\n"
-          "\n"
-          "Print the public JWK of each key, one per line. KEYFILE is a JWK, a JWKS (each of\n"
-          "its keys) or a PEM key; '-' reads standard input. HMAC (oct) keys have no public\n"
-          "form and are refused.\n"
-          "\n"
-          "  --jwks   print one JWKS {\"keys\":[...]} holding all the public keys\n",
-          stdout);
-}
+static const char help_text[] =
+    "Usage: jot pubkey [--jwks] KEYFILE...\n"
+    "\n"
+    "Print the public JWK of each key, one per line. KEYFILE is a JWK, a JWKS (each of\n"
+    "its keys) or a PEM key; '-' reads standard input. HMAC (oct) keys have no public\n"
+    "form and are refused.\n"
+    "\n"
+    "  --jwks   print one JWKS {\"keys\":[...]} holding all the public keys\n";
 
 /* Public JWKs collected before anything is printed, so that a failure prints nothing. */
 typedef struct out_lines {
@@ -39,9 +36,19 @@ static void lines_free(out_lines_t *o)
     free(o->len);
 }
 
-/* Append the public form of \p key to \p set (--jwks) or to \p lines. */
-static int emit(const char *path, const jot_key_t *key, jot_keyset_t *set, out_lines_t *lines)
+/* Where emit() puts the public keys: \p set (--jwks) or \p lines. */
+typedef struct emit_ctx {
+    const char *path; /* the key file, for messages */
+    jot_keyset_t *set;
+    out_lines_t *lines;
+} emit_ctx_t;
+
+/* Append the public form of \p key to the set or the lines of \p ctx (an emit_ctx_t). */
+static int emit(const jot_key_t *key, void *ctx)
 {
+    const char *path = ((emit_ctx_t *)ctx)->path;
+    jot_keyset_t *set = ((emit_ctx_t *)ctx)->set;
+    out_lines_t *lines = ((emit_ctx_t *)ctx)->lines;
     if (jot_key_kty(key) == JOT_KTY_OCT) {
         cli_err("%s: an HMAC (oct) key is secret and has no public form", path);
         return CLI_USAGE;
@@ -91,37 +98,81 @@ static int emit(const char *path, const jot_key_t *key, jot_keyset_t *set, out_l
     return CLI_OK;
 }
 
-int cmd_pubkey(int argc, char **argv)
+static const char cmd[] = "pubkey";
+
+/* First pass over argv: options and usage errors, before any file is read. ::CLI_CONTINUE
+ * or the exit status (help, usage error). */
+static int parse_args(int argc, char **argv, int *as_jwks)
 {
-    static const char cmd[] = "pubkey";
-    int as_jwks = 0;
     cli_parser_t p;
     const char *arg;
-    int id;
-
-    /* first pass: options and usage errors, before any file is read */
-    int nfiles = 0;
+    int id, nfiles = 0;
     cli_parser_init(&p, cmd, opts, argc, argv);
     while ((id = cli_next(&p, &arg)) != CLI_END) {
         switch (id) {
         case CLI_HELP:
-            help();
-            return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
-        case CLI_ERROR:
-            return CLI_USAGE;
+            return cli_print_help(help_text);
         case CLI_ARG:
             nfiles++;
             break;
         case OPT_JWKS:
-            as_jwks = 1;
+            *as_jwks = 1;
             break;
-        default:
+        default: /* CLI_ERROR: message printed */
             return CLI_USAGE;
         }
     }
-    if (nfiles == 0)
-        return cli_usage(cmd, "missing KEYFILE");
+    return nfiles == 0 ? cli_usage(cmd, "missing KEYFILE") : CLI_CONTINUE;
+}
 
+/* Second pass: the public form of every key of every KEYFILE, into \p set or \p lines. */
+static int collect(int argc, char **argv, jot_keyset_t *set, out_lines_t *lines)
+{
+    cli_parser_t p;
+    const char *arg;
+    int id, ret = CLI_OK;
+    cli_parser_init(&p, cmd, opts, argc, argv);
+    while (ret == CLI_OK && (id = cli_next(&p, &arg)) != CLI_END) {
+        if (id != CLI_ARG)
+            continue;
+        cli_keyfile_t kf;
+        if (cli_load_keyfile(arg, 0, &kf) != 0)
+            return CLI_USAGE;
+        emit_ctx_t ctx = {cli_display_path(arg), set, lines};
+        ret = cli_keyfile_each(&kf, emit, &ctx);
+        cli_keyfile_free(&kf);
+    }
+    return ret;
+}
+
+/* Print the set as one JWKS, or the lines: the exit status. */
+static int print_all(const jot_keyset_t *set, const out_lines_t *lines)
+{
+    if (set) {
+        char *json = NULL;
+        size_t len = 0;
+        jot_err_t rc = jot_keyset_to_jwks(set, JOT_JWK_PUBLIC, &json, &len);
+        if (rc != JOT_OK) {
+            cli_err("cannot write the key set: %s", jot_strerror(rc));
+            return CLI_USAGE;
+        }
+        int ret = cli_write_line(json, len) == 0 ? CLI_OK : CLI_USAGE;
+        jot_free(json);
+        return ret;
+    }
+    for (size_t i = 0; i < lines->n; i++) {
+        if (cli_write_line(lines->json[i], lines->len[i]) != 0)
+            return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+int cmd_pubkey(int argc, char **argv)
+{
+    int as_jwks = 0;
+    int ret = parse_args(argc, argv, &as_jwks);
+    if (ret != CLI_CONTINUE)
+        return ret;
     jot_keyset_t *set = NULL;
     if (as_jwks) {
         jot_err_t rc = jot_keyset_new(&set);
@@ -130,46 +181,10 @@ int cmd_pubkey(int argc, char **argv)
             return CLI_USAGE;
         }
     }
-
-    int ret = CLI_OK;
     out_lines_t lines = {NULL, NULL, 0, 0};
-    cli_parser_init(&p, cmd, opts, argc, argv);
-    while (ret == CLI_OK && (id = cli_next(&p, &arg)) != CLI_END) {
-        if (id != CLI_ARG)
-            continue;
-        const char *shown = strcmp(arg, "-") == 0 ? "stdin" : arg;
-        cli_keyfile_t kf;
-        if (cli_load_keyfile(arg, 0, &kf) != 0) {
-            ret = CLI_USAGE;
-            break;
-        }
-        if (kf.key) {
-            ret = emit(shown, kf.key, set, &lines);
-        } else {
-            size_t n = jot_keyset_count(kf.set);
-            for (size_t i = 0; i < n && ret == CLI_OK; i++)
-                ret = emit(shown, jot_keyset_get(kf.set, i), set, &lines);
-        }
-        cli_keyfile_free(&kf);
-    }
-
-    if (ret == CLI_OK && set) {
-        char *json = NULL;
-        size_t len = 0;
-        jot_err_t rc = jot_keyset_to_jwks(set, JOT_JWK_PUBLIC, &json, &len);
-        if (rc != JOT_OK) {
-            cli_err("cannot write the key set: %s", jot_strerror(rc));
-            ret = CLI_USAGE;
-        } else {
-            if (cli_write_line(json, len) != 0)
-                ret = CLI_USAGE;
-            jot_free(json);
-        }
-    }
-    for (size_t i = 0; ret == CLI_OK && i < lines.n; i++) {
-        if (cli_write_line(lines.json[i], lines.len[i]) != 0)
-            ret = CLI_USAGE;
-    }
+    ret = collect(argc, argv, set, &lines);
+    if (ret == CLI_OK)
+        ret = print_all(set, &lines);
     lines_free(&lines);
     jot_keyset_free(set);
     return ret;

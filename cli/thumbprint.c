@@ -8,19 +8,18 @@ static const cli_opt_t opts[] = {
     {NULL, 0, 0, 0},
 };
 
-static void help(void)
-{
-    fputs("Usage: jot thumbprint KEYFILE\n"
-          "\n"
-          "Print the RFC 7638 JWK thumbprint (SHA-256, base64url) of the key in KEYFILE (a JWK\n"
-          "or PEM key; '-' reads standard input). For a JWKS, one line per key, in order.\n"
-          "The thumbprint of a private key is that of its public key.\n",
-          stdout);
-}
+static const char help_text[] =
+    "Usage: jot thumbprint KEYFILE\n"
+    "\n"
+    "Print the RFC 7638 JWK thumbprint (SHA-256, base64url) of the key in KEYFILE (a JWK\n"
+    "or PEM key; '-' reads standard input). For a JWKS, one line per key, in order.\n"
+    "The thumbprint of a private key is that of its public key.\n";
 
-static int print_one(const char *shown, const jot_key_t *key)
+/* \p ctx: the key file's name for messages. */
+static int print_one(const jot_key_t *key, void *ctx)
 {
-    char tp[44];
+    const char *shown = ctx;
+    char tp[JOT_THUMBPRINT_LEN + 1];
     jot_err_t rc = jot_key_thumbprint(key, tp);
     if (rc != JOT_OK) {
         cli_err("%s: cannot compute the thumbprint: %s", shown, jot_strerror(rc));
@@ -41,8 +40,7 @@ int cmd_thumbprint(int argc, char **argv)
     while ((id = cli_next(&p, &arg)) != CLI_END) {
         switch (id) {
         case CLI_HELP:
-            help();
-            return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
+            return cli_print_help(help_text);
         case CLI_ARG:
             if (path)
                 return cli_usage(cmd, "unexpected argument '%s'", arg);
@@ -58,15 +56,7 @@ int cmd_thumbprint(int argc, char **argv)
     cli_keyfile_t kf;
     if (cli_load_keyfile(path, 0, &kf) != 0)
         return CLI_USAGE;
-    const char *shown = strcmp(path, "-") == 0 ? "stdin" : path;
-    int ret = CLI_OK;
-    if (kf.key) {
-        ret = print_one(shown, kf.key);
-    } else {
-        size_t n = jot_keyset_count(kf.set);
-        for (size_t i = 0; i < n && ret == CLI_OK; i++)
-            ret = print_one(shown, jot_keyset_get(kf.set, i));
-    }
+    int ret = cli_keyfile_each(&kf, print_one, (void *)cli_display_path(path));
     cli_keyfile_free(&kf);
     return ret;
 }

@@ -59,6 +59,20 @@ const char *cli_opt_name(const cli_parser_t *p, int id)
     return "?";
 }
 
+int cli_set_once(const cli_parser_t *p, int id, const char **slot, const char *arg)
+{
+    if (*slot)
+        return cli_usage(p->cmd, "option '--%s' given more than once", cli_opt_name(p, id));
+    *slot = arg;
+    return 0;
+}
+
+int cli_print_help(const char *text)
+{
+    fputs(text, stdout);
+    return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
+}
+
 static const cli_opt_t *find_long(const cli_opt_t *opts, const char *name, size_t len)
 {
     for (const cli_opt_t *o = opts; o->name; o++) {
@@ -242,7 +256,7 @@ int cli_format_utc(int64_t t, char *buf, size_t size)
 
 static int stdin_used;
 
-static const char *display_path(const char *path)
+const char *cli_display_path(const char *path)
 {
     return strcmp(path, "-") == 0 ? "stdin" : path;
 }
@@ -286,7 +300,7 @@ int cli_read_input(const char *path, size_t cap, char **out_buf, size_t *out_len
     for (;;) {
         if (len + 1 >= alloc) { /* keep room for the NUL */
             if (alloc > cap) {
-                cli_err("%s: input too large (over %zu bytes)", display_path(path), cap);
+                cli_err("%s: input too large (over %zu bytes)", cli_display_path(path), cap);
                 goto fail;
             }
             size_t nalloc = alloc * 2;
@@ -305,14 +319,14 @@ int cli_read_input(const char *path, size_t cap, char **out_buf, size_t *out_len
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            cli_err("%s: %s", display_path(path), strerror(errno));
+            cli_err("%s: %s", cli_display_path(path), strerror(errno));
             goto fail;
         }
         if (r == 0)
             break;
         len += (size_t)r;
         if (len > cap) {
-            cli_err("%s: input too large (over %zu bytes)", display_path(path), cap);
+            cli_err("%s: input too large (over %zu bytes)", cli_display_path(path), cap);
             goto fail;
         }
     }
@@ -350,6 +364,40 @@ void cli_free_input(char *buf, size_t len)
         return;
     jot_memzero(buf, len + 1);
     free(buf);
+}
+
+int cli_token_from_stdin(const char *arg)
+{
+    return !arg || strcmp(arg, "-") == 0;
+}
+
+int cli_read_token(const char *cmd, const char *arg, cli_token_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!arg && isatty(STDIN_FILENO))
+        return cli_usage(cmd, "missing TOKEN (give it as an argument, or pipe it to stdin)");
+    if (!cli_token_from_stdin(arg)) {
+        out->text = arg;
+        out->len = strlen(arg);
+        return 0;
+    }
+    if (cli_read_input("-", CLI_MAX_INPUT, &out->buf, &out->buf_len) != 0)
+        return CLI_USAGE;
+    out->text = out->buf;
+    out->len = out->buf_len;
+    /* the line terminator of `echo "$token" |`, nothing more */
+    if (out->len > 0 && out->text[out->len - 1] == '\n') {
+        out->len--;
+        if (out->len > 0 && out->text[out->len - 1] == '\r')
+            out->len--;
+    }
+    return 0;
+}
+
+void cli_token_free(cli_token_t *t)
+{
+    cli_free_input(t->buf, t->buf_len);
+    memset(t, 0, sizeof *t);
 }
 
 int cli_write_new_file(const char *path, const char *data, size_t len)
@@ -434,7 +482,7 @@ int cli_load_keyfile(const char *path, int want_set, cli_keyfile_t *out)
 {
     char *buf;
     size_t len;
-    const char *shown = display_path(path);
+    const char *shown = cli_display_path(path);
     out->key = NULL;
     out->set = NULL;
     if (cli_read_input(path, CLI_MAX_INPUT, &buf, &len) != 0)
@@ -492,6 +540,17 @@ void cli_keyfile_free(cli_keyfile_t *kf)
     jot_keyset_free(kf->set);
     kf->key = NULL;
     kf->set = NULL;
+}
+
+int cli_keyfile_each(const cli_keyfile_t *kf, int (*fn)(const jot_key_t *key, void *ctx), void *ctx)
+{
+    if (kf->key)
+        return fn(kf->key, ctx);
+    int ret = CLI_OK;
+    size_t n = jot_keyset_count(kf->set);
+    for (size_t i = 0; i < n && ret == CLI_OK; i++)
+        ret = fn(jot_keyset_get(kf->set, i), ctx);
+    return ret;
 }
 
 /* ---- JSON display --------------------------------------------------------------------- */

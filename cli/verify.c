@@ -1,12 +1,14 @@
 /* jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [--iss S]... [--aud S]...
  *            [--sub S] [--typ TYP] [--leeway SECONDS] [--require CLAIM]...
- *            [--max-age SECONDS] [--allow-no-exp] [--now EPOCH] [TOKEN|-] */
+ *            [--max-age SECONDS] [--allow-no-exp] [--now EPOCH] [TOKEN|-]
+ *
+ * parse_args() fills a verify_args_t, check_args() refuses bad usage before any file is
+ * read, build_verifier() turns the arguments into the library's policy, cmd_verify() acts. */
 #include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum {
     OPT_KEY = 1,
@@ -39,31 +41,151 @@ static const cli_opt_t opts[] = {
     {NULL, 0, 0, 0},
 };
 
-static void help(void)
+/* JOT_MAX_LEEWAY as text, for the help */
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)
+#define MAX_LEEWAY_TEXT TEXT(JOT_MAX_LEEWAY)
+
+static const char help_text[] =
+    "Usage: jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [options] "
+    "[TOKEN|-]\n"
+    "\n"
+    "Verify a JWT. Valid: print its claims (JSON) and exit 0. Rejected: print\n"
+    "'jot: <reason>' on stderr and exit 1. The token is read from standard input when\n"
+    "TOKEN is '-' or absent (one trailing newline is ignored).\n"
+    "\n"
+    "  --key KEYFILE      verification key: JWK, PEM, or a JWKS (key chosen by kid)\n"
+    "  --jwks FILE        key set (JWKS); the token's kid selects the key\n"
+    "  --alg LIST         accepted algorithms, comma-separated or repeated (required;\n"
+    "                     there is no default and 'none' is never accepted)\n"
+    "  --iss S            expected issuer; repeat to accept any of several\n"
+    "  --aud S            expected audience; repeat to accept any of several\n"
+    "  --sub S            expected subject\n"
+    "  --typ TYP          expected header typ (case-insensitive, 'application/' optional)\n"
+    "  --leeway SECONDS   clock skew allowed for exp, nbf and iat (default 0, max " MAX_LEEWAY_TEXT
+    ")\n"
+    "  --require CLAIM    the claim must be present; repeatable\n"
+    "  --max-age SECONDS  reject tokens whose iat is older (iat then required)\n"
+    "  --allow-no-exp     accept tokens without exp (rejected by default)\n"
+    "  --now EPOCH        use this time instead of the clock\n"
+    "\n"
+    "SECONDS values also accept a unit: 30s, 5m, 1h, 1d.\n";
+
+/* The command line, then what check_args() derived from it. */
+typedef struct verify_args {
+    const char *key, *jwks, *sub, *typ, *leeway_s, *max_age_s, *now_s, *token;
+    const char **iss, **aud, **req, **algs; /* each with room for argc entries */
+    size_t niss, naud, nreq, nalgs;
+    int allow_no_exp;
+    unsigned alg_mask;
+    int64_t leeway, max_age, now;
+} verify_args_t;
+
+static const char cmd[] = "verify";
+
+/* The slot of an option that may be given once, NULL for the others. */
+static const char **single_slot(verify_args_t *a, int id)
 {
-    fputs("Usage: jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [options] "
-          "[TOKEN|-]\n"
-          "\n"
-          "Verify a JWT. Valid: print its claims (JSON) and exit 0. Rejected: print\n"
-          "'jot: <reason>' on stderr and exit 1. The token is read from standard input when\n"
-          "TOKEN is '-' or absent (one trailing newline is ignored).\n"
-          "\n"
-          "  --key KEYFILE      verification key: JWK, PEM, or a JWKS (key chosen by kid)\n"
-          "  --jwks FILE        key set (JWKS); the token's kid selects the key\n"
-          "  --alg LIST         accepted algorithms, comma-separated or repeated (required;\n"
-          "                     there is no default and 'none' is never accepted)\n"
-          "  --iss S            expected issuer; repeat to accept any of several\n"
-          "  --aud S            expected audience; repeat to accept any of several\n"
-          "  --sub S            expected subject\n"
-          "  --typ TYP          expected header typ (case-insensitive, 'application/' optional)\n"
-          "  --leeway SECONDS   clock skew allowed for exp, nbf and iat (default 0, max 86400)\n"
-          "  --require CLAIM    the claim must be present; repeatable\n"
-          "  --max-age SECONDS  reject tokens whose iat is older (iat then required)\n"
-          "  --allow-no-exp     accept tokens without exp (rejected by default)\n"
-          "  --now EPOCH        use this time instead of the clock\n"
-          "\n"
-          "SECONDS values also accept a unit: 30s, 5m, 1h, 1d.\n",
-          stdout);
+    switch (id) {
+    case OPT_KEY:
+        return &a->key;
+    case OPT_JWKS:
+        return &a->jwks;
+    case OPT_SUB:
+        return &a->sub;
+    case OPT_TYP:
+        return &a->typ;
+    case OPT_LEEWAY:
+        return &a->leeway_s;
+    case OPT_MAX_AGE:
+        return &a->max_age_s;
+    case OPT_NOW:
+        return &a->now_s;
+    default:
+        return NULL;
+    }
+}
+
+/* Fill \p a from argv: ::CLI_CONTINUE, or the exit status (help, usage error). */
+static int parse_args(int argc, char **argv, verify_args_t *a)
+{
+    cli_parser_t p;
+    const char *arg;
+    int id;
+    cli_parser_init(&p, cmd, opts, argc, argv);
+    while ((id = cli_next(&p, &arg)) != CLI_END) {
+        const char **slot = single_slot(a, id);
+        if (slot) {
+            if (cli_set_once(&p, id, slot, arg) != 0)
+                return CLI_USAGE;
+            continue;
+        }
+        switch (id) {
+        case CLI_HELP:
+            return cli_print_help(help_text);
+        case CLI_ARG:
+            if (a->token)
+                return cli_usage(cmd, "unexpected argument '%s' (one TOKEN at most)", arg);
+            a->token = arg;
+            break;
+        case OPT_ALG:
+            a->algs[a->nalgs++] = arg;
+            break;
+        case OPT_ISS:
+            a->iss[a->niss++] = arg;
+            break;
+        case OPT_AUD:
+            a->aud[a->naud++] = arg;
+            break;
+        case OPT_REQUIRE:
+            a->req[a->nreq++] = arg;
+            break;
+        case OPT_ALLOW_NO_EXP:
+            a->allow_no_exp = 1;
+            break;
+        default: /* CLI_ERROR: message printed */
+            return CLI_USAGE;
+        }
+    }
+    return CLI_CONTINUE;
+}
+
+/* --alg lists into a mask: ::CLI_CONTINUE or ::CLI_USAGE (message printed). */
+static int parse_algs(verify_args_t *a)
+{
+    if (a->nalgs == 0)
+        return cli_usage(cmd, "missing --alg: the accepted algorithms must be given");
+    for (size_t i = 0; i < a->nalgs; i++) {
+        unsigned m = 0;
+        jot_err_t rc = jot_alg_mask_from_list(a->algs[i], &m);
+        if (rc == JOT_E_ALG_NONE)
+            return cli_usage(cmd, "algorithm 'none' is never accepted");
+        if (rc != JOT_OK)
+            return cli_usage(cmd, "invalid --alg '%s': %s", a->algs[i], jot_strerror(rc));
+        a->alg_mask |= m;
+    }
+    return CLI_CONTINUE;
+}
+
+/* Usage checks, before any file is read: ::CLI_CONTINUE or ::CLI_USAGE (message printed). */
+static int check_args(verify_args_t *a)
+{
+    if (!a->key && !a->jwks)
+        return cli_usage(cmd, "missing --key or --jwks");
+    if (a->key && a->jwks)
+        return cli_usage(cmd, "--key and --jwks are mutually exclusive");
+    if (parse_algs(a) != CLI_CONTINUE)
+        return CLI_USAGE;
+    if (a->leeway_s &&
+        (cli_parse_duration(a->leeway_s, &a->leeway) != 0 || a->leeway > JOT_MAX_LEEWAY))
+        return cli_usage(cmd, "invalid --leeway '%s' (0 to %d seconds)", a->leeway_s,
+                         JOT_MAX_LEEWAY);
+    if (a->max_age_s && (cli_parse_duration(a->max_age_s, &a->max_age) != 0 || a->max_age == 0))
+        return cli_usage(cmd, "invalid --max-age '%s' (a positive number of seconds)",
+                         a->max_age_s);
+    if (a->now_s && cli_parse_epoch(a->now_s, &a->now) != 0)
+        return cli_usage(cmd, "invalid --now '%s' (seconds since the epoch)", a->now_s);
+    return CLI_CONTINUE;
 }
 
 static int64_t fixed_clock(void *ctx)
@@ -71,258 +193,133 @@ static int64_t fixed_clock(void *ctx)
     return *(const int64_t *)ctx;
 }
 
-/* Exit status for a failed jot_verify(): resource failures are not verdicts on the token. */
-static int reject(jot_err_t rc)
+/* The policy of \p a on the key file \p kf. The verifier borrows kf's key and a->now. */
+static jot_err_t build_verifier(const verify_args_t *a, const cli_keyfile_t *kf,
+                                jot_verifier_t **out)
 {
-    cli_err("%s", jot_strerror(rc));
+    jot_verifier_t *v = NULL;
+    jot_err_t rc = jot_verifier_new(&v);
+    if (rc != JOT_OK)
+        return rc;
+    if (kf->key)
+        jot_verifier_set_key(v, kf->key);
+    else
+        jot_verifier_set_keyset(v, kf->set);
+    jot_verifier_set_algs(v, a->alg_mask);
+    for (size_t i = 0; rc == JOT_OK && i < a->niss; i++)
+        rc = jot_verifier_add_issuer(v, a->iss[i]);
+    for (size_t i = 0; rc == JOT_OK && i < a->naud; i++)
+        rc = jot_verifier_add_audience(v, a->aud[i]);
+    if (rc == JOT_OK && a->sub)
+        rc = jot_verifier_set_subject(v, a->sub);
+    if (rc == JOT_OK && a->typ)
+        rc = jot_verifier_set_typ(v, a->typ);
+    for (size_t i = 0; rc == JOT_OK && i < a->nreq; i++)
+        rc = jot_verifier_require_claim(v, a->req[i]);
+    jot_verifier_set_leeway(v, a->leeway);
+    jot_verifier_set_max_age(v, a->max_age);
+    jot_verifier_allow_no_exp(v, a->allow_no_exp);
+    if (a->now_s)
+        jot_verifier_set_clock(v, fixed_clock, (void *)&a->now);
+    if (rc != JOT_OK) {
+        jot_verifier_free(v);
+        return rc;
+    }
+    *out = v;
+    return JOT_OK;
+}
+
+/* Print the reason a token was rejected, naming the claim at fault unless the message
+ * already does ("token has no expiry (exp)"). Header parameters are not named: the messages
+ * of alg, typ and crit failures say which they are. The names come from the library or our
+ * own --require options, never from the token. Resource failures are not verdicts on the
+ * token: exit 2 for those. */
+static int reject(jot_err_t rc, const jot_verify_detail_t *d)
+{
+    const char *msg = jot_strerror(rc);
+    char named[JOT_DETAIL_NAME_MAX + 4];
+    snprintf(named, sizeof named, "(%s)", d->name);
+    size_t ml = strlen(msg), nl = strlen(named);
+    if (d->name[0] && !d->in_header && !(ml >= nl && strcmp(msg + ml - nl, named) == 0))
+        cli_err("%s (%s)", msg, d->name);
+    else
+        cli_err("%s", msg);
     return rc == JOT_E_NOMEM ? CLI_USAGE : CLI_REJECTED;
+}
+
+/* Verify the token and print its claims: the exit status. */
+static int verify_and_print(const jot_verifier_t *v, const cli_token_t *t)
+{
+    jot_token_t *tok = NULL;
+    jot_verify_detail_t detail;
+    jot_err_t rc = jot_verify_ex(v, t->text, t->len, &tok, &detail);
+    if (rc != JOT_OK)
+        return reject(rc, &detail);
+    const jot_claims_t *claims = jot_token_claims(tok);
+    if (!claims) {
+        jot_token_free(tok);
+        return reject(JOT_E_PAYLOAD, &detail);
+    }
+    char *json = NULL;
+    size_t json_len = 0;
+    rc = jot_claims_to_json(claims, &json, &json_len);
+    jot_token_free(tok);
+    if (rc != JOT_OK) {
+        cli_err("%s", jot_strerror(rc));
+        return CLI_USAGE;
+    }
+    int ret = cli_write_line(json, json_len) == 0 ? CLI_OK : CLI_USAGE;
+    jot_free(json);
+    return ret;
+}
+
+/* Read the token and the key, build the policy, verify: the exit status. */
+static int run(const verify_args_t *a)
+{
+    const char *key_path = a->key ? a->key : a->jwks;
+    cli_token_t token;
+    cli_keyfile_t kf = {NULL, NULL};
+    jot_verifier_t *v = NULL;
+    if (!key_path)
+        return CLI_USAGE; /* refused by check_args() */
+    int ret = cli_read_token(cmd, a->token, &token);
+    if (ret != 0)
+        return ret;
+    ret = CLI_USAGE;
+    if (cli_token_from_stdin(a->token) && strcmp(key_path, "-") == 0) {
+        cli_usage(cmd, "the key and the token cannot both come from stdin");
+    } else if (cli_load_keyfile(key_path, a->jwks != NULL, &kf) == 0) {
+        jot_err_t rc = build_verifier(a, &kf, &v);
+        if (rc == JOT_OK)
+            ret = verify_and_print(v, &token);
+        else
+            cli_err("%s", jot_strerror(rc));
+    }
+    jot_verifier_free(v);
+    cli_keyfile_free(&kf);
+    cli_token_free(&token);
+    return ret;
 }
 
 int cmd_verify(int argc, char **argv)
 {
-    static const char cmd[] = "verify";
-    const char *key_path = NULL, *jwks_path = NULL, *sub = NULL, *typ = NULL;
-    const char *leeway_s = NULL, *max_age_s = NULL, *now_s = NULL, *token_arg = NULL;
-    const char **iss = NULL, **aud = NULL, **req = NULL, **algs = NULL;
-    size_t niss = 0, naud = 0, nreq = 0, nalgs = 0;
-    int allow_no_exp = 0;
-    int ret = CLI_USAGE;
-    cli_parser_t p;
-    const char *arg;
-    int id;
-    cli_keyfile_t kf = {NULL, NULL};
-    jot_verifier_t *v = NULL;
-    jot_token_t *tok = NULL;
-    char *input = NULL;
-    size_t input_len = 0;
-
-    iss = calloc((size_t)argc, sizeof *iss);
-    aud = calloc((size_t)argc, sizeof *aud);
-    req = calloc((size_t)argc, sizeof *req);
-    algs = calloc((size_t)argc, sizeof *algs);
-    if (!iss || !aud || !req || !algs) {
+    verify_args_t a;
+    memset(&a, 0, sizeof a);
+    a.iss = calloc((size_t)argc, sizeof *a.iss);
+    a.aud = calloc((size_t)argc, sizeof *a.aud);
+    a.req = calloc((size_t)argc, sizeof *a.req);
+    a.algs = calloc((size_t)argc, sizeof *a.algs);
+    int ret;
+    if (!a.iss || !a.aud || !a.req || !a.algs) {
         cli_err("out of memory");
-        goto out;
+        ret = CLI_USAGE;
+    } else if ((ret = parse_args(argc, argv, &a)) == CLI_CONTINUE &&
+               (ret = check_args(&a)) == CLI_CONTINUE) {
+        ret = run(&a);
     }
-
-    cli_parser_init(&p, cmd, opts, argc, argv);
-    while ((id = cli_next(&p, &arg)) != CLI_END) {
-        const char **slot = NULL;
-        switch (id) {
-        case CLI_HELP:
-            help();
-            ret = fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
-            goto out;
-        case CLI_ERROR:
-            goto out;
-        case CLI_ARG:
-            if (token_arg) {
-                ret = cli_usage(cmd, "unexpected argument '%s' (one TOKEN at most)", arg);
-                goto out;
-            }
-            token_arg = arg;
-            continue;
-        case OPT_ALG:
-            algs[nalgs++] = arg;
-            continue;
-        case OPT_ISS:
-            iss[niss++] = arg;
-            continue;
-        case OPT_AUD:
-            aud[naud++] = arg;
-            continue;
-        case OPT_REQUIRE:
-            req[nreq++] = arg;
-            continue;
-        case OPT_ALLOW_NO_EXP:
-            allow_no_exp = 1;
-            continue;
-        case OPT_KEY:
-            slot = &key_path;
-            break;
-        case OPT_JWKS:
-            slot = &jwks_path;
-            break;
-        case OPT_SUB:
-            slot = &sub;
-            break;
-        case OPT_TYP:
-            slot = &typ;
-            break;
-        case OPT_LEEWAY:
-            slot = &leeway_s;
-            break;
-        case OPT_MAX_AGE:
-            slot = &max_age_s;
-            break;
-        case OPT_NOW:
-            slot = &now_s;
-            break;
-        default:
-            goto out;
-        }
-        if (*slot) {
-            ret = cli_usage(cmd, "option '--%s' given more than once", cli_opt_name(&p, id));
-            goto out;
-        }
-        *slot = arg;
-    }
-
-    /* ---- usage checks before any file is read ---- */
-    if (!key_path && !jwks_path) {
-        ret = cli_usage(cmd, "missing --key or --jwks");
-        goto out;
-    }
-    if (key_path && jwks_path) {
-        ret = cli_usage(cmd, "--key and --jwks are mutually exclusive");
-        goto out;
-    }
-    if (nalgs == 0) {
-        ret = cli_usage(cmd, "missing --alg: the accepted algorithms must be given");
-        goto out;
-    }
-    unsigned mask = 0;
-    for (size_t i = 0; i < nalgs; i++) {
-        unsigned m = 0;
-        jot_err_t rc = jot_alg_mask_from_list(algs[i], &m);
-        if (rc == JOT_E_ALG_NONE) {
-            ret = cli_usage(cmd, "algorithm 'none' is never accepted");
-            goto out;
-        }
-        if (rc != JOT_OK) {
-            ret = cli_usage(cmd, "invalid --alg '%s': %s", algs[i], jot_strerror(rc));
-            goto out;
-        }
-        mask |= m;
-    }
-    int64_t leeway = 0, max_age = 0, now = 0;
-    if (leeway_s && (cli_parse_duration(leeway_s, &leeway) != 0 || leeway > 86400)) {
-        ret = cli_usage(cmd, "invalid --leeway '%s' (0 to 86400 seconds)", leeway_s);
-        goto out;
-    }
-    if (max_age_s && (cli_parse_duration(max_age_s, &max_age) != 0 || max_age == 0)) {
-        ret = cli_usage(cmd, "invalid --max-age '%s' (a positive number of seconds)", max_age_s);
-        goto out;
-    }
-    if (now_s && cli_parse_epoch(now_s, &now) != 0) {
-        ret = cli_usage(cmd, "invalid --now '%s' (seconds since the epoch)", now_s);
-        goto out;
-    }
-
-    int token_from_stdin = !token_arg || strcmp(token_arg, "-") == 0;
-    if (!token_arg && isatty(STDIN_FILENO)) {
-        ret = cli_usage(cmd, "missing TOKEN (give it as an argument, or pipe it to stdin)");
-        goto out;
-    }
-    if (token_from_stdin && strcmp(key_path ? key_path : jwks_path, "-") == 0) {
-        ret = cli_usage(cmd, "the key and the token cannot both come from stdin");
-        goto out;
-    }
-
-    /* ---- key ---- */
-    if (key_path ? cli_load_keyfile(key_path, 0, &kf) : cli_load_keyfile(jwks_path, 1, &kf))
-        goto out;
-
-    /* ---- token ---- */
-    const char *token;
-    size_t token_len;
-    if (token_from_stdin) {
-        if (cli_read_input("-", CLI_MAX_INPUT, &input, &input_len) != 0)
-            goto out;
-        token = input;
-        token_len = input_len;
-        /* the line terminator of `echo "$token" |`, nothing more */
-        if (token_len > 0 && token[token_len - 1] == '\n') {
-            token_len--;
-            if (token_len > 0 && token[token_len - 1] == '\r')
-                token_len--;
-        }
-    } else {
-        token = token_arg;
-        token_len = strlen(token_arg);
-    }
-
-    /* ---- policy ---- */
-    jot_err_t rc = jot_verifier_new(&v);
-    if (rc != JOT_OK) {
-        cli_err("%s", jot_strerror(rc));
-        goto out;
-    }
-    if (kf.key)
-        jot_verifier_set_key(v, kf.key);
-    else
-        jot_verifier_set_keyset(v, kf.set);
-    jot_verifier_set_algs(v, mask);
-    if (niss == 1 && (rc = jot_verifier_set_issuer(v, iss[0])) != JOT_OK)
-        goto lib_fail;
-    for (size_t i = 0; i < naud; i++) {
-        if ((rc = jot_verifier_add_audience(v, aud[i])) != JOT_OK)
-            goto lib_fail;
-    }
-    if (sub && (rc = jot_verifier_set_subject(v, sub)) != JOT_OK)
-        goto lib_fail;
-    if (typ && (rc = jot_verifier_set_typ(v, typ)) != JOT_OK)
-        goto lib_fail;
-    for (size_t i = 0; i < nreq; i++) {
-        if ((rc = jot_verifier_require_claim(v, req[i])) != JOT_OK)
-            goto lib_fail;
-    }
-    /* several issuers: the library checks one; require the claim, compare below */
-    if (niss > 1 && (rc = jot_verifier_require_claim(v, "iss")) != JOT_OK)
-        goto lib_fail;
-    jot_verifier_set_leeway(v, leeway);
-    jot_verifier_set_max_age(v, max_age);
-    jot_verifier_allow_no_exp(v, allow_no_exp);
-    if (now_s)
-        jot_verifier_set_clock(v, fixed_clock, &now);
-
-    /* ---- verdict ---- */
-    rc = jot_verify(v, token, token_len, &tok);
-    if (rc != JOT_OK) {
-        ret = reject(rc);
-        goto out;
-    }
-    const jot_claims_t *claims = jot_token_claims(tok);
-    if (!claims) {
-        ret = reject(JOT_E_PAYLOAD);
-        goto out;
-    }
-    if (niss > 1) {
-        const char *got = NULL;
-        rc = jot_claims_get_string(claims, "iss", &got);
-        if (rc != JOT_OK) {
-            ret = reject(rc == JOT_E_NOT_FOUND ? JOT_E_MISSING_CLAIM : rc);
-            goto out;
-        }
-        size_t i = 0;
-        while (i < niss && strcmp(iss[i], got) != 0)
-            i++;
-        if (i == niss) {
-            ret = reject(JOT_E_ISSUER);
-            goto out;
-        }
-    }
-
-    char *json = NULL;
-    size_t json_len = 0;
-    rc = jot_claims_to_json(claims, &json, &json_len);
-    if (rc != JOT_OK)
-        goto lib_fail;
-    ret = cli_write_line(json, json_len) == 0 ? CLI_OK : CLI_USAGE;
-    jot_free(json);
-    goto out;
-
-lib_fail:
-    cli_err("%s", jot_strerror(rc));
-    ret = CLI_USAGE;
-out:
-    jot_token_free(tok);
-    jot_verifier_free(v);
-    cli_keyfile_free(&kf);
-    cli_free_input(input, input_len);
-    free(iss);
-    free(aud);
-    free(req);
-    free(algs);
+    free(a.iss);
+    free(a.aud);
+    free(a.req);
+    free(a.algs);
     return ret;
 }

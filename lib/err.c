@@ -4,7 +4,7 @@
 const char *jot_strerror(jot_err_t err)
 {
     switch (err) {
-#define JOT__ERR_MSG(name, msg)                                                                    \
+#define JOT__ERR_MSG(num, name, msg)                                                               \
     case JOT_##name:                                                                               \
         return msg;
         JOT_ERR_MAP(JOT__ERR_MSG)
@@ -18,7 +18,7 @@ const char *jot_strerror(jot_err_t err)
 const char *jot_err_name(jot_err_t err)
 {
     switch (err) {
-#define JOT__ERR_NAME(name, msg)                                                                   \
+#define JOT__ERR_NAME(num, name, msg)                                                              \
     case JOT_##name:                                                                               \
         return "JOT_" #name;
         JOT_ERR_MAP(JOT__ERR_NAME)

@@ -909,7 +909,12 @@ jot_err_t jot_key_to_jwk(const jot_key_t *key, unsigned flags, char **out_json, 
     return JOT_OK;
 }
 
-jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[44])
+/* The thumbprint is a SHA-256 digest in base64url: 32 bytes, JOT_THUMBPRINT_LEN characters. */
+#define THUMBPRINT_DIGEST_LEN 32
+_Static_assert(JOT_THUMBPRINT_LEN == (THUMBPRINT_DIGEST_LEN * 4 + 2) / 3,
+               "JOT_THUMBPRINT_LEN is the base64url length of a SHA-256 digest");
+
+jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[JOT_THUMBPRINT_LEN + 1])
 {
     if (!key || !out)
         return JOT_E_INVAL;
@@ -942,7 +947,7 @@ jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[44])
         break;
     }
     sb_put(&b, "}", 1);
-    uint8_t md[32];
+    uint8_t md[THUMBPRINT_DIGEST_LEN];
     unsigned mdlen = 0;
     jot_err_t rc = b.rc;
     if (rc == JOT_OK &&

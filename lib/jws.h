@@ -26,7 +26,9 @@ struct jot_verifier {
     const jot_key_t *key;       /* borrowed */
     const jot_keyset_t *keyset; /* borrowed */
     unsigned algs;
-    char *iss, *sub, *typ;
+    char *sub, *typ;
+    char **isss; /* accepted issuers: "iss" must equal one of them */
+    size_t n_isss;
     char **auds;
     size_t n_auds;
     char **required;

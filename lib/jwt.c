@@ -36,9 +36,9 @@ void jot_verifier_free(jot_verifier_t *v)
 {
     if (!v)
         return;
-    jot_free(v->iss);
     jot_free(v->sub);
     jot_free(v->typ);
+    free_list(v->isss, v->n_isss);
     free_list(v->auds, v->n_auds);
     free_list(v->required, v->n_required);
     jot_free(v);
@@ -92,9 +92,27 @@ static jot_err_t append_string(char ***list, size_t *n, const char *value)
     return JOT_OK;
 }
 
+/* set_issuer replaces the list with one issuer (or none); add_issuer appends. */
 jot_err_t jot_verifier_set_issuer(jot_verifier_t *v, const char *iss)
 {
-    return v ? replace_string(&v->iss, iss) : JOT_E_INVAL;
+    if (!v)
+        return JOT_E_INVAL;
+    char **one = NULL;
+    size_t n = 0;
+    if (iss) {
+        jot_err_t rc = append_string(&one, &n, iss);
+        if (rc != JOT_OK)
+            return rc;
+    }
+    free_list(v->isss, v->n_isss);
+    v->isss = one;
+    v->n_isss = n;
+    return JOT_OK;
+}
+
+jot_err_t jot_verifier_add_issuer(jot_verifier_t *v, const char *iss)
+{
+    return v ? append_string(&v->isss, &v->n_isss, iss) : JOT_E_INVAL;
 }
 
 jot_err_t jot_verifier_set_subject(jot_verifier_t *v, const char *sub)
@@ -177,6 +195,24 @@ static bool audience_ok(const jot_verifier_t *v, const jot_jview_t *view, const 
     return false;
 }
 
+/* Name the member at fault in \p d (NULL: nobody asked). A name that does not fit is cut
+ * at a UTF-8 character boundary. */
+static void blame(jot_verify_detail_t *d, const char *name, size_t len, int in_header)
+{
+    if (!d)
+        return;
+    if (len > JOT_DETAIL_NAME_MAX) {
+        len = JOT_DETAIL_NAME_MAX;
+        while (len > 0 && ((unsigned char)name[len] & 0xC0u) == 0x80u)
+            len--; /* name[len] continues a character: cut before that character */
+    }
+    memcpy(d->name, name, len);
+    d->name[len] = '\0';
+    d->in_header = in_header;
+}
+
+#define BLAME(d, lit) blame((d), (lit), sizeof(lit) - 1, 0)
+
 /* The registered claims the verifier reads, found in one pass over the members. Registered
  * claims must have their registered types whether or not the caller checks them (RFC 7519
  * §4.1): iss/sub/jti strings, aud a string or an array of strings, exp/nbf/iat numbers. */
@@ -186,102 +222,149 @@ typedef struct registered {
     bool has_exp, has_nbf, has_iat;
 } registered_t;
 
-static jot_err_t read_registered(const jot_jview_t *view, registered_t *r)
+static jot_err_t read_member(const jot_jview_t *view, const jot_jmember_t *m, registered_t *r)
+{
+    const char *n = m->name;
+    if (memcmp(n, "iss", 3) == 0 || memcmp(n, "sub", 3) == 0 || memcmp(n, "jti", 3) == 0) {
+        if (m->v.type != JOT_J_STRING)
+            return JOT_E_CLAIM_TYPE;
+        if (n[0] == 'i')
+            r->iss = m;
+        else if (n[0] == 's')
+            r->sub = m;
+    } else if (memcmp(n, "aud", 3) == 0) {
+        if (m->v.type == JOT_J_ARRAY) {
+            for (size_t j = 0; j < m->count; j++)
+                if (view->elems[m->first + j].type != JOT_J_STRING)
+                    return JOT_E_CLAIM_TYPE;
+        } else if (m->v.type != JOT_J_STRING) {
+            return JOT_E_CLAIM_TYPE;
+        }
+        r->aud = m;
+    } else if (memcmp(n, "exp", 3) == 0) {
+        r->has_exp = true;
+        return jot__jval_numeric_date(&m->v, &r->exp);
+    } else if (memcmp(n, "nbf", 3) == 0) {
+        r->has_nbf = true;
+        return jot__jval_numeric_date(&m->v, &r->nbf);
+    } else if (memcmp(n, "iat", 3) == 0) {
+        r->has_iat = true;
+        return jot__jval_numeric_date(&m->v, &r->iat);
+    }
+    return JOT_OK;
+}
+
+static jot_err_t read_registered(const jot_jview_t *view, registered_t *r, jot_verify_detail_t *d)
 {
     memset(r, 0, sizeof *r);
     for (size_t i = 0; i < view->n; i++) {
         const jot_jmember_t *m = &view->members[i];
         if (m->name_len != 3)
             continue;
-        const char *n = m->name;
-        jot_err_t rc = JOT_OK;
-        if (memcmp(n, "iss", 3) == 0 || memcmp(n, "sub", 3) == 0 || memcmp(n, "jti", 3) == 0) {
-            if (m->v.type != JOT_J_STRING)
-                return JOT_E_CLAIM_TYPE;
-            if (n[0] == 'i')
-                r->iss = m;
-            else if (n[0] == 's')
-                r->sub = m;
-        } else if (memcmp(n, "aud", 3) == 0) {
-            if (m->v.type == JOT_J_ARRAY) {
-                for (size_t j = 0; j < m->count; j++)
-                    if (view->elems[m->first + j].type != JOT_J_STRING)
-                        return JOT_E_CLAIM_TYPE;
-            } else if (m->v.type != JOT_J_STRING) {
-                return JOT_E_CLAIM_TYPE;
-            }
-            r->aud = m;
-        } else if (memcmp(n, "exp", 3) == 0) {
-            rc = jot__jval_numeric_date(&m->v, &r->exp);
-            r->has_exp = true;
-        } else if (memcmp(n, "nbf", 3) == 0) {
-            rc = jot__jval_numeric_date(&m->v, &r->nbf);
-            r->has_nbf = true;
-        } else if (memcmp(n, "iat", 3) == 0) {
-            rc = jot__jval_numeric_date(&m->v, &r->iat);
-            r->has_iat = true;
-        }
-        if (rc != JOT_OK)
+        jot_err_t rc = read_member(view, m, r);
+        if (rc != JOT_OK) {
+            blame(d, m->name, 3, 0);
             return rc;
+        }
     }
     return JOT_OK;
 }
 
-static jot_err_t validate_claims(const jot_verifier_t *v, const jot_token_t *t)
+static bool issuer_ok(const jot_verifier_t *v, const jot_jmember_t *iss)
 {
-    const jot_jview_t *view = t->claims->view;
-    if (v->typ) {
-        const char *typ = jot__jview_string(t->header, "typ");
-        if (!typ || !typ_matches(v->typ, typ))
-            return JOT_E_TYP;
-    }
-    registered_t r;
-    jot_err_t rc = read_registered(view, &r);
-    if (rc != JOT_OK)
-        return rc;
+    for (size_t i = 0; iss && i < v->n_isss; i++)
+        if (jstr_equals(&iss->v, v->isss[i]))
+            return true;
+    return false;
+}
 
+/* exp, nbf, iat against the clock. */
+static jot_err_t check_times(const jot_verifier_t *v, const registered_t *r, jot_verify_detail_t *d)
+{
     /* NumericDates are below 2^53 and leeway below a day: with the clock clamped to +-2^62
      * none of the comparisons below can overflow, whatever an injected clock returns. */
     int64_t now = v->clock(v->clock_ctx);
     const int64_t bound = INT64_C(1) << 62;
     now = now > bound ? bound : now < -bound ? -bound : now;
-    if (!r.has_exp && !v->allow_no_exp)
-        return JOT_E_NO_EXP;
+    jot_err_t rc = JOT_OK;
+    if (!r->has_exp && !v->allow_no_exp)
+        rc = JOT_E_NO_EXP;
     /* RFC 7519 §4.1.4: the current time must be before exp */
-    if (r.has_exp && now - v->leeway >= r.exp)
-        return JOT_E_EXPIRED;
-    if (r.has_nbf && now + v->leeway < r.nbf)
-        return JOT_E_NOT_YET_VALID;
-    if (v->max_age) {
-        if (!r.has_iat)
-            return JOT_E_MISSING_CLAIM;
-        if (r.iat > now + v->leeway)
-            return JOT_E_IAT_FUTURE;
-        if (now - r.iat - v->leeway > v->max_age) /* max_age may be as large as INT64_MAX */
-            return JOT_E_TOO_OLD;
+    else if (r->has_exp && now - v->leeway >= r->exp)
+        rc = JOT_E_EXPIRED;
+    if (rc != JOT_OK) {
+        BLAME(d, "exp");
+        return rc;
     }
-    if (v->iss && !(r.iss && jstr_equals(&r.iss->v, v->iss)))
+    if (r->has_nbf && now + v->leeway < r->nbf) {
+        BLAME(d, "nbf");
+        return JOT_E_NOT_YET_VALID;
+    }
+    if (v->max_age) {
+        if (!r->has_iat)
+            rc = JOT_E_MISSING_CLAIM;
+        else if (r->iat > now + v->leeway)
+            rc = JOT_E_IAT_FUTURE;
+        else if (now - r->iat - v->leeway > v->max_age) /* max_age may be INT64_MAX */
+            rc = JOT_E_TOO_OLD;
+        if (rc != JOT_OK)
+            BLAME(d, "iat");
+    }
+    return rc;
+}
+
+static jot_err_t validate_claims(const jot_verifier_t *v, const jot_token_t *t,
+                                 jot_verify_detail_t *d)
+{
+    const jot_jview_t *view = t->claims->view;
+    if (v->typ) {
+        const char *typ = jot__jview_string(t->header, "typ");
+        if (!typ || !typ_matches(v->typ, typ)) {
+            blame(d, "typ", 3, 1);
+            return JOT_E_TYP;
+        }
+    }
+    registered_t r;
+    jot_err_t rc = read_registered(view, &r, d);
+    if (rc == JOT_OK)
+        rc = check_times(v, &r, d);
+    if (rc != JOT_OK)
+        return rc;
+    if (v->n_isss && !issuer_ok(v, r.iss)) {
+        BLAME(d, "iss");
         return JOT_E_ISSUER;
-    if (v->n_auds && !audience_ok(v, view, r.aud))
+    }
+    if (v->n_auds && !audience_ok(v, view, r.aud)) {
+        BLAME(d, "aud");
         return JOT_E_AUDIENCE;
-    if (v->sub && !(r.sub && jstr_equals(&r.sub->v, v->sub)))
+    }
+    if (v->sub && !(r.sub && jstr_equals(&r.sub->v, v->sub))) {
+        BLAME(d, "sub");
         return JOT_E_SUBJECT;
-    for (size_t i = 0; i < v->n_required; i++)
-        if (!jot__jview_get(view, v->required[i]))
+    }
+    for (size_t i = 0; i < v->n_required; i++) {
+        if (!jot__jview_get(view, v->required[i])) {
+            blame(d, v->required[i], strlen(v->required[i]), 0);
             return JOT_E_MISSING_CLAIM;
+        }
+    }
     return JOT_OK;
 }
 
-jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
-                     jot_token_t **out_token)
+/* The header parameter behind a failure found before the claims were read, if one is. */
+static void blame_header(jot_verify_detail_t *d, jot_err_t rc)
 {
-    jot_token_t *t;
-    jot_err_t rc = jot__jws_verify(v, token, len, &t);
-    if (rc != JOT_OK)
-        return rc;
-    /* the signature is good: now, and only now, the payload is parsed */
-    rc = jot__jview_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
-                          JOT_MAX_JSON_DEPTH, JOT_MAX_CLAIMS, &t->own_claims.view);
+    if (rc == JOT_E_ALG_NONE || rc == JOT_E_ALG_UNKNOWN || rc == JOT_E_ALG_NOT_ALLOWED)
+        blame(d, "alg", 3, 1);
+    else if (rc == JOT_E_CRIT)
+        blame(d, "crit", 4, 1);
+}
+
+/* The payload of a token whose signature is good: parse it into the claims view. */
+static jot_err_t parse_payload(jot_token_t *t)
+{
+    jot_err_t rc = jot__jview_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
+                                    JOT_MAX_JSON_DEPTH, JOT_MAX_CLAIMS, &t->own_claims.view);
     if (rc == JOT_OK) {
         t->claims = &t->own_claims;
     } else if (rc == JOT_E_JSON) {
@@ -295,8 +378,24 @@ jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
             rc = JOT_E_PAYLOAD;
         }
     }
+    return rc;
+}
+
+jot_err_t jot_verify_ex(const jot_verifier_t *v, const char *token, size_t len,
+                        jot_token_t **out_token, jot_verify_detail_t *detail)
+{
+    if (detail)
+        blame(detail, "", 0, 0);
+    jot_token_t *t;
+    jot_err_t rc = jot__jws_verify(v, token, len, &t);
+    if (rc != JOT_OK) {
+        blame_header(detail, rc);
+        return rc;
+    }
+    /* the signature is good: now, and only now, the payload is parsed */
+    rc = parse_payload(t);
     if (rc == JOT_OK)
-        rc = validate_claims(v, t);
+        rc = validate_claims(v, t, detail);
     if (rc != JOT_OK) {
         jot_token_free(t);
         return rc;
@@ -306,6 +405,12 @@ jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
     else
         jot_token_free(t);
     return JOT_OK;
+}
+
+jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
+                     jot_token_t **out_token)
+{
+    return jot_verify_ex(v, token, len, out_token, NULL);
 }
 
 jot_err_t jot_jwt_sign(const jot_key_t *key, const jot_sign_opts_t *opts,

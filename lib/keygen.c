@@ -83,7 +83,7 @@ jot_err_t jot_key_generate(jot_alg_t alg, unsigned bits, jot_key_t **out_key)
         return JOT_E_ALG_UNKNOWN;
     jot_key_t *key = NULL;
     jot_err_t rc = ai->family == JOT_FAM_HMAC ? gen_hmac(ai, bits, &key) : gen_pkey(ai, bits, &key);
-    char tp[44];
+    char tp[JOT_THUMBPRINT_LEN + 1];
     if (rc == JOT_OK) {
         key->alg = alg;
         rc = jot_key_thumbprint(key, tp);

@@ -23,7 +23,6 @@
 #define JOT_MAX_RSA_BITS 16384u
 /** Largest HMAC key, in bytes. */
 #define JOT_MAX_HMAC_KEY_BYTES 1024u
-/** Largest leeway a verifier accepts, in seconds. */
-#define JOT_MAX_LEEWAY 86400
+/* JOT_MAX_LEEWAY, the largest leeway a verifier keeps, is public: include/jot/jot.h. */
 
 #endif

@@ -575,7 +575,7 @@ static void key_discard(const kr_dir_t *d, const char *kid)
 static int key_load(const kr_dir_t *d, const kr_entry_t *e, jot_key_t **out, char *err,
                     size_t errlen)
 {
-    char name[KID_MAX + 8], tp[44];
+    char name[KID_MAX + 8], tp[JOT_THUMBPRINT_LEN + 1];
     char *text = NULL;
     size_t len = 0;
     jot_key_t *key = NULL;

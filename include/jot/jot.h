@@ -33,62 +33,77 @@ extern "C" {
 #define JOT_NODISCARD
 #endif
 
+/* ------------------------------------------------------------------------------------ */
+/** \name Version
+ * The one source of the version: CMakeLists.txt reads JOT_VERSION_MAJOR, _MINOR and _PATCH
+ * from this file and refuses to configure when JOT_VERSION_STRING disagrees with them.
+ * Rule: a release that adds to the API (a function, constant, enum value or options field)
+ * bumps the minor version; one that breaks source or binary compatibility bumps the major
+ * version and the shared library's SOVERSION. */
+/**@{*/
+#define JOT_VERSION_MAJOR 0
+#define JOT_VERSION_MINOR 2
+#define JOT_VERSION_PATCH 0
 /** \brief Version of this header: major * 10000 + minor * 100 + patch. \since 0.1.0 */
-#define JOT_VERSION_NUMBER 100
-#define JOT_VERSION_STRING "0.1.0"
+#define JOT_VERSION_NUMBER (JOT_VERSION_MAJOR * 10000 + JOT_VERSION_MINOR * 100 + JOT_VERSION_PATCH)
+/** \brief The same as "major.minor.patch". \since 0.1.0 */
+#define JOT_VERSION_STRING "0.2.0"
 
-/** \brief Version of the linked library, to compare with ::JOT_VERSION_NUMBER. */
+/** \brief Version of the linked library, to compare with ::JOT_VERSION_NUMBER (a program
+ *  built against a newer header may call functions an older library lacks). \since 0.1.0 */
 JOT_API int jot_version_number(void);
+/**@}*/
 
 /* ------------------------------------------------------------------------------------ */
 /** \name Errors
- * One table generates the enum, jot_strerror() and jot_err_name(). Codes are append-only
- * and never renumbered. */
+ * One table generates the enum, jot_strerror() and jot_err_name(). Each row carries its
+ * number: the values are stable ABI, so rows are only ever appended with the next number,
+ * never removed, reordered or renumbered (as libuv's UV_ERRNO_MAP). */
 /**@{*/
 #define JOT_ERR_MAP(XX)                                                                            \
-    XX(OK, "success")                                                                              \
-    XX(E_NOMEM, "out of memory")                                                                   \
-    XX(E_INVAL, "invalid argument")                                                                \
-    XX(E_MALFORMED, "malformed token")                                                             \
-    XX(E_TOOBIG, "input too large")                                                                \
-    XX(E_BASE64, "invalid base64url encoding")                                                     \
-    XX(E_JSON, "invalid JSON")                                                                     \
-    XX(E_JSON_DUPLICATE, "duplicate JSON member name")                                             \
-    XX(E_JSON_DEPTH, "JSON nested too deeply")                                                     \
-    XX(E_UTF8, "invalid UTF-8")                                                                    \
-    XX(E_ALG_NONE, "algorithm none is not accepted")                                               \
-    XX(E_ALG_UNKNOWN, "unknown algorithm")                                                         \
-    XX(E_ALG_NOT_ALLOWED, "algorithm not allowed")                                                 \
-    XX(E_KEY_MISMATCH, "key does not match the algorithm")                                         \
-    XX(E_KEY_WEAK, "key too weak")                                                                 \
-    XX(E_KEY_INVALID, "invalid key")                                                               \
-    XX(E_KEY_NOT_FOUND, "no matching key")                                                         \
-    XX(E_KEY_USE, "key not permitted for this use")                                                \
-    XX(E_KEY_PRIVATE_NEEDED, "a private key is needed")                                            \
-    XX(E_SIGNATURE, "signature verification failed")                                               \
-    XX(E_CRIT, "unsupported critical header parameter")                                            \
-    XX(E_HEADER, "invalid header")                                                                 \
-    XX(E_TYP, "wrong token type (typ)")                                                            \
-    XX(E_EXPIRED, "token expired")                                                                 \
-    XX(E_NOT_YET_VALID, "token not yet valid (nbf)")                                               \
-    XX(E_NO_EXP, "token has no expiry (exp)")                                                      \
-    XX(E_TOO_OLD, "token too old (iat)")                                                           \
-    XX(E_IAT_FUTURE, "token issued in the future (iat)")                                           \
-    XX(E_ISSUER, "wrong issuer")                                                                   \
-    XX(E_AUDIENCE, "wrong audience")                                                               \
-    XX(E_SUBJECT, "wrong subject")                                                                 \
-    XX(E_MISSING_CLAIM, "required claim missing")                                                  \
-    XX(E_CLAIM_TYPE, "claim has the wrong type")                                                   \
-    XX(E_NOT_FOUND, "not found")                                                                   \
-    XX(E_CRYPTO, "cryptographic library error")                                                    \
-    XX(E_PEM, "invalid PEM")                                                                       \
-    XX(E_UNSUPPORTED, "not supported")                                                             \
-    XX(E_KEYSET, "invalid key set")                                                                \
-    XX(E_PAYLOAD, "payload is not a JSON object")
+    XX(0, OK, "success")                                                                           \
+    XX(1, E_NOMEM, "out of memory")                                                                \
+    XX(2, E_INVAL, "invalid argument")                                                             \
+    XX(3, E_MALFORMED, "malformed token")                                                          \
+    XX(4, E_TOOBIG, "input too large")                                                             \
+    XX(5, E_BASE64, "invalid base64url encoding")                                                  \
+    XX(6, E_JSON, "invalid JSON")                                                                  \
+    XX(7, E_JSON_DUPLICATE, "duplicate JSON member name")                                          \
+    XX(8, E_JSON_DEPTH, "JSON nested too deeply")                                                  \
+    XX(9, E_UTF8, "invalid UTF-8")                                                                 \
+    XX(10, E_ALG_NONE, "algorithm none is not accepted")                                           \
+    XX(11, E_ALG_UNKNOWN, "unknown algorithm")                                                     \
+    XX(12, E_ALG_NOT_ALLOWED, "algorithm not allowed")                                             \
+    XX(13, E_KEY_MISMATCH, "key does not match the algorithm")                                     \
+    XX(14, E_KEY_WEAK, "key too weak")                                                             \
+    XX(15, E_KEY_INVALID, "invalid key")                                                           \
+    XX(16, E_KEY_NOT_FOUND, "no matching key")                                                     \
+    XX(17, E_KEY_USE, "key not permitted for this use")                                            \
+    XX(18, E_KEY_PRIVATE_NEEDED, "a private key is needed")                                        \
+    XX(19, E_SIGNATURE, "signature verification failed")                                           \
+    XX(20, E_CRIT, "unsupported critical header parameter")                                        \
+    XX(21, E_HEADER, "invalid header")                                                             \
+    XX(22, E_TYP, "wrong token type (typ)")                                                        \
+    XX(23, E_EXPIRED, "token expired")                                                             \
+    XX(24, E_NOT_YET_VALID, "token not yet valid (nbf)")                                           \
+    XX(25, E_NO_EXP, "token has no expiry (exp)")                                                  \
+    XX(26, E_TOO_OLD, "token too old (iat)")                                                       \
+    XX(27, E_IAT_FUTURE, "token issued in the future (iat)")                                       \
+    XX(28, E_ISSUER, "wrong issuer")                                                               \
+    XX(29, E_AUDIENCE, "wrong audience")                                                           \
+    XX(30, E_SUBJECT, "wrong subject")                                                             \
+    XX(31, E_MISSING_CLAIM, "required claim missing")                                              \
+    XX(32, E_CLAIM_TYPE, "claim has the wrong type")                                               \
+    XX(33, E_NOT_FOUND, "not found")                                                               \
+    XX(34, E_CRYPTO, "cryptographic library error")                                                \
+    XX(35, E_PEM, "invalid PEM")                                                                   \
+    XX(36, E_UNSUPPORTED, "not supported")                                                         \
+    XX(37, E_KEYSET, "invalid key set")                                                            \
+    XX(38, E_PAYLOAD, "payload is not a JSON object")
 
 /** \brief Error codes. ::JOT_OK is 0; every other value is a distinct failure. */
 typedef enum jot_err {
-#define JOT__ERR_ENUM(name, msg) JOT_##name,
+#define JOT__ERR_ENUM(num, name, msg) JOT_##name = (num),
     JOT_ERR_MAP(JOT__ERR_ENUM)
 #undef JOT__ERR_ENUM
         JOT_ERR__LAST
@@ -104,14 +119,25 @@ JOT_API const char *jot_err_name(jot_err_t err);
 /** \name Memory */
 /**@{*/
 /** \brief Replace the allocator used by libjot. Call before any other libjot function;
- *  not thread-safe. Passing NULLs restores malloc/realloc/free. */
+ *  not thread-safe. Passing a NULL (any of the three) restores malloc/realloc/free.
+ *
+ *  It also replaces jansson's allocator: json_set_alloc_funcs() is called with wrappers
+ *  around these functions. jansson's allocator is process-wide, so any other jansson user
+ *  in the process (the application itself) allocates through them from then on, and JSON
+ *  values it made before the call must not be freed after it. Without this call libjot
+ *  still hooks jansson once, on first use, with wrappers around malloc/free (to tell an
+ *  allocation failure from bad input), unless the application already gave jansson
+ *  functions of its own. \since 0.1.0 */
 JOT_API void jot_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                                void (*free_fn)(void *));
-/** \brief Release a string or buffer returned by libjot. NULL is a no-op. */
+/** \brief Release a string or buffer returned by libjot (with the allocator of
+ *  jot_set_allocator()). NULL is a no-op. \since 0.1.0 */
 JOT_API void jot_free(void *ptr);
-/** \brief Overwrite \p len bytes at \p p with zeros in a way the compiler cannot remove. */
+/** \brief Overwrite \p len bytes at \p p with zeros in a way the compiler cannot remove.
+ *  \since 0.1.0 */
 JOT_API void jot_memzero(void *p, size_t len);
-/** \brief Constant-time equality of two equal-length buffers: 1 if equal, else 0. */
+/** \brief Constant-time equality of two equal-length buffers: 1 if equal, else 0.
+ *  \since 0.1.0 */
 JOT_API int jot_ct_equal(const void *a, const void *b, size_t len);
 /**@}*/
 
@@ -119,22 +145,25 @@ JOT_API int jot_ct_equal(const void *a, const void *b, size_t len);
 /** \name Algorithms (RFC 7518, RFC 8037, RFC 8812). `none` is not among them. */
 /**@{*/
 typedef enum jot_alg {
+    /* The values are stable ABI (they are also the bits of JOT_ALG_BIT() masks): new
+     * algorithms are appended with the next number, before JOT_ALG__COUNT; none is ever
+     * removed or renumbered. */
     JOT_ALG_UNSET = 0, /**< no algorithm (a key without "alg") */
-    JOT_ALG_HS256,
-    JOT_ALG_HS384,
-    JOT_ALG_HS512,
-    JOT_ALG_RS256,
-    JOT_ALG_RS384,
-    JOT_ALG_RS512,
-    JOT_ALG_PS256,
-    JOT_ALG_PS384,
-    JOT_ALG_PS512,
-    JOT_ALG_ES256,
-    JOT_ALG_ES384,
-    JOT_ALG_ES512,
-    JOT_ALG_ES256K,
-    JOT_ALG_EDDSA, /**< Ed25519 or Ed448, as the key's curve says */
-    JOT_ALG__COUNT
+    JOT_ALG_HS256 = 1,
+    JOT_ALG_HS384 = 2,
+    JOT_ALG_HS512 = 3,
+    JOT_ALG_RS256 = 4,
+    JOT_ALG_RS384 = 5,
+    JOT_ALG_RS512 = 6,
+    JOT_ALG_PS256 = 7,
+    JOT_ALG_PS384 = 8,
+    JOT_ALG_PS512 = 9,
+    JOT_ALG_ES256 = 10,
+    JOT_ALG_ES384 = 11,
+    JOT_ALG_ES512 = 12,
+    JOT_ALG_ES256K = 13,
+    JOT_ALG_EDDSA = 14, /**< Ed25519 or Ed448, as the key's curve says */
+    JOT_ALG__COUNT      /**< one past the last; not an algorithm */
 } jot_alg_t;
 
 /** \brief Bit for \p alg in an allowlist mask. */
@@ -142,10 +171,12 @@ typedef enum jot_alg {
 
 /** \brief Registered name of \p alg ("ES256"), or "" for ::JOT_ALG_UNSET. Never NULL. */
 JOT_API const char *jot_alg_name(jot_alg_t alg);
-/** \brief Look up an algorithm by its exact, case-sensitive name.
- *  \return ::JOT_E_ALG_NONE for "none", ::JOT_E_ALG_UNKNOWN for anything unregistered. */
+/** \brief Look up an algorithm by its exact, case-sensitive name (\p len bytes, no NUL
+ *  needed). \return ::JOT_E_ALG_NONE for "none", ::JOT_E_ALG_UNKNOWN for anything
+ *  unregistered. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_alg_from_name(const char *name, size_t len, jot_alg_t *out_alg);
-/** \brief Parse a comma-separated list of names ("RS256,ES256") into a mask. */
+/** \brief Parse a comma-separated list of names ("RS256,ES256") into a mask of
+ *  JOT_ALG_BIT() bits. "none" anywhere: ::JOT_E_ALG_NONE. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_alg_mask_from_list(const char *list, unsigned *out_mask);
 /**@}*/
 
@@ -196,8 +227,13 @@ JOT_API JOT_NODISCARD jot_err_t jot_key_to_jwk(const jot_key_t *key, unsigned fl
  *  `oct` keys have no PEM form (::JOT_E_UNSUPPORTED). Caller frees with jot_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_key_to_pem(const jot_key_t *key, unsigned flags, char **out_pem,
                                                size_t *out_len);
-/** \brief RFC 7638 SHA-256 thumbprint, base64url (43 characters) + NUL into \p out. */
-JOT_API JOT_NODISCARD jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[44]);
+/** Length of an RFC 7638 SHA-256 thumbprint in base64url characters (a 32-byte digest),
+ *  without the NUL: a buffer for jot_key_thumbprint() holds JOT_THUMBPRINT_LEN + 1. */
+#define JOT_THUMBPRINT_LEN 43
+/** \brief RFC 7638 SHA-256 thumbprint, base64url (::JOT_THUMBPRINT_LEN characters) + NUL
+ *  into \p out. The thumbprint of a private key is that of its public key. \since 0.1.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_key_thumbprint(const jot_key_t *key,
+                                                   char out[JOT_THUMBPRINT_LEN + 1]);
 /** \brief New key object holding only the public part of \p key. Caller frees. */
 JOT_API JOT_NODISCARD jot_err_t jot_key_public(const jot_key_t *key, jot_key_t **out_key);
 /** \brief Set (copy) the key id; NULL removes it. Not thread-safe: call before sharing. */
@@ -208,6 +244,7 @@ JOT_API JOT_NODISCARD jot_err_t jot_key_set_alg(jot_key_t *key, jot_alg_t alg);
 JOT_API const char *jot_key_kid(const jot_key_t *key);
 /** \brief The JWK "alg" of the key, or ::JOT_ALG_UNSET. */
 JOT_API jot_alg_t jot_key_alg(const jot_key_t *key);
+/** \brief Key type, or ::JOT_KTY_NONE for NULL. \since 0.1.0 */
 JOT_API jot_kty_t jot_key_kty(const jot_key_t *key);
 /** \brief 1 if the key holds private material (always 1 for `oct`), else 0. */
 JOT_API int jot_key_is_private(const jot_key_t *key);
@@ -229,6 +266,8 @@ JOT_API void jot_key_free(jot_key_t *key);
 /** A set of keys (JWKS). Owns its keys. */
 typedef struct jot_keyset jot_keyset_t;
 
+/** \brief An empty key set. \param[out] out_set caller frees with jot_keyset_free().
+ *  \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_new(jot_keyset_t **out_set);
 /** \brief Import a JWKS ({"keys":[...]}). As RFC 7517 §5 asks, members whose kty or
  *  curve is not supported, or that are too weak to use (RSA < 2048 bits, short HMAC keys),
@@ -242,6 +281,7 @@ JOT_API JOT_NODISCARD jot_err_t jot_keyset_from_jwks(const char *json, size_t le
                                                      jot_keyset_t **out_set);
 /** \brief Add \p key; on success the set owns it. ::JOT_E_KEYSET on a duplicate kid. */
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_add(jot_keyset_t *set, jot_key_t *key);
+/** \brief Number of keys in the set (0 for NULL). \since 0.1.0 */
 JOT_API size_t jot_keyset_count(const jot_keyset_t *set);
 /** \brief Key at index \p i (borrowed; valid while the set lives), NULL if out of range. */
 JOT_API const jot_key_t *jot_keyset_get(const jot_keyset_t *set, size_t i);
@@ -250,6 +290,7 @@ JOT_API const jot_key_t *jot_keyset_find(const jot_keyset_t *set, const char *ki
 /** \brief Serialise as {"keys":[...]}. Caller frees \p out_json with jot_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_keyset_to_jwks(const jot_keyset_t *set, unsigned flags,
                                                    char **out_json, size_t *out_len);
+/** \brief Free the set and wipe and free every key in it. NULL is a no-op. \since 0.1.0 */
 JOT_API void jot_keyset_free(jot_keyset_t *set);
 /**@}*/
 
@@ -258,17 +299,23 @@ JOT_API void jot_keyset_free(jot_keyset_t *set);
 /**@{*/
 typedef struct jot_claims jot_claims_t;
 
+/** \brief An empty claim set. \param[out] out_claims caller frees with jot_claims_free().
+ *  \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_new(jot_claims_t **out_claims);
 /** \brief Parse a JSON object strictly (no duplicate names, UTF-8, size and depth caps). */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_from_json(const char *json, size_t len,
                                                      jot_claims_t **out_claims);
+/** \brief Free a claim set. NULL is a no-op. \since 0.1.0 */
 JOT_API void jot_claims_free(jot_claims_t *claims);
 
 /* Setters copy their arguments and replace an existing claim of the same name. */
+/** \brief Set a string claim (UTF-8, copied). \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_string(jot_claims_t *c, const char *name,
                                                       const char *value);
+/** \brief Set an integer claim. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_int(jot_claims_t *c, const char *name,
                                                    int64_t value);
+/** \brief Set a boolean claim (\p value non-zero: true). \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_bool(jot_claims_t *c, const char *name, int value);
 /** \brief Set an array of strings. */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_strings(jot_claims_t *c, const char *name,
@@ -276,6 +323,7 @@ JOT_API JOT_NODISCARD jot_err_t jot_claims_set_strings(jot_claims_t *c, const ch
 /** \brief Set any JSON value (array, object, number...) given as strict JSON text. */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_set_json(jot_claims_t *c, const char *name,
                                                     const char *json, size_t len);
+/** \brief Remove a claim. \return ::JOT_E_NOT_FOUND when it is absent. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_del(jot_claims_t *c, const char *name);
 
 /** \brief 1 if the claim exists, else 0. */
@@ -287,6 +335,7 @@ JOT_API JOT_NODISCARD jot_err_t jot_claims_get_string(const jot_claims_t *c, con
 /** \brief Integer claim (a JSON number with no fraction that fits int64). */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_get_int(const jot_claims_t *c, const char *name,
                                                    int64_t *out_value);
+/** \brief Boolean claim: *out_value 1 (true) or 0 (false). \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_claims_get_bool(const jot_claims_t *c, const char *name,
                                                     int *out_value);
 /** \brief Number of strings in an array-of-strings claim (or 1 for a plain string). */
@@ -306,7 +355,14 @@ JOT_API JOT_NODISCARD jot_err_t jot_claims_to_json(const jot_claims_t *c, char *
 /* ------------------------------------------------------------------------------------ */
 /** \name Signing */
 /**@{*/
-/** Options of jot_jwt_sign(); zero-initialise and set what you need. */
+/** Options of jot_jwt_sign(). Zero-initialise (`jot_sign_opts_t o = {0};`) and set what
+ *  you need: every field's zero value is the default.
+ *
+ *  Growth rule: fields are only ever appended, never removed, retyped or reordered, and a
+ *  new field's zero value always means the behaviour from before it existed, so zeroed code
+ *  written for an older header keeps compiling and meaning the same. The library copies the
+ *  whole struct, so an appended field makes it larger: that is an ABI change and ships with
+ *  a major version (SOVERSION) bump, see the version rule above. \since 0.1.0 */
 typedef struct jot_sign_opts {
     jot_alg_t alg;   /**< ::JOT_ALG_UNSET: jot_key_default_alg(key) */
     const char *kid; /**< NULL: the key's kid (omitted if it has none); "" omits it */
@@ -339,36 +395,64 @@ typedef struct jot_token jot_token_t;
 /** Clock: returns the current time in seconds since the epoch. */
 typedef int64_t (*jot_clock_fn)(void *ctx);
 
+/** Largest leeway jot_verifier_set_leeway() keeps, in seconds (one day). \since 0.2.0 */
+#define JOT_MAX_LEEWAY 86400
+
+/** \brief A verifier with no key, no algorithm (so every token fails until both are set),
+ *  no claim expectations, leeway 0 and the system clock.
+ *  \param[out] out_verifier caller frees with jot_verifier_free(). \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_verifier_new(jot_verifier_t **out_verifier);
+/** \brief Free the verifier and its copied strings (not the borrowed keys). NULL is a no-op.
+ *  \since 0.1.0 */
 JOT_API void jot_verifier_free(jot_verifier_t *v);
-/** \brief Verify with this one key (borrowed; must outlive \p v). */
+/** \brief Verify with this one key (borrowed; must outlive \p v). A key set takes over
+ *  only while no key is set: when both are set the key wins and the key set is ignored,
+ *  whichever was set first, and the token's kid is not looked at. NULL removes the key.
+ *  \since 0.1.0 */
 JOT_API void jot_verifier_set_key(jot_verifier_t *v, const jot_key_t *key);
 /** \brief Verify with the key of this set whose kid equals the token's kid; a token without
- *  kid is accepted only when the set holds exactly one usable key. Borrowed. */
+ *  kid is accepted only when the set holds exactly one key usable with its algorithm.
+ *  Borrowed (must outlive \p v). Used only while no single key is set (see
+ *  jot_verifier_set_key()). NULL removes the set. \since 0.1.0 */
 JOT_API void jot_verifier_set_keyset(jot_verifier_t *v, const jot_keyset_t *set);
-/** \brief Mandatory allowlist (mask of JOT_ALG_BIT()). With none set, every token fails
- *  with ::JOT_E_ALG_NOT_ALLOWED. */
+/** \brief Mandatory allowlist (mask of JOT_ALG_BIT()), replacing any earlier one. With none
+ *  set, every token fails with ::JOT_E_ALG_NOT_ALLOWED. \since 0.1.0 */
 JOT_API void jot_verifier_set_algs(jot_verifier_t *v, unsigned alg_mask);
-/** \brief Expected "iss" (copied). The claim must then be present and equal. */
+/** \brief Expected "iss" (copied): replaces every issuer set or added before by this one.
+ *  NULL removes them all (any "iss", or none, is then accepted). With one or more issuers,
+ *  "iss" must be present and equal, byte for byte, to one of them (else ::JOT_E_ISSUER).
+ *  On failure the issuers are unchanged. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_verifier_set_issuer(jot_verifier_t *v, const char *iss);
+/** \brief Accept one more issuer (copied), keeping those already set: "iss" must then equal
+ *  any one of them. NULL: ::JOT_E_INVAL; more than 256 issuers: ::JOT_E_TOOBIG.
+ *  \since 0.2.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_verifier_add_issuer(jot_verifier_t *v, const char *iss);
 /** \brief Add an acceptable audience (copied). With any set, "aud" must be present and
- *  contain (string) or include (array) one of them. */
+ *  contain (string) or include (array) one of them. NULL: ::JOT_E_INVAL; more than 256
+ *  audiences: ::JOT_E_TOOBIG. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_verifier_add_audience(jot_verifier_t *v, const char *aud);
-/** \brief Expected "sub" (copied). */
+/** \brief Expected "sub" (copied); the claim must then be present and equal. NULL removes
+ *  the expectation. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_verifier_set_subject(jot_verifier_t *v, const char *sub);
 /** \brief Expected header "typ" (copied), compared case-insensitively with an optional
  *  "application/" prefix, as RFC 7515 §4.1.9 says ("at+jwt" matches "application/at+JWT").
  *  With none set, any typ (or none) is accepted. */
 JOT_API JOT_NODISCARD jot_err_t jot_verifier_set_typ(jot_verifier_t *v, const char *typ);
-/** \brief Allowed clock skew for exp/nbf/iat, seconds (default 0, capped at 1 day). */
+/** \brief Allowed clock skew for exp, nbf and iat, in seconds (default 0). Out-of-range
+ *  values are clamped, not refused: a negative one gives 0, one above ::JOT_MAX_LEEWAY gives
+ *  ::JOT_MAX_LEEWAY. A program taking the value from its user should refuse what is out of
+ *  range itself (jot(1) does) rather than have it silently shortened. \since 0.1.0 */
 JOT_API void jot_verifier_set_leeway(jot_verifier_t *v, int64_t seconds);
-/** \brief Inject the clock (default: time(NULL)). \p ctx is passed through. */
+/** \brief Inject the clock (default: time(NULL)); NULL restores the default. \p ctx is
+ *  passed through (borrowed). \p fn may be called from several threads at once. \since 0.1.0 */
 JOT_API void jot_verifier_set_clock(jot_verifier_t *v, jot_clock_fn fn, void *ctx);
-/** \brief Require a claim by name (copied); missing → ::JOT_E_MISSING_CLAIM. */
+/** \brief Require a claim by name (copied), of any value; missing → ::JOT_E_MISSING_CLAIM.
+ *  NULL: ::JOT_E_INVAL; more than 256 names: ::JOT_E_TOOBIG. \since 0.1.0 */
 JOT_API JOT_NODISCARD jot_err_t jot_verifier_require_claim(jot_verifier_t *v, const char *name);
-/** \brief Reject tokens whose "iat" is older than \p seconds (and require "iat"). 0: off. */
+/** \brief Reject tokens whose "iat" is older than \p seconds (and require "iat"). 0 or
+ *  negative: off. \since 0.1.0 */
 JOT_API void jot_verifier_set_max_age(jot_verifier_t *v, int64_t seconds);
-/** \brief Accept tokens without "exp" (default: rejected with ::JOT_E_NO_EXP). */
+/** \brief Accept tokens without "exp" (default: rejected with ::JOT_E_NO_EXP). \since 0.1.0 */
 JOT_API void jot_verifier_allow_no_exp(jot_verifier_t *v, int allow);
 
 /** \brief Verify a compact JWT: structure, header, algorithm allowlist and key binding,
@@ -377,6 +461,34 @@ JOT_API void jot_verifier_allow_no_exp(jot_verifier_t *v, int allow);
  *  \param[out] out_token may be NULL; otherwise caller frees with jot_token_free(). */
 JOT_API JOT_NODISCARD jot_err_t jot_verify(const jot_verifier_t *v, const char *token, size_t len,
                                            jot_token_t **out_token);
+
+/** Longest name a ::jot_verify_detail_t holds, in bytes, without the NUL. \since 0.2.0 */
+#define JOT_DETAIL_NAME_MAX 63
+
+/** \brief Which check failed, beyond the error code: the per-call counterpart of
+ *  sqlite3_errmsg(). Caller-allocated (a local variable will do); it holds no pointers and
+ *  needs no cleanup. jot_verify_ex() writes only the caller's struct, so it is as
+ *  thread-safe as jot_verify(). \since 0.2.0 */
+typedef struct jot_verify_detail {
+    /** The claim that failed ("exp", "nbf", "iat", "iss", "aud", "sub", "jti", or a name given
+     *  to jot_verifier_require_claim()) or, when \p in_header is 1, the protected-header
+     *  parameter ("alg", "typ", "crit"). "" when no single member is to blame: structure,
+     *  encoding, signature, key selection, resources, and success. NUL-terminated; a
+     *  required-claim name longer than ::JOT_DETAIL_NAME_MAX bytes is cut short at a UTF-8
+     *  character boundary. */
+    char name[JOT_DETAIL_NAME_MAX + 1];
+    /** 1: \p name is a header parameter; 0: a claim, or empty. */
+    int in_header;
+} jot_verify_detail_t;
+
+/** \brief jot_verify() that also names the claim or header parameter at fault. The same
+ *  checks in the same order with the same return values as jot_verify().
+ *  \param[out] out_token may be NULL; otherwise caller frees with jot_token_free().
+ *  \param detail may be NULL; otherwise written on every return, failure included (name ""
+ *  on ::JOT_OK). \since 0.2.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_verify_ex(const jot_verifier_t *v, const char *token,
+                                              size_t len, jot_token_t **out_token,
+                                              jot_verify_detail_t *detail);
 /** \brief Verify a compact JWS whose payload may be anything (not a JWT): structure,
  *  header, algorithm and signature only. jot_token_claims() of the result is NULL. */
 JOT_API JOT_NODISCARD jot_err_t jot_jws_verify(const jot_verifier_t *v, const char *token,
@@ -386,11 +498,15 @@ JOT_API JOT_NODISCARD jot_err_t jot_jws_verify(const jot_verifier_t *v, const ch
 JOT_API JOT_NODISCARD jot_err_t jot_decode_unverified(const char *token, size_t len,
                                                       jot_token_t **out_token);
 
+/** \brief Free a token from jot_verify(), jot_jws_verify() or jot_decode_unverified().
+ *  NULL is a no-op. \since 0.1.0 */
 JOT_API void jot_token_free(jot_token_t *t);
-/** \brief Header algorithm. */
+/** \brief Header algorithm (::JOT_ALG_UNSET for NULL, or for an undecodable one in a token
+ *  from jot_decode_unverified()). \since 0.1.0 */
 JOT_API jot_alg_t jot_token_alg(const jot_token_t *t);
-/** \brief Header kid/typ, borrowed (valid while \p t lives), NULL when absent. */
+/** \brief Header kid, borrowed (valid while \p t lives), NULL when absent. \since 0.1.0 */
 JOT_API const char *jot_token_kid(const jot_token_t *t);
+/** \brief Header typ, borrowed (valid while \p t lives), NULL when absent. \since 0.1.0 */
 JOT_API const char *jot_token_typ(const jot_token_t *t);
 /** \brief Claims, borrowed (valid while \p t lives); NULL for a non-JSON JWS payload. */
 JOT_API const jot_claims_t *jot_token_claims(const jot_token_t *t);

@@ -479,19 +479,19 @@ describe('crit and b64', () => {
 
 describe('claims checks after a valid signature', () => {
   test('exp as a string "9999999999"', () => {
-    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, { sub: 'u', exp: '9999999999' }), 'HS256'), /^jot: claim has the wrong type\n$/);
+    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, { sub: 'u', exp: '9999999999' }), 'HS256'), /^jot: claim has the wrong type \(exp\)\n$/);
   });
 
   test('nbf and iat of the wrong type', () => {
-    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ nbf: '0' })), 'HS256'), /^jot: claim has the wrong type\n$/);
-    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ iat: true })), 'HS256'), /^jot: claim has the wrong type\n$/);
-    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ iss: 42 })), 'HS256', '--iss', '42'), /^jot: (claim has the wrong type|wrong issuer)\n$/);
+    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ nbf: '0' })), 'HS256'), /^jot: claim has the wrong type \(nbf\)\n$/);
+    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ iat: true })), 'HS256'), /^jot: claim has the wrong type \(iat\)\n$/);
+    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ iss: 42 })), 'HS256', '--iss', '42'), /^jot: claim has the wrong type \(iss\)\n$/);
   });
 
   test('huge exp values', () => {
     for (const exp of ['1e400', '99999999999999999999999', '-1e400']) {
       const p = b64u(`{"sub":"u","exp":${exp}}`);
-      rejected(verify(hsPath, craft(b64uJson({ alg: 'HS256' }), p, 'HS256', hsKey), 'HS256'), /^jot: (claim has the wrong type|invalid JSON|payload is not a JSON object|token expired)\n$/);
+      rejected(verify(hsPath, craft(b64uJson({ alg: 'HS256' }), p, 'HS256', hsKey), 'HS256'), /^jot: (claim has the wrong type \(exp\)|invalid JSON|payload is not a JSON object|token expired \(exp\))\n$/);
     }
   });
 
@@ -500,7 +500,7 @@ describe('claims checks after a valid signature', () => {
   });
 
   test('expired', () => {
-    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ exp: now() - 10 })), 'HS256'), /^jot: token expired\n$/);
+    rejected(verify(hsPath, hsToken({ alg: 'HS256' }, claims({ exp: now() - 10 })), 'HS256'), /^jot: token expired \(exp\)\n$/);
   });
 
   test('no exp at all', () => {
@@ -509,29 +509,29 @@ describe('claims checks after a valid signature', () => {
 
   test('wrong iss', () => {
     const t = hsToken({ alg: 'HS256' }, claims({ iss: 'https://evil.example' }));
-    rejected(verify(hsPath, t, 'HS256', '--iss', 'https://auth.example'), /^jot: wrong issuer\n$/);
+    rejected(verify(hsPath, t, 'HS256', '--iss', 'https://auth.example'), /^jot: wrong issuer \(iss\)\n$/);
   });
 
   test('wrong aud', () => {
     const t = hsToken({ alg: 'HS256' }, claims({ aud: 'other-service' }));
-    rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: wrong audience\n$/);
+    rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: wrong audience \(aud\)\n$/);
   });
 
   test('aud array without the expected value', () => {
     const t = hsToken({ alg: 'HS256' }, claims({ aud: ['a', 'b', 'my-service-2', ' my-service'] }));
-    rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: wrong audience\n$/);
+    rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: wrong audience \(aud\)\n$/);
   });
 
   test('aud of the wrong type', () => {
     for (const aud of [1, { 'my-service': true }, [['my-service']], null]) {
       const t = hsToken({ alg: 'HS256' }, claims({ aud }));
-      rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: (wrong audience|claim has the wrong type)\n$/);
+      rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: (wrong audience|claim has the wrong type) \(aud\)\n$/);
     }
   });
 
   test('missing aud when --aud is given', () => {
     const t = hsToken({ alg: 'HS256' }, claims());
-    rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: (wrong audience|required claim missing)\n$/);
+    rejected(verify(hsPath, t, 'HS256', '--aud', 'my-service'), /^jot: wrong audience \(aud\)\n$/);
   });
 
   test('wrong algorithm for the allowlist', () => {

@@ -10,12 +10,13 @@
 
 /* ---- errors -------------------------------------------------------------------------------- */
 
-/* The table, as the test sees it: code, "JOT_" name, message. */
+/* The table, as the test sees it: the row's number, code, "JOT_" name, message. */
 static const struct {
+    int num;
     jot_err_t code;
     const char *name, *msg;
 } err_table[] = {
-#define TEST_ERR_ROW(name, msg) {JOT_##name, "JOT_" #name, msg},
+#define TEST_ERR_ROW(num, name, msg) {num, JOT_##name, "JOT_" #name, msg},
     JOT_ERR_MAP(TEST_ERR_ROW)
 #undef TEST_ERR_ROW
 };
@@ -26,8 +27,10 @@ static void test_err_codes_dense_from_zero(void **state)
     (void)state;
     assert_int_equal(JOT_OK, 0);
     assert_int_equal(N_ERRS, JOT_ERR__LAST);
-    for (size_t i = 0; i < N_ERRS; i++)
+    for (size_t i = 0; i < N_ERRS; i++) {
         assert_int_equal(err_table[i].code, i);
+        assert_int_equal(err_table[i].num, i); /* each row's written number is its place */
+    }
     /* append-only: a few codes pinned to their published values */
     assert_int_equal(JOT_E_NOMEM, 1);
     assert_int_equal(JOT_E_INVAL, 2);
@@ -96,8 +99,14 @@ static void test_version(void **state)
 {
     (void)state;
     assert_int_equal(jot_version_number(), JOT_VERSION_NUMBER);
-    assert_int_equal(JOT_VERSION_NUMBER, 100);
-    assert_string_equal(JOT_VERSION_STRING, "0.1.0");
+    assert_int_equal(JOT_VERSION_NUMBER, 200);
+    assert_string_equal(JOT_VERSION_STRING, "0.2.0");
+    /* the number and the string are the same three parts */
+    assert_int_equal(JOT_VERSION_NUMBER,
+                     JOT_VERSION_MAJOR * 10000 + JOT_VERSION_MINOR * 100 + JOT_VERSION_PATCH);
+    char s[32];
+    snprintf(s, sizeof s, "%d.%d.%d", JOT_VERSION_MAJOR, JOT_VERSION_MINOR, JOT_VERSION_PATCH);
+    assert_string_equal(JOT_VERSION_STRING, s);
 }
 
 /* ---- constant-time compare, wipe ---------------------------------------------------------- */
@@ -172,6 +181,13 @@ static void test_alg_names(void **state)
 {
     (void)state;
     assert_int_equal(N_ALGS, JOT_ALG__COUNT - 1);
+    /* append-only: the published values (also the bits of JOT_ALG_BIT() masks) */
+    assert_int_equal(JOT_ALG_HS256, 1);
+    assert_int_equal(JOT_ALG_RS256, 4);
+    assert_int_equal(JOT_ALG_ES256, 10);
+    assert_int_equal(JOT_ALG_EDDSA, 14);
+    for (size_t i = 0; i < N_ALGS; i++)
+        assert_int_equal(algs[i].alg, i + 1);
     for (size_t i = 0; i < N_ALGS; i++) {
         assert_string_equal(jot_alg_name(algs[i].alg), algs[i].name);
         jot_alg_t got = JOT_ALG_UNSET;

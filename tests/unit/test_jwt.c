@@ -542,7 +542,13 @@ static void test_leeway_bounds(void **state)
     (void)state;
     fx_t fx;
     fx_init(&fx);
-    /* capped at JOT_MAX_LEEWAY */
+    /* the published limit is a day, and larger values are clamped to it (jot.h) */
+    assert_int_equal(JOT_MAX_LEEWAY, 86400);
+    jot_verifier_set_leeway(fx.v, JOT_MAX_LEEWAY);
+    expect_claims(&fx, JOT_OK, "{\"exp\":%lld}", (long long)(NOW - JOT_MAX_LEEWAY + 1));
+    expect_claims(&fx, JOT_E_EXPIRED, "{\"exp\":%lld}", (long long)(NOW - JOT_MAX_LEEWAY));
+    jot_verifier_set_leeway(fx.v, (int64_t)JOT_MAX_LEEWAY + 1);
+    expect_claims(&fx, JOT_E_EXPIRED, "{\"exp\":%lld}", (long long)(NOW - JOT_MAX_LEEWAY));
     jot_verifier_set_leeway(fx.v, 10 * (int64_t)JOT_MAX_LEEWAY);
     expect_claims(&fx, JOT_OK, "{\"exp\":%lld}", (long long)(NOW - JOT_MAX_LEEWAY + 1));
     expect_claims(&fx, JOT_E_EXPIRED, "{\"exp\":%lld}", (long long)(NOW - JOT_MAX_LEEWAY));
@@ -916,6 +922,165 @@ static void test_required_claims(void **state)
     expect_claims(&fx, JOT_E_MISSING_CLAIM, "{\"exp\":2000000000,\"JTI\":\"1\",\"scope\":1}");
     expect_claims(&fx, JOT_E_MISSING_CLAIM, "{\"exp\":2000000000}");
     assert_rc(jot_verifier_require_claim(fx.v, NULL), JOT_E_INVAL);
+    fx_done(&fx);
+}
+
+/* Several issuers: set_issuer replaces the list with one, add_issuer appends. */
+static void test_add_issuer(void **state)
+{
+    (void)state;
+    fx_t fx;
+    fx_init(&fx);
+    /* add_issuer alone starts the list */
+    assert_rc(jot_verifier_add_issuer(fx.v, "https://a.example"), JOT_OK);
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"https://a.example\"}");
+    expect_claims(&fx, JOT_E_ISSUER, "{\"exp\":2000000000,\"iss\":\"https://b.example\"}");
+    assert_rc(jot_verifier_add_issuer(fx.v, "https://b.example"), JOT_OK);
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"https://a.example\"}");
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"https://b.example\"}");
+    expect_claims(&fx, JOT_E_ISSUER, "{\"exp\":2000000000,\"iss\":\"https://c.example\"}");
+    expect_claims(&fx, JOT_E_ISSUER, "{\"exp\":2000000000,\"iss\":\"https://A.example\"}");
+    expect_claims(&fx, JOT_E_ISSUER, "{\"exp\":2000000000}");
+    expect_claims(&fx, JOT_E_CLAIM_TYPE, "{\"exp\":2000000000,\"iss\":[\"https://a.example\"]}");
+    /* set_issuer replaces every one of them */
+    assert_rc(jot_verifier_set_issuer(fx.v, "https://c.example"), JOT_OK);
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"https://c.example\"}");
+    expect_claims(&fx, JOT_E_ISSUER, "{\"exp\":2000000000,\"iss\":\"https://a.example\"}");
+    assert_rc(jot_verifier_add_issuer(fx.v, "https://a.example"), JOT_OK);
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"https://a.example\"}");
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"https://c.example\"}");
+    /* set_issuer(NULL) removes them all */
+    assert_rc(jot_verifier_set_issuer(fx.v, NULL), JOT_OK);
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"anyone\"}");
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000}");
+    /* arguments, copies, the cap */
+    assert_rc(jot_verifier_add_issuer(fx.v, NULL), JOT_E_INVAL);
+    assert_rc(jot_verifier_add_issuer(NULL, "x"), JOT_E_INVAL);
+    char iss[16] = "joe";
+    assert_rc(jot_verifier_add_issuer(fx.v, iss), JOT_OK);
+    iss[0] = 'X';
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"joe\"}");
+    for (unsigned i = 1; i < JOT_MAX_CLAIMS; i++) {
+        snprintf(iss, sizeof iss, "iss%u", i);
+        assert_rc(jot_verifier_add_issuer(fx.v, iss), JOT_OK);
+    }
+    assert_rc(jot_verifier_add_issuer(fx.v, "one-too-many"), JOT_E_TOOBIG);
+    expect_claims(&fx, JOT_OK, "{\"exp\":2000000000,\"iss\":\"iss255\"}");
+    fx_done(&fx);
+}
+
+/* jot_verify_ex(): the code of jot_verify(), and the member at fault. */
+static void expect_detail_line(int line, const jot_verifier_t *v, const char *token, jot_err_t want,
+                               const char *want_name, int want_in_header)
+{
+    jot_verify_detail_t d;
+    memset(&d, 0x5a, sizeof d); /* written on every return: no stale bytes survive */
+    jot_token_t *t = NULL;
+    jot_err_t rc = jot_verify_ex(v, token, strlen(token), &t, &d);
+    jot_token_free(t);
+    if (rc != want)
+        fail_msg("line %d: got %s, want %s", line, jot_err_name(rc), jot_err_name(want));
+    if (rc != verify(v, token))
+        fail_msg("line %d: jot_verify_ex and jot_verify disagree", line);
+    if (strcmp(d.name, want_name) != 0 || d.in_header != want_in_header)
+        fail_msg("line %d: detail '%s' (header %d), want '%s' (header %d)", line, d.name,
+                 d.in_header, want_name, want_in_header);
+    assert_rc(jot_verify_ex(v, token, strlen(token), NULL, NULL), want); /* both optional */
+}
+
+#define expect_detail(fx, want, name, in_header, ...)                                              \
+    do {                                                                                           \
+        char *t_ = jwt((fx)->key, fmt(__VA_ARGS__));                                               \
+        expect_detail_line(__LINE__, (fx)->v, t_, (want), (name), (in_header));                    \
+        jot_free(t_);                                                                              \
+    } while (0)
+
+static void test_verify_detail(void **state)
+{
+    (void)state;
+    fx_t fx;
+    fx_init(&fx);
+    /* success: an empty name */
+    expect_detail(&fx, JOT_OK, "", 0, "{\"exp\":2000000000}");
+    /* time claims */
+    expect_detail(&fx, JOT_E_NO_EXP, "exp", 0, "{\"iat\":1}");
+    expect_detail(&fx, JOT_E_EXPIRED, "exp", 0, "{\"exp\":%lld}", (long long)NOW);
+    expect_detail(&fx, JOT_E_CLAIM_TYPE, "exp", 0, "{\"exp\":\"soon\"}");
+    expect_detail(&fx, JOT_E_NOT_YET_VALID, "nbf", 0, "{\"exp\":2000000000,\"nbf\":1999999999}");
+    expect_detail(&fx, JOT_E_CLAIM_TYPE, "nbf", 0, "{\"exp\":2000000000,\"nbf\":true}");
+    jot_verifier_set_max_age(fx.v, 60);
+    expect_detail(&fx, JOT_E_MISSING_CLAIM, "iat", 0, "{\"exp\":2000000000}");
+    expect_detail(&fx, JOT_E_TOO_OLD, "iat", 0, "{\"exp\":2000000000,\"iat\":%lld}",
+                  (long long)(NOW - 61));
+    expect_detail(&fx, JOT_E_IAT_FUTURE, "iat", 0, "{\"exp\":2000000000,\"iat\":%lld}",
+                  (long long)(NOW + 1));
+    jot_verifier_set_max_age(fx.v, 0);
+    /* iss, aud, sub, and the registered types of iss/sub/jti/aud */
+    assert_rc(jot_verifier_set_issuer(fx.v, "joe"), JOT_OK);
+    assert_rc(jot_verifier_add_audience(fx.v, "api"), JOT_OK);
+    assert_rc(jot_verifier_set_subject(fx.v, "u1"), JOT_OK);
+    const char *good = "\"iss\":\"joe\",\"aud\":\"api\",\"sub\":\"u1\"";
+    expect_detail(&fx, JOT_OK, "", 0, "{\"exp\":2000000000,%s}", good);
+    expect_detail(&fx, JOT_E_ISSUER, "iss", 0, "{\"exp\":2000000000,\"aud\":\"api\"}");
+    expect_detail(&fx, JOT_E_ISSUER, "iss", 0, "{\"exp\":2000000000,\"iss\":\"eve\"}");
+    expect_detail(&fx, JOT_E_CLAIM_TYPE, "iss", 0, "{\"exp\":2000000000,\"iss\":1}");
+    expect_detail(&fx, JOT_E_AUDIENCE, "aud", 0, "{\"exp\":2000000000,\"iss\":\"joe\"}");
+    expect_detail(&fx, JOT_E_CLAIM_TYPE, "aud", 0, "{\"exp\":2000000000,\"aud\":[1]}");
+    expect_detail(&fx, JOT_E_SUBJECT, "sub", 0,
+                  "{\"exp\":2000000000,\"iss\":\"joe\",\"aud\":\"api\",\"sub\":\"u2\"}");
+    expect_detail(&fx, JOT_E_CLAIM_TYPE, "sub", 0, "{\"exp\":2000000000,\"sub\":{}}");
+    expect_detail(&fx, JOT_E_CLAIM_TYPE, "jti", 0, "{\"exp\":2000000000,%s,\"jti\":7}", good);
+    /* required claims: the name given to the verifier */
+    assert_rc(jot_verifier_require_claim(fx.v, "scope"), JOT_OK);
+    expect_detail(&fx, JOT_E_MISSING_CLAIM, "scope", 0, "{\"exp\":2000000000,%s}", good);
+    expect_detail(&fx, JOT_OK, "", 0, "{\"exp\":2000000000,%s,\"scope\":\"r\"}", good);
+    fx_done(&fx);
+}
+
+static void test_verify_detail_header(void **state)
+{
+    (void)state;
+    fx_t fx;
+    fx_init(&fx);
+    /* a required-claim name longer than the detail holds is cut at a character boundary:
+     * 62 ASCII bytes, then "é" (2 bytes) that would end at byte 64, one past the room */
+    char longname[80];
+    memset(longname, 'n', 62);
+    memcpy(longname + 62, "\xc3\xa9xyz", 6);
+    assert_rc(jot_verifier_require_claim(fx.v, longname), JOT_OK);
+    char want[64];
+    memset(want, 'n', 62);
+    want[62] = '\0';
+    char *t = jwt(fx.key, "{\"exp\":2000000000}");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_MISSING_CLAIM, want, 0);
+    jot_free(t);
+    /* typ is a header parameter */
+    assert_rc(jot_verifier_set_typ(fx.v, "at+jwt"), JOT_OK);
+    t = jwt(fx.key, "{\"exp\":2000000000}");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_TYP, "typ", 1);
+    jot_free(t);
+    /* alg: not allowed, unknown, none; crit */
+    t = hand_signed(fx.key, "{\"alg\":\"HS384\"}", "{\"exp\":2000000000}");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_ALG_NOT_ALLOWED, "alg", 1);
+    jot_free(t);
+    t = hand_signed(fx.key, "{\"alg\":\"XS256\"}", "{\"exp\":2000000000}");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_ALG_UNKNOWN, "alg", 1);
+    jot_free(t);
+    t = raw_token("{\"alg\":\"none\"}", "{\"exp\":2000000000}", "");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_ALG_NONE, "alg", 1);
+    jot_free(t);
+    t = hand_signed(fx.key, "{\"alg\":\"HS256\",\"crit\":[\"x\"],\"x\":1}", "{\"exp\":2000000000}");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_CRIT, "crit", 1);
+    jot_free(t);
+    /* nothing to name: signature, structure, payload */
+    t = jwt(fx.key, "{\"exp\":2000000000}");
+    t[strlen(t) - 2] = t[strlen(t) - 2] == 'A' ? 'B' : 'A';
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_SIGNATURE, "", 0);
+    jot_free(t);
+    expect_detail_line(__LINE__, fx.v, "a.b", JOT_E_MALFORMED, "", 0);
+    t = hand_signed(fx.key, "{\"alg\":\"HS256\"}", "[1]");
+    expect_detail_line(__LINE__, fx.v, t, JOT_E_PAYLOAD, "", 0);
+    jot_free(t);
     fx_done(&fx);
 }
 
@@ -2040,6 +2205,9 @@ int main(void)
         cmocka_unit_test(test_sub),
         cmocka_unit_test(test_typ),
         cmocka_unit_test(test_required_claims),
+        cmocka_unit_test(test_add_issuer),
+        cmocka_unit_test(test_verify_detail),
+        cmocka_unit_test(test_verify_detail_header),
         cmocka_unit_test(test_alg_allowlist),
         cmocka_unit_test(test_alg_key_binding),
         cmocka_unit_test(test_alg_header_values),

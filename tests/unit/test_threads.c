@@ -260,6 +260,11 @@ static void *work(void *arg)
             tok = make_token(sign_keys[a], algs[a], sub, NOW - 1000, NOW - 100, n);
             if (tok) {
                 expect_rejected(set_verifier, tok, JOT_E_EXPIRED, JOT_E_EXPIRED, "expired");
+                /* the detail is the caller's: shared verifier, one answer per call */
+                jot_verify_detail_t d;
+                jot_err_t rc = jot_verify_ex(set_verifier, tok, strlen(tok), NULL, &d);
+                CHECK(rc == JOT_E_EXPIRED && strcmp(d.name, "exp") == 0 && !d.in_header,
+                      "expired: detail '%s'", d.name);
                 jot_free(tok);
             }
         }
