@@ -73,7 +73,5 @@ void jotd_config_free(jotd_config_t *c);
  *  022 == 0): anyone else who can write there could swap the database or the key files.
  *  Returns 0, or -1 with a message in \p err. */
 int jotd_data_dir_check(const char *dir, char *err, size_t errlen);
-/** Parse a duration ("90s", "15m", "1h", "30d", "120"): 0 or -1. */
-int jotd_parse_duration(const char *s, int64_t *out);
 
 #endif

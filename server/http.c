@@ -2,6 +2,8 @@
  * responses with their headers, one log line per request, graceful stop. */
 #include "log.h"
 #include "server.h"
+#include "common/buf.h"
+#include "common/strparse.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -518,11 +520,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strlen(cl) > 12)
             ctx->too_big = true;
-        else if (cl) {
-            size_t n = 0;
-            for (const char *p = cl; *p >= '0' && *p <= '9'; p++)
-                n = n * 10 + (size_t)(*p - '0');
-            ctx->too_big = n > max_body;
+        else if (cl) { /* digits only: jotd_req_head_check() refused anything else */
+            const char *p = cl;
+            uint64_t n;
+            ctx->too_big = jotx_parse_u64(&p, cl + strlen(cl), max_body, &n) == JOTX_ERANGE;
         }
         if (ctx->too_big) { /* answer now; MHD closes the connection after it */
             jotd_resp_t resp = {0};

@@ -20,6 +20,8 @@
  * Hashing and verification go through argon2_ctx()/argon2_verify_ctx() (the only calls
  * that take the allocator), so this file reads and writes the PHC string itself. */
 #include "password.h"
+#include "common/random.h"
+#include "common/strparse.h"
 
 #include <jot/jot.h>
 
@@ -243,25 +245,17 @@ static bool params_ok(uint32_t m_kib, uint32_t t, uint32_t p)
     return m_kib >= 8u * p; /* Argon2 needs at least 8 KiB per lane */
 }
 
-/* Decimal without sign or leading zero, at most 10 digits, into *out; advances *pp. */
+/* Decimal without sign or leading zero (PHC), at most UINT32_MAX, into *out; advances *pp. */
 static bool parse_u32(const char **pp, uint32_t *out)
 {
     const char *p = *pp;
-    uint64_t v = 0;
-    size_t n = 0;
+    uint64_t v;
 
-    if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+    if (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
         return false;
-    while (*p >= '0' && *p <= '9') {
-        if (++n > 10)
-            return false;
-        v = v * 10u + (uint64_t)(*p - '0');
-        p++;
-    }
-    if (v > UINT32_MAX)
+    if (jotx_parse_u64(pp, p + strlen(p), UINT32_MAX, &v) != JOTX_OK)
         return false;
     *out = (uint32_t)v;
-    *pp = p;
     return true;
 }
 
