@@ -28,8 +28,7 @@
  * /verify and the other in-memory endpoints whatever SQLite or Argon2 are doing. Everything
  * a handler reads is therefore copied here first. */
 typedef struct conn_ctx {
-    char *body;
-    size_t len;
+    jotx_buf_t body; /* capped at max_body, wiped when freed (passwords, secrets) */
     bool too_big;
     bool answered; /* a response was queued (400/413 early, or the final one) */
     bool started;  /* on_request has seen the headers */
@@ -236,8 +235,8 @@ static jotd_req_t request_of(conn_ctx_t *ctx)
         .content_type = ctx->content_type,
         .authorization = ctx->authorization,
         .ip = ctx->ip,
-        .body = ctx->body ? ctx->body : "",
-        .body_len = ctx->len,
+        .body = ctx->body.p ? ctx->body.p : "",
+        .body_len = ctx->body.len,
         .conn = ctx,
     };
     return req;
@@ -324,7 +323,7 @@ static void resp_clear(jotd_resp_t *resp)
 
 static void ctx_free(conn_ctx_t *ctx)
 {
-    free(ctx->body);
+    jotx_buf_free(&ctx->body);
     free(ctx->url);
     free(ctx->content_type);
     if (ctx->authorization) {
@@ -494,6 +493,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     if (!ctx->started) { /* first call: headers only */
         ctx->started = true;
+        jotx_buf_init(&ctx->body, NULL, 0, max_body, true, NULL);
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
         /* only the count and the flag: zeroing 128 entries cost 3% of a cached /verify */
@@ -534,16 +534,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) { /* a piece of the body */
-        if (!ctx->too_big && ctx->len + *upload_data_size <= max_body) {
-            char *grown = realloc(ctx->body, ctx->len + *upload_data_size + 1);
-            if (!grown)
+        if (!ctx->too_big) {
+            int rc = jotx_buf_add(&ctx->body, upload_data, *upload_data_size);
+            if (rc == JOTX_ENOMEM)
                 return MHD_NO;
-            memcpy(grown + ctx->len, upload_data, *upload_data_size);
-            ctx->body = grown;
-            ctx->len += *upload_data_size;
-            ctx->body[ctx->len] = '\0';
-        } else {
-            ctx->too_big = true;
+            ctx->too_big = rc == JOTX_ETOOBIG;
         }
         *upload_data_size = 0;
         return MHD_YES;
