@@ -481,17 +481,14 @@ int jotd_password_dummy_params(const jotd_password_dummy_t *d, jotd_argon2_t *ou
 
 int jotd_password_dummy_init(jotd_password_dummy_t *d, const jotd_argon2_t *params)
 {
-    uint8_t raw[24];
     char pw[33];
     int rc;
 
     if (!d)
         return -1;
-    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+    if (jotx_random_b64url(pw, sizeof(pw), 24) < 0)
         return -1;
-    (void)jot_b64url_encode(pw, raw, sizeof(raw));
     rc = jotd_password_hash(params, pw, strlen(pw), d->phc);
-    jot_memzero(raw, sizeof(raw));
     jot_memzero(pw, sizeof(pw));
     return rc;
 }

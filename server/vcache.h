@@ -63,8 +63,6 @@ void jotd_vcache_free(jotd_vcache_t *c);
 size_t jotd_vcache_capacity(const jotd_vcache_t *c);
 /** Live entries (exp > now). */
 size_t jotd_vcache_count(jotd_vcache_t *c, int64_t now);
-/** SHA-256 of \p data (the algorithm fetched once per process). */
-void jotd_sha256(const void *data, size_t len, uint8_t out[32]);
 /** The key of a token: SHA-256 of its bytes. */
 void jotd_vcache_key(const char *token, size_t len, uint8_t out[JOTD_VCACHE_KEY_LEN]);
 /** true and a copy in \p out (jotd_verified_clear) when \p key is cached and now < exp. */
