@@ -81,7 +81,7 @@ install: build
 	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 format:
-	@clang-format -i include/jot/*.h lib/*.[ch] cli/*.[ch] server/*.[ch] tests/unit/*.[ch] tests/conformance/*.[ch]
+	@clang-format -i include/jot/*.h lib/*.[ch] common/*.[ch] cli/*.[ch] server/*.[ch] tests/unit/*.[ch] tests/conformance/*.[ch]
 
 clean:
 	@rm -rf build build-*
