@@ -35,8 +35,9 @@ void jotx_buf_init(jotx_buf_t *b, char *stack, size_t stack_size, size_t max, bo
     if (use_stack)
         stack[0] = '\0';
     b->len = 0;
-    b->cap = use_stack ? stack_size : 0;
     b->max = max < SIZE_MAX ? max : SIZE_MAX - 1; /* room for the NUL */
+    /* never more storage than the cap can use (jotx_buf_add() relies on it) */
+    b->cap = !use_stack ? 0 : stack_size <= b->max ? stack_size : b->max + 1;
     b->alloc = alloc;
     b->heap = false;
     b->wipe = wipe;
@@ -103,7 +104,7 @@ char *jotx_buf_extend(jotx_buf_t *b, size_t n)
     return at;
 }
 
-int jotx_buf_add(jotx_buf_t *b, const void *data, size_t n)
+int jotx_buf_add_grow(jotx_buf_t *b, const void *data, size_t n)
 {
     if (n == 0)
         return jotx_buf_err(b);

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct jotx_alloc {
     void *(*malloc_fn)(size_t);
@@ -48,9 +49,23 @@ typedef struct jotx_buf {
 void jotx_buf_init(jotx_buf_t *b, char *stack, size_t stack_size, size_t max, bool wipe,
                    const jotx_alloc_t *alloc);
 
+/** jotx_buf_add() when the bytes do not fit in the storage there is (out of line). */
+int jotx_buf_add_grow(jotx_buf_t *b, const void *data, size_t n);
+
 /** Append \p n bytes of \p data (n == 0: nothing, \p data may then be NULL).
- *  \return JOTX_OK, or the sticky error: JOTX_ETOOBIG, JOTX_ENOMEM. */
-int jotx_buf_add(jotx_buf_t *b, const void *data, size_t n);
+ *  \return JOTX_OK, or the sticky error: JOTX_ETOOBIG, JOTX_ENOMEM.
+ *  Inline when the bytes fit (the JSON writer of libjot appends byte by byte when signing):
+ *  cap <= max + 1 always, so fitting in the storage is within the cap too. */
+static inline int jotx_buf_add(jotx_buf_t *b, const void *data, size_t n)
+{
+    if (n && n < b->cap - b->len && !b->oom && !b->toobig) {
+        memcpy(b->p + b->len, data, n);
+        b->len += n;
+        b->p[b->len] = '\0';
+        return JOTX_OK;
+    }
+    return jotx_buf_add_grow(b, data, n);
+}
 
 /** Append \p n bytes the caller writes itself: returns where they go (len already counts
  *  them, and the NUL after them is written), or NULL on the sticky error. */

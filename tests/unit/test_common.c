@@ -417,6 +417,14 @@ static void test_buf_cap(void **state)
     assert_null(jotx_buf_extend(&b, SIZE_MAX));
     assert_true(b.toobig);
     jotx_buf_free(&b);
+    /* caller memory larger than the cap: the cap still holds (the inline path included) */
+    char stack[16];
+    jotx_buf_init(&b, stack, sizeof stack, 4, false, &t_alloc);
+    assert_int_equal(jotx_buf_add(&b, "abcd", 4), JOTX_OK);
+    assert_int_equal(jotx_buf_add(&b, "e", 1), JOTX_ETOOBIG);
+    assert_int_equal(b.len, 4);
+    assert_ptr_equal(b.p, stack);
+    jotx_buf_free(&b);
     /* a cap of 0 takes nothing but the empty append */
     jotx_buf_init(&b, NULL, 0, 0, false, &t_alloc);
     assert_int_equal(jotx_buf_add(&b, NULL, 0), JOTX_OK);
