@@ -81,7 +81,8 @@ int cli_print_help(const char *text);
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /** Epoch seconds 0..::CLI_MAX_TIME. 0 on success, -1 else. */
 int cli_parse_epoch(const char *s, int64_t *out);
-/** Duration: N, Ns, Nm, Nh, Nd or Nw (N a decimal number), at most ::CLI_MAX_TIME seconds. */
+/** Duration in seconds: the grammar of common/duration.h (N, Ns, Nm, Nh, Nd or Nw), at most
+ *  JOTX_DURATION_MAX (= ::CLI_MAX_TIME) seconds. 0 on success, -1 else. */
 int cli_parse_duration(const char *s, int64_t *out);
 /** Current time in seconds since the epoch. */
 int64_t cli_now(void);

@@ -1,5 +1,7 @@
 /* jot(1): shared helpers: messages, option parsing, numbers, files, keys, JSON display. */
 #include "cli.h"
+#include "common/duration.h"
+#include "common/strparse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -166,19 +168,7 @@ int cli_next(cli_parser_t *p, const char **out_arg)
 
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!s || *s == '\0')
-        return -1;
-    for (const char *c = s; *c; c++) {
-        if (*c < '0' || *c > '9')
-            return -1;
-        uint64_t d = (uint64_t)(*c - '0');
-        if (d > max || v > (max - d) / 10u)
-            return -1;
-        v = v * 10u + d;
-    }
-    *out = v;
-    return 0;
+    return jotx_parse_u64_str(s, max, out) == JOTX_OK ? 0 : -1;
 }
 
 int cli_parse_epoch(const char *s, int64_t *out)
@@ -190,44 +180,11 @@ int cli_parse_epoch(const char *s, int64_t *out)
     return 0;
 }
 
+_Static_assert(JOTX_DURATION_MAX == CLI_MAX_TIME, "one cap for durations and epochs");
+
 int cli_parse_duration(const char *s, int64_t *out)
 {
-    char num[32];
-    size_t n = s ? strlen(s) : 0;
-    uint64_t mult = 1;
-    if (n == 0 || n >= sizeof num)
-        return -1;
-    switch (s[n - 1]) {
-    case 's':
-        mult = 1;
-        n--;
-        break;
-    case 'm':
-        mult = 60;
-        n--;
-        break;
-    case 'h':
-        mult = 3600;
-        n--;
-        break;
-    case 'd':
-        mult = 86400;
-        n--;
-        break;
-    case 'w':
-        mult = 604800;
-        n--;
-        break;
-    default:
-        break;
-    }
-    memcpy(num, s, n);
-    num[n] = '\0';
-    uint64_t v;
-    if (cli_parse_u64(num, (uint64_t)CLI_MAX_TIME / mult, &v) != 0)
-        return -1;
-    *out = (int64_t)(v * mult);
-    return 0;
+    return jotx_parse_duration(s, JOTX_DURATION_MAX, out) == JOTX_OK ? 0 : -1;
 }
 
 int64_t cli_now(void)

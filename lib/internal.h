@@ -4,6 +4,7 @@
 
 #include "jot/jot.h"
 #include "limits.h"
+#include "common/buf.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -24,6 +25,8 @@ void jot__json_oom_clear(void);
 bool jot__json_oom(void);
 /** Wipe \p n bytes then free. NULL is a no-op. */
 void jot__free_secret(void *p, size_t n);
+/** jot__malloc/jot__realloc/jot_free as the allocator of a jotx_buf_t (common/buf.h). */
+extern const jotx_alloc_t jot__alloc;
 
 /* ---- algorithms (alg.c) --------------------------------------------------------------- */
 typedef enum jot_family {
@@ -250,16 +253,22 @@ const char *jot__jview_string(const jot_jview_t *v, const char *name);
 size_t jot__utf8_seq(const uint8_t *p, const uint8_t *end);
 
 /* ---- compact JSON output (jwrite.c): jansson's JSON_COMPACT bytes, one pass ----------- */
-/** A growing buffer that starts in caller memory (usually the stack). */
-typedef struct jot_jbuf {
-    char *p;
-    size_t len, cap;
-    bool heap; /* p was allocated here: jot__jbuf_free() frees it */
-    bool oom;  /* an allocation failed: the content is incomplete */
-} jot_jbuf_t;
-void jot__jbuf_init(jot_jbuf_t *b, char *stack, size_t cap);
-void jot__jbuf_free(jot_jbuf_t *b);
-void jot__jbuf_put(jot_jbuf_t *b, const char *s, size_t n);
+/** The writer's buffer: a jotx_buf_t (common/buf.h) that starts in caller memory (usually
+ *  the stack) and grows through jot__alloc, with no cap of its own and no wiping (claims
+ *  and headers are not secret). Only oom can go wrong: the content is then incomplete. */
+typedef jotx_buf_t jot_jbuf_t;
+static inline void jot__jbuf_init(jot_jbuf_t *b, char *stack, size_t cap)
+{
+    jotx_buf_init(b, stack, cap, SIZE_MAX, false, &jot__alloc);
+}
+static inline void jot__jbuf_free(jot_jbuf_t *b)
+{
+    jotx_buf_free(b);
+}
+static inline void jot__jbuf_put(jot_jbuf_t *b, const char *s, size_t n)
+{
+    (void)jotx_buf_add(b, s, n);
+}
 /** A JSON string; false if \p s is not valid UTF-8 or holds a NUL. */
 bool jot__jbuf_string(jot_jbuf_t *b, const char *s, size_t n);
 /** A jansson value as jot__json_dump() would write it; false on a value it cannot write. */

@@ -537,48 +537,32 @@ jot_err_t jot_key_parse(const char *data, size_t len, jot_key_t **out_key)
 
 /* ---- export --------------------------------------------------------------------------- */
 
-/* A growing text buffer whose discarded copies are wiped; errors are sticky. */
+/* The JWK writer: a jotx_buf_t (common/buf.h) that wipes every copy it lets go of (private
+ * members pass through it), the member count, and the first error; errors are sticky. */
 typedef struct sb {
-    char *buf;
-    size_t len, cap;
+    jotx_buf_t buf;
     unsigned members;
     jot_err_t rc;
 } sb_t;
 
-static bool sb_reserve(sb_t *b, size_t more)
+static void sb_init(sb_t *b)
 {
-    if (b->rc != JOT_OK)
-        return false;
-    if (more > SIZE_MAX - b->len - 1) {
-        b->rc = JOT_E_TOOBIG;
-        return false;
-    }
-    size_t need = b->len + more + 1;
-    if (need <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *nb = jot__malloc(cap);
-    if (!nb) {
-        b->rc = JOT_E_NOMEM;
-        return false;
-    }
-    if (b->buf)
-        memcpy(nb, b->buf, b->len);
-    jot__free_secret(b->buf, b->cap);
-    b->buf = nb;
-    b->cap = cap;
-    return true;
+    jotx_buf_init(&b->buf, NULL, 0, SIZE_MAX, true, &jot__alloc);
+    b->members = 0;
+    b->rc = JOT_OK;
+}
+
+/* The buffer's sticky error as the first error, if there is none yet. */
+static void sb_buf_failed(sb_t *b)
+{
+    if (b->rc == JOT_OK)
+        b->rc = b->buf.oom ? JOT_E_NOMEM : JOT_E_TOOBIG;
 }
 
 static void sb_put(sb_t *b, const char *s, size_t n)
 {
-    if (!sb_reserve(b, n))
-        return;
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-    b->buf[b->len] = '\0';
+    if (b->rc == JOT_OK && jotx_buf_add(&b->buf, s, n) != JOTX_OK)
+        sb_buf_failed(b);
 }
 
 static void sb_puts(sb_t *b, const char *s)
@@ -588,9 +572,7 @@ static void sb_puts(sb_t *b, const char *s)
 
 static void sb_free(sb_t *b)
 {
-    jot__free_secret(b->buf, b->cap);
-    b->buf = NULL;
-    b->len = b->cap = 0;
+    jotx_buf_free(&b->buf);
 }
 
 /* ,"name": */
@@ -620,16 +602,21 @@ static void sb_member_str(sb_t *b, const char *name, const char *value)
 static void sb_member_b64(sb_t *b, const char *name, const uint8_t *data, size_t n)
 {
     sb_name(b, name);
+    if (b->rc != JOT_OK)
+        return;
     size_t elen = jot_b64url_encoded_len(n);
-    if (elen == SIZE_MAX || !sb_reserve(b, elen + 2)) {
-        if (b->rc == JOT_OK)
-            b->rc = JOT_E_TOOBIG;
+    if (elen == SIZE_MAX) {
+        b->rc = JOT_E_TOOBIG;
         return;
     }
-    b->buf[b->len++] = '"';
-    b->len += jot_b64url_encode(b->buf + b->len, data, n);
-    b->buf[b->len++] = '"';
-    b->buf[b->len] = '\0';
+    char *at = jotx_buf_extend(&b->buf, elen + 2); /* "...": the NUL after them is written */
+    if (!at) {
+        sb_buf_failed(b);
+        return;
+    }
+    at[0] = '"';
+    jot_b64url_encode(at + 1, data, n); /* its NUL lands where the closing quote goes */
+    at[elen + 1] = '"';
 }
 
 /* "name":<JSON string>, escaped by jansson (kid can hold anything) */
@@ -883,7 +870,8 @@ jot_err_t jot_key_to_jwk(const jot_key_t *key, unsigned flags, char **out_json, 
         return JOT_E_UNSUPPORTED; /* a secret key has no public form */
     if (priv && !key->has_private)
         return JOT_E_KEY_PRIVATE_NEEDED;
-    sb_t b = {0};
+    sb_t b;
+    sb_init(&b);
     sb_put(&b, "{", 1);
     sb_member_str(&b, "kty", kty);
     put_public(&b, key);
@@ -903,10 +891,8 @@ jot_err_t jot_key_to_jwk(const jot_key_t *key, unsigned flags, char **out_json, 
         ERR_clear_error();
         return b.rc;
     }
-    *out_json = b.buf; /* NUL-terminated; the caller's now */
-    if (out_len)
-        *out_len = b.len;
-    return JOT_OK;
+    *out_json = jotx_buf_take(&b.buf, out_len); /* NUL-terminated; the caller's now */
+    return *out_json ? JOT_OK : JOT_E_NOMEM;
 }
 
 /* The thumbprint is a SHA-256 digest in base64url: 32 bytes, JOT_THUMBPRINT_LEN characters. */
@@ -919,7 +905,8 @@ jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[JOT_THUMBPRINT_LEN +
     if (!key || !out)
         return JOT_E_INVAL;
     /* RFC 7638 §3.2 (RFC 8037 §2 for OKP): the required members only, sorted, no spaces */
-    sb_t b = {0};
+    sb_t b;
+    sb_init(&b);
     sb_put(&b, "{", 1);
     switch (key->kty) {
     case JOT_KTY_EC:
@@ -951,7 +938,7 @@ jot_err_t jot_key_thumbprint(const jot_key_t *key, char out[JOT_THUMBPRINT_LEN +
     unsigned mdlen = 0;
     jot_err_t rc = b.rc;
     if (rc == JOT_OK &&
-        (EVP_Digest(b.buf, b.len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof md))
+        (EVP_Digest(b.buf.p, b.buf.len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != sizeof md))
         rc = JOT_E_CRYPTO;
     sb_free(&b); /* holds k for an oct key */
     if (rc != JOT_OK) {

@@ -8,56 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-void jot__jbuf_init(jot_jbuf_t *b, char *stack, size_t cap)
-{
-    b->p = stack;
-    b->len = 0;
-    b->cap = cap;
-    b->heap = false;
-    b->oom = false;
-}
-
-void jot__jbuf_free(jot_jbuf_t *b)
-{
-    if (b->heap)
-        jot_free(b->p);
-    b->p = NULL;
-    b->cap = b->len = 0;
-    b->heap = false;
-}
-
-static bool reserve(jot_jbuf_t *b, size_t n)
-{
-    if (b->oom)
-        return false;
-    if (b->cap - b->len >= n)
-        return true;
-    size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n + 64;
-    char *p = b->heap ? jot__realloc(b->p, cap) : jot__malloc(cap);
-    if (!p) {
-        b->oom = true;
-        return false;
-    }
-    if (!b->heap)
-        memcpy(p, b->p, b->len);
-    b->p = p;
-    b->cap = cap;
-    b->heap = true;
-    return true;
-}
-
-void jot__jbuf_put(jot_jbuf_t *b, const char *s, size_t n)
-{
-    if (n && reserve(b, n)) {
-        memcpy(b->p + b->len, s, n);
-        b->len += n;
-    }
-}
-
 static void put_char(jot_jbuf_t *b, char c)
 {
-    if (reserve(b, 1))
-        b->p[b->len++] = c;
+    (void)jotx_buf_add(b, &c, 1);
 }
 
 bool jot__jbuf_string(jot_jbuf_t *b, const char *s, size_t n)

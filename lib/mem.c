@@ -124,6 +124,8 @@ void jot_memzero(void *p, size_t len)
 #endif
 }
 
+const jotx_alloc_t jot__alloc = {jot__malloc, jot__realloc, jot_free};
+
 void jot__free_secret(void *p, size_t n)
 {
     if (!p)

@@ -21,6 +21,7 @@
  * events.c) empties the whole cache at once. */
 #include "log.h"
 #include "server.h"
+#include "common/sha256.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -85,7 +86,7 @@ static int id_secret_mac(const uint8_t key[32], const char *id, const char *secr
     int ok = key ? EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, 32, (unsigned char *)buf,
                              ni + ns, out, 32, &len) != NULL &&
                        len == 32
-                 : (jotd_sha256(buf, ni + ns, out), 1);
+                 : (jotx_sha256(buf, ni + ns, out), 1);
     jot_memzero(buf, ni + ns);
     free(buf);
     return ok ? 0 : -1;

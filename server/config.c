@@ -7,6 +7,8 @@
  * environment and the remembered flags are applied in that order. Every error names where
  * the bad value came from: "--access-ttl", "JOTD_ACCESS_TTL" or "FILE:LINE: access_ttl". */
 #include "config.h"
+#include "common/duration.h"
+#include "common/strparse.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -178,62 +180,6 @@ static const opt_t *find_key(const char *name, size_t n)
 
 /* ---- value parsers ----------------------------------------------------------------------- */
 
-/* Decimal digits only (no sign, no space), at most \p max. 0 or -1. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (!s || !*s)
-        return -1;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (max - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
-int jotd_parse_duration(const char *s, int64_t *out)
-{
-    if (!s || !*s)
-        return -1;
-    size_t n = strlen(s);
-    uint64_t mult = 1;
-    switch (s[n - 1]) {
-    case 's':
-        mult = 1;
-        n--;
-        break;
-    case 'm':
-        mult = 60;
-        n--;
-        break;
-    case 'h':
-        mult = 3600;
-        n--;
-        break;
-    case 'd':
-        mult = 86400;
-        n--;
-        break;
-    default:
-        break;
-    }
-    if (n == 0 || n > 20)
-        return -1;
-    char digits[21];
-    memcpy(digits, s, n);
-    digits[n] = '\0';
-    uint64_t v;
-    if (parse_u64(digits, (uint64_t)INT64_MAX / mult, &v) != 0)
-        return -1;
-    *out = (int64_t)(v * mult);
-    return 0;
-}
-
 static int parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "1", "yes"};
@@ -301,7 +247,7 @@ static int parse_listen(const char *s, char **out_host, uint16_t *out_port, char
         }
     }
     uint64_t v;
-    if (parse_u64(port, 65535, &v) != 0) {
+    if (jotx_parse_u64_str(port, 65535, &v) != JOTX_OK) {
         snprintf(why, whylen, "port must be a number 0..65535");
         return -1;
     }
@@ -445,9 +391,9 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         return -1;
     case T_DURATION: {
         int64_t d;
-        if (jotd_parse_duration(val, &d) != 0) {
-            set_err(err, errlen, "%s: bad duration \"%s\" (use 90s, 15m, 1h, 30d or seconds)", src,
-                    val);
+        if (jotx_parse_duration(val, JOTX_DURATION_MAX, &d) != JOTX_OK) {
+            set_err(err, errlen, "%s: bad duration \"%s\" (use 90s, 15m, 1h, 30d, 2w or seconds)",
+                    src, val);
             return -1;
         }
         *(int64_t *)field = d;
@@ -461,7 +407,7 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         uint64_t max = o->type == T_U32    ? UINT32_MAX
                        : o->type == T_UINT ? (uint64_t)UINT_MAX
                                            : (uint64_t)SIZE_MAX;
-        if (parse_u64(val, max, &v) != 0) {
+        if (jotx_parse_u64_str(val, max, &v) != JOTX_OK) {
             set_err(err, errlen, "%s: expected a number 0..%" PRIu64 ", not \"%s\"", src, max, val);
             return -1;
         }

@@ -80,7 +80,5 @@ void jotd_config_free(jotd_config_t *c);
  *  022 == 0): anyone else who can write there could swap the database or the key files.
  *  JOTD_E_IO when it cannot be examined (missing...), JOTD_E_INVAL when it is refused. */
 jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen);
-/** Parse a duration ("90s", "15m", "1h", "30d", "120"): 0 or -1. */
-int jotd_parse_duration(const char *s, int64_t *out);
 
 #endif

@@ -2,6 +2,8 @@
  * responses with their headers, one log line per request, graceful stop. */
 #include "log.h"
 #include "server.h"
+#include "common/buf.h"
+#include "common/strparse.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -26,8 +28,7 @@
  * /verify and the other in-memory endpoints whatever SQLite or Argon2 are doing. Everything
  * a handler reads is therefore copied here first. */
 typedef struct jotd_conn { /* jotd_conn_t of server.h */
-    char *body;
-    size_t len;
+    jotx_buf_t body; /* capped at max_body, wiped when freed (passwords, secrets) */
     bool too_big;
     bool answered; /* a response was queued (400/413 early, or the final one) */
     bool started;  /* on_request has seen the headers */
@@ -233,8 +234,8 @@ static jotd_req_t request_of(conn_ctx_t *ctx)
         .content_type = ctx->content_type,
         .authorization = ctx->authorization,
         .ip = ctx->ip,
-        .body = ctx->body ? ctx->body : "",
-        .body_len = ctx->len,
+        .body = ctx->body.p ? ctx->body.p : "",
+        .body_len = ctx->body.len,
         .conn = ctx,
     };
     return req;
@@ -321,7 +322,7 @@ static void resp_clear(jotd_resp_t *resp)
 
 static void ctx_free(conn_ctx_t *ctx)
 {
-    free(ctx->body);
+    jotx_buf_free(&ctx->body);
     free(ctx->url);
     free(ctx->content_type);
     if (ctx->authorization) {
@@ -491,6 +492,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_NO;
     if (!ctx->started) { /* first call: headers only */
         ctx->started = true;
+        jotx_buf_init(&ctx->body, NULL, 0, max_body, true, NULL);
         snprintf(ctx->method, sizeof ctx->method, "%s", method);
         snprintf(ctx->path, sizeof ctx->path, "%s", url);
         /* only the count and the flag: zeroing 128 entries cost 3% of a cached /verify */
@@ -517,11 +519,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl && strlen(cl) > 12)
             ctx->too_big = true;
-        else if (cl) {
-            size_t n = 0;
-            for (const char *p = cl; *p >= '0' && *p <= '9'; p++)
-                n = n * 10 + (size_t)(*p - '0');
-            ctx->too_big = n > max_body;
+        else if (cl) { /* digits only: jotd_req_head_check() refused anything else */
+            const char *p = cl;
+            uint64_t n;
+            ctx->too_big = jotx_parse_u64(&p, cl + strlen(cl), max_body, &n) == JOTX_ERANGE;
         }
         if (ctx->too_big) { /* answer now; MHD closes the connection after it */
             jotd_resp_t resp = {0};
@@ -532,16 +533,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_data_size) { /* a piece of the body */
-        if (!ctx->too_big && ctx->len + *upload_data_size <= max_body) {
-            char *grown = realloc(ctx->body, ctx->len + *upload_data_size + 1);
-            if (!grown)
+        if (!ctx->too_big) {
+            int rc = jotx_buf_add(&ctx->body, upload_data, *upload_data_size);
+            if (rc == JOTX_ENOMEM)
                 return MHD_NO;
-            memcpy(grown + ctx->len, upload_data, *upload_data_size);
-            ctx->body = grown;
-            ctx->len += *upload_data_size;
-            ctx->body[ctx->len] = '\0';
-        } else {
-            ctx->too_big = true;
+            ctx->too_big = rc == JOTX_ETOOBIG;
         }
         *upload_data_size = 0;
         return MHD_YES;

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "names.h"
 #include "server.h"
+#include "common/random.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -437,14 +438,11 @@ static void print_client(const jotd_client_t *c)
 static int client_secret(const user_opts_t *o, char **out)
 {
     if (o->generate_secret) {
-        uint8_t raw[32];
         char *s = malloc(44);
-        if (!s || RAND_bytes(raw, sizeof raw) != 1) {
+        if (!s || jotx_random_b64url(s, 44, 32) < 0) {
             free(s);
             return fail("%s", "no randomness");
         }
-        jot_b64url_encode(s, raw, sizeof raw);
-        jot_memzero(raw, sizeof raw);
         *out = s;
         return 0;
     }
@@ -746,10 +744,8 @@ static int first_admin(jotd_app_t *app, char password[32])
     jotd_user_list_free(list, n);
     if (n)
         return 0;
-    uint8_t raw[15];
-    if (RAND_bytes(raw, sizeof raw) != 1)
+    if (jotx_random_b64url(password, 32, 15) < 0)
         return -1;
-    jot_b64url_encode(password, raw, sizeof raw);
     jotd_argon2_t p = argon2_of(&app->rt->cfg);
     char phc[JOTD_PHC_MAX];
     if (jotd_password_hash(&p, password, strlen(password), phc) != 0)

@@ -1,4 +1,5 @@
 #include "names.h"
+#include "common/strparse.h"
 
 #include <string.h>
 
@@ -29,17 +30,10 @@ bool jotd_name_valid(const char *s)
 
 int jotd_parse_id(const char *s, int64_t *out)
 {
-    if (!s || !*s || strlen(s) > 16)
+    uint64_t v;
+    if (!s || strlen(s) > 16 || jotx_parse_u64_str(s, UINT64_C(1) << 53, &v) != JOTX_OK)
         return -1;
-    int64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    if (v > (INT64_C(1) << 53))
-        return -1;
-    *out = v;
+    *out = (int64_t)v;
     return 0;
 }
 

@@ -20,6 +20,8 @@
  * Hashing and verification go through argon2_ctx()/argon2_verify_ctx() (the only calls
  * that take the allocator), so this file reads and writes the PHC string itself. */
 #include "password.h"
+#include "common/random.h"
+#include "common/strparse.h"
 
 #include <jot/jot.h>
 
@@ -235,25 +237,17 @@ static bool params_ok(uint32_t m_kib, uint32_t t, uint32_t p)
     return m_kib >= 8u * p; /* Argon2 needs at least 8 KiB per lane */
 }
 
-/* Decimal without sign or leading zero, at most 10 digits, into *out; advances *pp. */
+/* Decimal without sign or leading zero (PHC), at most UINT32_MAX, into *out; advances *pp. */
 static bool parse_u32(const char **pp, uint32_t *out)
 {
     const char *p = *pp;
-    uint64_t v = 0;
-    size_t n = 0;
+    uint64_t v;
 
-    if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
+    if (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
         return false;
-    while (*p >= '0' && *p <= '9') {
-        if (++n > 10)
-            return false;
-        v = v * 10u + (uint64_t)(*p - '0');
-        p++;
-    }
-    if (v > UINT32_MAX)
+    if (jotx_parse_u64(pp, p + strlen(p), UINT32_MAX, &v) != JOTX_OK)
         return false;
     *out = (uint32_t)v;
-    *pp = p;
     return true;
 }
 
@@ -479,17 +473,14 @@ int jotd_password_dummy_params(const jotd_password_dummy_t *d, jotd_argon2_t *ou
 
 int jotd_password_dummy_init(jotd_password_dummy_t *d, const jotd_argon2_t *params)
 {
-    uint8_t raw[24];
     char pw[33];
     int rc;
 
     if (!d)
         return -1;
-    if (RAND_bytes(raw, (int)sizeof(raw)) != 1)
+    if (jotx_random_b64url(pw, sizeof(pw), 24) < 0)
         return -1;
-    (void)jot_b64url_encode(pw, raw, sizeof(raw));
     rc = jotd_password_hash(params, pw, strlen(pw), d->phc);
-    jot_memzero(raw, sizeof(raw));
     jot_memzero(pw, sizeof(pw));
     return rc;
 }

@@ -1,5 +1,6 @@
 /* Client addresses behind trusted proxies (see proxy.h). */
 #include "proxy.h"
+#include "common/strparse.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -72,18 +73,13 @@ int jotd_cidr_parse(const char *s, size_t n, jotd_cidr_t *out, char *why, size_t
     unsigned max = v4 ? 32 : 128, bits = max;
     if (slash) {
         const char *p = slash + 1, *end = s + n;
-        if (p == end || end - p > 3 || (*p == '0' && end - p > 1)) {
+        uint64_t v;
+        if (p == end || end - p > 3 || (*p == '0' && end - p > 1) ||
+            jotx_parse_u64(&p, end, 999, &v) != JOTX_OK || p != end) {
             snprintf(why, whylen, "bad prefix length");
             return -1;
         }
-        bits = 0;
-        for (; p < end; p++) {
-            if (*p < '0' || *p > '9') {
-                snprintf(why, whylen, "bad prefix length");
-                return -1;
-            }
-            bits = bits * 10 + (unsigned)(*p - '0');
-        }
+        bits = (unsigned)v;
         if (bits > max) {
             snprintf(why, whylen, "prefix length over %u", max);
             return -1;

@@ -1,10 +1,10 @@
 /* Token material of jotd: access JWTs (RFC 9068), refresh tokens and their successors. */
 #include "names.h"
 #include "server.h"
+#include "common/random.h"
+#include "common/sha256.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <string.h>
 #include <time.h>
 
@@ -13,23 +13,16 @@ int64_t jotd_now(void)
     return (int64_t)time(NULL);
 }
 
-static void random_b64(size_t nbytes, char *out)
-{
-    uint8_t buf[32];
-    if (RAND_bytes(buf, (int)nbytes) != 1)
-        abort(); /* no randomness: issuing guessable tokens is worse than stopping */
-    jot_b64url_encode(out, buf, nbytes);
-    jot_memzero(buf, sizeof buf);
-}
-
 void jotd_random_id(char out[23])
 {
-    random_b64(16, out);
+    if (jotx_random_b64url(out, 23, 16) < 0)
+        abort(); /* no randomness: issuing guessable tokens is worse than stopping */
 }
 
 void jotd_refresh_new(char out[44])
 {
-    random_b64(32, out);
+    if (jotx_random_b64url(out, 44, 32) < 0)
+        abort(); /* as above */
 }
 
 void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len,
@@ -47,7 +40,7 @@ void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len
 
 void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN])
 {
-    SHA256((const unsigned char *)token, len, out);
+    jotx_sha256(token, len, out);
 }
 
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,

@@ -12,11 +12,11 @@
  * the same set). Eviction, O(WAYS): an empty or expired way first, else the way whose token
  * expires first. */
 #include "vcache.h"
+#include "common/sha256.h"
 
 #include "names.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,25 +259,9 @@ void jotd_vcache_free(jotd_vcache_t *c)
     free(c);
 }
 
-/* SHA-256 fetched once: SHA256() and EVP_sha256() look the algorithm up in the provider
- * store on every call, which showed in the profile of /verify. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static void sha256_fetch(void)
-{
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-void jotd_sha256(const void *data, size_t len, uint8_t out[32])
-{
-    pthread_once(&sha256_once, sha256_fetch);
-    if (!sha256_md || !EVP_Digest(data, len, out, NULL, sha256_md, NULL))
-        abort(); /* no SHA-256: nothing can be checked safely */
-}
-
 void jotd_vcache_key(const char *token, size_t len, uint8_t out[JOTD_VCACHE_KEY_LEN])
 {
-    jotd_sha256(token, len, out);
+    jotx_sha256(token, len, out); /* common/sha256.h: the algorithm fetched once */
 }
 
 static set_t *set_of(jotd_vcache_t *c, const uint8_t key[JOTD_VCACHE_KEY_LEN])

@@ -59,8 +59,6 @@ typedef struct jotd_vcache jotd_vcache_t;
  *  NULL as "disabled". NULL also when out of memory. */
 jotd_vcache_t *jotd_vcache_new(size_t capacity);
 void jotd_vcache_free(jotd_vcache_t *c);
-/** SHA-256 of \p data (the algorithm fetched once per process). */
-void jotd_sha256(const void *data, size_t len, uint8_t out[32]);
 /** The key of a token: SHA-256 of its bytes. */
 void jotd_vcache_key(const char *token, size_t len, uint8_t out[JOTD_VCACHE_KEY_LEN]);
 /** true and a copy in \p out (jotd_verified_clear) when \p key is cached and now < exp. */

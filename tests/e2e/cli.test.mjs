@@ -412,7 +412,7 @@ describe('sign', () => {
   });
 
   test('invalid durations and epochs are exit 2', () => {
-    for (const d of ['', '1y', '-5', '+5', '5 m', 'abc', 'm', '1.5h', '99999999999999999999']) {
+    for (const d of ['', '1y', '-5', '+5', '5 m', 'abc', 'm', '1.5h', '1hh', '1h30m', '2W', '99999999999999999999']) {
       usage(jot(['sign', '--key', es.path, '--exp', d]), /invalid --exp/);
     }
     for (const o of ['--exp-at', '--nbf-at', '--iat-at']) {

@@ -469,6 +469,17 @@ describe('configuration', () => {
     await Promise.all([f.stop(), e.stop(), g.stop()]);
   });
 
+  test('durations take weeks from flags and the config file (the grammar of jot --exp)', async () => {
+    const dir = mkTmp();
+    const conf = path.join(dir, 'weeks.conf');
+    fs.writeFileSync(conf, 'refresh_idle_ttl = 1w\n');
+    const s = await start({ args: ['--config', conf, '--refresh-absolute-ttl', '2w'] });
+    s.addUser('weeks', PW);
+    const l = remember(await s.login('weeks', PW));
+    assert.ok(l.refresh_token);
+    await s.stop();
+  });
+
   test('bad configuration values are refused with a message naming their source', () => {
     const dir = mkTmp();
     const conf = path.join(dir, 'bad.conf');
@@ -479,6 +490,8 @@ describe('configuration', () => {
       [[], { JOTD_ACCESS_TTL: 'soon' }, /JOTD_ACCESS_TTL/],
       [['--access-ttl', '-5'], {}, /--access-ttl/],
       [['--refresh-grace', '2m'], {}, /--refresh-grace/],
+      [['--refresh-absolute-ttl', '1w2d'], {}, /--refresh-absolute-ttl.*bad duration/],
+      [['--refresh-absolute-ttl', '2W'], {}, /--refresh-absolute-ttl.*bad duration/],
       [['--alg', 'HS256'], {}, /HS256|symmetric/],
       [['--alg', 'none'], {}, /none/],
       [['--issuer', 'not a url'], {}, /--issuer/],

@@ -1,5 +1,5 @@
 #!/bin/sh
-# clang-tidy over lib/, cli/ and server/ with the committed check set (.clang-tidy at the top
+# clang-tidy over lib/, common/, cli/ and server/ with the committed check set (.clang-tidy at the top
 # of the source tree, which also says why each disabled check is off). Needs the compile
 # database of a configured build tree (CMAKE_EXPORT_COMPILE_COMMANDS is on).
 # Exit 0 clean, 1 findings, 77 clang-tidy not installed (CTest reports the test as skipped).
@@ -33,14 +33,14 @@ fi
 
 cd "$src"
 jobs=$(nproc 2>/dev/null || echo 2)
-echo "$("$tidy" --version | sed -n 's/.*version/clang-tidy/p' | head -n 1) over lib/ cli/ server/ ($jobs jobs)"
+echo "$("$tidy" --version | sed -n 's/.*version/clang-tidy/p' | head -n 1) over lib/ common/ cli/ server/ ($jobs jobs)"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 # One clang-tidy per file, $jobs at a time; .clang-tidy turns every warning into an error.
 # Only the diagnostics are kept ("N warnings generated" counts system-header noise that
 # is never shown).
 status=0
-find lib cli server -name '*.c' | LC_ALL=C sort |
+find lib common cli server -name '*.c' | LC_ALL=C sort |
     xargs -P "$jobs" -n 1 "$tidy" -p "$build" --quiet >"$out" 2>&1 || status=$?
 grep -v -e '^[0-9]* warnings\{0,1\} generated\.$' -e '^[0-9]* warnings and [0-9]* errors\{0,1\} generated\.$' \
     -e '^Suppressed [0-9]* warnings' -e '^Use -header-filter' -e '^Error while processing' \

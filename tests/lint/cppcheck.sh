@@ -1,5 +1,5 @@
 #!/bin/sh
-# cppcheck over lib/, cli/ and server/ with the committed check set: the warning, style,
+# cppcheck over lib/, common/, cli/ and server/ with the committed check set: the warning, style,
 # performance and portability classes, the posix and openssl library models, and the
 # suppressions in tests/lint/cppcheck.supp (false positives only, each with its reason).
 # Exit 0 clean, 1 findings, 77 cppcheck not installed (CTest reports the test as skipped).
@@ -26,16 +26,16 @@ for h in jansson.h jansson_config.h; do
 done
 
 cd "$src"
-echo "cppcheck $(cppcheck --version | sed 's/^Cppcheck //') over lib/ cli/ server/"
+echo "cppcheck $(cppcheck --version | sed 's/^Cppcheck //') over lib/ common/ cli/ server/"
 # shellcheck disable=SC2046 # the file list is split on purpose (no spaces in our paths)
 cppcheck --quiet --std=c11 --language=c --platform=unix64 \
     --enable=warning,style,performance,portability \
     --library=posix --library=openssl \
-    -D_DEFAULT_SOURCE -D__GNUC__ -Iinclude -Ilib -Icli -Iserver -I"$tmp/inc" \
+    -D_DEFAULT_SOURCE -D__GNUC__ -Iinclude -I. -Ilib -Icli -Iserver -I"$tmp/inc" \
     --suppress=missingIncludeSystem \
     --suppressions-list=tests/lint/cppcheck.supp \
     --error-exitcode=1 --inline-suppr \
     --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
     -j "$(nproc 2>/dev/null || echo 2)" \
-    $(find lib cli server -name '*.c' | LC_ALL=C sort)
+    $(find lib common cli server -name '*.c' | LC_ALL=C sort)
 echo "cppcheck: clean"

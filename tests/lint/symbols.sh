@@ -32,6 +32,16 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 nm -D --defined-only "$so" | awk '$NF ~ /^jot_/ { print $NF }' | LC_ALL=C sort -u >"$tmp/actual"
 
+# common/ (jotx_*) is compiled into libjot for jot_static's users and makes no API promise:
+# the shared library must never export it (C_VISIBILITY_PRESET hidden keeps it so).
+nm -D --defined-only "$so" | awk '$NF ~ /^jotx_/ { print $NF }' | LC_ALL=C sort -u >"$tmp/jotx"
+if [ -s "$tmp/jotx" ]; then
+    echo "symbols: $so exports common/ helpers (jotx_*), which are never API:"
+    sed 's/^/    /' "$tmp/jotx"
+    echo "(they must stay hidden: no JOT_API on them, and jot_objs keeps -fvisibility=hidden)"
+    exit 1
+fi
+
 if [ "$update" -eq 1 ]; then
     {
         echo "# Exported symbols of libjot.so (nm -D --defined-only, jot_* only), checked by"

@@ -718,6 +718,9 @@ static void test_file_syntax(void **state)
 
 /* ---- durations --------------------------------------------------------------------------- */
 
+/* The duration options take the one grammar of common/duration.h (test_common.c tests it in
+ * full): here, that every source uses it, "w" included, with the cap JOTX_DURATION_MAX
+ * (253402300799 s; before, jotd took no "w" and went up to INT64_MAX). */
 static void test_parse_duration(void **state)
 {
     (void)state;
@@ -731,41 +734,53 @@ static void test_parse_duration(void **state)
         {"15m", 900},
         {"1h", 3600},
         {"30d", 2592000},
+        {"2w", 1209600},
         {"007s", 7},
-        {"9223372036854775807", INT64_MAX},
-        {"9223372036854775807s", INT64_MAX},
-        {"9223372036854775808", -1},
-        {"106751991167300d", 106751991167300 * 86400LL},
-        {"106751991167301d", -1},
-        {"153722867280912930m", 9223372036854775800LL},
-        {"153722867280912931m", -1},
+        {"253402300799", 253402300799LL},
+        {"253402300800", -1},
+        {"418985w", 418985LL * 604800},
+        {"418986w", -1},
+        {"2932896d", 2932896LL * 86400},
+        {"2932897d", -1},
+        {"9223372036854775807", -1},
         {"", -1},
         {"s", -1},
+        {"w", -1},
         {"-1", -1},
         {"+1", -1},
         {"15x", -1},
         {"1h30m", -1},
+        {"1ww", -1},
         {"15 m", -1},
         {" 15", -1},
         {"15M", -1},
+        {"2W", -1},
         {"1.5h", -1},
         {"99999999999999999999999999", -1},
     };
+    jotd_config_t c;
+    char err[ERRLEN];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int64_t v = -12345;
-        int rc = jotd_parse_duration(cases[i].s, &v);
+        int rc = LOAD(&c, err, "--refresh-absolute-ttl", cases[i].s);
         if (cases[i].want < 0) {
             if (rc == 0)
-                fail_msg("\"%s\" accepted as %lld", cases[i].s, (long long)v);
-            assert_int_equal(v, -12345);
+                fail_msg("\"%s\" accepted as %lld", cases[i].s, (long long)c.refresh_abs_ttl);
+            if (!strstr(err, "--refresh-absolute-ttl") || !strstr(err, "bad duration"))
+                fail_msg("\"%s\": message \"%s\"", cases[i].s, err);
         } else {
-            if (rc != 0 || v != cases[i].want)
-                fail_msg("\"%s\": rc %d value %lld, want %lld", cases[i].s, rc, (long long)v,
-                         (long long)cases[i].want);
+            if (rc != 0 || c.refresh_abs_ttl != cases[i].want)
+                fail_msg("\"%s\": rc %d value %lld, want %lld (%s)", cases[i].s, rc,
+                         (long long)c.refresh_abs_ttl, (long long)cases[i].want, err);
         }
+        jotd_config_free(&c);
     }
-    int64_t v;
-    assert_int_equal(jotd_parse_duration(NULL, &v), -1);
+    /* weeks from the environment and the file too */
+    const char *file = temp_file("refresh_absolute_ttl = 4w\n");
+    setenv("JOTD_REFRESH_IDLE_TTL", "1w", 1);
+    expect_ok(LOAD(&c, err, "--config", file), err);
+    assert_int_equal(c.refresh_idle_ttl, 604800);
+    assert_int_equal(c.refresh_abs_ttl, 4 * 604800);
+    jotd_config_free(&c);
 }
 
 /* ---- arguments left for the caller ------------------------------------------------------- */
