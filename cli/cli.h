@@ -121,8 +121,6 @@ void cli_token_free(cli_token_t *t);
 int cli_write_new_file(const char *path, const char *data, size_t len);
 /** Write \p len bytes and a newline to stdout and flush. 0 on success, -1 (message printed). */
 int cli_write_line(const char *data, size_t len);
-/** Fill \p buf with \p len random bytes from the kernel (getrandom(2)). 0 on success. */
-int cli_random(uint8_t *buf, size_t len);
 
 /* ---- keys ----------------------------------------------------------------------------- */
 /** A key file: one key, or a key set (JWKS). Exactly one of the two is non-NULL. */

@@ -2,6 +2,7 @@
  *          [--exp DURATION|--exp-at EPOCH] [--nbf-at EPOCH] [--iat-at EPOCH] [--jti auto|S]
  *          [--claim NAME=JSONVALUE]... [--claims JSON|@FILE] */
 #include "cli.h"
+#include "common/random.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,13 +273,12 @@ static jot_err_t set_jti(jot_claims_t *c, const char *jti, int *random_failed)
 {
     if (strcmp(jti, "auto") != 0)
         return jot_claims_set_string(c, "jti", jti);
-    uint8_t rnd[16];
     char b64[32];
-    if (cli_random(rnd, sizeof rnd) != 0) {
+    if (jotx_random_b64url(b64, sizeof b64, 16) < 0) {
+        cli_err("--jti auto: no random bytes from the system");
         *random_failed = 1;
         return JOT_OK;
     }
-    jot_b64url_encode(b64, rnd, sizeof rnd);
     return jot_claims_set_string(c, "jti", b64);
 }
 

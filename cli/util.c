@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -402,22 +401,6 @@ int cli_write_line(const char *data, size_t len)
         fflush(stdout) != 0) {
         cli_err("stdout: %s", strerror(errno));
         return -1;
-    }
-    return 0;
-}
-
-int cli_random(uint8_t *buf, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        ssize_t r = getrandom(buf + off, len - off, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            cli_err("getrandom: %s", strerror(errno));
-            return -1;
-        }
-        off += (size_t)r;
     }
     return 0;
 }

@@ -156,3 +156,16 @@ void jotx_buf_free(jotx_buf_t *b)
     b->oom = false;
     b->toobig = false;
 }
+
+char *jotx_strdup_n(const char *s, size_t n)
+{
+    if (n == SIZE_MAX)
+        return NULL;
+    char *p = malloc(n + 1);
+    if (p) {
+        if (n)
+            memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}

@@ -86,4 +86,8 @@ char *jotx_buf_take(jotx_buf_t *b, size_t *out_len);
  *  no-op. */
 void jotx_buf_free(jotx_buf_t *b);
 
+/** A NUL-terminated heap copy of the \p n bytes at \p s (which may hold NULs: the copy
+ *  keeps all n), from malloc(): the caller frees it with free(). NULL when out of memory. */
+char *jotx_strdup_n(const char *s, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
  * environment and the remembered flags are applied in that order. Every error names where
  * the bad value came from: "--access-ttl", "JOTD_ACCESS_TTL" or "FILE:LINE: access_ttl". */
 #include "config.h"
+#include "common/buf.h"
 #include "common/duration.h"
 #include "common/strparse.h"
 
@@ -110,16 +111,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-}
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
 }
 
 /* ---- names ------------------------------------------------------------------------------- */
@@ -251,7 +242,7 @@ static int parse_listen(const char *s, char **out_host, uint16_t *out_port, char
         snprintf(why, whylen, "port must be a number 0..65535");
         return -1;
     }
-    char *h = dup_n(host, (size_t)(host_end - host));
+    char *h = jotx_strdup_n(host, (size_t)(host_end - host));
     if (!h) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -266,7 +257,7 @@ static int set_string(char **slot, const char *val)
 {
     char *copy = NULL;
     if (val) {
-        copy = dup_n(val, strlen(val));
+        copy = jotx_strdup_n(val, strlen(val));
         if (!copy)
             return -1;
     }
@@ -446,11 +437,11 @@ static char *default_issuer(const jotd_config_t *c)
 void jotd_config_defaults(jotd_config_t *c)
 {
     memset(c, 0, sizeof *c);
-    c->data_dir = dup_n("./var", 5);
-    c->listen_host = dup_n("127.0.0.1", 9);
+    c->data_dir = jotx_strdup_n("./var", 5);
+    c->listen_host = jotx_strdup_n("127.0.0.1", 9);
     c->listen_port = 8080;
     c->issuer = default_issuer(c);
-    c->audience = c->issuer ? dup_n(c->issuer, strlen(c->issuer)) : NULL;
+    c->audience = c->issuer ? jotx_strdup_n(c->issuer, strlen(c->issuer)) : NULL;
     c->alg = JOT_ALG_ES256;
     c->access_ttl = 900;
     c->refresh_idle_ttl = 7 * 86400;
@@ -466,7 +457,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->connection_timeout = 30;
     c->throttle_account_failures = 5;
     c->throttle_ip_failures = 20;
-    c->default_client = dup_n("default", 7);
+    c->default_client = jotx_strdup_n("default", 7);
     c->verify_cache_size = 10000;
 }
 

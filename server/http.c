@@ -28,7 +28,7 @@
  * /verify and the other in-memory endpoints whatever SQLite or Argon2 are doing. Everything
  * a handler reads is therefore copied here first. */
 typedef struct jotd_conn { /* jotd_conn_t of server.h */
-    jotx_buf_t body; /* capped at max_body, wiped when freed (passwords, secrets) */
+    jotx_buf_t body;       /* capped at max_body, wiped when freed (passwords, secrets) */
     bool too_big;
     bool answered; /* a response was queued (400/413 early, or the final one) */
     bool started;  /* on_request has seen the headers */

@@ -1067,7 +1067,7 @@ int main(int argc, char **argv)
     snprintf(name, sizeof name, "%s %s", cmd, spec ? spec->sub : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0;
-    char err[ERRLEN];
+    char err[ERRLEN] = "out of memory";
     jotd_config_t cfg;
     jotd_config_defaults(&cfg);
     if (!rest || jotd_config_load_for(&cfg, argc - first, argv + first, rest, &n_rest,

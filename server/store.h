@@ -20,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOTD_SID_LEN 22           /* 128 random bits, base64url; also the length of a jti */
-#define JOTD_REFRESH_TOKEN_LEN 43 /* 256 random bits, base64url */
+#define JOTD_SID_BYTES 16           /* random bytes of a session id or jti (128 bits) */
+#define JOTD_SID_LEN 22             /* JOTD_SID_BYTES in base64url; also the length of a jti */
+#define JOTD_REFRESH_TOKEN_BYTES 32 /* random bytes of a refresh token (256 bits) */
+#define JOTD_REFRESH_TOKEN_LEN 43   /* JOTD_REFRESH_TOKEN_BYTES in base64url */
 #define JOTD_HASH_LEN 32
 
 typedef struct jotd_user {

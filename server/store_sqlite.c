@@ -56,6 +56,7 @@
  * session is neither revoked nor past its end. Rotation sets used_at and successor;
  * revoking a session sets used_at (successor left NULL) on every token still unused, so
  * "used_at IS NULL" is the single flag that every writer tests and sets. */
+#include "common/buf.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -366,16 +367,6 @@ const char *jotd_store_errmsg(const jotd_store_t *st)
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 static void free_strings(char **v, size_t n)
 {
     if (!v)
@@ -473,7 +464,7 @@ static jotd_rc_t col_dup(sqlite3_stmt *s, int i, char **out)
     if (!t)
         return fail(JOTD_E_NOMEM, "out of memory reading a column");
     int n = sqlite3_column_bytes(s, i);
-    *out = dup_n((const char *)t, (size_t)n);
+    *out = jotx_strdup_n((const char *)t, (size_t)n);
     return *out ? JOTD_OK : fail(JOTD_E_NOMEM, "out of memory");
 }
 
@@ -543,7 +534,7 @@ static jotd_rc_t json_to_strings(const char *text, char ***out, size_t *out_n)
             r = fail(JOTD_E_IO, "corrupt row: roles/permissions holds a non-string");
             break;
         }
-        v[i] = dup_n(json_string_value(e), json_string_length(e));
+        v[i] = jotx_strdup_n(json_string_value(e), json_string_length(e));
         if (!v[i])
             r = fail(JOTD_E_NOMEM, "out of memory");
     }
@@ -986,7 +977,7 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
     jotd_store_t *st = calloc(1, sizeof *st);
     if (!st)
         return fail(JOTD_E_NOMEM, "out of memory");
-    st->path = dup_n(location, strlen(location));
+    st->path = jotx_strdup_n(location, strlen(location));
     st->light_level = SYNC_FULL;
     if (!st->path || pthread_mutex_init(&st->lock, NULL) != 0) {
         free(st->path);
@@ -1518,7 +1509,7 @@ static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
     if (!v)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        v[i] = dup_n(src[i], strlen(src[i]));
+        v[i] = jotx_strdup_n(src[i], strlen(src[i]));
         if (!v[i]) {
             free_strings(v, i);
             return -1;
@@ -1532,8 +1523,9 @@ static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
 int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
 {
     jotd_client_t c = {.created_at = src->created_at, .updated_at = src->updated_at};
-    c.client_id = dup_n(src->client_id, strlen(src->client_id));
-    c.secret_hash = src->secret_hash ? dup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
+    c.client_id = jotx_strdup_n(src->client_id, strlen(src->client_id));
+    c.secret_hash =
+        src->secret_hash ? jotx_strdup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
     if (!c.client_id || (src->secret_hash && !c.secret_hash) ||
         copy_strings(&c.scopes, &c.n_scopes, src->scopes, src->n_scopes) != 0 ||
         copy_strings(&c.default_scopes, &c.n_default_scopes, src->default_scopes,

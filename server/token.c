@@ -13,15 +13,15 @@ int64_t jotd_now(void)
     return (int64_t)time(NULL);
 }
 
-void jotd_random_id(char out[23])
+void jotd_random_id(char out[JOTD_SID_LEN + 1])
 {
-    if (jotx_random_b64url(out, 23, 16) < 0)
+    if (jotx_random_b64url(out, JOTD_SID_LEN + 1, JOTD_SID_BYTES) < 0)
         abort(); /* no randomness: issuing guessable tokens is worse than stopping */
 }
 
-void jotd_refresh_new(char out[44])
+void jotd_refresh_new(char out[JOTD_REFRESH_TOKEN_LEN + 1])
 {
-    if (jotx_random_b64url(out, 44, 32) < 0)
+    if (jotx_random_b64url(out, JOTD_REFRESH_TOKEN_LEN + 1, JOTD_REFRESH_TOKEN_BYTES) < 0)
         abort(); /* as above */
 }
 

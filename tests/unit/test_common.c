@@ -1,15 +1,10 @@
 /* Unit tests for common/ (common/jotx.h): the bounded decimal parser, the duration grammar,
  * random base64url text, SHA-256 and the capped buffer. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "test.h"
 
 #include "common/buf.h"
 #include "common/duration.h"
@@ -557,9 +552,30 @@ static void test_buf_null_and_empty(void **state)
     jotx_buf_free(&b);
 }
 
+/* ---- jotx_strdup_n ---------------------------------------------------------------------- */
+
+static void test_strdup_n(void **state)
+{
+    (void)state;
+    char *p = jotx_strdup_n("abcdef", 3);
+    assert_non_null(p);
+    assert_string_equal(p, "abc");
+    free(p);
+    p = jotx_strdup_n("a\0b", 3); /* embedded NUL kept: all n bytes, then a NUL */
+    assert_non_null(p);
+    assert_memory_equal(p, "a\0b\0", 4);
+    free(p);
+    p = jotx_strdup_n("", 0);
+    assert_non_null(p);
+    assert_string_equal(p, "");
+    free(p);
+    assert_null(jotx_strdup_n("x", SIZE_MAX)); /* n + 1 would wrap */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strdup_n),
         cmocka_unit_test(test_u64_str),
         cmocka_unit_test(test_u64_advance),
         cmocka_unit_test(test_duration),
