@@ -70,9 +70,13 @@ void jotd_session_clear(jotd_session_t *s);
 
 typedef struct jotd_store jotd_store_t;
 
-/** Open (creating if needed) the store. \p location: a file path for SQLite (WAL mode).
- *  A new store commits everything at JOTD_DURABILITY_FULL. */
+/** Open (creating if needed) the store and bring its schema up to date. \p location: a
+ *  libpq connection URI (postgres://... or postgresql://...) for PostgreSQL, otherwise a
+ *  file path for SQLite (WAL mode). A new store commits everything at
+ *  JOTD_DURABILITY_FULL. */
 jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out);
+/** The schema version the store is at (what `jotd migrate` reports). */
+jotd_rc_t jotd_store_schema_version(jotd_store_t *st, int64_t *out);
 
 /* How durable the commits of logins and refresh rotations are (everything else is always
  * FULL: revocations, reuse detection, logout, user and client changes, the denylist).

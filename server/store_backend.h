@@ -1,0 +1,137 @@
+/* The contract between server/store.c (the backend-neutral rules) and a store backend
+ * (store_sqlite.c, store_pg.c). Callers never include this: they use store.h.
+ *
+ * The model is redis's ae.c + ae_epoll.c: the rules above, only primitives below.
+ * - store.c owns jotd_store_open() (it picks the backend by the location: a postgres:// or
+ *   postgresql:// URI is PostgreSQL, anything else a SQLite file path), every argument check
+ *   (a backend operation is only called with non-NULL pointers and sane times: the checks
+ *   store.h's functions make today move there), the *_clear/_free/_copy functions, the
+ *   roles/permissions/scopes list encoding (jotd_store__list_encode/_decode below), the
+ *   per-thread error text, and the refresh-rotation decision (jotd_rotation_decide).
+ * - A backend embeds `jotd_store_t base` as the first member of its own struct and fills
+ *   base.ops; store.c calls through it. Every operation has the signature and the meaning
+ *   of the store.h function of the same name, minus the argument checks.
+ * - A backend reports a failure with jotd_store__fail() (code + text), so that
+ *   jotd_store_errmsg() works the same on every backend. */
+#ifndef JOTD_STORE_BACKEND_H
+#define JOTD_STORE_BACKEND_H
+
+#include "store.h"
+
+#include <stdatomic.h>
+
+typedef struct jotd_store_ops jotd_store_ops_t;
+
+struct jotd_store {
+    const jotd_store_ops_t *ops;
+    _Atomic int durability; /* jotd_durability_t of logins and rotations */
+};
+
+struct jotd_store_ops {
+    const char *name; /* "sqlite", "postgresql": for logs */
+    void (*close)(jotd_store_t *st);
+    /** The schema version the store is at now (after the migrations open applied). */
+    jotd_rc_t (*schema_version)(jotd_store_t *st, int64_t *out);
+
+    jotd_rc_t (*user_create)(jotd_store_t *st, const jotd_user_t *u, int64_t now, int64_t *out_id);
+    jotd_rc_t (*user_get)(jotd_store_t *st, int64_t id, jotd_user_t *out);
+    jotd_rc_t (*user_get_by_name)(jotd_store_t *st, const char *username, jotd_user_t *out);
+    jotd_rc_t (*user_list)(jotd_store_t *st, int64_t after_id, size_t limit, jotd_user_t **out,
+                           size_t *out_n);
+    jotd_rc_t (*user_update)(jotd_store_t *st, int64_t id, const jotd_user_patch_t *patch,
+                             int64_t now);
+    jotd_rc_t (*user_delete)(jotd_store_t *st, int64_t id, int64_t now);
+    jotd_rc_t (*user_hash_params)(jotd_store_t *st, char *out, size_t outlen);
+    jotd_rc_t (*user_rehash)(jotd_store_t *st, int64_t id, const char *old_hash,
+                             const char *new_hash);
+
+    jotd_rc_t (*client_create)(jotd_store_t *st, const jotd_client_t *c, int64_t now);
+    jotd_rc_t (*client_get)(jotd_store_t *st, const char *client_id, jotd_client_t *out);
+    jotd_rc_t (*client_update)(jotd_store_t *st, const char *client_id,
+                               const jotd_client_patch_t *p, int64_t now);
+    jotd_rc_t (*client_rehash)(jotd_store_t *st, const char *client_id, const char *old_hash,
+                               const char *new_hash);
+    jotd_rc_t (*client_list)(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
+
+    jotd_rc_t (*session_create)(jotd_store_t *st, const jotd_session_t *s,
+                                const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
+                                int64_t now);
+    /* Rotation: the backend reads the token row in its transaction (locking it against a
+     * concurrent rotation: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE or a conditional
+     * UPDATE ... WHERE used_at IS NULL on PostgreSQL), asks jotd_rotation_decide() what to
+     * do and applies that: ROTATE marks the token used and stores the successor, REUSE
+     * revokes the session (at full durability), everything else changes nothing. */
+    jotd_rc_t (*refresh_rotate)(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
+                                const uint8_t new_hash[JOTD_HASH_LEN], const char *client_id,
+                                int64_t now, int64_t idle_ttl, int64_t grace_seconds,
+                                jotd_rotation_t *out);
+    jotd_rc_t (*refresh_lookup)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                jotd_session_t *out, bool *out_live);
+    jotd_rc_t (*session_get)(jotd_store_t *st, const char *sid, int64_t now, jotd_session_t *out,
+                             bool *out_active);
+    jotd_rc_t (*session_revoke)(jotd_store_t *st, const char *sid, int64_t now);
+    jotd_rc_t (*sessions_revoke_user)(jotd_store_t *st, int64_t user_id, int64_t now,
+                                      size_t *out_n);
+
+    jotd_rc_t (*deny_add)(jotd_store_t *st, const char *jti, int64_t exp);
+    jotd_rc_t (*deny_load)(jotd_store_t *st, int64_t now,
+                           void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx);
+    jotd_rc_t (*events_since)(jotd_store_t *st, int64_t after_id, size_t limit,
+                              void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
+                              int64_t *out_last);
+    jotd_rc_t (*gc)(jotd_store_t *st, int64_t now, int64_t keep_seconds);
+};
+
+/* ---- backends ---------------------------------------------------------------------------- */
+/** SQLite file at \p path (created if needed, WAL, migrations applied). */
+jotd_rc_t jotd_store_sqlite_open(const char *path, jotd_store_t **out);
+/** PostgreSQL at the libpq connection URI \p uri (migrations applied under an advisory
+ *  lock). JOTD_E_INVAL "not built with PostgreSQL" when the build has no libpq. */
+jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out);
+
+/* ---- errors (store.c) -------------------------------------------------------------------- */
+/** Record \p fmt as this thread's jotd_store_errmsg() and return \p rc. Never log or store a
+ *  password here: a PostgreSQL backend passes its messages through jotd_store__redact(). */
+jotd_rc_t jotd_store__fail(jotd_rc_t rc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- the rotation decision (store.c) ----------------------------------------------------- */
+/** What a backend read about the presented refresh token, its session and its user. */
+typedef struct jotd_rotation_row {
+    int64_t token_expires_at; /* idle expiry of the presented token */
+    bool used;                /* used_at is set (rotated, or revoked with its session) */
+    int64_t used_at;
+    bool has_successor;
+    uint8_t successor[JOTD_HASH_LEN];
+    bool successor_live; /* the successor's row exists, is unused and now < its expiry */
+    bool user_present;   /* the session's user still exists */
+    /* the session and user go in jotd_rotation_t (out->session, out->user) */
+} jotd_rotation_row_t;
+
+typedef enum jotd_rotation_action {
+    JOTD_ROTATE_EXPIRED = 1, /* → JOTD_E_EXPIRED, nothing changes */
+    JOTD_ROTATE_MISMATCH,    /* → JOTD_E_MISMATCH, nothing changes */
+    JOTD_ROTATE_DISABLED,    /* → JOTD_E_DISABLED, nothing changes */
+    JOTD_ROTATE_LIVE,        /* mark used, store the successor → JOTD_OK */
+    JOTD_ROTATE_GRACE,       /* the same successor again within the window → JOTD_OK, grace */
+    JOTD_ROTATE_REUSE,       /* revoke the session → JOTD_E_REUSED */
+} jotd_rotation_action_t;
+
+/** The rules of store.h's jotd_store_refresh_rotate, in order: session revoked or ended or
+ *  token idle-expired → EXPIRED; another client → MISMATCH; user gone or disabled →
+ *  DISABLED; unused → LIVE; used within \p grace_seconds with recorded successor ==
+ *  \p new_hash and that successor live → GRACE; otherwise REUSE. Pure: no I/O. */
+jotd_rotation_action_t jotd_rotation_decide(const jotd_rotation_row_t *row,
+                                            const jotd_session_t *session, const jotd_user_t *user,
+                                            const char *client_id,
+                                            const uint8_t new_hash[JOTD_HASH_LEN], int64_t now,
+                                            int64_t grace_seconds);
+
+/* ---- list encoding (store.c) ------------------------------------------------------------- */
+/** Roles, permissions, scopes...: a JSON array of strings, malloc'd text into *out. */
+jotd_rc_t jotd_store__list_encode(const char *const *v, size_t n, char **out);
+/** The reverse; an empty or NULL text is the empty list. *out: malloc'd array of malloc'd
+ *  strings (free each, then the array). JOTD_E_IO on text that is not such an array. */
+jotd_rc_t jotd_store__list_decode(const char *text, size_t len, char ***out, size_t *out_n);
+
+#endif
