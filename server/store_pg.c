@@ -7,8 +7,9 @@
  * it says wins over our defaults, which are added only for what it leaves out:
  * target_session_attrs=read-write (a standby is skipped), connect_timeout=5 (an unreachable
  * server is JOTD_E_IO within seconds, never a hang), application_name=jotd,
- * client_encoding=UTF8, and options "-c statement_timeout=5s -c lock_timeout=3s" in the
- * startup packet (the URI's own options are kept after ours, so theirs win). A pool like
+ * client_encoding=UTF8, TCP keepalives (a vanished peer is found in about 25 s), and
+ * options "-c statement_timeout=5s -c lock_timeout=3s" in the startup packet (a URI with
+ * options of its own, even an empty "options=", gets only its own). A pool like
  * store_sqlite.c's: an idle list under a mutex, a connection opened when the list is empty,
  * each used by one operation from start to end: the pool holds as many connections as
  * operations were ever in flight at once, i.e. at most the server's worker threads. A
@@ -24,9 +25,11 @@
  * PQprepare); no session state is relied on: every transaction begins with
  * SET LOCAL statement_timeout / lock_timeout in the same round trip as BEGIN, advisory locks
  * are transaction-level (pg_advisory_xact_lock), times are BIGINT epoch seconds (no time
- * zone). The startup options only bound the single-statement reads (autocommit); behind a
- * PgBouncer that drops them (ignore_startup_parameters = options), those reads are bounded
- * by PgBouncer's query_timeout or the role's settings instead.
+ * zone), nothing is SET per connection. The startup options only bound the single-statement
+ * reads (autocommit). PgBouncer refuses startup options it does not track ("unsupported
+ * startup parameter"): when a connection fails so, ours are left out from then on, and those
+ * reads are bounded by PgBouncer's query_timeout or the role's settings instead (or list
+ * options in its ignore_startup_parameters, or write "options=" in the URI).
  *
  * Transactions. READ COMMITTED; every write is BEGIN ... COMMIT, rolled back on any error,
  * run again (up to TX_ATTEMPTS times) after a serialization failure or deadlock (40001,
@@ -170,12 +173,13 @@ struct pgconn {
 };
 
 typedef struct pg_store {
-    jotd_store_t base; /* first: store.c sees a jotd_store_t */
-    char *uri;         /* holds the password, if any: wiped on close */
-    char *options;     /* the options value we send (ours + the URI's) */
-    const char *kw[8];
-    const char *val[8];
-    pthread_mutex_t lock; /* guards idle */
+    jotd_store_t base;  /* first: store.c sees a jotd_store_t */
+    char *uri;          /* holds the password, if any: wiped on close */
+    const char *kw[16]; /* PQconnectdbParams' arrays: our defaults, then the URI */
+    const char *val[16];
+    bool our_options;        /* kw[0] is our "options" default */
+    _Atomic bool no_options; /* a PgBouncer refused it: connect without */
+    pthread_mutex_t lock;    /* guards idle */
     struct pgconn *idle;
 } pg_store_t;
 
@@ -512,7 +516,17 @@ static jotd_rc_t conn_open(pg_store_t *s, struct pgconn **out)
     struct pgconn *c = calloc(1, sizeof *c);
     if (!c)
         return nomem();
-    c->pg = PQconnectdbParams(s->kw, s->val, 1);
+    /* PgBouncer refuses startup options it does not track ("unsupported startup
+     * parameter"): then ours are left out from now on, the transactions' SET LOCAL still
+     * bound every write */
+    int skip = s->our_options && s->no_options ? 1 : 0;
+    c->pg = PQconnectdbParams(s->kw + skip, s->val + skip, 1);
+    if (c->pg && !skip && s->our_options && PQstatus(c->pg) != CONNECTION_OK &&
+        strstr(PQerrorMessage(c->pg), "unsupported startup parameter")) {
+        s->no_options = true;
+        PQfinish(c->pg);
+        c->pg = PQconnectdbParams(s->kw + 1, s->val + 1, 1);
+    }
     if (!c->pg) {
         free(c);
         return nomem();
@@ -759,63 +773,44 @@ static void pg_close(jotd_store_t *st)
         jot_memzero(s->uri, strlen(s->uri));
         free(s->uri);
     }
-    free(s->options);
     free(s);
 }
 
-#define OUR_OPTIONS "-c statement_timeout=5s -c lock_timeout=3s"
+/* Connection parameters added when the URI leaves them out. All but options act in libpq
+ * alone; options travels in the startup packet (see PgBouncer at the top). */
+static const char *const conn_defaults[][2] = {
+    {"options", "-c statement_timeout=5s -c lock_timeout=3s"}, /* first: see conn_open */
+    {"target_session_attrs", "read-write"},                    /* never a standby */
+    {"connect_timeout", "5"},                                  /* seconds, per host */
+    {"application_name", "jotd"},
+    {"client_encoding", "UTF8"},
+    /* a peer that vanished (TCP) is found within about 25 s rather than the kernel's hours */
+    {"keepalives_idle", "10"},
+    {"keepalives_interval", "5"},
+    {"keepalives_count", "3"},
+};
+#define N_CONN_DEFAULTS (sizeof conn_defaults / sizeof conn_defaults[0])
 
-/* Keywords and values for PQconnectdbParams: our defaults for what the URI leaves out, the
- * URI (expanded) last so that it wins. */
-static jotd_rc_t build_params(pg_store_t *s, PQconninfoOption *opts)
+/* Keywords and values for PQconnectdbParams: our defaults for what the URI leaves out, then
+ * the URI (dbname, expanded), which wins over anything before it. */
+static void build_params(pg_store_t *s, const PQconninfoOption *opts)
 {
-    bool has_tsa = false, has_ct = false, has_app = false, has_enc = false;
-    const char *their_options = NULL;
-    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
-        if (!o->val)
-            continue;
-        if (strcmp(o->keyword, "target_session_attrs") == 0)
-            has_tsa = true;
-        else if (strcmp(o->keyword, "connect_timeout") == 0)
-            has_ct = true;
-        else if (strcmp(o->keyword, "application_name") == 0)
-            has_app = true;
-        else if (strcmp(o->keyword, "client_encoding") == 0)
-            has_enc = true;
-        else if (strcmp(o->keyword, "options") == 0)
-            their_options = o->val;
-    }
-    size_t olen = strlen(OUR_OPTIONS) + (their_options ? strlen(their_options) + 1 : 0) + 1;
-    s->options = malloc(olen);
-    if (!s->options)
-        return nomem();
-    snprintf(s->options, olen, "%s%s%s", OUR_OPTIONS, their_options ? " " : "",
-             their_options ? their_options : "");
     int n = 0;
-    if (!has_tsa) {
-        s->kw[n] = "target_session_attrs";
-        s->val[n++] = "read-write";
-    }
-    if (!has_ct) {
-        s->kw[n] = "connect_timeout";
-        s->val[n++] = "5";
-    }
-    if (!has_app) {
-        s->kw[n] = "application_name";
-        s->val[n++] = "jotd";
-    }
-    if (!has_enc) {
-        s->kw[n] = "client_encoding";
-        s->val[n++] = "UTF8";
+    for (size_t i = 0; i < N_CONN_DEFAULTS; i++) {
+        bool given = false;
+        for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+            if (o->val && strcmp(o->keyword, conn_defaults[i][0]) == 0)
+                given = true;
+        if (given)
+            continue;
+        s->kw[n] = conn_defaults[i][0];
+        s->val[n++] = conn_defaults[i][1];
     }
     s->kw[n] = "dbname";
     s->val[n++] = s->uri;
-    /* after the URI: ours + theirs, theirs last */
-    s->kw[n] = "options";
-    s->val[n++] = s->options;
     s->kw[n] = NULL;
     s->val[n] = NULL;
-    return JOTD_OK;
+    s->our_options = strcmp(s->kw[0], "options") == 0;
 }
 
 jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
@@ -823,6 +818,8 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
     if (!uri || !out ||
         (strncmp(uri, "postgres://", 11) != 0 && strncmp(uri, "postgresql://", 13) != 0))
         return jotd_store__fail(JOTD_E_INVAL, "not a postgres:// or postgresql:// URI");
+    if (!PQisthreadsafe())
+        return jotd_store__fail(JOTD_E_IO, "libpq was built without thread safety");
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(uri, &perr);
     if (!opts) {
@@ -835,7 +832,6 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
         return r;
     }
     pg_store_t *s = calloc(1, sizeof *s);
-    jotd_rc_t r = JOTD_OK;
     if (!s || !(s->uri = jotx_strdup_n(uri, strlen(uri))) ||
         pthread_mutex_init(&s->lock, NULL) != 0) {
         if (s)
@@ -846,10 +842,9 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
     }
     s->base.ops = &pg_ops;
     s->base.durability = JOTD_DURABILITY_FULL;
-    r = build_params(s, opts);
+    build_params(s, opts);
     PQconninfoFree(opts);
-    if (r == JOTD_OK)
-        r = migrate(&s->base);
+    jotd_rc_t r = migrate(&s->base);
     if (r != JOTD_OK) {
         pg_close(&s->base);
         return r;
