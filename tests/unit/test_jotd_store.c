@@ -47,7 +47,9 @@ typedef struct fx {
 
 /* The backend of the group being run, and PostgreSQL's admin URI (JOTD_TEST_PG_URI). */
 static bool g_pg;
+#ifdef JOTD_HAVE_PG
 static const char *g_pg_admin;
+#endif
 
 #define SQLITE_STORE_SCHEMA 2 /* PRAGMA user_version of a current SQLite store */
 #define PG_STORE_SCHEMA 1     /* jotd_schema.version of a current PostgreSQL store */
