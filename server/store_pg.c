@@ -1727,20 +1727,13 @@ static jotd_rc_t rotate_fn(struct pgconn *c, void *ctx, int *how)
     if (r != JOTD_OK)
         return r;
 
-    switch (jotd_rotation_decide(&row, &x->tmp.session, &x->tmp.user, x->client_id, x->new_hash,
-                                 x->now, x->grace_seconds)) {
-    case JOTD_ROTATE_EXPIRED:
-        return jotd_store__fail(JOTD_E_EXPIRED, "refresh token expired or session ended");
-    case JOTD_ROTATE_MISMATCH:
-        return jotd_store__fail(JOTD_E_MISMATCH, "refresh token issued to another client");
-    case JOTD_ROTATE_DISABLED:
-        return jotd_store__fail(JOTD_E_DISABLED, "user disabled");
-    case JOTD_ROTATE_GRACE:
+    jotd_rotation_action_t act = jotd_rotation_decide(
+        &row, &x->tmp.session, &x->tmp.user, x->client_id, x->new_hash, x->now, x->grace_seconds);
+    if (act == JOTD_ROTATE_GRACE)
         x->tmp.grace = true; /* nothing changes: rolled back */
-        return JOTD_OK;
-    case JOTD_ROTATE_LIVE: {
+    if (act == JOTD_ROTATE_LIVE) {
         /* mark used (conditional: only an unused token), store the successor, touch the
-         * session; one statement */
+         * session: one statement */
         params_t m = {0};
         p_hash(&m, x->old_hash);
         p_i64(&m, x->now);
@@ -1764,22 +1757,19 @@ static jotd_rc_t rotate_fn(struct pgconn *c, void *ctx, int *how)
             *how = light(x->st);
         return r;
     }
-    case JOTD_ROTATE_REUSE:
-    default:
-        break;
+    if (act == JOTD_ROTATE_REUSE) {
+        /* a rotated token came back: theft is assumed, the whole family dies, durably */
+        r = q(c,
+              "SELECT set_config('synchronous_commit', 'on', true)"
+              " WHERE current_setting('synchronous_commit') = 'off'",
+              NULL, NULL);
+        if (r == JOTD_OK)
+            r = revoke_session_tx(c, x->tmp.session.sid, x->now);
+        if (r != JOTD_OK)
+            return r;
+        *how = TX_COMMIT;
     }
-    /* Reuse: a rotated token came back. Theft is assumed; the whole family dies, durably. */
-    r = q(c,
-          "SELECT set_config('synchronous_commit', 'on', true)"
-          " WHERE current_setting('synchronous_commit') = 'off'",
-          NULL, NULL);
-    if (r == JOTD_OK)
-        r = revoke_session_tx(c, x->tmp.session.sid, x->now);
-    if (r != JOTD_OK)
-        return r;
-    *how = TX_COMMIT;
-    return jotd_store__fail(JOTD_E_REUSED, "refresh token reuse: session %s revoked",
-                            x->tmp.session.sid);
+    return jotd_rotation_rc(act, &x->tmp.session);
 }
 
 static jotd_rc_t pg_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
