@@ -113,6 +113,31 @@ function pgDrop(dir) {
   }
 }
 
+/** Every byte the store of data directory \p dir holds, to search for what must never be
+ *  stored (a secret as given): the SQLite file, or a data-only pg_dump of its database. */
+export function storeDump(dir) {
+  if (!PG_ADMIN_URI) return fs.readFileSync(path.join(dir, 'jotd.db'));
+  const r = spawnSync('pg_dump', ['--data-only', '--no-owner', '--dbname', pgStoreFor(dir)], {
+    encoding: 'utf8', timeout: 60_000, env: cleanEnv(), maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`pg_dump: status ${r.status}: ${r.stderr}`);
+  return Buffer.from(r.stdout);
+}
+
+/** One SQL query on the store of data directory \p dir (read beside a running jotd): the
+ *  rows as text, one per line, columns separated by '|' (sqlite3 CLI or psql). Throws on
+ *  failure. */
+export function storeQuery(dir, sql) {
+  const [cmd, args] = PG_ADMIN_URI
+    ? ['psql', [pgStoreFor(dir), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]]
+    : ['sqlite3', ['-readonly', path.join(dir, 'jotd.db'), sql]];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${JSON.stringify(sql)}: status ${r.status}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
 /** \p args with `--store URI` of the database of its --data directory added (after the
  *  --data DIR, so before any "--"), when JOTD_TEST_STORE is set and no --store is given. */
 function withStore(args) {
