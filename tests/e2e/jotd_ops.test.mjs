@@ -79,6 +79,45 @@ describe('operator commands', () => {
     fails(op(data, ['keys', 'frobnicate']));
   });
 
+  test('jotd migrate: the schema version and where the store is', () => {
+    const data = mkTmp();
+    const r = jotdCmd(['migrate', '--data', data]);
+    assert.equal(r.status, 0, show(r));
+    const where = STORE_KIND === 'sqlite' ? `${data}/jotd.db` : 'postgresql:///jot_e2e_';
+    assert.ok(r.stdout.startsWith('jotd: schema version '), show(r));
+    assert.match(r.stdout, /^jotd: schema version [1-9]\d* \((sqlite|postgresql), [^)]+\)\n$/, show(r));
+    assert.ok(r.stdout.includes(`(${STORE_KIND}, ${where}`), show(r));
+    // again: nothing to do, the same answer
+    assert.equal(jotdCmd(['migrate', '--data', data]).stdout, r.stdout);
+    fails(jotdCmd(['migrate', '--data', data, 'extra']), /unexpected argument/);
+    fails(jotdCmd(['migrate', '--data', data, '--issuer', 'https://x.test']), /--issuer does not apply to 'jotd migrate'/);
+  });
+
+  test('--store: a libpq URI only; no password on the command line; passwords never printed', () => {
+    const data = mkTmp();
+    for (const bad of ['/var/lib/jotd/jotd.db', 'sqlite:///x.db', 'mysql://u:s3cretpw@h/db']) {
+      const r = jotdCmd(['user', 'list', '--data', data, '--store', bad]);
+      assert.equal(r.status, 2, show(r));
+      assert.match(r.stderr, /--store: expected a PostgreSQL connection URI/, show(r));
+      assert.ok(!r.stderr.includes('s3cretpw'), show(r));
+    }
+    for (const uri of ['postgresql://jot:s3cretpw@127.0.0.1:1/jot', 'postgresql:///jot?host=/nonexistent&password=s3cretpw']) {
+      for (const cmd of [['user', 'list', '--data', data], ['migrate'], ['serve', '--data', data, '--listen', '127.0.0.1:0']]) {
+        const r = jotdCmd([...cmd, '--store', uri]);
+        assert.equal(r.status, 2, show(r));
+        assert.match(r.stderr, /refusing a password on the command line/, show(r));
+        assert.match(r.stderr, /PGPASSFILE/, show(r));
+        assert.ok(!r.stderr.includes('s3cretpw') && !r.stdout.includes('s3cretpw'), show(r));
+      }
+      // from the environment it is taken; the store is unreachable, and the error redacts it
+      const r = jotdCmd(['migrate'], { env: { JOTD_STORE: uri + (uri.includes('?') ? '&' : '?') + 'connect_timeout=2' } });
+      assert.equal(r.status, 1, show(r));
+      assert.match(r.stderr, /cannot open the database postgres/, show(r));
+      assert.ok(r.stderr.includes('***'), show(r));
+      assert.ok(!r.stderr.includes('s3cretpw'), show(r));
+    }
+  });
+
   test('user add / list / roles / disable / enable / delete without a server', () => {
     const data = mkTmp();
     ok(op(data, ['user', 'add', 'alice', '--role', 'editor', '--permission', 'posts:write', '--password-stdin'], PW + '\n'), /alice/);
