@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 typedef struct jotd_config {
-    char *data_dir;       /* default "./var" */
+    char *data_dir; /* default "./var" */
     /* --store: a libpq connection URI (postgres://, postgresql://) of a PostgreSQL store;
      * NULL (the default): SQLite in DATA/jotd.db. A password in it is refused on the command
      * line (visible in ps) and never printed: see jotd_uri_redact(). */

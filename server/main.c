@@ -1048,8 +1048,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     snprintf(base, sizeof base, "%s://%s%s%s:%u", scheme, v6 ? "[" : "", c->listen_host,
              v6 ? "]" : "", (unsigned)port);
     char *shown = store_shown(c);
-    jotd_log("info", "listening on %s (issuer %s, data %s, store %s)", base, c->issuer,
-             c->data_dir, shown ? shown : "?");
+    jotd_log("info", "listening on %s (issuer %s, data %s, store %s)", base, c->issuer, c->data_dir,
+             shown ? shown : "?");
     free(shown);
     printf("jotd listening on %s\n", base);
     if (created == 1)
