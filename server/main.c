@@ -1164,7 +1164,7 @@ int main(int argc, char **argv)
     if (two_words && !spec)
         return fail("unknown command 'jotd %s %s' (try jotd --help)", cmd, argv[2]);
     char name[64];
-    snprintf(name, sizeof name, "%s%s%s", cmd, two_words ? " " : "", two_words ? spec->sub : "");
+    snprintf(name, sizeof name, "%s%s%s", cmd, two_words ? " " : "", two_words ? argv[2] : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0;
     char err[ERRLEN] = "out of memory";
