@@ -48,8 +48,9 @@ valgrind: deps
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L '$(VALGRIND_LABEL)'
 
 # The whole tree built by clang with -Werror (gcc's is `make test`), then its unit tests.
+# (Without unit.test_jotd_store.pg: the PostgreSQL variants run once, in `make test`.)
 check-clang: deps
-	@CC=clang cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DJOT_WERROR=ON >/dev/null
+	@CC=clang cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DJOT_WERROR=ON -DJOT_PG_TESTS=OFF >/dev/null
 	@cmake --build build-clang -j $(JOBS)
 	@cd build-clang && ctest --output-on-failure -j $(JOBS) -R '^unit\.'
 
