@@ -86,7 +86,8 @@ struct jotd_store_ops {
 /** SQLite file at \p path (created if needed, WAL, migrations applied). */
 jotd_rc_t jotd_store_sqlite_open(const char *path, jotd_store_t **out);
 /** PostgreSQL at the libpq connection URI \p uri (migrations applied under an advisory
- *  lock). JOTD_E_INVAL "not built with PostgreSQL" when the build has no libpq. */
+ *  lock). Exists only in a build with libpq (JOTD_HAVE_PG); without it jotd_store_open()
+ *  answers a postgres:// location with JOTD_E_INVAL "built without PostgreSQL support". */
 jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out);
 
 /* ---- errors (store.c) -------------------------------------------------------------------- */
@@ -126,6 +127,11 @@ jotd_rotation_action_t jotd_rotation_decide(const jotd_rotation_row_t *row,
                                             const char *client_id,
                                             const uint8_t new_hash[JOTD_HASH_LEN], int64_t now,
                                             int64_t grace_seconds);
+
+/** The answer to an action of jotd_rotation_decide, with its text in jotd_store_errmsg():
+ *  JOTD_OK for LIVE and GRACE, else the refusal (REUSE names \p session's sid; call it after
+ *  the revocation succeeded, whose own failure is the answer otherwise). */
+jotd_rc_t jotd_rotation_rc(jotd_rotation_action_t action, const jotd_session_t *session);
 
 /* ---- list encoding (store.c) ------------------------------------------------------------- */
 /** Roles, permissions, scopes...: a JSON array of strings, malloc'd text into *out. */

@@ -1,4 +1,7 @@
-/* The SQLite backend of the jotd store: the contract is server/store.h.
+/* The SQLite backend of the jotd store: only SQLite here (the pool, the migrations, the
+ * statements, the transactions). The contract is server/store_backend.h; the rules every
+ * backend shares (argument checks, the rotation decision, the list encoding, token
+ * liveness, error texts) are in server/store.c.
  *
  * Connections. A small pool guarded by a mutex: every operation takes a connection from the
  * idle list (opening a new one when the list is empty), uses it alone from start to end and
@@ -52,21 +55,17 @@
  * A rotation that detects reuse must revoke at FULL; whether it will is known only inside
  * the transaction, so a NORMAL rotation that finds reuse rolls back and runs again at FULL.
  *
- * Token liveness. A refresh token is live when used_at IS NULL, now < expires_at and its
- * session is neither revoked nor past its end. Rotation sets used_at and successor;
- * revoking a session sets used_at (successor left NULL) on every token still unused, so
- * "used_at IS NULL" is the single flag that every writer tests and sets. */
+ * Token liveness (see store.c): "unused" is the column used_at IS NULL. */
 #include "common/buf.h"
-#include "store.h"
+#include "store_backend.h"
 
-#include <jansson.h>
 #include <jot/jot.h>
 #include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +75,6 @@
 
 #define BUSY_TIMEOUT_MS 5000
 #define JOTD_APPLICATION_ID 0x6A6F7464 /* "jotd": PRAGMA application_id of our files */
-#define ERRMSG_MAX 256
 
 /* ---- schema: numbered migration steps --------------------------------------------------- */
 
@@ -194,7 +192,6 @@ enum stmt_id {
     ST_TOKEN_INSERT,
     ST_TOKEN_ROTATE_SELECT,
     ST_TOKEN_MARK_USED,
-    ST_TOKEN_STATE,
     ST_TOKEN_LOOKUP,
     ST_DENY_ADD,
     ST_DENY_LOAD,
@@ -258,14 +255,17 @@ static const char *const stmt_sql[ST__COUNT] = {
         "UPDATE refresh_tokens SET used_at = ?2 WHERE sid = ?1 AND used_at IS NULL",
     [ST_TOKEN_INSERT] = "INSERT INTO refresh_tokens (hash, sid, created_at, expires_at)"
                         " VALUES (?1, ?2, ?3, ?4)",
-    [ST_TOKEN_ROTATE_SELECT] = "SELECT t.expires_at, t.used_at, t.successor, " SESSION_COLS
+    /* with the successor's state: n.hash IS NOT NULL, n.used_at IS NULL, n.expires_at */
+    [ST_TOKEN_ROTATE_SELECT] = "SELECT t.expires_at, t.used_at, t.successor,"
+                               " n.hash IS NOT NULL, n.used_at IS NULL, n.expires_at, " SESSION_COLS
                                ", " USER_COLS " FROM refresh_tokens t"
                                " JOIN sessions s ON s.sid = t.sid"
-                               " LEFT JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
+                               " LEFT JOIN users u ON u.id = s.user_id"
+                               " LEFT JOIN refresh_tokens n ON n.hash = t.successor"
+                               " WHERE t.hash = ?1",
     /* Conditional: of two rotations of one token only one can change a row. */
     [ST_TOKEN_MARK_USED] = "UPDATE refresh_tokens SET used_at = ?2, successor = ?3"
                            " WHERE hash = ?1 AND used_at IS NULL",
-    [ST_TOKEN_STATE] = "SELECT used_at, expires_at FROM refresh_tokens WHERE hash = ?1",
     [ST_TOKEN_LOOKUP] = "SELECT t.expires_at, t.used_at, " SESSION_COLS ", u.id, u.disabled"
                         " FROM refresh_tokens t JOIN sessions s ON s.sid = t.sid"
                         " LEFT JOIN users u ON u.id = s.user_id WHERE t.hash = ?1",
@@ -286,37 +286,36 @@ static const char *const stmt_sql[ST__COUNT] = {
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
-    struct jotd_store *st;
+    struct sqlite_store *st;
     int sync;          /* the connection's PRAGMA synchronous (enum sync_level) */
     struct conn *next; /* idle list */
 };
 
-struct jotd_store {
+typedef struct sqlite_store {
+    jotd_store_t base; /* first: a jotd_store_t * is a sqlite_store_t * (ops, durability) */
     char *path;
     pthread_mutex_t lock; /* guards idle */
     struct conn *idle;
-    pthread_mutex_t wlock;   /* one write transaction of this process at a time */
-    struct conn *writer;     /* the connection of every write transaction; guarded by wlock */
-    _Atomic int light_level; /* sync level of logins and rotations (enum sync_level) */
-};
+    pthread_mutex_t wlock; /* one write transaction of this process at a time */
+    struct conn *writer;   /* the connection of every write transaction; guarded by wlock */
+} sqlite_store_t;
+
+static sqlite_store_t *as_sq(jotd_store_t *st)
+{
+    return (sqlite_store_t *)st;
+}
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
-static _Thread_local char errbuf[ERRMSG_MAX];
-
-static void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void set_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
-    va_end(ap);
-}
+/* Every text goes through jotd_store__fail (store.c): jotd_store_errmsg() reads it. FAILF
+ * returns \p rc itself rather than jotd_store__fail's answer (the same value) so that the
+ * static analyser, which sees neither into store.c nor into variadic calls, knows it; \p rc
+ * is evaluated twice. */
+#define FAILF(rc, ...) ((void)jotd_store__fail((rc), __VA_ARGS__), (rc))
 
 static jotd_rc_t fail(jotd_rc_t rc, const char *msg)
 {
-    set_err("%s", msg);
-    return rc;
+    return FAILF(rc, "%s", msg);
 }
 
 /* Extended SQLite result code -> store code. */
@@ -354,27 +353,14 @@ static jotd_rc_t map_rc(int rc)
 /* Record the connection's error message for this thread and map \p rc. */
 static jotd_rc_t db_fail(sqlite3 *db, int rc)
 {
-    set_err("sqlite: %s (%s)", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), sqlite3_errstr(rc));
     jotd_rc_t r = map_rc(rc);
-    return r == JOTD_OK ? JOTD_E_IO : r;
-}
-
-const char *jotd_store_errmsg(const jotd_store_t *st)
-{
-    (void)st;
-    return errbuf[0] ? errbuf : "no error";
+    if (r == JOTD_OK)
+        r = JOTD_E_IO;
+    return FAILF(r, "sqlite: %s (%s)", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+                 sqlite3_errstr(rc));
 }
 
 /* ---- small helpers ----------------------------------------------------------------------- */
-
-static void free_strings(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
 
 /* Binding: each helper does nothing once *b holds an error. Values bound SQLITE_STATIC stay
  * alive until the statement is reset (done() clears the bindings). */
@@ -478,124 +464,19 @@ static int64_t col_i64(sqlite3_stmt *s, int i)
     return sqlite3_column_int64(s, i);
 }
 
-/* ---- roles/permissions: JSON arrays of strings -------------------------------------------- */
-
-static jotd_rc_t strings_to_json(const char *const *v, size_t n, char **out)
+/* A list column (roles, permissions, scopes, audiences: jotd_store__list_decode). NOT NULL
+ * in the schema: a NULL there is a corrupt row. */
+static jotd_rc_t col_list(sqlite3_stmt *s, int i, char ***out, size_t *out_n)
 {
-    if (n && !v)
-        return fail(JOTD_E_INVAL, "roles/permissions: NULL array");
-    json_t *a = json_array();
-    if (!a)
-        return fail(JOTD_E_NOMEM, "out of memory");
-    jotd_rc_t r = JOTD_OK;
-    for (size_t i = 0; i < n && r == JOTD_OK; i++) {
-        if (!v[i]) {
-            r = fail(JOTD_E_INVAL, "roles/permissions: NULL string");
-            break;
-        }
-        json_t *s = json_string(v[i]); /* NULL for invalid UTF-8 */
-        if (!s)
-            r = fail(JOTD_E_INVAL, "roles/permissions: not valid UTF-8");
-        else if (json_array_append_new(a, s) != 0)
-            r = fail(JOTD_E_NOMEM, "out of memory");
-    }
-    if (r == JOTD_OK) {
-        /* json_dumpb: our own buffer, so that the result is free()d whatever allocator
-         * jansson was given. */
-        size_t len = json_dumpb(a, NULL, 0, JSON_COMPACT);
-        char *buf = len ? malloc(len + 1) : NULL;
-        if (!buf || json_dumpb(a, buf, len, JSON_COMPACT) != len) {
-            free(buf);
-            r = fail(JOTD_E_NOMEM, "out of memory");
-        } else {
-            buf[len] = '\0';
-            *out = buf;
-        }
-    }
-    json_decref(a);
-    return r;
-}
-
-/* Stored text -> strings. Anything but an array of strings is a corrupt row (JOTD_E_IO). */
-static jotd_rc_t json_to_strings(const char *text, char ***out, size_t *out_n)
-{
-    json_error_t jerr;
-    json_t *a = text ? json_loads(text, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-    if (!a || !json_is_array(a)) {
-        json_decref(a);
+    if (col_null(s, i))
         return fail(JOTD_E_IO, "corrupt row: roles/permissions is not a JSON array");
-    }
-    size_t n = json_array_size(a);
-    char **v = n ? calloc(n, sizeof *v) : NULL;
-    jotd_rc_t r = (n && !v) ? fail(JOTD_E_NOMEM, "out of memory") : JOTD_OK;
-    for (size_t i = 0; i < n && r == JOTD_OK; i++) {
-        json_t *e = json_array_get(a, i);
-        if (!json_is_string(e)) {
-            r = fail(JOTD_E_IO, "corrupt row: roles/permissions holds a non-string");
-            break;
-        }
-        v[i] = jotx_strdup_n(json_string_value(e), json_string_length(e));
-        if (!v[i])
-            r = fail(JOTD_E_NOMEM, "out of memory");
-    }
-    json_decref(a);
-    if (r != JOTD_OK) {
-        free_strings(v, n);
-        return r;
-    }
-    *out = v;
-    *out_n = n;
-    return JOTD_OK;
+    const unsigned char *t = sqlite3_column_text(s, i);
+    if (!t)
+        return fail(JOTD_E_NOMEM, "out of memory reading a column");
+    return jotd_store__list_decode((const char *)t, (size_t)sqlite3_column_bytes(s, i), out, out_n);
 }
 
 /* ---- rows -> structs ---------------------------------------------------------------------- */
-
-/* Free a string holding a secret (a password or client-secret hash), wiped first. */
-static void free_wiped(char *s)
-{
-    if (s) {
-        jot_memzero(s, strlen(s));
-        free(s);
-    }
-}
-
-void jotd_user_clear(jotd_user_t *u)
-{
-    if (!u)
-        return;
-    free(u->username);
-    free_wiped(u->password_hash);
-    free_strings(u->roles, u->n_roles);
-    free_strings(u->permissions, u->n_permissions);
-    memset(u, 0, sizeof *u);
-}
-
-void jotd_user_list_free(jotd_user_t *users, size_t n)
-{
-    if (!users)
-        return;
-    for (size_t i = 0; i < n; i++)
-        jotd_user_clear(&users[i]);
-    free(users);
-}
-
-void jotd_session_clear(jotd_session_t *s)
-{
-    if (!s)
-        return;
-    free(s->client_id);
-    free(s->scope);
-    memset(s, 0, sizeof *s);
-}
-
-void jotd_rotation_clear(jotd_rotation_t *r)
-{
-    if (!r)
-        return;
-    jotd_session_clear(&r->session);
-    jotd_user_clear(&r->user);
-    r->grace = false;
-}
 
 /* USER_COLS starting at column c0. */
 static jotd_rc_t row_user(sqlite3_stmt *s, int c0, jotd_user_t *out)
@@ -612,10 +493,9 @@ static jotd_rc_t row_user(sqlite3_stmt *s, int c0, jotd_user_t *out)
     if (r == JOTD_OK && (!u.username || !u.password_hash))
         r = fail(JOTD_E_IO, "corrupt row: user without name or password hash");
     if (r == JOTD_OK)
-        r = json_to_strings((const char *)sqlite3_column_text(s, c0 + 3), &u.roles, &u.n_roles);
+        r = col_list(s, c0 + 3, &u.roles, &u.n_roles);
     if (r == JOTD_OK)
-        r = json_to_strings((const char *)sqlite3_column_text(s, c0 + 4), &u.permissions,
-                            &u.n_permissions);
+        r = col_list(s, c0 + 4, &u.permissions, &u.n_permissions);
     if (r != JOTD_OK) {
         jotd_user_clear(&u);
         return r;
@@ -686,7 +566,7 @@ static jotd_rc_t exec_sql(struct conn *c, const char *sql)
     return rc == SQLITE_OK ? JOTD_OK : db_fail(c->db, rc);
 }
 
-static jotd_rc_t conn_open(jotd_store_t *st, struct conn **out)
+static jotd_rc_t conn_open(sqlite_store_t *st, struct conn **out)
 {
     const char *path = st->path;
     struct conn *c = calloc(1, sizeof *c);
@@ -728,7 +608,7 @@ out:
     return JOTD_OK;
 }
 
-static jotd_rc_t conn_get(jotd_store_t *st, struct conn **out)
+static jotd_rc_t conn_get(sqlite_store_t *st, struct conn **out)
 {
     pthread_mutex_lock(&st->lock);
     struct conn *c = st->idle;
@@ -745,7 +625,7 @@ static jotd_rc_t conn_get(jotd_store_t *st, struct conn **out)
 
 static void tx_rollback(struct conn *c);
 
-static void conn_put(jotd_store_t *st, struct conn *c)
+static void conn_put(sqlite_store_t *st, struct conn *c)
 {
     /* Never pool a connection left inside a transaction (it would hold the write lock). */
     if (!sqlite3_get_autocommit(c->db))
@@ -779,7 +659,7 @@ static jotd_rc_t set_sync(struct conn *c, int level)
 /* Take the store's write mutex and its writer connection (opened on first use). The wait
  * for the mutex and then for SQLite's lock (BEGIN IMMEDIATE, other processes) are together
  * bounded by BUSY_TIMEOUT_MS. On failure nothing is held. */
-static jotd_rc_t wconn_get(jotd_store_t *st, struct conn **out)
+static jotd_rc_t wconn_get(sqlite_store_t *st, struct conn **out)
 {
     struct timespec t0, deadline;
     clock_gettime(CLOCK_REALTIME, &t0);
@@ -816,7 +696,7 @@ static jotd_rc_t wconn_get(jotd_store_t *st, struct conn **out)
     return JOTD_OK;
 }
 
-static void wconn_put(jotd_store_t *st, struct conn *c)
+static void wconn_put(sqlite_store_t *st, struct conn *c)
 {
     if (!sqlite3_get_autocommit(c->db))
         tx_rollback(c);
@@ -847,10 +727,16 @@ static jotd_rc_t tx_begin(struct conn *c)
     return tx_begin_at(c, SYNC_FULL);
 }
 
+/* The sync level of logins and rotations: what jotd_store_set_durability() chose. */
+static int light_level(sqlite_store_t *st)
+{
+    return atomic_load(&st->base.durability) == JOTD_DURABILITY_NORMAL ? SYNC_NORMAL : SYNC_FULL;
+}
+
 /* A login or a rotation: at the level jotd_store_set_durability() chose. */
 static jotd_rc_t tx_begin_light(struct conn *c)
 {
-    return tx_begin_at(c, c->st->light_level);
+    return tx_begin_at(c, light_level(c->st));
 }
 
 /* Roll back without touching this thread's error message (it tells what went wrong). */
@@ -913,14 +799,12 @@ static jotd_rc_t migrate(struct conn *c)
         r = query_int(c, "SELECT count(*) FROM sqlite_master", &n_objects);
     if (r == JOTD_OK && (app_id != 0 || n_objects != 0 || version != 0) &&
         app_id != JOTD_APPLICATION_ID) {
-        set_err("not a jotd database (application_id %lld, user_version %lld)", (long long)app_id,
-                (long long)version);
-        r = JOTD_E_IO;
+        r = FAILF(JOTD_E_IO, "not a jotd database (application_id %lld, user_version %lld)",
+                  (long long)app_id, (long long)version);
     }
     if (r == JOTD_OK && version > SCHEMA_VERSION) {
-        set_err("database schema version %lld is newer than this jotd supports (%lld)",
-                (long long)version, (long long)SCHEMA_VERSION);
-        r = JOTD_E_IO;
+        r = FAILF(JOTD_E_IO, "database schema version %lld is newer than this jotd supports (%lld)",
+                  (long long)version, (long long)SCHEMA_VERSION);
     }
     if (r == JOTD_OK && version < 0)
         r = fail(JOTD_E_IO, "negative schema version");
@@ -939,11 +823,11 @@ static jotd_rc_t migrate(struct conn *c)
     return tx_end(c, r == JOTD_OK, r);
 }
 
-jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
+static const jotd_store_ops_t sqlite_ops; /* at the end of this file */
+
+jotd_rc_t jotd_store_sqlite_open(const char *path, jotd_store_t **out)
 {
-    if (!location || !out || !*location)
-        return fail(JOTD_E_INVAL, "store location missing");
-    if (strcmp(location, ":memory:") == 0)
+    if (strcmp(path, ":memory:") == 0)
         return fail(JOTD_E_INVAL, "the store needs a file: every connection of the pool must "
                                   "see the same database");
     if (!sqlite3_threadsafe())
@@ -956,29 +840,29 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
     /* O_EXCL does not follow a symlink at the name (EEXIST); an existing name must be the
      * database itself, not a symlink to a file elsewhere (SQLITE_OPEN_NOFOLLOW says so
      * too, in conn_open; this check gives the clear message) */
-    int fd = open(location, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     int open_errno = errno;
     struct stat lst;
     if (fd >= 0) {
         close(fd);
-    } else if (open_errno == EEXIST && lstat(location, &lst) == 0 && !S_ISREG(lst.st_mode)) {
-        set_err("%s is %s, not the database file: refusing it", location,
-                S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
-        return JOTD_E_IO;
+    } else if (open_errno == EEXIST && lstat(path, &lst) == 0 && !S_ISREG(lst.st_mode)) {
+        return FAILF(JOTD_E_IO, "%s is %s, not the database file: refusing it", path,
+                     S_ISLNK(lst.st_mode) ? "a symbolic link" : "not a regular file");
     } else if (open_errno != EEXIST) {
         int e = open_errno;
         char eb[128];
         if (strerror_r(e, eb, sizeof eb) != 0)
             snprintf(eb, sizeof eb, "errno %d", e);
-        set_err("cannot create %s: %s", location, eb);
-        return e == ENOMEM ? JOTD_E_NOMEM : JOTD_E_IO;
+        jotd_rc_t rc = e == ENOMEM ? JOTD_E_NOMEM : JOTD_E_IO;
+        return FAILF(rc, "cannot create %s: %s", path, eb);
     }
 
-    jotd_store_t *st = calloc(1, sizeof *st);
+    sqlite_store_t *st = calloc(1, sizeof *st);
     if (!st)
         return fail(JOTD_E_NOMEM, "out of memory");
-    st->path = jotx_strdup_n(location, strlen(location));
-    st->light_level = SYNC_FULL;
+    st->base.ops = &sqlite_ops;
+    atomic_init(&st->base.durability, JOTD_DURABILITY_FULL);
+    st->path = jotx_strdup_n(path, strlen(path));
     if (!st->path || pthread_mutex_init(&st->lock, NULL) != 0) {
         free(st->path);
         free(st);
@@ -1005,8 +889,8 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
         } else {
             const char *mode = (const char *)sqlite3_column_text(s, 0);
             if (!mode || strcmp(mode, "wal") != 0) {
-                set_err("cannot put the database in WAL mode (journal_mode %s)", mode ? mode : "?");
-                r = JOTD_E_IO;
+                r = FAILF(JOTD_E_IO, "cannot put the database in WAL mode (journal_mode %s)",
+                          mode ? mode : "?");
             }
         }
         sqlite3_finalize(s);
@@ -1022,14 +906,13 @@ jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out)
         return r;
     }
     conn_put(st, c);
-    *out = st;
+    *out = &st->base;
     return JOTD_OK;
 }
 
-void jotd_store_close(jotd_store_t *st)
+static void sq_close(jotd_store_t *base)
 {
-    if (!st)
-        return;
+    sqlite_store_t *st = as_sq(base);
     /* No call may be in flight: every connection is on the idle list, or the writer. */
     conn_close(st->writer);
     struct conn *c = st->idle;
@@ -1044,10 +927,16 @@ void jotd_store_close(jotd_store_t *st)
     free(st);
 }
 
-void jotd_store_set_durability(jotd_store_t *st, jotd_durability_t d)
+static jotd_rc_t sq_schema_version(jotd_store_t *base, int64_t *out)
 {
-    if (st)
-        st->light_level = d == JOTD_DURABILITY_NORMAL ? SYNC_NORMAL : SYNC_FULL;
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = query_int(c, "PRAGMA user_version", out);
+    conn_put(st, c);
+    return r;
 }
 
 /* ---- users -------------------------------------------------------------------------------- */
@@ -1074,9 +963,9 @@ static jotd_rc_t username_free_tx(struct conn *c, const char *name)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        set_err("user %s already exists as %s (names differing only in case are refused)", name,
-                (const char *)sqlite3_column_text(s, 0));
-        r = JOTD_E_EXISTS;
+        r = FAILF(JOTD_E_EXISTS,
+                  "user %s already exists as %s (names differing only in case are refused)", name,
+                  (const char *)sqlite3_column_text(s, 0));
     } else if (rc != SQLITE_DONE) {
         r = db_fail(c->db, rc);
     }
@@ -1084,15 +973,14 @@ static jotd_rc_t username_free_tx(struct conn *c, const char *name)
     return r;
 }
 
-jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t now,
-                                 int64_t *out_id)
+static jotd_rc_t sq_user_create(jotd_store_t *base, const jotd_user_t *u, int64_t now,
+                                int64_t *out_id)
 {
-    if (!st || !u || !u->username || !u->username[0] || !u->password_hash || !u->password_hash[0])
-        return fail(JOTD_E_INVAL, "user: username and password hash are required");
+    sqlite_store_t *st = as_sq(base);
     char *roles = NULL, *perms = NULL;
-    jotd_rc_t r = strings_to_json((const char *const *)u->roles, u->n_roles, &roles);
+    jotd_rc_t r = jotd_store__list_encode((const char *const *)u->roles, u->n_roles, &roles);
     if (r == JOTD_OK)
-        r = strings_to_json((const char *const *)u->permissions, u->n_permissions, &perms);
+        r = jotd_store__list_encode((const char *const *)u->permissions, u->n_permissions, &perms);
     struct conn *c = NULL;
     if (r == JOTD_OK)
         r = wconn_get(st, &c);
@@ -1117,7 +1005,7 @@ jotd_rc_t jotd_store_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t
             id = sqlite3_last_insert_rowid(c->db);
         }
         if (r == JOTD_E_EXISTS && s)
-            set_err("user %s already exists", u->username);
+            r = FAILF(r, "user %s already exists", u->username);
         r = tx_end(c, r == JOTD_OK, r);
         if (r == JOTD_OK && out_id)
             *out_id = id;
@@ -1143,10 +1031,9 @@ static jotd_rc_t user_fetch(struct conn *c, sqlite3_stmt *s, jotd_user_t *out)
     return r;
 }
 
-jotd_rc_t jotd_store_user_get(jotd_store_t *st, int64_t id, jotd_user_t *out)
+static jotd_rc_t sq_user_get(jotd_store_t *base, int64_t id, jotd_user_t *out)
 {
-    if (!st || !out)
-        return fail(JOTD_E_INVAL, "user_get: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -1162,10 +1049,9 @@ jotd_rc_t jotd_store_user_get(jotd_store_t *st, int64_t id, jotd_user_t *out)
     return r;
 }
 
-jotd_rc_t jotd_store_user_get_by_name(jotd_store_t *st, const char *username, jotd_user_t *out)
+static jotd_rc_t sq_user_get_by_name(jotd_store_t *base, const char *username, jotd_user_t *out)
 {
-    if (!st || !username || !out)
-        return fail(JOTD_E_INVAL, "user_get_by_name: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -1181,11 +1067,10 @@ jotd_rc_t jotd_store_user_get_by_name(jotd_store_t *st, const char *username, jo
     return r;
 }
 
-jotd_rc_t jotd_store_user_list(jotd_store_t *st, int64_t after_id, size_t limit, jotd_user_t **out,
-                               size_t *out_n)
+static jotd_rc_t sq_user_list(jotd_store_t *base, int64_t after_id, size_t limit, jotd_user_t **out,
+                              size_t *out_n)
 {
-    if (!st || !out || !out_n)
-        return fail(JOTD_E_INVAL, "user_list: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -1287,12 +1172,11 @@ static jotd_rc_t user_generation_tx(struct conn *c, int64_t user_id, int64_t *ou
     return JOTD_OK;
 }
 
-jotd_rc_t jotd_store_events_since(jotd_store_t *st, int64_t after_id, size_t limit,
-                                  void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
-                                  int64_t *out_last)
+static jotd_rc_t sq_events_since(jotd_store_t *base, int64_t after_id, size_t limit,
+                                 void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
+                                 int64_t *out_last)
 {
-    if (!st || !cb || !out_last || limit == 0 || limit > INT64_MAX)
-        return fail(JOTD_E_INVAL, "events_since: bad argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -1382,23 +1266,18 @@ static jotd_rc_t user_exists_tx(struct conn *c, int64_t id)
     return JOTD_OK;
 }
 
-jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_patch_t *patch,
-                                 int64_t now)
+static jotd_rc_t sq_user_update(jotd_store_t *base, int64_t id, const jotd_user_patch_t *patch,
+                                int64_t now)
 {
-    if (!st || !patch)
-        return fail(JOTD_E_INVAL, "user_update: NULL argument");
-    if (patch->disabled < -1 || patch->disabled > 1)
-        return fail(JOTD_E_INVAL, "user_update: disabled must be -1, 0 or 1");
-    if (patch->password_hash && !patch->password_hash[0])
-        return fail(JOTD_E_INVAL, "user_update: empty password hash");
+    sqlite_store_t *st = as_sq(base);
     bool bump =
         patch->password_hash || patch->disabled == 1 || patch->has_roles || patch->has_permissions;
     char *roles = NULL, *perms = NULL;
     jotd_rc_t r = JOTD_OK;
     if (patch->has_roles)
-        r = strings_to_json(patch->roles, patch->n_roles, &roles);
+        r = jotd_store__list_encode(patch->roles, patch->n_roles, &roles);
     if (r == JOTD_OK && patch->has_permissions)
-        r = strings_to_json(patch->permissions, patch->n_permissions, &perms);
+        r = jotd_store__list_encode(patch->permissions, patch->n_permissions, &perms);
     struct conn *c = NULL;
     if (r == JOTD_OK)
         r = wconn_get(st, &c);
@@ -1440,10 +1319,9 @@ out:
     return r;
 }
 
-jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id, int64_t now)
+static jotd_rc_t sq_user_delete(jotd_store_t *base, int64_t id, int64_t now)
 {
-    if (!st)
-        return fail(JOTD_E_INVAL, "user_delete: NULL store");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -1478,67 +1356,6 @@ jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id, int64_t now)
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-void jotd_client_clear(jotd_client_t *c)
-{
-    if (!c)
-        return;
-    free(c->client_id);
-    free_wiped(c->secret_hash);
-    free_strings(c->scopes, c->n_scopes);
-    free_strings(c->default_scopes, c->n_default_scopes);
-    free_strings(c->introspect, c->n_introspect);
-    memset(c, 0, sizeof *c);
-}
-
-void jotd_client_list_free(jotd_client_t *clients, size_t n)
-{
-    if (!clients)
-        return;
-    for (size_t i = 0; i < n; i++)
-        jotd_client_clear(&clients[i]);
-    free(clients);
-}
-
-static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
-{
-    *dst = NULL;
-    *dst_n = 0;
-    if (n == 0)
-        return 0;
-    char **v = calloc(n, sizeof *v);
-    if (!v)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        v[i] = jotx_strdup_n(src[i], strlen(src[i]));
-        if (!v[i]) {
-            free_strings(v, i);
-            return -1;
-        }
-    }
-    *dst = v;
-    *dst_n = n;
-    return 0;
-}
-
-int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
-{
-    jotd_client_t c = {.created_at = src->created_at, .updated_at = src->updated_at};
-    c.client_id = jotx_strdup_n(src->client_id, strlen(src->client_id));
-    c.secret_hash =
-        src->secret_hash ? jotx_strdup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
-    if (!c.client_id || (src->secret_hash && !c.secret_hash) ||
-        copy_strings(&c.scopes, &c.n_scopes, src->scopes, src->n_scopes) != 0 ||
-        copy_strings(&c.default_scopes, &c.n_default_scopes, src->default_scopes,
-                     src->n_default_scopes) != 0 ||
-        copy_strings(&c.introspect, &c.n_introspect, src->introspect, src->n_introspect) != 0) {
-        jotd_client_clear(&c);
-        memset(dst, 0, sizeof *dst);
-        return -1;
-    }
-    *dst = c;
-    return 0;
-}
-
 /* CLIENT_COLS starting at column 0. */
 static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
 {
@@ -1549,13 +1366,11 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     if (r == JOTD_OK)
         r = col_dup(s, 1, &c.secret_hash);
     if (r == JOTD_OK)
-        r = json_to_strings((const char *)sqlite3_column_text(s, 2), &c.scopes, &c.n_scopes);
+        r = col_list(s, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
-        r = json_to_strings((const char *)sqlite3_column_text(s, 3), &c.default_scopes,
-                            &c.n_default_scopes);
+        r = col_list(s, 3, &c.default_scopes, &c.n_default_scopes);
     if (r == JOTD_OK)
-        r = json_to_strings((const char *)sqlite3_column_text(s, 4), &c.introspect,
-                            &c.n_introspect);
+        r = col_list(s, 4, &c.introspect, &c.n_introspect);
     if (r != JOTD_OK) {
         jotd_client_clear(&c);
         return r;
@@ -1579,25 +1394,21 @@ static void client_lists_free(client_lists_t *l)
 static jotd_rc_t client_lists(const jotd_client_patch_t *p, client_lists_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (p->n_scopes > JOTD_CLIENT_MAX_LIST || p->n_default_scopes > JOTD_CLIENT_MAX_LIST ||
-        p->n_introspect > JOTD_CLIENT_MAX_LIST)
-        return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
     jotd_rc_t r = JOTD_OK;
     if (p->has_scopes)
-        r = strings_to_json(p->scopes, p->n_scopes, &out->scopes);
+        r = jotd_store__list_encode(p->scopes, p->n_scopes, &out->scopes);
     if (r == JOTD_OK && p->has_default_scopes)
-        r = strings_to_json(p->default_scopes, p->n_default_scopes, &out->default_scopes);
+        r = jotd_store__list_encode(p->default_scopes, p->n_default_scopes, &out->default_scopes);
     if (r == JOTD_OK && p->has_introspect)
-        r = strings_to_json(p->introspect, p->n_introspect, &out->introspect);
+        r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
     if (r != JOTD_OK)
         client_lists_free(out);
     return r;
 }
 
-jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *cl, int64_t now)
+static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, int64_t now)
 {
-    if (!st || !cl || !cl->client_id || !cl->client_id[0])
-        return fail(JOTD_E_INVAL, "client_create: client id required");
+    sqlite_store_t *st = as_sq(base);
     jotd_client_patch_t p = {
         .scopes = (const char *const *)cl->scopes,
         .n_scopes = cl->n_scopes,
@@ -1634,7 +1445,7 @@ jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *cl, in
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
-            set_err("client %s already exists", cl->client_id);
+            r = FAILF(r, "client %s already exists", cl->client_id);
         if (r == JOTD_OK)
             r = event_tx(c, JOTD_EV_CLIENT_CHANGED, cl->client_id, 0, now);
         r = tx_end(c, r == JOTD_OK, r);
@@ -1644,10 +1455,9 @@ jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *cl, in
     return r;
 }
 
-jotd_rc_t jotd_store_client_get(jotd_store_t *st, const char *client_id, jotd_client_t *out)
+static jotd_rc_t sq_client_get(jotd_store_t *base, const char *client_id, jotd_client_t *out)
 {
-    if (!st || !client_id || !out)
-        return fail(JOTD_E_INVAL, "client_get: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -1683,11 +1493,10 @@ static jotd_rc_t client_changed_tx(struct conn *c, sqlite3_stmt *s, int b, const
     return r;
 }
 
-jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
-                                   const jotd_client_patch_t *p, int64_t now)
+static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
+                                  const jotd_client_patch_t *p, int64_t now)
 {
-    if (!st || !client_id || !p || (p->secret_hash && !p->secret_hash[0]))
-        return fail(JOTD_E_INVAL, "client_update: bad argument");
+    sqlite_store_t *st = as_sq(base);
     client_lists_t l;
     jotd_rc_t r = client_lists(p, &l);
     if (r != JOTD_OK)
@@ -1736,11 +1545,10 @@ jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
     return r;
 }
 
-jotd_rc_t jotd_store_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
-                                   const char *new_hash)
+static jotd_rc_t sq_client_rehash(jotd_store_t *base, const char *client_id, const char *old_hash,
+                                  const char *new_hash)
 {
-    if (!st || !client_id || !old_hash || !new_hash || !new_hash[0])
-        return fail(JOTD_E_INVAL, "client_rehash: bad argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -1762,10 +1570,9 @@ jotd_rc_t jotd_store_client_rehash(jotd_store_t *st, const char *client_id, cons
     return r;
 }
 
-jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n)
+static jotd_rc_t sq_client_list(jotd_store_t *base, jotd_client_t **out, size_t *out_n)
 {
-    if (!st || !out || !out_n)
-        return fail(JOTD_E_INVAL, "client_list: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -1829,24 +1636,15 @@ static jotd_rc_t token_insert_tx(struct conn *c, const uint8_t *hash, const char
     bind_i64(s, 4, expires_at, &b);
     r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
     if (r == JOTD_E_EXISTS)
-        set_err("refresh token hash already stored");
+        r = fail(r, "refresh token hash already stored");
     return r;
 }
 
-static bool sid_ok(const char *sid)
+static jotd_rc_t sq_session_create(jotd_store_t *base, const jotd_session_t *se,
+                                   const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
+                                   int64_t now)
 {
-    size_t n = sid ? strnlen(sid, JOTD_SID_LEN + 1) : 0;
-    return n > 0 && n <= JOTD_SID_LEN;
-}
-
-jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *se,
-                                    const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
-                                    int64_t now)
-{
-    if (!st || !se || !rt_hash || !sid_ok(se->sid) || !se->client_id || !se->scope)
-        return fail(JOTD_E_INVAL, "session_create: bad argument");
-    if (idle_ttl <= 0 || se->expires_at <= now)
-        return fail(JOTD_E_INVAL, "session_create: lifetimes must be positive");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -1865,9 +1663,9 @@ jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *se,
             bind_i64(s, 6, se->expires_at, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
             if (r == JOTD_E_EXISTS)
-                set_err("session id already exists");
+                r = fail(r, "session id already exists");
             else if (r == JOTD_E_NOTFOUND)
-                set_err("session_create: no such user");
+                r = fail(r, "session_create: no such user");
         }
         if (r == JOTD_OK)
             r = token_insert_tx(c, rt_hash, se->sid, now,
@@ -1902,156 +1700,139 @@ static jotd_rc_t revoke_session_tx(struct conn *c, const char *sid, int64_t now)
     return r;
 }
 
-/* Is the token \p hash unused and unexpired? (Its session was checked by the caller.) */
-static jotd_rc_t token_live_tx(struct conn *c, const uint8_t *hash, int64_t now, bool *out_live)
+/* Read the presented token's row with its session, its user and its recorded successor
+ * (ST_TOKEN_ROTATE_SELECT) into *row and tmp->session/tmp->user. */
+static jotd_rc_t rotate_read_tx(struct conn *c, const uint8_t *old_hash, int64_t now,
+                                jotd_rotation_row_t *row, jotd_rotation_t *tmp)
 {
     sqlite3_stmt *s = NULL;
     int b = SQLITE_OK;
-    bool row;
-    jotd_rc_t r = prep(c, ST_TOKEN_STATE, &s);
-    if (r != JOTD_OK)
-        return r;
-    bind_hash(s, 1, hash, &b);
-    if (b != SQLITE_OK)
-        return bind_fail(c, s, b);
-    r = step_row(c, s, &row);
-    if (r != JOTD_OK)
-        return r;
-    *out_live = row && col_null(s, 0) && now < col_i64(s, 1);
-    if (row)
-        done(s);
-    return JOTD_OK;
-}
-
-/* The body of jotd_store_refresh_rotate, inside BEGIN IMMEDIATE. Fills *tmp (the caller
- * clears it unless it hands it out); *commit says whether the outcome must be committed
- * (a rotation, or a reuse's revocation) or rolled back (nothing changed). */
-static jotd_rc_t rotate_tx(struct conn *c, const uint8_t *old_hash, const uint8_t *new_hash,
-                           const char *client_id, int64_t now, int64_t idle_ttl,
-                           int64_t grace_seconds, jotd_rotation_t *tmp, bool *commit)
-{
-    *commit = false;
-    sqlite3_stmt *s = NULL;
-    int b = SQLITE_OK;
-    bool row;
+    bool found;
     jotd_rc_t r = prep(c, ST_TOKEN_ROTATE_SELECT, &s);
     if (r != JOTD_OK)
         return r;
     bind_hash(s, 1, old_hash, &b);
     if (b != SQLITE_OK)
         return bind_fail(c, s, b);
-    r = step_row(c, s, &row);
+    r = step_row(c, s, &found);
     if (r != JOTD_OK)
         return r;
-    if (!row)
+    if (!found)
         return fail(JOTD_E_NOTFOUND, "refresh token not found");
-    const int user_col = 3 + N_SESSION_COLS;
-    int64_t token_exp = col_i64(s, 0);
-    bool used = !col_null(s, 1);
-    int64_t used_at = col_i64(s, 1);
-    uint8_t successor[JOTD_HASH_LEN] = {0};
-    bool has_successor = false;
+    const int session_col = 6, user_col = session_col + N_SESSION_COLS;
+    row->token_expires_at = col_i64(s, 0);
+    row->used = !col_null(s, 1);
+    row->used_at = col_i64(s, 1);
     if (!col_null(s, 2)) {
         const void *p = sqlite3_column_blob(s, 2);
         if (p && sqlite3_column_bytes(s, 2) == JOTD_HASH_LEN) {
-            memcpy(successor, p, JOTD_HASH_LEN);
-            has_successor = true;
+            memcpy(row->successor, p, JOTD_HASH_LEN);
+            row->has_successor = true;
         }
     }
-    bool user_present = !col_null(s, user_col);
-    r = row_session(s, 3, &tmp->session);
-    if (r == JOTD_OK && user_present)
+    /* the successor's row (LEFT JOIN): present, unused, unexpired */
+    row->successor_live = col_i64(s, 3) != 0 && col_i64(s, 4) != 0 && now < col_i64(s, 5);
+    row->user_present = !col_null(s, user_col);
+    r = row_session(s, session_col, &tmp->session);
+    if (r == JOTD_OK && row->user_present)
         r = row_user(s, user_col, &tmp->user);
     done(s);
-    if (r != JOTD_OK)
-        return r;
-
-    if (tmp->session.revoked || now >= tmp->session.expires_at || now >= token_exp)
-        return fail(JOTD_E_EXPIRED, "refresh token expired or session ended");
-    if (strcmp(tmp->session.client_id, client_id) != 0)
-        return fail(JOTD_E_MISMATCH, "refresh token issued to another client");
-    if (!user_present || tmp->user.disabled)
-        return fail(JOTD_E_DISABLED, "user disabled");
-
-    if (!used) {
-        /* The live case. The UPDATE is conditional and its change count checked: were two
-         * rotations of this token ever to get here at once, only one could win. */
-        int changes = 0;
-        r = prep(c, ST_TOKEN_MARK_USED, &s);
-        if (r != JOTD_OK)
-            return r;
-        bind_hash(s, 1, old_hash, &b);
-        bind_i64(s, 2, now, &b);
-        bind_hash(s, 3, new_hash, &b);
-        r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
-        if (r == JOTD_OK && changes != 1)
-            r = fail(JOTD_E_BUSY, "refresh token rotated concurrently");
-        if (r == JOTD_OK)
-            r = token_insert_tx(c, new_hash, tmp->session.sid, now,
-                                idle_expiry(now, idle_ttl, tmp->session.expires_at));
-        if (r == JOTD_OK)
-            r = prep(c, ST_SESSION_TOUCH, &s);
-        if (r == JOTD_OK) {
-            bind_text(s, 1, tmp->session.sid, &b);
-            bind_i64(s, 2, now, &b);
-            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
-        }
-        *commit = r == JOTD_OK;
-        return r;
-    }
-
-    /* Already used. Grace: the same client asks again (two tabs) within the window, with the
-     * same deterministic successor, and that successor is still unused: same answer, no
-     * change. grace_seconds 0 disables the window. */
-    if (grace_seconds > 0 && has_successor && used_at >= now - grace_seconds &&
-        jot_ct_equal(successor, new_hash, JOTD_HASH_LEN)) {
-        bool live = false;
-        r = token_live_tx(c, successor, now, &live);
-        if (r != JOTD_OK)
-            return r;
-        if (live) {
-            tmp->grace = true;
-            return JOTD_OK;
-        }
-    }
-
-    /* Reuse: a rotated token came back. Theft is assumed; the whole family dies. */
-    r = revoke_session_tx(c, tmp->session.sid, now);
-    if (r != JOTD_OK)
-        return r;
-    set_err("refresh token reuse: session %s revoked", tmp->session.sid);
-    *commit = true;
-    return JOTD_E_REUSED;
+    return r;
 }
 
-jotd_rc_t jotd_store_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
-                                    const uint8_t new_hash[JOTD_HASH_LEN], const char *client_id,
-                                    int64_t now, int64_t idle_ttl, int64_t grace_seconds,
-                                    jotd_rotation_t *out)
+/* The live case: mark the old token used, store its successor, touch the session. The
+ * UPDATE is conditional and its change count checked: were two rotations of this token ever
+ * to get here at once, only one could win. */
+static jotd_rc_t rotate_apply_tx(struct conn *c, const uint8_t *old_hash, const uint8_t *new_hash,
+                                 int64_t now, int64_t idle_ttl, const jotd_session_t *se)
 {
-    if (!st || !old_hash || !new_hash || !client_id || !out)
-        return fail(JOTD_E_INVAL, "refresh_rotate: NULL argument");
-    if (now < 0 || idle_ttl <= 0 || grace_seconds < 0)
-        return fail(JOTD_E_INVAL, "refresh_rotate: bad time arguments");
-    if (jot_ct_equal(old_hash, new_hash, JOTD_HASH_LEN))
-        return fail(JOTD_E_INVAL, "refresh_rotate: successor equals the old token");
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    int changes = 0;
+    jotd_rc_t r = prep(c, ST_TOKEN_MARK_USED, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_hash(s, 1, old_hash, &b);
+    bind_i64(s, 2, now, &b);
+    bind_hash(s, 3, new_hash, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+    if (r == JOTD_OK && changes != 1)
+        r = fail(JOTD_E_BUSY, "refresh token rotated concurrently");
+    if (r == JOTD_OK)
+        r = token_insert_tx(c, new_hash, se->sid, now, idle_expiry(now, idle_ttl, se->expires_at));
+    if (r == JOTD_OK)
+        r = prep(c, ST_SESSION_TOUCH, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_text(s, 1, se->sid, &b);
+    bind_i64(s, 2, now, &b);
+    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+}
+
+/* The body of sq_refresh_rotate, inside BEGIN IMMEDIATE at sync \p level: read, let
+ * jotd_rotation_decide() judge, apply. Fills *tmp (the caller clears it unless it hands it
+ * out); *commit says whether the outcome must be committed (a rotation, or a reuse's
+ * revocation) or rolled back (nothing changed). A reuse found below FULL changes nothing and
+ * sets *again_full: the revocation must run in a FULL transaction. */
+static jotd_rc_t rotate_tx(struct conn *c, const uint8_t *old_hash, const uint8_t *new_hash,
+                           const char *client_id, int64_t now, int64_t idle_ttl,
+                           int64_t grace_seconds, int level, jotd_rotation_t *tmp, bool *commit,
+                           bool *again_full)
+{
+    *commit = false;
+    *again_full = false;
+    jotd_rotation_row_t row = {0};
+    jotd_rc_t r = rotate_read_tx(c, old_hash, now, &row, tmp);
+    if (r != JOTD_OK)
+        return r;
+    jotd_rotation_action_t a = jotd_rotation_decide(&row, &tmp->session, &tmp->user, client_id,
+                                                    new_hash, now, grace_seconds);
+    switch (a) {
+    case JOTD_ROTATE_LIVE:
+        r = rotate_apply_tx(c, old_hash, new_hash, now, idle_ttl, &tmp->session);
+        *commit = r == JOTD_OK;
+        return r;
+    case JOTD_ROTATE_GRACE:
+        tmp->grace = true;
+        return JOTD_OK;
+    case JOTD_ROTATE_REUSE:
+        if (level != SYNC_FULL) {
+            *again_full = true;
+            return JOTD_E_REUSED;
+        }
+        r = revoke_session_tx(c, tmp->session.sid, now);
+        if (r != JOTD_OK)
+            return r;
+        *commit = true;
+        return jotd_rotation_rc(a, &tmp->session);
+    default: /* EXPIRED, MISMATCH, DISABLED: nothing changes */
+        return jotd_rotation_rc(a, &tmp->session);
+    }
+}
+
+static jotd_rc_t sq_refresh_rotate(jotd_store_t *base, const uint8_t old_hash[JOTD_HASH_LEN],
+                                   const uint8_t new_hash[JOTD_HASH_LEN], const char *client_id,
+                                   int64_t now, int64_t idle_ttl, int64_t grace_seconds,
+                                   jotd_rotation_t *out)
+{
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
     jotd_rotation_t tmp = {0};
-    /* At the light level first; a reuse found there revokes, which must be FULL: roll back
-     * and decide again at FULL (the state may have changed in between; whatever the second
-     * run finds is the answer). */
-    int level = st->light_level;
+    /* At the light level first; a reuse found there must revoke at FULL: roll back and
+     * decide again at FULL (the state may have changed in between; whatever the second run
+     * finds is the answer). */
+    int level = light_level(st);
     for (;;) {
         r = tx_begin_at(c, level);
         if (r != JOTD_OK)
             break;
-        bool commit = false;
-        r = rotate_tx(c, old_hash, new_hash, client_id, now, idle_ttl, grace_seconds, &tmp,
-                      &commit);
-        if (r == JOTD_E_REUSED && commit && level != SYNC_FULL) {
+        bool commit = false, again_full = false;
+        r = rotate_tx(c, old_hash, new_hash, client_id, now, idle_ttl, grace_seconds, level, &tmp,
+                      &commit, &again_full);
+        if (again_full) {
             tx_end(c, false, r);
             jotd_rotation_clear(&tmp);
             level = SYNC_FULL;
@@ -2075,11 +1856,10 @@ static bool user_active(sqlite3_stmt *s, int col)
     return !col_null(s, col) && col_i64(s, col + 1) == 0;
 }
 
-jotd_rc_t jotd_store_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
-                                    int64_t now, jotd_session_t *out, bool *out_live)
+static jotd_rc_t sq_refresh_lookup(jotd_store_t *base, const uint8_t hash[JOTD_HASH_LEN],
+                                   int64_t now, jotd_session_t *out, bool *out_live)
 {
-    if (!st || !hash || !out || !out_live)
-        return fail(JOTD_E_INVAL, "refresh_lookup: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -2111,11 +1891,10 @@ jotd_rc_t jotd_store_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HA
     return r;
 }
 
-jotd_rc_t jotd_store_session_get(jotd_store_t *st, const char *sid, int64_t now,
-                                 jotd_session_t *out, bool *out_active)
+static jotd_rc_t sq_session_get(jotd_store_t *base, const char *sid, int64_t now,
+                                jotd_session_t *out, bool *out_active)
 {
-    if (!st || !sid || !out || !out_active)
-        return fail(JOTD_E_INVAL, "session_get: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -2144,10 +1923,9 @@ jotd_rc_t jotd_store_session_get(jotd_store_t *st, const char *sid, int64_t now,
     return r;
 }
 
-jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t now)
+static jotd_rc_t sq_session_revoke(jotd_store_t *base, const char *sid, int64_t now)
 {
-    if (!st || !sid)
-        return fail(JOTD_E_INVAL, "session_revoke: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -2174,11 +1952,10 @@ jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t n
     return r;
 }
 
-jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int64_t now,
-                                          size_t *out_n)
+static jotd_rc_t sq_sessions_revoke_user(jotd_store_t *base, int64_t user_id, int64_t now,
+                                         size_t *out_n)
 {
-    if (!st)
-        return fail(JOTD_E_INVAL, "sessions_revoke_user: NULL store");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -2199,10 +1976,9 @@ jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int
 
 /* ---- denylist ----------------------------------------------------------------------------- */
 
-jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
+static jotd_rc_t sq_deny_add(jotd_store_t *base, const char *jti, int64_t exp)
 {
-    if (!st || !jti || !jti[0])
-        return fail(JOTD_E_INVAL, "deny_add: jti required");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -2225,11 +2001,10 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
     return r;
 }
 
-jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
-                               void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx)
+static jotd_rc_t sq_deny_load(jotd_store_t *base, int64_t now,
+                              void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx)
 {
-    if (!st || !cb)
-        return fail(JOTD_E_INVAL, "deny_load: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -2273,10 +2048,9 @@ static jotd_rc_t gc_step(struct conn *c, enum stmt_id id, int64_t t)
     return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
 }
 
-jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
+static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
 {
-    if (!st || now < 0 || keep_seconds < 0)
-        return fail(JOTD_E_INVAL, "gc: bad argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -2300,10 +2074,9 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
 
 /* ---- password hashes: parameters and rehashing --------------------------------------------- */
 
-jotd_rc_t jotd_store_user_hash_params(jotd_store_t *st, char *out, size_t outlen)
+static jotd_rc_t sq_user_hash_params(jotd_store_t *base, char *out, size_t outlen)
 {
-    if (!st || !out || outlen == 0)
-        return fail(JOTD_E_INVAL, "user_hash_params: NULL argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
@@ -2338,11 +2111,10 @@ jotd_rc_t jotd_store_user_hash_params(jotd_store_t *st, char *out, size_t outlen
     return r;
 }
 
-jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_hash,
-                                 const char *new_hash)
+static jotd_rc_t sq_user_rehash(jotd_store_t *base, int64_t id, const char *old_hash,
+                                const char *new_hash)
 {
-    if (!st || !old_hash || !new_hash || !new_hash[0])
-        return fail(JOTD_E_INVAL, "user_rehash: bad argument");
+    sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
@@ -2369,3 +2141,34 @@ jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_h
     wconn_put(st, c);
     return r;
 }
+
+/* ---- the operations table ------------------------------------------------------------------ */
+
+static const jotd_store_ops_t sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .user_create = sq_user_create,
+    .user_get = sq_user_get,
+    .user_get_by_name = sq_user_get_by_name,
+    .user_list = sq_user_list,
+    .user_update = sq_user_update,
+    .user_delete = sq_user_delete,
+    .user_hash_params = sq_user_hash_params,
+    .user_rehash = sq_user_rehash,
+    .client_create = sq_client_create,
+    .client_get = sq_client_get,
+    .client_update = sq_client_update,
+    .client_rehash = sq_client_rehash,
+    .client_list = sq_client_list,
+    .session_create = sq_session_create,
+    .refresh_rotate = sq_refresh_rotate,
+    .refresh_lookup = sq_refresh_lookup,
+    .session_get = sq_session_get,
+    .session_revoke = sq_session_revoke,
+    .sessions_revoke_user = sq_sessions_revoke_user,
+    .deny_add = sq_deny_add,
+    .deny_load = sq_deny_load,
+    .events_since = sq_events_since,
+    .gc = sq_gc,
+};
