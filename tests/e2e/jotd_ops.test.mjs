@@ -9,7 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
-  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep, STORE_KIND, storeDump,
+  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep, STORE_KIND, pgStoreFor, storeDump,
 } from './lib/jotd.mjs';
 
 const PW = 'ops-tests-password';
@@ -553,6 +553,21 @@ describe('files and logs', () => {
     if (STORE_KIND === 'sqlite') assert.equal(mode(path.join(s.data, 'jotd.db')) & 0o077, 0, 'jotd.db not readable by others');
     assert.equal(mode(s.data) & 0o077, 0, 'the data directory is private');
     await s.stop();
+  });
+
+  test('a PostgreSQL password given in JOTD_STORE is never printed', { skip: STORE_KIND !== 'postgresql' && 'PostgreSQL only (JOTD_TEST_STORE)' }, async () => {
+    const data = mkTmp();
+    // trust authentication: the server never asks for this password, libpq never sends it
+    const JOTD_STORE = `${pgStoreFor(data)}&password=s3cret-store-pw`;
+    const s = await start({ data, store: false, env: { JOTD_STORE } });
+    const line = s.logs().find((l) => /^listening on /.test(l.msg ?? ''));
+    assert.ok(line, s.stderr);
+    assert.match(line.msg, /store postgresql:\/\/\/jot_e2e_\w+\?.*&password=\*\*\*/, line.msg);
+    const m = jotdCmd(['migrate'], { env: { JOTD_STORE } });
+    assert.equal(m.status, 0, show(m));
+    assert.match(m.stdout, /^jotd: schema version \d+ \(postgresql, postgresql:\/\/\/jot_e2e_\w+\?.*&password=\*\*\*\)$/m, show(m));
+    await s.stop();
+    for (const text of [s.stdout, s.stderr, m.stdout, m.stderr]) assert.ok(!text.includes('s3cret-store-pw'), text);
   });
 
   test('no log line of any server in this file contains a password or a whole token', async () => {

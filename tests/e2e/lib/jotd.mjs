@@ -286,8 +286,9 @@ export class Jotd {
    * @param {string} [o.listen] --listen (default 127.0.0.1:0)
    * @param {string} [o.scheme] 'http' or 'https' (for waiting on /healthz)
    * @param {object} [o.agent] node:https Agent for HTTPS servers
-   * @param {string} [o.store] --store URI (default: with JOTD_TEST_STORE, the database of
-   *   the data directory; else none, SQLite in the data directory)
+   * @param {string|false} [o.store] --store URI (default: with JOTD_TEST_STORE, the database
+   *   of the data directory; else none, SQLite in the data directory); false: no --store flag
+   *   (a test giving JOTD_STORE in \p env)
    */
   static async start(o = {}) {
     const s = new Jotd();
@@ -301,7 +302,7 @@ export class Jotd {
     this.issuer = issuer;
     this.agent = agent;
     this.ca = ca;
-    this.store = store ?? pgStoreFor(this.data);
+    this.store = store === false ? undefined : store ?? pgStoreFor(this.data);
     const argv = ['serve', '--data', this.data, '--listen', listen];
     if (this.store) argv.push('--store', this.store);
     if (issuer) argv.push('--issuer', issuer);
