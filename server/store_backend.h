@@ -89,6 +89,13 @@ jotd_rc_t jotd_store_sqlite_open(const char *path, jotd_store_t **out);
  *  lock). Exists only in a build with libpq (JOTD_HAVE_PG); without it jotd_store_open()
  *  answers a postgres:// location with JOTD_E_INVAL "built without PostgreSQL support". */
 jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out);
+/** A copy of the libpq connection string \p uri (URI or key=value form) fit for logs and
+ *  messages: every password (the userinfo's "user:PASSWORD@", a password= parameter)
+ *  replaced by "***", user, host, port, database and the other parameters kept. Should the
+ *  result still carry a password for libpq (a spelling not foreseen), only the
+ *  scheme and "***". Malloc'd, the caller frees it; NULL when \p uri is NULL or out of memory.
+ *  store_pg.c (built with libpq only: callers test JOTD_HAVE_PG). */
+char *jotd_store_pg_redact(const char *uri);
 
 /* ---- errors (store.c) -------------------------------------------------------------------- */
 /** Record \p fmt as this thread's jotd_store_errmsg() and return \p rc. Never log or store a

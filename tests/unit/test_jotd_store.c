@@ -1,7 +1,13 @@
-/* Unit tests for server/store_sqlite.c: the store contract of server/store.h on SQLite.
- * Every test gets a fresh temporary directory (mkdtemp) holding jotd.db; the database is
- * also inspected directly with sqlite3 where the contract is about stored state (never two
- * live successors, nothing changed on a refused rotation). */
+/* Unit tests of the store contract of server/store.h, on every backend: SQLite (always) and
+ * PostgreSQL (when JOTD_TEST_PG_URI names a superuser connection to a throwaway cluster,
+ * e.g. postgresql:///postgres?host=/tmp/x&port=5499&user=postgres; tests/CMakeLists.txt sets
+ * it for unit.test_jotd_store.pg). The behavioural tests run once per backend; the tests of
+ * SQLite's files (modes, WAL, schema-1 migration, read-only files) and of PostgreSQL's
+ * connections (concurrent first opens, reconnects, timeouts, redaction) run on theirs only.
+ * Every test gets a fresh store: a new temporary directory holding jotd.db, or a new
+ * database jot_test_<random> created over an admin connection and dropped after. The
+ * database is also inspected directly (sqlite3 / libpq) where the contract is about stored
+ * state (never two live successors, nothing changed on a refused rotation). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +23,12 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_backend.h" /* jotd_store_pg_redact */
+
+#ifdef JOTD_HAVE_PG
+#include <libpq-fe.h>
+#include <time.h>
+#endif
 
 #define T0 ((int64_t)1700000000)
 #define DAY ((int64_t)86400)
@@ -26,9 +38,19 @@
 
 typedef struct fx {
     char dir[128];
-    char path[192];
+    char path[192]; /* SQLite: the database file */
+    char loc[768];  /* what jotd_store_open() is given: path, or the test database's URI */
+    char db[64];    /* PostgreSQL: the test's own database */
+    bool pg;
     jotd_store_t *st;
 } fx_t;
+
+/* The backend of the group being run, and PostgreSQL's admin URI (JOTD_TEST_PG_URI). */
+static bool g_pg;
+static const char *g_pg_admin;
+
+#define SQLITE_STORE_SCHEMA 2 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 1     /* jotd_schema.version of a current PostgreSQL store */
 
 static void rm_tree(const char *dir)
 {
@@ -53,24 +75,83 @@ static int make_dir(fx_t *f, const char *base)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->path, sizeof f->path, "%s/jotd.db", f->dir);
+    snprintf(f->loc, sizeof f->loc, "%s", f->path);
     return 0;
 }
 
-static int setup(void **state)
+#ifdef JOTD_HAVE_PG
+/* One statement over a new connection to \p uri; -1 on failure (message on stderr). */
+static int pg_admin_exec(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    int rc = -1;
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "pg admin: %s", PQerrorMessage(c));
+    } else {
+        PGresult *res = PQexec(c, sql);
+        if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+            rc = 0;
+        else
+            fprintf(stderr, "pg admin: %s: %s", sql, PQerrorMessage(c));
+        PQclear(res);
+    }
+    PQfinish(c);
+    return rc;
+}
+
+/* \p uri with dbname=\p db added (a query parameter wins over the URI's path). */
+static void uri_with_db(char *out, size_t outlen, const char *uri, const char *db)
+{
+    snprintf(out, outlen, "%s%sdbname=%s", uri, strchr(uri, '?') ? "&" : "?", db);
+}
+
+/* A database of our own on the cluster of JOTD_TEST_PG_URI. */
+static int pg_create_db(char *db, size_t dblen, char *uri, size_t urilen)
+{
+    static unsigned counter;
+    unsigned r = 0;
+    FILE *u = fopen("/dev/urandom", "rb");
+    if (!u || fread(&r, sizeof r, 1, u) != 1)
+        r = (unsigned)time(NULL);
+    if (u)
+        fclose(u);
+    snprintf(db, dblen, "jot_test_%ld_%u_%08x", (long)getpid(), counter++, r);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
+    if (pg_admin_exec(g_pg_admin, sql) != 0)
+        return -1;
+    uri_with_db(uri, urilen, g_pg_admin, db);
+    return 0;
+}
+
+static void pg_drop_db(const char *db)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
+    pg_admin_exec(g_pg_admin, sql);
+}
+#endif
+
+/* A fresh, empty location of the current backend (nothing opened). */
+static int setup_empty(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    if (make_dir(f, tmp && *tmp ? tmp : "/tmp") != 0) {
-        free(f);
-        return -1;
-    }
-    if (jotd_store_open(f->path, &f->st) != JOTD_OK) {
-        fprintf(stderr, "open %s: %s\n", f->path, jotd_store_errmsg(NULL));
-        rm_tree(f->dir);
-        free(f);
-        return -1;
+    f->pg = g_pg;
+    if (f->pg) {
+#ifdef JOTD_HAVE_PG
+        if (pg_create_db(f->db, sizeof f->db, f->loc, sizeof f->loc) != 0) {
+            free(f);
+            return -1;
+        }
+#endif
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        if (make_dir(f, tmp && *tmp ? tmp : "/tmp") != 0) {
+            free(f);
+            return -1;
+        }
     }
     *state = f;
     return 0;
@@ -80,8 +161,27 @@ static int teardown(void **state)
 {
     fx_t *f = *state;
     jotd_store_close(f->st);
-    rm_tree(f->dir);
+    if (f->pg) {
+#ifdef JOTD_HAVE_PG
+        pg_drop_db(f->db);
+#endif
+    } else {
+        rm_tree(f->dir);
+    }
     free(f);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    if (setup_empty(state) != 0)
+        return -1;
+    fx_t *f = *state;
+    if (jotd_store_open(f->loc, &f->st) != JOTD_OK) {
+        fprintf(stderr, "open %s: %s\n", f->pg ? f->db : f->path, jotd_store_errmsg(NULL));
+        teardown(state);
+        return -1;
+    }
     return 0;
 }
 
@@ -172,8 +272,8 @@ static bool session_active(jotd_store_t *st, const char *sid, int64_t now, bool 
     return active;
 }
 
-/* One integer from the database file, read with a connection of our own. */
-static int64_t sql_int(const char *path, const char *sql)
+/* One integer from the SQLite file, read with a connection of our own. */
+static int64_t sqlite_int(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
@@ -190,7 +290,7 @@ static int64_t sql_int(const char *path, const char *sql)
     return v;
 }
 
-static void sql_exec(const char *path, const char *sql)
+static void sqlite_exec(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
@@ -207,15 +307,80 @@ static void sql_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+#ifdef JOTD_HAVE_PG
+/* \p sql on a connection of our own to the test database; its first value as an integer
+ * (-1 when it returns no row). */
+static int64_t pg_sql(const fx_t *f, const char *sql)
+{
+    PGconn *c = PQconnectdb(f->loc);
+    if (PQstatus(c) != CONNECTION_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(c));
+        PQfinish(c);
+        fail_msg("connect %s: %s", f->db, msg);
+    }
+    PGresult *res = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", PQerrorMessage(c));
+        PQclear(res);
+        PQfinish(c);
+        fail_msg("%s: %s", sql, msg);
+    }
+    int64_t v = -1;
+    if (st == PGRES_TUPLES_OK && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0)) {
+        /* integers, or sums (numeric) of integers */
+        const char *t = PQgetvalue(res, 0, 0);
+        bool neg = *t == '-';
+        v = 0;
+        for (t += neg; *t >= '0' && *t <= '9'; t++)
+            v = v * 10 + (*t - '0');
+        if (neg)
+            v = -v;
+    }
+    PQclear(res);
+    PQfinish(c);
+    return v;
+}
+#endif
+
+/* One integer from the store's database, read with a connection of our own. */
+static int64_t sql_int(const fx_t *f, const char *sql)
+{
+#ifdef JOTD_HAVE_PG
+    if (f->pg)
+        return pg_sql(f, sql);
+#endif
+    return sqlite_int(f->path, sql);
+}
+
+static void sql_exec(const fx_t *f, const char *sql)
+{
+#ifdef JOTD_HAVE_PG
+    if (f->pg) {
+        pg_sql(f, sql);
+        return;
+    }
+#endif
+    sqlite_exec(f->path, sql);
+}
+
+/* The schema version the store's database records. */
+static int64_t stored_schema(const fx_t *f)
+{
+    return sql_int(f, f->pg ? "SELECT version FROM jotd_schema" : "PRAGMA user_version");
+}
+
 /* Sessions holding more than one live (unused, unexpired) token: must always be 0. */
-static int64_t sessions_with_two_live(const char *path, int64_t now)
+static int64_t sessions_with_two_live(const fx_t *f, int64_t now)
 {
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM (SELECT sid FROM refresh_tokens WHERE used_at IS NULL"
-             " AND expires_at > %lld GROUP BY sid HAVING count(*) > 1)",
+             " AND expires_at > %lld GROUP BY sid HAVING count(*) > 1) AS x",
              (long long)now);
-    return sql_int(path, sql);
+    return sql_int(f, sql);
 }
 
 /* ---- open / schema ------------------------------------------------------------------------ */
@@ -226,14 +391,14 @@ static void test_open_creates_schema(void **state)
     struct stat sb;
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
-    assert_int_equal(sql_int(f->path, "PRAGMA application_id"), 0x6A6F7464);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                                      " AND name IN ('users', 'clients', 'sessions',"
-                                      " 'refresh_tokens', 'denylist')"),
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x6A6F7464);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                                " AND name IN ('users', 'clients', 'sessions',"
+                                " 'refresh_tokens', 'denylist')"),
                      5);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
-                                      " AND name IN ('sessions_user_id', 'refresh_tokens_sid')"),
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+                                " AND name IN ('sessions_user_id', 'refresh_tokens_sid')"),
                      2);
     /* WAL is persistent in the file */
     sqlite3 *db = NULL;
@@ -253,15 +418,15 @@ static void test_reopen_keeps_data(void **state)
     assert_rc(add_client(f->st, "web", NULL), JOTD_OK);
     jotd_store_close(f->st);
     f->st = NULL;
-    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
     jotd_user_t u;
     assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
     assert_string_equal(u.username, "alice");
     jotd_user_clear(&u);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(stored_schema(f), f->pg ? PG_STORE_SCHEMA : SQLITE_STORE_SCHEMA);
     /* a second handle on the same file, both usable */
     jotd_store_t *st2 = NULL;
-    assert_rc(jotd_store_open(f->path, &st2), JOTD_OK);
+    assert_rc(jotd_store_open(f->loc, &st2), JOTD_OK);
     assert_rc(jotd_store_user_get_by_name(st2, "alice", &u), JOTD_OK);
     assert_int_equal(u.id, id);
     jotd_user_clear(&u);
@@ -284,7 +449,7 @@ static void test_open_refuses_foreign_and_newer(void **state)
 
     /* somebody else's SQLite database */
     snprintf(p, sizeof p, "%s/other.db", f->dir);
-    sql_exec(p, "CREATE TABLE t (x INTEGER)");
+    sqlite_exec(p, "CREATE TABLE t (x INTEGER)");
     assert_rc(jotd_store_open(p, &st), JOTD_E_IO);
     assert_non_null(strstr(jotd_store_errmsg(NULL), "not a jotd database"));
     assert_null(st);
@@ -301,10 +466,10 @@ static void test_open_refuses_foreign_and_newer(void **state)
     /* a schema from a future jotd */
     jotd_store_close(f->st);
     f->st = NULL;
-    sql_exec(f->path, "PRAGMA user_version = 99");
+    sql_exec(f, "PRAGMA user_version = 99");
     assert_rc(jotd_store_open(f->path, &st), JOTD_E_IO);
     assert_non_null(strstr(jotd_store_errmsg(NULL), "newer"));
-    sql_exec(f->path, "PRAGMA user_version = 2");
+    sql_exec(f, "PRAGMA user_version = 2");
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
 }
 
@@ -348,7 +513,7 @@ static void test_user_crud(void **state)
     assert_rc(jotd_store_user_create(f->st, &u, T0 + 1, &id2), JOTD_E_EXISTS);
     assert_int_equal(id2, 777);
     assert_non_null(strstr(jotd_store_errmsg(NULL), "bob"));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), 1);
 
     /* not found: out untouched */
     memset(&got, 0xAB, sizeof got);
@@ -371,7 +536,7 @@ static void test_user_crud(void **state)
     bad.roles = badutf8;
     bad.n_roles = 1;
     assert_rc(jotd_store_user_create(f->st, &bad, T0, &id2), JOTD_E_INVAL);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM users"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), 1);
 
     /* ids are never reused after a delete */
     int64_t id3 = add_user(f->st, "dave");
@@ -384,12 +549,12 @@ static void test_user_corrupt_roles_row(void **state)
 {
     fx_t *f = *state;
     int64_t id = add_user(f->st, "mallory");
-    sql_exec(f->path, "UPDATE users SET roles = '[\"a\", 1]' WHERE username = 'mallory'");
+    sql_exec(f, "UPDATE users SET roles = '[\"a\", 1]' WHERE username = 'mallory'");
     jotd_user_t u;
     assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_E_IO);
-    sql_exec(f->path, "UPDATE users SET roles = '{\"a\":1}' WHERE username = 'mallory'");
+    sql_exec(f, "UPDATE users SET roles = '{\"a\":1}' WHERE username = 'mallory'");
     assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_E_IO);
-    sql_exec(f->path, "UPDATE users SET roles = '[\"a\"]' WHERE username = 'mallory'");
+    sql_exec(f, "UPDATE users SET roles = '[\"a\"]' WHERE username = 'mallory'");
     assert_rc(jotd_store_user_get(f->st, id, &u), JOTD_OK);
     assert_int_equal(u.n_roles, 1);
     jotd_user_clear(&u);
@@ -532,9 +697,9 @@ static void test_user_disable_revokes_sessions(void **state)
     assert_true(revoked);
     assert_false(token_live(f->st, 1, T0 + 100));
     assert_false(token_live(f->st, 2, T0 + 100));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens t JOIN sessions s"
-                                      " USING (sid) WHERE s.sid LIKE 'sess-dis%'"
-                                      " AND t.used_at IS NULL"),
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens t JOIN sessions s"
+                                " USING (sid) WHERE s.sid LIKE 'sess-dis%'"
+                                " AND t.used_at IS NULL"),
                      0);
     /* the other user is untouched */
     assert_true(session_active(f->st, "sess-oth-1", T0 + 100, &revoked));
@@ -573,7 +738,7 @@ static void test_user_delete_cascades(void **state)
     int64_t id = add_user(f->st, "del");
     add_session(f->st, "sess-del-1", id, T0, T0 + 30 * DAY, 7 * DAY, 1);
     rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 2);
 
     assert_rc(jotd_store_user_delete(f->st, id, T0), JOTD_OK);
     jotd_user_t u;
@@ -585,8 +750,8 @@ static void test_user_delete_cascades(void **state)
     hash_of(h, 2);
     assert_rc(jotd_store_refresh_lookup(f->st, h, T0 + 20, &s, &active), JOTD_E_NOTFOUND);
     rotate_expect(f->st, 2, 3, T0 + 20, 0, JOTD_E_NOTFOUND);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 0);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 0);
     assert_rc(jotd_store_user_delete(f->st, id, T0), JOTD_E_NOTFOUND);
 }
 
@@ -677,8 +842,8 @@ static void test_client_policy_and_update(void **state)
     assert_string_equal(c.secret_hash, "$x$y");
     jotd_client_clear(&c);
     /* create, the list update, the secret update: three events; a rehash is none */
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events WHERE kind = 'client_changed'"
-                                      " AND subject = 'api'"),
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE kind = 'client_changed'"
+                                " AND subject = 'api'"),
                      3);
 }
 
@@ -804,11 +969,10 @@ static void test_events_of_each_change(void **state)
     assert_int_equal(l.n, 0);
     assert_int_equal(last, before);
     assert_rc(jotd_store_gc(f->st, T0 + 10, 0), JOTD_OK);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM events WHERE created_at <= 1700000010"),
-                     0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE created_at <= 1700000010"), 0);
     /* an event kind of a later release is skipped, its id still counted */
-    sql_exec(f->path, "INSERT INTO events (kind, subject, value, created_at)"
-                      " VALUES ('from_the_future', 'x', 0, 0)");
+    sql_exec(f, "INSERT INTO events (kind, subject, value, created_at)"
+                " VALUES ('from_the_future', 'x', 0, 0)");
     events_after(f->st, &last, &l);
     assert_int_equal(l.n, 0);
     assert_true(last > before);
@@ -853,7 +1017,7 @@ static void test_migration_from_schema_1(void **state)
              " NULL);",
              0x6A6F7464, (long long)T0, (long long)T0, (long long)T0, (long long)T0, (long long)T0,
              (long long)(T0 + 30 * DAY), (long long)T0);
-    sql_exec(f->path, sql);
+    sql_exec(f, sql);
     uint8_t h[JOTD_HASH_LEN];
     hash_of(h, 1);
     char hex[2 * JOTD_HASH_LEN + 1];
@@ -863,10 +1027,10 @@ static void test_migration_from_schema_1(void **state)
              "INSERT INTO refresh_tokens VALUES (x'%s', 'old-session', %lld, %lld,"
              " NULL, NULL);",
              hex, (long long)T0, (long long)(T0 + DAY));
-    sql_exec(f->path, sql);
+    sql_exec(f, sql);
 
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
-    assert_int_equal(sql_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
     jotd_user_t u = {0};
     assert_rc(jotd_store_user_get_by_name(f->st, "alice", &u), JOTD_OK);
     assert_string_equal(u.password_hash, "$argon2id$old");
@@ -892,7 +1056,7 @@ static void test_migration_from_schema_1(void **state)
     /* opening again changes nothing */
     jotd_store_close(f->st);
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM clients"), 3);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM clients"), 3);
 }
 
 /* ---- sessions and rotation ---------------------------------------------------------------- */
@@ -913,7 +1077,7 @@ static void test_session_create_and_rotate_chain(void **state)
     snprintf(s.sid, sizeof s.sid, "sess-rot-2");
     hash_of(h, 1);
     assert_rc(jotd_store_session_create(f->st, &s, h, DAY, T0), JOTD_E_EXISTS);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 1);
     /* unknown user, bad lifetimes */
     s.user_id = uid + 50;
     hash_of(h, 98);
@@ -921,7 +1085,7 @@ static void test_session_create_and_rotate_chain(void **state)
     s.user_id = uid;
     assert_rc(jotd_store_session_create(f->st, &s, h, 0, T0), JOTD_E_INVAL);
     assert_rc(jotd_store_session_create(f->st, &s, h, DAY, T0 + DAY), JOTD_E_INVAL);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 1);
 
     /* three rotations: 1 -> 2 -> 3 -> 4 */
     unsigned chain[] = {1, 2, 3, 4};
@@ -945,16 +1109,14 @@ static void test_session_create_and_rotate_chain(void **state)
         jotd_rotation_clear(&out);
         assert_false(token_live(f->st, chain[i], now));
         assert_true(token_live(f->st, chain[i + 1], now));
-        assert_int_equal(sessions_with_two_live(f->path, now), 0);
+        assert_int_equal(sessions_with_two_live(f, now), 0);
     }
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 4);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
-                     1);
-    assert_int_equal(sql_int(f->path, "SELECT last_used_at FROM sessions"), T0 + 300);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 4);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 1);
+    assert_int_equal(sql_int(f, "SELECT last_used_at FROM sessions"), T0 + 300);
     /* the successor's idle expiry: now + idle (3600 in rotate()) */
-    assert_int_equal(
-        sql_int(f->path, "SELECT expires_at FROM refresh_tokens WHERE used_at IS NULL"),
-        T0 + 300 + 3600);
+    assert_int_equal(sql_int(f, "SELECT expires_at FROM refresh_tokens WHERE used_at IS NULL"),
+                     T0 + 300 + 3600);
 
     /* an unknown token */
     rotate_expect(f->st, 50, 51, T0 + 400, 0, JOTD_E_NOTFOUND);
@@ -985,12 +1147,12 @@ static void test_rotate_reuse_revokes_session(void **state)
     assert_false(token_live(f->st, 3, T0 + 30));
     rotate_expect(f->st, 3, 4, T0 + 31, 0, JOTD_E_EXPIRED);
     rotate_expect(f->st, 2, 5, T0 + 31, 0, JOTD_E_EXPIRED);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens t JOIN sessions s"
-                                      " USING (sid) WHERE s.sid = 'sess-reuse'"
-                                      " AND t.used_at IS NULL"),
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens t JOIN sessions s"
+                                " USING (sid) WHERE s.sid = 'sess-reuse'"
+                                " AND t.used_at IS NULL"),
                      0);
     /* nothing was stored for the thief's successor */
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 4);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 4);
     /* another session of the same user is not affected */
     assert_true(session_active(f->st, "sess-bystander", T0 + 30, NULL));
     assert_true(token_live(f->st, 100, T0 + 30));
@@ -1003,8 +1165,8 @@ static void test_rotate_grace_window(void **state)
     add_session(f->st, "sess-grace-1", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
     rotate_expect(f->st, 1, 2, T0 + 100, 10, JOTD_OK);
     int64_t changes_before =
-        sql_int(f->path, "SELECT total(used_at) + total(expires_at) + count(*) FROM"
-                         " refresh_tokens");
+        sql_int(f, "SELECT coalesce(sum(used_at), 0) + coalesce(sum(expires_at), 0) + count(*) FROM"
+                   " refresh_tokens");
 
     /* a duplicate within the window with the same successor: same answer, nothing changed */
     jotd_rotation_t out = {0};
@@ -1016,10 +1178,11 @@ static void test_rotate_grace_window(void **state)
     jotd_rotation_clear(&out);
     assert_false(out.grace);
     assert_true(rotate_expect(f->st, 1, 2, T0 + 110, 10, JOTD_OK)); /* the window's edge */
-    assert_int_equal(sql_int(f->path, "SELECT total(used_at) + total(expires_at) + count(*) FROM"
-                                      " refresh_tokens"),
-                     changes_before);
-    assert_int_equal(sql_int(f->path, "SELECT last_used_at FROM sessions"), T0 + 100);
+    assert_int_equal(
+        sql_int(f, "SELECT coalesce(sum(used_at), 0) + coalesce(sum(expires_at), 0) + count(*) FROM"
+                   " refresh_tokens"),
+        changes_before);
+    assert_int_equal(sql_int(f, "SELECT last_used_at FROM sessions"), T0 + 100);
     assert_true(token_live(f->st, 2, T0 + 110));
 
     /* grace 0 disables the window, even within the same second */
@@ -1050,7 +1213,7 @@ static void test_rotate_grace_window(void **state)
 
     /* the first session survived all that */
     assert_true(session_active(f->st, "sess-grace-1", T0 + 111, NULL));
-    assert_int_equal(sessions_with_two_live(f->path, T0 + 111), 0);
+    assert_int_equal(sessions_with_two_live(f, T0 + 111), 0);
 }
 
 static void test_rotate_idle_expiry(void **state)
@@ -1058,13 +1221,12 @@ static void test_rotate_idle_expiry(void **state)
     fx_t *f = *state;
     int64_t uid = add_user(f->st, "idle");
     add_session(f->st, "sess-idle", uid, T0, T0 + 30 * DAY, 100, 1);
-    assert_int_equal(sql_int(f->path, "SELECT expires_at FROM refresh_tokens"), T0 + 100);
+    assert_int_equal(sql_int(f, "SELECT expires_at FROM refresh_tokens"), T0 + 100);
     assert_true(token_live(f->st, 1, T0 + 99));
     assert_false(token_live(f->st, 1, T0 + 100));
     rotate_expect(f->st, 1, 2, T0 + 100, 0, JOTD_E_EXPIRED);
     /* nothing changed: the token can still be rotated at an earlier clock */
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
-                     1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 1);
     rotate_expect(f->st, 1, 2, T0 + 99, 0, JOTD_OK);
     /* the successor has its own idle window (3600 from rotate()) */
     rotate_expect(f->st, 2, 3, T0 + 99 + 3599, 0, JOTD_OK);
@@ -1079,9 +1241,9 @@ static void test_rotate_absolute_expiry(void **state)
     int64_t uid = add_user(f->st, "abs");
     add_session(f->st, "sess-abs", uid, T0, T0 + 5000, 100000, 1);
     /* idle expiry capped at the session end */
-    assert_int_equal(sql_int(f->path, "SELECT expires_at FROM refresh_tokens"), T0 + 5000);
+    assert_int_equal(sql_int(f, "SELECT expires_at FROM refresh_tokens"), T0 + 5000);
     rotate_expect(f->st, 1, 2, T0 + 4000, 0, JOTD_OK);
-    assert_int_equal(sql_int(f->path, "SELECT max(expires_at) FROM refresh_tokens"), T0 + 5000);
+    assert_int_equal(sql_int(f, "SELECT max(expires_at) FROM refresh_tokens"), T0 + 5000);
     rotate_expect(f->st, 2, 3, T0 + 4999, 0, JOTD_OK);
     rotate_expect(f->st, 3, 4, T0 + 5000, 0, JOTD_E_EXPIRED);
     assert_false(session_active(f->st, "sess-abs", T0 + 5000, NULL));
@@ -1096,7 +1258,7 @@ static void test_rotate_client_mismatch(void **state)
     jotd_rotation_t out = {0};
     assert_rc(rotate(f->st, 1, 2, "evil", T0 + 10, 0, &out), JOTD_E_MISMATCH);
     assert_true(token_live(f->st, 1, T0 + 10));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 1);
     /* even a used token presented by another client changes nothing */
     rotate_expect(f->st, 1, 2, T0 + 20, 0, JOTD_OK);
     assert_rc(rotate(f->st, 1, 3, "evil", T0 + 30, 0, &out), JOTD_E_MISMATCH);
@@ -1111,16 +1273,15 @@ static void test_rotate_disabled_user(void **state)
     add_session(f->st, "sess-off", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
     /* disable behind the store's back, so that the session is not revoked: the rotation
      * must still refuse the user and change nothing */
-    sql_exec(f->path, "UPDATE users SET disabled = 1");
+    sql_exec(f, f->pg ? "UPDATE users SET disabled = true" : "UPDATE users SET disabled = 1");
     jotd_rotation_t out = {0};
     assert_rc(rotate(f->st, 1, 2, "web", T0 + 10, 0, &out), JOTD_E_DISABLED);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 1);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
-                     1);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"), 1);
     assert_false(token_live(f->st, 1, T0 + 10)); /* a disabled user's token is not live */
     assert_false(session_active(f->st, "sess-off", T0 + 10, NULL));
-    sql_exec(f->path, "UPDATE users SET disabled = 0");
+    sql_exec(f, f->pg ? "UPDATE users SET disabled = false" : "UPDATE users SET disabled = 0");
     rotate_expect(f->st, 1, 2, T0 + 20, 0, JOTD_OK);
 }
 
@@ -1175,12 +1336,11 @@ static void test_session_revoke_idempotent(void **state)
     add_session(f->st, "sess-rev", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
     rotate_expect(f->st, 1, 2, T0 + 5, 0, JOTD_OK);
     assert_rc(jotd_store_session_revoke(f->st, "sess-rev", T0 + 10), JOTD_OK);
-    assert_int_equal(sql_int(f->path, "SELECT revoked_at FROM sessions"), T0 + 10);
+    assert_int_equal(sql_int(f, "SELECT revoked_at FROM sessions"), T0 + 10);
     assert_rc(jotd_store_session_revoke(f->st, "sess-rev", T0 + 20), JOTD_OK);
-    assert_int_equal(sql_int(f->path, "SELECT revoked_at FROM sessions"), T0 + 10);
+    assert_int_equal(sql_int(f, "SELECT revoked_at FROM sessions"), T0 + 10);
     assert_false(token_live(f->st, 2, T0 + 20));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"),
-                     0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 0);
     rotate_expect(f->st, 2, 3, T0 + 30, 0, JOTD_E_EXPIRED);
     assert_rc(jotd_store_session_revoke(f->st, "nope", T0 + 30), JOTD_E_NOTFOUND);
 }
@@ -1273,12 +1433,12 @@ static void test_denylist(void **state)
     assert_rc(jotd_store_deny_load(f->st, T0, deny_cb, &seen), JOTD_OK);
     assert_int_equal(seen.n, 2);
     assert_rc(jotd_store_deny_add(f->st, "jti-a", T0 + 500), JOTD_OK); /* extends */
-    assert_int_equal(sql_int(f->path, "SELECT exp FROM denylist WHERE jti = 'jti-a'"), T0 + 500);
+    assert_int_equal(sql_int(f, "SELECT exp FROM denylist WHERE jti = 'jti-a'"), T0 + 500);
 
     /* survives a restart */
     jotd_store_close(f->st);
     f->st = NULL;
-    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
     assert_true(deny_listed(f->st, "jti-a", T0 + 200));
 }
 
@@ -1318,11 +1478,11 @@ static void test_gc(void **state)
     assert_rc(jotd_store_session_get(f->st, "sess-ended", now, &s, &active), JOTD_E_NOTFOUND);
     assert_rc(jotd_store_session_get(f->st, "sess-idled", now, &s, &active), JOTD_E_NOTFOUND);
     /* tokens: 1 (used, unexpired), 2 (live) and 20 (killed, unexpired) stay */
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 3);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 3);
     assert_true(token_live(f->st, 2, now));
     rotate_expect(f->st, 1, 3, now + 1, 0, JOTD_E_REUSED); /* detection still works */
     assert_false(deny_listed(f->st, "old-jti", T0));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM denylist"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM denylist"), 1);
     assert_rc(jotd_store_gc(f->st, T0, -1), JOTD_E_INVAL);
 }
 
@@ -1374,7 +1534,7 @@ static void race(jotd_store_t **stores, int n_stores, bool same_successor, int64
 
 /* Grace 0, distinct successors: exactly one rotation wins; the second one in line is
  * reuse (and kills the winner's successor), the others find the session revoked. */
-static void check_race_distinct(const char *path, const struct racer *r)
+static void check_race_distinct(const fx_t *f, const struct racer *r)
 {
     int ok = 0, reused = 0, other = 0;
     for (int i = 0; i < N_RACERS; i++) {
@@ -1391,10 +1551,10 @@ static void check_race_distinct(const char *path, const struct racer *r)
     assert_int_equal(reused, 1);
     assert_int_equal(other, N_RACERS - 2);
     /* exactly one successor was ever stored, and nothing is live any more */
-    assert_int_equal(sql_int(path, "SELECT count(*) FROM refresh_tokens"), 2);
-    assert_int_equal(sql_int(path, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 0);
-    assert_int_equal(sessions_with_two_live(path, T0 + 50), 0);
-    assert_int_equal(sql_int(path, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens WHERE used_at IS NULL"), 0);
+    assert_int_equal(sessions_with_two_live(f, T0 + 50), 0);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"), 0);
 }
 
 static void test_concurrent_rotate_same_token(void **state)
@@ -1404,7 +1564,7 @@ static void test_concurrent_rotate_same_token(void **state)
     add_session(f->st, "sess-race", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
     struct racer r[N_RACERS];
     race(&f->st, 1, false, 0, r);
-    check_race_distinct(f->path, r);
+    check_race_distinct(f, r);
 }
 
 static void test_concurrent_rotate_two_handles(void **state)
@@ -1413,11 +1573,11 @@ static void test_concurrent_rotate_two_handles(void **state)
     int64_t uid = add_user(f->st, "race2");
     add_session(f->st, "sess-race2", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
     jotd_store_t *stores[2] = {f->st, NULL};
-    assert_rc(jotd_store_open(f->path, &stores[1]), JOTD_OK);
+    assert_rc(jotd_store_open(f->loc, &stores[1]), JOTD_OK);
     struct racer r[N_RACERS];
     race(stores, 2, false, 0, r);
     jotd_store_close(stores[1]);
-    check_race_distinct(f->path, r);
+    check_race_distinct(f, r);
 }
 
 /* Within the grace window every duplicate with the same successor gets that successor. */
@@ -1439,10 +1599,10 @@ static void test_concurrent_rotate_grace(void **state)
     }
     assert_int_equal(fresh, 1);
     assert_int_equal(grace, N_RACERS - 1);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 2);
     assert_true(token_live(f->st, 1000, T0 + 50));
     assert_true(session_active(f->st, "sess-raceg", T0 + 50, NULL));
-    assert_int_equal(sessions_with_two_live(f->path, T0 + 50), 0);
+    assert_int_equal(sessions_with_two_live(f, T0 + 50), 0);
 }
 
 /* Separate processes on one file: each child opens its own store. */
@@ -1465,7 +1625,7 @@ static void test_concurrent_rotate_processes(void **state)
         if (pids[i] == 0) {
             close(go[1]);
             jotd_store_t *st = NULL;
-            if (jotd_store_open(f->path, &st) != JOTD_OK)
+            if (jotd_store_open(f->loc, &st) != JOTD_OK)
                 _exit(100);
             char c;
             (void)!read(go[0], &c, 1); /* returns 0 when the parent closes the pipe */
@@ -1497,9 +1657,9 @@ static void test_concurrent_rotate_processes(void **state)
     assert_int_equal(ok, 1);
     assert_int_equal(reused, 1);
     assert_int_equal(other, N_PROC - 2);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM refresh_tokens"), 2);
-    assert_int_equal(sessions_with_two_live(f->path, T0 + 50), 0);
-    assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM refresh_tokens"), 2);
+    assert_int_equal(sessions_with_two_live(f, T0 + 50), 0);
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
 }
 
 /* Many threads through the pool at once: creates, reads and session writes. */
@@ -1554,8 +1714,8 @@ static void test_concurrent_pool(void **state)
     for (int i = 0; i < N_W; i++)
         if (w[i].rc != JOTD_OK)
             fail_msg("worker %d: %s", i, jotd_rc_str(w[i].rc));
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM users"), N_W * 10);
-    assert_int_equal(sql_int(f->path, "SELECT count(*) FROM sessions"), N_W * 10);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), N_W * 10);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), N_W * 10);
 }
 
 /* ---- errors ------------------------------------------------------------------------------- */
@@ -1692,45 +1852,268 @@ static void test_errmsg_and_rc_str(void **state)
     jotd_user_list_free(NULL, 0);
 }
 
+/* ---- PostgreSQL only ------------------------------------------------------------------------ */
+
+#ifdef JOTD_HAVE_PG
+static void test_pg_open_creates_schema(void **state)
+{
+    fx_t *f = *state;
+    int64_t v = 0;
+    assert_rc(jotd_store_schema_version(f->st, &v), JOTD_OK);
+    assert_int_equal(v, PG_STORE_SCHEMA);
+    assert_int_equal(stored_schema(f), PG_STORE_SCHEMA);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                                " AND tablename IN ('users', 'clients', 'sessions',"
+                                " 'refresh_tokens', 'denylist', 'events', 'jotd_schema')"),
+                     7);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM pg_indexes WHERE indexname IN"
+                                " ('sessions_user_id', 'refresh_tokens_sid', 'events_created_at',"
+                                " 'users_username_nocase')"),
+                     4);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM clients WHERE client_id = 'default'"
+                                " AND secret_hash IS NULL"),
+                     1);
+    /* opening again changes nothing */
+    jotd_store_t *st2 = NULL;
+    assert_rc(jotd_store_open(f->loc, &st2), JOTD_OK);
+    jotd_store_close(st2);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM clients"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM jotd_schema"), 1);
+    /* names differing only in ASCII case are one account, as on SQLite */
+    add_user(f->st, "Admin");
+    jotd_user_t u = {.username = "admin", .password_hash = "h"};
+    int64_t id = 0;
+    assert_rc(jotd_store_user_create(f->st, &u, T0, &id), JOTD_E_EXISTS);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "Admin"));
+}
+
+static void test_pg_open_refuses_foreign_and_newer(void **state)
+{
+    fx_t *f = *state;
+    jotd_store_t *st = NULL;
+    /* a schema from a future jotd */
+    jotd_store_close(f->st);
+    f->st = NULL;
+    sql_exec(f, "UPDATE jotd_schema SET version = 99");
+    assert_rc(jotd_store_open(f->loc, &st), JOTD_E_INVAL);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "newer"));
+    assert_null(st);
+    sql_exec(f, "UPDATE jotd_schema SET version = 1");
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
+
+    /* somebody else's tables of our names */
+    char db[64], uri[768];
+    assert_int_equal(pg_create_db(db, sizeof db, uri, sizeof uri), 0);
+    fx_t other = {.pg = true};
+    snprintf(other.loc, sizeof other.loc, "%s", uri);
+    sql_exec(&other, "CREATE TABLE users (x integer)");
+    assert_rc(jotd_store_open(uri, &st), JOTD_E_IO);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "not a jotd database"));
+    assert_null(st);
+    pg_drop_db(db);
+    /* a database that does not exist */
+    uri_with_db(uri, sizeof uri, g_pg_admin, "jot_test_no_such_db");
+    assert_rc(jotd_store_open(uri, &st), JOTD_E_IO);
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "jot_test_no_such_db"));
+}
+
+struct opener {
+    const char *uri;
+    pthread_barrier_t *bar;
+    jotd_rc_t rc;
+    char err[256];
+};
+
+static void *opener_main(void *arg)
+{
+    struct opener *o = arg;
+    jotd_store_t *st = NULL;
+    pthread_barrier_wait(o->bar);
+    o->rc = jotd_store_open(o->uri, &st);
+    snprintf(o->err, sizeof o->err, "%s", jotd_store_errmsg(NULL));
+    jotd_store_close(st);
+    return NULL;
+}
+
+/* Two jotd starting at once on an empty database: the migration lock lets one create the
+ * schema, the other finds it done. */
+static void test_pg_concurrent_first_open(void **state)
+{
+    fx_t *f = *state;
+    enum { N_OPEN = 4 };
+    pthread_t th[N_OPEN];
+    struct opener o[N_OPEN];
+    pthread_barrier_t bar;
+    assert_int_equal(pthread_barrier_init(&bar, NULL, N_OPEN), 0);
+    for (int i = 0; i < N_OPEN; i++) {
+        o[i] = (struct opener){.uri = f->loc, .bar = &bar};
+        assert_int_equal(pthread_create(&th[i], NULL, opener_main, &o[i]), 0);
+    }
+    for (int i = 0; i < N_OPEN; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+    for (int i = 0; i < N_OPEN; i++)
+        if (o[i].rc != JOTD_OK)
+            fail_msg("opener %d: %s: %s", i, jotd_rc_str(o[i].rc), o[i].err);
+    assert_int_equal(stored_schema(f), PG_STORE_SCHEMA);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM jotd_schema"), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM clients"), 1);
+}
+
+/* Every connection of the pool killed by the server (a restart, an operator's
+ * pg_terminate_backend): the next operations reconnect, without restarting jotd. */
+static void test_pg_reconnect_after_terminate(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "phoenix");
+    add_session(f->st, "sess-phoenix", uid, T0, T0 + DAY, 3600, 1);
+    /* a few connections in the pool */
+    struct racer r[N_RACERS];
+    race(&f->st, 1, true, 30, r);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+             " WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             f->db);
+    assert_true(sql_int(f, sql) >= 1);
+    usleep(100000);
+    jotd_user_t u = {0};
+    assert_rc(jotd_store_user_get(f->st, uid, &u), JOTD_OK);
+    jotd_user_clear(&u);
+    assert_true(token_live(f->st, 1000, T0 + 60));
+    rotate_expect(f->st, 1000, 1001, T0 + 60, 0, JOTD_OK);
+    /* and again, between two writes */
+    assert_true(sql_int(f, sql) >= 1);
+    usleep(100000);
+    rotate_expect(f->st, 1001, 1002, T0 + 70, 0, JOTD_OK);
+}
+
+/* A row lock held elsewhere longer than lock_timeout: JOTD_E_BUSY, not a hang. */
+static void test_pg_lock_timeout_is_busy(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "stuck");
+    add_session(f->st, "sess-stuck", uid, T0, T0 + DAY, 3600, 1);
+    PGconn *c = PQconnectdb(f->loc);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *res = PQexec(c, "BEGIN; SELECT * FROM sessions FOR UPDATE");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    time_t t0 = time(NULL);
+    rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_E_BUSY);
+    assert_true(time(NULL) - t0 <= 10);
+    res = PQexec(c, "ROLLBACK");
+    PQclear(res);
+    PQfinish(c);
+    rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
+}
+
+/* No database: JOTD_E_IO within connect_timeout, and no password in the message. */
+static void test_pg_unreachable_is_io(void **state)
+{
+    (void)state;
+    jotd_store_t *st = NULL;
+    time_t t0 = time(NULL);
+    assert_rc(jotd_store_open("postgresql://jot:s3cr3t-pw@127.0.0.1:1/jot", &st), JOTD_E_IO);
+    assert_null(st);
+    assert_null(strstr(jotd_store_errmsg(NULL), "s3cr3t"));
+    assert_rc(jotd_store_open("postgresql:///jot?host=/nonexistent/dir&port=5499"
+                              "&password=s3cr3t-pw",
+                              &st),
+              JOTD_E_IO);
+    assert_null(strstr(jotd_store_errmsg(NULL), "s3cr3t"));
+    assert_non_null(strstr(jotd_store_errmsg(NULL), "/nonexistent/dir"));
+    assert_true(time(NULL) - t0 <= 12);
+    /* not a URI libpq accepts: INVAL, still no password */
+    assert_rc(jotd_store_open("postgresql://jot:s3cr3t-pw@host/db?nonsense=1", &st), JOTD_E_INVAL);
+    assert_null(strstr(jotd_store_errmsg(NULL), "s3cr3t"));
+}
+
+static void redact_is(const char *in, const char *want)
+{
+    char *got = jotd_store_pg_redact(in);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_pg_redact(void **state)
+{
+    (void)state;
+    redact_is("postgresql://jot:s3cr3t@db.example:5432/jot?sslmode=require",
+              "postgresql://jot:***@db.example:5432/jot?sslmode=require");
+    redact_is("postgres://jot@db.example/jot", "postgres://jot@db.example/jot");
+    redact_is("postgresql:///jot?host=/run/pg&port=5432",
+              "postgresql:///jot?host=/run/pg&port=5432");
+    redact_is("postgresql:///jot?host=/run/pg&password=s3cr3t&user=jot",
+              "postgresql:///jot?host=/run/pg&password=***&user=jot");
+    redact_is("postgresql://jot:p%40ss@h1:5432,h2:5433/jot?password=x&application_name=a",
+              "postgresql://jot:***@h1:5432,h2:5433/jot?password=***&application_name=a");
+    redact_is("postgresql://jot:pw?with?marks@h/jot", "postgresql://jot:***@h/jot");
+    redact_is("host=db user=jot password=s3cr3t dbname=jot",
+              "host=db user=jot password=*** dbname=jot");
+    redact_is("host=db password = 'se cr\\'et' dbname=jot", "host=db password = *** dbname=jot");
+    /* a spelling the string work does not know still gives nothing away */
+    char *got = jotd_store_pg_redact("postgresql://h/jot?passw%6Frd=s3cr3t");
+    assert_non_null(got);
+    assert_null(strstr(got, "s3cr3t"));
+    free(got);
+    assert_null(jotd_store_pg_redact(NULL));
+}
+#endif
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    /* the tests of every backend */
+#define BEHAVIOUR_TESTS                                                                            \
+    T(test_reopen_keeps_data), T(test_user_crud), T(test_user_corrupt_roles_row),                  \
+        T(test_user_list_paging), T(test_user_patch_each_field),                                   \
+        T(test_user_disable_revokes_sessions), T(test_user_password_change_revokes_sessions),      \
+        T(test_user_delete_cascades), T(test_clients), T(test_clients_empty_list),                 \
+        T(test_client_policy_and_update), T(test_events_of_each_change),                           \
+        T(test_session_create_and_rotate_chain), T(test_rotate_reuse_revokes_session),             \
+        T(test_rotate_grace_window), T(test_rotate_idle_expiry), T(test_rotate_absolute_expiry),   \
+        T(test_rotate_client_mismatch), T(test_rotate_disabled_user),                              \
+        T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
+        T(test_sessions_revoke_user_count), T(test_denylist), T(test_gc),                          \
+        T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
+        T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
+        T(test_concurrent_pool), T(test_errmsg_and_rc_str)
+    const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),
-        T(test_reopen_keeps_data),
         T(test_open_refuses_foreign_and_newer),
-        T(test_user_crud),
-        T(test_user_corrupt_roles_row),
-        T(test_user_list_paging),
-        T(test_user_patch_each_field),
-        T(test_user_disable_revokes_sessions),
-        T(test_user_password_change_revokes_sessions),
-        T(test_user_delete_cascades),
-        T(test_clients),
-        T(test_clients_empty_list),
-        T(test_client_policy_and_update),
-        T(test_events_of_each_change),
         T(test_migration_from_schema_1),
-        T(test_session_create_and_rotate_chain),
-        T(test_rotate_reuse_revokes_session),
-        T(test_rotate_grace_window),
-        T(test_rotate_idle_expiry),
-        T(test_rotate_absolute_expiry),
-        T(test_rotate_client_mismatch),
-        T(test_rotate_disabled_user),
-        T(test_session_get_active_flags),
-        T(test_session_revoke_idempotent),
-        T(test_sessions_revoke_user_count),
-        T(test_denylist),
-        T(test_gc),
-        T(test_concurrent_rotate_same_token),
-        T(test_concurrent_rotate_two_handles),
-        T(test_concurrent_rotate_grace),
-        T(test_concurrent_rotate_processes),
-        T(test_concurrent_pool),
         cmocka_unit_test(test_readonly_db_is_io_error),
-        T(test_errmsg_and_rc_str),
+        BEHAVIOUR_TESTS,
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    g_pg = false;
+    int failed = cmocka_run_group_tests_name("store on SQLite", sqlite_tests, NULL, NULL);
+#ifdef JOTD_HAVE_PG
+    const struct CMUnitTest pg_offline_tests[] = {
+        cmocka_unit_test(test_pg_redact),
+        cmocka_unit_test(test_pg_unreachable_is_io),
+    };
+    failed +=
+        cmocka_run_group_tests_name("store on PostgreSQL, no server", pg_offline_tests, NULL, NULL);
+    g_pg_admin = getenv("JOTD_TEST_PG_URI");
+    if (!g_pg_admin || !*g_pg_admin) {
+        printf("SKIPPED: PostgreSQL variant: JOTD_TEST_PG_URI not set\n");
+        return failed;
+    }
+    const struct CMUnitTest pg_tests[] = {
+        T(test_pg_open_creates_schema),
+        T(test_pg_open_refuses_foreign_and_newer),
+        cmocka_unit_test_setup_teardown(test_pg_concurrent_first_open, setup_empty, teardown),
+        T(test_pg_reconnect_after_terminate),
+        T(test_pg_lock_timeout_is_busy),
+        BEHAVIOUR_TESTS,
+    };
+    g_pg = true;
+    failed += cmocka_run_group_tests_name("store on PostgreSQL", pg_tests, NULL, NULL);
+#else
+    printf("SKIPPED: PostgreSQL variant: jotd built without libpq\n");
+#endif
+    return failed;
 }

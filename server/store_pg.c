@@ -1,0 +1,2220 @@
+/* The PostgreSQL backend of the jotd store (libpq): the contract is server/store.h, the
+ * rules this file keeps are those of server/store_backend.h; server/store_sqlite.c is the
+ * reference for what every operation reads and writes.
+ *
+ * Connections. jotd_store_pg_open() checks the URI (PQconninfoParse) and keeps it; each
+ * connection is opened with PQconnectdbParams(expand_dbname = 1), the URI last so that what
+ * it says wins over our defaults, which are added only for what it leaves out:
+ * target_session_attrs=read-write (a standby is skipped), connect_timeout=5 (an unreachable
+ * server is JOTD_E_IO within seconds, never a hang), application_name=jotd,
+ * client_encoding=UTF8, and options "-c statement_timeout=5s -c lock_timeout=3s" in the
+ * startup packet (the URI's own options are kept after ours, so theirs win). A pool like
+ * store_sqlite.c's: an idle list under a mutex, a connection opened when the list is empty,
+ * each used by one operation from start to end: the pool holds as many connections as
+ * operations were ever in flight at once, i.e. at most the server's worker threads. A
+ * connection in CONNECTION_BAD state, or whose statement failed with a connection-class
+ * error (SQLSTATE class 08, 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+ * cannot_connect_now), is closed instead of pooled, so the next operation reconnects. When
+ * the very first statement of an operation fails that way on a connection taken from the
+ * idle list (the server restarted, or the backend was terminated while idle), nothing has
+ * happened yet: the operation runs again on another connection, so a restart of PostgreSQL
+ * costs the callers nothing once it is back.
+ *
+ * PgBouncer (transaction pooling). Statements are unnamed (PQexecParams / PQexec, never
+ * PQprepare); no session state is relied on: every transaction begins with
+ * SET LOCAL statement_timeout / lock_timeout in the same round trip as BEGIN, advisory locks
+ * are transaction-level (pg_advisory_xact_lock), times are BIGINT epoch seconds (no time
+ * zone). The startup options only bound the single-statement reads (autocommit); behind a
+ * PgBouncer that drops them (ignore_startup_parameters = options), those reads are bounded
+ * by PgBouncer's query_timeout or the role's settings instead.
+ *
+ * Transactions. READ COMMITTED; every write is BEGIN ... COMMIT, rolled back on any error,
+ * run again (up to TX_ATTEMPTS times) after a serialization failure or deadlock (40001,
+ * 40P01), then JOTD_E_BUSY. Locks are taken in one order everywhere, so that deadlocks stay
+ * rare: a user row, then session rows, then refresh-token rows, then the events lock (below)
+ * last. A refresh rotation first locks its session row (SELECT ... FOR NO KEY UPDATE), then
+ * reads the token, session, user and successor in a second statement: under READ COMMITTED
+ * each statement has a new snapshot, so the read sees whatever the rotation it waited for
+ * committed (a single locking SELECT would re-check only the locked row, and see the other
+ * tables as they were before the wait). Of N rotations of one token exactly one finds it
+ * unused; the mark-used UPDATE is conditional (used_at IS NULL) as well. Session revocation
+ * updates the session row first for the same reason: no rotation can add a successor while
+ * the tokens are being killed.
+ *
+ * Events. Readers remember the last id they saw (store.h), so ids must become visible in
+ * id order: with concurrent writers a smaller id could otherwise commit after a larger one
+ * and be skipped for ever. Every event insert takes pg_advisory_xact_lock(EVENTS_LOCK_KEY)
+ * in the same statement, before its id is drawn, and holds it to the commit: event-writing
+ * transactions commit one at a time, in id order. Revocations and user/client changes only;
+ * logins and rotations write no event.
+ *
+ * Durability. JOTD_DURABILITY_FULL: the server's synchronous_commit, raised to on in every
+ * transaction where it is off (in the BEGIN round trip; 'local', 'remote_write' and the rest
+ * are left alone: they all flush the local WAL). JOTD_DURABILITY_NORMAL: logins
+ * (session_create), rotations that rotate, and password rehashes commit with
+ * SET LOCAL synchronous_commit = off (sent with the COMMIT): a crash of the PostgreSQL
+ * server can lose the last of those (up to 3 x wal_writer_delay), never a revocation; the
+ * reuse path of a rotation sets synchronous_commit on explicitly. */
+#include "common/buf.h"
+#include "common/strparse.h"
+#include "store_backend.h"
+
+#include <jot/jot.h>
+#include <libpq-fe.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TX_ATTEMPTS 3     /* a transaction hit by a deadlock or serialization failure */
+#define STALE_ATTEMPTS 64 /* dead idle connections dropped before one operation gives up */
+#define MIGRATION_LOCK_KEY "7667012837443462001" /* 0x6A6F74645F736371: "jotd_scq" */
+#define EVENTS_LOCK_KEY "7667012837443331700"    /* 0x6A6F74645F5F7674 */
+#define MAX_PARAMS 10
+
+/* ---- schema: numbered migrations ---------------------------------------------------------- */
+
+/* migrations[i] takes a database from version i to i + 1 (jotd_schema.version). Append new
+ * steps; never edit one that has shipped. Each runs in its own transaction under the
+ * migration lock. Version 1 is the equivalent of SQLite's schema 2. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE users ("
+    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," /* never reused: sub stays unique */
+    " username TEXT NOT NULL UNIQUE,"
+    " password_hash TEXT NOT NULL,"
+    " roles TEXT NOT NULL,"       /* JSON array of strings */
+    " permissions TEXT NOT NULL," /* JSON array of strings */
+    " disabled BOOLEAN NOT NULL DEFAULT false,"
+    " generation BIGINT NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    /* names differing only in ASCII case are one account (SQLite: COLLATE NOCASE) */
+    "CREATE UNIQUE INDEX users_username_nocase ON users"
+    " (translate(username, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'));"
+    "CREATE TABLE clients ("
+    " client_id TEXT PRIMARY KEY,"
+    " secret_hash TEXT,"                  /* NULL: public client */
+    " scopes TEXT NOT NULL DEFAULT '[]'," /* JSON arrays */
+    " default_scopes TEXT NOT NULL DEFAULT '[]',"
+    " introspect TEXT NOT NULL DEFAULT '[]',"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    "INSERT INTO clients (client_id, secret_hash, created_at, updated_at)"
+    " VALUES ('default', NULL, extract(epoch FROM now())::bigint,"
+    " extract(epoch FROM now())::bigint);"
+    "CREATE TABLE sessions ("
+    " sid TEXT PRIMARY KEY,"
+    " user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " client_id TEXT NOT NULL,"
+    " scope TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " expires_at BIGINT NOT NULL," /* absolute end */
+    " last_used_at BIGINT NOT NULL,"
+    " revoked_at BIGINT);"
+    "CREATE INDEX sessions_user_id ON sessions(user_id);"
+    "CREATE TABLE refresh_tokens ("
+    " hash BYTEA PRIMARY KEY CHECK (octet_length(hash) = 32)," /* SHA-256 of the token */
+    " sid TEXT NOT NULL REFERENCES sessions(sid) ON DELETE CASCADE,"
+    " created_at BIGINT NOT NULL,"
+    " expires_at BIGINT NOT NULL," /* idle expiry */
+    " used_at BIGINT,"             /* rotated (successor set) or killed (successor NULL) */
+    " successor BYTEA CHECK (successor IS NULL OR octet_length(successor) = 32));"
+    "CREATE INDEX refresh_tokens_sid ON refresh_tokens(sid);"
+    "CREATE TABLE denylist ("
+    " jti TEXT PRIMARY KEY,"
+    " exp BIGINT NOT NULL);"
+    "CREATE TABLE events ("
+    " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY," /* readers remember the last */
+    " kind TEXT NOT NULL,"
+    " subject TEXT NOT NULL,"
+    " value BIGINT NOT NULL,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE INDEX events_created_at ON events(created_at);",
+};
+#define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
+
+/* ---- statements --------------------------------------------------------------------------- */
+
+#define USER_COLS                                                                                  \
+    "u.id, u.username, u.password_hash, u.roles, u.permissions, u.disabled, u.created_at, "        \
+    "u.updated_at, u.generation"
+#define SESSION_COLS                                                                               \
+    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at"
+#define N_SESSION_COLS 7
+#define CLIENT_COLS                                                                                \
+    "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at"
+
+/* An event, with the events lock taken before the id is drawn (see Events above). */
+#define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
+
+static const char *const event_kind_names[] = {
+    [JOTD_EV_SESSION_REVOKED] = "session_revoked",
+    [JOTD_EV_USER_GENERATION] = "user_generation",
+    [JOTD_EV_JTI_REVOKED] = "jti_revoked",
+    [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+};
+#define N_EVENT_KINDS (sizeof event_kind_names / sizeof event_kind_names[0])
+
+/* ---- the store ---------------------------------------------------------------------------- */
+
+struct pgconn {
+    PGconn *pg;
+    bool fresh;  /* opened for the current operation, not taken from the idle list */
+    bool broken; /* a connection-class error: closed, never pooled */
+    bool retry;  /* the last error was a serialization failure or a deadlock */
+    int n_ok;    /* statements that succeeded in the current operation */
+    struct pgconn *next;
+};
+
+typedef struct pg_store {
+    jotd_store_t base; /* first: store.c sees a jotd_store_t */
+    char *uri;         /* holds the password, if any: wiped on close */
+    char *options;     /* the options value we send (ours + the URI's) */
+    const char *kw[8];
+    const char *val[8];
+    pthread_mutex_t lock; /* guards idle */
+    struct pgconn *idle;
+} pg_store_t;
+
+static const jotd_store_ops_t pg_ops;
+
+static pg_store_t *pgs(jotd_store_t *st)
+{
+    return (pg_store_t *)st;
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+/* libpq's message as one line: newlines and tabs become spaces, trailing space goes. */
+static void one_line(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (const char *p = in ? in : ""; *p && n + 1 < outlen; p++) {
+        char ch = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;
+        if (ch == ' ' && (n == 0 || out[n - 1] == ' '))
+            continue;
+        out[n++] = ch;
+    }
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+}
+
+static bool connection_class(const char *state)
+{
+    return state && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+                     strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0);
+}
+
+/* SQLSTATE -> store code. */
+static jotd_rc_t map_state(const char *state)
+{
+    if (!state || strlen(state) != 5)
+        return JOTD_E_IO;
+    if (strcmp(state, "23505") == 0)
+        return JOTD_E_EXISTS;
+    if (strcmp(state, "23503") == 0) /* the user or session referred to does not exist */
+        return JOTD_E_NOTFOUND;
+    if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0 || /* timeouts */
+        strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || /* retried first */
+        strcmp(state, "53300") == 0)                                  /* too many connections */
+        return JOTD_E_BUSY;
+    if (strcmp(state, "53200") == 0)
+        return JOTD_E_NOMEM;
+    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0) /* data, NOT NULL, CHECK */
+        return JOTD_E_INVAL;
+    return JOTD_E_IO; /* connection, read-only transaction, disk full, permissions, ... */
+}
+
+/* Record the failure of a statement on \p c (res may be NULL) and map it. */
+static jotd_rc_t pg_fail(struct pgconn *c, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg)
+        msg = PQerrorMessage(c->pg);
+    char line[224];
+    one_line(msg, line, sizeof line);
+    if (PQstatus(c->pg) == CONNECTION_BAD || connection_class(state))
+        c->broken = true;
+    c->retry = state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+    jotd_rc_t r = c->broken ? JOTD_E_IO : map_state(state);
+    if (!res) { /* out of memory, or the command could not be sent: start afresh */
+        c->broken = true;
+        r = JOTD_E_IO;
+    }
+    return jotd_store__fail(r, "postgresql: %s%s%s%s", line[0] ? line : "unknown error",
+                            state ? " (SQLSTATE " : "", state ? state : "", state ? ")" : "");
+}
+
+/* Out of memory, recorded (a function of its own: the analyzers see the code it returns). */
+static jotd_rc_t nomem(void)
+{
+    jotd_store__fail(JOTD_E_NOMEM, "out of memory");
+    return JOTD_E_NOMEM;
+}
+
+/* ---- parameters and results --------------------------------------------------------------- */
+
+typedef struct params {
+    int n;
+    const char *v[MAX_PARAMS];
+    int len[MAX_PARAMS];
+    int fmt[MAX_PARAMS];
+    char num[MAX_PARAMS][24];
+} params_t;
+
+static void p_text(params_t *p, const char *s)
+{
+    p->v[p->n] = s; /* NULL: SQL NULL */
+    p->len[p->n] = 0;
+    p->fmt[p->n] = 0;
+    p->n++;
+}
+
+static void p_i64(params_t *p, int64_t v)
+{
+    snprintf(p->num[p->n], sizeof p->num[0], "%lld", (long long)v);
+    p_text(p, p->num[p->n]);
+}
+
+static void p_hash(params_t *p, const uint8_t *h)
+{
+    p->v[p->n] = (const char *)h; /* binary bytea: the raw bytes */
+    p->len[p->n] = JOTD_HASH_LEN;
+    p->fmt[p->n] = 1;
+    p->n++;
+}
+
+/* Run \p sql (with \p p, or as a simple query when p is NULL: then it may hold several
+ * statements). On success *out (may be NULL: cleared) holds the result. */
+static jotd_rc_t q(struct pgconn *c, const char *sql, const params_t *p, PGresult **out)
+{
+    PGresult *res =
+        p ? PQexecParams(c->pg, sql, p->n, NULL, p->v, p->len, p->fmt, 0) : PQexec(c->pg, sql);
+    ExecStatusType s = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) {
+        c->n_ok++;
+        if (out)
+            *out = res;
+        else
+            PQclear(res);
+        return JOTD_OK;
+    }
+    jotd_rc_t r = pg_fail(c, res);
+    PQclear(res);
+    return r;
+}
+
+static bool parse_i64(const char *s, int64_t *out)
+{
+    uint64_t u = 0;
+    bool neg = s && *s == '-';
+    if (jotx_parse_u64_str(neg ? s + 1 : s, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &u) !=
+        JOTX_OK)
+        return false;
+    *out = neg ? (u == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)u) : (int64_t)u;
+    return true;
+}
+
+/* Rows changed by the statement of \p res. */
+static int64_t changes(PGresult *res)
+{
+    int64_t n = 0;
+    return parse_i64(PQcmdTuples(res), &n) ? n : 0;
+}
+
+/* Query that modifies and reports the rows it changed. */
+static jotd_rc_t q_changes(struct pgconn *c, const char *sql, const params_t *p, int64_t *out_n)
+{
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, sql, p, &res);
+    if (r == JOTD_OK && out_n)
+        *out_n = changes(res);
+    PQclear(res);
+    return r;
+}
+
+/* A row reader: every column read through it; a value that does not parse marks the row
+ * corrupt. */
+typedef struct rowr {
+    const PGresult *res;
+    int row;
+    bool bad;
+} rowr_t;
+
+static bool col_null(rowr_t *r, int col)
+{
+    return PQgetisnull(r->res, r->row, col) != 0;
+}
+
+static const char *col_text(rowr_t *r, int col)
+{
+    return col_null(r, col) ? NULL : PQgetvalue(r->res, r->row, col);
+}
+
+static int64_t col_i64(rowr_t *r, int col)
+{
+    int64_t v = 0;
+    if (col_null(r, col))
+        return 0;
+    if (!parse_i64(PQgetvalue(r->res, r->row, col), &v))
+        r->bad = true;
+    return v;
+}
+
+static bool col_bool(rowr_t *r, int col)
+{
+    const char *t = col_text(r, col);
+    if (!t || (strcmp(t, "t") != 0 && strcmp(t, "f") != 0))
+        r->bad = true;
+    return t && strcmp(t, "t") == 0;
+}
+
+static jotd_rc_t col_dup(rowr_t *r, int col, char **out)
+{
+    *out = NULL;
+    if (col_null(r, col))
+        return JOTD_OK;
+    int n = PQgetlength(r->res, r->row, col);
+    *out = jotx_strdup_n(PQgetvalue(r->res, r->row, col), n > 0 ? (size_t)n : 0);
+    return *out ? JOTD_OK : nomem();
+}
+
+static jotd_rc_t col_list(rowr_t *r, int col, char ***out, size_t *out_n)
+{
+    const char *t = col_text(r, col);
+    int n = PQgetlength(r->res, r->row, col);
+    return jotd_store__list_decode(t, t && n > 0 ? (size_t)n : 0, out, out_n);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* A hash selected as encode(x, 'hex'): false when NULL or malformed. */
+static bool col_hash(rowr_t *r, int col, uint8_t out[JOTD_HASH_LEN])
+{
+    const char *t = col_text(r, col);
+    if (!t || strlen(t) != 2 * JOTD_HASH_LEN)
+        return false;
+    for (size_t i = 0; i < JOTD_HASH_LEN; i++) {
+        int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static jotd_rc_t corrupt(const char *what)
+{
+    return jotd_store__fail(JOTD_E_IO, "corrupt row: %s", what);
+}
+
+/* USER_COLS starting at column c0. */
+static jotd_rc_t row_user(rowr_t *rr, int c0, jotd_user_t *out)
+{
+    jotd_user_t u = {0};
+    u.id = col_i64(rr, c0);
+    u.disabled = col_bool(rr, c0 + 5);
+    u.created_at = col_i64(rr, c0 + 6);
+    u.updated_at = col_i64(rr, c0 + 7);
+    u.generation = col_i64(rr, c0 + 8);
+    jotd_rc_t r = col_dup(rr, c0 + 1, &u.username);
+    if (r == JOTD_OK)
+        r = col_dup(rr, c0 + 2, &u.password_hash);
+    if (r == JOTD_OK && (!u.username || !u.password_hash || rr->bad))
+        r = corrupt("user without name or password hash");
+    if (r == JOTD_OK)
+        r = col_list(rr, c0 + 3, &u.roles, &u.n_roles);
+    if (r == JOTD_OK)
+        r = col_list(rr, c0 + 4, &u.permissions, &u.n_permissions);
+    if (r != JOTD_OK) {
+        jotd_user_clear(&u);
+        return r;
+    }
+    *out = u;
+    return JOTD_OK;
+}
+
+/* SESSION_COLS starting at column c0. */
+static jotd_rc_t row_session(rowr_t *rr, int c0, jotd_session_t *out)
+{
+    jotd_session_t se = {0};
+    const char *sid = col_text(rr, c0);
+    size_t sid_len = sid ? strlen(sid) : 0;
+    if (sid_len == 0 || sid_len > JOTD_SID_LEN)
+        return corrupt("bad session id");
+    memcpy(se.sid, sid, sid_len + 1);
+    se.user_id = col_i64(rr, c0 + 1);
+    se.created_at = col_i64(rr, c0 + 4);
+    se.expires_at = col_i64(rr, c0 + 5);
+    se.revoked = !col_null(rr, c0 + 6);
+    jotd_rc_t r = col_dup(rr, c0 + 2, &se.client_id);
+    if (r == JOTD_OK)
+        r = col_dup(rr, c0 + 3, &se.scope);
+    if (r == JOTD_OK && (!se.client_id || !se.scope || rr->bad))
+        r = corrupt("session without client or scope");
+    if (r != JOTD_OK) {
+        jotd_session_clear(&se);
+        return r;
+    }
+    *out = se;
+    return JOTD_OK;
+}
+
+/* CLIENT_COLS starting at column 0. */
+static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
+{
+    jotd_client_t c = {.created_at = col_i64(rr, 5), .updated_at = col_i64(rr, 6)};
+    jotd_rc_t r = col_dup(rr, 0, &c.client_id);
+    if (r == JOTD_OK && (!c.client_id || rr->bad))
+        r = corrupt("NULL client id");
+    if (r == JOTD_OK)
+        r = col_dup(rr, 1, &c.secret_hash);
+    if (r == JOTD_OK)
+        r = col_list(rr, 2, &c.scopes, &c.n_scopes);
+    if (r == JOTD_OK)
+        r = col_list(rr, 3, &c.default_scopes, &c.n_default_scopes);
+    if (r == JOTD_OK)
+        r = col_list(rr, 4, &c.introspect, &c.n_introspect);
+    if (r != JOTD_OK) {
+        jotd_client_clear(&c);
+        return r;
+    }
+    *out = c;
+    return JOTD_OK;
+}
+
+/* ---- connections -------------------------------------------------------------------------- */
+
+static void conn_close(struct pgconn *c)
+{
+    if (c) {
+        PQfinish(c->pg);
+        free(c);
+    }
+}
+
+static jotd_rc_t conn_open(pg_store_t *s, struct pgconn **out)
+{
+    struct pgconn *c = calloc(1, sizeof *c);
+    if (!c)
+        return nomem();
+    c->pg = PQconnectdbParams(s->kw, s->val, 1);
+    if (!c->pg) {
+        free(c);
+        return nomem();
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        /* libpq's own text names the host and the reason, never the password */
+        char line[224];
+        one_line(PQerrorMessage(c->pg), line, sizeof line);
+        conn_close(c);
+        jotd_store__fail(JOTD_E_IO, "postgresql: cannot connect: %s", line);
+        return JOTD_E_IO;
+    }
+    c->fresh = true;
+    *out = c;
+    return JOTD_OK;
+}
+
+static jotd_rc_t conn_get(pg_store_t *s, struct pgconn **out)
+{
+    pthread_mutex_lock(&s->lock);
+    struct pgconn *c = s->idle;
+    if (c)
+        s->idle = c->next;
+    pthread_mutex_unlock(&s->lock);
+    if (!c)
+        return conn_open(s, out);
+    c->next = NULL;
+    c->fresh = false;
+    *out = c;
+    return JOTD_OK;
+}
+
+static void conn_put(pg_store_t *s, struct pgconn *c)
+{
+    /* never pool a dead connection, nor one left inside a transaction */
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK ||
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        conn_close(c);
+        return;
+    }
+    c->retry = false;
+    pthread_mutex_lock(&s->lock);
+    c->next = s->idle;
+    s->idle = c;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- transactions ------------------------------------------------------------------------- */
+
+enum tx_end { TX_ROLLBACK = 0, TX_COMMIT, TX_COMMIT_LIGHT };
+
+/* One round trip: BEGIN, the timeouts (PgBouncer-safe: this transaction only), and
+ * synchronous_commit raised to on where the server default is off. */
+static jotd_rc_t tx_begin(struct pgconn *c)
+{
+    return q(c,
+             "BEGIN; SET LOCAL statement_timeout = '5s'; SET LOCAL lock_timeout = '3s';"
+             " SELECT set_config('synchronous_commit', 'on', true)"
+             " WHERE current_setting('synchronous_commit') = 'off'",
+             NULL, NULL);
+}
+
+/* Roll back without touching this thread's error message (it tells what went wrong). */
+static void tx_rollback(struct pgconn *c)
+{
+    if (PQstatus(c->pg) != CONNECTION_OK || PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        return;
+    PGresult *res = PQexec(c->pg, "ROLLBACK");
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        c->broken = true;
+    PQclear(res);
+}
+
+/* End the transaction as \p how says; returns \p r, or the commit's error. */
+static jotd_rc_t tx_end(struct pgconn *c, int how, jotd_rc_t r)
+{
+    if (how == TX_ROLLBACK) {
+        tx_rollback(c);
+        return r;
+    }
+    PGresult *res = NULL;
+    jotd_rc_t cr =
+        q(c, how == TX_COMMIT_LIGHT ? "SET LOCAL synchronous_commit = off; COMMIT" : "COMMIT", NULL,
+          &res);
+    /* COMMIT of a failed transaction answers ROLLBACK */
+    if (cr == JOTD_OK && strcmp(PQcmdStatus(res), "COMMIT") != 0)
+        cr = jotd_store__fail(JOTD_E_IO, "postgresql: the transaction was rolled back");
+    PQclear(res);
+    if (cr != JOTD_OK) {
+        tx_rollback(c);
+        return cr;
+    }
+    return r;
+}
+
+/* An operation: \p fn runs on one connection, inside a transaction when \p tx. It sets
+ * *how (TX_COMMIT, TX_COMMIT_LIGHT or TX_ROLLBACK: the default) and must leave \p ctx ready
+ * for another attempt (it may run again after a deadlock or on a fresh connection). */
+typedef jotd_rc_t (*op_fn)(struct pgconn *c, void *ctx, int *how);
+
+static jotd_rc_t run_op(jotd_store_t *st, bool tx, op_fn fn, void *ctx)
+{
+    pg_store_t *s = pgs(st);
+    int attempts = 0, stale = 0;
+    for (;;) {
+        struct pgconn *c = NULL;
+        jotd_rc_t r = conn_get(s, &c);
+        if (r != JOTD_OK)
+            return r;
+        c->n_ok = 0;
+        c->retry = false;
+        int how = TX_ROLLBACK;
+        bool begun = false;
+        if (tx) {
+            r = tx_begin(c);
+            begun = r == JOTD_OK;
+        }
+        if (r == JOTD_OK)
+            r = fn(c, ctx, &how);
+        if (begun)
+            r = tx_end(c, how, r);
+        /* the first statement found the pooled connection dead: nothing happened yet */
+        bool again_stale = r != JOTD_OK && c->broken && !c->fresh && c->n_ok == 0;
+        bool again_retry = r != JOTD_OK && tx && c->retry && !c->broken;
+        conn_put(s, c);
+        if (again_stale && ++stale < STALE_ATTEMPTS)
+            continue;
+        if (again_retry && ++attempts < TX_ATTEMPTS)
+            continue;
+        return r;
+    }
+}
+
+static int light(const jotd_store_t *st)
+{
+    return st->durability == JOTD_DURABILITY_NORMAL ? TX_COMMIT_LIGHT : TX_COMMIT;
+}
+
+/* ---- open / close / migrations ------------------------------------------------------------ */
+
+static jotd_rc_t q_i64(struct pgconn *c, const char *sql, const params_t *p, bool *out_row,
+                       int64_t *out)
+{
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, sql, p, &res);
+    if (r != JOTD_OK)
+        return r;
+    *out_row = PQntuples(res) > 0;
+    if (*out_row) {
+        rowr_t rr = {.res = res};
+        *out = col_i64(&rr, 0);
+        if (rr.bad || col_null(&rr, 0))
+            r = jotd_store__fail(JOTD_E_IO, "postgresql: unexpected value in %s", sql);
+    }
+    PQclear(res);
+    return r;
+}
+
+/* One migration step (or none) under the migration lock; *out_done when at the target. */
+static jotd_rc_t migrate_step(struct pgconn *c, void *ctx, int *how)
+{
+    bool *done = ctx;
+    *done = false;
+    bool row = false;
+    int64_t have = 0, theirs = 0, v = 0;
+    /* migrations may take long on big tables; a second jotd waits for the first */
+    jotd_rc_t r = q(c,
+                    "SET LOCAL statement_timeout = '300s'; SET LOCAL lock_timeout = '60s';"
+                    " SELECT pg_advisory_xact_lock(" MIGRATION_LOCK_KEY ")",
+                    NULL, NULL);
+    if (r == JOTD_OK)
+        r = q_i64(c,
+                  "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname ="
+                  " current_schema() AND tablename = 'jotd_schema'",
+                  NULL, &row, &have);
+    if (r == JOTD_OK && have == 0) {
+        r = q_i64(c,
+                  "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+                  " AND tablename IN ('users', 'clients', 'sessions', 'refresh_tokens',"
+                  " 'denylist', 'events')",
+                  NULL, &row, &theirs);
+        if (r == JOTD_OK && theirs != 0)
+            return jotd_store__fail(JOTD_E_IO,
+                                    "not a jotd database: its schema has tables of jotd's names"
+                                    " but no jotd_schema table");
+        if (r == JOTD_OK)
+            r = q(c,
+                  "CREATE TABLE jotd_schema (version INTEGER NOT NULL);"
+                  " INSERT INTO jotd_schema (version) VALUES (0)",
+                  NULL, NULL);
+    }
+    if (r == JOTD_OK)
+        r = q_i64(c, "SELECT version FROM jotd_schema", NULL, &row, &v);
+    if (r == JOTD_OK && !row)
+        return jotd_store__fail(JOTD_E_IO, "jotd_schema holds no version");
+    if (r != JOTD_OK)
+        return r;
+    if (v > SCHEMA_VERSION)
+        return jotd_store__fail(JOTD_E_INVAL,
+                                "database schema version %lld is newer than this jotd supports"
+                                " (%lld): upgrade jotd",
+                                (long long)v, (long long)SCHEMA_VERSION);
+    if (v < 0)
+        return jotd_store__fail(JOTD_E_IO, "negative schema version");
+    if (v == SCHEMA_VERSION) {
+        *done = true;
+        *how = have == 0 ? TX_COMMIT : TX_ROLLBACK;
+        return JOTD_OK;
+    }
+    r = q(c, migrations[v], NULL, NULL);
+    params_t p = {0};
+    p_i64(&p, v + 1);
+    if (r == JOTD_OK)
+        r = q(c, "UPDATE jotd_schema SET version = $1::integer", &p, NULL);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t migrate(jotd_store_t *st)
+{
+    bool done = false;
+    jotd_rc_t r = JOTD_OK;
+    for (int64_t i = 0; r == JOTD_OK && !done && i <= SCHEMA_VERSION + 1; i++)
+        r = run_op(st, true, migrate_step, &done);
+    if (r == JOTD_OK && !done)
+        r = jotd_store__fail(JOTD_E_IO, "schema migration did not converge");
+    return r;
+}
+
+static void pg_close(jotd_store_t *st)
+{
+    pg_store_t *s = pgs(st);
+    if (!s)
+        return;
+    struct pgconn *c = s->idle;
+    while (c) {
+        struct pgconn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    pthread_mutex_destroy(&s->lock);
+    if (s->uri) {
+        jot_memzero(s->uri, strlen(s->uri));
+        free(s->uri);
+    }
+    free(s->options);
+    free(s);
+}
+
+#define OUR_OPTIONS "-c statement_timeout=5s -c lock_timeout=3s"
+
+/* Keywords and values for PQconnectdbParams: our defaults for what the URI leaves out, the
+ * URI (expanded) last so that it wins. */
+static jotd_rc_t build_params(pg_store_t *s, PQconninfoOption *opts)
+{
+    bool has_tsa = false, has_ct = false, has_app = false, has_enc = false;
+    const char *their_options = NULL;
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (strcmp(o->keyword, "target_session_attrs") == 0)
+            has_tsa = true;
+        else if (strcmp(o->keyword, "connect_timeout") == 0)
+            has_ct = true;
+        else if (strcmp(o->keyword, "application_name") == 0)
+            has_app = true;
+        else if (strcmp(o->keyword, "client_encoding") == 0)
+            has_enc = true;
+        else if (strcmp(o->keyword, "options") == 0)
+            their_options = o->val;
+    }
+    size_t olen = strlen(OUR_OPTIONS) + (their_options ? strlen(their_options) + 1 : 0) + 1;
+    s->options = malloc(olen);
+    if (!s->options)
+        return nomem();
+    snprintf(s->options, olen, "%s%s%s", OUR_OPTIONS, their_options ? " " : "",
+             their_options ? their_options : "");
+    int n = 0;
+    if (!has_tsa) {
+        s->kw[n] = "target_session_attrs";
+        s->val[n++] = "read-write";
+    }
+    if (!has_ct) {
+        s->kw[n] = "connect_timeout";
+        s->val[n++] = "5";
+    }
+    if (!has_app) {
+        s->kw[n] = "application_name";
+        s->val[n++] = "jotd";
+    }
+    if (!has_enc) {
+        s->kw[n] = "client_encoding";
+        s->val[n++] = "UTF8";
+    }
+    s->kw[n] = "dbname";
+    s->val[n++] = s->uri;
+    /* after the URI: ours + theirs, theirs last */
+    s->kw[n] = "options";
+    s->val[n++] = s->options;
+    s->kw[n] = NULL;
+    s->val[n] = NULL;
+    return JOTD_OK;
+}
+
+jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
+{
+    if (!uri || !out ||
+        (strncmp(uri, "postgres://", 11) != 0 && strncmp(uri, "postgresql://", 13) != 0))
+        return jotd_store__fail(JOTD_E_INVAL, "not a postgres:// or postgresql:// URI");
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(uri, &perr);
+    if (!opts) {
+        /* libpq's message may quote the URI, password included: only a redacted copy */
+        PQfreemem(perr);
+        char *red = jotd_store_pg_redact(uri);
+        jotd_rc_t r = jotd_store__fail(JOTD_E_INVAL, "not a valid PostgreSQL connection URI: %s",
+                                       red ? red : "(unprintable)");
+        free(red);
+        return r;
+    }
+    pg_store_t *s = calloc(1, sizeof *s);
+    jotd_rc_t r = JOTD_OK;
+    if (!s || !(s->uri = jotx_strdup_n(uri, strlen(uri))) ||
+        pthread_mutex_init(&s->lock, NULL) != 0) {
+        if (s)
+            free(s->uri);
+        free(s);
+        PQconninfoFree(opts);
+        return nomem();
+    }
+    s->base.ops = &pg_ops;
+    s->base.durability = JOTD_DURABILITY_FULL;
+    r = build_params(s, opts);
+    PQconninfoFree(opts);
+    if (r == JOTD_OK)
+        r = migrate(&s->base);
+    if (r != JOTD_OK) {
+        pg_close(&s->base);
+        return r;
+    }
+    *out = &s->base;
+    return JOTD_OK;
+}
+
+/* ---- redaction ---------------------------------------------------------------------------- */
+
+/* Append [p, p + n) to the buffer \p b of capacity \p cap at *len. */
+static void put(char *b, size_t cap, size_t *len, const char *p, size_t n)
+{
+    if (*len + n < cap) {
+        memcpy(b + *len, p, n);
+        *len += n;
+    }
+    b[*len < cap ? *len : cap - 1] = '\0';
+}
+
+/* Does the redacted text still carry a password for libpq? */
+static bool still_has_password(const char *text)
+{
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(text, &err);
+    PQfreemem(err);
+    if (!opts)
+        return false; /* libpq will not read one either */
+    bool has = false;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && strcmp(o->val, "***") != 0)
+            has = true;
+    PQconninfoFree(opts);
+    return has;
+}
+
+char *jotd_store_pg_redact(const char *uri)
+{
+    if (!uri)
+        return NULL;
+    size_t n = strlen(uri);
+    size_t cap = 3 * n + 16; /* every password replaced by 3 characters: never longer */
+    char *b = malloc(cap);
+    if (!b)
+        return NULL;
+    size_t len = 0;
+    b[0] = '\0';
+    const char *p = uri;
+    const char *scheme_end = strstr(uri, "://");
+    if (scheme_end &&
+        (strncmp(uri, "postgres://", 11) == 0 || strncmp(uri, "postgresql://", 13) == 0)) {
+        const char *auth = scheme_end + 3;
+        put(b, cap, &len, uri, (size_t)(auth - uri));
+        /* userinfo: up to an '@' met before the first '/' (libpq's rule) */
+        const char *at = auth;
+        while (*at && *at != '@' && *at != '/')
+            at++;
+        p = auth;
+        if (*at == '@') {
+            const char *colon = memchr(auth, ':', (size_t)(at - auth));
+            if (colon) {
+                put(b, cap, &len, auth, (size_t)(colon - auth) + 1);
+                put(b, cap, &len, "***", 3);
+                p = at;
+            }
+        }
+        /* the rest: query parameters named password get *** */
+        const char *qm = strchr(p, '?');
+        if (!qm) {
+            put(b, cap, &len, p, strlen(p));
+        } else {
+            put(b, cap, &len, p, (size_t)(qm - p) + 1);
+            const char *k = qm + 1;
+            while (*k) {
+                const char *amp = strchr(k, '&');
+                size_t plen = amp ? (size_t)(amp - k) : strlen(k);
+                const char *eq = memchr(k, '=', plen);
+                if (eq && (size_t)(eq - k) == 8 && strncmp(k, "password", 8) == 0) {
+                    put(b, cap, &len, k, 9);
+                    put(b, cap, &len, "***", 3);
+                } else {
+                    put(b, cap, &len, k, plen);
+                }
+                if (!amp)
+                    break;
+                put(b, cap, &len, "&", 1);
+                k = amp + 1;
+            }
+        }
+    } else {
+        /* key=value form: password=VALUE or password='VALUE' */
+        while (*p) {
+            const char *m = strstr(p, "password");
+            if (!m) {
+                put(b, cap, &len, p, strlen(p));
+                break;
+            }
+            const char *e = m + 8;
+            while (*e == ' ')
+                e++;
+            bool word_start = m == uri || m[-1] == ' ' || m[-1] == '\t';
+            if (!word_start || *e != '=') {
+                put(b, cap, &len, p, (size_t)(m - p) + 8);
+                p = m + 8;
+                continue;
+            }
+            e++;
+            while (*e == ' ')
+                e++;
+            put(b, cap, &len, p, (size_t)(e - p));
+            put(b, cap, &len, "***", 3);
+            if (*e == '\'') {
+                e++;
+                while (*e && *e != '\'') {
+                    if (*e == '\\' && e[1])
+                        e++;
+                    e++;
+                }
+                if (*e == '\'')
+                    e++;
+            } else {
+                while (*e && *e != ' ' && *e != '\t')
+                    e++;
+            }
+            p = e;
+        }
+    }
+    /* a spelling we did not foresee (percent-encoded key, ...): give nothing away */
+    if (still_has_password(b)) {
+        jot_memzero(b, cap);
+        free(b);
+        const char *safe = "postgresql://***";
+        return jotx_strdup_n(safe, strlen(safe));
+    }
+    return b;
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+/* Record an event inside the caller's transaction (takes the events lock). */
+static jotd_rc_t event_tx(struct pgconn *c, jotd_event_kind_t kind, const char *subject,
+                          int64_t value, int64_t now)
+{
+    params_t p = {0};
+    p_text(&p, event_kind_names[kind]);
+    p_text(&p, subject);
+    p_i64(&p, value);
+    p_i64(&p, now);
+    return q(c,
+             "INSERT INTO events (kind, subject, value, created_at)"
+             " SELECT $1::text, $2::text, $3::bigint, $4::bigint FROM " EVENT_LOCK_FROM,
+             &p, NULL);
+}
+
+static jotd_rc_t generation_event_tx(struct pgconn *c, int64_t user_id, int64_t gen, int64_t now)
+{
+    char subject[24];
+    snprintf(subject, sizeof subject, "%lld", (long long)user_id);
+    return event_tx(c, JOTD_EV_USER_GENERATION, subject, gen, now);
+}
+
+/* Revoke every session of \p user_id and kill their tokens (sessions first: see the lock
+ * order above). *out_sids: the sids newly revoked as a text[] literal for
+ * session_events_tx (malloc'd), *out_n their number. */
+static jotd_rc_t revoke_user_rows_tx(struct pgconn *c, int64_t user_id, int64_t now,
+                                     char **out_sids, int64_t *out_n)
+{
+    *out_sids = NULL;
+    *out_n = 0;
+    params_t p = {0};
+    p_i64(&p, user_id);
+    p_i64(&p, now);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1"
+                    " AND revoked_at IS NULL RETURNING sid",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    int n = PQntuples(res);
+    size_t cap = 3;
+    for (int i = 0; i < n; i++)
+        cap += 2 * (size_t)PQgetlength(res, i, 0) + 3;
+    char *lit = malloc(cap);
+    if (!lit) {
+        PQclear(res);
+        return nomem();
+    }
+    size_t len = 0;
+    lit[len++] = '{';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            lit[len++] = ',';
+        lit[len++] = '"';
+        for (const char *t = PQgetvalue(res, i, 0); *t; t++) {
+            if (*t == '"' || *t == '\\')
+                lit[len++] = '\\';
+            lit[len++] = *t;
+        }
+        lit[len++] = '"';
+    }
+    lit[len++] = '}';
+    lit[len] = '\0';
+    PQclear(res);
+    r = q(c,
+          "UPDATE refresh_tokens SET used_at = $2 WHERE used_at IS NULL"
+          " AND sid IN (SELECT sid FROM sessions WHERE user_id = $1)",
+          &p, NULL);
+    if (r != JOTD_OK) {
+        free(lit);
+        return r;
+    }
+    *out_sids = lit;
+    *out_n = n;
+    return JOTD_OK;
+}
+
+/* One session_revoked event per sid of \p sids (a text[] literal), in its order. */
+static jotd_rc_t session_events_tx(struct pgconn *c, const char *sids, int64_t n, int64_t now)
+{
+    if (n == 0)
+        return JOTD_OK;
+    params_t p = {0};
+    p_text(&p, sids);
+    p_i64(&p, now);
+    return q(c,
+             "INSERT INTO events (kind, subject, value, created_at)"
+             " SELECT 'session_revoked', x.sid, $2::bigint, $2::bigint FROM " EVENT_LOCK_FROM
+             ", unnest($1::text[]) WITH ORDINALITY AS x(sid, n) ORDER BY x.n",
+             &p, NULL);
+}
+
+static jotd_rc_t revoke_user_tx(struct pgconn *c, int64_t user_id, int64_t now, int64_t *out_n)
+{
+    char *sids = NULL;
+    int64_t n = 0;
+    jotd_rc_t r = revoke_user_rows_tx(c, user_id, now, &sids, &n);
+    if (r == JOTD_OK)
+        r = session_events_tx(c, sids, n, now);
+    free(sids);
+    if (r == JOTD_OK && out_n)
+        *out_n = n;
+    return r;
+}
+
+/* Mark a session revoked, then kill its unused tokens (idempotent); an event when newly. */
+static jotd_rc_t revoke_session_tx(struct pgconn *c, const char *sid, int64_t now)
+{
+    params_t p = {0};
+    p_text(&p, sid);
+    p_i64(&p, now);
+    int64_t n = 0;
+    jotd_rc_t r = q_changes(
+        c, "UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL", &p, &n);
+    if (r == JOTD_OK)
+        r = q(c, "UPDATE refresh_tokens SET used_at = $2 WHERE sid = $1 AND used_at IS NULL", &p,
+              NULL);
+    if (r == JOTD_OK && n > 0)
+        r = event_tx(c, JOTD_EV_SESSION_REVOKED, sid, now, now);
+    return r;
+}
+
+struct events_ctx {
+    int64_t after_id;
+    size_t limit;
+    void (*cb)(void *ctx, const jotd_event_t *ev);
+    void *cb_ctx;
+    int64_t last;
+};
+
+static jotd_rc_t events_since_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct events_ctx *e = ctx;
+    params_t p = {0};
+    p_i64(&p, e->after_id);
+    p_i64(&p, e->limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)e->limit);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT id, kind, subject, value, created_at FROM events WHERE id > $1"
+                    " ORDER BY id LIMIT $2",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    e->last = e->after_id;
+    for (int i = 0; i < PQntuples(res); i++) {
+        rowr_t rr = {.res = res, .row = i};
+        jotd_event_t ev = {
+            .id = col_i64(&rr, 0), .value = col_i64(&rr, 3), .created_at = col_i64(&rr, 4)};
+        const char *kind = col_text(&rr, 1);
+        ev.subject = col_text(&rr, 2);
+        if (!kind || !ev.subject || rr.bad) {
+            r = corrupt("event");
+            break;
+        }
+        e->last = ev.id;
+        for (size_t k = 1; k < N_EVENT_KINDS; k++)
+            if (strcmp(kind, event_kind_names[k]) == 0) {
+                ev.kind = (jotd_event_kind_t)k;
+                e->cb(e->cb_ctx, &ev);
+                break;
+            }
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_events_since(jotd_store_t *st, int64_t after_id, size_t limit,
+                                 void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
+                                 int64_t *out_last)
+{
+    struct events_ctx e = {.after_id = after_id, .limit = limit, .cb = cb, .cb_ctx = ctx};
+    jotd_rc_t r = run_op(st, false, events_since_fn, &e);
+    if (r == JOTD_OK)
+        *out_last = e.last;
+    return r;
+}
+
+/* ---- schema version ----------------------------------------------------------------------- */
+
+static jotd_rc_t schema_version_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    bool row = false;
+    jotd_rc_t r = q_i64(c, "SELECT version FROM jotd_schema", NULL, &row, ctx);
+    if (r == JOTD_OK && !row)
+        r = jotd_store__fail(JOTD_E_IO, "jotd_schema holds no version");
+    return r;
+}
+
+static jotd_rc_t pg_schema_version(jotd_store_t *st, int64_t *out)
+{
+    int64_t v = 0;
+    jotd_rc_t r = run_op(st, false, schema_version_fn, &v);
+    if (r == JOTD_OK)
+        *out = v;
+    return r;
+}
+
+/* ---- users -------------------------------------------------------------------------------- */
+
+struct user_create_ctx {
+    const jotd_user_t *u;
+    const char *roles, *perms;
+    int64_t now, id;
+};
+
+static jotd_rc_t user_create_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct user_create_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->u->username);
+    PGresult *res = NULL;
+    /* no name equal up to ASCII case (the unique index enforces it; this names the other) */
+    jotd_rc_t r = q(c,
+                    "SELECT username FROM users WHERE translate(username,"
+                    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') = translate($1,"
+                    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') LIMIT 1",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) > 0) {
+        r = jotd_store__fail(JOTD_E_EXISTS,
+                             "user %s already exists as %s (names differing only in case are"
+                             " refused)",
+                             x->u->username, PQgetvalue(res, 0, 0));
+        PQclear(res);
+        return r;
+    }
+    PQclear(res);
+    p_text(&p, x->u->password_hash);
+    p_text(&p, x->roles);
+    p_text(&p, x->perms);
+    p_text(&p, x->u->disabled ? "true" : "false");
+    p_i64(&p, x->now);
+    bool row = false;
+    r = q_i64(c,
+              "INSERT INTO users (username, password_hash, roles, permissions, disabled,"
+              " created_at, updated_at) VALUES ($1, $2, $3, $4, $5::boolean, $6, $6) RETURNING id",
+              &p, &row, &x->id);
+    if (r == JOTD_E_EXISTS)
+        jotd_store__fail(r, "user %s already exists", x->u->username);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_user_create(jotd_store_t *st, const jotd_user_t *u, int64_t now,
+                                int64_t *out_id)
+{
+    struct user_create_ctx x = {.u = u, .now = now};
+    char *roles = NULL, *perms = NULL;
+    jotd_rc_t r = jotd_store__list_encode((const char *const *)u->roles, u->n_roles, &roles);
+    if (r == JOTD_OK)
+        r = jotd_store__list_encode((const char *const *)u->permissions, u->n_permissions, &perms);
+    x.roles = roles;
+    x.perms = perms;
+    if (r == JOTD_OK)
+        r = run_op(st, true, user_create_fn, &x);
+    if (r == JOTD_OK && out_id)
+        *out_id = x.id;
+    free(roles);
+    free(perms);
+    return r;
+}
+
+struct user_get_ctx {
+    const char *sql;
+    params_t p;
+    jotd_user_t u;
+};
+
+static jotd_rc_t user_get_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct user_get_ctx *x = ctx;
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, x->sql, &x->p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no such user");
+    } else {
+        rowr_t rr = {.res = res};
+        r = row_user(&rr, 0, &x->u);
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_user_get(jotd_store_t *st, int64_t id, jotd_user_t *out)
+{
+    struct user_get_ctx x = {.sql = "SELECT " USER_COLS " FROM users u WHERE u.id = $1"};
+    p_i64(&x.p, id);
+    jotd_rc_t r = run_op(st, false, user_get_fn, &x);
+    if (r == JOTD_OK)
+        *out = x.u;
+    return r;
+}
+
+static jotd_rc_t pg_user_get_by_name(jotd_store_t *st, const char *username, jotd_user_t *out)
+{
+    struct user_get_ctx x = {.sql = "SELECT " USER_COLS " FROM users u WHERE u.username = $1"};
+    p_text(&x.p, username);
+    jotd_rc_t r = run_op(st, false, user_get_fn, &x);
+    if (r == JOTD_OK)
+        *out = x.u;
+    return r;
+}
+
+struct user_list_ctx {
+    int64_t after_id;
+    size_t limit;
+    jotd_user_t *v;
+    size_t n;
+};
+
+static jotd_rc_t user_list_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct user_list_ctx *x = ctx;
+    params_t p = {0};
+    p_i64(&p, x->after_id);
+    p_i64(&p, x->limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)x->limit);
+    PGresult *res = NULL;
+    jotd_rc_t r =
+        q(c, "SELECT " USER_COLS " FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    int n = PQntuples(res);
+    x->v = n ? calloc((size_t)n, sizeof *x->v) : NULL;
+    if (n && !x->v)
+        r = nomem();
+    for (int i = 0; i < n && r == JOTD_OK; i++) {
+        rowr_t rr = {.res = res, .row = i};
+        r = row_user(&rr, 0, &x->v[i]);
+        if (r == JOTD_OK)
+            x->n++;
+    }
+    PQclear(res);
+    if (r != JOTD_OK) {
+        jotd_user_list_free(x->v, x->n);
+        x->v = NULL;
+        x->n = 0;
+    }
+    return r;
+}
+
+static jotd_rc_t pg_user_list(jotd_store_t *st, int64_t after_id, size_t limit, jotd_user_t **out,
+                              size_t *out_n)
+{
+    struct user_list_ctx x = {.after_id = after_id, .limit = limit};
+    jotd_rc_t r = run_op(st, false, user_list_fn, &x);
+    if (r == JOTD_OK) {
+        *out = x.v;
+        *out_n = x.n;
+    }
+    return r;
+}
+
+struct user_update_ctx {
+    int64_t id, now;
+    const jotd_user_patch_t *patch;
+    const char *roles, *perms;
+    bool bump;
+};
+
+static jotd_rc_t user_update_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct user_update_ctx *x = ctx;
+    const jotd_user_patch_t *pa = x->patch;
+    params_t p = {0};
+    p_i64(&p, x->id);
+    p_text(&p, x->roles);
+    p_text(&p, x->perms);
+    p_text(&p, pa->disabled < 0 ? NULL : pa->disabled ? "true" : "false");
+    p_text(&p, pa->password_hash);
+    p_i64(&p, x->now);
+    p_i64(&p, x->bump ? 1 : 0);
+    bool row = false;
+    int64_t gen = 0;
+    jotd_rc_t r = q_i64(c,
+                        "UPDATE users SET roles = coalesce($2, roles),"
+                        " permissions = coalesce($3, permissions),"
+                        " disabled = coalesce($4::boolean, disabled),"
+                        " password_hash = coalesce($5, password_hash), updated_at = $6,"
+                        " generation = generation + $7 WHERE id = $1 RETURNING generation",
+                        &p, &row, &gen);
+    if (r == JOTD_OK && !row)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such user");
+    /* A new password or a disabled account ends every session, in this transaction. */
+    if (r == JOTD_OK && (pa->password_hash || pa->disabled == 1))
+        r = revoke_user_tx(c, x->id, x->now, NULL);
+    if (r == JOTD_OK && x->bump)
+        r = generation_event_tx(c, x->id, gen, x->now);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_user_update(jotd_store_t *st, int64_t id, const jotd_user_patch_t *patch,
+                                int64_t now)
+{
+    struct user_update_ctx x = {.id = id, .now = now, .patch = patch};
+    x.bump =
+        patch->password_hash || patch->disabled == 1 || patch->has_roles || patch->has_permissions;
+    char *roles = NULL, *perms = NULL;
+    jotd_rc_t r = JOTD_OK;
+    if (patch->has_roles)
+        r = jotd_store__list_encode(patch->roles, patch->n_roles, &roles);
+    if (r == JOTD_OK && patch->has_permissions)
+        r = jotd_store__list_encode(patch->permissions, patch->n_permissions, &perms);
+    x.roles = roles;
+    x.perms = perms;
+    if (r == JOTD_OK)
+        r = run_op(st, true, user_update_fn, &x);
+    free(roles);
+    free(perms);
+    return r;
+}
+
+struct user_delete_ctx {
+    int64_t id, now;
+};
+
+static jotd_rc_t user_delete_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct user_delete_ctx *x = ctx;
+    params_t p = {0};
+    p_i64(&p, x->id);
+    bool row = false;
+    int64_t gen = 0;
+    jotd_rc_t r = q_i64(c, "SELECT generation FROM users WHERE id = $1 FOR UPDATE", &p, &row, &gen);
+    if (r == JOTD_OK && !row)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such user");
+    char *sids = NULL;
+    int64_t n = 0;
+    if (r == JOTD_OK)
+        r = revoke_user_rows_tx(c, x->id, x->now, &sids, &n);
+    /* sessions and refresh tokens go with ON DELETE CASCADE */
+    if (r == JOTD_OK)
+        r = q(c, "DELETE FROM users WHERE id = $1", &p, NULL);
+    /* the events last (the events lock is the last lock taken): the sessions', then a
+     * generation past every access token the user holds */
+    if (r == JOTD_OK)
+        r = session_events_tx(c, sids, n, x->now);
+    if (r == JOTD_OK)
+        r = generation_event_tx(c, x->id, gen + 1, x->now);
+    free(sids);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_user_delete(jotd_store_t *st, int64_t id, int64_t now)
+{
+    struct user_delete_ctx x = {.id = id, .now = now};
+    return run_op(st, true, user_delete_fn, &x);
+}
+
+struct hash_params_ctx {
+    char *out;
+    size_t outlen;
+};
+
+static jotd_rc_t hash_params_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct hash_params_ctx *x = ctx;
+    PGresult *res = NULL;
+    /* "$argon2id$v=19$" is 15 characters: the field runs from 16 to the next '$' */
+    jotd_rc_t r = q(c,
+                    "SELECT f, count(*) AS n FROM (SELECT split_part(substr(password_hash, 16),"
+                    " '$', 1) AS f FROM users WHERE substr(password_hash, 1, 15) ="
+                    " '$argon2id$v=19$' AND strpos(substr(password_hash, 16), '$') > 1) AS h"
+                    " GROUP BY f ORDER BY n DESC, f COLLATE \"C\" LIMIT 1",
+                    NULL, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no Argon2id password hash stored");
+    } else {
+        const char *f = PQgetvalue(res, 0, 0);
+        size_t n = strlen(f);
+        if (n >= x->outlen)
+            r = jotd_store__fail(JOTD_E_INVAL, "user_hash_params: parameter field too long");
+        else
+            memcpy(x->out, f, n + 1);
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_user_hash_params(jotd_store_t *st, char *out, size_t outlen)
+{
+    struct hash_params_ctx x = {.out = out, .outlen = outlen};
+    return run_op(st, false, hash_params_fn, &x);
+}
+
+struct rehash_ctx {
+    jotd_store_t *st;
+    const char *sql;
+    params_t p;
+    const char *notfound;
+};
+
+/* A conditional UPDATE of one row: JOTD_E_NOTFOUND when it changed none. */
+static jotd_rc_t rehash_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct rehash_ctx *x = ctx;
+    int64_t n = 0;
+    jotd_rc_t r = q_changes(c, x->sql, &x->p, &n);
+    if (r == JOTD_OK && n == 0)
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "%s", x->notfound);
+    if (r == JOTD_OK)
+        *how = x->st ? light(x->st) : TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_user_rehash(jotd_store_t *st, int64_t id, const char *old_hash,
+                                const char *new_hash)
+{
+    /* like a login: losing it to a crash only means rehashing again at the next one */
+    struct rehash_ctx x = {
+        .st = st,
+        .sql = "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+        .notfound = "user gone or password changed meanwhile"};
+    p_i64(&x.p, id);
+    p_text(&x.p, old_hash);
+    p_text(&x.p, new_hash);
+    return run_op(st, true, rehash_fn, &x);
+}
+
+/* ---- clients ------------------------------------------------------------------------------ */
+
+typedef struct client_lists {
+    char *scopes, *default_scopes, *introspect;
+} client_lists_t;
+
+static void client_lists_free(client_lists_t *l)
+{
+    free(l->scopes);
+    free(l->default_scopes);
+    free(l->introspect);
+}
+
+static jotd_rc_t client_lists(const jotd_client_patch_t *p, client_lists_t *out)
+{
+    memset(out, 0, sizeof *out);
+    jotd_rc_t r = JOTD_OK;
+    if (p->has_scopes)
+        r = jotd_store__list_encode(p->scopes, p->n_scopes, &out->scopes);
+    if (r == JOTD_OK && p->has_default_scopes)
+        r = jotd_store__list_encode(p->default_scopes, p->n_default_scopes, &out->default_scopes);
+    if (r == JOTD_OK && p->has_introspect)
+        r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
+    if (r != JOTD_OK)
+        client_lists_free(out);
+    return r;
+}
+
+struct client_write_ctx {
+    const char *client_id;
+    const char *secret_hash;
+    client_lists_t l;
+    int64_t now;
+};
+
+static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct client_write_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->client_id);
+    p_text(&p, x->secret_hash);
+    p_text(&p, x->l.scopes);
+    p_text(&p, x->l.default_scopes);
+    p_text(&p, x->l.introspect);
+    p_i64(&p, x->now);
+    jotd_rc_t r = q(c,
+                    "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
+                    " introspect, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                    &p, NULL);
+    if (r == JOTD_E_EXISTS)
+        jotd_store__fail(r, "client %s already exists", x->client_id);
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_CLIENT_CHANGED, x->client_id, 0, x->now);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int64_t now)
+{
+    jotd_client_patch_t p = {
+        .scopes = (const char *const *)cl->scopes,
+        .n_scopes = cl->n_scopes,
+        .has_scopes = true,
+        .default_scopes = (const char *const *)cl->default_scopes,
+        .n_default_scopes = cl->n_default_scopes,
+        .has_default_scopes = true,
+        .introspect = (const char *const *)cl->introspect,
+        .n_introspect = cl->n_introspect,
+        .has_introspect = true,
+    };
+    struct client_write_ctx x = {
+        .client_id = cl->client_id, .secret_hash = cl->secret_hash, .now = now};
+    jotd_rc_t r = client_lists(&p, &x.l);
+    if (r != JOTD_OK)
+        return r;
+    r = run_op(st, true, client_create_fn, &x);
+    client_lists_free(&x.l);
+    return r;
+}
+
+struct client_get_ctx {
+    const char *client_id;
+    jotd_client_t c;
+};
+
+static jotd_rc_t client_get_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct client_get_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->client_id);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, "SELECT " CLIENT_COLS " FROM clients WHERE client_id = $1", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no such client");
+    } else {
+        rowr_t rr = {.res = res};
+        r = row_client(&rr, &x->c);
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_client_get(jotd_store_t *st, const char *client_id, jotd_client_t *out)
+{
+    struct client_get_ctx x = {.client_id = client_id};
+    jotd_rc_t r = run_op(st, false, client_get_fn, &x);
+    if (r == JOTD_OK)
+        *out = x.c;
+    return r;
+}
+
+static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct client_write_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->client_id);
+    PGresult *res = NULL;
+    jotd_rc_t r =
+        q(c, "SELECT secret_hash IS NULL FROM clients WHERE client_id = $1 FOR UPDATE", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    bool found = PQntuples(res) > 0;
+    bool is_public = found && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!found)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such client");
+    if (x->secret_hash && is_public)
+        return jotd_store__fail(JOTD_E_INVAL, "a public client has no secret");
+    p_text(&p, x->secret_hash);
+    p_text(&p, x->l.scopes);
+    p_text(&p, x->l.default_scopes);
+    p_text(&p, x->l.introspect);
+    p_i64(&p, x->now);
+    int64_t n = 0;
+    r = q_changes(c,
+                  "UPDATE clients SET secret_hash = coalesce($2, secret_hash),"
+                  " scopes = coalesce($3, scopes), default_scopes = coalesce($4, default_scopes),"
+                  " introspect = coalesce($5, introspect), updated_at = $6 WHERE client_id = $1",
+                  &p, &n);
+    if (r == JOTD_OK && n == 0)
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no such client (or it changed meanwhile)");
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_CLIENT_CHANGED, x->client_id, 0, x->now);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_client_update(jotd_store_t *st, const char *client_id,
+                                  const jotd_client_patch_t *p, int64_t now)
+{
+    struct client_write_ctx x = {.client_id = client_id, .secret_hash = p->secret_hash, .now = now};
+    jotd_rc_t r = client_lists(p, &x.l);
+    if (r != JOTD_OK)
+        return r;
+    r = run_op(st, true, client_update_fn, &x);
+    client_lists_free(&x.l);
+    return r;
+}
+
+static jotd_rc_t pg_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
+                                  const char *new_hash)
+{
+    struct rehash_ctx x = {
+        .sql = "UPDATE clients SET secret_hash = $3 WHERE client_id = $1 AND secret_hash = $2",
+        .notfound = "no such client (or it changed meanwhile)"};
+    p_text(&x.p, client_id);
+    p_text(&x.p, old_hash);
+    p_text(&x.p, new_hash);
+    return run_op(st, true, rehash_fn, &x);
+}
+
+struct client_list_ctx {
+    jotd_client_t *v;
+    size_t n;
+};
+
+static jotd_rc_t client_list_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct client_list_ctx *x = ctx;
+    PGresult *res = NULL;
+    jotd_rc_t r =
+        q(c, "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id COLLATE \"C\"", NULL, &res);
+    if (r != JOTD_OK)
+        return r;
+    int n = PQntuples(res);
+    x->v = n ? calloc((size_t)n, sizeof *x->v) : NULL;
+    if (n && !x->v)
+        r = nomem();
+    for (int i = 0; i < n && r == JOTD_OK; i++) {
+        rowr_t rr = {.res = res, .row = i};
+        r = row_client(&rr, &x->v[i]);
+        if (r == JOTD_OK)
+            x->n++;
+    }
+    PQclear(res);
+    if (r != JOTD_OK) {
+        jotd_client_list_free(x->v, x->n);
+        x->v = NULL;
+        x->n = 0;
+    }
+    return r;
+}
+
+static jotd_rc_t pg_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n)
+{
+    struct client_list_ctx x = {0};
+    jotd_rc_t r = run_op(st, false, client_list_fn, &x);
+    if (r == JOTD_OK) {
+        *out = x.v;
+        *out_n = x.n;
+    }
+    return r;
+}
+
+/* ---- sessions and refresh tokens ---------------------------------------------------------- */
+
+/* min(now + idle_ttl, session_end) without overflow; the caller has checked now < end. */
+static int64_t idle_expiry(int64_t now, int64_t idle_ttl, int64_t session_end)
+{
+    return idle_ttl >= session_end - now ? session_end : now + idle_ttl;
+}
+
+struct session_create_ctx {
+    jotd_store_t *st;
+    const jotd_session_t *se;
+    const uint8_t *rt_hash;
+    int64_t idle_ttl, now;
+};
+
+static jotd_rc_t session_create_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct session_create_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->se->sid);
+    p_i64(&p, x->se->user_id);
+    p_text(&p, x->se->client_id);
+    p_text(&p, x->se->scope);
+    p_i64(&p, x->now);
+    p_i64(&p, x->se->expires_at);
+    jotd_rc_t r = q(c,
+                    "INSERT INTO sessions (sid, user_id, client_id, scope, created_at, expires_at,"
+                    " last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $5)",
+                    &p, NULL);
+    if (r == JOTD_E_EXISTS)
+        jotd_store__fail(r, "session id already exists");
+    else if (r == JOTD_E_NOTFOUND)
+        jotd_store__fail(r, "session_create: no such user");
+    if (r != JOTD_OK)
+        return r;
+    params_t t = {0};
+    p_hash(&t, x->rt_hash);
+    p_text(&t, x->se->sid);
+    p_i64(&t, x->now);
+    p_i64(&t, idle_expiry(x->now, x->idle_ttl, x->se->expires_at));
+    r = q(c,
+          "INSERT INTO refresh_tokens (hash, sid, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+          &t, NULL);
+    if (r == JOTD_E_EXISTS)
+        jotd_store__fail(r, "refresh token hash already stored");
+    if (r == JOTD_OK)
+        *how = light(x->st); /* a login: see Durability at the top */
+    return r;
+}
+
+static jotd_rc_t pg_session_create(jotd_store_t *st, const jotd_session_t *s,
+                                   const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
+                                   int64_t now)
+{
+    struct session_create_ctx x = {
+        .st = st, .se = s, .rt_hash = rt_hash, .idle_ttl = idle_ttl, .now = now};
+    return run_op(st, true, session_create_fn, &x);
+}
+
+struct rotate_ctx {
+    jotd_store_t *st;
+    const uint8_t *old_hash, *new_hash;
+    const char *client_id;
+    int64_t now, idle_ttl, grace_seconds;
+    jotd_rotation_t tmp;
+};
+
+static jotd_rc_t rotate_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct rotate_ctx *x = ctx;
+    jotd_rotation_clear(&x->tmp); /* a previous attempt's */
+    params_t p = {0};
+    p_hash(&p, x->old_hash);
+    PGresult *res = NULL;
+    /* 1. lock the token's session: rotations of one family queue here */
+    jotd_rc_t r = q(c,
+                    "SELECT sid FROM sessions WHERE sid ="
+                    " (SELECT sid FROM refresh_tokens WHERE hash = $1) FOR NO KEY UPDATE",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    bool found = PQntuples(res) > 0;
+    PQclear(res);
+    if (!found)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "refresh token not found");
+    /* 2. read everything with a snapshot taken after the lock */
+    p_i64(&p, x->now);
+    r = q(c,
+          "SELECT t.expires_at, t.used_at, encode(t.successor, 'hex'),"
+          " (n.hash IS NOT NULL AND n.used_at IS NULL AND $2 < n.expires_at), " SESSION_COLS
+          ", " USER_COLS " FROM refresh_tokens t JOIN sessions s ON s.sid = t.sid"
+          " LEFT JOIN users u ON u.id = s.user_id"
+          " LEFT JOIN refresh_tokens n ON n.hash = t.successor WHERE t.hash = $1",
+          &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return jotd_store__fail(JOTD_E_NOTFOUND, "refresh token not found");
+    }
+    const int user_col = 4 + N_SESSION_COLS;
+    rowr_t rr = {.res = res};
+    jotd_rotation_row_t row = {0};
+    row.token_expires_at = col_i64(&rr, 0);
+    row.used = !col_null(&rr, 1);
+    row.used_at = col_i64(&rr, 1);
+    row.has_successor = col_hash(&rr, 2, row.successor);
+    row.successor_live = col_bool(&rr, 3);
+    row.user_present = !col_null(&rr, user_col);
+    r = row_session(&rr, 4, &x->tmp.session);
+    if (r == JOTD_OK && row.user_present)
+        r = row_user(&rr, user_col, &x->tmp.user);
+    if (r == JOTD_OK && rr.bad)
+        r = corrupt("refresh token");
+    PQclear(res);
+    if (r != JOTD_OK)
+        return r;
+
+    switch (jotd_rotation_decide(&row, &x->tmp.session, &x->tmp.user, x->client_id, x->new_hash,
+                                 x->now, x->grace_seconds)) {
+    case JOTD_ROTATE_EXPIRED:
+        return jotd_store__fail(JOTD_E_EXPIRED, "refresh token expired or session ended");
+    case JOTD_ROTATE_MISMATCH:
+        return jotd_store__fail(JOTD_E_MISMATCH, "refresh token issued to another client");
+    case JOTD_ROTATE_DISABLED:
+        return jotd_store__fail(JOTD_E_DISABLED, "user disabled");
+    case JOTD_ROTATE_GRACE:
+        x->tmp.grace = true; /* nothing changes: rolled back */
+        return JOTD_OK;
+    case JOTD_ROTATE_LIVE: {
+        /* mark used (conditional: only an unused token), store the successor, touch the
+         * session; one statement */
+        params_t m = {0};
+        p_hash(&m, x->old_hash);
+        p_i64(&m, x->now);
+        p_hash(&m, x->new_hash);
+        p_i64(&m, idle_expiry(x->now, x->idle_ttl, x->tmp.session.expires_at));
+        bool got = false;
+        int64_t n = 0;
+        r = q_i64(c,
+                  "WITH m AS (UPDATE refresh_tokens SET used_at = $2, successor = $3"
+                  " WHERE hash = $1 AND used_at IS NULL RETURNING sid),"
+                  " i AS (INSERT INTO refresh_tokens (hash, sid, created_at, expires_at)"
+                  " SELECT $3, sid, $2, $4 FROM m RETURNING sid),"
+                  " s AS (UPDATE sessions SET last_used_at = $2 WHERE sid IN (SELECT sid FROM i)"
+                  " RETURNING sid) SELECT count(*) FROM s",
+                  &m, &got, &n);
+        if (r == JOTD_E_EXISTS)
+            jotd_store__fail(r, "refresh token hash already stored");
+        if (r == JOTD_OK && n != 1)
+            r = jotd_store__fail(JOTD_E_BUSY, "refresh token rotated concurrently");
+        if (r == JOTD_OK)
+            *how = light(x->st);
+        return r;
+    }
+    case JOTD_ROTATE_REUSE:
+    default:
+        break;
+    }
+    /* Reuse: a rotated token came back. Theft is assumed; the whole family dies, durably. */
+    r = q(c,
+          "SELECT set_config('synchronous_commit', 'on', true)"
+          " WHERE current_setting('synchronous_commit') = 'off'",
+          NULL, NULL);
+    if (r == JOTD_OK)
+        r = revoke_session_tx(c, x->tmp.session.sid, x->now);
+    if (r != JOTD_OK)
+        return r;
+    *how = TX_COMMIT;
+    return jotd_store__fail(JOTD_E_REUSED, "refresh token reuse: session %s revoked",
+                            x->tmp.session.sid);
+}
+
+static jotd_rc_t pg_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
+                                   const uint8_t new_hash[JOTD_HASH_LEN], const char *client_id,
+                                   int64_t now, int64_t idle_ttl, int64_t grace_seconds,
+                                   jotd_rotation_t *out)
+{
+    struct rotate_ctx x = {.st = st,
+                           .old_hash = old_hash,
+                           .new_hash = new_hash,
+                           .client_id = client_id,
+                           .now = now,
+                           .idle_ttl = idle_ttl,
+                           .grace_seconds = grace_seconds};
+    jotd_rc_t r = run_op(st, true, rotate_fn, &x);
+    if (r != JOTD_OK) {
+        jotd_rotation_clear(&x.tmp);
+        return r;
+    }
+    *out = x.tmp;
+    return JOTD_OK;
+}
+
+struct lookup_ctx {
+    const uint8_t *hash;
+    const char *sid;
+    int64_t now;
+    jotd_session_t se;
+    bool live;
+};
+
+/* The user columns after SESSION_COLS: u.id, u.disabled. */
+static bool user_active(rowr_t *rr, int col)
+{
+    return !col_null(rr, col) && !col_bool(rr, col + 1);
+}
+
+static jotd_rc_t lookup_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct lookup_ctx *x = ctx;
+    params_t p = {0};
+    p_hash(&p, x->hash);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT t.expires_at, t.used_at, " SESSION_COLS ", u.id, u.disabled"
+                    " FROM refresh_tokens t JOIN sessions s ON s.sid = t.sid"
+                    " LEFT JOIN users u ON u.id = s.user_id WHERE t.hash = $1",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return jotd_store__fail(JOTD_E_NOTFOUND, "refresh token not found");
+    }
+    rowr_t rr = {.res = res};
+    int64_t token_exp = col_i64(&rr, 0);
+    bool unused = col_null(&rr, 1);
+    bool user_ok = user_active(&rr, 2 + N_SESSION_COLS);
+    r = row_session(&rr, 2, &x->se);
+    PQclear(res);
+    if (r == JOTD_OK)
+        x->live =
+            unused && x->now < token_exp && !x->se.revoked && x->now < x->se.expires_at && user_ok;
+    return r;
+}
+
+static jotd_rc_t pg_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                   jotd_session_t *out, bool *out_live)
+{
+    struct lookup_ctx x = {.hash = hash, .now = now};
+    jotd_rc_t r = run_op(st, false, lookup_fn, &x);
+    if (r == JOTD_OK) {
+        *out = x.se;
+        *out_live = x.live;
+    }
+    return r;
+}
+
+static jotd_rc_t session_get_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct lookup_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->sid);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT " SESSION_COLS ", u.id, u.disabled FROM sessions s"
+                    " LEFT JOIN users u ON u.id = s.user_id WHERE s.sid = $1",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such session");
+    }
+    rowr_t rr = {.res = res};
+    bool user_ok = user_active(&rr, N_SESSION_COLS);
+    r = row_session(&rr, 0, &x->se);
+    PQclear(res);
+    if (r == JOTD_OK)
+        x->live = !x->se.revoked && x->now < x->se.expires_at && user_ok;
+    return r;
+}
+
+static jotd_rc_t pg_session_get(jotd_store_t *st, const char *sid, int64_t now, jotd_session_t *out,
+                                bool *out_active)
+{
+    struct lookup_ctx x = {.sid = sid, .now = now};
+    jotd_rc_t r = run_op(st, false, session_get_fn, &x);
+    if (r == JOTD_OK) {
+        *out = x.se;
+        *out_active = x.live;
+    }
+    return r;
+}
+
+struct revoke_ctx {
+    const char *sid;
+    int64_t user_id, now, n;
+};
+
+static jotd_rc_t session_revoke_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct revoke_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->sid);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, "SELECT 1 FROM sessions WHERE sid = $1", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    bool found = PQntuples(res) > 0;
+    PQclear(res);
+    if (!found)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such session");
+    r = revoke_session_tx(c, x->sid, x->now);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_session_revoke(jotd_store_t *st, const char *sid, int64_t now)
+{
+    struct revoke_ctx x = {.sid = sid, .now = now};
+    return run_op(st, true, session_revoke_fn, &x);
+}
+
+static jotd_rc_t revoke_user_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct revoke_ctx *x = ctx;
+    params_t p = {0};
+    p_i64(&p, x->user_id);
+    bool row = false;
+    int64_t one = 0;
+    x->n = 0;
+    jotd_rc_t r = q_i64(c, "SELECT 1 FROM users WHERE id = $1", &p, &row, &one);
+    if (r == JOTD_OK && !row)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such user");
+    if (r == JOTD_OK)
+        r = revoke_user_tx(c, x->user_id, x->now, &x->n);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int64_t now,
+                                         size_t *out_n)
+{
+    struct revoke_ctx x = {.user_id = user_id, .now = now};
+    jotd_rc_t r = run_op(st, true, revoke_user_fn, &x);
+    if (r == JOTD_OK && out_n)
+        *out_n = x.n > 0 ? (size_t)x.n : 0;
+    return r;
+}
+
+/* ---- denylist ----------------------------------------------------------------------------- */
+
+struct deny_ctx {
+    const char *jti;
+    int64_t exp;
+    void (*cb)(void *ctx, const char *jti, int64_t exp);
+    void *cb_ctx;
+};
+
+static jotd_rc_t deny_add_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct deny_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->jti);
+    p_i64(&p, x->exp);
+    jotd_rc_t r = q(c,
+                    "INSERT INTO denylist (jti, exp) VALUES ($1, $2) ON CONFLICT (jti)"
+                    " DO UPDATE SET exp = greatest(denylist.exp, excluded.exp)",
+                    &p, NULL);
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_JTI_REVOKED, x->jti, x->exp, (int64_t)time(NULL));
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_deny_add(jotd_store_t *st, const char *jti, int64_t exp)
+{
+    struct deny_ctx x = {.jti = jti, .exp = exp};
+    return run_op(st, true, deny_add_fn, &x);
+}
+
+static jotd_rc_t deny_load_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct deny_ctx *x = ctx;
+    params_t p = {0};
+    p_i64(&p, x->exp);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, "SELECT jti, exp FROM denylist WHERE exp > $1", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    for (int i = 0; i < PQntuples(res); i++) {
+        rowr_t rr = {.res = res, .row = i};
+        const char *jti = col_text(&rr, 0);
+        int64_t exp = col_i64(&rr, 1);
+        if (!jti || rr.bad) {
+            r = corrupt("denylist");
+            break;
+        }
+        x->cb(x->cb_ctx, jti, exp); /* jti is valid during the call only */
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_deny_load(jotd_store_t *st, int64_t now,
+                              void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx)
+{
+    struct deny_ctx x = {.exp = now, .cb = cb, .cb_ctx = ctx};
+    return run_op(st, false, deny_load_fn, &x);
+}
+
+/* ---- garbage collection ------------------------------------------------------------------- */
+
+struct gc_ctx {
+    int64_t now, keep;
+};
+
+static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct gc_ctx *x = ctx;
+    params_t now = {0}, old = {0};
+    p_i64(&now, x->now);
+    p_i64(&old, x->now - x->keep);
+    /* Expired tokens only: a used token that has not expired must stay, it is what detects
+     * a replay. Then sessions that ended (or idled out with no token left) before keep. */
+    jotd_rc_t r = q(c, "DELETE FROM refresh_tokens WHERE expires_at <= $1", &now, NULL);
+    if (r == JOTD_OK)
+        r = q(c,
+              "DELETE FROM sessions WHERE revoked_at <= $1 OR expires_at <= $1"
+              " OR (last_used_at <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM refresh_tokens t WHERE t.sid = sessions.sid))",
+              &old, NULL);
+    if (r == JOTD_OK)
+        r = q(c, "DELETE FROM denylist WHERE exp <= $1", &now, NULL);
+    if (r == JOTD_OK)
+        r = q(c, "DELETE FROM events WHERE created_at <= $1", &old, NULL);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
+{
+    struct gc_ctx x = {.now = now, .keep = keep_seconds};
+    return run_op(st, true, gc_fn, &x);
+}
+
+/* ---- the operations table ----------------------------------------------------------------- */
+
+static const jotd_store_ops_t pg_ops = {
+    .name = "postgresql",
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .user_create = pg_user_create,
+    .user_get = pg_user_get,
+    .user_get_by_name = pg_user_get_by_name,
+    .user_list = pg_user_list,
+    .user_update = pg_user_update,
+    .user_delete = pg_user_delete,
+    .user_hash_params = pg_user_hash_params,
+    .user_rehash = pg_user_rehash,
+    .client_create = pg_client_create,
+    .client_get = pg_client_get,
+    .client_update = pg_client_update,
+    .client_rehash = pg_client_rehash,
+    .client_list = pg_client_list,
+    .session_create = pg_session_create,
+    .refresh_rotate = pg_refresh_rotate,
+    .refresh_lookup = pg_refresh_lookup,
+    .session_get = pg_session_get,
+    .session_revoke = pg_session_revoke,
+    .sessions_revoke_user = pg_sessions_revoke_user,
+    .deny_add = pg_deny_add,
+    .deny_load = pg_deny_load,
+    .events_since = pg_events_since,
+    .gc = pg_gc,
+};
