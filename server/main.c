@@ -153,11 +153,11 @@ static char *store_errmsg_shown(const jotd_config_t *cfg)
 {
     const char *msg = jotd_store_errmsg(NULL);
     const char *uri = cfg->store;
-    char *shown = uri ? jotd_uri_redact(uri) : NULL;
-    if (!uri || !shown || !strstr(msg, uri)) {
-        free(shown);
-        return shown || !uri ? strdup(msg) : NULL;
-    }
+    if (!uri || !strstr(msg, uri))
+        return strdup(msg);
+    char *shown = jotd_uri_redact(uri);
+    if (!shown)
+        return NULL;
     size_t ulen = strlen(uri), slen = strlen(shown), n = 0;
     for (const char *p = msg; (p = strstr(p, uri)); p += ulen)
         n++;
