@@ -1,7 +1,9 @@
 /* The store interface of jotd: users, clients, sessions (refresh-token families), the
- * persisted access-token denylist. Callers use only the jotd_store_* functions here. Today
- * store_sqlite.c implements them; a second backend (store_pg.c) turns them into a dispatch
- * through a table of operations chosen by jotd_store_open()'s location, callers unchanged.
+ * persisted access-token denylist. Callers use only the jotd_store_* functions here.
+ * store.c implements them: it checks the arguments and keeps the rules every backend shares
+ * (the rotation decision, the stored list text, the error text), then calls the backend that
+ * jotd_store_open() chose by the location, SQLite (store_sqlite.c) or PostgreSQL
+ * (store_pg.c), through its table of operations (store_backend.h).
  *
  * Rules every backend keeps:
  * - every function is thread-safe (the server calls them from many worker threads);

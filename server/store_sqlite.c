@@ -574,7 +574,7 @@ static jotd_rc_t conn_open(sqlite_store_t *st, struct conn **out)
         return fail(JOTD_E_NOMEM, "out of memory");
     c->st = st;
     c->sync = SYNC_FULL;
-    /* No SQLITE_OPEN_CREATE: jotd_store_open() created the file with mode 0600; a file
+    /* No SQLITE_OPEN_CREATE: jotd_store_sqlite_open() created the file with mode 0600; a file
      * that has disappeared since is an error, not a new empty database. No URI filenames.
      * READWRITE falls back to read-only on a write-protected file: writes then fail with
      * SQLITE_READONLY (JOTD_E_IO), reads keep working. */
@@ -591,7 +591,7 @@ static jotd_rc_t conn_open(sqlite_store_t *st, struct conn **out)
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
     /* foreign_keys and synchronous are per connection; journal_mode=WAL is persistent and
-     * set once by jotd_store_open(). synchronous=FULL until a transaction asks for less:
+     * set once by jotd_store_sqlite_open(). synchronous=FULL until a transaction asks for less:
      * see the top of this file. */
     r = exec_sql(c, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;");
     int64_t fk = 0;
