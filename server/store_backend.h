@@ -94,7 +94,7 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out);
  *  replaced by "***", user, host, port, database and the other parameters kept. Should the
  *  result still carry a password for libpq (a spelling not foreseen), only the
  *  scheme and "***". Malloc'd, the caller frees it; NULL when \p uri is NULL or out of memory.
- *  store_pg.c (built with libpq only: callers test JOTD_HAVE_PG). */
+ *  store_pg_redact.c: built with or without libpq. */
 char *jotd_store_pg_redact(const char *uri);
 
 /* ---- errors (store.c) -------------------------------------------------------------------- */

@@ -7,8 +7,9 @@
  * it says wins over our defaults, which are added only for what it leaves out:
  * target_session_attrs=read-write (a standby is skipped), connect_timeout=5 (an unreachable
  * server is JOTD_E_IO within seconds, never a hang), application_name=jotd,
- * client_encoding=UTF8, and options "-c statement_timeout=5s -c lock_timeout=3s" in the
- * startup packet (the URI's own options are kept after ours, so theirs win). A pool like
+ * client_encoding=UTF8, TCP keepalives (a vanished peer is found in about 25 s), and
+ * options "-c statement_timeout=5s -c lock_timeout=3s" in the startup packet (a URI with
+ * options of its own, even an empty "options=", gets only its own). A pool like
  * store_sqlite.c's: an idle list under a mutex, a connection opened when the list is empty,
  * each used by one operation from start to end: the pool holds as many connections as
  * operations were ever in flight at once, i.e. at most the server's worker threads. A
@@ -24,9 +25,11 @@
  * PQprepare); no session state is relied on: every transaction begins with
  * SET LOCAL statement_timeout / lock_timeout in the same round trip as BEGIN, advisory locks
  * are transaction-level (pg_advisory_xact_lock), times are BIGINT epoch seconds (no time
- * zone). The startup options only bound the single-statement reads (autocommit); behind a
- * PgBouncer that drops them (ignore_startup_parameters = options), those reads are bounded
- * by PgBouncer's query_timeout or the role's settings instead.
+ * zone), nothing is SET per connection. The startup options only bound the single-statement
+ * reads (autocommit). PgBouncer refuses startup options it does not track ("unsupported
+ * startup parameter"): when a connection fails so, ours are left out from then on, and those
+ * reads are bounded by PgBouncer's query_timeout or the role's settings instead (or list
+ * options in its ignore_startup_parameters, or write "options=" in the URI).
  *
  * Transactions. READ COMMITTED; every write is BEGIN ... COMMIT, rolled back on any error,
  * run again (up to TX_ATTEMPTS times) after a serialization failure or deadlock (40001,
@@ -170,12 +173,13 @@ struct pgconn {
 };
 
 typedef struct pg_store {
-    jotd_store_t base; /* first: store.c sees a jotd_store_t */
-    char *uri;         /* holds the password, if any: wiped on close */
-    char *options;     /* the options value we send (ours + the URI's) */
-    const char *kw[8];
-    const char *val[8];
-    pthread_mutex_t lock; /* guards idle */
+    jotd_store_t base;  /* first: store.c sees a jotd_store_t */
+    char *uri;          /* holds the password, if any: wiped on close */
+    const char *kw[16]; /* PQconnectdbParams' arrays: our defaults, then the URI */
+    const char *val[16];
+    bool our_options;        /* kw[0] is our "options" default */
+    _Atomic bool no_options; /* a PgBouncer refused it: connect without */
+    pthread_mutex_t lock;    /* guards idle */
     struct pgconn *idle;
 } pg_store_t;
 
@@ -512,7 +516,17 @@ static jotd_rc_t conn_open(pg_store_t *s, struct pgconn **out)
     struct pgconn *c = calloc(1, sizeof *c);
     if (!c)
         return nomem();
-    c->pg = PQconnectdbParams(s->kw, s->val, 1);
+    /* PgBouncer refuses startup options it does not track ("unsupported startup
+     * parameter"): then ours are left out from now on, the transactions' SET LOCAL still
+     * bound every write */
+    int skip = s->our_options && s->no_options ? 1 : 0;
+    c->pg = PQconnectdbParams(s->kw + skip, s->val + skip, 1);
+    if (c->pg && !skip && s->our_options && PQstatus(c->pg) != CONNECTION_OK &&
+        strstr(PQerrorMessage(c->pg), "unsupported startup parameter")) {
+        s->no_options = true;
+        PQfinish(c->pg);
+        c->pg = PQconnectdbParams(s->kw + 1, s->val + 1, 1);
+    }
     if (!c->pg) {
         free(c);
         return nomem();
@@ -759,63 +773,44 @@ static void pg_close(jotd_store_t *st)
         jot_memzero(s->uri, strlen(s->uri));
         free(s->uri);
     }
-    free(s->options);
     free(s);
 }
 
-#define OUR_OPTIONS "-c statement_timeout=5s -c lock_timeout=3s"
+/* Connection parameters added when the URI leaves them out. All but options act in libpq
+ * alone; options travels in the startup packet (see PgBouncer at the top). */
+static const char *const conn_defaults[][2] = {
+    {"options", "-c statement_timeout=5s -c lock_timeout=3s"}, /* first: see conn_open */
+    {"target_session_attrs", "read-write"},                    /* never a standby */
+    {"connect_timeout", "5"},                                  /* seconds, per host */
+    {"application_name", "jotd"},
+    {"client_encoding", "UTF8"},
+    /* a peer that vanished (TCP) is found within about 25 s rather than the kernel's hours */
+    {"keepalives_idle", "10"},
+    {"keepalives_interval", "5"},
+    {"keepalives_count", "3"},
+};
+#define N_CONN_DEFAULTS (sizeof conn_defaults / sizeof conn_defaults[0])
 
-/* Keywords and values for PQconnectdbParams: our defaults for what the URI leaves out, the
- * URI (expanded) last so that it wins. */
-static jotd_rc_t build_params(pg_store_t *s, PQconninfoOption *opts)
+/* Keywords and values for PQconnectdbParams: our defaults for what the URI leaves out, then
+ * the URI (dbname, expanded), which wins over anything before it. */
+static void build_params(pg_store_t *s, const PQconninfoOption *opts)
 {
-    bool has_tsa = false, has_ct = false, has_app = false, has_enc = false;
-    const char *their_options = NULL;
-    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
-        if (!o->val)
-            continue;
-        if (strcmp(o->keyword, "target_session_attrs") == 0)
-            has_tsa = true;
-        else if (strcmp(o->keyword, "connect_timeout") == 0)
-            has_ct = true;
-        else if (strcmp(o->keyword, "application_name") == 0)
-            has_app = true;
-        else if (strcmp(o->keyword, "client_encoding") == 0)
-            has_enc = true;
-        else if (strcmp(o->keyword, "options") == 0)
-            their_options = o->val;
-    }
-    size_t olen = strlen(OUR_OPTIONS) + (their_options ? strlen(their_options) + 1 : 0) + 1;
-    s->options = malloc(olen);
-    if (!s->options)
-        return nomem();
-    snprintf(s->options, olen, "%s%s%s", OUR_OPTIONS, their_options ? " " : "",
-             their_options ? their_options : "");
     int n = 0;
-    if (!has_tsa) {
-        s->kw[n] = "target_session_attrs";
-        s->val[n++] = "read-write";
-    }
-    if (!has_ct) {
-        s->kw[n] = "connect_timeout";
-        s->val[n++] = "5";
-    }
-    if (!has_app) {
-        s->kw[n] = "application_name";
-        s->val[n++] = "jotd";
-    }
-    if (!has_enc) {
-        s->kw[n] = "client_encoding";
-        s->val[n++] = "UTF8";
+    for (size_t i = 0; i < N_CONN_DEFAULTS; i++) {
+        bool given = false;
+        for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+            if (o->val && strcmp(o->keyword, conn_defaults[i][0]) == 0)
+                given = true;
+        if (given)
+            continue;
+        s->kw[n] = conn_defaults[i][0];
+        s->val[n++] = conn_defaults[i][1];
     }
     s->kw[n] = "dbname";
     s->val[n++] = s->uri;
-    /* after the URI: ours + theirs, theirs last */
-    s->kw[n] = "options";
-    s->val[n++] = s->options;
     s->kw[n] = NULL;
     s->val[n] = NULL;
-    return JOTD_OK;
+    s->our_options = strcmp(s->kw[0], "options") == 0;
 }
 
 jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
@@ -823,6 +818,8 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
     if (!uri || !out ||
         (strncmp(uri, "postgres://", 11) != 0 && strncmp(uri, "postgresql://", 13) != 0))
         return jotd_store__fail(JOTD_E_INVAL, "not a postgres:// or postgresql:// URI");
+    if (!PQisthreadsafe())
+        return jotd_store__fail(JOTD_E_IO, "libpq was built without thread safety");
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(uri, &perr);
     if (!opts) {
@@ -835,7 +832,6 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
         return r;
     }
     pg_store_t *s = calloc(1, sizeof *s);
-    jotd_rc_t r = JOTD_OK;
     if (!s || !(s->uri = jotx_strdup_n(uri, strlen(uri))) ||
         pthread_mutex_init(&s->lock, NULL) != 0) {
         if (s)
@@ -846,145 +842,15 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
     }
     s->base.ops = &pg_ops;
     s->base.durability = JOTD_DURABILITY_FULL;
-    r = build_params(s, opts);
+    build_params(s, opts);
     PQconninfoFree(opts);
-    if (r == JOTD_OK)
-        r = migrate(&s->base);
+    jotd_rc_t r = migrate(&s->base);
     if (r != JOTD_OK) {
         pg_close(&s->base);
         return r;
     }
     *out = &s->base;
     return JOTD_OK;
-}
-
-/* ---- redaction ---------------------------------------------------------------------------- */
-
-/* Append [p, p + n) to the buffer \p b of capacity \p cap at *len. */
-static void put(char *b, size_t cap, size_t *len, const char *p, size_t n)
-{
-    if (*len + n < cap) {
-        memcpy(b + *len, p, n);
-        *len += n;
-    }
-    b[*len < cap ? *len : cap - 1] = '\0';
-}
-
-/* Does the redacted text still carry a password for libpq? */
-static bool still_has_password(const char *text)
-{
-    char *err = NULL;
-    PQconninfoOption *opts = PQconninfoParse(text, &err);
-    PQfreemem(err);
-    if (!opts)
-        return false; /* libpq will not read one either */
-    bool has = false;
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (strcmp(o->keyword, "password") == 0 && o->val && strcmp(o->val, "***") != 0)
-            has = true;
-    PQconninfoFree(opts);
-    return has;
-}
-
-char *jotd_store_pg_redact(const char *uri)
-{
-    if (!uri)
-        return NULL;
-    size_t n = strlen(uri);
-    size_t cap = 3 * n + 16; /* every password replaced by 3 characters: never longer */
-    char *b = malloc(cap);
-    if (!b)
-        return NULL;
-    size_t len = 0;
-    b[0] = '\0';
-    const char *p = uri;
-    const char *scheme_end = strstr(uri, "://");
-    if (scheme_end &&
-        (strncmp(uri, "postgres://", 11) == 0 || strncmp(uri, "postgresql://", 13) == 0)) {
-        const char *auth = scheme_end + 3;
-        put(b, cap, &len, uri, (size_t)(auth - uri));
-        /* userinfo: up to an '@' met before the first '/' (libpq's rule) */
-        const char *at = auth;
-        while (*at && *at != '@' && *at != '/')
-            at++;
-        p = auth;
-        if (*at == '@') {
-            const char *colon = memchr(auth, ':', (size_t)(at - auth));
-            if (colon) {
-                put(b, cap, &len, auth, (size_t)(colon - auth) + 1);
-                put(b, cap, &len, "***", 3);
-                p = at;
-            }
-        }
-        /* the rest: query parameters named password get *** */
-        const char *qm = strchr(p, '?');
-        if (!qm) {
-            put(b, cap, &len, p, strlen(p));
-        } else {
-            put(b, cap, &len, p, (size_t)(qm - p) + 1);
-            const char *k = qm + 1;
-            while (*k) {
-                const char *amp = strchr(k, '&');
-                size_t plen = amp ? (size_t)(amp - k) : strlen(k);
-                const char *eq = memchr(k, '=', plen);
-                if (eq && (size_t)(eq - k) == 8 && strncmp(k, "password", 8) == 0) {
-                    put(b, cap, &len, k, 9);
-                    put(b, cap, &len, "***", 3);
-                } else {
-                    put(b, cap, &len, k, plen);
-                }
-                if (!amp)
-                    break;
-                put(b, cap, &len, "&", 1);
-                k = amp + 1;
-            }
-        }
-    } else {
-        /* key=value form: password=VALUE or password='VALUE' */
-        while (*p) {
-            const char *m = strstr(p, "password");
-            if (!m) {
-                put(b, cap, &len, p, strlen(p));
-                break;
-            }
-            const char *e = m + 8;
-            while (*e == ' ')
-                e++;
-            bool word_start = m == uri || m[-1] == ' ' || m[-1] == '\t';
-            if (!word_start || *e != '=') {
-                put(b, cap, &len, p, (size_t)(m - p) + 8);
-                p = m + 8;
-                continue;
-            }
-            e++;
-            while (*e == ' ')
-                e++;
-            put(b, cap, &len, p, (size_t)(e - p));
-            put(b, cap, &len, "***", 3);
-            if (*e == '\'') {
-                e++;
-                while (*e && *e != '\'') {
-                    if (*e == '\\' && e[1])
-                        e++;
-                    e++;
-                }
-                if (*e == '\'')
-                    e++;
-            } else {
-                while (*e && *e != ' ' && *e != '\t')
-                    e++;
-            }
-            p = e;
-        }
-    }
-    /* a spelling we did not foresee (percent-encoded key, ...): give nothing away */
-    if (still_has_password(b)) {
-        jot_memzero(b, cap);
-        free(b);
-        const char *safe = "postgresql://***";
-        return jotx_strdup_n(safe, strlen(safe));
-    }
-    return b;
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
@@ -1861,20 +1727,13 @@ static jotd_rc_t rotate_fn(struct pgconn *c, void *ctx, int *how)
     if (r != JOTD_OK)
         return r;
 
-    switch (jotd_rotation_decide(&row, &x->tmp.session, &x->tmp.user, x->client_id, x->new_hash,
-                                 x->now, x->grace_seconds)) {
-    case JOTD_ROTATE_EXPIRED:
-        return jotd_store__fail(JOTD_E_EXPIRED, "refresh token expired or session ended");
-    case JOTD_ROTATE_MISMATCH:
-        return jotd_store__fail(JOTD_E_MISMATCH, "refresh token issued to another client");
-    case JOTD_ROTATE_DISABLED:
-        return jotd_store__fail(JOTD_E_DISABLED, "user disabled");
-    case JOTD_ROTATE_GRACE:
+    jotd_rotation_action_t act = jotd_rotation_decide(
+        &row, &x->tmp.session, &x->tmp.user, x->client_id, x->new_hash, x->now, x->grace_seconds);
+    if (act == JOTD_ROTATE_GRACE)
         x->tmp.grace = true; /* nothing changes: rolled back */
-        return JOTD_OK;
-    case JOTD_ROTATE_LIVE: {
+    if (act == JOTD_ROTATE_LIVE) {
         /* mark used (conditional: only an unused token), store the successor, touch the
-         * session; one statement */
+         * session: one statement */
         params_t m = {0};
         p_hash(&m, x->old_hash);
         p_i64(&m, x->now);
@@ -1898,22 +1757,19 @@ static jotd_rc_t rotate_fn(struct pgconn *c, void *ctx, int *how)
             *how = light(x->st);
         return r;
     }
-    case JOTD_ROTATE_REUSE:
-    default:
-        break;
+    if (act == JOTD_ROTATE_REUSE) {
+        /* a rotated token came back: theft is assumed, the whole family dies, durably */
+        r = q(c,
+              "SELECT set_config('synchronous_commit', 'on', true)"
+              " WHERE current_setting('synchronous_commit') = 'off'",
+              NULL, NULL);
+        if (r == JOTD_OK)
+            r = revoke_session_tx(c, x->tmp.session.sid, x->now);
+        if (r != JOTD_OK)
+            return r;
+        *how = TX_COMMIT;
     }
-    /* Reuse: a rotated token came back. Theft is assumed; the whole family dies, durably. */
-    r = q(c,
-          "SELECT set_config('synchronous_commit', 'on', true)"
-          " WHERE current_setting('synchronous_commit') = 'off'",
-          NULL, NULL);
-    if (r == JOTD_OK)
-        r = revoke_session_tx(c, x->tmp.session.sid, x->now);
-    if (r != JOTD_OK)
-        return r;
-    *how = TX_COMMIT;
-    return jotd_store__fail(JOTD_E_REUSED, "refresh token reuse: session %s revoked",
-                            x->tmp.session.sid);
+    return jotd_rotation_rc(act, &x->tmp.session);
 }
 
 static jotd_rc_t pg_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],

@@ -47,7 +47,9 @@ typedef struct fx {
 
 /* The backend of the group being run, and PostgreSQL's admin URI (JOTD_TEST_PG_URI). */
 static bool g_pg;
+#ifdef JOTD_HAVE_PG
 static const char *g_pg_admin;
+#endif
 
 #define SQLITE_STORE_SCHEMA 2 /* PRAGMA user_version of a current SQLite store */
 #define PG_STORE_SCHEMA 1     /* jotd_schema.version of a current PostgreSQL store */
@@ -1879,6 +1881,13 @@ static void test_pg_open_creates_schema(void **state)
     jotd_store_close(st2);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM clients"), 1);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM jotd_schema"), 1);
+    /* the pool's connection says who it is (application_name, a default of ours) */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+             " AND application_name = 'jotd'",
+             f->db);
+    assert_true(sql_int(f, sql) >= 1);
     /* names differing only in ASCII case are one account, as on SQLite */
     add_user(f->st, "Admin");
     jotd_user_t u = {.username = "admin", .password_hash = "h"};
@@ -1986,6 +1995,82 @@ static void test_pg_reconnect_after_terminate(void **state)
     assert_true(sql_int(f, sql) >= 1);
     usleep(100000);
     rotate_expect(f->st, 1001, 1002, T0 + 70, 0, JOTD_OK);
+}
+
+/* Logins and rotations at JOTD_DURABILITY_NORMAL (synchronous_commit off for those
+ * transactions only): the same answers, and reuse detection still revokes. */
+static void test_pg_durability_normal(void **state)
+{
+    fx_t *f = *state;
+    jotd_store_set_durability(f->st, JOTD_DURABILITY_NORMAL);
+    int64_t uid = add_user(f->st, "fast");
+    add_session(f->st, "sess-fast", uid, T0, T0 + DAY, 3600, 1);
+    rotate_expect(f->st, 1, 2, T0 + 10, 0, JOTD_OK);
+    rotate_expect(f->st, 2, 3, T0 + 20, 0, JOTD_OK);
+    assert_true(rotate_expect(f->st, 2, 3, T0 + 21, 30, JOTD_OK)); /* grace */
+    rotate_expect(f->st, 1, 9, T0 + 30, 0, JOTD_E_REUSED);
+    assert_false(session_active(f->st, "sess-fast", T0 + 30, NULL));
+    assert_false(token_live(f->st, 3, T0 + 30));
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM events WHERE kind = 'session_revoked'"), 1);
+    /* rehash: at the durability of logins too */
+    assert_rc(jotd_store_user_rehash(f->st, uid, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+                                     "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA"),
+              JOTD_OK);
+    char params[64];
+    assert_rc(jotd_store_user_hash_params(f->st, params, sizeof params), JOTD_OK);
+    assert_string_equal(params, "m=65536,t=3,p=1");
+    jotd_store_set_durability(f->st, JOTD_DURABILITY_FULL);
+    add_session(f->st, "sess-full", uid, T0, T0 + DAY, 3600, 50);
+    rotate_expect(f->st, 50, 51, T0 + 40, 0, JOTD_OK);
+}
+
+/* Events become visible in id order: a reader that remembers the last id it saw, polling
+ * while several writers add events, misses none. */
+struct ev_writer {
+    jotd_store_t *st;
+    int idx;
+    jotd_rc_t rc;
+};
+
+static void *ev_writer_main(void *arg)
+{
+    struct ev_writer *w = arg;
+    w->rc = JOTD_OK;
+    for (int i = 0; i < 25 && w->rc == JOTD_OK; i++) {
+        char jti[32];
+        snprintf(jti, sizeof jti, "jti-%d-%d", w->idx, i);
+        w->rc = jotd_store_deny_add(w->st, jti, T0 + 1000 + i);
+    }
+    return NULL;
+}
+
+static void ev_count_cb(void *ctx, const jotd_event_t *ev)
+{
+    (void)ev;
+    (*(int *)ctx)++;
+}
+
+static void test_pg_events_in_id_order(void **state)
+{
+    fx_t *f = *state;
+    enum { N_EW = 4 };
+    pthread_t th[N_EW];
+    struct ev_writer w[N_EW];
+    for (int i = 0; i < N_EW; i++) {
+        w[i] = (struct ev_writer){.st = f->st, .idx = i};
+        assert_int_equal(pthread_create(&th[i], NULL, ev_writer_main, &w[i]), 0);
+    }
+    int seen = 0;
+    int64_t last = 0;
+    for (int polls = 0; seen < N_EW * 25 && polls < 100000; polls++)
+        assert_rc(jotd_store_events_since(f->st, last, 7, ev_count_cb, &seen, &last), JOTD_OK);
+    for (int i = 0; i < N_EW; i++) {
+        pthread_join(th[i], NULL);
+        assert_rc(w[i].rc, JOTD_OK);
+    }
+    assert_rc(jotd_store_events_since(f->st, last, 1000, ev_count_cb, &seen, &last), JOTD_OK);
+    assert_int_equal(seen, N_EW * 25);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM events"), N_EW * 25);
 }
 
 /* A row lock held elsewhere longer than lock_timeout: JOTD_E_BUSY, not a hang. */
@@ -2108,6 +2193,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_concurrent_first_open, setup_empty, teardown),
         T(test_pg_reconnect_after_terminate),
         T(test_pg_lock_timeout_is_busy),
+        T(test_pg_durability_normal),
+        T(test_pg_events_in_id_order),
         BEHAVIOUR_TESTS,
     };
     g_pg = true;
