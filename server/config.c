@@ -1072,78 +1072,28 @@ static bool key_is(const char *p, const char *end, const char *want)
     return !*want;
 }
 
-typedef struct span {
-    size_t off, len;
-} span_t;
-
-#define URI_MAX_SPANS 16 /* passwords found (more are refused as a whole, see below) */
-
-/* The passwords of \p uri as spans of its text; returns how many (at most URI_MAX_SPANS;
- * *out_more set when there were more). */
-static size_t uri_passwords(const char *uri, span_t spans[URI_MAX_SPANS], bool *out_more)
+bool jotd_uri_has_password(const char *uri)
 {
-    size_t n = 0, start = uri_scheme_len(uri);
-    *out_more = false;
+    size_t start = uri ? uri_scheme_len(uri) : 0;
     if (!start)
-        return 0;
+        return false;
     const char *p = uri + start;
     const char *delim = p + strcspn(p, "@/");
     const char *params_from = p;
     if (*delim == '@') {
         const char *colon = memchr(p, ':', (size_t)(delim - p));
         if (colon && delim > colon + 1)
-            spans[n++] = (span_t){(size_t)(colon + 1 - uri), (size_t)(delim - colon - 1)};
+            return true;
         params_from = delim + 1;
     }
-    const char *q = strchr(params_from, '?');
-    while (q) {
+    for (const char *q = strchr(params_from, '?'); q;) {
         const char *key = q + 1;
         const char *amp = strchr(key, '&');
         const char *end = amp ? amp : key + strlen(key);
         const char *eq = memchr(key, '=', (size_t)(end - key));
-        if (eq && end > eq + 1 && key_is(key, eq, "password")) {
-            if (n == URI_MAX_SPANS) {
-                *out_more = true;
-                return n;
-            }
-            spans[n++] = (span_t){(size_t)(eq + 1 - uri), (size_t)(end - eq - 1)};
-        }
+        if (eq && end > eq + 1 && key_is(key, eq, "password"))
+            return true;
         q = amp;
     }
-    return n;
-}
-
-bool jotd_uri_has_password(const char *uri)
-{
-    span_t spans[URI_MAX_SPANS];
-    bool more;
-    return uri && uri_passwords(uri, spans, &more) > 0;
-}
-
-char *jotd_uri_redact(const char *uri)
-{
-    static const char stars[] = "***";
-    span_t spans[URI_MAX_SPANS];
-    bool more;
-    if (!uri)
-        return NULL;
-    size_t n = uri_passwords(uri, spans, &more), len = strlen(uri);
-    if (more) /* absurd, and not worth a guess: show nothing of it */
-        return jotx_strdup_n("(a URI with too many passwords)", 31);
-    /* each span becomes 3 bytes: at most 3 * n bytes more than the text */
-    char *out = malloc(len + 3 * n + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0, from = 0;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(out + o, uri + from, spans[i].off - from);
-        o += spans[i].off - from;
-        memcpy(out + o, stars, 3);
-        o += 3;
-        from = spans[i].off + spans[i].len;
-    }
-    memcpy(out + o, uri + from, len - from);
-    o += len - from;
-    out[o] = '\0';
-    return out;
+    return false;
 }

@@ -23,7 +23,7 @@ typedef struct jotd_config {
     char *data_dir; /* default "./var" */
     /* --store: a libpq connection URI (postgres://, postgresql://) of a PostgreSQL store;
      * NULL (the default): SQLite in DATA/jotd.db. A password in it is refused on the command
-     * line (visible in ps) and never printed: see jotd_uri_redact(). */
+     * line (visible in ps) and never printed: see jotd_store_pg_redact(). */
     char *store;
     char *listen_host;    /* default "127.0.0.1" */
     uint16_t listen_port; /* default 8080 */
@@ -90,8 +90,5 @@ bool jotd_uri_is_pg(const char *uri);
 /** true when the libpq URI \p uri carries a password (user:PASSWORD@ or a password=
  *  parameter, its name percent-encoded or not). */
 bool jotd_uri_has_password(const char *uri);
-/** A copy of \p uri fit to print: every password (see jotd_uri_has_password) replaced by
- *  "***". Caller frees with free(); NULL when out of memory. */
-char *jotd_uri_redact(const char *uri);
 
 #endif

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "names.h"
 #include "server.h"
+#include "store_backend.h" /* jotd_store_pg_redact() only: the store is used through store.h */
 #include "common/random.h"
 
 #include <errno.h>
@@ -139,7 +140,7 @@ static int data_dir_ready(const jotd_config_t *cfg, bool create)
 static char *store_shown(const jotd_config_t *cfg)
 {
     if (cfg->store)
-        return jotd_uri_redact(cfg->store);
+        return jotd_store_pg_redact(cfg->store);
     size_t n = strlen(cfg->data_dir) + sizeof "/jotd.db";
     char *s = malloc(n);
     if (s)
@@ -155,7 +156,7 @@ static char *store_errmsg_shown(const jotd_config_t *cfg)
     const char *uri = cfg->store;
     if (!uri || !strstr(msg, uri))
         return strdup(msg);
-    char *shown = jotd_uri_redact(uri);
+    char *shown = jotd_store_pg_redact(uri);
     if (!shown)
         return NULL;
     size_t ulen = strlen(uri), slen = strlen(shown), n = 0;

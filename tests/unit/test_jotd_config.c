@@ -1033,33 +1033,31 @@ static void test_store(void **state)
     }
 }
 
-static void test_uri_redact(void **state)
+/* Which URIs carry a password (the command line refuses those); redaction itself is
+ * jotd_store_pg_redact's (test_jotd_store.c). */
+static void test_uri_password(void **state)
 {
     (void)state;
     static const struct {
-        const char *in, *out;
+        const char *uri;
+        bool has;
     } cases[] = {
-        {"postgresql://jot:s3cret@db/jot", "postgresql://jot:***@db/jot"},
-        {"postgres://jot:a:b:c@db:5432/jot?sslmode=require",
-         "postgres://jot:***@db:5432/jot?sslmode=require"},
-        {"postgresql:///jot?host=/run/pg&password=s3cret&port=5432",
-         "postgresql:///jot?host=/run/pg&password=***&port=5432"},
-        {"postgresql://u:p@db/jot?password=q", "postgresql://u:***@db/jot?password=***"},
-        {"postgresql://db/jot?%70assword=s3cret", "postgresql://db/jot?%70assword=***"},
-        {"postgresql://jot@db/jot", "postgresql://jot@db/jot"},
-        {"postgresql:///postgres?host=/tmp/x&port=55432&user=postgres",
-         "postgresql:///postgres?host=/tmp/x&port=55432&user=postgres"},
-        {"postgresql://db/jot?password=", "postgresql://db/jot?password="},
-        {"/var/lib/jotd/jotd.db", "/var/lib/jotd/jotd.db"},
+        {"postgresql://jot:s3cret@db/jot", true},
+        {"postgres://jot:a:b:c@db:5432/jot?sslmode=require", true},
+        {"postgresql:///jot?host=/run/pg&password=s3cret&port=5432", true},
+        {"postgresql://db/jot?%70assword=s3cret", true},
+        {"postgresql://jot@db/jot", false},
+        {"postgresql://jot:@db/jot", false},
+        {"postgresql:///postgres?host=/tmp/x&port=55432&user=postgres", false},
+        {"postgresql://db/jot?password=", false},
+        {"postgresql://db/jot?passfile=/etc/jotd/pgpass", false},
+        {"postgresql://db/jot?application_name=a:b@c", false},
+        {"/var/lib/jotd/jotd.db", false},
+        {"password=x", false}, /* not a URI: refused before this question */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *r = jotd_uri_redact(cases[i].in);
-        assert_non_null(r);
-        assert_string_equal(r, cases[i].out);
-        assert_int_equal(jotd_uri_has_password(cases[i].in), strcmp(cases[i].in, r) != 0);
-        free(r);
-    }
-    assert_null(jotd_uri_redact(NULL));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (jotd_uri_has_password(cases[i].uri) != cases[i].has)
+            fail_msg("%s: expected %s", cases[i].uri, cases[i].has ? "a password" : "none");
     assert_false(jotd_uri_has_password(NULL));
     assert_true(jotd_uri_is_pg("postgres://x"));
     assert_true(jotd_uri_is_pg("postgresql:///jot"));
@@ -1110,7 +1108,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trusted_proxy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_uri_redact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uri_password, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
