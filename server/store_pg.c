@@ -2020,9 +2020,12 @@ static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
     params_t now = {0}, old = {0};
     p_i64(&now, x->now);
     p_i64(&old, x->now - x->keep);
+    /* a background job over whole tables: more time than a request's 5 s */
+    jotd_rc_t r = q(c, "SET LOCAL statement_timeout = '120s'", NULL, NULL);
     /* Expired tokens only: a used token that has not expired must stay, it is what detects
      * a replay. Then sessions that ended (or idled out with no token left) before keep. */
-    jotd_rc_t r = q(c, "DELETE FROM refresh_tokens WHERE expires_at <= $1", &now, NULL);
+    if (r == JOTD_OK)
+        r = q(c, "DELETE FROM refresh_tokens WHERE expires_at <= $1", &now, NULL);
     if (r == JOTD_OK)
         r = q(c,
               "DELETE FROM sessions WHERE revoked_at <= $1 OR expires_at <= $1"
