@@ -8,6 +8,8 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 ifneq ($(SANITIZE),)
 BUILD := build-$(subst $(comma),-,$(SANITIZE))
 CMAKE_FLAGS += -DJOT_SANITIZE=$(SANITIZE) -DCMAKE_BUILD_TYPE=Debug
+# the PostgreSQL variants (pg.*, unit.test_jotd_store.pg, e2e.pg.*) run once, in `make test`
+CMAKE_FLAGS += -DJOT_PG_TESTS=OFF
 # Leaks are errors; the first report stops the process (tests/CMakeLists.txt sets the same
 # for its tests; this covers the rest, e.g. the fuzz corpus replays).
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
@@ -46,8 +48,9 @@ valgrind: deps
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L '$(VALGRIND_LABEL)'
 
 # The whole tree built by clang with -Werror (gcc's is `make test`), then its unit tests.
+# (Without unit.test_jotd_store.pg: the PostgreSQL variants run once, in `make test`.)
 check-clang: deps
-	@CC=clang cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DJOT_WERROR=ON >/dev/null
+	@CC=clang cmake -S . -B build-clang -DCMAKE_C_COMPILER=clang -DJOT_WERROR=ON -DJOT_PG_TESTS=OFF >/dev/null
 	@cmake --build build-clang -j $(JOBS)
 	@cd build-clang && ctest --output-on-failure -j $(JOBS) -R '^unit\.'
 

@@ -47,6 +47,7 @@ typedef enum opt_type {
     T_SIZE,     /* size_t */
     T_SYNC,     /* --durability: "full" or "normal" -> bool durability_full */
     T_CIDRS,    /* comma-separated CIDRs, repeatable -> trusted_proxies[] */
+    T_STORE,    /* a libpq URI; empty means unset (SQLite in --data) */
 } opt_type_t;
 
 typedef struct opt {
@@ -62,6 +63,7 @@ typedef struct opt {
 
 static const opt_t opts[] = {
     OPT("data", T_STR, data_dir),
+    OPT("store", T_STORE, store),
     OPT("listen", T_LISTEN, listen_host),
     OPT("issuer", T_STR, issuer),
     OPT("audience", T_STR, audience),
@@ -94,9 +96,11 @@ static const opt_t opts[] = {
  * A list option (trusted_proxy) accumulates within one source (repeated lines or flags) and
  * the next source replaces it as a whole, like any other option: `level` is the source being
  * applied (1 file, 2 environment, 3 flags), `proxies_level` the one the list came from. */
+enum { LEVEL_FILE = 1, LEVEL_ENV = 2, LEVEL_FLAGS = 3 };
+
 typedef struct load_state {
     bool issuer_set, audience_set;
-    int level, proxies_level;
+    int level, proxies_level; /* LEVEL_* */
     jotd_rc_t rc; /* why a failed load failed: JOTD_E_INVAL unless a step says otherwise */
 } load_state_t;
 
@@ -334,6 +338,26 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         if (set_string(field, *val ? val : NULL) != 0)
             goto nomem;
         return 0;
+    case T_STORE:
+        /* the value is never echoed: it may hold a password */
+        if (*val && !jotd_uri_is_pg(val)) {
+            set_err(err, errlen,
+                    "%s: expected a PostgreSQL connection URI (postgres://... or "
+                    "postgresql://...); without it the store is SQLite in --data",
+                    src);
+            return -1;
+        }
+        if (st->level == LEVEL_FLAGS && jotd_uri_has_password(val)) {
+            set_err(err, errlen,
+                    "%s: refusing a password on the command line (every user sees it in ps): "
+                    "put it in libpq's password file (PGPASSFILE, or passfile=FILE in the URI), "
+                    "or give the URI in JOTD_STORE or the config file's store key",
+                    src);
+            return -1;
+        }
+        if (set_string(field, *val ? val : NULL) != 0)
+            goto nomem;
+        return 0;
     case T_LISTEN: {
         char *host;
         uint16_t port;
@@ -466,6 +490,10 @@ void jotd_config_free(jotd_config_t *c)
     if (!c)
         return;
     free(c->data_dir);
+    if (c->store) { /* may hold a password */
+        jot_memzero(c->store, strlen(c->store));
+        free(c->store);
+    }
     free(c->listen_host);
     free(c->issuer);
     free(c->audience);
@@ -752,17 +780,17 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
             set_err(err, errlen, "out of memory");
             goto out;
         }
-        st.level = 1;
+        st.level = LEVEL_FILE;
         if (load_file(c, c->config_file, &st, err, errlen) != 0)
             goto out;
     }
 
     /* 3. Environment, then flags (in order; the last of a repeated flag wins, but a repeated
      *    list flag adds to the list). */
-    st.level = 2;
+    st.level = LEVEL_ENV;
     if (load_env(c, &st, err, errlen) != 0)
         goto out;
-    st.level = 3;
+    st.level = LEVEL_FLAGS;
     for (size_t k = 0; k < n_uses; k++) {
         char fl[KEY_MAX];
         flag_name(uses[k].opt, fl, sizeof fl);
@@ -991,4 +1019,81 @@ jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen)
         return JOTD_E_INVAL;
     }
     return JOTD_OK;
+}
+
+/* ---- libpq connection URIs --------------------------------------------------------------- */
+
+/* How libpq reads a URI (conninfo_uri_parse_options): after the scheme, a user[:password]@
+ * designator is present when an '@' comes before any '/'; the password runs from the first
+ * ':' to that '@'. Parameters follow the first '?' after it, key=value pairs separated by
+ * '&', both percent-decoded. An empty password is no password. */
+
+static size_t uri_scheme_len(const char *uri)
+{
+    static const char *const schemes[] = {"postgresql://", "postgres://"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncmp(uri, schemes[i], n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+bool jotd_uri_is_pg(const char *uri)
+{
+    return uri && uri_scheme_len(uri) > 0;
+}
+
+static int hex_val(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Whether the percent-encoded key [p, end) decodes to \p want. */
+static bool key_is(const char *p, const char *end, const char *want)
+{
+    for (; p < end; want++) {
+        int ch = (unsigned char)*p;
+        if (*p == '%' && end - p >= 3 && hex_val(p[1]) >= 0 && hex_val(p[2]) >= 0) {
+            ch = hex_val(p[1]) * 16 + hex_val(p[2]);
+            p += 3;
+        } else {
+            p++;
+        }
+        if (!*want || ch != (unsigned char)*want)
+            return false;
+    }
+    return !*want;
+}
+
+bool jotd_uri_has_password(const char *uri)
+{
+    size_t start = uri ? uri_scheme_len(uri) : 0;
+    if (!start)
+        return false;
+    const char *p = uri + start;
+    const char *delim = p + strcspn(p, "@/");
+    const char *params_from = p;
+    if (*delim == '@') {
+        const char *colon = memchr(p, ':', (size_t)(delim - p));
+        if (colon && delim > colon + 1)
+            return true;
+        params_from = delim + 1;
+    }
+    for (const char *q = strchr(params_from, '?'); q;) {
+        const char *key = q + 1;
+        const char *amp = strchr(key, '&');
+        const char *end = amp ? amp : key + strlen(key);
+        const char *eq = memchr(key, '=', (size_t)(end - key));
+        if (eq && end > eq + 1 && key_is(key, eq, "password"))
+            return true;
+        q = amp;
+    }
+    return false;
 }

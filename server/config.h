@@ -1,6 +1,6 @@
 /* jotd configuration: defaults < config file < JOTD_* environment < command-line flags.
  * The config file is `key = value` lines (# comments), keys named like the long flags
- * with '_' for '-': data, listen, issuer, audience, tls_cert, tls_key, insecure_http, alg,
+ * with '_' for '-': data, store, listen, issuer, audience, tls_cert, tls_key, insecure_http, alg,
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
  * connection_timeout, verify_cache_size,
@@ -20,7 +20,11 @@
 #include <stdint.h>
 
 typedef struct jotd_config {
-    char *data_dir;       /* default "./var" */
+    char *data_dir; /* default "./var" */
+    /* --store: a libpq connection URI (postgres://, postgresql://) of a PostgreSQL store;
+     * NULL (the default): SQLite in DATA/jotd.db. A password in it is refused on the command
+     * line (visible in ps) and never printed: see jotd_store_pg_redact(). */
+    char *store;
     char *listen_host;    /* default "127.0.0.1" */
     uint16_t listen_port; /* default 8080 */
     char *issuer;         /* default "http://<listen>" */
@@ -80,5 +84,11 @@ void jotd_config_free(jotd_config_t *c);
  *  022 == 0): anyone else who can write there could swap the database or the key files.
  *  JOTD_E_IO when it cannot be examined (missing...), JOTD_E_INVAL when it is refused. */
 jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen);
+
+/** true when \p uri is a libpq connection URI (it starts with postgres:// or postgresql://). */
+bool jotd_uri_is_pg(const char *uri);
+/** true when the libpq URI \p uri carries a password (user:PASSWORD@ or a password=
+ *  parameter, its name percent-encoded or not). */
+bool jotd_uri_has_password(const char *uri);
 
 #endif

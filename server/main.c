@@ -12,10 +12,12 @@
  *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
  *   jotd keys list | rotate [--alg ALG]
- * Options common to all: see config.h (--data DIR, --config FILE, ...). */
+ *   jotd migrate
+ * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
 #include "log.h"
 #include "names.h"
 #include "server.h"
+#include "store_backend.h" /* jotd_store_pg_redact() only: the store is used through store.h */
 #include "common/random.h"
 
 #include <errno.h>
@@ -54,8 +56,9 @@
 static int usage(FILE *f)
 {
     fputs(
-        "usage: jotd serve [--data DIR] [--listen ADDR:PORT] [--issuer URL] [--audience AUD]\n"
-        "                  [--tls-cert FILE --tls-key FILE] [--insecure-http] [--config FILE]\n"
+        "usage: jotd serve [--data DIR] [--store URI] [--listen ADDR:PORT] [--issuer URL]\n"
+        "                  [--audience AUD] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
+        "                  [--config FILE]\n"
         "                  [--trusted-proxy CIDR]...\n"
         "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
         "                  [--refresh-absolute-ttl D] [--refresh-grace D] ...\n"
@@ -71,8 +74,12 @@ static int usage(FILE *f)
         "       jotd client rotate-secret ID [--secret-stdin]\n"
         "       jotd client list\n"
         "       jotd keys list | rotate [--alg ALG]\n"
-        "Every option also reads JOTD_<NAME> from the environment and NAME = value from the\n"
-        "--config file (flag > environment > file > default). See docs/jotd.md.\n",
+        "       jotd migrate [--store URI | --data DIR]\n"
+        "Every command takes --data DIR (local files: keys/; the SQLite store jotd.db) and\n"
+        "--store URI (a PostgreSQL store: postgres://... or postgresql://..., no password on\n"
+        "the command line). Every option also reads JOTD_<NAME> from the environment and\n"
+        "NAME = value from the --config file (flag > environment > file > default).\n"
+        "See docs/jotd.md.\n",
         f);
     return f == stdout ? 0 : 2;
 }
@@ -128,20 +135,105 @@ static int data_dir_ready(const jotd_config_t *cfg, bool create)
     return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == JOTD_OK ? 0 : fail("%s", err);
 }
 
-static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
+/* Where the store is, fit to print: the --store URI with any password replaced by ***, or
+ * DATA/jotd.db. Caller frees; NULL when out of memory. */
+static char *store_shown(const jotd_config_t *cfg)
+{
+    if (cfg->store)
+        return jotd_store_pg_redact(cfg->store);
+    size_t n = strlen(cfg->data_dir) + sizeof "/jotd.db";
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/jotd.db", cfg->data_dir);
+    return s;
+}
+
+/* The store's last error message with every copy of the --store URI in it redacted (a
+ * backend may quote its location). Caller frees; NULL when out of memory. */
+static char *store_errmsg_shown(const jotd_config_t *cfg)
+{
+    const char *msg = jotd_store_errmsg(NULL);
+    const char *uri = cfg->store;
+    if (!uri || !strstr(msg, uri))
+        return strdup(msg);
+    char *shown = jotd_store_pg_redact(uri);
+    if (!shown)
+        return NULL;
+    size_t ulen = strlen(uri), slen = strlen(shown), n = 0;
+    for (const char *p = msg; (p = strstr(p, uri)); p += ulen)
+        n++;
+    /* room for n copies of the redacted URI (longer than the URI when "p" becomes "***") */
+    size_t cap = strlen(msg) + n * slen + 1;
+    char *out = malloc(cap), *o = out;
+    if (out) {
+        for (const char *p = msg, *hit; *p; p = hit + ulen) {
+            hit = strstr(p, uri);
+            size_t k = hit ? (size_t)(hit - p) : strlen(p);
+            memcpy(o, p, k);
+            o += k;
+            if (!hit)
+                break;
+            memcpy(o, shown, slen);
+            o += slen;
+        }
+        *o = '\0';
+    }
+    free(shown);
+    return out;
+}
+
+/* Open the store: PostgreSQL at --store when given, else SQLite in DATA/jotd.db. The data
+ * directory is made ready (created, checked) first unless \p without_data and a --store is
+ * given: it holds the local files (keys/) whichever the store. 0, or 1 reported. */
+static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool without_data)
 {
     char path[4096];
-    if (data_dir_ready(cfg, true) != 0)
+    if (!(without_data && cfg->store) && data_dir_ready(cfg, true) != 0)
         return 1;
     snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
-    jotd_rc_t rc = jotd_store_open(path, st);
-    if (rc != JOTD_OK)
-        return fail("cannot open the database %s: %s (%s)", path, jotd_rc_str(rc),
-                    jotd_store_errmsg(NULL));
+    jotd_rc_t rc = jotd_store_open(cfg->store ? cfg->store : path, st);
+    if (rc != JOTD_OK) {
+        char *shown = store_shown(cfg), *msg = store_errmsg_shown(cfg);
+        fail("cannot open the database %s: %s (%s)", shown ? shown : "(out of memory)",
+             jotd_rc_str(rc), msg ? msg : "out of memory");
+        free(shown);
+        free(msg);
+        return 1;
+    }
     /* logins and rotations; revocations and admin changes are always fsynced */
     jotd_store_set_durability(*st,
                               cfg->durability_full ? JOTD_DURABILITY_FULL : JOTD_DURABILITY_NORMAL);
     return 0;
+}
+
+static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
+{
+    return open_store_as(cfg, st, false);
+}
+
+/* `jotd migrate`: open the store (which brings its schema up to date) and say where it is. */
+static int cmd_migrate(const jotd_config_t *cfg)
+{
+    jotd_store_t *st = NULL;
+    if (open_store_as(cfg, &st, true) != 0)
+        return 1;
+    int64_t version = 0;
+    jotd_rc_t rc = jotd_store_schema_version(st, &version);
+    char *shown = store_shown(cfg);
+    int ret = 0;
+    if (rc != JOTD_OK) {
+        char *msg = store_errmsg_shown(cfg);
+        ret = fail("cannot read the schema version: %s (%s)", jotd_rc_str(rc),
+                   msg ? msg : "out of memory");
+        free(msg);
+    } else if (!shown)
+        ret = fail("%s", "out of memory");
+    else
+        printf("jotd: schema version %lld (%s, %s)\n", (long long)version,
+               cfg->store ? "postgresql" : "sqlite", shown);
+    free(shown);
+    jotd_store_close(st);
+    return ret;
 }
 
 static jotd_argon2_t argon2_of(const jotd_config_t *cfg)
@@ -636,12 +728,13 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 
 /* ---- which options each operator command takes ------------------------------------ */
 
-/* Besides --data and --config: the configuration keys (config.c's file keys) and the own
+/* Besides --config: the configuration keys (config.c's file keys) and the own
  * flags (parse_user_opts; a trailing '=' marks a flag that takes a value) of each operator
  * command. Anything else given as a flag is refused rather than silently ignored (`jotd
  * client add svc --audience X` used to succeed and do nothing); the config file and JOTD_*
  * variables may still carry any key. A new command is a new row, a new flag one more word. */
 #define ARGON2_KEYS "argon2_m_kib", "argon2_t", "argon2_p"
+#define LOCATION_KEYS "data", "store" /* where the local files and the store are */
 #define CMD_KEYS_MAX 8
 
 typedef struct command {
@@ -651,25 +744,28 @@ typedef struct command {
 } command_t;
 
 static const command_t commands[] = {
-    {"user", "add", {"data", ARGON2_KEYS}, "--role= --permission= --password-stdin"},
-    {"user", "passwd", {"data", ARGON2_KEYS}, "--password-stdin"},
-    {"user", "roles", {"data"}, "--role= --permission="},
-    {"user", "disable", {"data"}, ""},
-    {"user", "enable", {"data"}, ""},
-    {"user", "delete", {"data"}, ""},
-    {"user", "list", {"data"}, ""},
+    {"user", "add", {LOCATION_KEYS, ARGON2_KEYS}, "--role= --permission= --password-stdin"},
+    {"user", "passwd", {LOCATION_KEYS, ARGON2_KEYS}, "--password-stdin"},
+    {"user", "roles", {LOCATION_KEYS}, "--role= --permission="},
+    {"user", "disable", {LOCATION_KEYS}, ""},
+    {"user", "enable", {LOCATION_KEYS}, ""},
+    {"user", "delete", {LOCATION_KEYS}, ""},
+    {"user", "list", {LOCATION_KEYS}, ""},
     {"client",
      "add",
-     {"data"},
+     {LOCATION_KEYS},
      "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect="},
     {"client",
      "update",
-     {"data"},
+     {LOCATION_KEYS},
      "--scope= --default-scope= --introspect= --no-scopes --no-default-scopes --no-introspect"},
-    {"client", "rotate-secret", {"data"}, "--secret-stdin"},
-    {"client", "list", {"data"}, ""},
-    {"keys", "list", {"data", "access_ttl"}, ""},
-    {"keys", "rotate", {"data", "alg"}, ""},
+    {"client", "rotate-secret", {LOCATION_KEYS}, "--secret-stdin"},
+    {"client", "list", {LOCATION_KEYS}, ""},
+    /* the signing keys live in DATA/keys whatever the store: --store is accepted (and
+     * unused) so that one set of location flags fits every command */
+    {"keys", "list", {LOCATION_KEYS, "access_ttl"}, ""},
+    {"keys", "rotate", {LOCATION_KEYS, "alg"}, ""},
+    {"migrate", "", {LOCATION_KEYS}, ""},
 };
 
 static const command_t *find_command(const char *cmd, const char *sub)
@@ -710,7 +806,8 @@ static int own_flags_apply(const command_t *c, char **rest, int n)
             continue;
         for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
             if (flag_in(commands[k].flags, a, len)) {
-                fail("option %.*s does not apply to 'jotd %s %s'", (int)len, a, c->cmd, c->sub);
+                fail("option %.*s does not apply to 'jotd %s%s%s'", (int)len, a, c->cmd,
+                     *c->sub ? " " : "", c->sub);
                 return 2;
             }
         }
@@ -951,12 +1048,15 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     char base[300];
     snprintf(base, sizeof base, "%s://%s%s%s:%u", scheme, v6 ? "[" : "", c->listen_host,
              v6 ? "]" : "", (unsigned)port);
-    jotd_log("info", "listening on %s (issuer %s, data %s)", base, c->issuer, c->data_dir);
+    char *shown = store_shown(c);
+    jotd_log("info", "listening on %s (issuer %s, data %s, store %s)", base, c->issuer, c->data_dir,
+             shown ? shown : "?");
+    free(shown);
     printf("jotd listening on %s\n", base);
     if (created == 1)
         printf("\nCreated user 'admin' with password: %s\n(shown once; change it with: "
-               "jotd user passwd admin --password-stdin --data %s)\n",
-               admin_pw, c->data_dir);
+               "jotd user passwd admin --password-stdin --data %s%s)\n",
+               admin_pw, c->data_dir, c->store ? " and the same --store or JOTD_STORE" : "");
     printf("\nTry:\n"
            "  curl -s %s/token -d grant_type=password -d username=admin -d password='%s'\n"
            "  curl -s %s/verify -H \"Authorization: Bearer $ACCESS_TOKEN\" -i\n"
@@ -1055,16 +1155,17 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys");
-    if (strcmp(cmd, "serve") != 0 && !two_words)
+    bool serve = !strcmp(cmd, "serve"), migrate = !strcmp(cmd, "migrate");
+    if (!serve && !migrate && !two_words)
         return usage(stderr);
     if (two_words && argc < 3)
         return fail("'jotd %s' needs a subcommand (try jotd --help)", cmd);
     int first = two_words ? 2 : 1; /* argv[first] is the last command word */
-    const command_t *spec = two_words ? find_command(cmd, argv[2]) : NULL;
+    const command_t *spec = serve ? NULL : find_command(cmd, two_words ? argv[2] : "");
     if (two_words && !spec)
         return fail("unknown command 'jotd %s %s' (try jotd --help)", cmd, argv[2]);
     char name[64];
-    snprintf(name, sizeof name, "%s %s", cmd, spec ? spec->sub : "");
+    snprintf(name, sizeof name, "%s%s%s", cmd, two_words ? " " : "", two_words ? argv[2] : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0;
     char err[ERRLEN] = "out of memory";
@@ -1079,11 +1180,18 @@ int main(int argc, char **argv)
     }
     user_opts_t o = {0};
     int ret;
-    if (!strcmp(cmd, "serve")) {
+    if (serve) {
         ret = n_rest ? fail("unexpected argument '%s' (try jotd --help)", rest[0])
                      : cmd_serve(&cfg, argc - first, argv + first);
-    } else if (!spec || own_flags_apply(spec, rest, n_rest) != 0 ||
-               parse_user_opts(rest, n_rest, &o) != 0) {
+    } else if (!spec || own_flags_apply(spec, rest, n_rest) != 0) {
+        ret = 2;
+    } else if (migrate) {
+        /* the name only: "--password=..." must not echo */
+        ret = n_rest ? (fail("unexpected argument %.*s (try jotd --help)",
+                             (int)strcspn(rest[0], "="), rest[0]),
+                        2)
+                     : cmd_migrate(&cfg);
+    } else if (parse_user_opts(rest, n_rest, &o) != 0) {
         ret = 2;
     } else if (!strcmp(cmd, "user")) {
         ret = cmd_user(&cfg, argv[2], &o);

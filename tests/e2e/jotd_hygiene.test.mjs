@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { CHEAP_ARGON2, Jotd, bearer, describeResponse, jotdCmd, mkTmp, show } from './lib/jotd.mjs';
+import { CHEAP_ARGON2, Jotd, STORE_KIND, bearer, describeResponse, jotdCmd, mkTmp, show, storeQuery } from './lib/jotd.mjs';
 
 const PW = 'hygiene-tests-password';
 const servers = [];
@@ -36,14 +36,13 @@ function refused(r, re, status = 2) {
   if (re) assert.match(r.stderr, re, show(r));
 }
 
-/** The stored PHC string of \p user (sqlite3 reads the WAL database beside a running jotd). */
+/** The stored PHC string of \p user (read from the store beside a running jotd: sqlite3 on
+ *  the WAL database, or psql). */
 function storedHash(data, user) {
-  const r = spawnSync('sqlite3', [path.join(data, 'jotd.db'), `SELECT password_hash FROM users WHERE username = '${user}'`], { encoding: 'utf8' });
-  assert.equal(r.status, 0, show(r));
-  return r.stdout.trim();
+  return storeQuery(data, `SELECT password_hash FROM users WHERE username = '${user}'`);
 }
 
-const hasSqlite3 = spawnSync('sqlite3', ['-version']).status === 0;
+const hasSqlite3 = STORE_KIND !== 'sqlite' || spawnSync('sqlite3', ['-version']).status === 0;
 
 async function loginFails(s, username, password) {
   const r = await s.token({ grant_type: 'password', username, password });
@@ -182,14 +181,17 @@ describe('the data directory', () => {
     const elsewhere = mkTmp();
     const s = await start({ data });
     await s.stop({ keepData: true });
-    // the database replaced by a symlink to a copy elsewhere
-    fs.renameSync(path.join(data, 'jotd.db'), path.join(elsewhere, 'jotd.db'));
-    fs.symlinkSync(path.join(elsewhere, 'jotd.db'), path.join(data, 'jotd.db'));
-    const r = jotdCmd(['user', 'list', '--data', data]);
-    assert.equal(r.status, 1, show(r));
-    assert.match(r.stderr, /symbolic link/, show(r));
-    fs.unlinkSync(path.join(data, 'jotd.db'));
-    fs.renameSync(path.join(elsewhere, 'jotd.db'), path.join(data, 'jotd.db'));
+    // the database replaced by a symlink to a copy elsewhere (SQLite: on PostgreSQL there
+    // is no database file in the data directory)
+    if (STORE_KIND === 'sqlite') {
+      fs.renameSync(path.join(data, 'jotd.db'), path.join(elsewhere, 'jotd.db'));
+      fs.symlinkSync(path.join(elsewhere, 'jotd.db'), path.join(data, 'jotd.db'));
+      const r = jotdCmd(['user', 'list', '--data', data]);
+      assert.equal(r.status, 1, show(r));
+      assert.match(r.stderr, /symbolic link/, show(r));
+      fs.unlinkSync(path.join(data, 'jotd.db'));
+      fs.renameSync(path.join(elsewhere, 'jotd.db'), path.join(data, 'jotd.db'));
+    }
     ok(jotdCmd(['user', 'list', '--data', data]), /admin/);
     // keys/ replaced by a symlink
     fs.renameSync(path.join(data, 'keys'), path.join(elsewhere, 'keys'));

@@ -9,7 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
-  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep,
+  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep, STORE_KIND, pgStoreFor, storeDump,
 } from './lib/jotd.mjs';
 
 const PW = 'ops-tests-password';
@@ -77,6 +77,45 @@ describe('operator commands', () => {
     fails(op(data, ['user', 'frobnicate', 'x']));
     fails(op(data, ['client', 'frobnicate', 'x']));
     fails(op(data, ['keys', 'frobnicate']));
+  });
+
+  test('jotd migrate: the schema version and where the store is', () => {
+    const data = mkTmp();
+    const r = jotdCmd(['migrate', '--data', data]);
+    assert.equal(r.status, 0, show(r));
+    const where = STORE_KIND === 'sqlite' ? `${data}/jotd.db` : 'postgresql:///jot_e2e_';
+    assert.ok(r.stdout.startsWith('jotd: schema version '), show(r));
+    assert.match(r.stdout, /^jotd: schema version [1-9]\d* \((sqlite|postgresql), [^)]+\)\n$/, show(r));
+    assert.ok(r.stdout.includes(`(${STORE_KIND}, ${where}`), show(r));
+    // again: nothing to do, the same answer
+    assert.equal(jotdCmd(['migrate', '--data', data]).stdout, r.stdout);
+    fails(jotdCmd(['migrate', '--data', data, 'extra']), /unexpected argument/);
+    fails(jotdCmd(['migrate', '--data', data, '--issuer', 'https://x.test']), /--issuer does not apply to 'jotd migrate'/);
+  });
+
+  test('--store: a libpq URI only; no password on the command line; passwords never printed', () => {
+    const data = mkTmp();
+    for (const bad of ['/var/lib/jotd/jotd.db', 'sqlite:///x.db', 'mysql://u:s3cretpw@h/db']) {
+      const r = jotdCmd(['user', 'list', '--data', data, '--store', bad]);
+      assert.equal(r.status, 2, show(r));
+      assert.match(r.stderr, /--store: expected a PostgreSQL connection URI/, show(r));
+      assert.ok(!r.stderr.includes('s3cretpw'), show(r));
+    }
+    for (const uri of ['postgresql://jot:s3cretpw@127.0.0.1:1/jot', 'postgresql:///jot?host=/nonexistent&password=s3cretpw']) {
+      for (const cmd of [['user', 'list', '--data', data], ['migrate'], ['serve', '--data', data, '--listen', '127.0.0.1:0']]) {
+        const r = jotdCmd([...cmd, '--store', uri]);
+        assert.equal(r.status, 2, show(r));
+        assert.match(r.stderr, /refusing a password on the command line/, show(r));
+        assert.match(r.stderr, /PGPASSFILE/, show(r));
+        assert.ok(!r.stderr.includes('s3cretpw') && !r.stdout.includes('s3cretpw'), show(r));
+      }
+      // from the environment it is taken; the store is unreachable, and the error redacts it
+      const r = jotdCmd(['migrate'], { env: { JOTD_STORE: uri + (uri.includes('?') ? '&' : '?') + 'connect_timeout=2' } });
+      assert.equal(r.status, 1, show(r));
+      assert.match(r.stderr, /cannot open the database postgres/, show(r));
+      assert.ok(r.stderr.includes('***'), show(r));
+      assert.ok(!r.stderr.includes('s3cretpw'), show(r));
+    }
   });
 
   test('user add / list / roles / disable / enable / delete without a server', () => {
@@ -148,8 +187,8 @@ describe('operator commands', () => {
     assert.match(lines[0], /^api\tconfidential\t/);
     assert.match(lines[1], /^default\tpublic\t/, 'the default client comes with the data directory');
     // a secret is stored as a keyed hash, never as given
-    const db = fs.readFileSync(path.join(data, 'jotd.db'));
-    assert.ok(!db.includes('api-secret-value-0123456789abcdef-1234'));
+    const db = storeDump(data);
+    assert.ok(db.length > 0 && !db.includes('api-secret-value-0123456789abcdef-1234'));
   });
 
   test('keys list needs a keyring; after the first start it shows the signing key', async () => {
@@ -511,9 +550,24 @@ describe('files and logs', () => {
     const mode = (p) => fs.statSync(p).mode & 0o777;
     assert.equal(mode(path.join(s.data, 'keys')), 0o700);
     for (const f of fs.readdirSync(path.join(s.data, 'keys'))) assert.equal(mode(path.join(s.data, 'keys', f)), 0o600, f);
-    assert.equal(mode(path.join(s.data, 'jotd.db')) & 0o077, 0, 'jotd.db not readable by others');
+    if (STORE_KIND === 'sqlite') assert.equal(mode(path.join(s.data, 'jotd.db')) & 0o077, 0, 'jotd.db not readable by others');
     assert.equal(mode(s.data) & 0o077, 0, 'the data directory is private');
     await s.stop();
+  });
+
+  test('a PostgreSQL password given in JOTD_STORE is never printed', { skip: STORE_KIND !== 'postgresql' && 'PostgreSQL only (JOTD_TEST_STORE)' }, async () => {
+    const data = mkTmp();
+    // trust authentication: the server never asks for this password, libpq never sends it
+    const JOTD_STORE = `${pgStoreFor(data)}&password=s3cret-store-pw`;
+    const s = await start({ data, store: false, env: { JOTD_STORE } });
+    const line = s.logs().find((l) => /^listening on /.test(l.msg ?? ''));
+    assert.ok(line, s.stderr);
+    assert.match(line.msg, /store postgresql:\/\/\/jot_e2e_\w+\?.*&password=\*\*\*/, line.msg);
+    const m = jotdCmd(['migrate'], { env: { JOTD_STORE } });
+    assert.equal(m.status, 0, show(m));
+    assert.match(m.stdout, /^jotd: schema version \d+ \(postgresql, postgresql:\/\/\/jot_e2e_\w+\?.*&password=\*\*\*\)$/m, show(m));
+    await s.stop();
+    for (const text of [s.stdout, s.stderr, m.stdout, m.stderr]) assert.ok(!text.includes('s3cret-store-pw'), text);
   });
 
   test('no log line of any server in this file contains a password or a whole token', async () => {

@@ -377,6 +377,8 @@ static const struct {
     const char *want; /* the field rendered as text */
 } keys[] = {
     {"data", "/srv/jotd", F_STR, offsetof(jotd_config_t, data_dir), "/srv/jotd"},
+    {"store", "postgresql:///jot?host=/run/pg&port=5432", F_STR, offsetof(jotd_config_t, store),
+     "postgresql:///jot?host=/run/pg&port=5432"},
     {"listen", "10.1.2.3:4443", F_LISTEN, 0, "10.1.2.3 4443"},
     {"issuer", "https://id.example.com", F_STR, offsetof(jotd_config_t, issuer),
      "https://id.example.com"},
@@ -950,6 +952,119 @@ static void test_validate_ranges(void **state)
 
 /* The codes of rc.h: a refused value or option is JOTD_E_INVAL, a file that cannot be read
  * JOTD_E_IO; the message says which. */
+/* --store: a libpq URI or nothing; a password never on the command line, never printed. */
+static void test_store(void **state)
+{
+    (void)state;
+    jotd_config_t c;
+    char err[ERRLEN];
+    /* default: none (SQLite in --data) */
+    expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+    assert_null(c.store);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--store", "postgres://jot@db.example:5433/jot?sslmode=verify-full"),
+              err);
+    assert_string_equal(c.store, "postgres://jot@db.example:5433/jot?sslmode=verify-full");
+    jotd_config_free(&c);
+    /* an empty value is no store */
+    expect_ok(LOAD(&c, err, "--store="), err);
+    assert_null(c.store);
+    jotd_config_free(&c);
+    /* anything but a libpq URI, from every source, with the source named and the value not
+     * echoed */
+    static const char *const bad[] = {"/var/lib/jotd/jotd.db", "sqlite:///x.db",
+                                      "mysql://u:secretpw@h/db", "POSTGRES://h/db",
+                                      "host=db dbname=jot"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_err(LOAD(&c, err, "--store", bad[i]), err, "--store", "postgresql://");
+        assert_null(strstr(err, bad[i]));
+        jotd_config_free(&c);
+        setenv("JOTD_STORE", bad[i], 1);
+        expect_err(load_args(&c, err, NULL, NULL, NULL), err, "JOTD_STORE", "PostgreSQL");
+        assert_null(strstr(err, "secretpw"));
+        jotd_config_free(&c);
+        unsetenv("JOTD_STORE");
+    }
+    /* a password on the command line: refused, pointing at the passfile and JOTD_STORE */
+    static const char *const with_pw[] = {
+        "postgresql://jot:s3cret@db/jot",
+        "postgres://jot:s3cret@db:5432,db2:5432/jot",
+        "postgresql:///jot?host=/run/pg&password=s3cret",
+        "postgresql://db/jot?user=jot&password=s3cret&sslmode=require",
+        "postgresql://db/jot?%70assword=s3cret",
+        "postgresql://db/jot?pass%77ORD=x&password=s3cret",
+    };
+    for (size_t i = 0; i < sizeof with_pw / sizeof with_pw[0]; i++) {
+        expect_err(LOAD(&c, err, "--store", with_pw[i]), err, "password", "PGPASSFILE");
+        assert_non_null(strstr(err, "JOTD_STORE"));
+        assert_null(strstr(err, "s3cret"));
+        jotd_config_free(&c);
+        char joined[256];
+        snprintf(joined, sizeof joined, "--store=%s", with_pw[i]);
+        expect_err(LOAD(&c, err, joined), err, "password", "passfile");
+        jotd_config_free(&c);
+        /* ... and taken from the environment and the config file */
+        setenv("JOTD_STORE", with_pw[i], 1);
+        expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+        assert_string_equal(c.store, with_pw[i]);
+        jotd_config_free(&c);
+        unsetenv("JOTD_STORE");
+        char line[300];
+        snprintf(line, sizeof line, "store = \"%s\"\n", with_pw[i]);
+        const char *file = temp_file(line);
+        expect_ok(LOAD(&c, err, "--config", file), err);
+        assert_string_equal(c.store, with_pw[i]);
+        jotd_config_free(&c);
+        unlink(file);
+        n_tmp--;
+    }
+    /* no password: an empty one, a user alone, a passfile, a '@' inside a parameter */
+    static const char *const no_pw[] = {
+        "postgresql://jot@db/jot",
+        "postgresql://jot:@db/jot",
+        "postgresql:///jot?host=/run/pg&port=5432&passfile=/etc/jotd/pgpass",
+        "postgresql://db/jot?password=",
+        "postgresql://db/jot?application_name=a:b@c",
+        "postgresql://db/jot?xpassword=1",
+    };
+    for (size_t i = 0; i < sizeof no_pw / sizeof no_pw[0]; i++) {
+        expect_ok(LOAD(&c, err, "--store", no_pw[i]), err);
+        jotd_config_free(&c);
+    }
+}
+
+/* Which URIs carry a password (the command line refuses those); redaction itself is
+ * jotd_store_pg_redact's (test_jotd_store.c). */
+static void test_uri_password(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *uri;
+        bool has;
+    } cases[] = {
+        {"postgresql://jot:s3cret@db/jot", true},
+        {"postgres://jot:a:b:c@db:5432/jot?sslmode=require", true},
+        {"postgresql:///jot?host=/run/pg&password=s3cret&port=5432", true},
+        {"postgresql://db/jot?%70assword=s3cret", true},
+        {"postgresql://jot@db/jot", false},
+        {"postgresql://jot:@db/jot", false},
+        {"postgresql:///postgres?host=/tmp/x&port=55432&user=postgres", false},
+        {"postgresql://db/jot?password=", false},
+        {"postgresql://db/jot?passfile=/etc/jotd/pgpass", false},
+        {"postgresql://db/jot?application_name=a:b@c", false},
+        {"/var/lib/jotd/jotd.db", false},
+        {"password=x", false}, /* not a URI: refused before this question */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (jotd_uri_has_password(cases[i].uri) != cases[i].has)
+            fail_msg("%s: expected %s", cases[i].uri, cases[i].has ? "a password" : "none");
+    assert_false(jotd_uri_has_password(NULL));
+    assert_true(jotd_uri_is_pg("postgres://x"));
+    assert_true(jotd_uri_is_pg("postgresql:///jot"));
+    assert_false(jotd_uri_is_pg("postgresql:/jot"));
+    assert_false(jotd_uri_is_pg(NULL));
+}
+
 static void test_rc(void **state)
 {
     (void)state;
@@ -992,6 +1107,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trusted_proxy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uri_password, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

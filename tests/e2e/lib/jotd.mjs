@@ -3,11 +3,18 @@
 // verify access tokens with the npm `jose` package against the served JWKS, and always clean
 // up (processes and directories), even when a test fails.
 //
+// JOTD_TEST_STORE=<admin URI of a PostgreSQL> (the e2e.pg.* CTest variants set it) runs every
+// jotd the harness starts on PostgreSQL: each data directory gets its own fresh database
+// jot_e2e_<random>, made when first needed and passed as --store to `serve` and to every
+// operator command naming that directory (so servers restarted on the same data directory
+// find the same database), dropped when the directory is removed or at exit.
+//
 // HTTP goes through node:http with one connection per request (agent: false) unless a test
 // brings its own keep-alive Agent: fetch() would keep idle connections in its pool, and those
 // hold up a draining jotd on SIGTERM (see the signals tests in jotd_ops.test.mjs).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -49,6 +56,105 @@ function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
+// ---- PostgreSQL (JOTD_TEST_STORE) ---------------------------------------------------------
+
+/** The admin URI of the PostgreSQL the tests run on, or undefined: SQLite in --data. */
+export const PG_ADMIN_URI = process.env.JOTD_TEST_STORE || undefined;
+/** The store the harness gives its servers: 'postgresql' or 'sqlite'. */
+export const STORE_KIND = PG_ADMIN_URI ? 'postgresql' : 'sqlite';
+
+/** \p uri (a libpq URI: postgresql://[user@]host[:port][,...]/db?params, or the socket form
+ *  postgresql:///db?host=/dir&port=N) with its database name replaced by \p db. */
+export function pgUriWithDb(uri, db) {
+  const m = uri.match(/^(postgres(?:ql)?:\/\/)([^/?]*)(\/[^?]*)?(\?.*)?$/);
+  if (!m) throw new Error(`not a libpq URI: ${uri}`);
+  return `${m[1]}${m[2]}/${encodeURIComponent(db)}${m[4] ?? ''}`;
+}
+
+/** Run SQL on the admin database with psql; returns its stdout, throws with its stderr. */
+export function pgAdmin(sql, adminUri = PG_ADMIN_URI) {
+  const r = spawnSync('psql', [adminUri, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: cleanEnv(),
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`psql ${JSON.stringify(sql)}: status ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const pgDbs = new Map(); // data directory -> { name, uri }
+
+/** The --store URI of the database of data directory \p dir, created on first use; undefined
+ *  without JOTD_TEST_STORE. */
+export function pgStoreFor(dir) {
+  if (!PG_ADMIN_URI) return undefined;
+  const key = path.resolve(dir);
+  let db = pgDbs.get(key);
+  if (!db) {
+    const name = `jot_e2e_${crypto.randomBytes(6).toString('hex')}`;
+    pgAdmin(`CREATE DATABASE "${name}"`);
+    db = { name, uri: pgUriWithDb(PG_ADMIN_URI, name) };
+    pgDbs.set(key, db);
+  }
+  return db.uri;
+}
+
+/** Drop the database of \p dir, if it has one (best effort: a failure is only printed). */
+function pgDrop(dir) {
+  const key = path.resolve(dir);
+  const db = pgDbs.get(key);
+  if (!db) return;
+  pgDbs.delete(key);
+  try {
+    pgAdmin(`DROP DATABASE IF EXISTS "${db.name}" WITH (FORCE)`);
+  } catch (e) {
+    process.stderr.write(`harness: cannot drop ${db.name}: ${e.message}\n`);
+  }
+}
+
+/** Every byte the store of data directory \p dir holds, to search for what must never be
+ *  stored (a secret as given): the SQLite file, or a data-only pg_dump of its database. */
+export function storeDump(dir) {
+  if (!PG_ADMIN_URI) return fs.readFileSync(path.join(dir, 'jotd.db'));
+  const r = spawnSync('pg_dump', ['--data-only', '--no-owner', '--dbname', pgStoreFor(dir)], {
+    encoding: 'utf8', timeout: 60_000, env: cleanEnv(), maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`pg_dump: status ${r.status}: ${r.stderr}`);
+  return Buffer.from(r.stdout);
+}
+
+/** One SQL query on the store of data directory \p dir (read beside a running jotd): the
+ *  rows as text, one per line, columns separated by '|' (sqlite3 CLI or psql). Throws on
+ *  failure. */
+export function storeQuery(dir, sql) {
+  const [cmd, args] = PG_ADMIN_URI
+    ? ['psql', [pgStoreFor(dir), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]]
+    : ['sqlite3', ['-readonly', path.join(dir, 'jotd.db'), sql]];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${JSON.stringify(sql)}: status ${r.status}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** \p args with `--store URI` of the database of its --data directory added (after the
+ *  --data DIR, so before any "--"), when JOTD_TEST_STORE is set and no --store is given. */
+function withStore(args) {
+  if (!PG_ADMIN_URI || args.some((a) => a === '--store' || a.startsWith('--store='))) return args;
+  const stop = args.indexOf('--');
+  const end = stop < 0 ? args.length : stop;
+  for (let i = 0; i < end; i++) {
+    let dir, next;
+    if (args[i] === '--data' && i + 1 < end) [dir, next] = [args[i + 1], i + 2];
+    else if (args[i].startsWith('--data=')) [dir, next] = [args[i].slice(7), i + 1];
+    else continue;
+    if (!dir) return args;
+    return [...args.slice(0, next), '--store', pgStoreFor(dir), ...args.slice(next)];
+  }
+  return args;
+}
+
 // ---- cleanup of everything we started, even when a test throws ----------------------------
 
 const live = new Set(); // running child processes
@@ -63,6 +169,7 @@ function cleanupAll() {
     }
   }
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of [...pgDbs.keys()]) pgDrop(d);
 }
 
 process.on('exit', cleanupAll);
@@ -84,13 +191,15 @@ export function mkTmp(prefix = 'jotd-e2e-') {
 export function rmTmp(d) {
   fs.rmSync(d, { recursive: true, force: true });
   dirs.delete(d);
+  pgDrop(d);
 }
 
 // ---- operator commands --------------------------------------------------------------------
 
-/** Run `jotd ARGS` synchronously; \p input goes to stdin. */
+/** Run `jotd ARGS` synchronously; \p input goes to stdin. With JOTD_TEST_STORE, a command
+ *  naming --data DIR also gets the --store of DIR's database (see pgStoreFor). */
 export function jotdCmd(args, { input, env } = {}) {
-  const r = spawnSync(JOTD, args, {
+  const r = spawnSync(JOTD, withStore(args), {
     input: input ?? '',
     encoding: 'utf8',
     env: cleanEnv(env),
@@ -177,6 +286,9 @@ export class Jotd {
    * @param {string} [o.listen] --listen (default 127.0.0.1:0)
    * @param {string} [o.scheme] 'http' or 'https' (for waiting on /healthz)
    * @param {object} [o.agent] node:https Agent for HTTPS servers
+   * @param {string|false} [o.store] --store URI (default: with JOTD_TEST_STORE, the database
+   *   of the data directory; else none, SQLite in the data directory); false: no --store flag
+   *   (a test giving JOTD_STORE in \p env)
    */
   static async start(o = {}) {
     const s = new Jotd();
@@ -184,13 +296,15 @@ export class Jotd {
     return s;
   }
 
-  async _start({ args = [], data, issuer = ISSUER, env = {}, cheap = true, listen = '127.0.0.1:0', agent, ca } = {}) {
+  async _start({ args = [], data, issuer = ISSUER, env = {}, cheap = true, listen = '127.0.0.1:0', agent, ca, store } = {}) {
     this.ownData = !data;
     this.data = data ?? mkTmp('jotd-data-');
     this.issuer = issuer;
     this.agent = agent;
     this.ca = ca;
+    this.store = store === false ? undefined : store ?? pgStoreFor(this.data);
     const argv = ['serve', '--data', this.data, '--listen', listen];
+    if (this.store) argv.push('--store', this.store);
     if (issuer) argv.push('--issuer', issuer);
     if (cheap) argv.push(...CHEAP_ARGON2);
     argv.push(...args);
@@ -331,9 +445,10 @@ export class Jotd {
     return v;
   }
 
-  /** Run an operator command against this server's data directory. */
+  /** Run an operator command against this server's data directory (and store). */
   cmd(args, { input, env } = {}) {
-    return jotdCmd([...args, '--data', this.data, ...cheapFor(args)], { input, env });
+    const store = this.store ? ['--store', this.store] : [];
+    return jotdCmd([...args, '--data', this.data, ...store, ...cheapFor(args)], { input, env });
   }
 
   /** `jotd user add NAME --password-stdin [--role R]... [--permission P]...`, must succeed. */
