@@ -162,7 +162,9 @@ psql_to() { # DB psql-args...
     "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -d "$(pg_uri "$db")" "$@"
 }
 jotd_commit=off # how jotd commits a rotation: --durability normal (the default) or full
-if [[ " ${JOTD_ARGS:-} " =~ --durability[=\ ]full ]]; then jotd_commit=on; fi
+if [[ " ${JOTD_ARGS:-} " =~ --durability[=\ ]full ]] || [ "${JOTD_DURABILITY:-}" = full ]; then
+    jotd_commit=on
+fi
 if [ "$want_pg" = 1 ]; then
     export PG_BINDIR=$pg_bin # pg-test-cluster uses the same binaries
     # its own directory under /tmp: the postgres user must reach it (our $tmp is 0700)
