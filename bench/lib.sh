@@ -9,8 +9,9 @@
 #   bench_on_exit CMD              run CMD (a function name) at exit, before $tmp is removed
 #   bench_jotd_setup JOTD DATA PORT [ARGS...]  user "bench", resource-server client "bench-rs"
 #                                  with random secrets: sets $password, $secret, $basic
-#   bench_jotd_start JOTD PORT ARGS...  starts `JOTD serve ARGS...` (log in $tmp/jotd.log),
-#                                  waits for /healthz; sets $jotd_pid and $base
+#   bench_jotd_start JOTD PORT ARGS...  starts `JOTD serve ARGS...` (log in $tmp/jotd.log,
+#                                  or $tmp/$BENCH_JOTD_LOG.log), waits for /healthz; sets
+#                                  $jotd_pid and $base
 #   bench_login                    one password login of "bench": the answer's body then
 #                                  " HTTP <status>" on one line (needs $base, $password)
 #   bench_fresh_tokens N FILE      N refresh tokens of N new sessions into FILE
@@ -75,16 +76,16 @@ bench_jotd_setup() { # JOTD DATA PORT [ARGS...] (ARGS: e.g. the Argon2 cost of t
 }
 
 bench_jotd_start() { # JOTD PORT ARGS...
-    local bin=$1 p=$2
+    local bin=$1 p=$2 log=$tmp/${BENCH_JOTD_LOG:-jotd}
     shift 2
     base="http://127.0.0.1:$p"
-    "$bin" serve "$@" >"$tmp/jotd.out" 2>"$tmp/jotd.log" &
+    "$bin" serve "$@" >"$log.out" 2>"$log.log" &
     jotd_pid=$!
     for _ in $(seq 1 100); do
         curl -fs "$base/healthz" >/dev/null 2>&1 && break
         sleep 0.1
     done
-    curl -fs "$base/healthz" >/dev/null || bench_die "jotd did not start: $(tail -3 "$tmp/jotd.log")"
+    curl -fs "$base/healthz" >/dev/null || bench_die "jotd did not start: $(tail -3 "$log.log")"
 }
 
 bench_login() { # one line: the answer's body, then " HTTP <status>" (one write: parallel-safe)
