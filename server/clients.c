@@ -17,8 +17,10 @@
  *
  * Cache. A successful check is remembered for CACHE_SECONDS, keyed by a SHA-256 of the
  * presented credentials, with a copy of the client record, so that introspection needs
- * neither a MAC nor a store read on every request. Any change to any client (an event,
- * events.c) empties the whole cache at once. */
+ * neither a MAC nor a store read on every request. A public client (and the default
+ * client) is remembered the same way, keyed by the SHA-256 of its id alone: that input has
+ * no NUL, the confidential key's input (id NUL secret) has one, so the two never meet. Any
+ * change to any client (an event, events.c) empties the whole cache at once. */
 #include "log.h"
 #include "server.h"
 #include "common/sha256.h"
@@ -239,6 +241,10 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
     int64_t wait = tkey ? jotd_throttle_check(app->client_throttle, tkey, req->ip, now) : 1;
     uint8_t d[32];
     bool have_digest = secret && id_secret_mac(NULL, id, secret, d) == 0;
+    if (!secret) {
+        jotx_sha256(id, strlen(id), d); /* a public client: see Cache above */
+        have_digest = true;
+    }
     jotd_client_t cl = {0};
     bool failure = false;
     if (wait > 0) {
@@ -246,7 +252,7 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
         if (retry_after)
             *retry_after = wait;
     } else if (have_digest && cache_hit(app->clients, d, now, &cl)) {
-        result = JOTD_CLIENT_CONFIDENTIAL;
+        result = cl.secret_hash ? JOTD_CLIENT_CONFIDENTIAL : JOTD_CLIENT_PUBLIC;
     } else if (req->on_event_loop) {
         result = JOTD_CLIENT_INVALID; /* not known yet: the caller runs it again on a worker */
     } else {
@@ -259,7 +265,7 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
             result = JOTD_CLIENT_UNAVAILABLE;
         }
         failure = result == JOTD_CLIENT_INVALID;
-        if (result == JOTD_CLIENT_CONFIDENTIAL && have_digest)
+        if ((result == JOTD_CLIENT_CONFIDENTIAL || result == JOTD_CLIENT_PUBLIC) && have_digest)
             cache_put(app->clients, d, now, &cl);
     }
     if (failure) {
@@ -281,11 +287,19 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
 
 jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_client_t *out)
 {
-    jotd_rc_t rc = jotd_store_client_get(app->store, rt->cfg.default_client, out);
+    const char *id = rt->cfg.default_client;
+    uint8_t d[32];
+    int64_t now = jotd_now();
+    jotx_sha256(id, strlen(id), d); /* the key of a public client (see Cache above) */
+    if (cache_hit(app->clients, d, now, out))
+        return JOTD_OK; /* only public records are cached under this key */
+    jotd_rc_t rc = jotd_store_client_get(app->store, id, out);
     if (rc == JOTD_OK && out->secret_hash) { /* refused at start and reload: never acts */
         jotd_client_clear(out);
         return JOTD_E_NOTFOUND;
     }
+    if (rc == JOTD_OK)
+        cache_put(app->clients, d, now, out);
     return rc;
 }
 

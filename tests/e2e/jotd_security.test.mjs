@@ -218,6 +218,29 @@ describe('8. scope is what the client may ask for', () => {
       srv.updateClient('api', { scopes: ['read', 'write'], defaultScopes: ['read'] });
     }
   });
+  test('public clients are cached like confidential ones, and a change still reaches them', async () => {
+    // The default client (no client named) and a named public client: their records are
+    // cached after the first request; \`jotd client update\` must still take effect at once.
+    srv.addClient('spa', undefined, { scopes: ['read'], defaultScopes: [] });
+    const spa = await srv.login('viewer', PW, { client_id: 'spa', scope: 'read' });
+    assert.equal(spa.scope, 'read');
+    let r = await srv.token({ grant_type: 'password', username: 'viewer', password: PW, scope: 'read' });
+    assert.equal(r.json?.error, 'invalid_scope', describeResponse(r)); // default: no scopes yet
+    srv.updateClient('default', { scopes: ['read'] });
+    srv.updateClient('spa', { scopes: [] });
+    try {
+      await within('the default client\'s new scope', async () => {
+        const x = await srv.token({ grant_type: 'password', username: 'viewer', password: PW, scope: 'read' });
+        return x.status === 200;
+      });
+      await within('the public client\'s removed scope', async () => {
+        const x = await srv.token({ grant_type: 'password', username: 'viewer', password: PW, scope: 'read', client_id: 'spa' });
+        return x.json?.error === 'invalid_scope';
+      });
+    } finally {
+      srv.updateClient('default', { scopes: [] });
+    }
+  });
 });
 
 describe('9. /verify honours session and user state', () => {
