@@ -34,3 +34,14 @@ int jotx_parse_u64_str(const char *s, uint64_t max, uint64_t *out)
     *out = v;
     return JOTX_OK;
 }
+
+int jotx_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

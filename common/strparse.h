@@ -21,4 +21,7 @@ int jotx_parse_u64(const char **p, const char *end, uint64_t max, uint64_t *out)
  *  after the digits ("1 ", "1x") are JOTX_ENUM. \p *out is written only on JOTX_OK. */
 int jotx_parse_u64_str(const char *s, uint64_t max, uint64_t *out);
 
+/** The value of one hexadecimal digit (0-9, a-f, A-F), or -1 for any other byte. */
+int jotx_hex_digit(int c);
+
 #endif

@@ -1044,24 +1044,13 @@ bool jotd_uri_is_pg(const char *uri)
     return uri && uri_scheme_len(uri) > 0;
 }
 
-static int hex_val(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Whether the percent-encoded key [p, end) decodes to \p want. */
 static bool key_is(const char *p, const char *end, const char *want)
 {
     for (; p < end; want++) {
         int ch = (unsigned char)*p;
-        if (*p == '%' && end - p >= 3 && hex_val(p[1]) >= 0 && hex_val(p[2]) >= 0) {
-            ch = hex_val(p[1]) * 16 + hex_val(p[2]);
+        if (*p == '%' && end - p >= 3 && jotx_hex_digit(p[1]) >= 0 && jotx_hex_digit(p[2]) >= 0) {
+            ch = jotx_hex_digit(p[1]) * 16 + jotx_hex_digit(p[2]);
             p += 3;
         } else {
             p++;

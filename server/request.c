@@ -5,6 +5,7 @@
  * decoded bytes must be UTF-8 without NUL, and a parameter may appear only once
  * (RFC 6749 §3.2). Empty pairs ("a=1&&b=2") and pairs with an empty name are skipped. */
 #include "request.h"
+#include "common/strparse.h"
 
 #include <jansson.h>
 #include <jot/jot.h>
@@ -62,17 +63,6 @@ static bool utf8_ok(const unsigned char *s, size_t n)
     return true;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Form-urldecode [s, s+n) ('+' is a space, %XX a byte) into a new NUL-terminated string.
  * Returns JOTD_OK, JOTD_E_MALFORMED (bad escape, not UTF-8, NUL) or JOTD_E_NOMEM. */
 static jotd_rc_t urldecode(const char *s, size_t n, char **out)
@@ -88,8 +78,8 @@ static jotd_rc_t urldecode(const char *s, size_t n, char **out)
         if (c == '+') {
             buf[o++] = ' ';
         } else if (c == '%') {
-            int h = n - i < 3 ? -1 : hexval((unsigned char)s[i + 1]);
-            int l = n - i < 3 ? -1 : hexval((unsigned char)s[i + 2]);
+            int h = n - i < 3 ? -1 : jotx_hex_digit((unsigned char)s[i + 1]);
+            int l = n - i < 3 ? -1 : jotx_hex_digit((unsigned char)s[i + 2]);
             if (h < 0 || l < 0) {
                 jot_memzero(buf, n + 1);
                 free(buf);
@@ -514,7 +504,7 @@ size_t jotd_url_unescape(char *s, bool *out_ctl)
     bool ctl = false;
     while (*r) {
         int hi, lo;
-        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+        if (r[0] == '%' && (hi = jotx_hex_digit(r[1])) >= 0 && (lo = jotx_hex_digit(r[2])) >= 0) {
             *w = (unsigned char)(hi << 4 | lo);
             r += 3;
         } else {

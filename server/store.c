@@ -557,3 +557,25 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
         return fail(JOTD_E_INVAL, "gc: bad argument");
     return st->ops->gc(st, now, keep_seconds);
 }
+
+void jotd_store__client_lists_free(jotd_store__client_lists_t *l)
+{
+    free(l->scopes);
+    free(l->default_scopes);
+    free(l->introspect);
+}
+
+jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out)
+{
+    memset(out, 0, sizeof *out);
+    jotd_rc_t r = JOTD_OK;
+    if (p->has_scopes)
+        r = jotd_store__list_encode(p->scopes, p->n_scopes, &out->scopes);
+    if (r == JOTD_OK && p->has_default_scopes)
+        r = jotd_store__list_encode(p->default_scopes, p->n_default_scopes, &out->default_scopes);
+    if (r == JOTD_OK && p->has_introspect)
+        r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
+    if (r != JOTD_OK)
+        jotd_store__client_lists_free(out);
+    return r;
+}

@@ -141,6 +141,14 @@ jotd_rotation_action_t jotd_rotation_decide(const jotd_rotation_row_t *row,
 jotd_rc_t jotd_rotation_rc(jotd_rotation_action_t action, const jotd_session_t *session);
 
 /* ---- list encoding (store.c) ------------------------------------------------------------- */
+/** The three lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
+ *  (has_ == false) stays NULL. Release with jotd_store__client_lists_free(). */
+typedef struct jotd_store__client_lists {
+    char *scopes, *default_scopes, *introspect;
+} jotd_store__client_lists_t;
+jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out);
+void jotd_store__client_lists_free(jotd_store__client_lists_t *l);
+
 /** Roles, permissions, scopes...: a JSON array of strings, malloc'd text into *out. */
 jotd_rc_t jotd_store__list_encode(const char *const *v, size_t n, char **out);
 /** The reverse; an empty or NULL text is the empty list. *out: malloc'd array of malloc'd

@@ -395,17 +395,6 @@ static jotd_rc_t col_list(rowr_t *r, int col, char ***out, size_t *out_n)
     return jotd_store__list_decode(t, t && n > 0 ? (size_t)n : 0, out, out_n);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* A hash selected as encode(x, 'hex'): false when NULL or malformed. */
 static bool col_hash(rowr_t *r, int col, uint8_t out[JOTD_HASH_LEN])
 {
@@ -413,7 +402,7 @@ static bool col_hash(rowr_t *r, int col, uint8_t out[JOTD_HASH_LEN])
     if (!t || strlen(t) != 2 * JOTD_HASH_LEN)
         return false;
     for (size_t i = 0; i < JOTD_HASH_LEN; i++) {
-        int hi = hexval(t[2 * i]), lo = hexval(t[2 * i + 1]);
+        int hi = jotx_hex_digit(t[2 * i]), lo = jotx_hex_digit(t[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -1391,36 +1380,10 @@ static jotd_rc_t pg_user_rehash(jotd_store_t *st, int64_t id, const char *old_ha
 
 /* ---- clients ------------------------------------------------------------------------------ */
 
-typedef struct client_lists {
-    char *scopes, *default_scopes, *introspect;
-} client_lists_t;
-
-static void client_lists_free(client_lists_t *l)
-{
-    free(l->scopes);
-    free(l->default_scopes);
-    free(l->introspect);
-}
-
-static jotd_rc_t client_lists(const jotd_client_patch_t *p, client_lists_t *out)
-{
-    memset(out, 0, sizeof *out);
-    jotd_rc_t r = JOTD_OK;
-    if (p->has_scopes)
-        r = jotd_store__list_encode(p->scopes, p->n_scopes, &out->scopes);
-    if (r == JOTD_OK && p->has_default_scopes)
-        r = jotd_store__list_encode(p->default_scopes, p->n_default_scopes, &out->default_scopes);
-    if (r == JOTD_OK && p->has_introspect)
-        r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
-    if (r != JOTD_OK)
-        client_lists_free(out);
-    return r;
-}
-
 struct client_write_ctx {
     const char *client_id;
     const char *secret_hash;
-    client_lists_t l;
+    jotd_store__client_lists_t l;
     int64_t now;
 };
 
@@ -1462,11 +1425,11 @@ static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int
     };
     struct client_write_ctx x = {
         .client_id = cl->client_id, .secret_hash = cl->secret_hash, .now = now};
-    jotd_rc_t r = client_lists(&p, &x.l);
+    jotd_rc_t r = jotd_store__client_lists(&p, &x.l);
     if (r != JOTD_OK)
         return r;
     r = run_op(st, true, client_create_fn, &x);
-    client_lists_free(&x.l);
+    jotd_store__client_lists_free(&x.l);
     return r;
 }
 
@@ -1545,11 +1508,11 @@ static jotd_rc_t pg_client_update(jotd_store_t *st, const char *client_id,
                                   const jotd_client_patch_t *p, int64_t now)
 {
     struct client_write_ctx x = {.client_id = client_id, .secret_hash = p->secret_hash, .now = now};
-    jotd_rc_t r = client_lists(p, &x.l);
+    jotd_rc_t r = jotd_store__client_lists(p, &x.l);
     if (r != JOTD_OK)
         return r;
     r = run_op(st, true, client_update_fn, &x);
-    client_lists_free(&x.l);
+    jotd_store__client_lists_free(&x.l);
     return r;
 }
 

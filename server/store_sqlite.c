@@ -1379,33 +1379,6 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     return JOTD_OK;
 }
 
-/* The three lists of a client as JSON texts; a list left out (has == false) stays NULL. */
-typedef struct client_lists {
-    char *scopes, *default_scopes, *introspect;
-} client_lists_t;
-
-static void client_lists_free(client_lists_t *l)
-{
-    free(l->scopes);
-    free(l->default_scopes);
-    free(l->introspect);
-}
-
-static jotd_rc_t client_lists(const jotd_client_patch_t *p, client_lists_t *out)
-{
-    memset(out, 0, sizeof *out);
-    jotd_rc_t r = JOTD_OK;
-    if (p->has_scopes)
-        r = jotd_store__list_encode(p->scopes, p->n_scopes, &out->scopes);
-    if (r == JOTD_OK && p->has_default_scopes)
-        r = jotd_store__list_encode(p->default_scopes, p->n_default_scopes, &out->default_scopes);
-    if (r == JOTD_OK && p->has_introspect)
-        r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
-    if (r != JOTD_OK)
-        client_lists_free(out);
-    return r;
-}
-
 static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, int64_t now)
 {
     sqlite_store_t *st = as_sq(base);
@@ -1420,14 +1393,14 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
         .n_introspect = cl->n_introspect,
         .has_introspect = true,
     };
-    client_lists_t l;
-    jotd_rc_t r = client_lists(&p, &l);
+    jotd_store__client_lists_t l;
+    jotd_rc_t r = jotd_store__client_lists(&p, &l);
     if (r != JOTD_OK)
         return r;
     struct conn *c;
     r = wconn_get(st, &c);
     if (r != JOTD_OK) {
-        client_lists_free(&l);
+        jotd_store__client_lists_free(&l);
         return r;
     }
     r = tx_begin(c);
@@ -1451,7 +1424,7 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
-    client_lists_free(&l);
+    jotd_store__client_lists_free(&l);
     return r;
 }
 
@@ -1497,14 +1470,14 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
                                   const jotd_client_patch_t *p, int64_t now)
 {
     sqlite_store_t *st = as_sq(base);
-    client_lists_t l;
-    jotd_rc_t r = client_lists(p, &l);
+    jotd_store__client_lists_t l;
+    jotd_rc_t r = jotd_store__client_lists(p, &l);
     if (r != JOTD_OK)
         return r;
     struct conn *c;
     r = wconn_get(st, &c);
     if (r != JOTD_OK) {
-        client_lists_free(&l);
+        jotd_store__client_lists_free(&l);
         return r;
     }
     r = tx_begin(c);
@@ -1541,7 +1514,7 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
-    client_lists_free(&l);
+    jotd_store__client_lists_free(&l);
     return r;
 }
 

@@ -552,6 +552,18 @@ static void test_buf_null_and_empty(void **state)
     jotx_buf_free(&b);
 }
 
+static void test_hex_digit(void **state)
+{
+    (void)state;
+    assert_int_equal(jotx_hex_digit('0'), 0);
+    assert_int_equal(jotx_hex_digit('9'), 9);
+    assert_int_equal(jotx_hex_digit('a'), 10);
+    assert_int_equal(jotx_hex_digit('F'), 15);
+    const int bad[] = {'g', 'G', '/', ':', '@', '`', ' ', 0, -1, (char)0xe9, 0xe9};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(jotx_hex_digit(bad[i]), -1);
+}
+
 /* ---- jotx_strdup_n ---------------------------------------------------------------------- */
 
 static void test_strdup_n(void **state)
@@ -576,6 +588,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strdup_n),
+        cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_u64_str),
         cmocka_unit_test(test_u64_advance),
         cmocka_unit_test(test_duration),
