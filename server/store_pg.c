@@ -874,6 +874,16 @@ static bool listen_sleep(atomic_int *stop, int ms)
     return atomic_load(stop) != 0;
 }
 
+/* What the server sends outside a query (its "terminating connection" before it closes
+ * the listener's connection): a log line, not libpq's default print on stderr. */
+static void listen_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[224];
+    one_line(message, line, sizeof line);
+    jotd_log("info", "events listener: server: %s", line);
+}
+
 /* Open the listener's connection and LISTEN; NULL on failure (the reason logged). */
 static struct pgconn *listen_connect(pg_store_t *s)
 {
@@ -882,6 +892,7 @@ static struct pgconn *listen_connect(pg_store_t *s)
         jotd_log("error", "events listener: %s", jotd_store_errmsg(NULL));
         return NULL;
     }
+    PQsetNoticeProcessor(c->pg, listen_notice, NULL);
     PGresult *res = PQexec(c->pg, "LISTEN " EVENTS_CHANNEL);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok) {
