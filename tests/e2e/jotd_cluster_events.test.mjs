@@ -6,7 +6,7 @@
 // about speed, only that each change arrives within a generous deadline.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Jotd, STORE_KIND, bearer, describeResponse, show, sleep } from './lib/jotd.mjs';
+import { Jotd, PG_ADMIN_URI, STORE_KIND, bearer, describeResponse, pgAdmin, show, sleep } from './lib/jotd.mjs';
 
 const PW = 'cluster-events-password';
 const DEADLINE_MS = 15_000;
@@ -95,5 +95,22 @@ describe('events reach the other instance', () => {
     for (const [name, s] of [['A', a], ['B', b]])
       await lag(`client rotate-secret (${name} /token)`, t0, async () => (await login(s, old)).status === 401);
     for (const s of [a, b]) assert.equal((await login(s, fresh)).status, 200);
+  });
+
+  test('PostgreSQL: the listener connections killed, they reconnect and still carry revocations', { skip: !PG_ADMIN_URI && 'SQLite: polled only' }, async () => {
+    const db = decodeURIComponent(b.store.match(/^postgres(?:ql)?:\/\/[^/]*\/([^?]+)/)[1]);
+    const killed = pgAdmin(
+      `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${db}' AND query LIKE 'LISTEN %'`,
+    ).trim();
+    assert.equal(killed, '2', 'one listener per instance');
+    for (const s of [a, b]) {
+      await s.waitLog((x) => x.level === 'error' && /events listener: connection lost/.test(x.msg ?? ''), 15_000);
+      await s.waitLog((x) => x.level === 'info' && /events listener: reconnected/.test(x.msg ?? ''), 15_000);
+    }
+    const l = await a.login('alice', PW);
+    const r = await a.post('/revoke', { token: l.access_token, token_type_hint: 'access_token' });
+    const t0 = Date.now();
+    assert.equal(r.status, 200, describeResponse(r));
+    await lag('revoke after the listener reconnected (B /verify)', t0, refused(b, l.access_token));
   });
 });
