@@ -935,6 +935,12 @@ static bool listen_wait(struct pgconn *c, void (*wake)(void *ctx), void *ctx, at
     return true;
 }
 
+/* The wait before the next attempt: 1 s after a loss, then 2, 4, 8 and 10 s at most. */
+static int next_backoff(int ms)
+{
+    return ms * 2 > LISTEN_BACKOFF_MAX_MS ? LISTEN_BACKOFF_MAX_MS : ms * 2;
+}
+
 static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop)
 {
     pg_store_t *s = pgs(st);
@@ -943,9 +949,10 @@ static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atom
     while (!atomic_load(stop)) {
         struct pgconn *c = listen_connect(s);
         if (!c) {
+            lost = true;
             if (listen_sleep(stop, backoff))
                 break;
-            backoff = backoff * 2 > LISTEN_BACKOFF_MAX_MS ? LISTEN_BACKOFF_MAX_MS : backoff * 2;
+            backoff = next_backoff(backoff);
             continue;
         }
         if (lost)
@@ -959,8 +966,11 @@ static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atom
             jotd_log("error", "events listener: connection lost (%s): reconnecting", line);
         }
         conn_close(c);
-        if (lost && listen_sleep(stop, backoff))
-            break;
+        if (lost) {
+            if (listen_sleep(stop, backoff))
+                break;
+            backoff = next_backoff(backoff);
+        }
     }
 }
 
