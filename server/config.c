@@ -30,6 +30,7 @@
 #define SRC_MAX 512                     /* "FILE:LINE: key" in messages */
 #define TTL_MAX ((int64_t)3650 * 86400) /* ten years: keeps now + ttl far from overflow */
 #define ACCESS_TTL_MAX 86400
+#define EVENTS_POLL_MAX 3600
 #define GRACE_MAX 60
 #define THREADS_MAX 256
 #define MAX_BODY_MAX ((size_t)64 * 1024 * 1024)
@@ -89,6 +90,7 @@ static const opt_t opts[] = {
     OPT("verify_cache_size", T_SIZE, verify_cache_size),
     OPT("durability", T_SYNC, durability_full),
     OPT("trusted_proxy", T_CIDRS, trusted_proxies),
+    OPT("events_poll_interval", T_DURATION, events_poll_interval),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -468,6 +470,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->audience = c->issuer ? jotx_strdup_n(c->issuer, strlen(c->issuer)) : NULL;
     c->alg = JOT_ALG_ES256;
     c->access_ttl = 900;
+    c->events_poll_interval = 1;
     c->refresh_idle_ttl = 7 * 86400;
     c->refresh_abs_ttl = 30 * 86400;
     c->refresh_grace = 0;
@@ -922,6 +925,11 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
     }
     if (c->access_ttl <= 0 || c->access_ttl > ACCESS_TTL_MAX) {
         set_err(err, errlen, "--access-ttl: must be 1s..1d, not %" PRId64 "s", c->access_ttl);
+        return JOTD_E_INVAL;
+    }
+    if (c->events_poll_interval <= 0 || c->events_poll_interval > EVENTS_POLL_MAX) {
+        set_err(err, errlen, "--events-poll-interval: must be 1s..1h, not %" PRId64 "s",
+                c->events_poll_interval);
         return JOTD_E_INVAL;
     }
     if (c->refresh_idle_ttl <= 0 || c->refresh_idle_ttl > TTL_MAX) {

@@ -52,6 +52,10 @@ typedef struct jotd_config {
      * or Forwarded (proxy.h); default none */
     jotd_cidr_t trusted_proxies[JOTD_MAX_TRUSTED_PROXIES];
     size_t n_trusted_proxies;
+    /* --events-poll-interval: how often serve reads the store's events table (revocations
+     * made elsewhere); default 1 s, 1 s..1 h. On PostgreSQL a LISTEN connection wakes it
+     * sooner (store.h, jotd_store_listen_start) */
+    int64_t events_poll_interval;
 } jotd_config_t;
 
 /** Fill \p c with the defaults. */

@@ -4,9 +4,11 @@
  * (store.h), whoever makes it: this jotd, an operator command, another jotd on the same
  * store. Reading them back is the one path by which all of them reach /verify: a request
  * handler calls jotd_events_sync() right after its own change (so that its answer holds when
- * it is sent), and the main loop calls it every second for the rest, so a change made
- * elsewhere takes effect here within about a second. Applying an event twice changes
- * nothing, so it does not matter which caller reads it first. */
+ * it is sent), the main loop calls it every --events-poll-interval (default 1 s) for the
+ * rest, and on PostgreSQL the store's listener thread calls it as soon as another process
+ * commits an event (LISTEN/NOTIFY: jotd_store_listen_start). A change made elsewhere takes
+ * effect here within one notification round trip, or at worst the poll interval. Applying
+ * an event twice changes nothing, so it does not matter which caller reads it first. */
 #include "log.h"
 #include "names.h"
 #include "server.h"

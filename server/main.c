@@ -61,7 +61,8 @@ static int usage(FILE *f)
         "                  [--config FILE]\n"
         "                  [--trusted-proxy CIDR]...\n"
         "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
-        "                  [--refresh-absolute-ttl D] [--refresh-grace D] ...\n"
+        "                  [--refresh-absolute-ttl D] [--refresh-grace D]\n"
+        "                  [--events-poll-interval D] ...\n"
         "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
         "       jotd user passwd NAME --password-stdin\n"
         "       jotd user roles NAME [--role R]... [--permission P]...\n"
@@ -947,6 +948,17 @@ static int check_default_client(jotd_store_t *st, const char *id, char *err, siz
     return rc == JOTD_OK && !confidential ? 0 : -1;
 }
 
+/* The store's listener (jotd_store_listen_start) saw an event committed: read it now. */
+static void events_wake(void *ctx)
+{
+    jotd_app_t *app = ctx;
+    pthread_rwlock_rdlock(&app->rt_lock);
+    int64_t access_ttl = app->rt->cfg.access_ttl;
+    pthread_rwlock_unlock(&app->rt_lock);
+    if (jotd_events_sync(app, access_ttl) != JOTD_OK)
+        jotd_log("error", "events: cannot read the store: %s", jotd_store_errmsg(NULL));
+}
+
 static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
 {
     char err[ERRLEN];
@@ -971,6 +983,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     pthread_rwlockattr_destroy(&rwa);
     int ret = 1;
     jotd_http_t *daemon = NULL;
+    jotd_store_listener_t *listener = NULL;
     if (open_store(cfg, &app.store) != 0)
         goto out;
     if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != JOTD_OK) {
@@ -1012,6 +1025,12 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
      * running (or by another process) */
     if (jotd_events_sync(&app, app.rt->cfg.access_ttl) != JOTD_OK) {
         fail("cannot read the store's events: %s", jotd_store_errmsg(NULL));
+        goto out;
+    }
+    /* PostgreSQL: events made elsewhere are read as soon as they are notified; the poll
+     * below still bounds the lag when a notification is lost */
+    if (jotd_store_listen_start(app.store, events_wake, &app, &listener) != JOTD_OK) {
+        fail("cannot start the events listener: %s", jotd_store_errmsg(NULL));
         goto out;
     }
     char admin_pw[32] = "";
@@ -1066,6 +1085,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     jot_memzero(admin_pw, sizeof admin_pw);
 
     int64_t last_gc = jotd_now();
+    int64_t last_events = last_gc;
     struct timespec keys_mtime = keyring_mtime(app.rt->cfg.data_dir);
     for (;;) {
         struct timespec tick = {TICK_S, 0};
@@ -1104,12 +1124,18 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
             continue;
         }
-        /* revocations and client changes made by operator commands or other instances */
+        /* revocations and client changes made by operator commands or other instances,
+         * every --events-poll-interval (on PostgreSQL the listener is usually first) */
         pthread_rwlock_rdlock(&app.rt_lock);
         int64_t access_ttl = app.rt->cfg.access_ttl;
+        int64_t poll_s = app.rt->cfg.events_poll_interval;
         pthread_rwlock_unlock(&app.rt_lock);
-        if (jotd_events_sync(&app, access_ttl) != JOTD_OK)
-            jotd_log("error", "events: cannot read the store: %s", jotd_store_errmsg(NULL));
+        int64_t now = jotd_now();
+        if (now - last_events >= poll_s || now < last_events) {
+            last_events = now;
+            if (jotd_events_sync(&app, access_ttl) != JOTD_OK)
+                jotd_log("error", "events: cannot read the store: %s", jotd_store_errmsg(NULL));
+        }
         /* Argon2 work areas go back to the OS after PASSWORD_IDLE_S without a login */
         jotd_password_trim(PASSWORD_IDLE_S);
         if (jotd_now() - last_gc >= GC_INTERVAL_S) { /* forget what can no longer matter */
@@ -1130,6 +1156,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     ret = 0;
 out:
     jotd_http_stop(daemon, 0);
+    jotd_store_listen_stop(listener); /* before what its wake() reads goes */
     jotd_runtime_free(app.rt);
     jotd_store_close(app.store);
     jotd_denylist_free(app.deny);

@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 #include <jot/jot.h>
+#include <pthread.h>
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -556,6 +557,53 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
     if (!st || now < 0 || keep_seconds < 0)
         return fail(JOTD_E_INVAL, "gc: bad argument");
     return st->ops->gc(st, now, keep_seconds);
+}
+
+struct jotd_store_listener {
+    jotd_store_t *st;
+    void (*wake)(void *ctx);
+    void *ctx;
+    atomic_int stop;
+    pthread_t thread;
+};
+
+static void *listener_main(void *arg)
+{
+    jotd_store_listener_t *l = arg;
+    l->st->ops->listen(l->st, l->wake, l->ctx, &l->stop);
+    return NULL;
+}
+
+jotd_rc_t jotd_store_listen_start(jotd_store_t *st, void (*wake)(void *ctx), void *ctx,
+                                  jotd_store_listener_t **out)
+{
+    if (!st || !wake || !out)
+        return fail(JOTD_E_INVAL, "listen_start: NULL argument");
+    *out = NULL;
+    if (!st->ops->listen)
+        return JOTD_OK; /* polled only */
+    jotd_store_listener_t *l = calloc(1, sizeof *l);
+    if (!l)
+        return fail(JOTD_E_NOMEM, "out of memory");
+    l->st = st;
+    l->wake = wake;
+    l->ctx = ctx;
+    atomic_init(&l->stop, 0);
+    if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
+        free(l);
+        return fail(JOTD_E_IO, "listen_start: cannot create the listener thread");
+    }
+    *out = l;
+    return JOTD_OK;
+}
+
+void jotd_store_listen_stop(jotd_store_listener_t *l)
+{
+    if (!l)
+        return;
+    atomic_store(&l->stop, 1);
+    pthread_join(l->thread, NULL);
+    free(l);
 }
 
 void jotd_store__client_lists_free(jotd_store__client_lists_t *l)

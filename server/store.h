@@ -247,6 +247,30 @@ jotd_rc_t jotd_store_events_since(jotd_store_t *st, int64_t after_id, size_t lim
                                   void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
                                   int64_t *out_last);
 
+/* ---- event notifications (PostgreSQL: LISTEN jotd_events) ---- */
+/** A listener thread: see jotd_store_listen_start. */
+typedef struct jotd_store_listener jotd_store_listener_t;
+
+/** Start a thread that calls \p wake(\p ctx) soon after any process commits an event to
+ *  \p st, so that the caller reads it (jotd_store_events_since) without waiting for its next
+ *  poll. On PostgreSQL: one dedicated connection (not from the pool) holds
+ *  LISTEN jotd_events, every event-writing transaction runs pg_notify('jotd_events', id);
+ *  a lost connection is reopened with backoff (1 s doubling to 10 s), and \p wake is called
+ *  after every (re)connection too, since notifications sent meanwhile are lost. The
+ *  connection must reach the primary directly: LISTEN does not pass PgBouncer in
+ *  transaction pooling mode. \p wake runs on the listener thread and may be called for
+ *  nothing (it must be idempotent and thread-safe). Polling stays the caller's duty: a
+ *  notification can be lost, and a backend without notifications (SQLite) starts no
+ *  thread: *out is then NULL and JOTD_OK is returned. \p st must outlive the listener.
+ *  *out: stop and free with jotd_store_listen_stop(). JOTD_E_INVAL, JOTD_E_NOMEM, or
+ *  JOTD_E_IO when the thread cannot be created (a failed first connection is not an error:
+ *  it is retried). */
+jotd_rc_t jotd_store_listen_start(jotd_store_t *st, void (*wake)(void *ctx), void *ctx,
+                                  jotd_store_listener_t **out);
+/** Stop the listener (within about half a second), join its thread, close its connection
+ *  and free it. NULL is a no-op. */
+void jotd_store_listen_stop(jotd_store_listener_t *l);
+
 /** Delete what can never matter again: expired tokens, ended sessions older than
  *  \p keep_seconds, expired denylist entries, events older than \p keep_seconds (the caller
  *  keeps them at least as long as an access token lives). */

@@ -80,7 +80,15 @@ struct jotd_store_ops {
                               void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
                               int64_t *out_last);
     jotd_rc_t (*gc)(jotd_store_t *st, int64_t now, int64_t keep_seconds);
+    /* Optional (NULL: the backend has no notifications, callers only poll). Runs on the
+     * listener thread of jotd_store_listen_start until *stop is set, checking it at least
+     * every LISTEN_WAIT_MS: calls wake(ctx) after each (re)connection and on each batch of
+     * notifications; reconnects by itself. Returns when stopped. */
+    void (*listen)(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop);
 };
+
+/* The longest a listen op may wait before it checks its stop flag. */
+#define JOTD_STORE_LISTEN_WAIT_MS 500
 
 /* ---- backends ---------------------------------------------------------------------------- */
 /** SQLite file at \p path (created if needed, WAL, migrations applied). */

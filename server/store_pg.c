@@ -60,11 +60,14 @@
  * reuse path of a rotation sets synchronous_commit on explicitly. */
 #include "common/buf.h"
 #include "common/strparse.h"
+#include "log.h"
 #include "store_backend.h"
 
 #include <jot/jot.h>
 #include <libpq-fe.h>
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +79,9 @@
 #define MIGRATION_LOCK_KEY "7667012837443462001" /* 0x6A6F74645F736371: "jotd_scq" */
 #define EVENTS_LOCK_KEY "7667012837443331700"    /* 0x6A6F74645F5F7674 */
 #define MAX_PARAMS 10
+#define EVENTS_CHANNEL "jotd_events" /* LISTEN/NOTIFY channel of the events */
+#define LISTEN_BACKOFF_MIN_MS 1000
+#define LISTEN_BACKOFF_MAX_MS 10000
 
 /* ---- schema: numbered migrations ---------------------------------------------------------- */
 
@@ -152,6 +158,11 @@ static const char *const migrations[] = {
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
+/* Follows an event insert written as WITH ins AS (INSERT ... RETURNING id): the
+ * notification of the listeners (jotd_store_listen_start), queued in the inserting
+ * transaction and so delivered at its commit, never for a rolled-back one. The payload is
+ * the last id, for humans: listeners read the table from where they are anyway. */
+#define EVENT_NOTIFY "SELECT pg_notify('" EVENTS_CHANNEL "', max(id)::text) FROM ins"
 
 static const char *const event_kind_names[] = {
     [JOTD_EV_SESSION_REVOKED] = "session_revoked",
@@ -844,6 +855,125 @@ jotd_rc_t jotd_store_pg_open(const char *uri, jotd_store_t **out)
 
 /* ---- events ------------------------------------------------------------------------------- */
 
+/* The listener (store_backend.h's listen op): one connection of its own, never pooled,
+ * holding LISTEN jotd_events. It waits on the socket with poll() for at most
+ * JOTD_STORE_LISTEN_WAIT_MS, so that a stop is seen promptly, then drains the
+ * notifications; wake() once per batch. A dead connection (PQconsumeInput fails, or the
+ * status turns bad) is closed and reopened after a backoff of 1 s doubling to 10 s; wake()
+ * after each (re)connection covers what was notified while it was down. */
+
+/* Sleep \p ms in slices, returning early (true) when *stop is set. */
+static bool listen_sleep(atomic_int *stop, int ms)
+{
+    while (ms > 0 && !atomic_load(stop)) {
+        int slice = ms < JOTD_STORE_LISTEN_WAIT_MS ? ms : JOTD_STORE_LISTEN_WAIT_MS;
+        struct timespec ts = {slice / 1000, (long)(slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= slice;
+    }
+    return atomic_load(stop) != 0;
+}
+
+/* What the server sends outside a query (its "terminating connection" before it closes
+ * the listener's connection): a log line, not libpq's default print on stderr. */
+static void listen_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[224];
+    one_line(message, line, sizeof line);
+    jotd_log("info", "events listener: server: %s", line);
+}
+
+/* Open the listener's connection and LISTEN; NULL on failure (the reason logged). */
+static struct pgconn *listen_connect(pg_store_t *s)
+{
+    struct pgconn *c = NULL;
+    if (conn_open(s, &c) != JOTD_OK) {
+        jotd_log("error", "events listener: %s", jotd_store_errmsg(NULL));
+        return NULL;
+    }
+    PQsetNoticeProcessor(c->pg, listen_notice, NULL);
+    PGresult *res = PQexec(c->pg, "LISTEN " EVENTS_CHANNEL);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) {
+        char line[224];
+        one_line(PQerrorMessage(c->pg), line, sizeof line);
+        jotd_log("error", "events listener: LISTEN failed: %s", line);
+    }
+    PQclear(res);
+    if (!ok || PQsetnonblocking(c->pg, 1) != 0) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Wait for notifications on \p c until stopped or the connection is lost (false). */
+static bool listen_wait(struct pgconn *c, void (*wake)(void *ctx), void *ctx, atomic_int *stop)
+{
+    while (!atomic_load(stop)) {
+        int fd = PQsocket(c->pg);
+        if (fd < 0 || PQstatus(c->pg) != CONNECTION_OK)
+            return false;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = poll(&pfd, 1, JOTD_STORE_LISTEN_WAIT_MS);
+        if (n < 0 && errno != EINTR)
+            return false;
+        if (n <= 0)
+            continue;
+        if (!PQconsumeInput(c->pg))
+            return false;
+        bool any = false;
+        PGnotify *nf;
+        while ((nf = PQnotifies(c->pg)) != NULL) {
+            any = true;
+            PQfreemem(nf);
+        }
+        if (any)
+            wake(ctx);
+    }
+    return true;
+}
+
+/* The wait before the next attempt: 1 s after a loss, then 2, 4, 8 and 10 s at most. */
+static int next_backoff(int ms)
+{
+    return ms * 2 > LISTEN_BACKOFF_MAX_MS ? LISTEN_BACKOFF_MAX_MS : ms * 2;
+}
+
+static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop)
+{
+    pg_store_t *s = pgs(st);
+    int backoff = LISTEN_BACKOFF_MIN_MS;
+    bool lost = false;
+    while (!atomic_load(stop)) {
+        struct pgconn *c = listen_connect(s);
+        if (!c) {
+            lost = true;
+            if (listen_sleep(stop, backoff))
+                break;
+            backoff = next_backoff(backoff);
+            continue;
+        }
+        if (lost)
+            jotd_log("info", "%s", "events listener: reconnected");
+        backoff = LISTEN_BACKOFF_MIN_MS;
+        wake(ctx); /* whatever was notified before LISTEN took effect */
+        lost = !listen_wait(c, wake, ctx, stop);
+        if (lost) {
+            char line[224];
+            one_line(PQerrorMessage(c->pg), line, sizeof line);
+            jotd_log("error", "events listener: connection lost (%s): reconnecting", line);
+        }
+        conn_close(c);
+        if (lost) {
+            if (listen_sleep(stop, backoff))
+                break;
+            backoff = next_backoff(backoff);
+        }
+    }
+}
+
 /* Record an event inside the caller's transaction (takes the events lock). */
 static jotd_rc_t event_tx(struct pgconn *c, jotd_event_kind_t kind, const char *subject,
                           int64_t value, int64_t now)
@@ -854,8 +984,9 @@ static jotd_rc_t event_tx(struct pgconn *c, jotd_event_kind_t kind, const char *
     p_i64(&p, value);
     p_i64(&p, now);
     return q(c,
-             "INSERT INTO events (kind, subject, value, created_at)"
-             " SELECT $1::text, $2::text, $3::bigint, $4::bigint FROM " EVENT_LOCK_FROM,
+             "WITH ins AS (INSERT INTO events (kind, subject, value, created_at)"
+             " SELECT $1::text, $2::text, $3::bigint, $4::bigint FROM " EVENT_LOCK_FROM
+             " RETURNING id) " EVENT_NOTIFY,
              &p, NULL);
 }
 
@@ -931,9 +1062,10 @@ static jotd_rc_t session_events_tx(struct pgconn *c, const char *sids, int64_t n
     p_text(&p, sids);
     p_i64(&p, now);
     return q(c,
-             "INSERT INTO events (kind, subject, value, created_at)"
+             "WITH ins AS (INSERT INTO events (kind, subject, value, created_at)"
              " SELECT 'session_revoked', x.sid, $2::bigint, $2::bigint FROM " EVENT_LOCK_FROM
-             ", unnest($1::text[]) WITH ORDINALITY AS x(sid, n) ORDER BY x.n",
+             ", unnest($1::text[]) WITH ORDINALITY AS x(sid, n) ORDER BY x.n"
+             " RETURNING id) " EVENT_NOTIFY,
              &p, NULL);
 }
 
@@ -2038,5 +2170,6 @@ static const jotd_store_ops_t pg_ops = {
     .deny_add = pg_deny_add,
     .deny_load = pg_deny_load,
     .events_since = pg_events_since,
+    .listen = pg_listen,
     .gc = pg_gc,
 };

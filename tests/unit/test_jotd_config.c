@@ -233,6 +233,7 @@ static void test_defaults(void **state)
     assert_null(c.config_file);
     assert_int_equal(c.alg, JOT_ALG_ES256);
     assert_int_equal(c.access_ttl, 900);
+    assert_int_equal(c.events_poll_interval, 1);
     assert_int_equal(c.refresh_idle_ttl, 7 * 86400);
     assert_int_equal(c.refresh_abs_ttl, 30 * 86400);
     assert_int_equal(c.refresh_grace, 0);
@@ -391,6 +392,7 @@ static const struct {
     {"refresh_idle_ttl", "2h", F_I64, offsetof(jotd_config_t, refresh_idle_ttl), "7200"},
     {"refresh_absolute_ttl", "3d", F_I64, offsetof(jotd_config_t, refresh_abs_ttl), "259200"},
     {"refresh_grace", "10s", F_I64, offsetof(jotd_config_t, refresh_grace), "10"},
+    {"events_poll_interval", "5s", F_I64, offsetof(jotd_config_t, events_poll_interval), "5"},
     {"argon2_m_kib", "65536", F_U32, offsetof(jotd_config_t, argon2_m_kib), "65536"},
     {"argon2_t", "3", F_U32, offsetof(jotd_config_t, argon2_t), "3"},
     {"argon2_p", "4", F_U32, offsetof(jotd_config_t, argon2_p), "4"},
@@ -917,6 +919,10 @@ static void test_validate_ranges(void **state)
         {"--refresh-absolute-ttl", "6d", "--refresh-idle-ttl"},
         {"--refresh-absolute-ttl", "0", "--refresh-absolute-ttl"},
         {"--refresh-absolute-ttl", "3651d", "--refresh-absolute-ttl"},
+        {"--events-poll-interval", "0", "--events-poll-interval"},
+        {"--events-poll-interval", "1s", NULL},
+        {"--events-poll-interval", "1h", NULL},
+        {"--events-poll-interval", "3601", "--events-poll-interval"},
         {"--refresh-grace", "60", NULL},
         {"--refresh-grace", "61", "--refresh-grace"},
         {"--threads", "0", "--threads"},

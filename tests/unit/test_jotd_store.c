@@ -1813,6 +1813,24 @@ static void test_readonly_db_is_io_error(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* SQLite has no notifications: no listener thread, the caller polls. */
+static void no_wake(void *ctx)
+{
+    (*(int *)ctx)++;
+}
+
+static void test_listen_sqlite_polls(void **state)
+{
+    fx_t *f = *state;
+    jotd_store_listener_t *l = NULL;
+    int n = 0;
+    assert_rc(jotd_store_listen_start(f->st, no_wake, &n, &l), JOTD_OK);
+    assert_null(l);
+    assert_rc(jotd_store_listen_start(NULL, no_wake, &n, &l), JOTD_E_INVAL);
+    assert_int_equal(n, 0);
+    jotd_store_listen_stop(l);
+}
+
 static void test_errmsg_and_rc_str(void **state)
 {
     fx_t *f = *state;
@@ -1996,6 +2014,57 @@ static void test_pg_reconnect_after_terminate(void **state)
     sql_int(f, sql);
     usleep(100000);
     rotate_expect(f->st, 1001, 1002, T0 + 70, 0, JOTD_OK);
+}
+
+/* The events listener (jotd_store_listen_start): woken after its connection is made, after
+ * an event-writing change, and again after its connection is killed (it reconnects). */
+static void listen_wake(void *ctx)
+{
+    atomic_fetch_add((atomic_int *)ctx, 1);
+}
+
+/* Wait (at most 10 s) until *n exceeds \p than. */
+static bool wakes_beyond(atomic_int *n, int than)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (atomic_load(n) > than)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+static void test_pg_listen_wakes_and_reconnects(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "listener");
+    add_session(f->st, "sess-l1", uid, T0, T0 + DAY, 3600, 1);
+    add_session(f->st, "sess-l2", uid, T0, T0 + DAY, 3600, 2);
+    atomic_int n;
+    atomic_init(&n, 0);
+    jotd_store_listener_t *l = NULL;
+    assert_rc(jotd_store_listen_start(f->st, listen_wake, &n, &l), JOTD_OK);
+    assert_non_null(l);
+    assert_true(wakes_beyond(&n, 0)); /* connected */
+    usleep(100000);
+    int before = atomic_load(&n);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-l1", T0 + 10), JOTD_OK);
+    assert_true(wakes_beyond(&n, before)); /* notified */
+    /* the listener's connection killed: it reconnects (after its backoff) and wakes */
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+             " WHERE datname = '%s' AND query LIKE 'LISTEN %%' AND pid <> pg_backend_pid()",
+             f->db);
+    before = atomic_load(&n);
+    assert_int_equal(sql_int(f, sql), 1);
+    assert_true(wakes_beyond(&n, before)); /* reconnected */
+    usleep(100000);
+    before = atomic_load(&n);
+    assert_rc(jotd_store_session_revoke(f->st, "sess-l2", T0 + 20), JOTD_OK);
+    assert_true(wakes_beyond(&n, before)); /* notified on the new connection */
+    jotd_store_listen_stop(l);
+    jotd_store_listen_stop(NULL);
 }
 
 /* Logins and rotations at JOTD_DURABILITY_NORMAL (synchronous_commit off for those
@@ -2222,11 +2291,9 @@ int main(void)
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
         T(test_concurrent_pool), T(test_errmsg_and_rc_str)
     const struct CMUnitTest sqlite_tests[] = {
-        T(test_open_creates_schema),
-        T(test_open_refuses_foreign_and_newer),
-        T(test_migration_from_schema_1),
-        cmocka_unit_test(test_readonly_db_is_io_error),
-        BEHAVIOUR_TESTS,
+        T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
+        T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
+        T(test_listen_sqlite_polls),     BEHAVIOUR_TESTS,
     };
     g_pg = false;
     int failed = cmocka_run_group_tests_name("store on SQLite", sqlite_tests, NULL, NULL);
@@ -2251,6 +2318,7 @@ int main(void)
         T(test_pg_deadlock_is_retried),
         T(test_pg_durability_normal),
         T(test_pg_events_in_id_order),
+        T(test_pg_listen_wakes_and_reconnects),
         BEHAVIOUR_TESTS,
     };
     g_pg = true;
