@@ -210,12 +210,29 @@ describe('GET /userinfo', () => {
     assert.match(r.headers.get('cache-control') ?? '', /no-store/);
   });
 
-  test('reads the user record now, not the token', async () => {
+  test('reads the user record now, never the roles of an older token', async () => {
+    // A role change bumps the user's generation: the old token is superseded once the event
+    // reaches this server (a poll tick, or at once with LISTEN on PostgreSQL). Until then
+    // /userinfo answers from the record, so the old roles are never shown either way.
     srv.addUser('uma', PW, { roles: ['a'] });
     const l = await srv.login('uma', PW);
     const c = srv.cmd(['user', 'roles', 'uma', '--role', 'b', '--permission', 'p:x']);
     assert.equal(c.status, 0, show(c));
-    const r = await srv.get('/userinfo', { authorization: bearer(l.access_token) });
+    const t0 = Date.now();
+    for (;;) {
+      const r = await srv.get('/userinfo', { authorization: bearer(l.access_token) });
+      if (r.status === 401) {
+        assert.match(r.headers.get('www-authenticate') ?? '', /superseded/, describeResponse(r));
+        break;
+      }
+      assert.equal(r.status, 200, describeResponse(r));
+      assert.deepEqual(r.json.roles, ['b']);
+      assert.deepEqual(r.json.permissions, ['p:x']);
+      assert.ok(Date.now() - t0 < 15_000, 'the old token was never superseded');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    const n = await srv.login('uma', PW);
+    const r = await srv.get('/userinfo', { authorization: bearer(n.access_token) });
     assert.equal(r.status, 200, describeResponse(r));
     assert.deepEqual(r.json.roles, ['b']);
     assert.deepEqual(r.json.permissions, ['p:x']);
