@@ -75,6 +75,11 @@ const char *cli_opt_name(const cli_parser_t *p, int id);
 int cli_set_once(const cli_parser_t *p, int id, const char **slot, const char *arg);
 /** Print a command's --help text on stdout; the exit status (::CLI_OK unless stdout fails). */
 int cli_print_help(const char *text);
+/** The whole argv of a command that takes no option but --help and at most one operand:
+ *  *out is the operand (borrowed from argv) or NULL. A second operand is a usage error whose
+ *  message ends with \p extra (may be ""). ::CLI_CONTINUE, or the exit status (help, usage). */
+int cli_one_operand(const char *cmd, const cli_opt_t *opts, const char *help_text,
+                    const char *extra, int argc, char **argv, const char **out);
 
 /* ---- numbers and times ---------------------------------------------------------------- */
 /** Strict decimal: digits only, no sign or space, value <= \p max. 0 on success, -1 else. */

@@ -120,28 +120,13 @@ static int show(const jot_token_t *tok)
 int cmd_decode(int argc, char **argv)
 {
     static const char cmd[] = "decode";
-    const char *token_arg = NULL;
-    cli_parser_t p;
-    const char *arg;
-    int id;
-
-    cli_parser_init(&p, cmd, opts, argc, argv);
-    while ((id = cli_next(&p, &arg)) != CLI_END) {
-        switch (id) {
-        case CLI_HELP:
-            return cli_print_help(help_text);
-        case CLI_ARG:
-            if (token_arg)
-                return cli_usage(cmd, "unexpected argument '%s' (one TOKEN at most)", arg);
-            token_arg = arg;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
+    const char *token_arg;
+    int ret = cli_one_operand(cmd, opts, help_text, " (one TOKEN at most)", argc, argv, &token_arg);
+    if (ret != CLI_CONTINUE)
+        return ret;
 
     cli_token_t token;
-    int ret = cli_read_token(cmd, token_arg, &token);
+    ret = cli_read_token(cmd, token_arg, &token);
     if (ret != 0)
         return ret;
     jot_token_t *tok = NULL;

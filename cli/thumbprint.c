@@ -31,32 +31,17 @@ static int print_one(const jot_key_t *key, void *ctx)
 int cmd_thumbprint(int argc, char **argv)
 {
     static const char cmd[] = "thumbprint";
-    const char *path = NULL;
-    cli_parser_t p;
-    const char *arg;
-    int id;
-
-    cli_parser_init(&p, cmd, opts, argc, argv);
-    while ((id = cli_next(&p, &arg)) != CLI_END) {
-        switch (id) {
-        case CLI_HELP:
-            return cli_print_help(help_text);
-        case CLI_ARG:
-            if (path)
-                return cli_usage(cmd, "unexpected argument '%s'", arg);
-            path = arg;
-            break;
-        default:
-            return CLI_USAGE;
-        }
-    }
+    const char *path;
+    int ret = cli_one_operand(cmd, opts, help_text, "", argc, argv, &path);
+    if (ret != CLI_CONTINUE)
+        return ret;
     if (!path)
         return cli_usage(cmd, "missing KEYFILE");
 
     cli_keyfile_t kf;
     if (cli_load_keyfile(path, 0, &kf) != 0)
         return CLI_USAGE;
-    int ret = cli_keyfile_each(&kf, print_one, (void *)cli_display_path(path));
+    ret = cli_keyfile_each(&kf, print_one, (void *)cli_display_path(path));
     cli_keyfile_free(&kf);
     return ret;
 }

@@ -74,6 +74,30 @@ int cli_print_help(const char *text)
     return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
 }
 
+int cli_one_operand(const char *cmd, const cli_opt_t *opts, const char *help_text,
+                    const char *extra, int argc, char **argv, const char **out)
+{
+    cli_parser_t p;
+    const char *arg;
+    int id;
+    *out = NULL;
+    cli_parser_init(&p, cmd, opts, argc, argv);
+    while ((id = cli_next(&p, &arg)) != CLI_END) {
+        switch (id) {
+        case CLI_HELP:
+            return cli_print_help(help_text);
+        case CLI_ARG:
+            if (*out)
+                return cli_usage(cmd, "unexpected argument '%s'%s", arg, extra);
+            *out = arg;
+            break;
+        default:
+            return CLI_USAGE;
+        }
+    }
+    return CLI_CONTINUE;
+}
+
 static const cli_opt_t *find_long(const cli_opt_t *opts, const char *name, size_t len)
 {
     for (const cli_opt_t *o = opts; o->name; o++) {

@@ -169,3 +169,11 @@ char *jotx_strdup_n(const char *s, size_t n)
     }
     return p;
 }
+
+void jotx_free_secret(char *s)
+{
+    if (s) {
+        OPENSSL_cleanse(s, strlen(s));
+        free(s);
+    }
+}

@@ -90,4 +90,8 @@ void jotx_buf_free(jotx_buf_t *b);
  *  keeps all n), from malloc(): the caller frees it with free(). NULL when out of memory. */
 char *jotx_strdup_n(const char *s, size_t n);
 
+/** free() a NUL-terminated string that holds a secret (a password, a client secret, a
+ *  stored hash), its bytes cleansed first. NULL is a no-op. */
+void jotx_free_secret(char *s);
+
 #endif

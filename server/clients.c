@@ -22,6 +22,7 @@
  * no NUL, the confidential key's input (id NUL secret) has one, so the two never meet. Any
  * change to any client (an event, events.c) empties the whole cache at once. */
 #include "log.h"
+#include "common/buf.h"
 #include "server.h"
 #include "common/sha256.h"
 
@@ -148,14 +149,6 @@ static void cache_put(jotd_client_cache_t *c, const uint8_t d[32], int64_t now,
     pthread_mutex_unlock(&c->lock);
 }
 
-static void free_secret(char *s)
-{
-    if (s) {
-        jot_memzero(s, strlen(s));
-        free(s);
-    }
-}
-
 /* The credentials of a request: NONE, INVALID (malformed, or two methods at once), or
  * PUBLIC with *id (and *secret when one was sent), both malloc'd. */
 static jotd_client_auth_t credentials(const jotd_req_t *req, const jotd_params_t *params, char **id,
@@ -173,7 +166,7 @@ static jotd_client_auth_t credentials(const jotd_req_t *req, const jotd_params_t
             return JOTD_CLIENT_INVALID; /* two methods at once, or malformed */
         if ((body_id && strcmp(body_id, *id) != 0) || !**id) {
             free(*id);
-            free_secret(*secret);
+            jotx_free_secret(*secret);
             *id = *secret = NULL;
             return JOTD_CLIENT_INVALID;
         }
@@ -185,7 +178,7 @@ static jotd_client_auth_t credentials(const jotd_req_t *req, const jotd_params_t
     *secret = body_secret ? strdup(body_secret) : NULL;
     if (!*id || (body_secret && !*secret)) {
         free(*id);
-        free_secret(*secret);
+        jotx_free_secret(*secret);
         *id = *secret = NULL;
         return JOTD_CLIENT_INVALID;
     }
@@ -218,7 +211,7 @@ static jotd_client_auth_t check_client(jotd_app_t *app, jotd_client_t *cl, const
         char h[JOTD_CLIENT_HASH_MAX];
         if (jotd_client_secret_hash(app->client_key, cl->client_id, secret, h) == 0 &&
             jotd_store_client_rehash(app->store, cl->client_id, cl->secret_hash, h) == JOTD_OK) {
-            free_secret(cl->secret_hash);
+            jotx_free_secret(cl->secret_hash);
             cl->secret_hash = strdup(h);
         }
         jot_memzero(h, sizeof h);
@@ -277,7 +270,7 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
     jot_memzero(d, sizeof d);
     free(tkey);
     free(id);
-    free_secret(secret);
+    jotx_free_secret(secret);
     if (result == JOTD_CLIENT_PUBLIC || result == JOTD_CLIENT_CONFIDENTIAL)
         *out = cl;
     else

@@ -15,6 +15,7 @@
  *   jotd migrate
  * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
 #include "log.h"
+#include "common/buf.h"
 #include "names.h"
 #include "server.h"
 #include "store_backend.h" /* jotd_store_pg_redact() only: the store is used through store.h */
@@ -116,14 +117,6 @@ static char *read_secret_stdin(void)
     char *s = strdup(buf);
     jot_memzero(buf, sizeof buf);
     return s;
-}
-
-static void free_secret(char *s)
-{
-    if (s) {
-        jot_memzero(s, strlen(s));
-        free(s);
-    }
 }
 
 /* Create the data directory (0700) if \p create and it is missing, then refuse one that
@@ -363,12 +356,12 @@ static int hash_from_stdin(const jotd_config_t *cfg, char phc[JOTD_PHC_MAX])
 {
     char *pw = read_secret_stdin();
     if (!pw || strlen(pw) < JOTD_PASSWORD_MIN) {
-        free_secret(pw);
+        jotx_free_secret(pw);
         return fail("%s", "a password of 8 to 1024 characters is expected on stdin");
     }
     jotd_argon2_t p = argon2_of(cfg);
     int rc = jotd_password_hash(&p, pw, strlen(pw), phc);
-    free_secret(pw);
+    jotx_free_secret(pw);
     return rc == 0 ? 0 : fail("%s", "cannot hash the password");
 }
 
@@ -541,7 +534,7 @@ static int client_secret(const user_opts_t *o, char **out)
     }
     char *s = read_secret_stdin();
     if (!s || strlen(s) < JOTD_CLIENT_SECRET_MIN) {
-        free_secret(s);
+        jotx_free_secret(s);
         return fail("a client secret of at least %d characters is expected on stdin (or use "
                     "--generate-secret)",
                     JOTD_CLIENT_SECRET_MIN);
@@ -601,7 +594,7 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
             printf("%s\n", secret);
     }
 out:
-    free_secret(secret);
+    jotx_free_secret(secret);
     jot_memzero(hash, sizeof hash);
     jot_memzero(key, sizeof key);
     return ret;
@@ -667,7 +660,7 @@ static int client_rotate_secret(const jotd_config_t *cfg, jotd_store_t *st, user
                 printf("%s\n", secret);
         }
     }
-    free_secret(secret);
+    jotx_free_secret(secret);
     jot_memzero(hash, sizeof hash);
     jot_memzero(key, sizeof key);
     return ret;

@@ -5,6 +5,7 @@
  * decoded bytes must be UTF-8 without NUL, and a parameter may appear only once
  * (RFC 6749 §3.2). Empty pairs ("a=1&&b=2") and pairs with an empty name are skipped. */
 #include "request.h"
+#include "common/buf.h"
 #include "common/strparse.h"
 
 #include <jansson.h>
@@ -101,22 +102,13 @@ static jotd_rc_t urldecode(const char *s, size_t n, char **out)
     return JOTD_OK;
 }
 
-/* Free a string that may hold a secret (a password, a refresh token). */
-static void free_secret(char *s)
-{
-    if (s) {
-        jot_memzero(s, strlen(s));
-        free(s);
-    }
-}
-
 void jotd_params_clear(jotd_params_t *p)
 {
     if (!p)
         return;
     for (size_t i = 0; i < p->n && i < JOTD_MAX_PARAMS; i++) {
         free(p->items[i].name);
-        free_secret(p->items[i].value);
+        jotx_free_secret(p->items[i].value);
         p->items[i].name = p->items[i].value = NULL;
     }
     p->n = 0;
@@ -143,7 +135,7 @@ static jotd_rc_t add_param(jotd_params_t *p, char *name, char *value)
         rc = JOTD_E_TOOMANY;
     if (rc != JOTD_OK) {
         free(name);
-        free_secret(value);
+        jotx_free_secret(value);
         return rc;
     }
     p->items[p->n].name = name;
@@ -179,7 +171,7 @@ static jotd_rc_t parse_form(const char *body, size_t len, jotd_params_t *out)
             }
             if (name[0] == '\0') {
                 free(name);
-                free_secret(value);
+                jotx_free_secret(value);
             } else if ((rc = add_param(out, name, value)) != JOTD_OK) {
                 return rc;
             }
@@ -303,12 +295,12 @@ static jotd_rc_t parse_json(const char *body, size_t len, jotd_params_t *out)
         if (!text)
             goto done;
         if (key[0] == '\0') { /* skipped, as in forms */
-            free_secret(text);
+            jotx_free_secret(text);
             continue;
         }
         char *name = malloc(strlen(key) + 1);
         if (!name) {
-            free_secret(text);
+            jotx_free_secret(text);
             rc = JOTD_E_NOMEM;
             goto done;
         }
@@ -457,7 +449,7 @@ int jotd_basic_auth_parse(const char *header, char **out_id, char **out_secret)
 out:
     jot_memzero(dec, sizeof dec);
     free(id);
-    free_secret(secret);
+    jotx_free_secret(secret);
     return rc;
 }
 

@@ -116,21 +116,12 @@ static void free_strings(char **v, size_t n)
     free(v);
 }
 
-/* Free a string holding a secret (a password or client-secret hash), wiped first. */
-static void free_wiped(char *s)
-{
-    if (s) {
-        jot_memzero(s, strlen(s));
-        free(s);
-    }
-}
-
 void jotd_user_clear(jotd_user_t *u)
 {
     if (!u)
         return;
     free(u->username);
-    free_wiped(u->password_hash);
+    jotx_free_secret(u->password_hash);
     free_strings(u->roles, u->n_roles);
     free_strings(u->permissions, u->n_permissions);
     memset(u, 0, sizeof *u);
@@ -168,7 +159,7 @@ void jotd_client_clear(jotd_client_t *c)
     if (!c)
         return;
     free(c->client_id);
-    free_wiped(c->secret_hash);
+    jotx_free_secret(c->secret_hash);
     free_strings(c->scopes, c->n_scopes);
     free_strings(c->default_scopes, c->n_default_scopes);
     free_strings(c->introspect, c->n_introspect);

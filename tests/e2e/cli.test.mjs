@@ -734,6 +734,11 @@ describe('verify', () => {
 describe('decode', () => {
   const rfc = () => RFC7519_3_1;
 
+  test('one TOKEN at most', () => {
+    const t = rfc().token;
+    usage(jot(['decode', t, t]), /unexpected argument '.*' \(one TOKEN at most\)/);
+  });
+
   test('UNVERIFIED line, indented header and payload, UTC times', () => {
     const v = rfc();
     const out = ok(jot(['decode', v.token]));

@@ -552,6 +552,15 @@ static void test_buf_null_and_empty(void **state)
     jotx_buf_free(&b);
 }
 
+static void test_free_secret(void **state)
+{
+    (void)state;
+    jotx_free_secret(NULL); /* a no-op */
+    char *s = jotx_strdup_n("a client secret", 15);
+    assert_non_null(s);
+    jotx_free_secret(s); /* freed (ASan/valgrind: no leak, no bad access) */
+}
+
 static void test_hex_digit(void **state)
 {
     (void)state;
@@ -589,6 +598,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strdup_n),
         cmocka_unit_test(test_hex_digit),
+        cmocka_unit_test(test_free_secret),
         cmocka_unit_test(test_u64_str),
         cmocka_unit_test(test_u64_advance),
         cmocka_unit_test(test_duration),
