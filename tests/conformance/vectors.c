@@ -1,5 +1,6 @@
 /* Helpers shared by the conformance suites (see vectors.h). Test-only code. */
 #include "vectors.h"
+#include "common/strparse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,17 +38,6 @@ void vec_skip(const char *what, const char *why)
     fflush(stdout);
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 uint8_t *vec_hex(const char *hex, size_t *out_len)
 {
     if (!hex || !out_len)
@@ -59,7 +49,7 @@ uint8_t *vec_hex(const char *hex, size_t *out_len)
     if (!out)
         return NULL;
     for (size_t i = 0; i < len / 2; i++) {
-        int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
+        int hi = jotx_hex_digit(hex[2 * i]), lo = jotx_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             free(out);
             return NULL;
