@@ -142,6 +142,28 @@ static const char *const migrations[] = {
     " value BIGINT NOT NULL,"
     " created_at BIGINT NOT NULL);"
     "CREATE INDEX events_created_at ON events(created_at);",
+    /* 1 -> 2 (SQLite's 2 -> 3): the signing keys, the server's secrets, the throttling
+     * counters */
+    "CREATE TABLE signing_keys ("
+    " kid TEXT PRIMARY KEY," /* RFC 7638 thumbprint */
+    " alg TEXT NOT NULL,"
+    " public_jwk TEXT NOT NULL,"
+    " private_sealed TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " activate_at BIGINT NOT NULL," /* signs from then until a later key activates */
+    " revoked_at BIGINT);"          /* set: out of every JWKS, its tokens refused */
+    "CREATE TABLE secrets ("
+    " name TEXT PRIMARY KEY,"
+    " sealed TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL);"
+    "CREATE TABLE throttle ("
+    " key TEXT PRIMARY KEY," /* hex SHA-256 of what is counted (ratelimit.h) */
+    " failures BIGINT NOT NULL,"
+    " violations BIGINT NOT NULL,"
+    " win_start BIGINT NOT NULL,"
+    " lock_until BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    "CREATE INDEX throttle_updated_at ON throttle(updated_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 

@@ -144,6 +144,32 @@ static const char *const migrations[] = {
     " created_at INTEGER NOT NULL"
     ") STRICT;"
     "CREATE INDEX events_created_at ON events(created_at);",
+    /* 2 -> 3: what many instances share (see store.h): the signing keys with their
+     * lifecycle, the server's own secrets, and the throttling counters. Private parts and
+     * secrets are sealed with the key-encryption key (server/seal.h), never stored plain. */
+    "CREATE TABLE signing_keys ("
+    " kid TEXT PRIMARY KEY NOT NULL," /* RFC 7638 thumbprint */
+    " alg TEXT NOT NULL,"
+    " public_jwk TEXT NOT NULL,"
+    " private_sealed TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " activate_at INTEGER NOT NULL," /* signs from then until a later key activates */
+    " revoked_at INTEGER"            /* set: out of every JWKS, its tokens refused */
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE secrets ("
+    " name TEXT PRIMARY KEY NOT NULL,"
+    " sealed TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TABLE throttle ("
+    " key TEXT PRIMARY KEY NOT NULL," /* hex SHA-256 of what is counted (ratelimit.h) */
+    " failures INTEGER NOT NULL,"
+    " violations INTEGER NOT NULL,"
+    " win_start INTEGER NOT NULL,"
+    " lock_until INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX throttle_updated_at ON throttle(updated_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 

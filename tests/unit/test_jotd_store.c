@@ -51,8 +51,10 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 2 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 1     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 3 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 2     /* jotd_schema.version of a current PostgreSQL store */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static void rm_tree(const char *dir)
 {
@@ -393,7 +395,7 @@ static void test_open_creates_schema(void **state)
     struct stat sb;
     assert_int_equal(stat(f->path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), SQLITE_STORE_SCHEMA);
     assert_int_equal(sql_int(f, "PRAGMA application_id"), 0x6A6F7464);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
                                 " AND name IN ('users', 'clients', 'sessions',"
@@ -471,7 +473,7 @@ static void test_open_refuses_foreign_and_newer(void **state)
     sql_exec(f, "PRAGMA user_version = 99");
     assert_rc(jotd_store_open(f->path, &st), JOTD_E_IO);
     assert_non_null(strstr(jotd_store_errmsg(NULL), "newer"));
-    sql_exec(f, "PRAGMA user_version = 2");
+    sql_exec(f, "PRAGMA user_version = " STR(SQLITE_STORE_SCHEMA));
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
 }
 
@@ -1032,7 +1034,7 @@ static void test_migration_from_schema_1(void **state)
     sql_exec(f, sql);
 
     assert_rc(jotd_store_open(f->path, &f->st), JOTD_OK);
-    assert_int_equal(sql_int(f, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f, "PRAGMA user_version"), SQLITE_STORE_SCHEMA);
     jotd_user_t u = {0};
     assert_rc(jotd_store_user_get_by_name(f->st, "alice", &u), JOTD_OK);
     assert_string_equal(u.password_hash, "$argon2id$old");
@@ -1925,7 +1927,7 @@ static void test_pg_open_refuses_foreign_and_newer(void **state)
     assert_rc(jotd_store_open(f->loc, &st), JOTD_E_INVAL);
     assert_non_null(strstr(jotd_store_errmsg(NULL), "newer"));
     assert_null(st);
-    sql_exec(f, "UPDATE jotd_schema SET version = 1");
+    sql_exec(f, "UPDATE jotd_schema SET version = " STR(PG_STORE_SCHEMA));
     assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
 
     /* somebody else's tables of our names */
