@@ -81,8 +81,8 @@ static jot_verifier_t *access_verifier(const jotd_config_t *cfg, const jotd_keyr
     return v;
 }
 
-jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
-                           size_t errlen)
+jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek, int64_t now,
+                           jotd_runtime_t **out, char *err, size_t errlen)
 {
     if (!err)
         errlen = 0; /* snprintf(NULL, 0, ...) writes nothing */
@@ -91,8 +91,7 @@ jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out
         snprintf(err, errlen, "out of memory");
         return JOTD_E_NOMEM;
     }
-    jotd_rc_t rc =
-        jotd_keyring_load(cfg->data_dir, cfg->alg, cfg->access_ttl, now, &rt->keyring, err, errlen);
+    jotd_rc_t rc = jotd_keyring_load(st, kek, cfg->access_ttl, now, &rt->keyring, err, errlen);
     if (rc != JOTD_OK) {
         free(rt);
         return rc;

@@ -31,6 +31,8 @@
 #define TTL_MAX ((int64_t)3650 * 86400) /* ten years: keeps now + ttl far from overflow */
 #define ACCESS_TTL_MAX 86400
 #define EVENTS_POLL_MAX 3600
+#define JWKS_MAX_AGE_MAX 86400
+#define KEY_LEAD_TIME_MAX (30 * 86400)
 #define GRACE_MAX 60
 #define THREADS_MAX 256
 #define MAX_BODY_MAX ((size_t)64 * 1024 * 1024)
@@ -72,6 +74,9 @@ static const opt_t opts[] = {
     OPT("tls_key", T_OPTSTR, tls_key),
     OPT("insecure_http", T_BOOL, insecure_http),
     OPT("alg", T_ALG, alg),
+    OPT("key_encryption_key", T_OPTSTR, key_encryption_key),
+    OPT("jwks_max_age", T_DURATION, jwks_max_age),
+    OPT("key_lead_time", T_DURATION, key_lead_time),
     OPT("access_ttl", T_DURATION, access_ttl),
     OPT("refresh_idle_ttl", T_DURATION, refresh_idle_ttl),
     OPT("refresh_absolute_ttl", T_DURATION, refresh_abs_ttl),
@@ -469,6 +474,8 @@ void jotd_config_defaults(jotd_config_t *c)
     c->issuer = default_issuer(c);
     c->audience = c->issuer ? jotx_strdup_n(c->issuer, strlen(c->issuer)) : NULL;
     c->alg = JOT_ALG_ES256;
+    c->jwks_max_age = 300;
+    c->key_lead_time = 600;
     c->access_ttl = 900;
     c->events_poll_interval = 1;
     c->refresh_idle_ttl = 7 * 86400;
@@ -502,9 +509,55 @@ void jotd_config_free(jotd_config_t *c)
     free(c->audience);
     free(c->tls_cert);
     free(c->tls_key);
+    free(c->key_encryption_key);
     free(c->config_file);
     free(c->default_client);
     memset(c, 0, sizeof *c);
+}
+
+jotd_rc_t jotd_config_check_key_times(const jotd_config_t *c, char *err, size_t errlen)
+{
+    if (c->jwks_max_age <= 0 || c->jwks_max_age > JWKS_MAX_AGE_MAX) {
+        set_err(err, errlen, "--jwks-max-age: must be 1s..1d, not %" PRId64 "s", c->jwks_max_age);
+        return JOTD_E_INVAL;
+    }
+    if (c->key_lead_time <= 0 || c->key_lead_time > KEY_LEAD_TIME_MAX) {
+        set_err(err, errlen, "--key-lead-time: must be 1s..30d, not %" PRId64 "s",
+                c->key_lead_time);
+        return JOTD_E_INVAL;
+    }
+    if (c->key_lead_time < c->jwks_max_age) {
+        set_err(err, errlen,
+                "--key-lead-time (%" PRId64 "s) must be at least --jwks-max-age (%" PRId64
+                "s): a verifier that cached the JWKS would not know a new key when it starts "
+                "signing",
+                c->key_lead_time, c->jwks_max_age);
+        return JOTD_E_INVAL;
+    }
+    return JOTD_OK;
+}
+
+jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src)
+{
+    *dst = *src;
+    char **fields[] = {&dst->data_dir,       &dst->store,
+                       &dst->listen_host,    &dst->issuer,
+                       &dst->audience,       &dst->tls_cert,
+                       &dst->tls_key,        &dst->config_file,
+                       &dst->default_client, &dst->key_encryption_key};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (*fields[i] && !(*fields[i] = jotx_strdup_n(*fields[i], strlen(*fields[i])))) {
+            for (size_t j = i + 1; j < sizeof fields / sizeof fields[0]; j++)
+                *fields[j] = NULL;
+            ok = false;
+            break;
+        }
+    if (!ok) {
+        jotd_config_free(dst);
+        return JOTD_E_NOMEM;
+    }
+    return JOTD_OK;
 }
 
 /* ---- config file ------------------------------------------------------------------------- */
@@ -923,6 +976,8 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
         set_err(err, errlen, "--alg: an asymmetric signing algorithm is required");
         return JOTD_E_INVAL;
     }
+    if (jotd_config_check_key_times(c, err, errlen) != JOTD_OK)
+        return JOTD_E_INVAL;
     if (c->access_ttl <= 0 || c->access_ttl > ACCESS_TTL_MAX) {
         set_err(err, errlen, "--access-ttl: must be 1s..1d, not %" PRId64 "s", c->access_ttl);
         return JOTD_E_INVAL;

@@ -1,6 +1,7 @@
 /* jotd configuration: defaults < config file < JOTD_* environment < command-line flags.
  * The config file is `key = value` lines (# comments), keys named like the long flags
  * with '_' for '-': data, store, listen, issuer, audience, tls_cert, tls_key, insecure_http, alg,
+ * key_encryption_key, jwks_max_age, key_lead_time,
  * access_ttl, refresh_idle_ttl, refresh_absolute_ttl, refresh_grace, argon2_m_kib,
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
  * connection_timeout, verify_cache_size,
@@ -32,11 +33,17 @@ typedef struct jotd_config {
     char *tls_cert, *tls_key;
     bool insecure_http;
     char *config_file;
-    jot_alg_t alg;                             /* default ES256 */
-    int64_t access_ttl;                        /* default 900 */
-    int64_t refresh_idle_ttl;                  /* default 7 days */
-    int64_t refresh_abs_ttl;                   /* default 30 days */
-    int64_t refresh_grace;                     /* default 0 */
+    jot_alg_t alg; /* default ES256 */
+    /* --key-encryption-key FILE: seals the keys and secrets in the store (seal.h, secrets.h);
+     * NULL (the default): DATA/key-encryption-key */
+    char *key_encryption_key;
+    int64_t jwks_max_age;     /* Cache-Control max-age of the JWKS; default 300 s, 1 s..1 d */
+    int64_t key_lead_time;    /* a rotated key is published this long before it signs; default
+                                 600 s, at least jwks_max_age */
+    int64_t access_ttl;       /* default 900 */
+    int64_t refresh_idle_ttl; /* default 7 days */
+    int64_t refresh_abs_ttl;  /* default 30 days */
+    int64_t refresh_grace;    /* default 0 */
     uint32_t argon2_m_kib, argon2_t, argon2_p; /* OWASP defaults */
     size_t max_body;                           /* default 16 KiB */
     unsigned threads;                          /* default: number of CPUs */
@@ -83,6 +90,11 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
  *  JOTD_E_INVAL, or JOTD_E_IO when a TLS file cannot be read. */
 jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen);
 void jotd_config_free(jotd_config_t *c);
+/** A deep copy of \p src into \p dst (jotd_config_free it). JOTD_E_NOMEM (dst zeroed). */
+jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src);
+/** The key timing rules: jwks_max_age 1 s..1 d, key_lead_time 1 s..30 d and not shorter than
+ *  jwks_max_age (part of jotd_config_validate, and of `jotd keys rotate`). JOTD_E_INVAL. */
+jotd_rc_t jotd_config_check_key_times(const jotd_config_t *c, char *err, size_t errlen);
 /** Check that the data directory \p dir may hold secrets: a directory (symlinks to one are
  *  followed), owned by the effective user, with no write bit for group or others (mode &
  *  022 == 0): anyone else who can write there could swap the database or the key files.

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "server.h"
 
+#include <signal.h>
 #include <string.h>
 
 #define EVENTS_BATCH 1000
@@ -33,6 +34,7 @@ typedef struct apply_ctx {
     jotd_app_t *app;
     int64_t access_ttl;
     bool flush_clients;
+    bool keys_changed;
     unsigned failed;
     size_t seen; /* events passed to apply() by the last read */
 } apply_ctx_t;
@@ -58,6 +60,9 @@ static void apply(void *ctx, const jotd_event_t *ev)
     case JOTD_EV_CLIENT_CHANGED:
         a->flush_clients = true;
         break;
+    case JOTD_EV_KEY_CHANGED:
+        a->keys_changed = true;
+        break;
     }
     if (rc < 0)
         a->failed++;
@@ -82,6 +87,10 @@ jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
     pthread_mutex_unlock(&app->events_lock);
     if (a.flush_clients)
         jotd_client_cache_flush(app->clients);
+    if (a.keys_changed) { /* a key published or revoked: the main loop loads the keys now */
+        atomic_store(&app->keys_changed, true);
+        pthread_kill(app->main_thread, SIGUSR1);
+    }
     if (a.failed) /* a revocation that memory cannot hold: never silent */
         jotd_log("error",
                  "events: %u revocations could not be recorded in memory (tables full or "

@@ -135,7 +135,10 @@ static void route_jwks(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     resp->body = strndup(jwks, n);
     resp->body_len = resp->body ? n : 0;
     resp->content_type = "application/jwk-set+json";
-    jotd_resp_header(resp, "Cache-Control", "public, max-age=300");
+    /* a rotated key is published --key-lead-time (>= this) before it signs */
+    char cc[48];
+    snprintf(cc, sizeof cc, "public, max-age=%lld", (long long)rt->cfg.jwks_max_age);
+    jotd_resp_header(resp, "Cache-Control", cc);
 }
 
 static void route_metadata(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,

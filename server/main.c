@@ -17,6 +17,7 @@
 #include "log.h"
 #include "common/buf.h"
 #include "names.h"
+#include "secrets.h"
 #include "server.h"
 #include "store_backend.h" /* jotd_store_pg_redact() only: the store is used through store.h */
 #include "common/random.h"
@@ -462,45 +463,35 @@ static int cmd_user(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     return ret;
 }
 
-/* A server secret of 32 random bytes in DATA/keys/NAME (base64url, mode 0600), made at first
- * use: the refresh-successor key, the client-secret key. */
-static int load_key_file(const char *data_dir, const char *name, uint8_t key[32])
+/* This instance's KEK (--key-encryption-key, else DATA/key-encryption-key; made at the first
+ * start of a new store). 0, or 1 reported. */
+static int open_kek(const jotd_config_t *cfg, jotd_store_t *st, jotd_kek_t *kek)
 {
-    char path[4096], b64[64];
-    snprintf(path, sizeof path, "%s/keys", data_dir);
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return fail("cannot create %s", path);
-    snprintf(path, sizeof path, "%s/keys/%s", data_dir, name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0) {
-        /* like the signing keys: a secret readable by others is refused, not used */
-        struct stat st;
-        if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
-            close(fd);
-            return fail("%s must be a regular file of mode 0600", path);
-        }
-        ssize_t n = read(fd, b64, sizeof b64 - 1);
-        close(fd);
-        size_t len = 0;
-        if (n == 43 && jot_b64url_decode(key, &len, b64, 43) == JOT_OK && len == 32) {
-            jot_memzero(b64, sizeof b64);
-            return 0;
-        }
-        return fail("%s is damaged", path);
-    }
-    if (errno != ENOENT)
-        return fail("cannot open %s", path);
-    if (RAND_bytes(key, 32) != 1)
-        return fail("%s", "no randomness");
-    jot_b64url_encode(b64, key, 32);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    int ok = fd >= 0 && write(fd, b64, 43) == 43 && fsync(fd) == 0;
-    if (fd >= 0)
-        close(fd);
-    jot_memzero(b64, sizeof b64);
-    if (!ok && errno == EEXIST) /* made by another process meanwhile: use that one */
-        return load_key_file(data_dir, name, key);
-    return ok ? 0 : fail("cannot write %s", path);
+    char err[ERRLEN] = "";
+    if (jotd_kek_open(st, cfg->key_encryption_key, cfg->data_dir, kek, err, sizeof err) != JOTD_OK)
+        return fail("%s", err);
+    return 0;
+}
+
+/* The server secret \p name (secrets.h), shared through the store. 0, or 1 reported. */
+static int server_secret(const jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek,
+                         const char *name, uint8_t key[32])
+{
+    char err[ERRLEN] = "";
+    if (jotd_secret_load(st, kek, cfg->data_dir, name, key, err, sizeof err) != JOTD_OK)
+        return fail("%s", err);
+    return 0;
+}
+
+/* The client-secret key of the operator commands that hash a client secret. */
+static int client_key(const jotd_config_t *cfg, jotd_store_t *st, uint8_t key[32])
+{
+    jotd_kek_t kek;
+    int ret = open_kek(cfg, st, &kek);
+    if (ret == 0)
+        ret = server_secret(cfg, st, &kek, JOTD_SECRET_CLIENT, key);
+    jotd_kek_wipe(&kek);
+    return ret;
 }
 
 static void print_list(const char *label, char *const *v, size_t n)
@@ -567,8 +558,7 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
     uint8_t key[32];
     int ret = 0;
     if (!o->public_client) {
-        if ((ret = load_key_file(cfg->data_dir, "client.key", key)) != 0 ||
-            (ret = client_secret(o, &secret)) != 0)
+        if ((ret = client_key(cfg, st, key)) != 0 || (ret = client_secret(o, &secret)) != 0)
             goto out;
         if (jotd_client_secret_hash(key, o->name, secret, hash) != 0) {
             ret = fail("%s", "out of memory");
@@ -639,7 +629,7 @@ static int client_rotate_secret(const jotd_config_t *cfg, jotd_store_t *st, user
     o->generate_secret = !o->secret_stdin;
     char *secret = NULL, hash[JOTD_CLIENT_HASH_MAX] = "";
     uint8_t key[32];
-    int ret = load_key_file(cfg->data_dir, "client.key", key);
+    int ret = client_key(cfg, st, key);
     if (ret == 0)
         ret = client_secret(o, &secret);
     if (ret == 0 && jotd_client_secret_hash(key, o->name, secret, hash) != 0)
@@ -696,28 +686,77 @@ static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
     return ret;
 }
 
-static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
+static void iso_time(int64_t t, char out[32])
 {
-    char err[ERRLEN];
-    if (data_dir_ready(cfg, !strcmp(sub, "rotate")) != 0)
-        return 1;
-    if (!strcmp(sub, "list"))
-        return jotd_keyring_list(cfg->data_dir, cfg->access_ttl, jotd_now(), stdout, err,
-                                 sizeof err) == JOTD_OK
-                   ? 0
-                   : fail("%s", err);
-    if (strcmp(sub, "rotate") != 0)
-        return fail("unknown command 'jotd keys %s'", sub);
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "@%lld", (long long)t);
+}
+
+static int keys_rotate(const jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek,
+                       const user_opts_t *o)
+{
+    char err[ERRLEN] = "", kid[JOT_THUMBPRINT_LEN + 1], when[32];
+    /* --alg (a configuration key: the file and JOTD_ALG set it too), default ES256 */
     jot_alg_t alg = cfg->alg;
     if (o->alg && jot_alg_from_name(o->alg, strlen(o->alg), &alg) != JOT_OK)
         return fail("unknown algorithm '%s'", o->alg);
-    char kid[64];
-    if (jotd_keyring_rotate(cfg->data_dir, alg, jotd_now(), kid, sizeof kid, err, sizeof err) !=
-        JOTD_OK)
+    if (jotd_config_check_key_times(cfg, err, sizeof err) != JOTD_OK)
         return fail("%s", err);
-    printf("new signing key %s (%s); a running jotd switches to it within seconds\n", kid,
-           jot_alg_name(alg));
+    int64_t now = jotd_now(), at = 0;
+    if (jotd_keyring_rotate(st, kek, cfg->data_dir, alg, cfg->key_lead_time, cfg->access_ttl, now,
+                            kid, &at, err, sizeof err) != JOTD_OK)
+        return fail("%s", err);
+    iso_time(at, when);
+    jotd_key_row_t *rows = NULL;
+    size_t n = 0;
+    const char *alg_name = "?";
+    if (jotd_store_key_list(st, &rows, &n) == JOTD_OK)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(rows[i].kid, kid))
+                alg_name =
+                    jot_alg_name(jot_alg_from_name(rows[i].alg, strlen(rows[i].alg), &alg) == JOT_OK
+                                     ? alg
+                                     : JOT_ALG_UNSET);
+    printf("new signing key %s (%s) published; it signs from %s (in %lld s)\n", kid, alg_name, when,
+           (long long)(at - now));
+    jotd_key_list_free(rows, n);
     return 0;
+}
+
+static int keys_revoke(jotd_store_t *st, const jotd_kek_t *kek, const user_opts_t *o)
+{
+    char err[ERRLEN] = "", fresh[JOT_THUMBPRINT_LEN + 1];
+    if (!o->name)
+        return fail("%s", "jotd keys revoke needs a kid (see jotd keys list)");
+    if (jotd_keyring_revoke(st, kek, o->name, jotd_now(), fresh, err, sizeof err) != JOTD_OK)
+        return fail("%s", err);
+    printf("revoked signing key %s: out of the JWKS, its tokens refused\n", o->name);
+    if (fresh[0])
+        printf("new signing key %s signs now\n", fresh);
+    return 0;
+}
+
+static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
+{
+    char err[ERRLEN] = "";
+    jotd_store_t *st = NULL;
+    if (open_store(cfg, &st) != 0)
+        return 1;
+    int ret = 0;
+    if (!strcmp(sub, "list")) {
+        if (jotd_keyring_list(st, cfg->access_ttl, jotd_now(), stdout, err, sizeof err) != JOTD_OK)
+            ret = fail("%s", err);
+    } else {
+        jotd_kek_t kek;
+        ret = open_kek(cfg, st, &kek);
+        if (ret == 0)
+            ret = !strcmp(sub, "rotate") ? keys_rotate(cfg, st, &kek, o) : keys_revoke(st, &kek, o);
+        jotd_kek_wipe(&kek);
+    }
+    jotd_store_close(st);
+    return ret;
 }
 
 /* ---- which options each operator command takes ------------------------------------ */
@@ -729,6 +768,7 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
  * variables may still carry any key. A new command is a new row, a new flag one more word. */
 #define ARGON2_KEYS "argon2_m_kib", "argon2_t", "argon2_p"
 #define LOCATION_KEYS "data", "store" /* where the local files and the store are */
+#define KEK_KEY "key_encryption_key"  /* commands that open what the store keeps sealed */
 #define CMD_KEYS_MAX 8
 
 typedef struct command {
@@ -747,18 +787,20 @@ static const command_t commands[] = {
     {"user", "list", {LOCATION_KEYS}, ""},
     {"client",
      "add",
-     {LOCATION_KEYS},
+     {LOCATION_KEYS, KEK_KEY},
      "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect="},
     {"client",
      "update",
      {LOCATION_KEYS},
      "--scope= --default-scope= --introspect= --no-scopes --no-default-scopes --no-introspect"},
-    {"client", "rotate-secret", {LOCATION_KEYS}, "--secret-stdin"},
+    {"client", "rotate-secret", {LOCATION_KEYS, KEK_KEY}, "--secret-stdin"},
     {"client", "list", {LOCATION_KEYS}, ""},
-    /* the signing keys live in DATA/keys whatever the store: --store is accepted (and
-     * unused) so that one set of location flags fits every command */
     {"keys", "list", {LOCATION_KEYS, "access_ttl"}, ""},
-    {"keys", "rotate", {LOCATION_KEYS, "alg"}, ""},
+    {"keys",
+     "rotate",
+     {LOCATION_KEYS, KEK_KEY, "alg", "key_lead_time", "jwks_max_age", "access_ttl"},
+     ""},
+    {"keys", "revoke", {LOCATION_KEYS, KEK_KEY}, ""},
     {"migrate", "", {LOCATION_KEYS}, ""},
 };
 
@@ -810,15 +852,6 @@ static int own_flags_apply(const command_t *c, char **rest, int n)
 }
 
 /* ---- serve ------------------------------------------------------------------------- */
-
-static struct timespec keyring_mtime(const char *data_dir)
-{
-    char path[4096];
-    struct stat st;
-    struct timespec none = {0, 0};
-    snprintf(path, sizeof path, "%s/keys/keyring.json", data_dir);
-    return stat(path, &st) == 0 ? st.st_mtim : none;
-}
 
 static void deny_loaded(void *ctx, const char *jti, int64_t exp)
 {
@@ -897,14 +930,49 @@ static int use_bound_port(jotd_config_t *cfg, uint16_t port)
 }
 
 /* Build a runtime for \p cfg as it will serve on \p port (see use_bound_port). */
-static int runtime_for_port(jotd_config_t *cfg, uint16_t port, jotd_runtime_t **out, char *err,
-                            size_t errlen)
+static int runtime_for_port(jotd_app_t *app, jotd_config_t *cfg, uint16_t port,
+                            jotd_runtime_t **out, char *err, size_t errlen)
 {
     if (use_bound_port(cfg, port) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    return jotd_runtime_new(cfg, jotd_now(), out, err, errlen);
+    return jotd_runtime_new(cfg, app->store, &app->kek, jotd_now(), out, err, errlen) == JOTD_OK
+               ? 0
+               : -1;
+}
+
+/* Swap in \p nrt and free the runtime it replaces. */
+static void runtime_swap(jotd_app_t *app, jotd_runtime_t *nrt)
+{
+    pthread_rwlock_wrlock(&app->rt_lock);
+    jotd_runtime_t *old = app->rt;
+    app->rt = nrt;
+    pthread_rwlock_unlock(&app->rt_lock);
+    jotd_runtime_free(old);
+}
+
+/* The store's keys changed (a key published or revoked, by any instance or command), or a
+ * retired key's window ended: the same configuration with the keys as they are now. Called
+ * on the main thread, the only one that replaces the runtime. */
+static void reload_keys(jotd_app_t *app)
+{
+    char err[ERRLEN] = "";
+    jotd_config_t copy;
+    jotd_runtime_t *nrt = NULL;
+    if (jotd_config_copy(&copy, &app->rt->cfg) != JOTD_OK) {
+        jotd_log("error", "%s", "reloading the keys: out of memory; keeping the loaded keys");
+        return;
+    }
+    if (jotd_runtime_new(&copy, app->store, &app->kek, jotd_now(), &nrt, err, sizeof err) !=
+        JOTD_OK) {
+        jotd_log("error", "reloading the keys failed, keeping the loaded keys: %s", err);
+        jotd_config_free(&copy);
+        atomic_store(&app->keys_changed, true); /* again at the next tick */
+        return;
+    }
+    runtime_swap(app, nrt);
+    jotd_log("info", "%s", "loaded the signing keys from the store");
 }
 
 /* After a reload (the new runtime is in place): what lives outside the runtime. */
@@ -963,10 +1031,11 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR1); /* the store's keys changed (events.c) */
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    jotd_app_t app = {.argc = argc, .argv = argv};
+    jotd_app_t app = {.argc = argc, .argv = argv, .main_thread = pthread_self()};
     pthread_mutex_init(&app.events_lock, NULL);
     /* prefer the writer: a SIGHUP reload must not starve behind a steady stream of requests */
     pthread_rwlockattr_t rwa;
@@ -977,15 +1046,26 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     int ret = 1;
     jotd_http_t *daemon = NULL;
     jotd_store_listener_t *listener = NULL;
-    if (open_store(cfg, &app.store) != 0)
+    if (open_store(cfg, &app.store) != 0 || open_kek(cfg, app.store, &app.kek) != 0 ||
+        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_REFRESH, app.refresh_key) != 0 ||
+        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0)
         goto out;
-    if (jotd_runtime_new(cfg, jotd_now(), &app.rt, err, sizeof err) != JOTD_OK) {
+    size_t imported = 0;
+    if (jotd_keyring_ensure(app.store, &app.kek, cfg->data_dir, cfg->alg, cfg->access_ttl,
+                            jotd_now(), &imported, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
     }
-    if (load_key_file(app.rt->cfg.data_dir, "refresh.key", app.refresh_key) != 0 ||
-        load_key_file(app.rt->cfg.data_dir, "client.key", app.client_key) != 0)
+    if (imported)
+        jotd_log("info",
+                 "imported %zu signing keys from %s/keys into the store; that directory is no "
+                 "longer read",
+                 imported, cfg->data_dir);
+    if (jotd_runtime_new(cfg, app.store, &app.kek, jotd_now(), &app.rt, err, sizeof err) !=
+        JOTD_OK) {
+        fail("%s", err);
         goto out;
+    }
     if (check_default_client(app.store, app.rt->cfg.default_client, err, sizeof err) != 0) {
         fail("%s", err);
         goto out;
@@ -1043,16 +1123,12 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         jotd_config_defaults(&copy);
         jotd_runtime_t *nrt = NULL;
         if (jotd_config_load(&copy, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
-            runtime_for_port(&copy, port, &nrt, err, sizeof err) != 0) {
+            runtime_for_port(&app, &copy, port, &nrt, err, sizeof err) != 0) {
             jotd_config_free(&copy);
             fail("%s", err);
             goto out;
         }
-        pthread_rwlock_wrlock(&app.rt_lock);
-        jotd_runtime_t *old = app.rt;
-        app.rt = nrt;
-        pthread_rwlock_unlock(&app.rt_lock);
-        jotd_runtime_free(old);
+        runtime_swap(&app, nrt);
     }
     const jotd_config_t *c = &app.rt->cfg;
     const char *scheme = c->tls_cert ? "https" : "http";
@@ -1079,20 +1155,21 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
 
     int64_t last_gc = jotd_now();
     int64_t last_events = last_gc;
-    struct timespec keys_mtime = keyring_mtime(app.rt->cfg.data_dir);
     for (;;) {
         struct timespec tick = {TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
-        /* `jotd keys rotate` changes keys/keyring.json: pick it up as if on SIGHUP */
-        struct timespec m = keyring_mtime(app.rt->cfg.data_dir);
-        bool keys_changed = m.tv_sec != keys_mtime.tv_sec || m.tv_nsec != keys_mtime.tv_nsec;
-        /* ... and a retired key leaves the JWKS (and stops verifying) when its window ends */
-        int64_t expiry = jotd_keyring_next_expiry(app.rt->keyring);
+        /* a key published or revoked anywhere (events.c wakes us), or a retired key whose
+         * window ended (it leaves the JWKS and stops verifying) */
+        bool keys_changed = atomic_exchange(&app.keys_changed, false);
+        int64_t expiry = jotd_keyring_next_change(app.rt->keyring);
         keys_changed |= expiry && jotd_now() >= expiry;
-        if (sig == SIGHUP || keys_changed) {
-            keys_mtime = m;
+        if (keys_changed && sig != SIGHUP) {
+            reload_keys(&app);
+            continue;
+        }
+        if (sig == SIGHUP) {
             /* reload configuration and keys; connections stay open */
             jotd_config_t nc;
             jotd_config_defaults(&nc);
@@ -1100,21 +1177,17 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
                 jotd_config_validate(&nc, err, sizeof err) != JOTD_OK ||
                 check_default_client(app.store, nc.default_client, err, sizeof err) != 0 ||
-                runtime_for_port(&nc, port, &nrt, err, sizeof err) != 0) {
+                runtime_for_port(&app, &nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
                 jotd_config_free(&nc);
                 continue;
             }
-            pthread_rwlock_wrlock(&app.rt_lock);
-            jotd_runtime_t *old = app.rt;
-            app.rt = nrt;
-            pthread_rwlock_unlock(&app.rt_lock);
-            jotd_runtime_free(old);
+            runtime_swap(&app, nrt);
             jotd_store_set_durability(app.store, app.rt->cfg.durability_full
                                                      ? JOTD_DURABILITY_FULL
                                                      : JOTD_DURABILITY_NORMAL);
             reload_extras(&app);
-            jotd_log("info", "reloaded %s", sig == SIGHUP ? "configuration and keys" : "keys");
+            jotd_log("info", "%s", "reloaded configuration and keys");
             continue;
         }
         /* revocations and client changes made by operator commands or other instances,
@@ -1158,6 +1231,7 @@ out:
     jotd_throttle_free(app.throttle);
     jotd_throttle_free(app.client_throttle);
     jotd_client_cache_free(app.clients);
+    jotd_kek_wipe(&app.kek);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
     jot_memzero(app.client_key, sizeof app.client_key);
     pthread_mutex_destroy(&app.events_lock);

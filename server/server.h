@@ -9,12 +9,14 @@
 #include "keyring.h"
 #include "password.h"
 #include "ratelimit.h"
+#include "seal.h"
 #include "request.h"
 #include "store.h"
 #include "vcache.h"
 
 #include <jot/jot.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -53,8 +55,11 @@ typedef struct jotd_app {
     jotd_throttle_t *client_throttle; /* failed client authentications: (client, IP) and IP */
     jotd_password_dummy_t dummy;
     jotd_client_cache_t *clients;
-    uint8_t refresh_key[32];     /* HMAC key deriving refresh-token successors (keys/refresh.key) */
-    uint8_t client_key[32];      /* HMAC key of stored client secrets (keys/client.key) */
+    jotd_kek_t kek;              /* opens the signing keys and secrets of the store */
+    uint8_t refresh_key[32];     /* HMAC key deriving refresh-token successors (secrets.h) */
+    uint8_t client_key[32];      /* HMAC key of stored client secrets (secrets.h) */
+    pthread_t main_thread;       /* woken with SIGUSR1 when the store's keys changed */
+    atomic_bool keys_changed;    /* set by events.c, cleared by the main loop's reload */
     pthread_mutex_t events_lock; /* guards events_last */
     int64_t events_last;         /* id of the last store event applied */
 } jotd_app_t;
@@ -233,10 +238,11 @@ jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port
 void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds);
 
 /* ---- runtime (app.c) ---- */
-/** Build a runtime from a loaded configuration (takes the config over on success). Errors
- *  (rc.h, with a message): those of jotd_keyring_load(), JOTD_E_NOMEM. */
-jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, int64_t now, jotd_runtime_t **out, char *err,
-                           size_t errlen);
+/** Build a runtime from a loaded configuration (takes the config over on success) and the
+ *  signing keys of \p st as they are at \p now, opened with \p kek. Errors (rc.h, with a
+ *  message): those of jotd_keyring_load(), JOTD_E_NOMEM. */
+jotd_rc_t jotd_runtime_new(jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek, int64_t now,
+                           jotd_runtime_t **out, char *err, size_t errlen);
 void jotd_runtime_free(jotd_runtime_t *rt);
 /** The Argon2 parameters of the dummy hash that logins of unknown users verify against:
  *  those most stored password hashes carry (jotd_store_user_hash_params), so that an unknown

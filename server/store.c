@@ -618,3 +618,70 @@ jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__cli
         jotd_store__client_lists_free(out);
     return r;
 }
+
+/* ---- signing keys and secrets ------------------------------------------------------------ */
+
+void jotd_key_row_clear(jotd_key_row_t *k)
+{
+    if (!k)
+        return;
+    free(k->kid);
+    free(k->alg);
+    free(k->public_jwk);
+    jotx_free_secret(k->private_sealed);
+    memset(k, 0, sizeof *k);
+}
+
+void jotd_key_list_free(jotd_key_row_t *keys, size_t n)
+{
+    if (!keys)
+        return;
+    for (size_t i = 0; i < n; i++)
+        jotd_key_row_clear(&keys[i]);
+    free(keys);
+}
+
+jotd_rc_t jotd_store_key_list(jotd_store_t *st, jotd_key_row_t **out, size_t *out_n)
+{
+    if (!st || !out || !out_n)
+        return fail(JOTD_E_INVAL, "key_list: NULL argument");
+    *out = NULL;
+    *out_n = 0;
+    return st->ops->key_list(st, out, out_n);
+}
+
+static bool key_row_ok(const jotd_key_row_t *k)
+{
+    return k && k->kid && k->kid[0] && k->alg && k->alg[0] && k->public_jwk && k->public_jwk[0] &&
+           k->private_sealed && k->private_sealed[0];
+}
+
+jotd_rc_t jotd_store_key_add(jotd_store_t *st, const jotd_key_row_t *k, bool only_if_none)
+{
+    if (!st || !key_row_ok(k))
+        return fail(JOTD_E_INVAL, "key_add: incomplete key");
+    return st->ops->key_add(st, k, only_if_none);
+}
+
+jotd_rc_t jotd_store_key_revoke(jotd_store_t *st, const char *kid, int64_t now,
+                                const jotd_key_row_t *replacement)
+{
+    if (!st || !kid || !kid[0] || (replacement && !key_row_ok(replacement)))
+        return fail(JOTD_E_INVAL, "key_revoke: bad argument");
+    return st->ops->key_revoke(st, kid, now, replacement);
+}
+
+jotd_rc_t jotd_store_secret_get(jotd_store_t *st, const char *name, char **out)
+{
+    if (!st || !name || !name[0] || !out)
+        return fail(JOTD_E_INVAL, "secret_get: bad argument");
+    *out = NULL;
+    return st->ops->secret_get(st, name, out);
+}
+
+jotd_rc_t jotd_store_secret_put(jotd_store_t *st, const char *name, const char *sealed, int64_t now)
+{
+    if (!st || !name || !name[0] || !sealed || !sealed[0])
+        return fail(JOTD_E_INVAL, "secret_put: bad argument");
+    return st->ops->secret_put(st, name, sealed, now);
+}

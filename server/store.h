@@ -221,6 +221,42 @@ jotd_rc_t jotd_store_deny_add(jotd_store_t *st, const char *jti, int64_t exp);
 jotd_rc_t jotd_store_deny_load(jotd_store_t *st, int64_t now,
                                void (*cb)(void *ctx, const char *jti, int64_t exp), void *ctx);
 
+/* ---- signing keys: the rows (the lifecycle's rules are keyring.h's) ---- */
+typedef struct jotd_key_row {
+    char *kid;            /* RFC 7638 thumbprint */
+    char *alg;            /* JWA name */
+    char *public_jwk;     /* JSON text */
+    char *private_sealed; /* the private JWK sealed with the KEK (seal.h) */
+    int64_t created_at;
+    int64_t activate_at; /* signs from then on, until a later key activates */
+    int64_t revoked_at;  /* 0: not revoked */
+} jotd_key_row_t;
+
+void jotd_key_row_clear(jotd_key_row_t *k); /* frees every field (wiping the sealed text) */
+void jotd_key_list_free(jotd_key_row_t *keys, size_t n);
+
+/** Every key, revoked ones too, ordered by activate_at, then created_at, then kid. *out: a
+ *  malloc'd array of *out_n rows (jotd_key_list_free); NULL when there is none. */
+jotd_rc_t jotd_store_key_list(jotd_store_t *st, jotd_key_row_t **out, size_t *out_n);
+/** Insert \p k (its revoked_at ignored) with a key_changed event. Key writes are serialised
+ *  (a table lock on PostgreSQL, the write lock on SQLite). \p only_if_none: nothing is
+ *  written and JOTD_E_EXISTS returned when an unrevoked key exists (the first key of a new
+ *  store, made by whichever instance starts first). JOTD_E_EXISTS also for a kid taken. */
+jotd_rc_t jotd_store_key_add(jotd_store_t *st, const jotd_key_row_t *k, bool only_if_none);
+/** Revoke \p kid (revoked_at = \p now; a key revoked before keeps its time) and, when
+ *  \p replacement is non-NULL, insert it, in one transaction with key_changed events.
+ *  JOTD_E_NOTFOUND (nothing written) when there is no such key. */
+jotd_rc_t jotd_store_key_revoke(jotd_store_t *st, const char *kid, int64_t now,
+                                const jotd_key_row_t *replacement);
+
+/* ---- the server's own secrets (secrets.h), sealed with the KEK ---- */
+/** The sealed text of secret \p name, malloc'd into *out. JOTD_E_NOTFOUND when unset. */
+jotd_rc_t jotd_store_secret_get(jotd_store_t *st, const char *name, char **out);
+/** Set \p name to \p sealed unless it has a value: JOTD_E_EXISTS (nothing written) then. A
+ *  secret never changes once set, so every instance derives the same values from it. */
+jotd_rc_t jotd_store_secret_put(jotd_store_t *st, const char *name, const char *sealed,
+                                int64_t now);
+
 /* ---- events: every fact that voids tokens or credentials ----
  * Written in the same transaction as the change, so that another process (an operator
  * command, another jotd) learns of it by reading the table: a running jotd applies them to
@@ -230,6 +266,7 @@ typedef enum jotd_event_kind {
     JOTD_EV_USER_GENERATION,     /* subject: user id (decimal); value: the new generation */
     JOTD_EV_JTI_REVOKED,         /* subject: jti; value: the token's exp */
     JOTD_EV_CLIENT_CHANGED,      /* subject: client id; value: 0 */
+    JOTD_EV_KEY_CHANGED,         /* subject: kid; value: when (published, revoked) */
 } jotd_event_kind_t;
 
 typedef struct jotd_event {

@@ -80,6 +80,13 @@ struct jotd_store_ops {
                               void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
                               int64_t *out_last);
     jotd_rc_t (*gc)(jotd_store_t *st, int64_t now, int64_t keep_seconds);
+
+    jotd_rc_t (*key_list)(jotd_store_t *st, jotd_key_row_t **out, size_t *out_n);
+    jotd_rc_t (*key_add)(jotd_store_t *st, const jotd_key_row_t *k, bool only_if_none);
+    jotd_rc_t (*key_revoke)(jotd_store_t *st, const char *kid, int64_t now,
+                            const jotd_key_row_t *replacement);
+    jotd_rc_t (*secret_get)(jotd_store_t *st, const char *name, char **out);
+    jotd_rc_t (*secret_put)(jotd_store_t *st, const char *name, const char *sealed, int64_t now);
     /* Optional (NULL: the backend has no notifications, callers only poll). Runs on the
      * listener thread of jotd_store_listen_start until *stop is set, checking it at least
      * every LISTEN_WAIT_MS: calls wake(ctx) after each (re)connection and on each batch of

@@ -187,10 +187,9 @@ static const char *const migrations[] = {
 #define EVENT_NOTIFY "SELECT pg_notify('" EVENTS_CHANNEL "', max(id)::text) FROM ins"
 
 static const char *const event_kind_names[] = {
-    [JOTD_EV_SESSION_REVOKED] = "session_revoked",
-    [JOTD_EV_USER_GENERATION] = "user_generation",
-    [JOTD_EV_JTI_REVOKED] = "jti_revoked",
-    [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+    [JOTD_EV_SESSION_REVOKED] = "session_revoked", [JOTD_EV_USER_GENERATION] = "user_generation",
+    [JOTD_EV_JTI_REVOKED] = "jti_revoked",         [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+    [JOTD_EV_KEY_CHANGED] = "key_changed",
 };
 #define N_EVENT_KINDS (sizeof event_kind_names / sizeof event_kind_names[0])
 
@@ -2062,6 +2061,227 @@ static jotd_rc_t pg_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int6
     return r;
 }
 
+/* ---- signing keys and secrets ------------------------------------------------------------- */
+
+struct key_list_ctx {
+    jotd_key_row_t *v;
+    size_t n;
+};
+
+static jotd_rc_t row_key(rowr_t *rr, jotd_key_row_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->created_at = col_i64(rr, 4);
+    k->activate_at = col_i64(rr, 5);
+    k->revoked_at = col_i64(rr, 6); /* NULL reads as 0 */
+    jotd_rc_t r = col_dup(rr, 0, &k->kid);
+    if (r == JOTD_OK)
+        r = col_dup(rr, 1, &k->alg);
+    if (r == JOTD_OK)
+        r = col_dup(rr, 2, &k->public_jwk);
+    if (r == JOTD_OK)
+        r = col_dup(rr, 3, &k->private_sealed);
+    if (r == JOTD_OK && (rr->bad || !k->kid || !k->alg || !k->public_jwk || !k->private_sealed))
+        r = corrupt("signing_keys");
+    if (r != JOTD_OK)
+        jotd_key_row_clear(k);
+    return r;
+}
+
+static jotd_rc_t key_list_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct key_list_ctx *x = ctx;
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT kid, alg, public_jwk, private_sealed, created_at, activate_at,"
+                    " revoked_at FROM signing_keys"
+                    " ORDER BY activate_at, created_at, kid COLLATE \"C\"",
+                    NULL, &res);
+    if (r != JOTD_OK)
+        return r;
+    int n = PQntuples(res);
+    x->v = n ? calloc((size_t)n, sizeof *x->v) : NULL;
+    if (n && !x->v)
+        r = nomem();
+    for (int i = 0; i < n && r == JOTD_OK; i++) {
+        rowr_t rr = {.res = res, .row = i};
+        r = row_key(&rr, &x->v[i]);
+        if (r == JOTD_OK)
+            x->n++;
+    }
+    PQclear(res);
+    if (r != JOTD_OK) {
+        jotd_key_list_free(x->v, x->n);
+        x->v = NULL;
+        x->n = 0;
+    }
+    return r;
+}
+
+static jotd_rc_t pg_key_list(jotd_store_t *st, jotd_key_row_t **out, size_t *out_n)
+{
+    struct key_list_ctx x = {0};
+    jotd_rc_t r = run_op(st, false, key_list_fn, &x);
+    if (r == JOTD_OK) {
+        *out = x.v;
+        *out_n = x.n;
+    }
+    return r;
+}
+
+/* Key writes one at a time: two first starts make one first key, two rotations see each
+ * other. Readers are not blocked (SHARE ROW EXCLUSIVE conflicts with writers only). */
+static jotd_rc_t key_lock(struct pgconn *c)
+{
+    return q(c, "LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE", NULL, NULL);
+}
+
+static jotd_rc_t key_insert(struct pgconn *c, const jotd_key_row_t *k)
+{
+    params_t p = {0};
+    p_text(&p, k->kid);
+    p_text(&p, k->alg);
+    p_text(&p, k->public_jwk);
+    p_text(&p, k->private_sealed);
+    p_i64(&p, k->created_at);
+    p_i64(&p, k->activate_at);
+    jotd_rc_t r = q(c,
+                    "INSERT INTO signing_keys (kid, alg, public_jwk, private_sealed, created_at,"
+                    " activate_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &p, NULL);
+    if (r == JOTD_E_EXISTS)
+        jotd_store__fail(r, "signing key %s exists", k->kid);
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_KEY_CHANGED, k->kid, k->created_at, k->created_at);
+    return r;
+}
+
+struct key_write_ctx {
+    const jotd_key_row_t *k; /* to insert (NULL: none) */
+    bool only_if_none;
+    const char *kid; /* to revoke */
+    int64_t now;
+};
+
+static jotd_rc_t key_add_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct key_write_ctx *x = ctx;
+    jotd_rc_t r = key_lock(c);
+    if (r == JOTD_OK && x->only_if_none) {
+        PGresult *res = NULL;
+        r = q(c, "SELECT 1 FROM signing_keys WHERE revoked_at IS NULL LIMIT 1", NULL, &res);
+        if (r == JOTD_OK && PQntuples(res) > 0)
+            r = jotd_store__fail(JOTD_E_EXISTS, "the store has a signing key already");
+        PQclear(res);
+    }
+    if (r == JOTD_OK)
+        r = key_insert(c, x->k);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_key_add(jotd_store_t *st, const jotd_key_row_t *k, bool only_if_none)
+{
+    struct key_write_ctx x = {.k = k, .only_if_none = only_if_none};
+    return run_op(st, true, key_add_fn, &x);
+}
+
+static jotd_rc_t key_revoke_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct key_write_ctx *x = ctx;
+    jotd_rc_t r = key_lock(c);
+    int64_t n = 0;
+    if (r == JOTD_OK) {
+        params_t p = {0};
+        p_text(&p, x->kid);
+        p_i64(&p, x->now);
+        r = q_changes(c,
+                      "UPDATE signing_keys SET revoked_at = coalesce(revoked_at, $2)"
+                      " WHERE kid = $1",
+                      &p, &n);
+    }
+    if (r == JOTD_OK && n == 0)
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no signing key %s", x->kid);
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_KEY_CHANGED, x->kid, x->now, x->now);
+    if (r == JOTD_OK && x->k)
+        r = key_insert(c, x->k);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_key_revoke(jotd_store_t *st, const char *kid, int64_t now,
+                               const jotd_key_row_t *replacement)
+{
+    struct key_write_ctx x = {.k = replacement, .kid = kid, .now = now};
+    return run_op(st, true, key_revoke_fn, &x);
+}
+
+struct secret_ctx {
+    const char *name, *sealed;
+    int64_t now;
+    char *out;
+};
+
+static jotd_rc_t secret_get_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct secret_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->name);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, "SELECT sealed FROM secrets WHERE name = $1", &p, &res);
+    if (r == JOTD_OK && PQntuples(res) == 0)
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no secret %s", x->name);
+    if (r == JOTD_OK) {
+        rowr_t rr = {.res = res, .row = 0};
+        r = col_dup(&rr, 0, &x->out);
+        if (r == JOTD_OK && !x->out)
+            r = corrupt("secrets");
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_secret_get(jotd_store_t *st, const char *name, char **out)
+{
+    struct secret_ctx x = {.name = name};
+    jotd_rc_t r = run_op(st, false, secret_get_fn, &x);
+    if (r == JOTD_OK)
+        *out = x.out;
+    else
+        free(x.out);
+    return r;
+}
+
+static jotd_rc_t secret_put_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct secret_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->name);
+    p_text(&p, x->sealed);
+    p_i64(&p, x->now);
+    int64_t n = 0;
+    jotd_rc_t r = q_changes(c,
+                            "INSERT INTO secrets (name, sealed, created_at) VALUES ($1, $2, $3)"
+                            " ON CONFLICT (name) DO NOTHING",
+                            &p, &n);
+    if (r == JOTD_OK && n == 0)
+        r = jotd_store__fail(JOTD_E_EXISTS, "secret %s is set already", x->name);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_secret_put(jotd_store_t *st, const char *name, const char *sealed, int64_t now)
+{
+    struct secret_ctx x = {.name = name, .sealed = sealed, .now = now};
+    return run_op(st, true, secret_put_fn, &x);
+}
+
 /* ---- denylist ----------------------------------------------------------------------------- */
 
 struct deny_ctx {
@@ -2194,4 +2414,9 @@ static const jotd_store_ops_t pg_ops = {
     .events_since = pg_events_since,
     .listen = pg_listen,
     .gc = pg_gc,
+    .key_list = pg_key_list,
+    .key_add = pg_key_add,
+    .key_revoke = pg_key_revoke,
+    .secret_get = pg_secret_get,
+    .secret_put = pg_secret_put,
 };

@@ -224,6 +224,12 @@ enum stmt_id {
     ST_GC_TOKENS,
     ST_GC_SESSIONS,
     ST_GC_DENY,
+    ST_KEY_LIST,
+    ST_KEY_ANY_LIVE,
+    ST_KEY_INSERT,
+    ST_KEY_REVOKE,
+    ST_SECRET_GET,
+    ST_SECRET_PUT,
     ST__COUNT
 };
 
@@ -305,6 +311,16 @@ static const char *const stmt_sql[ST__COUNT] = {
                        " OR (last_used_at <= ?1 AND NOT EXISTS"
                        " (SELECT 1 FROM refresh_tokens t WHERE t.sid = sessions.sid))",
     [ST_GC_DENY] = "DELETE FROM denylist WHERE exp <= ?1",
+    [ST_KEY_LIST] = "SELECT kid, alg, public_jwk, private_sealed, created_at, activate_at,"
+                    " revoked_at FROM signing_keys ORDER BY activate_at, created_at, kid",
+    [ST_KEY_ANY_LIVE] = "SELECT 1 FROM signing_keys WHERE revoked_at IS NULL LIMIT 1",
+    [ST_KEY_INSERT] = "INSERT INTO signing_keys (kid, alg, public_jwk, private_sealed,"
+                      " created_at, activate_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_KEY_REVOKE] = "UPDATE signing_keys SET revoked_at = coalesce(revoked_at, ?2)"
+                      " WHERE kid = ?1",
+    [ST_SECRET_GET] = "SELECT sealed FROM secrets WHERE name = ?1",
+    [ST_SECRET_PUT] = "INSERT INTO secrets (name, sealed, created_at) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (name) DO NOTHING",
 };
 
 /* ---- the store --------------------------------------------------------------------------- */
@@ -1148,10 +1164,9 @@ static jotd_rc_t sq_user_list(jotd_store_t *base, int64_t after_id, size_t limit
 /* ---- events ------------------------------------------------------------------------------- */
 
 static const char *const event_kind_names[] = {
-    [JOTD_EV_SESSION_REVOKED] = "session_revoked",
-    [JOTD_EV_USER_GENERATION] = "user_generation",
-    [JOTD_EV_JTI_REVOKED] = "jti_revoked",
-    [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+    [JOTD_EV_SESSION_REVOKED] = "session_revoked", [JOTD_EV_USER_GENERATION] = "user_generation",
+    [JOTD_EV_JTI_REVOKED] = "jti_revoked",         [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+    [JOTD_EV_KEY_CHANGED] = "key_changed",
 };
 #define N_EVENT_KINDS (sizeof event_kind_names / sizeof event_kind_names[0])
 
@@ -2071,6 +2086,228 @@ static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
     return r;
 }
 
+/* ---- signing keys and secrets -------------------------------------------------------------- */
+
+/* \p fn in one write transaction (BEGIN IMMEDIATE, committed at full durability when it
+ * returns JOTD_OK, rolled back otherwise). */
+static jotd_rc_t write_tx(sqlite_store_t *st, jotd_rc_t (*fn)(struct conn *c, void *ctx), void *ctx)
+{
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        r = fn(c, ctx);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    return r;
+}
+
+static jotd_rc_t row_key(sqlite3_stmt *s, jotd_key_row_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->created_at = col_i64(s, 4);
+    k->activate_at = col_i64(s, 5);
+    k->revoked_at = col_null(s, 6) ? 0 : col_i64(s, 6);
+    jotd_rc_t r = col_dup(s, 0, &k->kid);
+    if (r == JOTD_OK)
+        r = col_dup(s, 1, &k->alg);
+    if (r == JOTD_OK)
+        r = col_dup(s, 2, &k->public_jwk);
+    if (r == JOTD_OK)
+        r = col_dup(s, 3, &k->private_sealed);
+    if (r == JOTD_OK && (!k->kid || !k->alg || !k->public_jwk || !k->private_sealed))
+        r = fail(JOTD_E_IO, "corrupt row in signing_keys");
+    if (r != JOTD_OK)
+        jotd_key_row_clear(k);
+    return r;
+}
+
+static jotd_rc_t sq_key_list(jotd_store_t *base, jotd_key_row_t **out, size_t *out_n)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    jotd_key_row_t *v = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_KEY_LIST, &s);
+    while (r == JOTD_OK) {
+        bool row;
+        r = step_row(c, s, &row);
+        if (r != JOTD_OK || !row)
+            break;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            jotd_key_row_t *nv =
+                ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
+            if (!nv) {
+                r = fail(JOTD_E_NOMEM, "out of memory");
+                done(s);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        r = row_key(s, &v[n]);
+        if (r != JOTD_OK) {
+            done(s);
+            break;
+        }
+        n++;
+    }
+    conn_put(st, c);
+    if (r != JOTD_OK) {
+        jotd_key_list_free(v, n);
+        return r;
+    }
+    *out = v;
+    *out_n = n;
+    return JOTD_OK;
+}
+
+static jotd_rc_t key_insert(struct conn *c, const jotd_key_row_t *k)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = prep(c, ST_KEY_INSERT, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, k->kid, &b);
+        bind_text(s, 2, k->alg, &b);
+        bind_text(s, 3, k->public_jwk, &b);
+        bind_text(s, 4, k->private_sealed, &b);
+        bind_i64(s, 5, k->created_at, &b);
+        bind_i64(s, 6, k->activate_at, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    }
+    if (r == JOTD_E_EXISTS)
+        r = FAILF(r, "signing key %s exists", k->kid);
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_KEY_CHANGED, k->kid, k->created_at, k->created_at);
+    return r;
+}
+
+struct key_write {
+    const jotd_key_row_t *k; /* to insert (may be NULL for a revocation) */
+    bool only_if_none;
+    const char *kid; /* to revoke */
+    int64_t now;
+};
+
+static jotd_rc_t key_add_fn(struct conn *c, void *ctx)
+{
+    struct key_write *x = ctx;
+    if (x->only_if_none) {
+        sqlite3_stmt *s = NULL;
+        bool row = false;
+        jotd_rc_t r = prep(c, ST_KEY_ANY_LIVE, &s);
+        if (r == JOTD_OK)
+            r = step_row(c, s, &row);
+        if (r == JOTD_OK && row) {
+            done(s);
+            return fail(JOTD_E_EXISTS, "the store has a signing key already");
+        }
+        if (r != JOTD_OK)
+            return r;
+    }
+    return key_insert(c, x->k);
+}
+
+static jotd_rc_t sq_key_add(jotd_store_t *base, const jotd_key_row_t *k, bool only_if_none)
+{
+    struct key_write x = {.k = k, .only_if_none = only_if_none};
+    return write_tx(as_sq(base), key_add_fn, &x);
+}
+
+static jotd_rc_t key_revoke_fn(struct conn *c, void *ctx)
+{
+    struct key_write *x = ctx;
+    sqlite3_stmt *s = NULL;
+    int changes = 0;
+    jotd_rc_t r = prep(c, ST_KEY_REVOKE, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, x->kid, &b);
+        bind_i64(s, 2, x->now, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+    }
+    if (r == JOTD_OK && changes == 0)
+        r = FAILF(JOTD_E_NOTFOUND, "no signing key %s", x->kid);
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_KEY_CHANGED, x->kid, x->now, x->now);
+    if (r == JOTD_OK && x->k)
+        r = key_insert(c, x->k);
+    return r;
+}
+
+static jotd_rc_t sq_key_revoke(jotd_store_t *base, const char *kid, int64_t now,
+                               const jotd_key_row_t *replacement)
+{
+    struct key_write x = {.k = replacement, .kid = kid, .now = now};
+    return write_tx(as_sq(base), key_revoke_fn, &x);
+}
+
+static jotd_rc_t sq_secret_get(jotd_store_t *base, const char *name, char **out)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_SECRET_GET, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bool row = false;
+        bind_text(s, 1, name, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        if (r == JOTD_OK && !row)
+            r = FAILF(JOTD_E_NOTFOUND, "no secret %s", name);
+        if (r == JOTD_OK) {
+            r = col_dup(s, 0, out);
+            if (r == JOTD_OK && !*out)
+                r = fail(JOTD_E_IO, "corrupt row in secrets");
+            done(s);
+        }
+    }
+    conn_put(st, c);
+    return r;
+}
+
+struct secret_write {
+    const char *name, *sealed;
+    int64_t now;
+};
+
+static jotd_rc_t secret_put_fn(struct conn *c, void *ctx)
+{
+    struct secret_write *x = ctx;
+    sqlite3_stmt *s = NULL;
+    int changes = 0;
+    jotd_rc_t r = prep(c, ST_SECRET_PUT, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, x->name, &b);
+        bind_text(s, 2, x->sealed, &b);
+        bind_i64(s, 3, x->now, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, &changes);
+    }
+    if (r == JOTD_OK && changes == 0)
+        r = FAILF(JOTD_E_EXISTS, "secret %s is set already", x->name);
+    return r;
+}
+
+static jotd_rc_t sq_secret_put(jotd_store_t *base, const char *name, const char *sealed,
+                               int64_t now)
+{
+    struct secret_write x = {.name = name, .sealed = sealed, .now = now};
+    return write_tx(as_sq(base), secret_put_fn, &x);
+}
+
 /* ---- password hashes: parameters and rehashing --------------------------------------------- */
 
 static jotd_rc_t sq_user_hash_params(jotd_store_t *base, char *out, size_t outlen)
@@ -2170,4 +2407,9 @@ static const jotd_store_ops_t sqlite_ops = {
     .deny_load = sq_deny_load,
     .events_since = sq_events_since,
     .gc = sq_gc,
+    .key_list = sq_key_list,
+    .key_add = sq_key_add,
+    .key_revoke = sq_key_revoke,
+    .secret_get = sq_secret_get,
+    .secret_put = sq_secret_put,
 };

@@ -82,7 +82,7 @@ jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
         rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, user->generation);
     if (rc == JOT_OK) {
         jot_sign_opts_t opts = {.typ = "at+jwt"};
-        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring), &opts, c, out_token, NULL);
+        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring, now), &opts, c, out_token, NULL);
     }
     jot_claims_free(c);
     if (rc != JOT_OK)

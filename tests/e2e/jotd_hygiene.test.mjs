@@ -176,7 +176,7 @@ describe('the data directory', () => {
     fs.chmodSync(data, 0o700);
   });
 
-  test('symlinked database or keys directory: refused', async () => {
+  test('symlinked database or key-encryption key: refused', async () => {
     const data = mkTmp();
     const elsewhere = mkTmp();
     const s = await start({ data });
@@ -193,12 +193,14 @@ describe('the data directory', () => {
       fs.renameSync(path.join(elsewhere, 'jotd.db'), path.join(data, 'jotd.db'));
     }
     ok(jotdCmd(['user', 'list', '--data', data]), /admin/);
-    // keys/ replaced by a symlink
-    fs.renameSync(path.join(data, 'keys'), path.join(elsewhere, 'keys'));
-    fs.symlinkSync(path.join(elsewhere, 'keys'), path.join(data, 'keys'));
-    const k = jotdCmd(['keys', 'list', '--data', data]);
+    // the key-encryption key replaced by a symlink
+    const kek = path.join(data, 'key-encryption-key');
+    fs.renameSync(kek, path.join(elsewhere, 'kek'));
+    fs.symlinkSync(path.join(elsewhere, 'kek'), kek);
+    const k = jotdCmd(['keys', 'rotate', '--data', data]);
     assert.notEqual(k.status, 0, show(k));
-    await assert.rejects(Jotd.start({ data }), /keys/);
+    assert.match(k.stderr, /symbolic link/, show(k));
+    await assert.rejects(Jotd.start({ data }), /key-encryption-key/);
   });
 });
 

@@ -9,7 +9,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
-  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep, STORE_KIND, pgStoreFor, storeDump,
+  CHEAP_ARGON2, ISSUER, JOTD, Jotd, bearer, cheapFor, describeResponse, httpRequest, jose, jotdCmd, mkTmp, nowSec, show, sleep, STORE_KIND, pgStoreFor, storeDump, storeQuery, storeSigningKeys, PG_ADMIN_URI,
 } from './lib/jotd.mjs';
 
 const PW = 'ops-tests-password';
@@ -48,8 +48,6 @@ function fails(r, re) {
   if (re) assert.match(r.stderr, re, show(r));
 }
 
-const readKeyring = (data) => JSON.parse(fs.readFileSync(path.join(data, 'keys', 'keyring.json'), 'utf8'));
-const writeKeyring = (data, ring) => fs.writeFileSync(path.join(data, 'keys', 'keyring.json'), JSON.stringify(ring), { mode: 0o600 });
 const jwksKids = async (s) => (await s.get('/.well-known/jwks.json')).json.keys.map((k) => k.kid);
 
 async function loginFails(s, username, password) {
@@ -191,13 +189,13 @@ describe('operator commands', () => {
     assert.ok(db.length > 0 && !db.includes('api-secret-value-0123456789abcdef-1234'));
   });
 
-  test('keys list needs a keyring; after the first start it shows the signing key', async () => {
+  test('keys list: no key before the first start; after it the active key', async () => {
     const data = mkTmp();
-    fails(op(data, ['keys', 'list']));
+    fails(op(data, ['keys', 'list']), /no signing key yet/);
     const s = await start({ data });
     const kid = s.adminPassword && (await s.login('admin', s.adminPassword)).header.kid;
     const out = ok(op(data, ['keys', 'list']));
-    assert.match(out, new RegExp(`^${kid} ES256 created=\\S+ retired=- state=signing$`, 'm'));
+    assert.match(out, new RegExp(`^${kid} ES256 created=\\S+ activates=\\S+ retires=- state=active$`, 'm'));
     await s.stop();
   });
 
@@ -233,19 +231,39 @@ describe('operator commands', () => {
 });
 
 describe('keys', () => {
-  test('rotation + SIGHUP: old tokens still verify via the JWKS, new tokens carry the new kid', async () => {
+  // the rotations below publish a key and activate it LEAD seconds later
+  const LEAD = ['--key-lead-time', '2s', '--jwks-max-age', '1s'];
+  /** Wait until the JWKS of \p s satisfies \p cond(kids) (a key change reaches a running
+   *  server through the store's events); the lag is printed. */
+  async function jwksUntil(s, what, cond) {
+    const t0 = Date.now();
+    for (;;) {
+      const kids = await jwksKids(s);
+      if (cond(kids)) {
+        console.log(`# ${STORE_KIND}: ${what} lag ${Date.now() - t0} ms`);
+        return kids;
+      }
+      assert.ok(Date.now() - t0 < 15_000, `${what}: not within 15 s (JWKS ${kids})`);
+      await sleep(20);
+    }
+  }
+  /** Move activation times in the store (a rotation made "long ago"). */
+  const activateAt = (s, kid, t) => storeQuery(s.data, `UPDATE signing_keys SET activate_at = ${t} WHERE kid = '${kid}'`, { write: true });
+
+  test('rotation: published at once, signs from the printed time on; old tokens still verify', async () => {
     const s = await start();
     s.addUser('kate', PW);
     const t1 = remember(await s.login('kate', PW));
     const k1 = t1.header.kid;
-    const out = ok(s.cmd(['keys', 'rotate']), /new signing key/);
+    const out = ok(s.cmd(['keys', 'rotate', ...LEAD]), /new signing key \S+ \(ES256\) published; it signs from \S+Z \(in 2 s\)/);
     const k2 = out.match(/new signing key (\S+)/)[1];
+    const at = Date.parse(out.match(/signs from (\S+)/)[1]);
     assert.notEqual(k2, k1);
-    // until the reload the running server keeps signing with the old key
-    assert.equal(remember(await s.login('kate', PW)).header.kid, k1);
-    await s.reload();
-    const kids = await jwksKids(s);
-    assert.ok(kids.includes(k1) && kids.includes(k2), `both keys in the JWKS: ${kids}`);
+    // no SIGHUP: the running server learns of it from the store
+    await jwksUntil(s, 'rotation (JWKS)', (kids) => kids.includes(k1) && kids.includes(k2));
+    const before = remember(await s.login('kate', PW));
+    if (Date.now() < at - 200) assert.equal(before.header.kid, k1, 'the old key signs until the activation time');
+    await sleep(Math.max(0, at + 1100 - Date.now()));
     const t2 = remember(await s.login('kate', PW)); // verified with jose by login()
     assert.equal(t2.header.kid, k2);
     // the old token: jose with the served JWKS, /verify, and a refresh of its session
@@ -255,24 +273,28 @@ describe('keys', () => {
     const r = remember(await s.refresh(t1.refresh_token));
     assert.equal(r.header.kid, k2);
     const list = ok(s.cmd(['keys', 'list']));
-    assert.match(list, new RegExp(`^${k2} ES256 .*state=signing$`, 'm'));
-    assert.match(list, new RegExp(`^${k1} ES256 .*retired=\\S+Z state=verifying$`, 'm'));
-    // the keyring records the retirement
-    const ring = readKeyring(s.data);
-    assert.equal(typeof ring.keys.find((k) => k.kid === k1).retired, 'number');
-    assert.equal(ring.keys.find((k) => k.kid === k2).retired, null);
+    assert.match(list, new RegExp(`^${k2} ES256 created=\\S+ activates=\\S+ retires=- state=active$`, 'm'));
+    assert.match(list, new RegExp(`^${k1} ES256 .*retires=\\S+Z state=retired$`, 'm'));
+    // the private parts are sealed in the store: the served key is the stored one, the store
+    // holds no private JWK in the clear
+    const stored = storeSigningKeys(s.data);
+    assert.deepEqual(stored.map((k) => k.kid), [k1, k2]);
+    assert.ok(!storeDump(s.data).includes(stored[1].jwk.d), 'a private key in the clear');
     await s.stop();
   });
 
   test('rotate --alg EdDSA: the new key signs EdDSA tokens that jose verifies', async () => {
     const s = await start();
     s.addUser('ed', PW);
-    ok(s.cmd(['keys', 'rotate', '--alg', 'EdDSA']));
-    await s.reload();
+    const out = ok(s.cmd(['keys', 'rotate', '--alg', 'EdDSA', ...LEAD]), /\(EdDSA\)/);
+    await sleep(Math.max(0, Date.parse(out.match(/signs from (\S+)/)[1]) + 1100 - Date.now()));
+    await jwksUntil(s, 'rotation (JWKS)', (kids) => kids.length === 2);
     const t = remember(await s.login('ed', PW));
     assert.equal(t.header.alg, 'EdDSA');
     fails(s.cmd(['keys', 'rotate', '--alg', 'HS256']));
     fails(s.cmd(['keys', 'rotate', '--alg', 'none']));
+    // a lead time shorter than the JWKS max-age would sign before verifiers know the key
+    fails(s.cmd(['keys', 'rotate', '--key-lead-time', '10s', '--jwks-max-age', '1m']), /--key-lead-time .* must be at least --jwks-max-age/);
     await s.stop();
   });
 
@@ -281,22 +303,20 @@ describe('keys', () => {
     s1.addUser('kim', PW);
     const old = remember(await s1.login('kim', PW));
     const k1 = old.header.kid;
-    ok(s1.cmd(['keys', 'rotate']));
+    const k2 = ok(s1.cmd(['keys', 'rotate', ...LEAD])).match(/new signing key (\S+)/)[1];
     await s1.stop({ keepData: true });
-    // pretend the rotation happened long ago: retired + access_ttl (900) + 60 s leeway < now
-    const ring = readKeyring(s1.data);
-    ring.keys.find((k) => k.kid === k1).retired = nowSec() - 900 - 60 - 30;
-    writeKeyring(s1.data, ring);
+    // pretend the rotation happened long ago: activation + access_ttl (900) + 60 s < now
+    activateAt(s1, k1, nowSec() - 5000);
+    activateAt(s1, k2, nowSec() - 900 - 60 - 30);
     const s2 = await start({ data: s1.data });
     const kids = await jwksKids(s2);
-    assert.ok(!kids.includes(k1), `the expired key ${k1} is still served: ${kids}`);
-    assert.equal(kids.length, 1);
+    assert.deepEqual(kids, [k2], `the expired key ${k1} is still served`);
     await assert.rejects(s2.verifyAccess(old.access_token), /no applicable key|JWKSNoMatchingKey|matching/i);
     const v = await s2.get('/verify', { authorization: bearer(old.access_token) });
     assert.equal(v.status, 401, describeResponse(v));
     assert.match(ok(s2.cmd(['keys', 'list'])), new RegExp(`^${k1} .*state=expired$`, 'm'));
     const fresh = remember(await s2.login('kim', PW));
-    assert.equal(fresh.header.kid, kids[0]);
+    assert.equal(fresh.header.kid, k2);
     await s2.stop();
   });
 
@@ -304,13 +324,12 @@ describe('keys', () => {
     const s = await start();
     s.addUser('kit', PW);
     const k1 = remember(await s.login('kit', PW)).header.kid;
-    const jwk1 = JSON.parse(fs.readFileSync(path.join(s.data, 'keys', `${k1}.jwk`), 'utf8'));
-    ok(s.cmd(['keys', 'rotate']));
-    // the old key's window (retired + 900 + 60) ends 2 s from now
-    const ring = readKeyring(s.data);
+    const jwk1 = storeSigningKeys(s.data).find((k) => k.kid === k1).jwk;
+    const k2 = ok(s.cmd(['keys', 'rotate', ...LEAD])).match(/new signing key (\S+)/)[1];
+    // the old key's window (k2's activation + 900 + 60) ends 2 s from now
     const end = nowSec() + 2;
-    ring.keys.find((k) => k.kid === k1).retired = end - 900 - 60;
-    writeKeyring(s.data, ring);
+    activateAt(s, k1, end - 961);
+    activateAt(s, k2, end - 960);
     await s.reload();
     assert.ok((await jwksKids(s)).includes(k1), 'still inside its window');
     const wait = (end + 1) * 1000 - Date.now();
@@ -324,6 +343,31 @@ describe('keys', () => {
     const v = await s.get('/verify', { authorization: bearer(forged) });
     assert.equal(v.status, 401, `a key past its window still verifies at /verify: ${describeResponse(v)}`);
     assert.ok(!(await jwksKids(s)).includes(k1), 'a key past its window is still in the JWKS');
+    await s.stop();
+  });
+
+  test('keys revoke: the key leaves the JWKS and /verify at once; revoking the active key makes a new one', async () => {
+    const s = await start();
+    s.addUser('rev', PW);
+    const t1 = remember(await s.login('rev', PW));
+    const k1 = t1.header.kid;
+    const k2 = ok(s.cmd(['keys', 'rotate', ...LEAD])).match(/new signing key (\S+)/)[1];
+    // a published key that never signed: revoked alone, no new key
+    let out = ok(s.cmd(['keys', 'revoke', k2]), new RegExp(`^revoked signing key ${k2}: out of the JWKS, its tokens refused\n$`));
+    await jwksUntil(s, 'revocation of a published key (JWKS)', (kids) => !kids.includes(k2));
+    // the active key: the emergency path
+    out = ok(s.cmd(['keys', 'revoke', k1]), /new signing key (\S+) signs now/);
+    const k3 = out.match(/new signing key (\S+) signs now/)[1];
+    await jwksUntil(s, 'revocation of the active key (JWKS)', (kids) => kids.length === 1 && kids[0] === k3);
+    const v = await s.get('/verify', { authorization: bearer(t1.access_token) });
+    assert.equal(v.status, 401, describeResponse(v));
+    const t2 = remember(await s.login('rev', PW));
+    assert.equal(t2.header.kid, k3);
+    // the session lives on: its refresh gets a token of the new key
+    assert.equal(remember(await s.refresh(t1.refresh_token)).header.kid, k3);
+    assert.match(ok(s.cmd(['keys', 'list'])), new RegExp(`^${k1} .*revoked=\\S+Z state=revoked$`, 'm'));
+    fails(s.cmd(['keys', 'revoke', 'no-such-kid']), /no signing key no-such-kid/);
+    fails(s.cmd(['keys', 'revoke']), /needs a kid/);
     await s.stop();
   });
 });
@@ -456,22 +500,32 @@ describe('TLS and the plain-HTTP guard', () => {
     }
   });
 
-  test('keys/refresh.key readable by others, or a symlink, is refused at start', async () => {
+  test('the key-encryption key readable by others, or a symlink, is refused at start', async () => {
     const s = await start({ data: mkTmp() });
     await s.stop();
-    const rk = path.join(s.data, 'keys', 'refresh.key');
-    fs.chmodSync(rk, 0o644);
-    let r = spawnSync(JOTD, ['serve', '--data', s.data, '--listen', '127.0.0.1:0', ...CHEAP_ARGON2], { encoding: 'utf8', timeout: 10_000 });
+    const kek = path.join(s.data, 'key-encryption-key');
+    fs.chmodSync(kek, 0o644);
+    const serve = () => spawnSync(JOTD, ['serve', '--data', s.data, '--listen', '127.0.0.1:0', ...CHEAP_ARGON2, ...(PG_ADMIN_URI ? ['--store', pgStoreFor(s.data)] : [])], { encoding: 'utf8', timeout: 10_000 });
+    let r = serve();
     assert.notEqual(r.status, 0, show(r));
-    assert.match(r.stderr, /refresh\.key must be a regular file of mode 0600/);
+    assert.match(r.stderr, /key-encryption-key must be a regular file of mode 0600/);
     assert.equal(r.stdout, '', 'never listened');
-    fs.chmodSync(rk, 0o600);
-    const elsewhere = path.join(mkTmp(), 'refresh.key');
-    fs.renameSync(rk, elsewhere);
-    fs.symlinkSync(elsewhere, rk);
-    r = spawnSync(JOTD, ['serve', '--data', s.data, '--listen', '127.0.0.1:0', ...CHEAP_ARGON2], { encoding: 'utf8', timeout: 10_000 });
+    fs.chmodSync(kek, 0o600);
+    const elsewhere = path.join(mkTmp(), 'kek');
+    fs.renameSync(kek, elsewhere);
+    fs.symlinkSync(elsewhere, kek);
+    r = serve();
     assert.notEqual(r.status, 0, show(r));
-    assert.match(r.stderr, /refresh\.key/);
+    assert.match(r.stderr, /key-encryption-key/);
+    // gone: never silently replaced while the store holds keys sealed with it
+    fs.unlinkSync(kek);
+    r = serve();
+    assert.notEqual(r.status, 0, show(r));
+    assert.match(r.stderr, /does not exist, and the store's keys are sealed with key-encryption key [0-9a-f]{16}/);
+    assert.ok(!fs.existsSync(kek), 'no new KEK made');
+    // given with --key-encryption-key from elsewhere: it starts
+    const s2 = await start({ data: s.data, args: ['--key-encryption-key', elsewhere] });
+    await s2.stop();
   });
 
   test('plain HTTP on a non-loopback address is refused without --insecure-http', async () => {
@@ -545,11 +599,11 @@ describe('configuration', () => {
 });
 
 describe('files and logs', () => {
-  test('data files are private: keys/ 0700, key files and the database 0600', async () => {
+  test('data files are private: the key-encryption key and the database 0600', async () => {
     const s = await start();
     const mode = (p) => fs.statSync(p).mode & 0o777;
-    assert.equal(mode(path.join(s.data, 'keys')), 0o700);
-    for (const f of fs.readdirSync(path.join(s.data, 'keys'))) assert.equal(mode(path.join(s.data, 'keys', f)), 0o600, f);
+    assert.equal(mode(path.join(s.data, 'key-encryption-key')), 0o600);
+    assert.ok(!fs.existsSync(path.join(s.data, 'keys')), 'nothing in keys/ any more: the keys are in the store');
     if (STORE_KIND === 'sqlite') assert.equal(mode(path.join(s.data, 'jotd.db')) & 0o077, 0, 'jotd.db not readable by others');
     assert.equal(mode(s.data) & 0o077, 0, 'the data directory is private');
     await s.stop();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { Jotd, basic, bearer, describeResponse, nowSec, sleep } from './lib/jotd.mjs';
+import { Jotd, basic, bearer, describeResponse, nowSec, sleep, storeQuery } from './lib/jotd.mjs';
 
 const PW = 'vcache-tests-password';
 const SECRET = 'vcache-client-secret-0123456789abcdef';
@@ -98,19 +98,19 @@ describe('verified-token cache', () => {
   });
 
   test('after rotate and the retired key leaving, its cached tokens are refused', async () => {
-    const s = await start();
+    const s = await start(['--jwks-max-age', '1s', '--key-lead-time', '1s']);
     try {
       const a = await s.login('val', PW);
       const k1 = a.header.kid;
       await cached(s, a.access_token);
-      const out = s.cmd(['keys', 'rotate']);
+      const out = s.cmd(['keys', 'rotate', '--key-lead-time', '1s', '--jwks-max-age', '1s']);
       assert.equal(out.status, 0, out.stderr);
-      // the old key's window (retired + access_ttl 900 + 60) ends 3 s from now
-      const file = path.join(s.data, 'keys', 'keyring.json');
-      const ring = JSON.parse(fs.readFileSync(file, 'utf8'));
+      const k2 = out.stdout.match(/new signing key (\S+)/)[1];
+      // the old key's window (k2's activation + access_ttl 900 + 60) ends 3 s from now: move
+      // both activations back in the store and have the server load the keys again
       const end = nowSec() + 3;
-      ring.keys.find((k) => k.kid === k1).retired = end - 900 - 60;
-      fs.writeFileSync(file, JSON.stringify(ring), { mode: 0o600 });
+      storeQuery(s.data, `UPDATE signing_keys SET activate_at = ${end - 961} WHERE kid = '${k1}'`, { write: true });
+      storeQuery(s.data, `UPDATE signing_keys SET activate_at = ${end - 960} WHERE kid = '${k2}'`, { write: true });
       await s.reload();
       // still inside its window: accepted (and cached again)
       await cached(s, a.access_token);
@@ -122,10 +122,37 @@ describe('verified-token cache', () => {
       assert.equal((await introspect(s, a.access_token)).json.active, false);
       // tokens of the new key pass
       const b = await s.login('val', PW);
-      assert.notEqual(b.header.kid, k1);
+      assert.equal(b.header.kid, k2);
       assert.equal((await verify(s, b.access_token)).status, 200);
     } finally {
       await s.stop();
     }
   });
+
+  test('a revoked key: its cached tokens are refused at once, new ones signed by a new key', async () => {
+    const s = await start();
+    try {
+      const a = await s.login('val', PW);
+      await cached(s, a.access_token);
+      const out = s.cmd(['keys', 'revoke', a.header.kid]);
+      assert.equal(out.status, 0, out.stderr);
+      const fresh = out.stdout.match(/new signing key (\S+) signs now/)[1];
+      const t0 = Date.now();
+      for (;;) { // the operator command reaches the server through the store's events
+        if ((await verify(s, a.access_token)).status === 401) break;
+        assert.ok(Date.now() - t0 < 15_000, 'the revoked key still verifies after 15 s');
+        await sleep(20);
+      }
+      console.log(`# key revocation lag ${Date.now() - t0} ms`);
+      assert.equal((await introspect(s, a.access_token)).json.active, false);
+      const b = await s.login('val', PW);
+      assert.equal(b.header.kid, fresh);
+      assert.equal((await verify(s, b.access_token)).status, 200);
+      const jwks = (await s.get('/.well-known/jwks.json')).json;
+      assert.deepEqual(jwks.keys.map((k) => k.kid), [fresh]);
+    } finally {
+      await s.stop();
+    }
+  });
+
 });

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  Jotd, ISSUER, authHeaders, bearer, describeResponse, jose, jot, jwtPart, mkTmp, nowSec, show,
+  Jotd, ISSUER, authHeaders, bearer, describeResponse, jose, jot, jwtPart, mkTmp, nowSec, show, storeSigningKeys,
 } from './lib/jotd.mjs';
 
 const PW = 'verify-tests-password';
@@ -38,12 +38,11 @@ function expect401(r, error, descr) {
   assert.equal(authHeaders(r)['x-auth-subject'], undefined, 'no identity headers on a 401');
 }
 
-/** The server's current signing key (private JWK from DATA/keys) as a jose key. */
+/** The server's current signing key (its private JWK unsealed from the store) as a jose key. */
 async function serverKey(s = srv) {
-  const ring = JSON.parse(fs.readFileSync(path.join(s.data, 'keys', 'keyring.json'), 'utf8'));
-  const cur = ring.keys.filter((k) => k.retired === null).pop();
-  const jwk = JSON.parse(fs.readFileSync(path.join(s.data, 'keys', `${cur.kid}.jwk`), 'utf8'));
-  return { kid: cur.kid, key: await jose.importJWK(jwk, cur.alg), alg: cur.alg, jwk };
+  const now = nowSec();
+  const cur = storeSigningKeys(s.data).filter((k) => !k.revokedAt && k.activateAt <= now).pop();
+  return { kid: cur.kid, key: await jose.importJWK(cur.jwk, cur.alg), alg: cur.alg, jwk: cur.jwk };
 }
 
 /** A token signed with the server's real key; \p claims/\p header override the good ones. */

@@ -216,6 +216,31 @@ static void test_trusted_proxy(void **state)
     jotd_config_free(&c);
 }
 
+/* A copy owns its strings: the original freed, the copy still reads every field (the key
+ * reload of a serving jotd runs on such a copy). */
+static void test_copy(void **state)
+{
+    (void)state;
+    char err[ERRLEN];
+    jotd_config_t c, d;
+    jotd_config_defaults(&c);
+    expect_ok(LOAD(&c, err, "--issuer", "https://id.example.com", "--key-encryption-key",
+                   "/etc/jotd/kek", "--tls-cert", "/c.pem", "--tls-key", "/k.pem",
+                   "--key-lead-time", "2s", "--jwks-max-age", "1s"),
+              err);
+    assert_rc(jotd_config_copy(&d, &c), JOTD_OK);
+    assert_ptr_not_equal(d.issuer, c.issuer);
+    jotd_config_free(&c);
+    assert_string_equal(d.issuer, "https://id.example.com");
+    assert_string_equal(d.key_encryption_key, "/etc/jotd/kek");
+    assert_string_equal(d.tls_cert, "/c.pem");
+    assert_string_equal(d.data_dir, "./var");
+    assert_string_equal(d.default_client, "default");
+    assert_int_equal(d.key_lead_time, 2);
+    assert_int_equal(d.jwks_max_age, 1);
+    jotd_config_free(&d);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -234,6 +259,9 @@ static void test_defaults(void **state)
     assert_int_equal(c.alg, JOT_ALG_ES256);
     assert_int_equal(c.access_ttl, 900);
     assert_int_equal(c.events_poll_interval, 1);
+    assert_int_equal(c.jwks_max_age, 300);
+    assert_int_equal(c.key_lead_time, 600);
+    assert_null(c.key_encryption_key);
     assert_int_equal(c.refresh_idle_ttl, 7 * 86400);
     assert_int_equal(c.refresh_abs_ttl, 30 * 86400);
     assert_int_equal(c.refresh_grace, 0);
@@ -393,6 +421,10 @@ static const struct {
     {"refresh_absolute_ttl", "3d", F_I64, offsetof(jotd_config_t, refresh_abs_ttl), "259200"},
     {"refresh_grace", "10s", F_I64, offsetof(jotd_config_t, refresh_grace), "10"},
     {"events_poll_interval", "5s", F_I64, offsetof(jotd_config_t, events_poll_interval), "5"},
+    {"jwks_max_age", "2m", F_I64, offsetof(jotd_config_t, jwks_max_age), "120"},
+    {"key_lead_time", "1h", F_I64, offsetof(jotd_config_t, key_lead_time), "3600"},
+    {"key_encryption_key", "/etc/jotd/kek", F_STR, offsetof(jotd_config_t, key_encryption_key),
+     "/etc/jotd/kek"},
     {"argon2_m_kib", "65536", F_U32, offsetof(jotd_config_t, argon2_m_kib), "65536"},
     {"argon2_t", "3", F_U32, offsetof(jotd_config_t, argon2_t), "3"},
     {"argon2_p", "4", F_U32, offsetof(jotd_config_t, argon2_p), "4"},
@@ -923,6 +955,15 @@ static void test_validate_ranges(void **state)
         {"--events-poll-interval", "1s", NULL},
         {"--events-poll-interval", "1h", NULL},
         {"--events-poll-interval", "3601", "--events-poll-interval"},
+        {"--jwks-max-age", "0", "--jwks-max-age"},
+        {"--jwks-max-age", "1s", NULL},
+        {"--jwks-max-age", "86401", "--jwks-max-age"},
+        {"--jwks-max-age", "11m", "must be at least --jwks-max-age"}, /* lead 600 s */
+        {"--key-lead-time", "0", "--key-lead-time"},
+        {"--key-lead-time", "299", "must be at least --jwks-max-age"},
+        {"--key-lead-time", "300", NULL},
+        {"--key-lead-time", "30d", NULL},
+        {"--key-lead-time", "2592001", "--key-lead-time"},
         {"--refresh-grace", "60", NULL},
         {"--refresh-grace", "61", "--refresh-grace"},
         {"--threads", "0", "--threads"},
@@ -1110,6 +1151,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validate_plain_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_ranges, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trusted_proxy, setup, teardown),

@@ -2273,6 +2273,140 @@ static void test_pg_redact(void **state)
 }
 #endif
 
+/* ---- signing keys and secrets ------------------------------------------------------------ */
+
+static jotd_key_row_t key_row(const char *kid, int64_t created, int64_t activate)
+{
+    jotd_key_row_t k = {.kid = (char *)kid,
+                        .alg = "ES256",
+                        .public_jwk = "{\"kty\":\"EC\"}",
+                        .private_sealed = "v1.0123456789abcdef.nonce.body",
+                        .created_at = created,
+                        .activate_at = activate};
+    return k;
+}
+
+/* The rows of the keys, their order, the first-key rule, revocation and its events. */
+static void test_signing_keys(void **state)
+{
+    fx_t *f = *state;
+    jotd_key_row_t *v = NULL;
+    size_t n = 9;
+    assert_rc(jotd_store_key_list(f->st, &v, &n), JOTD_OK);
+    assert_int_equal(n, 0);
+    assert_null(v);
+    int64_t last = 0;
+    ev_log_t l;
+    events_after(f->st, &last, &l);
+
+    jotd_key_row_t a = key_row("kid-a", T0, T0), b = key_row("kid-b", T0 + 1, T0 + 600);
+    jotd_key_row_t c = key_row("kid-c", T0 + 2, T0);
+    assert_rc(jotd_store_key_add(f->st, &a, true), JOTD_OK);
+    assert_rc(jotd_store_key_add(f->st, &c, true), JOTD_E_EXISTS);  /* a key is there */
+    assert_rc(jotd_store_key_add(f->st, &a, false), JOTD_E_EXISTS); /* the kid is taken */
+    assert_rc(jotd_store_key_add(f->st, &b, false), JOTD_OK);
+    assert_rc(jotd_store_key_add(f->st, &c, false), JOTD_OK);
+    jotd_key_row_t bad = key_row("kid-d", T0, T0);
+    bad.private_sealed = "";
+    assert_rc(jotd_store_key_add(f->st, &bad, false), JOTD_E_INVAL);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.kind[0], JOTD_EV_KEY_CHANGED);
+    assert_string_equal(l.subject[2], "kid-c");
+
+    /* ordered by activation, then creation, then kid */
+    assert_rc(jotd_store_key_list(f->st, &v, &n), JOTD_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(v[0].kid, "kid-a");
+    assert_string_equal(v[1].kid, "kid-c");
+    assert_string_equal(v[2].kid, "kid-b");
+    assert_string_equal(v[2].alg, "ES256");
+    assert_string_equal(v[2].private_sealed, "v1.0123456789abcdef.nonce.body");
+    assert_int_equal(v[2].created_at, T0 + 1);
+    assert_int_equal(v[2].activate_at, T0 + 600);
+    assert_int_equal(v[2].revoked_at, 0);
+    jotd_key_list_free(v, n);
+
+    /* revocation, with a replacement in the same transaction; twice keeps the first time */
+    jotd_key_row_t r = key_row("kid-r", T0 + 5, T0 + 5);
+    assert_rc(jotd_store_key_revoke(f->st, "kid-c", T0 + 5, &r), JOTD_OK);
+    assert_rc(jotd_store_key_revoke(f->st, "kid-c", T0 + 9, NULL), JOTD_OK);
+    assert_rc(jotd_store_key_revoke(f->st, "kid-x", T0 + 9, NULL), JOTD_E_NOTFOUND);
+    /* a failed replacement (kid taken) revokes nothing */
+    jotd_key_row_t dup = key_row("kid-r", T0, T0);
+    assert_rc(jotd_store_key_revoke(f->st, "kid-a", T0 + 9, &dup), JOTD_E_EXISTS);
+    assert_rc(jotd_store_key_list(f->st, &v, &n), JOTD_OK);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(v[i].kid, "kid-c"))
+            assert_int_equal(v[i].revoked_at, T0 + 5);
+        else
+            assert_int_equal(v[i].revoked_at, 0);
+    }
+    jotd_key_list_free(v, n);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 3); /* kid-c, kid-r, kid-c again */
+    assert_string_equal(l.subject[0], "kid-c");
+    assert_string_equal(l.subject[1], "kid-r");
+}
+
+static void test_secrets_rows(void **state)
+{
+    fx_t *f = *state;
+    char *got = NULL;
+    assert_rc(jotd_store_secret_get(f->st, "refresh.key", &got), JOTD_E_NOTFOUND);
+    assert_null(got);
+    assert_rc(jotd_store_secret_put(f->st, "refresh.key", "v1.sealed-one", T0), JOTD_OK);
+    assert_rc(jotd_store_secret_put(f->st, "refresh.key", "v1.sealed-two", T0), JOTD_E_EXISTS);
+    assert_rc(jotd_store_secret_get(f->st, "refresh.key", &got), JOTD_OK);
+    assert_string_equal(got, "v1.sealed-one"); /* never changed once set */
+    free(got);
+    assert_rc(jotd_store_secret_put(f->st, "", "x", T0), JOTD_E_INVAL);
+    assert_rc(jotd_store_secret_put(f->st, "client.key", "", T0), JOTD_E_INVAL);
+}
+
+struct first_key_racer {
+    jotd_store_t *st;
+    int i;
+    jotd_rc_t rc;
+};
+
+static void *first_key_run(void *arg)
+{
+    struct first_key_racer *r = arg;
+    char kid[16];
+    snprintf(kid, sizeof kid, "first-%d", r->i);
+    jotd_key_row_t k = key_row(kid, T0, T0);
+    r->rc = jotd_store_key_add(r->st, &k, true);
+    return NULL;
+}
+
+/* Instances starting at once on a new store make one first key. */
+static void test_concurrent_first_key(void **state)
+{
+    fx_t *f = *state;
+    enum { N = 8 };
+    jotd_store_t *other = NULL;
+    assert_rc(jotd_store_open(f->loc, &other), JOTD_OK);
+    pthread_t t[N];
+    struct first_key_racer r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct first_key_racer){.st = i % 2 ? other : f->st, .i = i};
+        assert_int_equal(pthread_create(&t[i], NULL, first_key_run, &r[i]), 0);
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        if (r[i].rc == JOTD_OK)
+            ok++;
+        else if (r[i].rc != JOTD_E_EXISTS)
+            fail_msg("racer %d: %s", i, jotd_rc_str(r[i].rc));
+    }
+    jotd_store_close(other);
+    assert_int_equal(ok, 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM signing_keys"), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -2291,7 +2425,8 @@ int main(void)
         T(test_sessions_revoke_user_count), T(test_denylist), T(test_gc),                          \
         T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
-        T(test_concurrent_pool), T(test_errmsg_and_rc_str)
+        T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
+        T(test_secrets_rows), T(test_concurrent_first_key)
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),

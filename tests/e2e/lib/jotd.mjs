@@ -127,15 +127,46 @@ export function storeDump(dir) {
 
 /** One SQL query on the store of data directory \p dir (read beside a running jotd): the
  *  rows as text, one per line, columns separated by '|' (sqlite3 CLI or psql). Throws on
- *  failure. */
-export function storeQuery(dir, sql) {
+ *  failure. With \p write, a change behind jotd's back (tests that need a time moved). */
+export function storeQuery(dir, sql, { write = false } = {}) {
   const [cmd, args] = PG_ADMIN_URI
     ? ['psql', [pgStoreFor(dir), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql]]
-    : ['sqlite3', ['-readonly', path.join(dir, 'jotd.db'), sql]];
+    : ['sqlite3', [...(write ? ['-cmd', '.timeout 5000'] : ['-readonly']), path.join(dir, 'jotd.db'), sql]];
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, env: cleanEnv() });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${JSON.stringify(sql)}: status ${r.status}: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/** Open a value sealed by jotd (server/seal.h: "v1.<kek id>.<nonce>.<ciphertext+tag>",
+ *  AES-256-GCM under HMAC-SHA256(KEK, "jotd seal v1"), associated data "jotd:v1:<purpose>")
+ *  with the KEK file \p kekFile: written here from the format's description, not from the C
+ *  code, so that the tests also check the format. Returns a Buffer; throws when it does not
+ *  open. */
+export function unseal(kekFile, purpose, sealed) {
+  const kek = Buffer.from(fs.readFileSync(kekFile, 'utf8').trim(), 'base64url');
+  assert.equal(kek.length, 32, 'a KEK file holds 32 bytes');
+  const key = crypto.createHmac('sha256', kek).update('jotd seal v1').digest();
+  const id = crypto.createHmac('sha256', kek).update('jotd kek id v1').digest().subarray(0, 8).toString('hex');
+  const [v, kid, nonce, body] = sealed.split('.');
+  assert.equal(v, 'v1');
+  assert.equal(kid, id, 'sealed with this KEK');
+  const raw = Buffer.from(body, 'base64url');
+  const d = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
+  d.setAAD(Buffer.from(`jotd:v1:${purpose}`));
+  d.setAuthTag(raw.subarray(raw.length - 16));
+  return Buffer.concat([d.update(raw.subarray(0, raw.length - 16)), d.final()]);
+}
+
+/** The signing keys in the store of data directory \p dir (opened with DATA/key-encryption-key
+ *  or \p kekFile), in the store's order: [{kid, alg, activateAt, revokedAt, jwk (private)}]. */
+export function storeSigningKeys(dir, kekFile = path.join(dir, 'key-encryption-key')) {
+  const out = storeQuery(dir, 'SELECT kid, alg, activate_at, coalesce(revoked_at, 0), private_sealed FROM signing_keys ORDER BY activate_at, created_at, kid');
+  return out.split('\n').filter(Boolean).map((line) => {
+    const [kid, alg, act, rev, sealed] = line.split('|');
+    const jwk = JSON.parse(unseal(kekFile, `signing-key:${kid}`, sealed).toString('utf8'));
+    return { kid, alg, activateAt: Number(act), revokedAt: Number(rev), jwk };
+  });
 }
 
 /** \p args with `--store URI` of the database of its --data directory added (after the
