@@ -23,9 +23,10 @@
  *   step functions below run on the row as stored, so that failures arriving at many
  *   instances at once are all counted; the new state is mirrored locally;
  * - success: the account's row is deleted from the store, and the local entry.
- * A store error never fails a request: that call (and, for STORE_RETRY_S seconds after, every
- * call, so that an outage does not add a timeout to each login) counts in the local table
- * alone, as without a store, and the error is logged at most once a minute.
+ * A store error never fails a request: that call, and every call for 5 s after it (so that
+ * an outage does not add a store timeout to each login), counts in the local table alone,
+ * as without a store; the error is logged at most once a minute. A success meanwhile
+ * clears the local entry only.
  * The store-backed calls do store I/O: never call them on an event loop (use the _local
  * variants there). */
 #ifndef JOTD_RATELIMIT_H
