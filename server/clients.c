@@ -13,7 +13,11 @@
  *
  * Guessing. Failures are throttled per (client, IP) and per IP (ratelimit.c), never per
  * client alone: anyone could otherwise lock a resource server out by spraying wrong secrets
- * under its id.
+ * under its id. The counters are shared through the store (ratelimit.h), and the store is
+ * never touched on an event loop: there the throttle answers from its local table only
+ * (jotd_throttle_check_local), and the store-backed check, failure and success run on the
+ * worker path alone (cache miss, store read, secret check). A cache hit is a success that
+ * clears the local entry only: it never reads or writes the store.
  *
  * Cache. A successful check is remembered for CACHE_SECONDS, keyed by a SHA-256 of the
  * presented credentials, with a copy of the client record, so that introspection needs
@@ -231,7 +235,7 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
 
     int64_t now = jotd_now();
     char *tkey = throttle_key(id, req->ip);
-    int64_t wait = tkey ? jotd_throttle_check(app->client_throttle, tkey, req->ip, now) : 1;
+    int64_t wait = tkey ? jotd_throttle_check_local(app->client_throttle, tkey, req->ip, now) : 1;
     uint8_t d[32];
     bool have_digest = secret && id_secret_mac(NULL, id, secret, d) == 0;
     if (!secret) {
@@ -239,16 +243,21 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
         have_digest = true;
     }
     jotd_client_t cl = {0};
-    bool failure = false;
+    bool failure = false, cached = false;
+    if (wait == 0 && have_digest && cache_hit(app->clients, d, now, &cl)) {
+        result = cl.secret_hash ? JOTD_CLIENT_CONFIDENTIAL : JOTD_CLIENT_PUBLIC;
+        cached = true;
+    } else if (wait == 0 && req->on_event_loop) {
+        result = JOTD_CLIENT_INVALID; /* not known yet: the caller runs it again on a worker */
+    } else if (wait == 0) {
+        /* a worker: now the counters of every instance (a store read) */
+        wait = jotd_throttle_check(app->client_throttle, tkey, req->ip, now);
+    }
     if (wait > 0) {
         result = JOTD_CLIENT_THROTTLED;
         if (retry_after)
             *retry_after = wait;
-    } else if (have_digest && cache_hit(app->clients, d, now, &cl)) {
-        result = cl.secret_hash ? JOTD_CLIENT_CONFIDENTIAL : JOTD_CLIENT_PUBLIC;
-    } else if (req->on_event_loop) {
-        result = JOTD_CLIENT_INVALID; /* not known yet: the caller runs it again on a worker */
-    } else {
+    } else if (!cached && !req->on_event_loop) {
         jotd_rc_t rc = jotd_store_client_get(app->store, id, &cl);
         if (rc == JOTD_OK) {
             result = check_client(app, &cl, secret);
@@ -264,6 +273,8 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
     if (failure) {
         jotd_throttle_failure(app->client_throttle, tkey, req->ip, now);
         jotd_audit("client_auth_failure", "client_id", id, "ip", req->ip, NULL);
+    } else if (result == JOTD_CLIENT_CONFIDENTIAL && tkey && cached) {
+        jotd_throttle_success_local(app->client_throttle, tkey, now);
     } else if (result == JOTD_CLIENT_CONFIDENTIAL && tkey) {
         jotd_throttle_success(app->client_throttle, tkey, now);
     }

@@ -1086,6 +1086,9 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         fail("%s", "out of memory");
         goto out;
     }
+    /* failure counters shared by every instance on the store (ratelimit.h) */
+    jotd_throttle_set_store(app.throttle, app.store, "login");
+    jotd_throttle_set_store(app.client_throttle, app.store, "client");
     if (dummy_refresh(&app, true) != 0) {
         fail("cannot read the stored password hashes: %s", jotd_store_errmsg(NULL));
         goto out;

@@ -20,12 +20,23 @@
  * counts as the IPv4 address; an IPv4 address as itself.
  *
  * A limit of 0 (account_max or ip_per_minute) turns that kind of throttling off. The clock
- * is always the caller's `now`. */
+ * is always the caller's `now`.
+ *
+ * The arithmetic of a failure is jotd_throttle_account_step / jotd_throttle_ip_step, over a
+ * jotd_throttle_state_t: the local entries hold one, and with a store attached the same
+ * functions run inside the store's transaction on the stored row (ratelimit.h). The store
+ * key of a counter is jotd_store_throttle_key(scope, "account" or "ip", name), where the
+ * name is what the local table keys by (an account truncated to KEY_MAX bytes, an address
+ * after ip_key). The store's answers are mirrored into the local entries (mirror); the
+ * local table is the whole truth only while the store fails (store_failed). */
 #include "ratelimit.h"
+
+#include "log.h"
 
 #include <arpa/inet.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +48,10 @@
 #define KEY_MAX 1024  /* longer names are truncated (only ever makes throttling stricter) */
 #define EVICT_SCAN 16 /* LRU entries examined for an unlocked one to evict */
 #define MAX_BUCKETS (1u << 22)
+#define COUNT_MAX UINT32_MAX /* failures and violations saturate here */
+#define STORE_RETRY_S 5      /* after a store error, the local table alone for this long */
+#define STORE_LOG_S 60       /* at most one log line about store errors per this long */
+#define SCOPE_MAX 16
 
 enum { KIND_ACCOUNT = 1, KIND_IP = 2 };
 
@@ -44,10 +59,7 @@ typedef struct tentry {
     struct tentry *hnext;       /* hash chain */
     struct tentry *prev, *next; /* LRU list: head is the most recently used */
     uint64_t hash;
-    int64_t lock_until;  /* locked while now < lock_until */
-    int64_t win_start;   /* IP: start of the current window */
-    uint32_t failures;   /* account: consecutive failures; IP: failures in the window */
-    uint32_t violations; /* IP: windows in which the limit was exceeded */
+    jotd_throttle_state_t s; /* failures, violations, win_start, lock_until (store.h) */
     unsigned char kind;
     size_t len;
     char key[]; /* len bytes */
@@ -61,6 +73,10 @@ struct jotd_throttle {
     size_t n_buckets; /* a power of two */
     tentry_t *head, *tail;
     uint64_t seed;
+    jotd_store_t *store; /* NULL: local only; set once before use */
+    char scope[SCOPE_MAX];
+    _Atomic int64_t store_down_until; /* the local table alone while now < this */
+    _Atomic int64_t store_logged_at;  /* when a store error was last logged */
 };
 
 static uint64_t hash_key(uint64_t seed, unsigned char kind, const char *key, size_t len)
@@ -191,7 +207,7 @@ static void evict_one(jotd_throttle_t *t, int64_t now)
     size_t n = 0;
 
     for (tentry_t *e = t->tail; e && n < EVICT_SCAN; e = e->prev, n++) {
-        if (e->lock_until <= now) {
+        if (e->s.lock_until <= now) {
             victim = e;
             break;
         }
@@ -238,9 +254,9 @@ static int64_t wait_for(jotd_throttle_t *t, unsigned char kind, const char *key,
     if (!e)
         return 0;
     touch(t, e);
-    if (e->lock_until <= now)
+    if (e->s.lock_until <= now)
         return 0;
-    w = e->lock_until - now;
+    w = e->s.lock_until - now;
     return w > LOCK_CAP ? LOCK_CAP : w; /* only if the clock went backwards */
 }
 
@@ -264,7 +280,8 @@ static const char *ip_key(const char *ip, char *out, size_t size)
     return out;
 }
 
-int64_t jotd_throttle_check(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
+int64_t jotd_throttle_check_local(jotd_throttle_t *t, const char *account, const char *ip,
+                                  int64_t now)
 {
     int64_t wait = 0, w;
     char keybuf[INET6_ADDRSTRLEN + 4];
@@ -286,7 +303,7 @@ int64_t jotd_throttle_check(jotd_throttle_t *t, const char *account, const char 
 }
 
 /* 2^shift seconds, capped at LOCK_CAP. */
-static int64_t backoff(uint32_t shift)
+static int64_t backoff(int64_t shift)
 {
     int64_t s;
 
@@ -296,8 +313,8 @@ static int64_t backoff(uint32_t shift)
     return s > LOCK_CAP ? LOCK_CAP : s;
 }
 
-/* IP lock after \p violations: IP_WINDOW * 2^(violations - 1) s, capped at LOCK_CAP. */
-static int64_t ip_lock(uint32_t violations)
+/* IP lock after \p violations (>= 1): IP_WINDOW * 2^(violations - 1) s, capped at LOCK_CAP. */
+static int64_t ip_lock(int64_t violations)
 {
     int64_t s;
 
@@ -307,42 +324,230 @@ static int64_t ip_lock(uint32_t violations)
     return s > LOCK_CAP ? LOCK_CAP : s;
 }
 
-void jotd_throttle_failure(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
+/* A count read from a store row: anything outside [0, COUNT_MAX] is clamped. */
+static int64_t count_of(int64_t v)
+{
+    return v < 0 ? 0 : v > (int64_t)COUNT_MAX ? (int64_t)COUNT_MAX : v;
+}
+
+void jotd_throttle_account_step(jotd_throttle_state_t *s, unsigned account_max, int64_t now)
+{
+    if (account_max == 0)
+        return;
+    s->failures = count_of(s->failures);
+    if (s->failures < (int64_t)COUNT_MAX)
+        s->failures++;
+    if (s->failures >= (int64_t)account_max)
+        s->lock_until = sat_add(now, backoff(s->failures - (int64_t)account_max));
+}
+
+void jotd_throttle_ip_step(jotd_throttle_state_t *s, unsigned ip_per_minute, int64_t now)
+{
+    if (ip_per_minute == 0)
+        return;
+    s->failures = count_of(s->failures);
+    s->violations = count_of(s->violations);
+    if (s->failures == 0 || now >= sat_add(s->win_start, IP_WINDOW) || now < s->win_start) {
+        s->win_start = now;
+        s->failures = 0;
+    }
+    if (s->failures < (int64_t)COUNT_MAX)
+        s->failures++;
+    if (s->failures == (int64_t)ip_per_minute) {
+        if (s->violations > 0 && now >= sat_add(s->lock_until, FORGIVE))
+            s->violations = 0;
+        if (s->violations < (int64_t)COUNT_MAX)
+            s->violations++;
+        /* 60 s, 120 s, 240 s ... from the start of the window, at most an hour. */
+        s->lock_until = sat_add(s->win_start, ip_lock(s->violations));
+    }
+}
+
+/* The local failure: both steps on the local entries (the store is not attached, or
+ * failing). \p ip is already an ip_key. */
+static void failure_local(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
 {
     tentry_t *e;
+
+    pthread_mutex_lock(&t->mu);
+    if (account && t->account_max > 0 && (e = get(t, KIND_ACCOUNT, account, now)))
+        jotd_throttle_account_step(&e->s, t->account_max, now);
+    if (ip && t->ip_per_minute > 0 && (e = get(t, KIND_IP, ip, now)))
+        jotd_throttle_ip_step(&e->s, t->ip_per_minute, now);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* ---- the store ----------------------------------------------------------------------------- */
+
+void jotd_throttle_set_store(jotd_throttle_t *t, jotd_store_t *store, const char *scope)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->store = store;
+    snprintf(t->scope, sizeof t->scope, "%s", scope ? scope : "");
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* The store, or NULL when none is attached or it failed less than STORE_RETRY_S ago. */
+static jotd_store_t *store_of(jotd_throttle_t *t, int64_t now)
+{
+    if (!t->store || now < atomic_load(&t->store_down_until))
+        return NULL;
+    return t->store;
+}
+
+/* A store call failed: the local table alone for a while, and a log line at most once per
+ * STORE_LOG_S (one thread wins the exchange). */
+static void store_failed(jotd_throttle_t *t, const char *what, int64_t now)
+{
+    int64_t last = atomic_load(&t->store_logged_at);
+
+    atomic_store(&t->store_down_until, sat_add(now, STORE_RETRY_S));
+    if ((last == 0 || now >= sat_add(last, STORE_LOG_S) || now < last) &&
+        atomic_compare_exchange_strong(&t->store_logged_at, &last, now))
+        jotd_log("error", "%s throttle: store %s failed, counting in this process alone: %s",
+                 t->scope, what, jotd_store_errmsg(t->store));
+}
+
+/* The store key of (kind, name) into \p out; false when it cannot be made (out of memory). */
+static bool store_key(jotd_throttle_t *t, unsigned char kind, const char *name,
+                      char out[JOTD_THROTTLE_KEY_LEN + 1])
+{
+    return jotd_store_throttle_key(t->scope, kind == KIND_ACCOUNT ? "account" : "ip", name,
+                                   key_len(name), out) == JOTD_OK;
+}
+
+/* Copy \p st, as the store holds it, into the local entry of (kind, name). A lock that
+ * would run longer than LOCK_CAP from now (another instance's clock far ahead, a row
+ * written by hand) is mirrored as LOCK_CAP. */
+static void mirror(jotd_throttle_t *t, unsigned char kind, const char *name,
+                   const jotd_throttle_state_t *st, int64_t now)
+{
+    tentry_t *e;
+
+    pthread_mutex_lock(&t->mu);
+    if ((e = get(t, kind, name, now))) {
+        e->s = *st;
+        if (e->s.lock_until > sat_add(now, LOCK_CAP))
+            e->s.lock_until = sat_add(now, LOCK_CAP);
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* The wait the store's row of (kind, name) imposes, mirrored locally; 0 when there is no
+ * row. *out_ok false when the store failed. */
+static int64_t store_wait(jotd_throttle_t *t, jotd_store_t *st, unsigned char kind,
+                          const char *name, int64_t now, bool *out_ok)
+{
+    char key[JOTD_THROTTLE_KEY_LEN + 1];
+    jotd_throttle_state_t v;
+    jotd_rc_t rc;
+
+    *out_ok = true;
+    if (!store_key(t, kind, name, key))
+        return 0; /* out of memory: the local answer stands */
+    rc = jotd_store_throttle_get(st, key, &v);
+    if (rc == JOTD_E_NOTFOUND)
+        return 0;
+    if (rc != JOTD_OK) {
+        *out_ok = false;
+        return 0;
+    }
+    mirror(t, kind, name, &v, now);
+    if (v.lock_until <= now)
+        return 0;
+    return v.lock_until - now > LOCK_CAP ? LOCK_CAP : v.lock_until - now;
+}
+
+int64_t jotd_throttle_check(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
+{
+    int64_t wait, w;
+    unsigned account_max, ip_per_minute;
     char keybuf[INET6_ADDRSTRLEN + 4];
+    jotd_store_t *st;
+    bool ok = true;
+
+    wait = jotd_throttle_check_local(t, account, ip, now);
+    if (wait > 0 || !t || !(st = store_of(t, now)))
+        return wait;
+    pthread_mutex_lock(&t->mu);
+    account_max = t->account_max;
+    ip_per_minute = t->ip_per_minute;
+    pthread_mutex_unlock(&t->mu);
+    if (account && account_max > 0)
+        wait = store_wait(t, st, KIND_ACCOUNT, account, now, &ok);
+    if (ok && ip && ip_per_minute > 0) {
+        w = store_wait(t, st, KIND_IP, ip_key(ip, keybuf, sizeof keybuf), now, &ok);
+        if (w > wait)
+            wait = w;
+    }
+    if (!ok)
+        store_failed(t, "read", now);
+    return wait;
+}
+
+struct step_ctx {
+    unsigned limit;
+};
+
+static void account_cb(void *ctx, jotd_throttle_state_t *s, int64_t now)
+{
+    jotd_throttle_account_step(s, ((struct step_ctx *)ctx)->limit, now);
+}
+
+static void ip_cb(void *ctx, jotd_throttle_state_t *s, int64_t now)
+{
+    jotd_throttle_ip_step(s, ((struct step_ctx *)ctx)->limit, now);
+}
+
+/* One failure of (kind, name) in the store, mirrored; false when the store failed. */
+static bool store_failure(jotd_throttle_t *t, jotd_store_t *st, unsigned char kind,
+                          const char *name, unsigned limit, int64_t now)
+{
+    char key[JOTD_THROTTLE_KEY_LEN + 1];
+    struct step_ctx x = {.limit = limit};
+    jotd_throttle_state_t v;
+
+    if (!store_key(t, kind, name, key) ||
+        jotd_store_throttle_update(st, key, now, kind == KIND_ACCOUNT ? account_cb : ip_cb, &x,
+                                   &v) != JOTD_OK)
+        return false;
+    mirror(t, kind, name, &v, now);
+    return true;
+}
+
+void jotd_throttle_failure(jotd_throttle_t *t, const char *account, const char *ip, int64_t now)
+{
+    char keybuf[INET6_ADDRSTRLEN + 4];
+    unsigned account_max, ip_per_minute;
+    jotd_store_t *st;
 
     if (!t)
         return;
     if (ip)
         ip = ip_key(ip, keybuf, sizeof keybuf);
+    if (!(st = store_of(t, now))) {
+        failure_local(t, account, ip, now);
+        return;
+    }
     pthread_mutex_lock(&t->mu);
-    if (account && t->account_max > 0 && (e = get(t, KIND_ACCOUNT, account, now))) {
-        if (e->failures < UINT32_MAX)
-            e->failures++;
-        if (e->failures >= t->account_max)
-            e->lock_until = sat_add(now, backoff(e->failures - t->account_max));
-    }
-    if (ip && t->ip_per_minute > 0 && (e = get(t, KIND_IP, ip, now))) {
-        if (e->failures == 0 || now >= sat_add(e->win_start, IP_WINDOW) || now < e->win_start) {
-            e->win_start = now;
-            e->failures = 0;
-        }
-        if (e->failures < UINT32_MAX)
-            e->failures++;
-        if (e->failures == (uint64_t)t->ip_per_minute) {
-            if (e->violations > 0 && now >= sat_add(e->lock_until, FORGIVE))
-                e->violations = 0;
-            if (e->violations < UINT32_MAX)
-                e->violations++;
-            /* 60 s, 120 s, 240 s ... from the start of the window, at most an hour. */
-            e->lock_until = sat_add(e->win_start, ip_lock(e->violations));
-        }
-    }
+    account_max = t->account_max;
+    ip_per_minute = t->ip_per_minute;
     pthread_mutex_unlock(&t->mu);
+    /* each counter on its own: a failed store update counts that one locally */
+    if (account && account_max > 0 &&
+        !store_failure(t, st, KIND_ACCOUNT, account, account_max, now)) {
+        store_failed(t, "update", now);
+        failure_local(t, account, NULL, now);
+    }
+    if (ip && ip_per_minute > 0 && !store_failure(t, st, KIND_IP, ip, ip_per_minute, now)) {
+        store_failed(t, "update", now);
+        failure_local(t, NULL, ip, now);
+    }
 }
 
-void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now)
+void jotd_throttle_success_local(jotd_throttle_t *t, const char *account, int64_t now)
 {
     size_t len;
     tentry_t *e;
@@ -356,6 +561,18 @@ void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now)
     if (e)
         remove_entry(t, e);
     pthread_mutex_unlock(&t->mu);
+}
+
+void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now)
+{
+    char key[JOTD_THROTTLE_KEY_LEN + 1];
+    jotd_store_t *st;
+
+    jotd_throttle_success_local(t, account, now);
+    if (!t || !account || !(st = store_of(t, now)) || !store_key(t, KIND_ACCOUNT, account, key))
+        return;
+    if (jotd_store_throttle_clear(st, key) != JOTD_OK)
+        store_failed(t, "clear", now);
 }
 
 void jotd_throttle_set_limits(jotd_throttle_t *t, unsigned account_max, unsigned ip_per_minute)

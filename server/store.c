@@ -23,6 +23,7 @@
  * tests and sets. A rotation that finds reuse revokes, and a revocation is always committed
  * at JOTD_DURABILITY_FULL, whatever the durability of rotations. */
 #include "common/buf.h"
+#include "common/sha256.h"
 #include "store_backend.h"
 
 #include <jansson.h>
@@ -31,6 +32,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,4 +686,72 @@ jotd_rc_t jotd_store_secret_put(jotd_store_t *st, const char *name, const char *
     if (!st || !name || !name[0] || !sealed || !sealed[0])
         return fail(JOTD_E_INVAL, "secret_put: bad argument");
     return st->ops->secret_put(st, name, sealed, now);
+}
+
+/* ---- throttling ---------------------------------------------------------------------------- */
+
+jotd_rc_t jotd_store_throttle_key(const char *scope, const char *kind, const char *name,
+                                  size_t name_len, char out[JOTD_THROTTLE_KEY_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!scope || !kind || (!name && name_len) || !out)
+        return fail(JOTD_E_INVAL, "throttle_key: NULL argument");
+    size_t ns = strlen(scope), nk = strlen(kind);
+    if (name_len > SIZE_MAX - ns - nk - 2)
+        return fail(JOTD_E_INVAL, "throttle_key: name too long");
+    size_t n = ns + nk + 2 + name_len;
+    char *buf = malloc(n);
+    if (!buf)
+        return fail(JOTD_E_NOMEM, "out of memory");
+    memcpy(buf, scope, ns);
+    buf[ns] = '\x1f';
+    memcpy(buf + ns + 1, kind, nk);
+    buf[ns + 1 + nk] = '\x1f';
+    if (name_len)
+        memcpy(buf + ns + nk + 2, name, name_len);
+    uint8_t d[JOTX_SHA256_LEN];
+    jotx_sha256(buf, n, d);
+    free(buf);
+    for (size_t i = 0; i < JOTX_SHA256_LEN; i++) {
+        out[2 * i] = hex[d[i] >> 4];
+        out[2 * i + 1] = hex[d[i] & 15];
+    }
+    out[JOTD_THROTTLE_KEY_LEN] = '\0';
+    return JOTD_OK;
+}
+
+/* A key of jotd_store_throttle_key: 64 lowercase hex digits, nothing else (so that no raw
+ * name ever reaches a backend). */
+static bool throttle_key_ok(const char *key)
+{
+    if (!key || strnlen(key, JOTD_THROTTLE_KEY_LEN + 1) != JOTD_THROTTLE_KEY_LEN)
+        return false;
+    for (size_t i = 0; i < JOTD_THROTTLE_KEY_LEN; i++) {
+        if (!((key[i] >= '0' && key[i] <= '9') || (key[i] >= 'a' && key[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+jotd_rc_t jotd_store_throttle_get(jotd_store_t *st, const char *key, jotd_throttle_state_t *out)
+{
+    if (!st || !out || !throttle_key_ok(key))
+        return fail(JOTD_E_INVAL, "throttle_get: bad argument");
+    return st->ops->throttle_get(st, key, out);
+}
+
+jotd_rc_t jotd_store_throttle_update(jotd_store_t *st, const char *key, int64_t now,
+                                     jotd_throttle_step_fn step, void *ctx,
+                                     jotd_throttle_state_t *out)
+{
+    if (!st || !step || !out || !throttle_key_ok(key) || now < 0)
+        return fail(JOTD_E_INVAL, "throttle_update: bad argument");
+    return st->ops->throttle_update(st, key, now, step, ctx, out);
+}
+
+jotd_rc_t jotd_store_throttle_clear(jotd_store_t *st, const char *key)
+{
+    if (!st || !throttle_key_ok(key))
+        return fail(JOTD_E_INVAL, "throttle_clear: bad argument");
+    return st->ops->throttle_clear(st, key);
 }

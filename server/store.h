@@ -328,4 +328,48 @@ jotd_rc_t jotd_store_user_hash_params(jotd_store_t *st, char *out, size_t outlen
 jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_hash,
                                  const char *new_hash);
 
+/* ---- throttling: the failure counters that every instance on the store shares ----
+ * One row per counted thing (an account, a client IP; see server/ratelimit.h), keyed by
+ * the lowercase hex SHA-256 of "scope\x1fkind\x1fname" (jotd_store_throttle_key): never the
+ * name itself, which may be any bytes (PostgreSQL TEXT refuses some) and would make the
+ * table a list of who was attacked. The rules of a failure live in ratelimit.c; the store
+ * only runs them in its transaction. */
+#define JOTD_THROTTLE_KEY_LEN 64 /* hex characters of a throttle key */
+
+/** The state of one counter (the columns of a throttle row). */
+typedef struct jotd_throttle_state {
+    int64_t failures;   /* account: consecutive failures; IP: failures in the window */
+    int64_t violations; /* IP: windows in which the limit was reached */
+    int64_t win_start;  /* IP: when the current window opened */
+    int64_t lock_until; /* locked while now < lock_until */
+} jotd_throttle_state_t;
+
+/** One failure applied to \p s at \p now: pure (no I/O, no locks), as it runs inside the
+ *  store's transaction and may run more than once (a transaction retried). */
+typedef void (*jotd_throttle_step_fn)(void *ctx, jotd_throttle_state_t *s, int64_t now);
+
+/** The key of (\p scope, \p kind, \p name) into \p out: lowercase hex SHA-256 of
+ *  "scope\x1fkind\x1fname", NUL-terminated. \p name is \p name_len bytes (any bytes).
+ *  JOTD_E_INVAL (NULL argument), JOTD_E_NOMEM; \p out is written only on JOTD_OK. */
+jotd_rc_t jotd_store_throttle_key(const char *scope, const char *kind, const char *name,
+                                  size_t name_len, char out[JOTD_THROTTLE_KEY_LEN + 1]);
+/** The row of \p key into *out; JOTD_E_NOTFOUND when there is none. A read: no transaction.
+ *  \p key must be a key of jotd_store_throttle_key (else JOTD_E_INVAL), as in every
+ *  throttle function. */
+jotd_rc_t jotd_store_throttle_get(jotd_store_t *st, const char *key, jotd_throttle_state_t *out);
+/** Read-modify-write of the row of \p key in one transaction: the row (all zeros when there
+ *  is none) is locked against every other writer of the store (BEGIN IMMEDIATE on SQLite,
+ *  a row lock on PostgreSQL), \p step(\p ctx, state, \p now) changes it, the result is
+ *  stored with updated_at = \p now and copied to *out. Concurrent updates of one key from
+ *  any number of connections and processes are serialised: none is lost. Committed at the
+ *  durability of logins (jotd_store_set_durability). */
+jotd_rc_t jotd_store_throttle_update(jotd_store_t *st, const char *key, int64_t now,
+                                     jotd_throttle_step_fn step, void *ctx,
+                                     jotd_throttle_state_t *out);
+/** Delete the row of \p key (JOTD_OK whether or not there was one). */
+jotd_rc_t jotd_store_throttle_clear(jotd_store_t *st, const char *key);
+/* jotd_store_gc also deletes the throttle rows not updated for JOTD_THROTTLE_KEEP_S whose
+ * lock has ended. */
+#define JOTD_THROTTLE_KEEP_S 86400
+
 #endif

@@ -92,6 +92,16 @@ struct jotd_store_ops {
      * every LISTEN_WAIT_MS: calls wake(ctx) after each (re)connection and on each batch of
      * notifications; reconnects by itself. Returns when stopped. */
     void (*listen)(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop);
+
+    /* ---- throttling (store.h): \p key is always a valid jotd_store_throttle_key ---- */
+    jotd_rc_t (*throttle_get)(jotd_store_t *st, const char *key, jotd_throttle_state_t *out);
+    /* Locks the row (creating it as zeros when missing) before reading it, calls step on
+     * the state read, writes the result; step may run again if the transaction is retried.
+     * The gc op deletes rows with updated_at <= now - JOTD_THROTTLE_KEEP_S and
+     * lock_until <= now. */
+    jotd_rc_t (*throttle_update)(jotd_store_t *st, const char *key, int64_t now,
+                                 jotd_throttle_step_fn step, void *ctx, jotd_throttle_state_t *out);
+    jotd_rc_t (*throttle_clear)(jotd_store_t *st, const char *key);
 };
 
 /* The longest a listen op may wait before it checks its stop flag. */

@@ -2351,6 +2351,8 @@ struct gc_ctx {
     int64_t now, keep;
 };
 
+static jotd_rc_t throttle_gc_tx(struct pgconn *c, int64_t now); /* throttling, below */
+
 static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
 {
     struct gc_ctx *x = ctx;
@@ -2374,6 +2376,8 @@ static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
     if (r == JOTD_OK)
         r = q(c, "DELETE FROM events WHERE created_at <= $1", &old, NULL);
     if (r == JOTD_OK)
+        r = throttle_gc_tx(c, x->now);
+    if (r == JOTD_OK)
         *how = TX_COMMIT;
     return r;
 }
@@ -2384,6 +2388,140 @@ static jotd_rc_t pg_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
     return run_op(st, true, gc_fn, &x);
 }
 
+/* ---- throttling ---------------------------------------------------------------------------- */
+
+#define THROTTLE_COLS "failures, violations, win_start, lock_until"
+
+struct throttle_ctx {
+    jotd_store_t *st;
+    const char *key;
+    int64_t now;
+    jotd_throttle_step_fn step;
+    void *step_ctx;
+    jotd_throttle_state_t v;
+    bool found;
+};
+
+/* The four columns of THROTTLE_COLS in row 0 of \p res into *out. */
+static jotd_rc_t row_throttle(const PGresult *res, jotd_throttle_state_t *out)
+{
+    rowr_t rr = {.res = res};
+    out->failures = col_i64(&rr, 0);
+    out->violations = col_i64(&rr, 1);
+    out->win_start = col_i64(&rr, 2);
+    out->lock_until = col_i64(&rr, 3);
+    return rr.bad ? corrupt("throttle") : JOTD_OK;
+}
+
+static jotd_rc_t throttle_get_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct throttle_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->key);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c, "SELECT " THROTTLE_COLS " FROM throttle WHERE key = $1", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    x->found = PQntuples(res) > 0;
+    if (x->found)
+        r = row_throttle(res, &x->v);
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_throttle_get(jotd_store_t *st, const char *key, jotd_throttle_state_t *out)
+{
+    struct throttle_ctx x = {.key = key};
+    jotd_rc_t r = run_op(st, false, throttle_get_fn, &x);
+    if (r == JOTD_OK && !x.found)
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no throttle row");
+    if (r == JOTD_OK)
+        *out = x.v;
+    return r;
+}
+
+/* 1. Lock the row, creating it as zeros when missing, and read it, in one statement: an
+ *    INSERT ... ON CONFLICT DO UPDATE that changes nothing locks the existing row (waiting
+ *    for a writer that holds it, then seeing what that writer committed) and returns it.
+ *    Unlike INSERT ... DO NOTHING followed by SELECT ... FOR UPDATE, there is no moment
+ *    between the two where a concurrent clear could delete the row.
+ * 2. The step, here in C, on the locked values.
+ * 3. Write them back. */
+static jotd_rc_t throttle_update_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct throttle_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->key);
+    p_i64(&p, x->now);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "INSERT INTO throttle (key, " THROTTLE_COLS ", updated_at)"
+                    " VALUES ($1, 0, 0, 0, 0, $2) ON CONFLICT (key)"
+                    " DO UPDATE SET updated_at = throttle.updated_at RETURNING " THROTTLE_COLS,
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) != 1)
+        r = jotd_store__fail(JOTD_E_IO, "postgresql: throttle row not returned");
+    else
+        r = row_throttle(res, &x->v);
+    PQclear(res);
+    if (r != JOTD_OK)
+        return r;
+    x->step(x->step_ctx, &x->v, x->now);
+    params_t u = {0};
+    p_text(&u, x->key);
+    p_i64(&u, x->v.failures);
+    p_i64(&u, x->v.violations);
+    p_i64(&u, x->v.win_start);
+    p_i64(&u, x->v.lock_until);
+    p_i64(&u, x->now);
+    r = q(c,
+          "UPDATE throttle SET failures = $2, violations = $3, win_start = $4,"
+          " lock_until = $5, updated_at = $6 WHERE key = $1",
+          &u, NULL);
+    if (r == JOTD_OK)
+        *how = light(x->st); /* a lost count on a crash of the server: as a login */
+    return r;
+}
+
+static jotd_rc_t pg_throttle_update(jotd_store_t *st, const char *key, int64_t now,
+                                    jotd_throttle_step_fn step, void *ctx,
+                                    jotd_throttle_state_t *out)
+{
+    struct throttle_ctx x = {.st = st, .key = key, .now = now, .step = step, .step_ctx = ctx};
+    jotd_rc_t r = run_op(st, true, throttle_update_fn, &x);
+    if (r == JOTD_OK)
+        *out = x.v;
+    return r;
+}
+
+static jotd_rc_t throttle_clear_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct throttle_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->key);
+    jotd_rc_t r = q(c, "DELETE FROM throttle WHERE key = $1", &p, NULL);
+    if (r == JOTD_OK)
+        *how = light(x->st);
+    return r;
+}
+
+static jotd_rc_t pg_throttle_clear(jotd_store_t *st, const char *key)
+{
+    struct throttle_ctx x = {.st = st, .key = key};
+    return run_op(st, true, throttle_clear_fn, &x);
+}
+
+/* In gc_fn's transaction: rows idle for JOTD_THROTTLE_KEEP_S whose lock has ended. */
+static jotd_rc_t throttle_gc_tx(struct pgconn *c, int64_t now)
+{
+    params_t p = {0};
+    p_i64(&p, now - JOTD_THROTTLE_KEEP_S);
+    p_i64(&p, now);
+    return q(c, "DELETE FROM throttle WHERE updated_at <= $1 AND lock_until <= $2", &p, NULL);
+}
 /* ---- the operations table ----------------------------------------------------------------- */
 
 static const jotd_store_ops_t pg_ops = {
@@ -2419,4 +2557,8 @@ static const jotd_store_ops_t pg_ops = {
     .key_revoke = pg_key_revoke,
     .secret_get = pg_secret_get,
     .secret_put = pg_secret_put,
+    /* throttling */
+    .throttle_get = pg_throttle_get,
+    .throttle_update = pg_throttle_update,
+    .throttle_clear = pg_throttle_clear,
 };

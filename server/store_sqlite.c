@@ -2062,6 +2062,8 @@ static jotd_rc_t gc_step(struct conn *c, enum stmt_id id, int64_t t)
     return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
 }
 
+static jotd_rc_t throttle_gc_tx(struct conn *c, int64_t now); /* throttling, below */
+
 static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
 {
     sqlite_store_t *st = as_sq(base);
@@ -2080,6 +2082,8 @@ static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
             r = gc_step(c, ST_GC_DENY, now);
         if (r == JOTD_OK)
             r = gc_step(c, ST_GC_EVENTS, now - keep_seconds);
+        if (r == JOTD_OK)
+            r = throttle_gc_tx(c, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
@@ -2378,6 +2382,143 @@ static jotd_rc_t sq_user_rehash(jotd_store_t *base, int64_t id, const char *old_
     return r;
 }
 
+/* ---- throttling ---------------------------------------------------------------------------- */
+
+/* Statements of their own (adhoc), not in stmt_sql: failures are rare next to verifications,
+ * and this section stays apart from the rest of the file. */
+#define THROTTLE_COLS "failures, violations, win_start, lock_until"
+
+static void row_throttle(sqlite3_stmt *s, jotd_throttle_state_t *out)
+{
+    out->failures = col_i64(s, 0);
+    out->violations = col_i64(s, 1);
+    out->win_start = col_i64(s, 2);
+    out->lock_until = col_i64(s, 3);
+}
+
+/* The row of \p key into *out, *out_found false (and *out zeroed) when there is none. */
+static jotd_rc_t throttle_read(struct conn *c, const char *key, jotd_throttle_state_t *out,
+                               bool *out_found)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = adhoc(c, "SELECT " THROTTLE_COLS " FROM throttle WHERE key = ?1", &s);
+    if (r != JOTD_OK)
+        return r;
+    int rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    memset(out, 0, sizeof *out);
+    *out_found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW)
+        row_throttle(s, out);
+    else if (rc != SQLITE_DONE)
+        r = db_fail(c->db, rc);
+    sqlite3_finalize(s);
+    return r;
+}
+
+static jotd_rc_t sq_throttle_get(jotd_store_t *base, const char *key, jotd_throttle_state_t *out)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    jotd_throttle_state_t v;
+    bool found = false;
+    r = throttle_read(c, key, &v, &found);
+    conn_put(st, c);
+    if (r == JOTD_OK && !found)
+        r = fail(JOTD_E_NOTFOUND, "no throttle row");
+    if (r == JOTD_OK)
+        *out = v;
+    return r;
+}
+
+/* BEGIN IMMEDIATE holds the database's write lock from the read to the commit: no other
+ * connection of any process can update the row in between. */
+static jotd_rc_t sq_throttle_update(jotd_store_t *base, const char *key, int64_t now,
+                                    jotd_throttle_step_fn step, void *ctx,
+                                    jotd_throttle_state_t *out)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    jotd_throttle_state_t v = {0};
+    r = tx_begin_light(c);
+    if (r == JOTD_OK) {
+        bool found = false;
+        r = throttle_read(c, key, &v, &found);
+        sqlite3_stmt *s = NULL;
+        if (r == JOTD_OK) {
+            step(ctx, &v, now);
+            r = adhoc(c,
+                      "INSERT INTO throttle (key, " THROTTLE_COLS ", updated_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET"
+                      " failures = excluded.failures, violations = excluded.violations,"
+                      " win_start = excluded.win_start, lock_until = excluded.lock_until,"
+                      " updated_at = excluded.updated_at",
+                      &s);
+        }
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, key, &b);
+            bind_i64(s, 2, v.failures, &b);
+            bind_i64(s, 3, v.violations, &b);
+            bind_i64(s, 4, v.win_start, &b);
+            bind_i64(s, 5, v.lock_until, &b);
+            bind_i64(s, 6, now, &b);
+            r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
+            sqlite3_finalize(s);
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    if (r == JOTD_OK)
+        *out = v;
+    return r;
+}
+
+static jotd_rc_t sq_throttle_clear(jotd_store_t *base, const char *key)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin_light(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = adhoc(c, "DELETE FROM throttle WHERE key = ?1", &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, key, &b);
+            r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
+            sqlite3_finalize(s);
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    return r;
+}
+
+/* In sq_gc's transaction: rows idle for JOTD_THROTTLE_KEEP_S whose lock has ended. */
+static jotd_rc_t throttle_gc_tx(struct conn *c, int64_t now)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = adhoc(c, "DELETE FROM throttle WHERE updated_at <= ?1 AND lock_until <= ?2", &s);
+    if (r != JOTD_OK)
+        return r;
+    int b = SQLITE_OK;
+    bind_i64(s, 1, now - JOTD_THROTTLE_KEEP_S, &b);
+    bind_i64(s, 2, now, &b);
+    r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
+    sqlite3_finalize(s);
+    return r;
+}
+
 /* ---- the operations table ------------------------------------------------------------------ */
 
 static const jotd_store_ops_t sqlite_ops = {
@@ -2412,4 +2553,8 @@ static const jotd_store_ops_t sqlite_ops = {
     .key_revoke = sq_key_revoke,
     .secret_get = sq_secret_get,
     .secret_put = sq_secret_put,
+    /* throttling */
+    .throttle_get = sq_throttle_get,
+    .throttle_update = sq_throttle_update,
+    .throttle_clear = sq_throttle_clear,
 };

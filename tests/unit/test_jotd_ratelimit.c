@@ -1,5 +1,11 @@
 /* Unit tests for server/ratelimit.c: per-account and per-IP login throttling. The clock is
- * always passed in, so every case is deterministic. */
+ * always passed in, so every case is deterministic.
+ *
+ * The behaviour tests run twice: in memory, and with every throttle attached to one SQLite
+ * store under a scope of its own (new_throttle, through the jotd_throttle_new macro below):
+ * the rules are the same whether the counters live here or in the store. The tests of the
+ * store-backed throttle proper (shared counters, the local pre-filter, the fallback when
+ * the store fails) and of the step functions are at the end. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +14,87 @@
 #include <pthread.h>
 
 #include "ratelimit.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+/* ---- the store-backed group ---------------------------------------------------------------- */
+
+typedef struct store_fx {
+    char dir[64];
+    char path[96];
+    jotd_store_t *st;
+} store_fx_t;
+
+static store_fx_t *g_fx; /* set: every throttle of the behaviour tests uses its store */
+static unsigned g_scopes;
+
+static store_fx_t *store_fx_new(void)
+{
+    store_fx_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    snprintf(f->dir, sizeof f->dir, "/tmp/jot-ratelimit-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return NULL;
+    }
+    snprintf(f->path, sizeof f->path, "%s/jotd.db", f->dir);
+    if (jotd_store_open(f->path, &f->st) != JOTD_OK) {
+        fprintf(stderr, "open %s: %s\n", f->path, jotd_store_errmsg(NULL));
+        rmdir(f->dir);
+        free(f);
+        return NULL;
+    }
+    /* thousands of failures: no fsync each */
+    jotd_store_set_durability(f->st, JOTD_DURABILITY_NORMAL);
+    return f;
+}
+
+static void store_fx_free(store_fx_t *f)
+{
+    char p[128];
+    if (!f)
+        return;
+    jotd_store_close(f->st);
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+}
+
+static int group_store_setup(void **state)
+{
+    (void)state;
+    g_fx = store_fx_new();
+    return g_fx ? 0 : -1;
+}
+
+static int group_store_teardown(void **state)
+{
+    (void)state;
+    store_fx_free(g_fx);
+    g_fx = NULL;
+    return 0;
+}
+
+/* jotd_throttle_new, attached to the group's store (if any) under a scope of its own, so
+ * that the tests do not see each other's rows. */
+static jotd_throttle_t *new_throttle(unsigned account_max, unsigned ip_per_minute,
+                                     size_t max_entries)
+{
+    jotd_throttle_t *t = (jotd_throttle_new)(account_max, ip_per_minute, max_entries);
+    char scope[16];
+    if (t && g_fx) {
+        snprintf(scope, sizeof scope, "t%u", g_scopes++);
+        jotd_throttle_set_store(t, g_fx->st, scope);
+    }
+    return t;
+}
+#define jotd_throttle_new(a, i, m) new_throttle((a), (i), (m))
 
 static const char *show(const char *s)
 {
@@ -347,16 +434,310 @@ static void test_threads(void **state)
     }
 }
 
+/* ---- the step functions ---------------------------------------------------------------- */
+
+static void test_step_account(void **state)
+{
+    jotd_throttle_state_t s = {0};
+    (void)state;
+
+    for (int i = 0; i < 4; i++)
+        jotd_throttle_account_step(&s, 5, 100);
+    assert_int_equal(s.failures, 4);
+    assert_int_equal(s.lock_until, 0);
+    jotd_throttle_account_step(&s, 5, 100); /* the fifth: 2^0 s */
+    assert_int_equal(s.lock_until, 101);
+    jotd_throttle_account_step(&s, 5, 200); /* 2^1 s from this failure */
+    assert_int_equal(s.lock_until, 202);
+    s.failures = 5 + 20;
+    jotd_throttle_account_step(&s, 5, 300);
+    assert_int_equal(s.lock_until, 300 + 3600); /* capped at an hour */
+    /* a stored row out of range is clamped, never trusted */
+    s = (jotd_throttle_state_t){.failures = -7};
+    jotd_throttle_account_step(&s, 5, 300);
+    assert_int_equal(s.failures, 1);
+    s = (jotd_throttle_state_t){.failures = INT64_MAX};
+    jotd_throttle_account_step(&s, 5, 300);
+    assert_int_equal(s.failures, (int64_t)UINT32_MAX);
+    assert_int_equal(s.lock_until, 300 + 3600);
+    /* the limit off: nothing changes */
+    s = (jotd_throttle_state_t){0};
+    jotd_throttle_account_step(&s, 0, 300);
+    assert_int_equal(s.failures, 0);
+}
+
+static void test_step_ip(void **state)
+{
+    jotd_throttle_state_t s = {0};
+    (void)state;
+
+    jotd_throttle_ip_step(&s, 3, 1000); /* opens the window */
+    assert_int_equal(s.win_start, 1000);
+    jotd_throttle_ip_step(&s, 3, 1010);
+    assert_int_equal(s.lock_until, 0);
+    jotd_throttle_ip_step(&s, 3, 1020); /* the third in the window: until the window ends */
+    assert_int_equal(s.failures, 3);
+    assert_int_equal(s.violations, 1);
+    assert_int_equal(s.lock_until, 1060);
+    jotd_throttle_ip_step(&s, 3, 1030); /* beyond the limit in the same window: no escalation */
+    assert_int_equal(s.violations, 1);
+    assert_int_equal(s.lock_until, 1060);
+    for (int i = 0; i < 3; i++) /* the next window: the second violation, 120 s */
+        jotd_throttle_ip_step(&s, 3, 1060);
+    assert_int_equal(s.win_start, 1060);
+    assert_int_equal(s.violations, 2);
+    assert_int_equal(s.lock_until, 1060 + 120);
+    for (int i = 0; i < 3; i++) /* an hour after that lock ended: forgiven */
+        jotd_throttle_ip_step(&s, 3, 1180 + 3600);
+    assert_int_equal(s.violations, 1);
+    assert_int_equal(s.lock_until, 1180 + 3600 + 60);
+    /* a clock gone backwards opens a new window */
+    jotd_throttle_ip_step(&s, 3, 500);
+    assert_int_equal(s.win_start, 500);
+    assert_int_equal(s.failures, 1);
+    s = (jotd_throttle_state_t){0};
+    jotd_throttle_ip_step(&s, 0, 300);
+    assert_int_equal(s.failures, 0);
+}
+
+/* ---- the store-backed throttle ------------------------------------------------------------ */
+
+#define NOW ((int64_t)1700000000)
+
+/* A throttle on \p st under \p scope. */
+static jotd_throttle_t *on_store(jotd_store_t *st, const char *scope, unsigned account_max,
+                                 unsigned ip_per_minute)
+{
+    jotd_throttle_t *t = (jotd_throttle_new)(account_max, ip_per_minute, 1000);
+    assert_non_null(t);
+    jotd_throttle_set_store(t, st, scope);
+    return t;
+}
+
+/* The failures stored for (scope, kind, name); 0 when there is no row. */
+static int64_t stored_failures(jotd_store_t *st, const char *scope, const char *kind,
+                               const char *name)
+{
+    char key[JOTD_THROTTLE_KEY_LEN + 1];
+    jotd_throttle_state_t v;
+    assert_rc(jotd_store_throttle_key(scope, kind, name, strlen(name), key), JOTD_OK);
+    jotd_rc_t rc = jotd_store_throttle_get(st, key, &v);
+    if (rc == JOTD_E_NOTFOUND)
+        return 0;
+    assert_rc(rc, JOTD_OK);
+    return v.failures;
+}
+
+/* Two instances (two throttles, each with its own local table) on one store. */
+static void test_store_shared_account(void **state)
+{
+    store_fx_t *f = store_fx_new();
+    (void)state;
+    assert_non_null(f);
+    jotd_throttle_t *a = on_store(f->st, "login", 4, 100);
+    jotd_throttle_t *b = on_store(f->st, "login", 4, 100);
+    jotd_throttle_t *other = on_store(f->st, "client", 4, 100);
+
+    /* four failures spread over both: each saw two, the store counts four */
+    jotd_throttle_failure(a, "alice", "10.0.0.1", NOW);
+    jotd_throttle_failure(b, "alice", "10.0.0.2", NOW);
+    jotd_throttle_failure(a, "alice", "10.0.0.3", NOW);
+    assert_wait(a, "alice", NULL, NOW, 0);
+    assert_wait(b, "alice", NULL, NOW, 0);
+    jotd_throttle_failure(b, "alice", "10.0.0.4", NOW);
+    assert_int_equal(stored_failures(f->st, "login", "account", "alice"), 4);
+    /* the fourth, made on b, locks on a too */
+    assert_wait(b, "alice", "10.0.0.9", NOW, 1);
+    assert_wait(a, "alice", "10.0.0.9", NOW, 1);
+    /* a fresh instance (nothing local) sees it from the store */
+    jotd_throttle_t *c = on_store(f->st, "login", 4, 100);
+    assert_wait(c, "alice", NULL, NOW, 1);
+    /* another scope, another account: not locked */
+    assert_wait(other, "alice", NULL, NOW, 0);
+    assert_wait(a, "bob", NULL, NOW, 0);
+    /* the fifth (on a) doubles, seen by b */
+    jotd_throttle_failure(a, "alice", "10.0.0.1", NOW + 1);
+    assert_wait(b, "alice", NULL, NOW + 1, 2);
+
+    /* a success on c clears the store's count: the next failures start from one */
+    jotd_throttle_success(c, "alice", NOW + 10);
+    assert_int_equal(stored_failures(f->st, "login", "account", "alice"), 0);
+    assert_wait(c, "alice", NULL, NOW + 10, 0);
+    assert_wait(b, "alice", NULL, NOW + 10, 0);
+    jotd_throttle_failure(b, "alice", "10.0.0.1", NOW + 10);
+    jotd_throttle_failure(a, "alice", "10.0.0.1", NOW + 10);
+    assert_int_equal(stored_failures(f->st, "login", "account", "alice"), 2);
+    assert_wait(a, "alice", NULL, NOW + 10, 0);
+    assert_wait(c, "alice", NULL, NOW + 10, 0);
+
+    jotd_throttle_free(a);
+    jotd_throttle_free(b);
+    jotd_throttle_free(c);
+    jotd_throttle_free(other);
+    store_fx_free(f);
+}
+
+static void test_store_shared_ip(void **state)
+{
+    store_fx_t *f = store_fx_new();
+    char acct[32];
+    (void)state;
+    assert_non_null(f);
+    jotd_throttle_t *a = on_store(f->st, "login", 100, 6);
+    jotd_throttle_t *b = on_store(f->st, "login", 100, 6);
+
+    /* six failures of six accounts from one /64, over both instances */
+    for (int i = 0; i < 6; i++) {
+        snprintf(acct, sizeof acct, "user%d", i);
+        char ip[64];
+        snprintf(ip, sizeof ip, "2001:db8:1:2::%x", i + 1);
+        jotd_throttle_failure(i % 2 ? b : a, acct, ip, NOW + i);
+    }
+    assert_int_equal(stored_failures(f->st, "login", "ip", "2001:db8:1:2::/64"), 6);
+    /* locked until the minute from the first failure has passed, on both */
+    assert_wait(a, "someone", "2001:db8:1:2::99", NOW + 10, 50);
+    assert_wait(b, NULL, "2001:db8:1:2::1", NOW + 10, 50);
+    assert_wait(b, NULL, "2001:db8:1:3::1", NOW + 10, 0); /* another /64 */
+    assert_wait(a, NULL, "2001:db8:1:2::1", NOW + 60, 0);
+    jotd_throttle_free(a);
+    jotd_throttle_free(b);
+    store_fx_free(f);
+}
+
+/* While a mirrored lock runs the answer is local: a flood costs no store read. Shown by
+ * removing the row behind the throttle's back: the instance that mirrored the lock still
+ * refuses, a fresh one (which must ask the store) lets through. */
+static void test_store_local_prefilter(void **state)
+{
+    store_fx_t *f = store_fx_new();
+    char key[JOTD_THROTTLE_KEY_LEN + 1];
+    (void)state;
+    assert_non_null(f);
+    jotd_throttle_t *a = on_store(f->st, "login", 2, 100);
+    jotd_throttle_t *b = on_store(f->st, "login", 2, 100);
+    fail_n(a, "carol", NULL, NOW, 3);      /* 2 s */
+    assert_wait(b, "carol", NULL, NOW, 2); /* read from the store, mirrored */
+    assert_rc(jotd_store_throttle_key("login", "account", "carol", 5, key), JOTD_OK);
+    assert_rc(jotd_store_throttle_clear(f->st, key), JOTD_OK);
+    assert_wait(b, "carol", NULL, NOW + 1, 1); /* local */
+    jotd_throttle_t *c = on_store(f->st, "login", 2, 100);
+    assert_wait(c, "carol", NULL, NOW + 1, 0);
+    assert_wait(b, "carol", NULL, NOW + 2, 0);
+    jotd_throttle_free(a);
+    jotd_throttle_free(b);
+    jotd_throttle_free(c);
+    store_fx_free(f);
+}
+
+/* A store that fails (its table gone): the local counters take over, nothing crashes; once
+ * the store works again (after STORE_RETRY_S) it is the truth again. */
+static void test_store_failure_falls_back(void **state)
+{
+    store_fx_t *f = store_fx_new();
+    sqlite3 *db = NULL;
+    (void)state;
+    assert_non_null(f);
+    jotd_throttle_t *a = on_store(f->st, "login", 3, 100);
+    jotd_throttle_failure(a, "dave", "192.0.2.1", NOW);
+    assert_int_equal(stored_failures(f->st, "login", "account", "dave"), 1);
+
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "ALTER TABLE throttle RENAME TO throttle_away", NULL, NULL, NULL),
+        SQLITE_OK);
+    /* the local table counted the first failure (mirrored) and counts on */
+    assert_wait(a, "dave", NULL, NOW, 0);
+    jotd_throttle_failure(a, "dave", "192.0.2.1", NOW);
+    jotd_throttle_failure(a, "dave", "192.0.2.1", NOW);
+    assert_wait(a, "dave", NULL, NOW, 1);
+    jotd_throttle_success(a, "dave", NOW + 1);
+    assert_wait(a, "dave", NULL, NOW + 1, 0);
+    jotd_throttle_failure(a, "erin", "192.0.2.1", NOW + 2);
+
+    /* back: the store's rows count again */
+    assert_int_equal(
+        sqlite3_exec(db, "ALTER TABLE throttle_away RENAME TO throttle", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    jotd_throttle_failure(a, "erin", "192.0.2.1", NOW + 100);
+    assert_int_equal(stored_failures(f->st, "login", "account", "erin"), 1);
+    jotd_throttle_free(a);
+    store_fx_free(f);
+}
+
+/* Many threads of two instances failing at once: every failure is counted once. */
+#define STORE_THREADS 8
+#define STORE_PER_THREAD 10
+
+typedef struct {
+    jotd_throttle_t *t;
+} store_thr_t;
+
+static void *store_hammer(void *p)
+{
+    store_thr_t *a = p;
+    for (int i = 0; i < STORE_PER_THREAD; i++)
+        jotd_throttle_failure(a->t, "frank", "192.0.2.77", NOW);
+    return NULL;
+}
+
+static void test_store_threads(void **state)
+{
+    store_fx_t *f = store_fx_new();
+    (void)state;
+    assert_non_null(f);
+    jotd_throttle_t *t[2] = {on_store(f->st, "login", 1000, 1000),
+                             on_store(f->st, "login", 1000, 1000)};
+    pthread_t th[STORE_THREADS];
+    store_thr_t arg[2] = {{t[0]}, {t[1]}};
+    for (int i = 0; i < STORE_THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, store_hammer, &arg[i % 2]), 0);
+    for (int i = 0; i < STORE_THREADS; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    assert_int_equal(stored_failures(f->st, "login", "account", "frank"),
+                     STORE_THREADS * STORE_PER_THREAD);
+    assert_int_equal(stored_failures(f->st, "login", "ip", "192.0.2.77"),
+                     STORE_THREADS * STORE_PER_THREAD);
+    jotd_throttle_free(t[0]);
+    jotd_throttle_free(t[1]);
+    store_fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_account_lockout),
+        cmocka_unit_test(test_account_cap),
+        cmocka_unit_test(test_names_distinct),
+        cmocka_unit_test(test_ip_window),
+        cmocka_unit_test(test_ip_networks),
+        cmocka_unit_test(test_ip_window_rolls),
+        cmocka_unit_test(test_ip_doubling),
+        cmocka_unit_test(test_ip_no_early_forgiveness),
+        cmocka_unit_test(test_null_args),
+        cmocka_unit_test(test_limits_off),
+        cmocka_unit_test(test_eviction),
+        cmocka_unit_test(test_eviction_keeps_locked),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_step_account),
+        cmocka_unit_test(test_step_ip),
+        cmocka_unit_test(test_store_shared_account),
+        cmocka_unit_test(test_store_shared_ip),
+        cmocka_unit_test(test_store_local_prefilter),
+        cmocka_unit_test(test_store_failure_falls_back),
+        cmocka_unit_test(test_store_threads),
+    };
+    /* the rules again, every throttle on a store (eviction and the in-memory thread test are
+     * about the local table) */
+    const struct CMUnitTest on_store_tests[] = {
         cmocka_unit_test(test_account_lockout), cmocka_unit_test(test_account_cap),
         cmocka_unit_test(test_names_distinct),  cmocka_unit_test(test_ip_window),
         cmocka_unit_test(test_ip_networks),     cmocka_unit_test(test_ip_window_rolls),
         cmocka_unit_test(test_ip_doubling),     cmocka_unit_test(test_ip_no_early_forgiveness),
         cmocka_unit_test(test_null_args),       cmocka_unit_test(test_limits_off),
-        cmocka_unit_test(test_eviction),        cmocka_unit_test(test_eviction_keeps_locked),
-        cmocka_unit_test(test_threads),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("in memory", tests, NULL, NULL);
+    failed += cmocka_run_group_tests_name("on a SQLite store", on_store_tests, group_store_setup,
+                                          group_store_teardown);
+    return failed;
 }

@@ -2409,6 +2409,199 @@ static void test_concurrent_first_key(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* ---- throttling ----------------------------------------------------------------------------- */
+
+#define N_THROTTLERS 16
+
+/* A step that counts one failure and locks from the third on. */
+static void count_step(void *ctx, jotd_throttle_state_t *s, int64_t now)
+{
+    (void)ctx;
+    s->failures++;
+    s->win_start = s->win_start ? s->win_start : now;
+    if (s->failures >= 3)
+        s->lock_until = now + 10 * s->failures;
+}
+
+/* count_step, slowly: widens the window between the read and the write, where an update
+ * that does not hold the row would let another one read the same count. */
+static void slow_count_step(void *ctx, jotd_throttle_state_t *s, int64_t now)
+{
+    usleep(2000);
+    count_step(ctx, s, now);
+}
+
+static void key_of(const char *name, char key[JOTD_THROTTLE_KEY_LEN + 1])
+{
+    assert_rc(jotd_store_throttle_key("login", "account", name, strlen(name), key), JOTD_OK);
+}
+
+static void test_throttle_key(void **state)
+{
+    (void)state;
+    char k[JOTD_THROTTLE_KEY_LEN + 1], k2[JOTD_THROTTLE_KEY_LEN + 1];
+    /* sha256sum of printf 'login\x1faccount\x1falice' */
+    key_of("alice", k);
+    assert_string_equal(k, "78c6af1061491332dc678aa510ab03a9d9fc0bcd75a7215746e3670a6fe49bf2");
+    /* any bytes, NUL included */
+    assert_rc(jotd_store_throttle_key("login", "account", "a\xff\0b", 4, k), JOTD_OK);
+    assert_string_equal(k, "9c7cbf5aeb417d35b44ab95d29797b19465df1f2c32197836bffd7ec796bb56f");
+    /* scope and kind are part of it */
+    key_of("alice", k);
+    assert_rc(jotd_store_throttle_key("client", "account", "alice", 5, k2), JOTD_OK);
+    assert_string_not_equal(k, k2);
+    assert_rc(jotd_store_throttle_key("login", "ip", "alice", 5, k2), JOTD_OK);
+    assert_string_not_equal(k, k2);
+    assert_rc(jotd_store_throttle_key(NULL, "ip", "x", 1, k2), JOTD_E_INVAL);
+    assert_rc(jotd_store_throttle_key("login", "ip", NULL, 1, k2), JOTD_E_INVAL);
+}
+
+static void test_throttle_ops(void **state)
+{
+    fx_t *f = *state;
+    char k[JOTD_THROTTLE_KEY_LEN + 1], other[JOTD_THROTTLE_KEY_LEN + 1];
+    key_of("mallory\xff", k);
+    key_of("bob", other);
+    jotd_throttle_state_t v = {.failures = 99};
+    assert_rc(jotd_store_throttle_get(f->st, k, &v), JOTD_E_NOTFOUND);
+    assert_int_equal(v.failures, 99); /* out written only on success */
+
+    /* a new row starts from zeros */
+    assert_rc(jotd_store_throttle_update(f->st, k, T0, count_step, NULL, &v), JOTD_OK);
+    assert_int_equal(v.failures, 1);
+    assert_int_equal(v.win_start, T0);
+    assert_int_equal(v.lock_until, 0);
+    assert_rc(jotd_store_throttle_update(f->st, k, T0 + 1, count_step, NULL, &v), JOTD_OK);
+    assert_rc(jotd_store_throttle_update(f->st, k, T0 + 2, count_step, NULL, &v), JOTD_OK);
+    assert_int_equal(v.failures, 3);
+    assert_int_equal(v.win_start, T0);
+    assert_int_equal(v.lock_until, T0 + 2 + 30);
+    jotd_throttle_state_t g = {0};
+    assert_rc(jotd_store_throttle_get(f->st, k, &g), JOTD_OK);
+    assert_memory_equal(&g, &v, sizeof v);
+    assert_rc(jotd_store_throttle_get(f->st, other, &g), JOTD_E_NOTFOUND);
+
+    /* stored under the hash alone, with updated_at */
+    char sql[256];
+    snprintf(
+        sql, sizeof sql,
+        "SELECT count(*) FROM throttle WHERE key = '%s' AND failures = 3 AND updated_at = %lld", k,
+        (long long)(T0 + 2));
+    assert_int_equal(sql_int(f, sql), 1);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM throttle"), 1);
+
+    /* clear: gone, idempotent, the next update starts afresh */
+    assert_rc(jotd_store_throttle_clear(f->st, k), JOTD_OK);
+    assert_rc(jotd_store_throttle_get(f->st, k, &g), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_throttle_clear(f->st, k), JOTD_OK);
+    assert_rc(jotd_store_throttle_update(f->st, k, T0 + 5, count_step, NULL, &v), JOTD_OK);
+    assert_int_equal(v.failures, 1);
+    assert_int_equal(v.win_start, T0 + 5);
+
+    /* only hashes reach a backend */
+    assert_rc(jotd_store_throttle_get(f->st, "alice", &g), JOTD_E_INVAL);
+    assert_rc(jotd_store_throttle_clear(f->st, "alice"), JOTD_E_INVAL);
+    k[0] = 'A';
+    assert_rc(jotd_store_throttle_update(f->st, k, T0, count_step, NULL, &v), JOTD_E_INVAL);
+    assert_rc(jotd_store_throttle_update(f->st, other, T0, NULL, NULL, &v), JOTD_E_INVAL);
+    assert_rc(jotd_store_throttle_update(f->st, other, -1, count_step, NULL, &v), JOTD_E_INVAL);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM throttle"), 1);
+}
+
+struct throttler {
+    jotd_store_t *st;
+    pthread_barrier_t *bar;
+    const char *key;
+    jotd_rc_t rc;
+    int64_t failures;
+    char err[256];
+};
+
+static void *throttler_main(void *arg)
+{
+    struct throttler *x = arg;
+    jotd_throttle_state_t v = {0};
+    pthread_barrier_wait(x->bar);
+    x->rc = jotd_store_throttle_update(x->st, x->key, T0, slow_count_step, NULL, &v);
+    snprintf(x->err, sizeof x->err, "%s", jotd_store_errmsg(x->st));
+    x->failures = v.failures;
+    return NULL;
+}
+
+/* N threads, over two handles (two pools: on SQLite two write mutexes, so only the
+ * database's lock orders them), each count one failure of one key at once: every one is
+ * counted, and each saw a different count. */
+static void test_throttle_concurrent(void **state)
+{
+    fx_t *f = *state;
+    char k[JOTD_THROTTLE_KEY_LEN + 1];
+    key_of("victim", k);
+    jotd_store_t *stores[2] = {f->st, NULL};
+    assert_rc(jotd_store_open(f->loc, &stores[1]), JOTD_OK);
+    struct throttler x[N_THROTTLERS];
+    pthread_t th[N_THROTTLERS];
+    pthread_barrier_t bar;
+    assert_int_equal(pthread_barrier_init(&bar, NULL, N_THROTTLERS), 0);
+    for (int i = 0; i < N_THROTTLERS; i++) {
+        x[i] = (struct throttler){.st = stores[i % 2], .bar = &bar, .key = k};
+        assert_int_equal(pthread_create(&th[i], NULL, throttler_main, &x[i]), 0);
+    }
+    for (int i = 0; i < N_THROTTLERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&bar);
+    jotd_store_close(stores[1]);
+    bool seen[N_THROTTLERS + 1] = {false};
+    for (int i = 0; i < N_THROTTLERS; i++) {
+        if (x[i].rc != JOTD_OK)
+            fail_msg("thread %d: %s: %s", i, jotd_rc_str(x[i].rc), x[i].err);
+        assert_in_range(x[i].failures, 1, N_THROTTLERS);
+        assert_false(seen[x[i].failures]);
+        seen[x[i].failures] = true;
+    }
+    jotd_throttle_state_t v = {0};
+    assert_rc(jotd_store_throttle_get(f->st, k, &v), JOTD_OK);
+    assert_int_equal(v.failures, N_THROTTLERS);
+}
+
+/* gc: rows idle for a day whose lock has ended go; recent rows and running locks stay. */
+static void test_throttle_gc(void **state)
+{
+    fx_t *f = *state;
+    char old[JOTD_THROTTLE_KEY_LEN + 1], locked[JOTD_THROTTLE_KEY_LEN + 1],
+        recent[JOTD_THROTTLE_KEY_LEN + 1];
+    key_of("old", old);
+    key_of("locked", locked);
+    key_of("recent", recent);
+    jotd_throttle_state_t v;
+    const int64_t now = T0 + 2 * DAY;
+    /* updated two days ago, lock long over */
+    for (int i = 0; i < 3; i++)
+        assert_rc(jotd_store_throttle_update(f->st, old, T0, count_step, NULL, &v), JOTD_OK);
+    /* updated two days ago, but locked past now */
+    assert_rc(jotd_store_throttle_update(f->st, locked, T0, count_step, NULL, &v), JOTD_OK);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE throttle SET lock_until = %lld WHERE key = '%s'",
+             (long long)(now + 60), locked);
+    sql_exec(f, sql);
+    /* updated less than a day ago, nothing locked */
+    assert_rc(jotd_store_throttle_update(f->st, recent, now - DAY + 100, count_step, NULL, &v),
+              JOTD_OK);
+    assert_rc(jotd_store_gc(f->st, now, 1000), JOTD_OK);
+    assert_rc(jotd_store_throttle_get(f->st, old, &v), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_throttle_get(f->st, locked, &v), JOTD_OK);
+    assert_int_equal(v.lock_until, now + 60);
+    assert_rc(jotd_store_throttle_get(f->st, recent, &v), JOTD_OK);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM throttle"), 2);
+    /* once its lock has ended the locked one goes too */
+    assert_rc(jotd_store_gc(f->st, now + 60, 1000), JOTD_OK);
+    assert_rc(jotd_store_throttle_get(f->st, locked, &v), JOTD_E_NOTFOUND);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM throttle"), 1);
+}
+
+#define THROTTLE_TESTS                                                                             \
+    cmocka_unit_test(test_throttle_key), T(test_throttle_ops), T(test_throttle_concurrent),        \
+        T(test_throttle_gc)
+
 int main(void)
 {
     /* the tests of every backend */
@@ -2426,7 +2619,8 @@ int main(void)
         T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
         T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
-        T(test_secrets_rows), T(test_concurrent_first_key)
+        T(test_secrets_rows), T(test_concurrent_first_key), \
+        THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
