@@ -153,7 +153,7 @@ class Cluster {
   async killAndRestart(i) {
     const old = this.nodes[i];
     old.signal('SIGKILL');
-    await old.exited;
+    await old.waitExit(); // keeps the event loop alive meanwhile (the process is unref'd)
     // SEPARATE_DATA: the same own directory; removed at the end (old owned it)
     const fresh = await this._startNode(SEPARATE_DATA ? old.data : undefined);
     if (SEPARATE_DATA) this.orphans = [...(this.orphans ?? []), old.data];
@@ -406,7 +406,7 @@ describe('cluster K: signing keys, --jwks-max-age 1s --key-lead-time 2s', () => 
       if (t.endMs < rot.activation) assert.equal(t.kid, oldKid, `${NAMES[i]} before the activation time`);
       else console.log(`# ${NAMES[i]}: login ended ${t.endMs - rot.activation} ms after the activation (kid not checked)`);
     }
-    await sleepUntil(rot.activation + 50);
+    await sleepUntil(rot.activation + 100);
     const late = await loginEverywhere();
     for (const [i, t] of late.entries()) assert.equal(t.kid, rot.kid, `${NAMES[i]} after the activation time`);
     await verifiesEverywhere([...before0, ...early, ...late].map((t) => t.access_token));
@@ -455,7 +455,7 @@ describe('cluster K: signing keys, --jwks-max-age 1s --key-lead-time 2s', () => 
       const t = await c.login('alice', PW);
       assert.equal(t.header.kid, oldKid, 'the restarted C signs with the old key until the activation');
     }
-    await sleepUntil(rot.activation + 50);
+    await sleepUntil(rot.activation + 100);
     const late = await loginEverywhere();
     for (const [i, t] of late.entries()) assert.equal(t.kid, rot.kid, `${NAMES[i]} after the activation time`);
     // nothing lost: the session started before the kill refreshes on the restarted C
