@@ -115,7 +115,7 @@ tsan:
 SERVER_BENCH_SECONDS ?= 10
 .PHONY: bench-server
 bench-server: build
-	@scripts/install-deps --bench # --bench: nginx, wrk; plus the npm jose that mints tokens
+	@scripts/install-deps --bench # --bench: wrk (nginx is in the default list); plus the npm jose that mints tokens
 	@JOTD=$(BUILD)/bin/jotd bench/server/run.sh $(SERVER_BENCH_SECONDS)
 
 # Load test (bench/load/README.md) against $(BUILD)/bin/jotd, LOAD_SECONDS per scenario.

@@ -246,7 +246,6 @@ typedef struct user_opts {
     const char *perms[JOTD_MAX_NAMES];
     size_t n_perms;
     bool password_stdin, secret_stdin, public_client, generate_secret;
-    const char *alg;
     /* clients: each list with its has_ flag (given, or cleared with --no-...) */
     const char *scopes[JOTD_CLIENT_MAX_LIST];
     size_t n_scopes;
@@ -303,14 +302,10 @@ static int parse_user_opts(char **rest, int n, user_opts_t *o)
     for (int i = 0; i < n; i++) {
         const char *a = rest[i];
         bool role = !strcmp(a, "--role"), perm = !strcmp(a, "--permission");
-        if (role || perm || !strcmp(a, "--alg")) {
+        if (role || perm) {
             if (i + 1 >= n)
                 return fail("%s needs a value", a);
             const char *v = rest[++i];
-            if (!strcmp(a, "--alg")) {
-                o->alg = v;
-                continue;
-            }
             if (!jotd_name_valid(v))
                 return fail("invalid role or permission name '%s' (A-Z a-z 0-9 . _ : / -)", v);
             if ((role ? o->n_roles : o->n_perms) >= JOTD_MAX_NAMES)
@@ -694,14 +689,11 @@ static void iso_time(int64_t t, char out[32])
         snprintf(out, 32, "@%lld", (long long)t);
 }
 
-static int keys_rotate(const jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek,
-                       const user_opts_t *o)
+static int keys_rotate(const jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek)
 {
     char err[ERRLEN] = "", kid[JOT_THUMBPRINT_LEN + 1], when[32];
-    /* --alg (a configuration key: the file and JOTD_ALG set it too), default ES256 */
+    /* --alg is a configuration key (the file and JOTD_ALG set it too), default ES256 */
     jot_alg_t alg = cfg->alg;
-    if (o->alg && jot_alg_from_name(o->alg, strlen(o->alg), &alg) != JOT_OK)
-        return fail("unknown algorithm '%s'", o->alg);
     if (jotd_config_check_key_times(cfg, err, sizeof err) != JOTD_OK)
         return fail("%s", err);
     int64_t now = jotd_now(), at = 0;
@@ -709,19 +701,8 @@ static int keys_rotate(const jotd_config_t *cfg, jotd_store_t *st, const jotd_ke
                             kid, &at, err, sizeof err) != JOTD_OK)
         return fail("%s", err);
     iso_time(at, when);
-    jotd_key_row_t *rows = NULL;
-    size_t n = 0;
-    const char *alg_name = "?";
-    if (jotd_store_key_list(st, &rows, &n) == JOTD_OK)
-        for (size_t i = 0; i < n; i++)
-            if (!strcmp(rows[i].kid, kid))
-                alg_name =
-                    jot_alg_name(jot_alg_from_name(rows[i].alg, strlen(rows[i].alg), &alg) == JOT_OK
-                                     ? alg
-                                     : JOT_ALG_UNSET);
-    printf("new signing key %s (%s) published; it signs from %s (in %lld s)\n", kid, alg_name, when,
-           (long long)(at - now));
-    jotd_key_list_free(rows, n);
+    printf("new signing key %s (%s) published; it signs from %s (in %lld s)\n", kid,
+           jot_alg_name(alg), when, (long long)(at - now));
     return 0;
 }
 
@@ -730,11 +711,19 @@ static int keys_revoke(jotd_store_t *st, const jotd_kek_t *kek, const user_opts_
     char err[ERRLEN] = "", fresh[JOT_THUMBPRINT_LEN + 1];
     if (!o->name)
         return fail("%s", "jotd keys revoke needs a kid (see jotd keys list)");
+    char alg_name[16] = "?";
+    jotd_key_row_t *rows = NULL;
+    size_t n = 0;
+    if (jotd_store_key_list(st, &rows, &n) == JOTD_OK)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(rows[i].kid, o->name))
+                snprintf(alg_name, sizeof alg_name, "%s", rows[i].alg);
+    jotd_key_list_free(rows, n);
     if (jotd_keyring_revoke(st, kek, o->name, jotd_now(), fresh, err, sizeof err) != JOTD_OK)
         return fail("%s", err);
     printf("revoked signing key %s: out of the JWKS, its tokens refused\n", o->name);
-    if (fresh[0])
-        printf("new signing key %s signs now\n", fresh);
+    if (fresh[0]) /* the revoked key's algorithm */
+        printf("new signing key %s (%s) signs now\n", fresh, alg_name);
     return 0;
 }
 
@@ -752,7 +741,7 @@ static int cmd_keys(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
         jotd_kek_t kek;
         ret = open_kek(cfg, st, &kek);
         if (ret == 0)
-            ret = !strcmp(sub, "rotate") ? keys_rotate(cfg, st, &kek, o) : keys_revoke(st, &kek, o);
+            ret = !strcmp(sub, "rotate") ? keys_rotate(cfg, st, &kek) : keys_revoke(st, &kek, o);
         jotd_kek_wipe(&kek);
     }
     jotd_store_close(st);

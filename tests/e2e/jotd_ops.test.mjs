@@ -356,8 +356,8 @@ describe('keys', () => {
     let out = ok(s.cmd(['keys', 'revoke', k2]), new RegExp(`^revoked signing key ${k2}: out of the JWKS, its tokens refused\n$`));
     await jwksUntil(s, 'revocation of a published key (JWKS)', (kids) => !kids.includes(k2));
     // the active key: the emergency path
-    out = ok(s.cmd(['keys', 'revoke', k1]), /new signing key (\S+) signs now/);
-    const k3 = out.match(/new signing key (\S+) signs now/)[1];
+    out = ok(s.cmd(['keys', 'revoke', k1]), /new signing key (\S+) \(ES256\) signs now/);
+    const k3 = out.match(/new signing key (\S+) \(ES256\) signs now/)[1];
     await jwksUntil(s, 'revocation of the active key (JWKS)', (kids) => kids.length === 1 && kids[0] === k3);
     const v = await s.get('/verify', { authorization: bearer(t1.access_token) });
     assert.equal(v.status, 401, describeResponse(v));

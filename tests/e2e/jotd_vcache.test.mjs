@@ -136,7 +136,7 @@ describe('verified-token cache', () => {
       await cached(s, a.access_token);
       const out = s.cmd(['keys', 'revoke', a.header.kid]);
       assert.equal(out.status, 0, out.stderr);
-      const fresh = out.stdout.match(/new signing key (\S+) signs now/)[1];
+      const fresh = out.stdout.match(/new signing key (\S+) \(ES256\) signs now/)[1];
       const t0 = Date.now();
       for (;;) { // the operator command reaches the server through the store's events
         if ((await verify(s, a.access_token)).status === 401) break;
