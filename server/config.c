@@ -111,19 +111,6 @@ typedef struct load_state {
     jotd_rc_t rc; /* why a failed load failed: JOTD_E_INVAL unless a step says otherwise */
 } load_state_t;
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- names ------------------------------------------------------------------------------- */
 
 static void flag_name(const opt_t *o, char *buf, size_t size)
@@ -300,16 +287,16 @@ static int apply_cidrs(jotd_config_t *c, const char *val, const char *src, load_
         char why[96];
         jotd_cidr_t cidr;
         if (p == end) {
-            set_err(err, errlen, "%s: empty entry in \"%s\"", src, val);
+            jotd_seterr(err, errlen, "%s: empty entry in \"%s\"", src, val);
             return -1;
         }
         if (jotd_cidr_parse(p, (size_t)(end - p), &cidr, why, sizeof why) != 0) {
-            set_err(err, errlen, "%s: bad CIDR \"%.*s\": %s", src, (int)(end - p), p, why);
+            jotd_seterr(err, errlen, "%s: bad CIDR \"%.*s\": %s", src, (int)(end - p), p, why);
             return -1;
         }
         if (c->n_trusted_proxies >= JOTD_MAX_TRUSTED_PROXIES) {
-            set_err(err, errlen, "%s: more than %d trusted proxy ranges", src,
-                    JOTD_MAX_TRUSTED_PROXIES);
+            jotd_seterr(err, errlen, "%s: more than %d trusted proxy ranges", src,
+                        JOTD_MAX_TRUSTED_PROXIES);
             return -1;
         }
         c->trusted_proxies[c->n_trusted_proxies++] = cidr;
@@ -331,7 +318,7 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
     switch (o->type) {
     case T_STR:
         if (!*val) {
-            set_err(err, errlen, "%s: must not be empty", src);
+            jotd_seterr(err, errlen, "%s: must not be empty", src);
             return -1;
         }
         if (set_string(field, val) != 0)
@@ -348,18 +335,19 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
     case T_STORE:
         /* the value is never echoed: it may hold a password */
         if (*val && !jotd_uri_is_pg(val)) {
-            set_err(err, errlen,
-                    "%s: expected a PostgreSQL connection URI (postgres://... or "
-                    "postgresql://...); without it the store is SQLite in --data",
-                    src);
+            jotd_seterr(err, errlen,
+                        "%s: expected a PostgreSQL connection URI (postgres://... or "
+                        "postgresql://...); without it the store is SQLite in --data",
+                        src);
             return -1;
         }
         if (st->level == LEVEL_FLAGS && jotd_uri_has_password(val)) {
-            set_err(err, errlen,
-                    "%s: refusing a password on the command line (every user sees it in ps): "
-                    "put it in libpq's password file (PGPASSFILE, or passfile=FILE in the URI), "
-                    "or give the URI in JOTD_STORE or the config file's store key",
-                    src);
+            jotd_seterr(
+                err, errlen,
+                "%s: refusing a password on the command line (every user sees it in ps): "
+                "put it in libpq's password file (PGPASSFILE, or passfile=FILE in the URI), "
+                "or give the URI in JOTD_STORE or the config file's store key",
+                src);
             return -1;
         }
         if (set_string(field, *val ? val : NULL) != 0)
@@ -369,7 +357,7 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         char *host;
         uint16_t port;
         if (parse_listen(val, &host, &port, why, sizeof why) != 0) {
-            set_err(err, errlen, "%s: bad address \"%s\": %s", src, val, why);
+            jotd_seterr(err, errlen, "%s: bad address \"%s\": %s", src, val, why);
             return -1;
         }
         free(c->listen_host);
@@ -379,7 +367,7 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
     }
     case T_BOOL:
         if (parse_bool(val, field) != 0) {
-            set_err(err, errlen, "%s: expected true/false/yes/no/1/0, not \"%s\"", src, val);
+            jotd_seterr(err, errlen, "%s: expected true/false/yes/no/1/0, not \"%s\"", src, val);
             return -1;
         }
         return 0;
@@ -387,18 +375,18 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         jot_alg_t alg;
         jot_err_t rc = jot_alg_from_name(val, strlen(val), &alg);
         if (rc == JOT_E_ALG_NONE) {
-            set_err(err, errlen, "%s: \"none\" is never accepted", src);
+            jotd_seterr(err, errlen, "%s: \"none\" is never accepted", src);
             return -1;
         }
         if (rc != JOT_OK) {
-            set_err(err, errlen, "%s: unknown algorithm \"%s\"", src, val);
+            jotd_seterr(err, errlen, "%s: unknown algorithm \"%s\"", src, val);
             return -1;
         }
         if (alg == JOT_ALG_HS256 || alg == JOT_ALG_HS384 || alg == JOT_ALG_HS512) {
-            set_err(err, errlen,
-                    "%s: %s is symmetric and cannot be published in the JWKS; use ES256, "
-                    "EdDSA, RS256 or PS256",
-                    src, val);
+            jotd_seterr(err, errlen,
+                        "%s: %s is symmetric and cannot be published in the JWKS; use ES256, "
+                        "EdDSA, RS256 or PS256",
+                        src, val);
             return -1;
         }
         c->alg = alg;
@@ -409,13 +397,13 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
             *(bool *)field = val[0] == 'f';
             return 0;
         }
-        set_err(err, errlen, "%s: expected full or normal, not \"%s\"", src, val);
+        jotd_seterr(err, errlen, "%s: expected full or normal, not \"%s\"", src, val);
         return -1;
     case T_DURATION: {
         int64_t d;
         if (jotx_parse_duration(val, JOTX_DURATION_MAX, &d) != JOTX_OK) {
-            set_err(err, errlen, "%s: bad duration \"%s\" (use 90s, 15m, 1h, 30d, 2w or seconds)",
-                    src, val);
+            jotd_seterr(err, errlen,
+                        "%s: bad duration \"%s\" (use 90s, 15m, 1h, 30d, 2w or seconds)", src, val);
             return -1;
         }
         *(int64_t *)field = d;
@@ -430,7 +418,8 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
                        : o->type == T_UINT ? (uint64_t)UINT_MAX
                                            : (uint64_t)SIZE_MAX;
         if (jotx_parse_u64_str(val, max, &v) != JOTX_OK) {
-            set_err(err, errlen, "%s: expected a number 0..%" PRIu64 ", not \"%s\"", src, max, val);
+            jotd_seterr(err, errlen, "%s: expected a number 0..%" PRIu64 ", not \"%s\"", src, max,
+                        val);
             return -1;
         }
         if (o->type == T_U32)
@@ -442,11 +431,11 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         return 0;
     }
     }
-    set_err(err, errlen, "%s: internal error", src);
+    jotd_seterr(err, errlen, "%s: internal error", src);
     return -1;
 nomem:
     st->rc = JOTD_E_NOMEM;
-    set_err(err, errlen, "%s: out of memory", src);
+    jotd_seterr(err, errlen, "%s: out of memory", src);
     return -1;
 }
 
@@ -518,20 +507,21 @@ void jotd_config_free(jotd_config_t *c)
 jotd_rc_t jotd_config_check_key_times(const jotd_config_t *c, char *err, size_t errlen)
 {
     if (c->jwks_max_age <= 0 || c->jwks_max_age > JWKS_MAX_AGE_MAX) {
-        set_err(err, errlen, "--jwks-max-age: must be 1s..1d, not %" PRId64 "s", c->jwks_max_age);
+        jotd_seterr(err, errlen, "--jwks-max-age: must be 1s..1d, not %" PRId64 "s",
+                    c->jwks_max_age);
         return JOTD_E_INVAL;
     }
     if (c->key_lead_time <= 0 || c->key_lead_time > KEY_LEAD_TIME_MAX) {
-        set_err(err, errlen, "--key-lead-time: must be 1s..30d, not %" PRId64 "s",
-                c->key_lead_time);
+        jotd_seterr(err, errlen, "--key-lead-time: must be 1s..30d, not %" PRId64 "s",
+                    c->key_lead_time);
         return JOTD_E_INVAL;
     }
     if (c->key_lead_time < c->jwks_max_age) {
-        set_err(err, errlen,
-                "--key-lead-time (%" PRId64 "s) must be at least --jwks-max-age (%" PRId64
-                "s): a verifier that cached the JWKS would not know a new key when it starts "
-                "signing",
-                c->key_lead_time, c->jwks_max_age);
+        jotd_seterr(err, errlen,
+                    "--key-lead-time (%" PRId64 "s) must be at least --jwks-max-age (%" PRId64
+                    "s): a verifier that cached the JWKS would not know a new key when it starts "
+                    "signing",
+                    c->key_lead_time, c->jwks_max_age);
         return JOTD_E_INVAL;
     }
     return JOTD_OK;
@@ -571,13 +561,13 @@ static jotd_rc_t read_file(const char *path, char **out, size_t *out_len, char *
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, errlen, "config file %s: %s", path, strerror(errno));
+        jotd_seterr(err, errlen, "config file %s: %s", path, strerror(errno));
         return JOTD_E_IO;
     }
     char *buf = malloc(CONFIG_FILE_MAX + 1);
     if (!buf) {
         close(fd);
-        set_err(err, errlen, "config file %s: out of memory", path);
+        jotd_seterr(err, errlen, "config file %s: out of memory", path);
         return JOTD_E_NOMEM;
     }
     size_t len = 0;
@@ -587,14 +577,14 @@ static jotd_rc_t read_file(const char *path, char **out, size_t *out_len, char *
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            set_err(err, errlen, "config file %s: %s", path, strerror(errno));
+            jotd_seterr(err, errlen, "config file %s: %s", path, strerror(errno));
             goto fail;
         }
         if (r == 0)
             break;
         len += (size_t)r;
         if (len > CONFIG_FILE_MAX) {
-            set_err(err, errlen, "config file %s: larger than %d bytes", path, CONFIG_FILE_MAX);
+            jotd_seterr(err, errlen, "config file %s: larger than %d bytes", path, CONFIG_FILE_MAX);
             rc = JOTD_E_INVAL;
             goto fail;
         }
@@ -628,12 +618,12 @@ static int file_line(jotd_config_t *c, const char *path, unsigned lineno, char *
     while (p < end && is_blank(*p))
         p++;
     if (key_len == 0 || p == end || *p != '=') {
-        set_err(err, errlen, "%s:%u: expected key = value", path, lineno);
+        jotd_seterr(err, errlen, "%s:%u: expected key = value", path, lineno);
         return -1;
     }
     const opt_t *o = find_key(key, key_len);
     if (!o) {
-        set_err(err, errlen, "%s:%u: unknown key \"%.*s\"", path, lineno, (int)key_len, key);
+        jotd_seterr(err, errlen, "%s:%u: unknown key \"%.*s\"", path, lineno, (int)key_len, key);
         return -1;
     }
     p++;
@@ -644,14 +634,15 @@ static int file_line(jotd_config_t *c, const char *path, unsigned lineno, char *
         val = p + 1;
         char *q = memchr(val, '"', (size_t)(end - val));
         if (!q) {
-            set_err(err, errlen, "%s:%u: %s: missing closing quote", path, lineno, o->key);
+            jotd_seterr(err, errlen, "%s:%u: %s: missing closing quote", path, lineno, o->key);
             return -1;
         }
         val_end = q;
         for (q++; q < end && is_blank(*q); q++)
             ;
         if (q < end && *q != '#') {
-            set_err(err, errlen, "%s:%u: %s: text after the closing quote", path, lineno, o->key);
+            jotd_seterr(err, errlen, "%s:%u: %s: text after the closing quote", path, lineno,
+                        o->key);
             return -1;
         }
     } else {
@@ -680,7 +671,7 @@ static int load_file(jotd_config_t *c, const char *path, load_state_t *st, char 
         return -1;
     }
     if (memchr(buf, '\0', len)) {
-        set_err(err, errlen, "config file %s: contains a NUL byte", path);
+        jotd_seterr(err, errlen, "config file %s: contains a NUL byte", path);
         free(buf);
         return -1;
     }
@@ -752,7 +743,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
     if (argc > 1) {
         uses = calloc((size_t)argc, sizeof *uses);
         if (!uses) {
-            set_err(err, errlen, "out of memory");
+            jotd_seterr(err, errlen, "out of memory");
             return JOTD_E_NOMEM;
         }
     }
@@ -776,13 +767,13 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
         if (name_len == 6 && strncmp(name, "config", 6) == 0) {
             if (!val) {
                 if (i + 1 >= argc) {
-                    set_err(err, errlen, "--config needs a value");
+                    jotd_seterr(err, errlen, "--config needs a value");
                     goto out;
                 }
                 val = argv[++i];
             }
             if (!*val) {
-                set_err(err, errlen, "--config: must not be empty");
+                jotd_seterr(err, errlen, "--config: must not be empty");
                 goto out;
             }
             config_path = val;
@@ -794,7 +785,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
         if (!key_allowed(allowed, o->key)) {
             char fl[KEY_MAX];
             flag_name(o, fl, sizeof fl);
-            set_err(err, errlen, "option %s does not apply to 'jotd %s'", fl, cmd ? cmd : "");
+            jotd_seterr(err, errlen, "option %s does not apply to 'jotd %s'", fl, cmd ? cmd : "");
             goto out;
         }
         if (!val) {
@@ -803,7 +794,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
             } else if (i + 1 >= argc) {
                 char fl[KEY_MAX];
                 flag_name(o, fl, sizeof fl);
-                set_err(err, errlen, "%s needs a value", fl);
+                jotd_seterr(err, errlen, "%s needs a value", fl);
                 goto out;
             } else {
                 val = argv[++i];
@@ -816,9 +807,9 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
     not_config:
         if (!rest) {
             if (strncmp(a, "--", 2) == 0) /* the name only: "--password=..." must not echo */
-                set_err(err, errlen, "unknown option %.*s", (int)strcspn(a, "="), a);
+                jotd_seterr(err, errlen, "unknown option %.*s", (int)strcspn(a, "="), a);
             else
-                set_err(err, errlen, "unexpected argument \"%s\"", a);
+                jotd_seterr(err, errlen, "unexpected argument \"%s\"", a);
             goto out;
         }
         rest[nr++] = argv[i];
@@ -833,7 +824,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
     if (config_path) {
         if (set_string(&c->config_file, config_path) != 0) {
             st.rc = JOTD_E_NOMEM;
-            set_err(err, errlen, "out of memory");
+            jotd_seterr(err, errlen, "out of memory");
             goto out;
         }
         st.level = LEVEL_FILE;
@@ -859,7 +850,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
         char *iss = default_issuer(c);
         if (!iss) {
             st.rc = JOTD_E_NOMEM;
-            set_err(err, errlen, "out of memory");
+            jotd_seterr(err, errlen, "out of memory");
             goto out;
         }
         free(c->issuer);
@@ -868,13 +859,13 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
     if (!st.audience_set) {
         if (set_string(&c->audience, c->issuer) != 0) {
             st.rc = JOTD_E_NOMEM;
-            set_err(err, errlen, "out of memory");
+            jotd_seterr(err, errlen, "out of memory");
             goto out;
         }
     }
     if (!c->data_dir || !c->listen_host || !c->default_client) {
         st.rc = JOTD_E_NOMEM;
-        set_err(err, errlen, "out of memory");
+        jotd_seterr(err, errlen, "out of memory");
         goto out;
     }
     if (n_rest)
@@ -934,117 +925,120 @@ static bool valid_url(const char *s)
 jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
 {
     if (!c->data_dir || !*c->data_dir) {
-        set_err(err, errlen, "--data: must not be empty");
+        jotd_seterr(err, errlen, "--data: must not be empty");
         return JOTD_E_INVAL;
     }
     if (!c->listen_host || !*c->listen_host) {
-        set_err(err, errlen, "--listen: no host");
+        jotd_seterr(err, errlen, "--listen: no host");
         return JOTD_E_INVAL;
     }
     if (!c->tls_cert != !c->tls_key) {
-        set_err(err, errlen, "%s given without %s: TLS needs both",
-                c->tls_cert ? "--tls-cert" : "--tls-key", c->tls_cert ? "--tls-key" : "--tls-cert");
+        jotd_seterr(err, errlen, "%s given without %s: TLS needs both",
+                    c->tls_cert ? "--tls-cert" : "--tls-key",
+                    c->tls_cert ? "--tls-key" : "--tls-cert");
         return JOTD_E_INVAL;
     }
     if (c->tls_cert && !readable(c->tls_cert)) {
-        set_err(err, errlen, "--tls-cert: cannot read %s: %s", c->tls_cert, strerror(errno));
+        jotd_seterr(err, errlen, "--tls-cert: cannot read %s: %s", c->tls_cert, strerror(errno));
         return JOTD_E_IO;
     }
     if (c->tls_key && !readable(c->tls_key)) {
-        set_err(err, errlen, "--tls-key: cannot read %s: %s", c->tls_key, strerror(errno));
+        jotd_seterr(err, errlen, "--tls-key: cannot read %s: %s", c->tls_key, strerror(errno));
         return JOTD_E_IO;
     }
     if (!c->tls_cert && !c->insecure_http && !is_loopback(c->listen_host)) {
-        set_err(err, errlen,
-                "--listen: refusing plain HTTP on the non-loopback address %s: give "
-                "--tls-cert and --tls-key, or --insecure-http when a TLS-terminating proxy "
-                "is in front",
-                c->listen_host);
+        jotd_seterr(err, errlen,
+                    "--listen: refusing plain HTTP on the non-loopback address %s: give "
+                    "--tls-cert and --tls-key, or --insecure-http when a TLS-terminating proxy "
+                    "is in front",
+                    c->listen_host);
         return JOTD_E_INVAL;
     }
     if (!c->issuer || !valid_url(c->issuer)) {
-        set_err(err, errlen, "--issuer: \"%s\" is not an http(s) URL without query or fragment",
-                c->issuer ? c->issuer : "");
+        jotd_seterr(err, errlen, "--issuer: \"%s\" is not an http(s) URL without query or fragment",
+                    c->issuer ? c->issuer : "");
         return JOTD_E_INVAL;
     }
     if (!c->audience || !*c->audience) {
-        set_err(err, errlen, "--audience: must not be empty");
+        jotd_seterr(err, errlen, "--audience: must not be empty");
         return JOTD_E_INVAL;
     }
     if (c->alg == JOT_ALG_UNSET || c->alg >= JOT_ALG__COUNT || c->alg == JOT_ALG_HS256 ||
         c->alg == JOT_ALG_HS384 || c->alg == JOT_ALG_HS512) {
-        set_err(err, errlen, "--alg: an asymmetric signing algorithm is required");
+        jotd_seterr(err, errlen, "--alg: an asymmetric signing algorithm is required");
         return JOTD_E_INVAL;
     }
     if (jotd_config_check_key_times(c, err, errlen) != JOTD_OK)
         return JOTD_E_INVAL;
     if (c->access_ttl <= 0 || c->access_ttl > ACCESS_TTL_MAX) {
-        set_err(err, errlen, "--access-ttl: must be 1s..1d, not %" PRId64 "s", c->access_ttl);
+        jotd_seterr(err, errlen, "--access-ttl: must be 1s..1d, not %" PRId64 "s", c->access_ttl);
         return JOTD_E_INVAL;
     }
     if (c->events_poll_interval <= 0 || c->events_poll_interval > EVENTS_POLL_MAX) {
-        set_err(err, errlen, "--events-poll-interval: must be 1s..1h, not %" PRId64 "s",
-                c->events_poll_interval);
+        jotd_seterr(err, errlen, "--events-poll-interval: must be 1s..1h, not %" PRId64 "s",
+                    c->events_poll_interval);
         return JOTD_E_INVAL;
     }
     if (c->refresh_idle_ttl <= 0 || c->refresh_idle_ttl > TTL_MAX) {
-        set_err(err, errlen, "--refresh-idle-ttl: must be 1s..3650d, not %" PRId64 "s",
-                c->refresh_idle_ttl);
+        jotd_seterr(err, errlen, "--refresh-idle-ttl: must be 1s..3650d, not %" PRId64 "s",
+                    c->refresh_idle_ttl);
         return JOTD_E_INVAL;
     }
     if (c->refresh_abs_ttl <= 0 || c->refresh_abs_ttl > TTL_MAX) {
-        set_err(err, errlen, "--refresh-absolute-ttl: must be 1s..3650d, not %" PRId64 "s",
-                c->refresh_abs_ttl);
+        jotd_seterr(err, errlen, "--refresh-absolute-ttl: must be 1s..3650d, not %" PRId64 "s",
+                    c->refresh_abs_ttl);
         return JOTD_E_INVAL;
     }
     if (c->refresh_idle_ttl > c->refresh_abs_ttl) {
-        set_err(err, errlen,
-                "--refresh-idle-ttl (%" PRId64 "s) exceeds --refresh-absolute-ttl (%" PRId64 "s)",
-                c->refresh_idle_ttl, c->refresh_abs_ttl);
+        jotd_seterr(err, errlen,
+                    "--refresh-idle-ttl (%" PRId64 "s) exceeds --refresh-absolute-ttl (%" PRId64
+                    "s)",
+                    c->refresh_idle_ttl, c->refresh_abs_ttl);
         return JOTD_E_INVAL;
     }
     if (c->refresh_grace < 0 || c->refresh_grace > GRACE_MAX) {
-        set_err(err, errlen, "--refresh-grace: must be 0..60s, not %" PRId64 "s", c->refresh_grace);
+        jotd_seterr(err, errlen, "--refresh-grace: must be 0..60s, not %" PRId64 "s",
+                    c->refresh_grace);
         return JOTD_E_INVAL;
     }
     if (c->argon2_t < 1 || c->argon2_p < 1 || c->argon2_p > 0xffffff) {
-        set_err(err, errlen, "--argon2-t must be >= 1 and --argon2-p 1..16777215");
+        jotd_seterr(err, errlen, "--argon2-t must be >= 1 and --argon2-p 1..16777215");
         return JOTD_E_INVAL;
     }
     if (c->argon2_m_kib < 8 * c->argon2_p || c->argon2_m_kib > 4u * 1024 * 1024) {
-        set_err(err, errlen, "--argon2-m-kib: must be 8*argon2_p..4194304 (4 GiB), not %u",
-                (unsigned)c->argon2_m_kib);
+        jotd_seterr(err, errlen, "--argon2-m-kib: must be 8*argon2_p..4194304 (4 GiB), not %u",
+                    (unsigned)c->argon2_m_kib);
         return JOTD_E_INVAL;
     }
     if (c->max_body < 1 || c->max_body > MAX_BODY_MAX) {
-        set_err(err, errlen, "--max-body: must be 1..%zu bytes, not %zu", MAX_BODY_MAX,
-                c->max_body);
+        jotd_seterr(err, errlen, "--max-body: must be 1..%zu bytes, not %zu", MAX_BODY_MAX,
+                    c->max_body);
         return JOTD_E_INVAL;
     }
     if (c->verify_cache_size > VERIFY_CACHE_MAX) {
-        set_err(err, errlen, "--verify-cache-size: must be 0..%zu entries, not %zu",
-                VERIFY_CACHE_MAX, c->verify_cache_size);
+        jotd_seterr(err, errlen, "--verify-cache-size: must be 0..%zu entries, not %zu",
+                    VERIFY_CACHE_MAX, c->verify_cache_size);
         return JOTD_E_INVAL;
     }
     if (c->threads < 1 || c->threads > THREADS_MAX) {
-        set_err(err, errlen, "--threads: must be 1..%d, not %u", THREADS_MAX, c->threads);
+        jotd_seterr(err, errlen, "--threads: must be 1..%d, not %u", THREADS_MAX, c->threads);
         return JOTD_E_INVAL;
     }
     if (c->max_connections < 1) {
-        set_err(err, errlen, "--max-connections: must be at least 1");
+        jotd_seterr(err, errlen, "--max-connections: must be at least 1");
         return JOTD_E_INVAL;
     }
     if (c->connection_timeout < 1) {
-        set_err(err, errlen, "--connection-timeout: must be at least 1 second");
+        jotd_seterr(err, errlen, "--connection-timeout: must be at least 1 second");
         return JOTD_E_INVAL;
     }
     if (c->throttle_account_failures < 1 || c->throttle_ip_failures < 1) {
-        set_err(err, errlen,
-                "--throttle-account-failures and --throttle-ip-failures must be at least 1");
+        jotd_seterr(err, errlen,
+                    "--throttle-account-failures and --throttle-ip-failures must be at least 1");
         return JOTD_E_INVAL;
     }
     if (!c->default_client || !*c->default_client) {
-        set_err(err, errlen, "--default-client: must not be empty");
+        jotd_seterr(err, errlen, "--default-client: must not be empty");
         return JOTD_E_INVAL;
     }
     return JOTD_OK;
@@ -1056,29 +1050,29 @@ jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen)
 {
     struct stat st;
     if (!dir || !*dir) {
-        set_err(err, errlen, "--data: must not be empty");
+        jotd_seterr(err, errlen, "--data: must not be empty");
         return JOTD_E_INVAL;
     }
     if (stat(dir, &st) != 0) {
-        set_err(err, errlen, "data directory %s: %s", dir, strerror(errno));
+        jotd_seterr(err, errlen, "data directory %s: %s", dir, strerror(errno));
         return JOTD_E_IO;
     }
     if (!S_ISDIR(st.st_mode)) {
-        set_err(err, errlen, "data directory %s: not a directory", dir);
+        jotd_seterr(err, errlen, "data directory %s: not a directory", dir);
         return JOTD_E_INVAL;
     }
     if (st.st_uid != geteuid()) {
-        set_err(err, errlen,
-                "data directory %s is owned by uid %u, not by the user running jotd (uid %u): "
-                "refusing it",
-                dir, (unsigned)st.st_uid, (unsigned)geteuid());
+        jotd_seterr(err, errlen,
+                    "data directory %s is owned by uid %u, not by the user running jotd (uid %u): "
+                    "refusing it",
+                    dir, (unsigned)st.st_uid, (unsigned)geteuid());
         return JOTD_E_INVAL;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        set_err(err, errlen,
-                "data directory %s is writable by %s (mode %04o): refusing it; chmod go-w %s", dir,
-                (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777),
-                dir);
+        jotd_seterr(err, errlen,
+                    "data directory %s is writable by %s (mode %04o): refusing it; chmod go-w %s",
+                    dir, (st.st_mode & S_IWOTH) ? "others" : "its group",
+                    (unsigned)(st.st_mode & 07777), dir);
         return JOTD_E_INVAL;
     }
     return JOTD_OK;

@@ -42,19 +42,6 @@ struct jotd_keyring {
     int64_t next_change; /* when a retired key leaves the JWKS; 0: never */
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int64_t sat_add(int64_t a, int64_t b)
 {
     return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b;
@@ -63,14 +50,14 @@ static int64_t sat_add(int64_t a, int64_t b)
 static jotd_rc_t check_alg(jot_alg_t alg, char *err, size_t errlen)
 {
     if (alg <= JOT_ALG_UNSET || alg >= JOT_ALG__COUNT) {
-        seterr(err, errlen, "keyring: no algorithm given");
+        jotd_seterr(err, errlen, "keyring: no algorithm given");
         return JOTD_E_INVAL;
     }
     if (alg == JOT_ALG_HS256 || alg == JOT_ALG_HS384 || alg == JOT_ALG_HS512) {
-        seterr(err, errlen,
-               "keyring: %s cannot sign access tokens: an HMAC key would have to be "
-               "published in the JWKS; use an asymmetric algorithm (ES256, EdDSA, RS256...)",
-               jot_alg_name(alg));
+        jotd_seterr(err, errlen,
+                    "keyring: %s cannot sign access tokens: an HMAC key would have to be "
+                    "published in the JWKS; use an asymmetric algorithm (ES256, EdDSA, RS256...)",
+                    jot_alg_name(alg));
         return JOTD_E_INVAL;
     }
     return JOTD_OK;
@@ -132,26 +119,27 @@ static jotd_rc_t key_of(const jotd_key_row_t *row, const char *jwk, size_t len, 
     *out = NULL;
     if (jot_alg_from_name(row->alg, strlen(row->alg), &alg) != JOT_OK ||
         check_alg(alg, NULL, 0) != JOTD_OK) {
-        seterr(err, errlen, "keyring: key %s has an unusable algorithm '%s'", row->kid, row->alg);
+        jotd_seterr(err, errlen, "keyring: key %s has an unusable algorithm '%s'", row->kid,
+                    row->alg);
         return JOTD_E_IO;
     }
     jot_err_t jrc = jot_key_from_jwk(jwk, len, &key);
     if (jrc != JOT_OK) {
-        seterr(err, errlen, "keyring: key %s: %s", row->kid, jot_strerror(jrc));
+        jotd_seterr(err, errlen, "keyring: key %s: %s", row->kid, jot_strerror(jrc));
         return jrc == JOT_E_NOMEM ? JOTD_E_NOMEM : JOTD_E_IO;
     }
     jotd_rc_t rc = JOTD_E_IO;
     if (jot_key_is_private(key) != private_part || jot_key_kty(key) == JOT_KTY_OCT)
-        seterr(err, errlen, "keyring: key %s: not the %s part of an asymmetric key", row->kid,
-               private_part ? "private" : "public");
+        jotd_seterr(err, errlen, "keyring: key %s: not the %s part of an asymmetric key", row->kid,
+                    private_part ? "private" : "public");
     else if (jot_key_thumbprint(key, tp) != JOT_OK || strcmp(tp, row->kid) != 0)
-        seterr(err, errlen, "keyring: key %s does not hold the key its kid names", row->kid);
+        jotd_seterr(err, errlen, "keyring: key %s does not hold the key its kid names", row->kid);
     else if ((jot_key_alg(key) == JOT_ALG_UNSET && jot_key_set_alg(key, alg) != JOT_OK) ||
              jot_key_alg(key) != alg || jot_key_check_alg(key, alg, private_part) != JOT_OK)
-        seterr(err, errlen, "keyring: key %s cannot be used with %s", row->kid, row->alg);
+        jotd_seterr(err, errlen, "keyring: key %s cannot be used with %s", row->kid, row->alg);
     else if ((!jot_key_kid(key) || strcmp(jot_key_kid(key), row->kid) != 0) &&
              jot_key_set_kid(key, row->kid) != JOT_OK)
-        seterr(err, errlen, "keyring: out of memory");
+        jotd_seterr(err, errlen, "keyring: out of memory");
     else
         rc = JOTD_OK;
     if (rc != JOTD_OK) {
@@ -192,7 +180,7 @@ static jotd_rc_t row_of(const jot_key_t *key, jot_alg_t alg, const jotd_kek_t *k
     if (jot_key_thumbprint(key, tp) != JOT_OK ||
         jot_key_to_jwk(key, JOT_JWK_PRIVATE, &priv, &priv_len) != JOT_OK ||
         jot_key_to_jwk(key, JOT_JWK_PUBLIC, &pub, &pub_len) != JOT_OK) {
-        seterr(err, errlen, "keyring: cannot export a key");
+        jotd_seterr(err, errlen, "keyring: cannot export a key");
         rc = JOTD_E_CRYPTO;
         goto out;
     }
@@ -203,12 +191,12 @@ static jotd_rc_t row_of(const jot_key_t *key, jot_alg_t alg, const jotd_kek_t *k
     out->created_at = created_at;
     out->activate_at = activate_at;
     if (!out->kid || !out->alg || !out->public_jwk) {
-        seterr(err, errlen, "keyring: out of memory");
+        jotd_seterr(err, errlen, "keyring: out of memory");
         goto out;
     }
     rc = jotd_seal(kek, purpose, (const uint8_t *)priv, priv_len, &out->private_sealed);
     if (rc != JOTD_OK)
-        seterr(err, errlen, "keyring: cannot seal key %s", tp);
+        jotd_seterr(err, errlen, "keyring: cannot seal key %s", tp);
 out:
     if (priv)
         jot_memzero(priv, priv_len);
@@ -229,8 +217,8 @@ static jotd_rc_t new_row(jot_alg_t alg, const jotd_kek_t *kek, int64_t now, int6
         return rc;
     jot_err_t jrc = jot_key_generate(alg, 0, &key);
     if (jrc != JOT_OK) {
-        seterr(err, errlen, "keyring: cannot generate a %s key: %s", jot_alg_name(alg),
-               jot_strerror(jrc));
+        jotd_seterr(err, errlen, "keyring: cannot generate a %s key: %s", jot_alg_name(alg),
+                    jot_strerror(jrc));
         return JOTD_E_CRYPTO;
     }
     rc = row_of(key, alg, kek, now, activate_at, out, err, errlen);
@@ -240,7 +228,7 @@ static jotd_rc_t new_row(jot_alg_t alg, const jotd_kek_t *kek, int64_t now, int6
 
 static jotd_rc_t store_err(jotd_rc_t rc, char *err, size_t errlen)
 {
-    seterr(err, errlen, "keyring: store: %s", jotd_store_errmsg(NULL));
+    jotd_seterr(err, errlen, "keyring: store: %s", jotd_store_errmsg(NULL));
     return rc;
 }
 
@@ -297,7 +285,7 @@ jotd_rc_t jotd_keyring_ensure(jotd_store_t *st, const jotd_kek_t *kek, const cha
     if (out_imported)
         *out_imported = 0;
     if (!st || !kek) {
-        seterr(err, errlen, "keyring: no store");
+        jotd_seterr(err, errlen, "keyring: no store");
         return JOTD_E_INVAL;
     }
     jotd_key_row_t *rows = NULL;
@@ -361,7 +349,7 @@ static jotd_rc_t add_public(jotd_keyring_t *kr, const jotd_key_row_t *row, char 
     jot_alg_t alg = jot_key_alg(pub);
     if (jot_keyset_add(kr->verify, pub) != JOT_OK) {
         jot_key_free(pub);
-        seterr(err, errlen, "keyring: out of memory");
+        jotd_seterr(err, errlen, "keyring: out of memory");
         return JOTD_E_NOMEM;
     }
     kr->algs |= JOT_ALG_BIT(alg);
@@ -372,7 +360,7 @@ jotd_rc_t jotd_keyring_load(jotd_store_t *st, const jotd_kek_t *kek, int64_t acc
                             int64_t now, jotd_keyring_t **out, char *err, size_t errlen)
 {
     if (!st || !kek || !out) {
-        seterr(err, errlen, "keyring: NULL argument");
+        jotd_seterr(err, errlen, "keyring: NULL argument");
         return JOTD_E_INVAL;
     }
     *out = NULL;
@@ -384,7 +372,7 @@ jotd_rc_t jotd_keyring_load(jotd_store_t *st, const jotd_kek_t *kek, int64_t acc
     jotd_keyring_t *kr = calloc(1, sizeof *kr);
     if (!kr || (n && !(kr->signers = calloc(n, sizeof *kr->signers))) ||
         jot_keyset_new(&kr->verify) != JOT_OK) {
-        seterr(err, errlen, "keyring: out of memory");
+        jotd_seterr(err, errlen, "keyring: out of memory");
         rc = JOTD_E_NOMEM;
         goto fail;
     }
@@ -412,14 +400,14 @@ jotd_rc_t jotd_keyring_load(jotd_store_t *st, const jotd_kek_t *kek, int64_t acc
         kr->n_signers++;
     }
     if (kr->n_signers == 0) {
-        seterr(err, errlen, "keyring: the store has no signing key");
+        jotd_seterr(err, errlen, "keyring: the store has no signing key");
         rc = JOTD_E_NOTFOUND;
         goto fail;
     }
     jot_err_t jrc = jot_keyset_to_jwks(kr->verify, JOT_JWK_PUBLIC, &kr->jwks, &kr->jwks_len);
     if (jrc != JOT_OK) {
         rc = jrc == JOT_E_NOMEM ? JOTD_E_NOMEM : JOTD_E_CRYPTO;
-        seterr(err, errlen, "keyring: cannot build the JWKS: %s", jot_strerror(jrc));
+        jotd_seterr(err, errlen, "keyring: cannot build the JWKS: %s", jot_strerror(jrc));
         goto fail;
     }
     jotd_key_list_free(rows, n);
@@ -520,7 +508,7 @@ jotd_rc_t jotd_keyring_revoke(jotd_store_t *st, const jotd_kek_t *kek, const cha
     jotd_key_row_t repl = {0};
     bool with_repl = found >= 0 && found == s;
     if (found < 0) {
-        seterr(err, errlen, "no signing key %s (see jotd keys list)", kid);
+        jotd_seterr(err, errlen, "no signing key %s (see jotd keys list)", kid);
         rc = JOTD_E_NOTFOUND;
     } else if (with_repl) {
         /* the key that signs now: its successor signs from now (the emergency path) */
@@ -559,7 +547,7 @@ jotd_rc_t jotd_keyring_list(jotd_store_t *st, int64_t access_ttl, int64_t now, F
     if (rc != JOTD_OK)
         return store_err(rc, err, errlen);
     if (n == 0) {
-        seterr(err, errlen, "no signing key yet (jotd serve makes one at its first start)");
+        jotd_seterr(err, errlen, "no signing key yet (jotd serve makes one at its first start)");
         return JOTD_E_NOTFOUND;
     }
     for (size_t i = 0; i < n; i++) {
@@ -578,7 +566,7 @@ jotd_rc_t jotd_keyring_list(jotd_store_t *st, int64_t access_ttl, int64_t now, F
     }
     jotd_key_list_free(rows, n);
     if (fflush(f) != 0) {
-        seterr(err, errlen, "keyring: cannot write the list");
+        jotd_seterr(err, errlen, "keyring: cannot write the list");
         return JOTD_E_IO;
     }
     return JOTD_OK;

@@ -53,20 +53,6 @@ typedef struct kr_dir {
     char path[PATH_MAX];
 } kr_dir_t;
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static bool kid_ok(const char *kid, size_t len)
 {
     if (len == 0 || len > KID_MAX)
@@ -110,28 +96,28 @@ static int dir_open(const char *data_dir, kr_dir_t *d, char *err, size_t errlen)
 
     d->fd = -1;
     if (!data_dir || !*data_dir) {
-        seterr(err, errlen, "keyring: no data directory");
+        jotd_seterr(err, errlen, "keyring: no data directory");
         return -1;
     }
     n = snprintf(d->path, sizeof(d->path), "%s/keys", data_dir);
     if (n < 0 || (size_t)n >= sizeof(d->path)) {
-        seterr(err, errlen, "keyring: data directory path too long");
+        jotd_seterr(err, errlen, "keyring: data directory path too long");
         return -1;
     }
     /* not through a symlink: keys/ itself is checked below, not what a link points at */
     d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (d->fd < 0) {
-        seterr(err, errlen, "keyring: cannot open %s: %s", d->path, strerror(errno));
+        jotd_seterr(err, errlen, "keyring: cannot open %s: %s", d->path, strerror(errno));
         return -1;
     }
     if (fstat(d->fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        seterr(err, errlen, "keyring: %s is not a directory", d->path);
+        jotd_seterr(err, errlen, "keyring: %s is not a directory", d->path);
         goto fail;
     }
     if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        seterr(err, errlen,
-               "keyring: %s is writable by group or others (mode %04o); run chmod 700 on it",
-               d->path, (unsigned)(st.st_mode & 07777));
+        jotd_seterr(err, errlen,
+                    "keyring: %s is writable by group or others (mode %04o); run chmod 700 on it",
+                    d->path, (unsigned)(st.st_mode & 07777));
         goto fail;
     }
     return 0;
@@ -152,7 +138,7 @@ static int dir_lock(kr_dir_t *d, char *err, size_t errlen)
 {
     while (flock(d->fd, LOCK_SH) != 0) {
         if (errno != EINTR) {
-            seterr(err, errlen, "keyring: cannot lock %s: %s", d->path, strerror(errno));
+            jotd_seterr(err, errlen, "keyring: cannot lock %s: %s", d->path, strerror(errno));
             return -1;
         }
     }
@@ -173,27 +159,27 @@ static int read_at(const kr_dir_t *d, const char *name, size_t max, bool private
     if (fd < 0) {
         if (errno == ENOENT)
             return 1;
-        seterr(err, errlen, "keyring: cannot open %s/%s: %s", d->path, name, strerror(errno));
+        jotd_seterr(err, errlen, "keyring: cannot open %s/%s: %s", d->path, name, strerror(errno));
         return -1;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        seterr(err, errlen, "keyring: %s/%s is not a regular file", d->path, name);
+        jotd_seterr(err, errlen, "keyring: %s/%s is not a regular file", d->path, name);
         goto fail;
     }
     if (private_file && (st.st_mode & (S_IRWXG | S_IRWXO))) {
-        seterr(err, errlen,
-               "keyring: key file %s/%s is accessible by group or others (mode %04o); "
-               "refusing to use it: run chmod 600 on it",
-               d->path, name, (unsigned)(st.st_mode & 07777));
+        jotd_seterr(err, errlen,
+                    "keyring: key file %s/%s is accessible by group or others (mode %04o); "
+                    "refusing to use it: run chmod 600 on it",
+                    d->path, name, (unsigned)(st.st_mode & 07777));
         goto fail;
     }
     if (st.st_size < 0 || (uint64_t)st.st_size > max) {
-        seterr(err, errlen, "keyring: %s/%s is too large", d->path, name);
+        jotd_seterr(err, errlen, "keyring: %s/%s is too large", d->path, name);
         goto fail;
     }
     buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
-        seterr(err, errlen, "keyring: out of memory");
+        jotd_seterr(err, errlen, "keyring: out of memory");
         goto fail;
     }
     while (len < (size_t)st.st_size) {
@@ -201,8 +187,8 @@ static int read_at(const kr_dir_t *d, const char *name, size_t max, bool private
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            seterr(err, errlen, "keyring: cannot read %s/%s: %s", d->path, name,
-                   r < 0 ? strerror(errno) : "file shrank");
+            jotd_seterr(err, errlen, "keyring: cannot read %s/%s: %s", d->path, name,
+                        r < 0 ? strerror(errno) : "file shrank");
             goto fail;
         }
         len += (size_t)r;
@@ -235,21 +221,21 @@ static int parse_entry(json_t *o, kr_entry_t *e, const char *path, size_t i, cha
     if (!json_is_object(o) || !json_is_string(kid) || !json_is_string(alg) ||
         !json_is_integer(created) ||
         (retired && !json_is_null(retired) && !json_is_integer(retired))) {
-        seterr(err, errlen,
-               "keyring: %s: entry %zu needs kid, alg (strings), created (integer) and "
-               "retired (integer or null)",
-               path, i);
+        jotd_seterr(err, errlen,
+                    "keyring: %s: entry %zu needs kid, alg (strings), created (integer) and "
+                    "retired (integer or null)",
+                    path, i);
         return -1;
     }
     if (!kid_ok(json_string_value(kid), json_string_length(kid))) {
-        seterr(err, errlen, "keyring: %s: entry %zu has an invalid kid", path, i);
+        jotd_seterr(err, errlen, "keyring: %s: entry %zu has an invalid kid", path, i);
         return -1;
     }
     memcpy(e->kid, json_string_value(kid), json_string_length(kid) + 1);
     if (jot_alg_from_name(json_string_value(alg), json_string_length(alg), &e->alg) != JOT_OK ||
         e->alg == JOT_ALG_HS256 || e->alg == JOT_ALG_HS384 || e->alg == JOT_ALG_HS512) {
-        seterr(err, errlen, "keyring: %s: key %s has an unusable alg \"%s\"", path, e->kid,
-               json_string_value(alg));
+        jotd_seterr(err, errlen, "keyring: %s: key %s has an unusable alg \"%s\"", path, e->kid,
+                    json_string_value(alg));
         return -1;
     }
     e->created = (int64_t)json_integer_value(created);
@@ -258,7 +244,7 @@ static int parse_entry(json_t *o, kr_entry_t *e, const char *path, size_t i, cha
         e->retired = (int64_t)json_integer_value(retired);
     }
     if (e->created < 0 || (e->is_retired && e->retired < 0)) {
-        seterr(err, errlen, "keyring: %s: key %s has a negative time", path, e->kid);
+        jotd_seterr(err, errlen, "keyring: %s: key %s has a negative time", path, e->kid);
         return -1;
     }
     return 0;
@@ -281,16 +267,17 @@ static int keyring_read(const kr_dir_t *d, kr_list_t *l, char *err, size_t errle
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     if (!root) {
-        seterr(err, errlen, "keyring: %s: invalid JSON (line %d: %s)", path, jerr.line, jerr.text);
+        jotd_seterr(err, errlen, "keyring: %s: invalid JSON (line %d: %s)", path, jerr.line,
+                    jerr.text);
         return -1;
     }
     keys = json_object_get(root, "keys");
     if (!json_is_object(root) || !json_is_array(keys)) {
-        seterr(err, errlen, "keyring: %s: expected {\"keys\":[...]}", path);
+        jotd_seterr(err, errlen, "keyring: %s: expected {\"keys\":[...]}", path);
         goto fail;
     }
     if (json_array_size(keys) > KEYRING_MAX_KEYS) {
-        seterr(err, errlen, "keyring: %s: too many keys", path);
+        jotd_seterr(err, errlen, "keyring: %s: too many keys", path);
         goto fail;
     }
     for (size_t i = 0; i < json_array_size(keys); i++) {
@@ -299,12 +286,12 @@ static int keyring_read(const kr_dir_t *d, kr_list_t *l, char *err, size_t errle
             goto fail;
         for (size_t j = 0; j < l->n; j++) {
             if (strcmp(l->v[j].kid, e.kid) == 0) {
-                seterr(err, errlen, "keyring: %s: kid %s appears twice", path, e.kid);
+                jotd_seterr(err, errlen, "keyring: %s: kid %s appears twice", path, e.kid);
                 goto fail;
             }
         }
         if (list_push(l, &e) != 0) {
-            seterr(err, errlen, "keyring: out of memory");
+            jotd_seterr(err, errlen, "keyring: out of memory");
             goto fail;
         }
     }
@@ -339,7 +326,7 @@ static int key_load(const kr_dir_t *d, const kr_entry_t *e, jot_key_t **out, cha
         return -1;
     rc = read_at(d, name, KEY_FILE_MAX_BYTES, true, &text, &len, err, errlen);
     if (rc == 1) {
-        seterr(err, errlen, "keyring: key file %s/%s is missing", d->path, name);
+        jotd_seterr(err, errlen, "keyring: key file %s/%s is missing", d->path, name);
         return -1;
     }
     if (rc != 0)
@@ -348,31 +335,31 @@ static int key_load(const kr_dir_t *d, const kr_entry_t *e, jot_key_t **out, cha
     jot_memzero(text, len);
     free(text);
     if (jrc != JOT_OK) {
-        seterr(err, errlen, "keyring: %s/%s: %s", d->path, name, jot_strerror(jrc));
+        jotd_seterr(err, errlen, "keyring: %s/%s: %s", d->path, name, jot_strerror(jrc));
         return -1;
     }
     if (!jot_key_is_private(key) || jot_key_kty(key) == JOT_KTY_OCT) {
-        seterr(err, errlen, "keyring: %s/%s is not an asymmetric private key", d->path, name);
+        jotd_seterr(err, errlen, "keyring: %s/%s is not an asymmetric private key", d->path, name);
         goto fail;
     }
     if (jot_key_thumbprint(key, tp) != JOT_OK || strcmp(tp, e->kid) != 0) {
-        seterr(err, errlen, "keyring: %s/%s does not hold the key %s (thumbprint mismatch)",
-               d->path, name, e->kid);
+        jotd_seterr(err, errlen, "keyring: %s/%s does not hold the key %s (thumbprint mismatch)",
+                    d->path, name, e->kid);
         goto fail;
     }
     if (jot_key_alg(key) == JOT_ALG_UNSET && jot_key_set_alg(key, e->alg) != JOT_OK) {
-        seterr(err, errlen, "keyring: %s/%s cannot be used with %s", d->path, name,
-               jot_alg_name(e->alg));
+        jotd_seterr(err, errlen, "keyring: %s/%s cannot be used with %s", d->path, name,
+                    jot_alg_name(e->alg));
         goto fail;
     }
     if (jot_key_alg(key) != e->alg || jot_key_check_alg(key, e->alg, 1) != JOT_OK) {
-        seterr(err, errlen, "keyring: %s/%s cannot be used with %s", d->path, name,
-               jot_alg_name(e->alg));
+        jotd_seterr(err, errlen, "keyring: %s/%s cannot be used with %s", d->path, name,
+                    jot_alg_name(e->alg));
         goto fail;
     }
     if (jot_key_kid(key) == NULL || strcmp(jot_key_kid(key), e->kid) != 0) {
         if (jot_key_set_kid(key, e->kid) != JOT_OK) {
-            seterr(err, errlen, "keyring: out of memory");
+            jotd_seterr(err, errlen, "keyring: out of memory");
             goto fail;
         }
     }

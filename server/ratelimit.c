@@ -547,20 +547,27 @@ void jotd_throttle_failure(jotd_throttle_t *t, const char *account, const char *
     }
 }
 
-void jotd_throttle_success_local(jotd_throttle_t *t, const char *account, int64_t now)
+/* Remove the local entry of \p account; true when there was one. */
+static bool local_remove(jotd_throttle_t *t, const char *account)
 {
     size_t len;
     tentry_t *e;
 
-    (void)now;
     if (!t || !account)
-        return;
+        return false;
     len = key_len(account);
     pthread_mutex_lock(&t->mu);
     e = find(t, KIND_ACCOUNT, account, len, hash_key(t->seed, KIND_ACCOUNT, account, len));
     if (e)
         remove_entry(t, e);
     pthread_mutex_unlock(&t->mu);
+    return e != NULL;
+}
+
+void jotd_throttle_success_local(jotd_throttle_t *t, const char *account, int64_t now)
+{
+    (void)now;
+    (void)local_remove(t, account);
 }
 
 void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now)
@@ -568,8 +575,12 @@ void jotd_throttle_success(jotd_throttle_t *t, const char *account, int64_t now)
     char key[JOTD_THROTTLE_KEY_LEN + 1];
     jotd_store_t *st;
 
-    jotd_throttle_success_local(t, account, now);
-    if (!t || !account || !(st = store_of(t, now)) || !store_key(t, KIND_ACCOUNT, account, key))
+    /* Only an account with failures has a row to delete. The store-backed check before
+     * mirrored any row it found into the local table, so no local entry means no row: a
+     * success then writes nothing (a write would wait for the database's write lock, which
+     * reads such as /introspect must never do). */
+    if (!local_remove(t, account) || !(st = store_of(t, now)) ||
+        !store_key(t, KIND_ACCOUNT, account, key))
         return;
     if (jotd_store_throttle_clear(st, key) != JOTD_OK)
         store_failed(t, "clear", now);

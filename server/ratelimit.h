@@ -22,7 +22,9 @@
  * - failure: one store transaction per counter (jotd_store_throttle_update), in which the
  *   step functions below run on the row as stored, so that failures arriving at many
  *   instances at once are all counted; the new state is mirrored locally;
- * - success: the account's row is deleted from the store, and the local entry.
+ * - success: the local entry is deleted and, when there was one (the check mirrors every row
+ *   it finds, so only then can the store hold one), the account's row in the store: a
+ *   success without failures writes nothing.
  * A store error never fails a request: that call, and every call for 5 s after it (so that
  * an outage does not add a store timeout to each login), counts in the local table alone,
  * as without a store; the error is logged at most once a minute. A success meanwhile

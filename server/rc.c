@@ -1,7 +1,9 @@
 /* jotd_rc_str() and jotd_rc_name(), generated from JOTD_RC_MAP (rc.h). */
 #include "rc.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 const char *jotd_rc_str(jotd_rc_t rc)
 {
@@ -29,4 +31,14 @@ const char *jotd_rc_name(jotd_rc_t rc)
         break;
     }
     return "JOTD_E_UNKNOWN";
+}
+
+void jotd_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

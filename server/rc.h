@@ -15,6 +15,8 @@
 #ifndef JOTD_RC_H
 #define JOTD_RC_H
 
+#include <stddef.h>
+
 #define JOTD_RC_MAP(XX)                                                                            \
     XX(0, OK, "ok")                                                                                \
     XX(1, E_NOTFOUND, "not found")    /* no such user/client/token/session */                      \
@@ -44,5 +46,10 @@ typedef enum jotd_rc {
 const char *jotd_rc_str(jotd_rc_t rc);
 /** Symbolic name of \p rc ("JOTD_E_NOTFOUND"). Never NULL; static storage. */
 const char *jotd_rc_name(jotd_rc_t rc);
+
+/** Write the message \p fmt (printf) to \p err, \p errlen bytes, when err is non-NULL and
+ *  errlen > 0: the err/errlen convention above, written once. */
+void jotd_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -26,20 +26,8 @@
 #define SEALED_MAX (1024 * 1024) /* far beyond any key: bounds the work on a damaged row */
 #define PREFIX "v1."
 
-static jotd_rc_t fail(jotd_rc_t rc, char *err, size_t errlen, const char *fmt, const char *path)
-    __attribute__((format(printf, 4, 0)));
-
-/* \p fmt has one %s: \p path (or the purpose of a sealed value). */
-static jotd_rc_t fail(jotd_rc_t rc, char *err, size_t errlen, const char *fmt, const char *path)
-{
-    if (err && errlen) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-        snprintf(err, errlen, fmt, path);
-#pragma GCC diagnostic pop
-    }
-    return rc;
-}
+/* Report \p rc with a message in the function's err/errlen (rc.h). */
+#define FAIL(rc, ...) (jotd_seterr(err, errlen, __VA_ARGS__), (rc))
 
 static int hmac(const uint8_t *key, size_t key_len, const char *msg, uint8_t out[32])
 {
@@ -75,20 +63,19 @@ jotd_rc_t jotd_key_file_read(const char *path, uint8_t out[JOTD_KEK_LEN], char *
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
-        return errno == ENOENT ? fail(JOTD_E_NOTFOUND, err, errlen, "%s does not exist", path)
-                               : fail(JOTD_E_IO, err, errlen,
-                                      "cannot open %s (a symbolic link is refused)", path);
+        return errno == ENOENT
+                   ? FAIL(JOTD_E_NOTFOUND, "%s does not exist", path)
+                   : FAIL(JOTD_E_IO, "cannot open %s (a symbolic link is refused)", path);
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
         close(fd);
-        return fail(JOTD_E_INVAL, err, errlen, "%s must be a regular file of mode 0600 (chmod 600)",
-                    path);
+        return FAIL(JOTD_E_INVAL, "%s must be a regular file of mode 0600 (chmod 600)", path);
     }
     char text[KEK_TEXT_LEN + 3];
     ssize_t n = read(fd, text, sizeof text);
     close(fd);
     if (n < 0)
-        return fail(JOTD_E_IO, err, errlen, "cannot read %s", path);
+        return FAIL(JOTD_E_IO, "cannot read %s", path);
     size_t len = (size_t)n;
     if (len > KEK_TEXT_LEN && text[len - 1] == '\n')
         len--;
@@ -99,8 +86,7 @@ jotd_rc_t jotd_key_file_read(const char *path, uint8_t out[JOTD_KEK_LEN], char *
     jotd_rc_t rc = JOTD_OK;
     if (len != KEK_TEXT_LEN || jot_b64url_decode(key, &got, text, len) != JOT_OK ||
         got != JOTD_KEK_LEN)
-        rc = fail(JOTD_E_INVAL, err, errlen,
-                  "%s must hold 43 base64url characters (32 random bytes)", path);
+        rc = FAIL(JOTD_E_INVAL, "%s must hold 43 base64url characters (32 random bytes)", path);
     else
         memcpy(out, key, JOTD_KEK_LEN);
     jot_memzero(key, sizeof key);
@@ -114,7 +100,7 @@ jotd_rc_t jotd_kek_load(const char *path, jotd_kek_t *out, char *err, size_t err
     uint8_t file[JOTD_KEK_LEN];
     jotd_rc_t rc = jotd_key_file_read(path, file, err, errlen);
     if (rc == JOTD_OK && derive(file, out) != JOTD_OK)
-        rc = fail(JOTD_E_CRYPTO, err, errlen, "cannot derive keys from %s", path);
+        rc = FAIL(JOTD_E_CRYPTO, "cannot derive keys from %s", path);
     jot_memzero(file, sizeof file);
     return rc;
 }
@@ -125,15 +111,15 @@ jotd_rc_t jotd_kek_create(const char *path, jotd_kek_t *out, char *err, size_t e
     uint8_t file[JOTD_KEK_LEN];
     char text[KEK_TEXT_LEN + 2];
     if (RAND_bytes(file, sizeof file) != 1)
-        return fail(JOTD_E_CRYPTO, err, errlen, "no randomness for %s", path);
+        return FAIL(JOTD_E_CRYPTO, "no randomness for %s", path);
     jot_b64url_encode(text, file, sizeof file);
     text[KEK_TEXT_LEN] = '\n';
     jot_memzero(file, sizeof file);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         jot_memzero(text, sizeof text);
-        return errno == EEXIST ? fail(JOTD_E_EXISTS, err, errlen, "%s exists", path)
-                               : fail(JOTD_E_IO, err, errlen, "cannot create %s", path);
+        return errno == EEXIST ? FAIL(JOTD_E_EXISTS, "%s exists", path)
+                               : FAIL(JOTD_E_IO, "cannot create %s", path);
     }
     bool ok = write(fd, text, KEK_TEXT_LEN + 1) == KEK_TEXT_LEN + 1 && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
@@ -153,7 +139,7 @@ jotd_rc_t jotd_kek_create(const char *path, jotd_kek_t *out, char *err, size_t e
     }
     if (!ok) {
         unlink(path);
-        return fail(JOTD_E_IO, err, errlen, "cannot write %s", path);
+        return FAIL(JOTD_E_IO, "cannot write %s", path);
     }
     return jotd_kek_load(path, out, err, errlen);
 }
@@ -245,13 +231,12 @@ jotd_rc_t jotd_unseal(const jotd_kek_t *k, const char *purpose, const char *seal
     jotd_sealed_kek_id(sealed, id);
     size_t total = sealed ? strnlen(sealed, SEALED_MAX + 1) : 0;
     if (!id[0] || total > SEALED_MAX)
-        return fail(JOTD_E_CRYPTO, err, errlen, "sealed %s: not a sealed value (damaged)", purpose);
+        return FAIL(JOTD_E_CRYPTO, "sealed %s: not a sealed value (damaged)", purpose);
     if (strcmp(id, k->id) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen,
-                     "sealed %s: sealed with key-encryption key %s, but this instance's is %s "
-                     "(give every instance the same --key-encryption-key file)",
-                     purpose, id, k->id);
+        jotd_seterr(err, errlen,
+                    "sealed %s: sealed with key-encryption key %s, but this instance's is %s "
+                    "(give every instance the same --key-encryption-key file)",
+                    purpose, id, k->id);
         return JOTD_E_CRYPTO;
     }
     const char *p = sealed + sizeof PREFIX - 1 + JOTD_KEK_ID_LEN + 1;
@@ -260,7 +245,7 @@ jotd_rc_t jotd_unseal(const jotd_kek_t *k, const char *purpose, const char *seal
     size_t nlen = 0;
     if (!dot || (size_t)(dot - p) != NONCE_TEXT_LEN ||
         jot_b64url_decode(nonce, &nlen, p, (size_t)(dot - p)) != JOT_OK || nlen != NONCE_LEN)
-        return fail(JOTD_E_CRYPTO, err, errlen, "sealed %s: damaged", purpose);
+        return FAIL(JOTD_E_CRYPTO, "sealed %s: damaged", purpose);
     const char *body = dot + 1;
     size_t blen = strlen(body);
     uint8_t *raw = malloc(blen + 2), *plain = NULL; /* jot_b64url_decode's room */
@@ -277,12 +262,12 @@ jotd_rc_t jotd_unseal(const jotd_kek_t *k, const char *purpose, const char *seal
             *out_len = rlen - TAG_LEN;
             plain = NULL;
             rc = JOTD_OK;
-        } else if (raw && rlen >= TAG_LEN && !plain) {
+        } else if (rlen >= TAG_LEN && !plain) { /* decoded, then out of memory */
             rc = JOTD_E_NOMEM;
         }
     }
     if (rc == JOTD_E_CRYPTO)
-        fail(rc, err, errlen, "sealed %s: damaged (it does not authenticate)", purpose);
+        jotd_seterr(err, errlen, "sealed %s: damaged (it does not authenticate)", purpose);
     if (plain)
         jot_memzero(plain, rlen - TAG_LEN);
     free(plain);

@@ -13,8 +13,7 @@
 
 static jotd_rc_t store_fail(jotd_rc_t rc, char *err, size_t errlen)
 {
-    if (err && errlen)
-        snprintf(err, errlen, "store: %s", jotd_store_errmsg(NULL));
+    jotd_seterr(err, errlen, "store: %s", jotd_store_errmsg(NULL));
     return rc;
 }
 
@@ -61,12 +60,11 @@ jotd_rc_t jotd_kek_open(jotd_store_t *st, const char *path, const char *data_dir
     if (rc != JOTD_OK)
         return store_fail(rc, err, errlen);
     if (id[0]) {
-        if (err && errlen)
-            snprintf(err, errlen,
-                     "key-encryption key %s does not exist, and the store's keys are sealed with "
-                     "key-encryption key %s: give this instance the file the others have "
-                     "(--key-encryption-key FILE)",
-                     path, id);
+        jotd_seterr(err, errlen,
+                    "key-encryption key %s does not exist, and the store's keys are sealed with "
+                    "key-encryption key %s: give this instance the file the others have "
+                    "(--key-encryption-key FILE)",
+                    path, id);
         return JOTD_E_NOTFOUND;
     }
     rc = jotd_kek_create(path, out, err, errlen);
@@ -89,8 +87,7 @@ jotd_rc_t jotd_secret_load(jotd_store_t *st, const jotd_kek_t *kek, const char *
             rc = jotd_unseal(kek, purpose, sealed, &v, &len, err, errlen);
             free(sealed);
             if (rc == JOTD_OK && len != 32) {
-                if (err && errlen)
-                    snprintf(err, errlen, "secret %s in the store is damaged", name);
+                jotd_seterr(err, errlen, "secret %s in the store is damaged", name);
                 rc = JOTD_E_CRYPTO;
             }
             if (rc == JOTD_OK)
@@ -107,12 +104,15 @@ jotd_rc_t jotd_secret_load(jotd_store_t *st, const jotd_kek_t *kek, const char *
         char path[4096];
         snprintf(path, sizeof path, "%s/keys/%s", data_dir ? data_dir : ".", name);
         rc = jotd_key_file_read(path, value, err, errlen);
-        if (rc == JOTD_E_NOTFOUND)
-            rc = RAND_bytes(value, sizeof value) == 1 ? JOTD_OK : JOTD_E_CRYPTO;
+        if (rc == JOTD_E_NOTFOUND && RAND_bytes(value, sizeof value) != 1) {
+            jotd_seterr(err, errlen, "secret %s: no randomness", name);
+            rc = JOTD_E_CRYPTO;
+        } else if (rc == JOTD_E_NOTFOUND) {
+            rc = JOTD_OK;
+        }
         if (rc == JOTD_OK &&
-            (rc = jotd_seal(kek, purpose, value, sizeof value, &sealed)) != JOTD_OK && err &&
-            errlen)
-            snprintf(err, errlen, "secret %s: cannot seal it", name);
+            (rc = jotd_seal(kek, purpose, value, sizeof value, &sealed)) != JOTD_OK)
+            jotd_seterr(err, errlen, "secret %s: cannot seal it", name);
         jot_memzero(value, sizeof value);
         if (rc != JOTD_OK)
             return rc; /* (the file's message is in err) */
@@ -122,7 +122,6 @@ jotd_rc_t jotd_secret_load(jotd_store_t *st, const jotd_kek_t *kek, const char *
         if (rc != JOTD_OK && rc != JOTD_E_EXISTS)
             return store_fail(rc, err, errlen);
     }
-    if (err && errlen)
-        snprintf(err, errlen, "secret %s: cannot be stored", name);
+    jotd_seterr(err, errlen, "secret %s: cannot be stored", name);
     return JOTD_E_IO;
 }

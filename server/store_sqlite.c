@@ -2092,15 +2092,16 @@ static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
 
 /* ---- signing keys and secrets -------------------------------------------------------------- */
 
-/* \p fn in one write transaction (BEGIN IMMEDIATE, committed at full durability when it
- * returns JOTD_OK, rolled back otherwise). */
-static jotd_rc_t write_tx(sqlite_store_t *st, jotd_rc_t (*fn)(struct conn *c, void *ctx), void *ctx)
+/* \p fn in one write transaction (BEGIN IMMEDIATE; committed when it returns JOTD_OK, at the
+ * durability of logins with \p light, else at full durability; rolled back otherwise). */
+static jotd_rc_t write_tx(sqlite_store_t *st, bool light,
+                          jotd_rc_t (*fn)(struct conn *c, void *ctx), void *ctx)
 {
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
-    r = tx_begin(c);
+    r = light ? tx_begin_light(c) : tx_begin(c);
     if (r == JOTD_OK) {
         r = fn(c, ctx);
         r = tx_end(c, r == JOTD_OK, r);
@@ -2224,7 +2225,7 @@ static jotd_rc_t key_add_fn(struct conn *c, void *ctx)
 static jotd_rc_t sq_key_add(jotd_store_t *base, const jotd_key_row_t *k, bool only_if_none)
 {
     struct key_write x = {.k = k, .only_if_none = only_if_none};
-    return write_tx(as_sq(base), key_add_fn, &x);
+    return write_tx(as_sq(base), false, key_add_fn, &x);
 }
 
 static jotd_rc_t key_revoke_fn(struct conn *c, void *ctx)
@@ -2252,7 +2253,7 @@ static jotd_rc_t sq_key_revoke(jotd_store_t *base, const char *kid, int64_t now,
                                const jotd_key_row_t *replacement)
 {
     struct key_write x = {.k = replacement, .kid = kid, .now = now};
-    return write_tx(as_sq(base), key_revoke_fn, &x);
+    return write_tx(as_sq(base), false, key_revoke_fn, &x);
 }
 
 static jotd_rc_t sq_secret_get(jotd_store_t *base, const char *name, char **out)
@@ -2309,7 +2310,7 @@ static jotd_rc_t sq_secret_put(jotd_store_t *base, const char *name, const char 
                                int64_t now)
 {
     struct secret_write x = {.name = name, .sealed = sealed, .now = now};
-    return write_tx(as_sq(base), secret_put_fn, &x);
+    return write_tx(as_sq(base), false, secret_put_fn, &x);
 }
 
 /* ---- password hashes: parameters and rehashing --------------------------------------------- */
@@ -2435,73 +2436,73 @@ static jotd_rc_t sq_throttle_get(jotd_store_t *base, const char *key, jotd_throt
     return r;
 }
 
+struct throttle_write {
+    const char *key;
+    int64_t now;
+    jotd_throttle_step_fn step;
+    void *ctx;
+    jotd_throttle_state_t v;
+};
+
+static jotd_rc_t throttle_update_fn(struct conn *c, void *ctx)
+{
+    struct throttle_write *x = ctx;
+    bool found = false;
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = throttle_read(c, x->key, &x->v, &found);
+    if (r == JOTD_OK) {
+        x->step(x->ctx, &x->v, x->now);
+        r = adhoc(c,
+                  "INSERT INTO throttle (key, " THROTTLE_COLS ", updated_at)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET"
+                  " failures = excluded.failures, violations = excluded.violations,"
+                  " win_start = excluded.win_start, lock_until = excluded.lock_until,"
+                  " updated_at = excluded.updated_at",
+                  &s);
+    }
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, x->key, &b);
+        bind_i64(s, 2, x->v.failures, &b);
+        bind_i64(s, 3, x->v.violations, &b);
+        bind_i64(s, 4, x->v.win_start, &b);
+        bind_i64(s, 5, x->v.lock_until, &b);
+        bind_i64(s, 6, x->now, &b);
+        r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
+        sqlite3_finalize(s);
+    }
+    return r;
+}
+
 /* BEGIN IMMEDIATE holds the database's write lock from the read to the commit: no other
  * connection of any process can update the row in between. */
 static jotd_rc_t sq_throttle_update(jotd_store_t *base, const char *key, int64_t now,
                                     jotd_throttle_step_fn step, void *ctx,
                                     jotd_throttle_state_t *out)
 {
-    sqlite_store_t *st = as_sq(base);
-    struct conn *c;
-    jotd_rc_t r = wconn_get(st, &c);
-    if (r != JOTD_OK)
-        return r;
-    jotd_throttle_state_t v = {0};
-    r = tx_begin_light(c);
-    if (r == JOTD_OK) {
-        bool found = false;
-        r = throttle_read(c, key, &v, &found);
-        sqlite3_stmt *s = NULL;
-        if (r == JOTD_OK) {
-            step(ctx, &v, now);
-            r = adhoc(c,
-                      "INSERT INTO throttle (key, " THROTTLE_COLS ", updated_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET"
-                      " failures = excluded.failures, violations = excluded.violations,"
-                      " win_start = excluded.win_start, lock_until = excluded.lock_until,"
-                      " updated_at = excluded.updated_at",
-                      &s);
-        }
-        if (r == JOTD_OK) {
-            int b = SQLITE_OK;
-            bind_text(s, 1, key, &b);
-            bind_i64(s, 2, v.failures, &b);
-            bind_i64(s, 3, v.violations, &b);
-            bind_i64(s, 4, v.win_start, &b);
-            bind_i64(s, 5, v.lock_until, &b);
-            bind_i64(s, 6, now, &b);
-            r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
-            sqlite3_finalize(s);
-        }
-        r = tx_end(c, r == JOTD_OK, r);
-    }
-    wconn_put(st, c);
+    struct throttle_write x = {.key = key, .now = now, .step = step, .ctx = ctx};
+    jotd_rc_t r = write_tx(as_sq(base), true, throttle_update_fn, &x);
     if (r == JOTD_OK)
-        *out = v;
+        *out = x.v;
+    return r;
+}
+
+static jotd_rc_t throttle_clear_fn(struct conn *c, void *ctx)
+{
+    sqlite3_stmt *s = NULL;
+    jotd_rc_t r = adhoc(c, "DELETE FROM throttle WHERE key = ?1", &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_text(s, 1, ctx, &b);
+        r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
+        sqlite3_finalize(s);
+    }
     return r;
 }
 
 static jotd_rc_t sq_throttle_clear(jotd_store_t *base, const char *key)
 {
-    sqlite_store_t *st = as_sq(base);
-    struct conn *c;
-    jotd_rc_t r = wconn_get(st, &c);
-    if (r != JOTD_OK)
-        return r;
-    r = tx_begin_light(c);
-    if (r == JOTD_OK) {
-        sqlite3_stmt *s = NULL;
-        r = adhoc(c, "DELETE FROM throttle WHERE key = ?1", &s);
-        if (r == JOTD_OK) {
-            int b = SQLITE_OK;
-            bind_text(s, 1, key, &b);
-            r = b != SQLITE_OK ? db_fail(c->db, b) : run(c, s, NULL);
-            sqlite3_finalize(s);
-        }
-        r = tx_end(c, r == JOTD_OK, r);
-    }
-    wconn_put(st, c);
-    return r;
+    return write_tx(as_sq(base), true, throttle_clear_fn, (void *)key);
 }
 
 /* In sq_gc's transaction: rows idle for JOTD_THROTTLE_KEEP_S whose lock has ended. */

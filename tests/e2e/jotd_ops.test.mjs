@@ -346,6 +346,36 @@ describe('keys', () => {
     await s.stop();
   });
 
+  test('an earlier release\'s keys/ directory is imported: its signing key and refresh.key go on', async () => {
+    // the layout of the release before: DATA/keys/<kid>.jwk, keyring.json, refresh.key
+    const data = mkTmp();
+    const keys = path.join(data, 'keys');
+    fs.mkdirSync(keys, { mode: 0o700 });
+    const { privateKey } = await jose.generateKeyPair('ES256', { extractable: true });
+    const jwk = await jose.exportJWK(privateKey);
+    const kid = await jose.calculateJwkThumbprint(jwk);
+    fs.writeFileSync(path.join(keys, `${kid}.jwk`), JSON.stringify({ ...jwk, kid, alg: 'ES256' }), { mode: 0o600 });
+    fs.writeFileSync(path.join(keys, 'keyring.json'), JSON.stringify({ keys: [{ kid, alg: 'ES256', created: nowSec() - 100, retired: null }] }), { mode: 0o600 });
+    const refreshKey = crypto.randomBytes(32);
+    fs.writeFileSync(path.join(keys, 'refresh.key'), refreshKey.toString('base64url'), { mode: 0o600 });
+    const s = await start({ data });
+    assert.ok(s.logs().some((l) => /imported 1 signing keys from .*keys into the store/.test(l.msg ?? '')), s.stderr);
+    assert.deepEqual(await jwksKids(s), [kid]);
+    s.addUser('leg', PW);
+    const t = remember(await s.login('leg', PW));
+    assert.equal(t.header.kid, kid, 'the imported key signs');
+    // the successor of a refresh token is HMAC-SHA256(refresh.key, token): the imported one
+    const r = remember(await s.refresh(t.refresh_token));
+    assert.equal(r.refresh_token, crypto.createHmac('sha256', refreshKey).update(t.refresh_token).digest('base64url'));
+    // once imported, keys/ is not read again: its key file may go
+    await s.stop({ keepData: true });
+    fs.rmSync(keys, { recursive: true });
+    const s2 = await start({ data });
+    assert.deepEqual(await jwksKids(s2), [kid]);
+    assert.equal(remember(await s2.login('leg', PW)).header.kid, kid);
+    await s2.stop();
+  });
+
   test('keys revoke: the key leaves the JWKS and /verify at once; revoking the active key makes a new one', async () => {
     const s = await start();
     s.addUser('rev', PW);

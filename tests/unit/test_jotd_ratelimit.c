@@ -577,6 +577,31 @@ static void test_store_shared_account(void **state)
     store_fx_free(f);
 }
 
+/* A success writes to the store only for an account with failures: a client
+ * authentication or login without failures must not wait for the database's write lock
+ * (the regression: every /introspect by a resource server deleted a row that was not
+ * there, and waited out the write lock behind a long write). */
+static void test_store_success_without_failures_writes_nothing(void **state)
+{
+    store_fx_t *f = store_fx_new();
+    (void)state;
+    assert_non_null(f);
+    jotd_throttle_t *a = on_store(f->st, "login", 4, 100);
+    jotd_throttle_t *b = on_store(f->st, "login", 4, 100);
+    jotd_throttle_failure(a, "alice", "10.0.0.1", NOW);
+    assert_int_equal(stored_failures(f->st, "login", "account", "alice"), 1);
+    /* b never checked alice: it knows of no failure, so its success deletes nothing */
+    jotd_throttle_success(b, "alice", NOW);
+    assert_int_equal(stored_failures(f->st, "login", "account", "alice"), 1);
+    /* after its check (which mirrors the row) a success clears it */
+    assert_wait(b, "alice", NULL, NOW, 0);
+    jotd_throttle_success(b, "alice", NOW);
+    assert_int_equal(stored_failures(f->st, "login", "account", "alice"), 0);
+    jotd_throttle_free(a);
+    jotd_throttle_free(b);
+    store_fx_free(f);
+}
+
 static void test_store_shared_ip(void **state)
 {
     store_fx_t *f = store_fx_new();
@@ -724,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_store_shared_account),
         cmocka_unit_test(test_store_shared_ip),
         cmocka_unit_test(test_store_local_prefilter),
+        cmocka_unit_test(test_store_success_without_failures_writes_nothing),
         cmocka_unit_test(test_store_failure_falls_back),
         cmocka_unit_test(test_store_threads),
     };
