@@ -2619,8 +2619,7 @@ int main(void)
         T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
         T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
-        T(test_secrets_rows), T(test_concurrent_first_key), \
-        THROTTLE_TESTS
+        T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
