@@ -49,6 +49,7 @@ typedef enum opt_type {
     T_UINT,     /* unsigned */
     T_SIZE,     /* size_t */
     T_SYNC,     /* --durability: "full" or "normal" -> bool durability_full */
+    T_ONOFF,    /* "on" or "off" -> bool; a value is required (unlike T_BOOL) */
     T_CIDRS,    /* comma-separated CIDRs, repeatable -> trusted_proxies[] */
     T_STORE,    /* a libpq URI; empty means unset (SQLite in --data) */
 } opt_type_t;
@@ -96,6 +97,7 @@ static const opt_t opts[] = {
     OPT("durability", T_SYNC, durability_full),
     OPT("trusted_proxy", T_CIDRS, trusted_proxies),
     OPT("events_poll_interval", T_DURATION, events_poll_interval),
+    OPT("events_listen", T_ONOFF, events_listen),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -399,6 +401,13 @@ static int apply(jotd_config_t *c, const opt_t *o, const char *val, const char *
         }
         jotd_seterr(err, errlen, "%s: expected full or normal, not \"%s\"", src, val);
         return -1;
+    case T_ONOFF:
+        if (strcmp(val, "on") == 0 || strcmp(val, "off") == 0) {
+            *(bool *)field = val[1] == 'n';
+            return 0;
+        }
+        jotd_seterr(err, errlen, "%s: expected on or off, not \"%s\"", src, val);
+        return -1;
     case T_DURATION: {
         int64_t d;
         if (jotx_parse_duration(val, JOTX_DURATION_MAX, &d) != JOTX_OK) {
@@ -467,6 +476,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->key_lead_time = 600;
     c->access_ttl = 900;
     c->events_poll_interval = 1;
+    c->events_listen = true;
     c->refresh_idle_ttl = 7 * 86400;
     c->refresh_abs_ttl = 30 * 86400;
     c->refresh_grace = 0;

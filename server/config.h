@@ -6,7 +6,8 @@
  * argon2_t, argon2_p, max_body, threads, max_connections, max_connections_per_ip,
  * connection_timeout, verify_cache_size,
  * throttle_account_failures, throttle_ip_failures, default_client, durability, trusted_proxy
- * (the one list: repeat it, or separate CIDRs with commas). Environment
+ * (the one list: repeat it, or separate CIDRs with commas), events_poll_interval,
+ * events_listen (on or off). Environment
  * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
@@ -63,6 +64,10 @@ typedef struct jotd_config {
      * made elsewhere); default 1 s, 1 s..1 h. On PostgreSQL a LISTEN connection wakes it
      * sooner (store.h, jotd_store_listen_start) */
     int64_t events_poll_interval;
+    /* --events-listen on|off: whether serve holds that LISTEN connection (PostgreSQL only;
+     * default on). off: the events table is only polled, for a store reached through
+     * PgBouncer in transaction pooling mode, where LISTEN does not work */
+    bool events_listen;
 } jotd_config_t;
 
 /** Fill \p c with the defaults. */

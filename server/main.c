@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <signal.h>
@@ -64,7 +65,7 @@ static int usage(FILE *f)
         "                  [--trusted-proxy CIDR]...\n"
         "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
         "                  [--refresh-absolute-ttl D] [--refresh-grace D]\n"
-        "                  [--events-poll-interval D] ...\n"
+        "                  [--events-poll-interval D] [--events-listen on|off] ...\n"
         "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
         "       jotd user passwd NAME --password-stdin\n"
         "       jotd user roles NAME [--role R]... [--permission P]...\n"
@@ -1093,8 +1094,15 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         goto out;
     }
     /* PostgreSQL: events made elsewhere are read as soon as they are notified; the poll
-     * below still bounds the lag when a notification is lost */
-    if (jotd_store_listen_start(app.store, events_wake, &app, &listener) != JOTD_OK) {
+     * below still bounds the lag when a notification is lost. --events-listen off (a store
+     * behind PgBouncer's transaction pooling, where LISTEN does not work): the poll only */
+    if (!app.rt->cfg.events_listen) { /* read once: a change needs a restart */
+        if (app.rt->cfg.store)
+            jotd_log("info",
+                     "events listener: off (--events-listen off), events polled every %" PRId64
+                     " s",
+                     app.rt->cfg.events_poll_interval);
+    } else if (jotd_store_listen_start(app.store, events_wake, &app, &listener) != JOTD_OK) {
         fail("cannot start the events listener: %s", jotd_store_errmsg(NULL));
         goto out;
     }

@@ -42,6 +42,26 @@
 # wrk rotates again (a run of its own: the measured figure carries no profiling cost), and a
 # summary is printed: CPU share by process (idle = waiting), and jotd's and PostgreSQL's
 # time by library and top functions. Skipped, with a note, when perf is missing or refused.
+# Many instances (pg_revoke_lag, pg_verify_listener, pg_refresh_lb: in the PostgreSQL pass by
+# default): more jotd on the PostgreSQL jotd's --data and --store (its keys, its user, its
+# database), all with --issuer http://jotd-cluster.bench.test (a token of one is valid on
+# every one) and throttling out of the way (--throttle-*-failures 1000000): K1, K2, K3 with
+# the default listener, KOFF with --events-listen off --events-poll-interval 1s.
+#   pg_revoke_lag       revocation lag (bench/server/cluster.mjs lag): LAG_REVOCATIONS access
+#                       tokens (minted like verify_distinct's, in the session of a login on K1)
+#                       revoked on K1 while another instance is asked GET /verify until it
+#                       answers 401; the time from K1's 200 to that 401, p50/p90/p99/max:
+#                       K2 (LISTEN), one at a time, asked back to back   target p99 <= 50 ms
+#                       KOFF (polling), LAG_POLL_CONCURRENCY at once, each after a random
+#                       0..1 s pause, asked every 2 ms              target p99 <= 1 s + 100 ms
+#   pg_verify_listener  verify (one bearer repeated, as verify_same) on K2 (listener on) and on
+#                       KOFF (listener off), one running at a time, CLUSTER_ROUNDS rounds in
+#                       turn, while K1 revokes another token every WRITER_INTERVAL_MS (events
+#                       that K2's listener reads during its run)    target on/off >= 0.95
+#   pg_refresh_lb       refresh (the chains of load.lua) on K1 directly, on K1 behind nginx and
+#                       on K1..K3 behind the same nginx (bench/server/nginx-lb.conf.in: one
+#                       worker, round-robin, keep-alive to the instances); no target, the
+#                       pgbench rotation SQL is printed as the reference
 # Everything is stopped and removed at exit (the cluster with pg-test-cluster stop).
 # Output: machine lines "name value unit", then a table. Exit 0 when every scenario ran
 # without errors (targets are reported, not enforced: the machine may be shared), 1 when a
@@ -51,9 +71,12 @@
 # LOGIN_CONNECTIONS (8), WRK_THREADS (2), JOTD_THREADS (CPUs), JOTD_ARGS (extra flags),
 # ARGON2_M_KIB (19456), ARGON2_T (2), ARGON2_P (1), RAW_SECONDS (3),
 # SCENARIOS ("nginx verify_same verify_distinct introspect refresh login", plus
-# "pg_refresh pg_login" when the PostgreSQL pass is on), BENCH_PG (auto), PG_BINDIR,
+# "pg_refresh pg_login pg_revoke_lag pg_verify_listener pg_refresh_lb" when the PostgreSQL
+# pass is on), BENCH_PG (auto), PG_BINDIR,
 # PGBENCH_CLIENTS (CONNECTIONS), PROFILE_SECONDS (5; 0: no profile), PERF_DATA (a path: keep
-# the profile's perf.data there, for `perf report -i`).
+# the profile's perf.data there, for `perf report -i`), LAG_REVOCATIONS (1000),
+# LAG_POLL_CONCURRENCY (50), WRITER_INTERVAL_MS (10; 0: no events during pg_verify_listener),
+# CLUSTER_ROUNDS (3).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -76,6 +99,10 @@ SCENARIOS=${SCENARIOS:-}
 BENCH_PG=${BENCH_PG:-auto}
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-$CONNECTIONS}
 PROFILE_SECONDS=${PROFILE_SECONDS:-5}
+LAG_REVOCATIONS=${LAG_REVOCATIONS:-1000}
+LAG_POLL_CONCURRENCY=${LAG_POLL_CONCURRENCY:-50}
+WRITER_INTERVAL_MS=${WRITER_INTERVAL_MS:-10}
+CLUSTER_ROUNDS=${CLUSTER_ROUNDS:-3}
 read -r -a jotd_extra <<<"${JOTD_ARGS:-}"
 
 [[ "$DURATION" =~ ^[0-9]+$ ]] && [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 600 ] ||
@@ -101,7 +128,7 @@ auto) if [ -n "$pg_bin" ]; then BENCH_PG=1; else BENCH_PG=0; fi ;;
 esac
 if [ -z "$SCENARIOS" ]; then
     SCENARIOS="nginx verify_same verify_distinct introspect refresh login"
-    [ "$BENCH_PG" = 0 ] || SCENARIOS+=" pg_refresh pg_login"
+    [ "$BENCH_PG" = 0 ] || SCENARIOS+=" pg_refresh pg_login pg_revoke_lag pg_verify_listener pg_refresh_lb"
 fi
 want_pg=0
 for s in $SCENARIOS; do
@@ -109,6 +136,10 @@ for s in $SCENARIOS; do
 done
 [ "$want_pg" = 0 ] || [ -n "$pg_bin" ] || bench_die "pg_* scenarios need PostgreSQL's binaries (Debian package postgresql)"
 [[ "$PROFILE_SECONDS" =~ ^[0-9]+$ ]] || bench_die "PROFILE_SECONDS must be a number"
+for v in LAG_REVOCATIONS LAG_POLL_CONCURRENCY CLUSTER_ROUNDS; do
+    [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || bench_die "$v must be a number >= 1"
+done
+[[ "$WRITER_INTERVAL_MS" =~ ^[0-9]+$ ]] || bench_die "WRITER_INTERVAL_MS must be a number (0: no writer)"
 
 bench_tmp jotd-bench
 nginx_pid=""
@@ -150,7 +181,18 @@ distinct_count=$((25000 * DURATION))
 # ---- jotd on PostgreSQL ----------------------------------------------------------------------
 sq_base=$base sq_password=$password sq_basic=$basic sq_access=$access sq_pid=$jotd_pid
 pg_dir="" pg_jotd_pid="" pg_base="" pg_admin=""
+# the cluster pass (below): its jotd instances, its nginx and its event writer
+declare -A cl_pid cl_port
+lb_nginx_pid="" writer_pid=""
+stop_cluster() {
+    local n
+    bench_kill_wait "$lb_nginx_pid"
+    lb_nginx_pid=""
+    bench_kill_wait "$writer_pid"
+    for n in "${!cl_pid[@]}"; do bench_kill_wait "${cl_pid[$n]}"; done
+}
 stop_pg() {
+    stop_cluster
     bench_kill_wait "$pg_jotd_pid"
     [ -z "$pg_dir" ] || "$root/scripts/pg-test-cluster" stop "$pg_dir" >/dev/null || true
 }
@@ -354,11 +396,21 @@ run_scenario() {
     sleep 1
     local res
     res=$(wrk_run "$scen" "$DURATION" "$conns" "$url" "$file")
+    record_result "$s" "$res"
+    if [ "$s" = verify_distinct ] && [ "${requests:-0}" -gt "$distinct_count" ]; then
+        errors[$s]="tokens reused: $requests requests, $distinct_count tokens"
+    fi
+    [ "$s" != pg_refresh ] || profile_pg_refresh "$url" "$conns"
+}
+
+# NAME RESULT: rps, p50, p99 and errors of a wrk RESULT line under NAME (sets $requests)
+record_result() {
+    local s=$1 res=$2
     echo "# $s: ${res#RESULT }" >>"$tmp/results"
     rps[$s]=$(bench_field "$res" rps)
     p50[$s]=$(bench_field "$res" p50_ms)
     p99[$s]=$(bench_field "$res" p99_ms)
-    local non2xx errs requests
+    local non2xx errs
     non2xx=$(bench_field "$res" non2xx)
     errs=$(bench_field "$res" socket_errors)
     requests=$(bench_field "$res" requests)
@@ -368,15 +420,179 @@ run_scenario() {
         errors[$s]="ERRORS: $(bench_field "$res" statuses) socket $errs"
         failures=$((failures + 1))
     fi
-    if [ "$s" = verify_distinct ] && [ "${requests:-0}" -gt "$distinct_count" ]; then
-        errors[$s]="tokens reused: $requests requests, $distinct_count tokens"
+}
+
+# ---- many instances on one PostgreSQL store (pg_revoke_lag, pg_verify_listener, pg_refresh_lb)
+# jotd instances started here on the PostgreSQL jotd's --data and --store (they share its
+# keys, its user "bench" and its database) with one --issuer, so that a token of one is
+# valid on all: K1 (revokes, writes the events), K2 (listener on, the default), KOFF
+# (--events-listen off --events-poll-interval 1s), K3 (the third behind nginx). Started when
+# the first of these scenarios needs them; each scenario starts and stops what it compares.
+cluster_issuer=http://jotd-cluster.bench.test
+declare -A cl_base
+cl_ready=0 cl_access="" lb_port1="" lb_port3=""
+declare -A lag_line
+verify_rounds="" writer_line=""
+cluster_up() { # NAME [FLAGS...]: start instance NAME (no-op when it runs)
+    local n=$1 p
+    shift
+    [ -z "${cl_pid[$n]:-}" ] || return 0
+    p=${cl_port[$n]:-$(bench_free_port)}
+    cl_port[$n]=$p
+    BENCH_JOTD_LOG=jotd-$n bench_jotd_start "$JOTD" "$p" --data "$pg_data" --store "$(pg_uri jotd_bench)" \
+        --listen "127.0.0.1:$p" --issuer "$cluster_issuer" --threads "$JOTD_THREADS" \
+        --max-connections 4096 --throttle-account-failures 1000000 --throttle-ip-failures 1000000 \
+        "${argon2_args[@]}" "${jotd_extra[@]}" "$@"
+    cl_pid[$n]=$jotd_pid cl_base[$n]=$base
+    jotd_pid=$sq_pid # bench_cleanup stops the SQLite jotd by this name
+}
+cluster_down() { # NAME
+    bench_kill_wait "${cl_pid[$1]:-}"
+    cl_pid[$1]=""
+}
+koff_flags=(--events-listen off --events-poll-interval 1s)
+cluster_setup() {
+    [ "$cl_ready" = 0 ] || return 0
+    cl_ready=1
+    cluster_up K1
+    base=${cl_base[K1]} password=$pg_password
+    cl_access=$(bench_login | sed -n 's/.*"access_token":"\([A-Za-z0-9_.-]*\)".*/\1/p')
+    [ -n "$cl_access" ] || bench_die "cannot log in to the cluster instance K1"
+    cl_kid=$(node -e 'const h=JSON.parse(Buffer.from(process.argv[1].split(".")[0],"base64url"));console.log(h.kid)' "$cl_access")
+}
+# COUNT FILE: COUNT access tokens of the session of $cl_access (its claims, a new jti each),
+# signed with the shared key: each can be revoked on its own (the session stays alive)
+cluster_mint() {
+    node "$here/mint.mjs" "$pg_data/keys/$cl_kid.jwk" "$cl_access" "$1" 900 >"$2" ||
+        bench_die "minting tokens failed"
+}
+
+# Revocation lag, K1 -> K2 (LISTEN) and K1 -> KOFF (polling every 1 s): bench/server/cluster.mjs
+# lag. LISTEN: one revocation at a time, KOFF asked back to back; polling: LAG_POLL_CONCURRENCY
+# revocations in flight, each after a random 0..1000 ms pause (a uniform phase against the
+# poll tick), KOFF asked every 2 ms (resolution enough against 1 s, and the machine is shared).
+run_revoke_lag() {
+    cluster_setup
+    cluster_up K2
+    cluster_up KOFF "${koff_flags[@]}"
+    cluster_mint "$LAG_REVOCATIONS" "$tmp/lag-listen.txt"
+    cluster_mint "$LAG_REVOCATIONS" "$tmp/lag-poll.txt"
+    local l rc=0
+    l=$(node "$here/cluster.mjs" lag "${cl_base[K1]}" "${cl_base[K2]}" "$tmp/lag-listen.txt" \
+        "$LAG_REVOCATIONS" 1 listen 0 0 2>"$tmp/lag-listen.err") || rc=1
+    lag_line[listen]=$l
+    l=$(node "$here/cluster.mjs" lag "${cl_base[K1]}" "${cl_base[KOFF]}" "$tmp/lag-poll.txt" \
+        "$LAG_REVOCATIONS" "$LAG_POLL_CONCURRENCY" poll_1s 1000 2 2>"$tmp/lag-poll.err") || rc=1
+    lag_line[poll_1s]=$l
+    echo "# pg_revoke_lag: ${lag_line[listen]#LAG } / ${lag_line[poll_1s]#LAG }" >>"$tmp/results"
+    if [ "$rc" != 0 ] || [ -z "${lag_line[listen]}" ] || [ -z "${lag_line[poll_1s]}" ]; then
+        errors[pg_revoke_lag]="ERRORS: $(cat "$tmp/lag-listen.err" "$tmp/lag-poll.err" | head -3 | tr '\\n' ' ')"
+        failures=$((failures + 1))
     fi
-    [ "$s" != pg_refresh ] || profile_pg_refresh "$url" "$conns"
+    cluster_down KOFF
+}
+
+# GET /verify (one bearer repeated, as verify_same) on K2 (listener on) and on KOFF (listener
+# off), one at a time (the other stopped), CLUSTER_ROUNDS rounds in turn, while K1 revokes
+# another token every WRITER_INTERVAL_MS (cluster.mjs writer: an events row and a pg_notify
+# each; 0: no writer), so that K2's listener wakes and reads the events during its run.
+run_verify_listener() {
+    cluster_setup
+    cluster_down KOFF
+    writer_pid=""
+    if [ "$WRITER_INTERVAL_MS" -gt 0 ]; then
+        cluster_mint $(((CLUSTER_ROUNDS * 2 * (WARMUP + DURATION + 4) + 10) * 1000 / WRITER_INTERVAL_MS)) "$tmp/writer.txt"
+        node "$here/cluster.mjs" writer "${cl_base[K1]}" "$tmp/writer.txt" "$WRITER_INTERVAL_MS" \
+            >"$tmp/writer.out" 2>&1 &
+        writer_pid=$!
+    fi
+    local r arm n res
+    access=$cl_access basic="" password=$pg_password
+    for r in $(seq 1 "$CLUSTER_ROUNDS"); do
+        for arm in on off; do
+            if [ "$arm" = on ]; then
+                cluster_down KOFF
+                cluster_up K2
+                n=K2
+            else
+                cluster_down K2
+                cluster_up KOFF "${koff_flags[@]}"
+                n=KOFF
+            fi
+            wrk_run verify "$WARMUP" "$CONNECTIONS" "${cl_base[$n]}" >/dev/null
+            sleep 1
+            res=$(wrk_run verify "$DURATION" "$CONNECTIONS" "${cl_base[$n]}")
+            record_result "pg_verify_listener_$arm.$r" "$res"
+            verify_rounds+=" $arm.$r"
+        done
+    done
+    if [ -n "$writer_pid" ]; then
+        bench_kill_wait "$writer_pid"
+        writer_pid=""
+        writer_line=$(grep '^WRITER' "$tmp/writer.out" || true)
+        grep -q 'failed=0 ' <<<"$writer_line" || {
+            errors[pg_verify_listener]="writer: ${writer_line:-no summary} $(grep -v '^WRITER' "$tmp/writer.out" | head -2)"
+            failures=$((failures + 1))
+        }
+    fi
+    local a
+    for a in on off; do # the mean over the rounds
+        rps[pg_verify_listener_$a]=$(for r in $(seq 1 "$CLUSTER_ROUNDS"); do echo "${rps[pg_verify_listener_$a.$r]}"; done | awk '{t += $1} END {printf "%.0f", t / NR}')
+        p50[pg_verify_listener_$a]=$(for r in $(seq 1 "$CLUSTER_ROUNDS"); do echo "${p50[pg_verify_listener_$a.$r]}"; done | awk '{t += $1} END {printf "%.2f", t / NR}')
+        p99[pg_verify_listener_$a]=$(for r in $(seq 1 "$CLUSTER_ROUNDS"); do echo "${p99[pg_verify_listener_$a.$r]}"; done | awk '{t += $1} END {printf "%.2f", t / NR}')
+    done
+    cluster_down KOFF
+    cluster_up K2
+}
+
+# Refresh rotations (the refresh chains of load.lua) against K1 directly, K1 behind nginx,
+# and K1..K3 behind the same nginx (bench/server/nginx-lb.conf.in: round-robin, keep-alive to
+# the instances): a chain's successive rotations land on different instances.
+run_refresh_lb() {
+    cluster_setup
+    cluster_down KOFF
+    cluster_up K2
+    cluster_up K3
+    if [ -z "$lb_nginx_pid" ]; then
+        lb_port1=$(bench_free_port)
+        lb_port3=$(bench_free_port)
+        mkdir -p "$tmp/nginx-lb"
+        sed -e "s|@DIR@|$tmp/nginx-lb|g" -e "s|@PORT1@|$lb_port1|g" -e "s|@PORT3@|$lb_port3|g" \
+            -e "s|@UP1@|${cl_port[K1]}|g" -e "s|@UP2@|${cl_port[K2]}|g" -e "s|@UP3@|${cl_port[K3]}|g" \
+            "$here/nginx-lb.conf.in" >"$tmp/nginx-lb/nginx.conf"
+        nginx -p "$tmp/nginx-lb" -c "$tmp/nginx-lb/nginx.conf" -e "$tmp/nginx-lb/error.log" &
+        lb_nginx_pid=$!
+        for _ in $(seq 1 50); do
+            curl -fs -o /dev/null "http://127.0.0.1:$lb_port3/healthz" && break
+            sleep 0.1
+        done
+        curl -fs -o /dev/null "http://127.0.0.1:$lb_port3/healthz" ||
+            bench_die "nginx (load balancer) did not start: $(tail -3 "$tmp/nginx-lb/error.log")"
+    fi
+    [ -n "$pg_sql" ] || measure_pg_sql
+    local s url res
+    for s in pg_refresh_1 pg_refresh_1_nginx pg_refresh_3_nginx; do
+        case "$s" in
+        pg_refresh_1) url=${cl_base[K1]} ;;
+        pg_refresh_1_nginx) url=http://127.0.0.1:$lb_port1 ;;
+        pg_refresh_3_nginx) url=http://127.0.0.1:$lb_port3 ;;
+        esac
+        base=${cl_base[K1]} password=$pg_password access=$cl_access basic=""
+        bench_fresh_tokens $((CONNECTIONS * 2)) "$tmp/refresh.txt"
+        wrk_run refresh "$WARMUP" "$CONNECTIONS" "$url" >/dev/null
+        bench_fresh_tokens $((CONNECTIONS * 2)) "$tmp/refresh.txt"
+        sleep 1
+        res=$(wrk_run refresh "$DURATION" "$CONNECTIONS" "$url")
+        record_result "$s" "$res"
+    done
 }
 
 for s in $SCENARIOS; do
     case "$s" in
     nginx | verify_same | verify_distinct | introspect | refresh | login | pg_refresh | pg_login) run_scenario "$s" ;;
+    pg_revoke_lag) run_revoke_lag ;;
+    pg_verify_listener) run_verify_listener ;;
+    pg_refresh_lb) run_refresh_lb ;;
     *) bench_die "unknown scenario $s" ;;
     esac
 done
@@ -385,6 +601,13 @@ kill -0 "$jotd_pid" 2>/dev/null || { echo "jotd died: $(tail -5 "$tmp/jotd.log")
     { echo "jotd (PostgreSQL) died: $(tail -5 "$tmp/jotd-pg.log")"; exit 1; }
 
 # ---- report ----------------------------------------------------------------------------------
+main_scenarios="" cluster_scenarios=""
+for s in $SCENARIOS; do
+    case "$s" in
+    pg_revoke_lag | pg_verify_listener | pg_refresh_lb) cluster_scenarios+=" $s" ;;
+    *) main_scenarios+=" $s" ;;
+    esac
+done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f", a / b}'; }
 declare -A ref_name ref_value target
 ref_name=([verify_same]=nginx [introspect]=nginx [verify_distinct]=raw [login]=raw [refresh]=target
@@ -398,7 +621,7 @@ ref_value=([verify_same]=${rps[nginx]:-} [introspect]=${rps[nginx]:-} [verify_di
 [ -z "$pg_sql" ] || echo "pg_sql_rotation $pg_sql tx/s"
 [ -z "$pg_sql_pool" ] || echo "pg_sql_rotation_pool $pg_sql_pool tx/s"
 declare -A ratio_of
-for s in $SCENARIOS; do
+for s in $main_scenarios; do
     echo "server.$s.rps ${rps[$s]} req/s"
     echo "server.$s.p50 ${p50[$s]} ms"
     echo "server.$s.p99 ${p99[$s]} ms"
@@ -414,9 +637,43 @@ for s in $SCENARIOS; do
     [ "$s" != pg_login ] || [ -z "${rps[login]:-}" ] ||
         echo "server.pg_login.ratio_sqlite_login $(ratio "${rps[$s]}" "${rps[login]}") x"
 done
+# the cluster pass: LAG lines of cluster.mjs, wrk results of its scenarios
+declare -A lag_target=([listen]=50 [poll_1s]=1100) lag_mark
+for l in listen poll_1s; do
+    [ -n "${lag_line[$l]:-}" ] || continue
+    for f in count p50_ms p90_ms p99_ms max_ms mean_ms; do
+        unit=""
+        [ "$f" = count ] || unit=" ms"
+        echo "cluster.revoke_lag.$l.${f%_ms} $(bench_field "${lag_line[$l]}" "$f")$unit"
+    done
+    lag_mark[$l]=$(awk -v v="$(bench_field "${lag_line[$l]}" p99_ms)" -v t="${lag_target[$l]}" \
+        'BEGIN {print (v != "" && v != "-" && v + 0 <= t) ? "ok" : "above"}')
+done
+cluster_wrk=""
+for r in $verify_rounds; do cluster_wrk+=" pg_verify_listener_$r"; done
+[ -z "$verify_rounds" ] || cluster_wrk+=" pg_verify_listener_on pg_verify_listener_off"
+[ -z "${rps[pg_refresh_3_nginx]:-}" ] || cluster_wrk+=" pg_refresh_1 pg_refresh_1_nginx pg_refresh_3_nginx"
+for s in $cluster_wrk; do
+    echo "server.$s.rps ${rps[$s]:-} req/s"
+    echo "server.$s.p50 ${p50[$s]:-} ms"
+    echo "server.$s.p99 ${p99[$s]:-} ms"
+done
+verify_ratio=""
+if [ -n "${rps[pg_verify_listener_on]:-}" ]; then
+    verify_ratio=$(ratio "${rps[pg_verify_listener_on]}" "${rps[pg_verify_listener_off]}")
+    echo "server.pg_verify_listener.ratio_on_off $verify_ratio x"
+fi
+[ -z "$writer_line" ] || echo "cluster.event_writer ${writer_line#WRITER }"
+if [ -n "${rps[pg_refresh_3_nginx]:-}" ]; then
+    echo "server.pg_refresh_1_nginx.ratio_refresh_1 $(ratio "${rps[pg_refresh_1_nginx]}" "${rps[pg_refresh_1]}") x"
+    echo "server.pg_refresh_3_nginx.ratio_refresh_1 $(ratio "${rps[pg_refresh_3_nginx]}" "${rps[pg_refresh_1]}") x"
+    echo "server.pg_refresh_3_nginx.ratio_refresh_1_nginx $(ratio "${rps[pg_refresh_3_nginx]}" "${rps[pg_refresh_1_nginx]}") x"
+    echo "server.pg_refresh_3_nginx.ratio_pg_sql_rotation $(ratio "${rps[pg_refresh_3_nginx]}" "$pg_sql") x"
+fi
 echo
-printf '%-16s %10s %9s %9s  %-28s %s\n' scenario req/s p50_ms p99_ms "ratio (target)" notes
-for s in $SCENARIOS; do
+[ -z "$main_scenarios" ] ||
+    printf '%-16s %10s %9s %9s  %-28s %s\n' scenario req/s p50_ms p99_ms "ratio (target)" notes
+for s in $main_scenarios; do
     r="-"
     if [ -n "${ref_name[$s]:-}" ]; then
         mark=$(awk -v r="${ratio_of[$s]}" -v t="${target[$s]:-}" 'BEGIN {print (r != "-" && r + 0 >= t) ? "ok" : "below"}')
@@ -432,6 +689,47 @@ done
 [ -z "$raw_verify$raw_argon2" ] || echo "raw: openssl speed ecdsap256 verify $raw_verify/s (one core); argon2_rate.c (libargon2) Argon2id m=$ARGON2_M_KIB t=$ARGON2_T p=$ARGON2_P on $(nproc) threads: $raw_argon2 hash/s"
 if [ -n "$pg_sql" ]; then
     echo "pgbench (bench/server/rotation.pgbench, one rotation's SQL, 5 round trips): $pg_sql tx/s at -c$PGBENCH_CLIENTS synchronous_commit=on (pg_refresh's reference); $pg_sql_pool tx/s at -c$jotd_pool (jotd's workers) synchronous_commit=$jotd_commit (as jotd commits a rotation)"
+fi
+if [ -n "$cluster_scenarios" ]; then
+    echo
+    echo "many instances on one PostgreSQL store (same --data and --store, --issuer $cluster_issuer):"
+    if [ -n "${lag_line[listen]:-}${lag_line[poll_1s]:-}" ]; then
+        printf '%-34s %6s %8s %8s %8s %8s  %s\n' "revocation lag (A's 200 -> B's 401)" count p50_ms p90_ms p99_ms max_ms target
+        for l in listen poll_1s; do
+            [ -n "${lag_line[$l]:-}" ] || continue
+            name="  B --events-listen off, poll 1s"
+            [ "$l" != listen ] || name="  B with LISTEN (the default)"
+            printf '%-34s %6s %8s %8s %8s %8s  %s\n' "$name" "$(bench_field "${lag_line[$l]}" count)" \
+                "$(bench_field "${lag_line[$l]}" p50_ms)" "$(bench_field "${lag_line[$l]}" p90_ms)" \
+                "$(bench_field "${lag_line[$l]}" p99_ms)" "$(bench_field "${lag_line[$l]}" max_ms)" \
+                "p99 <= ${lag_target[$l]} ms ${lag_mark[$l]}"
+        done
+        echo "  (LISTEN: one revocation at a time, B asked back to back; polling: $LAG_POLL_CONCURRENCY in flight, each after a random 0..1000 ms pause, B asked every 2 ms)"
+    fi
+    if [ -n "${rps[pg_verify_listener_on]:-}" ]; then
+        printf '%-34s %10s %9s %9s  %s\n' "GET /verify, one bearer repeated" req/s p50_ms p99_ms "(mean of $CLUSTER_ROUNDS rounds: each round's req/s)"
+        for a in on off; do
+            rounds=""
+            for r in $(seq 1 "$CLUSTER_ROUNDS"); do rounds+="${rps[pg_verify_listener_$a.$r]:-} ${errors[pg_verify_listener_$a.$r]:-}"; done
+            printf '%-34s %10s %9s %9s  %s\n' "  listener $a" "${rps[pg_verify_listener_$a]}" \
+                "${p50[pg_verify_listener_$a]}" "${p99[pg_verify_listener_$a]}" "$rounds"
+        done
+        mark=$(awk -v r="$verify_ratio" 'BEGIN {print (r != "-" && r + 0 >= 0.95) ? "ok" : "below"}')
+        echo "  on / off: $verify_ratio x (target >= 0.95) $mark; events meanwhile (revocations on K1): ${writer_line:-none (WRITER_INTERVAL_MS=0)} ${errors[pg_verify_listener]:-}"
+    fi
+    if [ -n "${rps[pg_refresh_3_nginx]:-}" ]; then
+        printf '%-34s %10s %9s %9s  %s\n' "POST /token refresh rotation" req/s p50_ms p99_ms ratio
+        for s in pg_refresh_1 pg_refresh_1_nginx pg_refresh_3_nginx; do
+            case "$s" in
+            pg_refresh_1) name="  1 instance, direct" r="" ;;
+            pg_refresh_1_nginx) name="  1 instance behind nginx" r="$(ratio "${rps[$s]}" "${rps[pg_refresh_1]}") x direct" ;;
+            *) name="  3 instances behind nginx" r="$(ratio "${rps[$s]}" "${rps[pg_refresh_1]}") x direct, $(ratio "${rps[$s]}" "${rps[pg_refresh_1_nginx]}") x 1 behind nginx" ;;
+            esac
+            printf '%-34s %10s %9s %9s  %s %s\n' "$name" "${rps[$s]}" "${p50[$s]}" "${p99[$s]}" "$r" "${errors[$s]:-}"
+        done
+        echo "  reference: pgbench rotation SQL $pg_sql tx/s (-c$PGBENCH_CLIENTS, synchronous_commit=on), $pg_sql_pool tx/s (-c$jotd_pool, synchronous_commit=$jotd_commit)"
+    fi
+    [ -z "${errors[pg_revoke_lag]:-}" ] || echo "pg_revoke_lag: ${errors[pg_revoke_lag]}"
 fi
 if [ -s "$tmp/profile.txt" ]; then
     echo

@@ -114,3 +114,31 @@ describe('events reach the other instance', () => {
     await lag('revoke after the listener reconnected (B /verify)', t0, refused(b, l.access_token));
   });
 });
+
+// --events-listen off (a store behind PgBouncer's transaction pooling, where LISTEN does not
+// work): no listener connection, and revocations still arrive, by the poll alone, within
+// --events-poll-interval (1 s here) plus one read. The lag is printed; the bound asserted is
+// generous (3 s) because the machine may be loaded.
+describe('--events-listen off: polling only', () => {
+  test('PostgreSQL: no LISTEN connection, and a revocation on A reaches C within the poll interval', { skip: !PG_ADMIN_URI && 'SQLite: polled only anyway' }, async () => {
+    const c = await Jotd.start({ args: [...POLL, '--events-listen', 'off'], data: a.data });
+    try {
+      await c.waitLog((x) => x.level === 'info' && /events listener: off/.test(x.msg ?? ''));
+      const db = decodeURIComponent(c.store.match(/^postgres(?:ql)?:\/\/[^/]*\/([^?]+)/)[1]);
+      const listening = pgAdmin(`SELECT count(*) FROM pg_stat_activity WHERE datname = '${db}' AND query LIKE 'LISTEN %'`).trim();
+      assert.equal(listening, '2', 'the listeners of A and B only: C holds none');
+      const lags = [];
+      for (let i = 0; i < 3; i++) {
+        const l = await a.login('alice', PW);
+        assert.equal((await verify(c, l.access_token)).status, 200, 'C accepts it first');
+        const r = await a.post('/revoke', { token: l.access_token, token_type_hint: 'access_token' });
+        const t0 = Date.now();
+        assert.equal(r.status, 200, describeResponse(r));
+        lags.push(await lag('revoke, --events-listen off (C /verify)', t0, refused(c, l.access_token)));
+      }
+      for (const ms of lags) assert.ok(ms <= 3000, `lag ${ms} ms: more than the 1 s poll interval allows`);
+    } finally {
+      await c.stop();
+    }
+  });
+});

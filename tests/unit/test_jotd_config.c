@@ -143,6 +143,47 @@ static void test_durability(void **state)
     jotd_config_free(&c);
 }
 
+/* --events-listen on|off: default on; every source; a value is required (a bare flag is not
+ * "on"), and anything but on or off is refused with the source named. */
+static void test_events_listen(void **state)
+{
+    (void)state;
+    jotd_config_t c;
+    char err[ERRLEN];
+    expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+    assert_true(c.events_listen);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--events-listen", "off"), err);
+    assert_false(c.events_listen);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--events-listen=on"), err);
+    assert_true(c.events_listen);
+    jotd_config_free(&c);
+    setenv("JOTD_EVENTS_LISTEN", "off", 1);
+    expect_ok(load_args(&c, err, NULL, NULL, NULL), err);
+    assert_false(c.events_listen);
+    jotd_config_free(&c);
+    expect_ok(LOAD(&c, err, "--events-listen", "on"), err); /* the flag beats the env */
+    assert_true(c.events_listen);
+    jotd_config_free(&c);
+    unsetenv("JOTD_EVENTS_LISTEN");
+    const char *file = temp_file("events_listen = off\n");
+    expect_ok(LOAD(&c, err, "--config", file), err);
+    assert_false(c.events_listen);
+    jotd_config_free(&c);
+    static const char *const bad[] = {"true", "no", "0", "ON", "", "offf"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_err(LOAD(&c, err, "--events-listen", bad[i]), err, "--events-listen", "on or off");
+        jotd_config_free(&c);
+    }
+    setenv("JOTD_EVENTS_LISTEN", "yes", 1);
+    expect_err(load_args(&c, err, NULL, NULL, NULL), err, "JOTD_EVENTS_LISTEN", "on or off");
+    jotd_config_free(&c);
+    unsetenv("JOTD_EVENTS_LISTEN");
+    expect_err(LOAD(&c, err, "--events-listen"), err, "--events-listen", "needs a value");
+    jotd_config_free(&c);
+}
+
 static void cidrs_text(const jotd_config_t *c, char *buf, size_t size);
 
 /* --trusted-proxy: repeatable within a source, a comma list anywhere, the next source
@@ -381,7 +422,18 @@ static void test_derived_issuer(void **state)
 
 /* ---- every key, in every form ------------------------------------------------------------ */
 
-typedef enum { F_STR, F_BOOL, F_ALG, F_I64, F_U32, F_UINT, F_SIZE, F_LISTEN, F_CIDRS } fkind_t;
+typedef enum {
+    F_STR,
+    F_BOOL,  /* a bare flag means true */
+    F_ONOFF, /* a bool set by on/off, which the flag needs */
+    F_ALG,
+    F_I64,
+    F_U32,
+    F_UINT,
+    F_SIZE,
+    F_LISTEN,
+    F_CIDRS
+} fkind_t;
 
 /* The trusted proxy ranges as "net/bits net/bits ..." (IPv4 prefixes as IPv4 writes them). */
 static void cidrs_text(const jotd_config_t *c, char *buf, size_t size)
@@ -425,6 +477,7 @@ static const struct {
     {"key_lead_time", "1h", F_I64, offsetof(jotd_config_t, key_lead_time), "3600"},
     {"key_encryption_key", "/etc/jotd/kek", F_STR, offsetof(jotd_config_t, key_encryption_key),
      "/etc/jotd/kek"},
+    {"events_listen", "off", F_ONOFF, offsetof(jotd_config_t, events_listen), "0"},
     {"argon2_m_kib", "65536", F_U32, offsetof(jotd_config_t, argon2_m_kib), "65536"},
     {"argon2_t", "3", F_U32, offsetof(jotd_config_t, argon2_t), "3"},
     {"argon2_p", "4", F_U32, offsetof(jotd_config_t, argon2_p), "4"},
@@ -451,6 +504,7 @@ static void field_text(const jotd_config_t *c, size_t k, char *buf, size_t size)
         break;
     }
     case F_BOOL:
+    case F_ONOFF:
         snprintf(buf, size, "%d", *(const bool *)(const void *)base ? 1 : 0);
         break;
     case F_ALG:
@@ -1154,6 +1208,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_durability, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_listen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trusted_proxy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uri_password, setup, teardown),
