@@ -755,3 +755,26 @@ jotd_rc_t jotd_store_throttle_clear(jotd_store_t *st, const char *key)
         return fail(JOTD_E_INVAL, "throttle_clear: bad argument");
     return st->ops->throttle_clear(st, key);
 }
+
+/* ---- event kinds -------------------------------------------------------------------------- */
+
+/* The stored names: the same in every backend, so that the table means one thing. */
+static const char *const event_names[] = {
+    [JOTD_EV_SESSION_REVOKED] = "session_revoked", [JOTD_EV_USER_GENERATION] = "user_generation",
+    [JOTD_EV_JTI_REVOKED] = "jti_revoked",         [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+    [JOTD_EV_KEY_CHANGED] = "key_changed",
+};
+#define N_EVENT_NAMES (sizeof event_names / sizeof event_names[0])
+
+const char *jotd_store__event_name(jotd_event_kind_t kind)
+{
+    return (size_t)kind < N_EVENT_NAMES && event_names[kind] ? event_names[kind] : "unknown";
+}
+
+jotd_event_kind_t jotd_store__event_kind(const char *name)
+{
+    for (size_t k = 1; k < N_EVENT_NAMES; k++)
+        if (event_names[k] && strcmp(name, event_names[k]) == 0)
+            return (jotd_event_kind_t)k;
+    return 0;
+}

@@ -128,6 +128,13 @@ char *jotd_store_pg_redact(const char *uri);
 jotd_rc_t jotd_store__fail(jotd_rc_t rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* ---- event kinds (store.c) --------------------------------------------------------------- */
+/** The name an event of \p kind is stored under ("session_revoked", ...). */
+const char *jotd_store__event_name(jotd_event_kind_t kind);
+/** The kind stored under \p name, or 0 for a name this build does not know (an event of a
+ *  newer jotd: skipped, its id still counts). */
+jotd_event_kind_t jotd_store__event_kind(const char *name);
+
 /* ---- the rotation decision (store.c) ----------------------------------------------------- */
 /** What a backend read about the presented refresh token, its session and its user. */
 typedef struct jotd_rotation_row {

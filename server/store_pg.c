@@ -186,13 +186,6 @@ static const char *const migrations[] = {
  * the last id, for humans: listeners read the table from where they are anyway. */
 #define EVENT_NOTIFY "SELECT pg_notify('" EVENTS_CHANNEL "', max(id)::text) FROM ins"
 
-static const char *const event_kind_names[] = {
-    [JOTD_EV_SESSION_REVOKED] = "session_revoked", [JOTD_EV_USER_GENERATION] = "user_generation",
-    [JOTD_EV_JTI_REVOKED] = "jti_revoked",         [JOTD_EV_CLIENT_CHANGED] = "client_changed",
-    [JOTD_EV_KEY_CHANGED] = "key_changed",
-};
-#define N_EVENT_KINDS (sizeof event_kind_names / sizeof event_kind_names[0])
-
 /* ---- the store ---------------------------------------------------------------------------- */
 
 struct pgconn {
@@ -597,6 +590,36 @@ static void conn_put(pg_store_t *s, struct pgconn *c)
 
 /* ---- transactions ------------------------------------------------------------------------- */
 
+/* Every row of \p res (which it clears), each read by \p row into one element of \p size
+ * bytes of a calloc'd array: *out (NULL when there is none) and *out_n. \p row leaves
+ * nothing allocated when it fails; on any failure the elements read are released with
+ * \p clear, the array freed and *out, *out_n left NULL, 0. */
+static jotd_rc_t read_rows(PGresult *res, size_t size, jotd_rc_t (*row)(rowr_t *rr, void *elem),
+                           void (*clear)(void *elem), void **out, size_t *out_n)
+{
+    int n = PQntuples(res);
+    char *v = n ? calloc((size_t)n, size) : NULL;
+    size_t got = 0;
+    jotd_rc_t r = n && !v ? nomem() : JOTD_OK;
+    for (int i = 0; i < n && r == JOTD_OK; i++) {
+        rowr_t rr = {.res = res, .row = i};
+        r = row(&rr, v + got * size);
+        if (r == JOTD_OK)
+            got++;
+    }
+    PQclear(res);
+    if (r != JOTD_OK) {
+        for (size_t i = 0; i < got; i++)
+            clear(v + i * size);
+        free(v);
+        v = NULL;
+        got = 0;
+    }
+    *out = v;
+    *out_n = got;
+    return r;
+}
+
 enum tx_end { TX_ROLLBACK = 0, TX_COMMIT, TX_COMMIT_LIGHT };
 
 /* One round trip: BEGIN, the timeouts (PgBouncer-safe: this transaction only), and
@@ -1000,7 +1023,7 @@ static jotd_rc_t event_tx(struct pgconn *c, jotd_event_kind_t kind, const char *
                           int64_t value, int64_t now)
 {
     params_t p = {0};
-    p_text(&p, event_kind_names[kind]);
+    p_text(&p, jotd_store__event_name(kind));
     p_text(&p, subject);
     p_i64(&p, value);
     p_i64(&p, now);
@@ -1154,12 +1177,8 @@ static jotd_rc_t events_since_fn(struct pgconn *c, void *ctx, int *how)
             break;
         }
         e->last = ev.id;
-        for (size_t k = 1; k < N_EVENT_KINDS; k++)
-            if (strcmp(kind, event_kind_names[k]) == 0) {
-                ev.kind = (jotd_event_kind_t)k;
-                e->cb(e->cb_ctx, &ev);
-                break;
-            }
+        if ((ev.kind = jotd_store__event_kind(kind)) != 0) /* else one this build does not know */
+            e->cb(e->cb_ctx, &ev);
     }
     PQclear(res);
     return r;
@@ -1315,6 +1334,16 @@ struct user_list_ctx {
     size_t n;
 };
 
+static jotd_rc_t user_row(rowr_t *rr, void *elem)
+{
+    return row_user(rr, 0, elem);
+}
+
+static void user_clear(void *elem)
+{
+    jotd_user_clear(elem);
+}
+
 static jotd_rc_t user_list_fn(struct pgconn *c, void *ctx, int *how)
 {
     (void)how;
@@ -1327,22 +1356,9 @@ static jotd_rc_t user_list_fn(struct pgconn *c, void *ctx, int *how)
         q(c, "SELECT " USER_COLS " FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2", &p, &res);
     if (r != JOTD_OK)
         return r;
-    int n = PQntuples(res);
-    x->v = n ? calloc((size_t)n, sizeof *x->v) : NULL;
-    if (n && !x->v)
-        r = nomem();
-    for (int i = 0; i < n && r == JOTD_OK; i++) {
-        rowr_t rr = {.res = res, .row = i};
-        r = row_user(&rr, 0, &x->v[i]);
-        if (r == JOTD_OK)
-            x->n++;
-    }
-    PQclear(res);
-    if (r != JOTD_OK) {
-        jotd_user_list_free(x->v, x->n);
-        x->v = NULL;
-        x->n = 0;
-    }
+    void *v = NULL;
+    r = read_rows(res, sizeof(jotd_user_t), user_row, user_clear, &v, &x->n);
+    x->v = v;
     return r;
 }
 
@@ -1686,6 +1702,16 @@ struct client_list_ctx {
     size_t n;
 };
 
+static jotd_rc_t client_row(rowr_t *rr, void *elem)
+{
+    return row_client(rr, elem);
+}
+
+static void client_clear(void *elem)
+{
+    jotd_client_clear(elem);
+}
+
 static jotd_rc_t client_list_fn(struct pgconn *c, void *ctx, int *how)
 {
     (void)how;
@@ -1695,22 +1721,9 @@ static jotd_rc_t client_list_fn(struct pgconn *c, void *ctx, int *how)
         q(c, "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id COLLATE \"C\"", NULL, &res);
     if (r != JOTD_OK)
         return r;
-    int n = PQntuples(res);
-    x->v = n ? calloc((size_t)n, sizeof *x->v) : NULL;
-    if (n && !x->v)
-        r = nomem();
-    for (int i = 0; i < n && r == JOTD_OK; i++) {
-        rowr_t rr = {.res = res, .row = i};
-        r = row_client(&rr, &x->v[i]);
-        if (r == JOTD_OK)
-            x->n++;
-    }
-    PQclear(res);
-    if (r != JOTD_OK) {
-        jotd_client_list_free(x->v, x->n);
-        x->v = NULL;
-        x->n = 0;
-    }
+    void *v = NULL;
+    r = read_rows(res, sizeof(jotd_client_t), client_row, client_clear, &v, &x->n);
+    x->v = v;
     return r;
 }
 
@@ -2088,6 +2101,16 @@ static jotd_rc_t row_key(rowr_t *rr, jotd_key_row_t *k)
     return r;
 }
 
+static jotd_rc_t key_row(rowr_t *rr, void *elem)
+{
+    return row_key(rr, elem);
+}
+
+static void key_clear(void *elem)
+{
+    jotd_key_row_clear(elem);
+}
+
 static jotd_rc_t key_list_fn(struct pgconn *c, void *ctx, int *how)
 {
     (void)how;
@@ -2100,22 +2123,9 @@ static jotd_rc_t key_list_fn(struct pgconn *c, void *ctx, int *how)
                     NULL, &res);
     if (r != JOTD_OK)
         return r;
-    int n = PQntuples(res);
-    x->v = n ? calloc((size_t)n, sizeof *x->v) : NULL;
-    if (n && !x->v)
-        r = nomem();
-    for (int i = 0; i < n && r == JOTD_OK; i++) {
-        rowr_t rr = {.res = res, .row = i};
-        r = row_key(&rr, &x->v[i]);
-        if (r == JOTD_OK)
-            x->n++;
-    }
-    PQclear(res);
-    if (r != JOTD_OK) {
-        jotd_key_list_free(x->v, x->n);
-        x->v = NULL;
-        x->n = 0;
-    }
+    void *v = NULL;
+    r = read_rows(res, sizeof(jotd_key_row_t), key_row, key_clear, &v, &x->n);
+    x->v = v;
     return r;
 }
 

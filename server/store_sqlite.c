@@ -482,6 +482,51 @@ static jotd_rc_t step_row(struct conn *c, sqlite3_stmt *s, bool *out_row)
     return r;
 }
 
+/* Every remaining row of \p s (prepared and bound, not yet stepped), each read by \p row
+ * into one element of \p size bytes of a malloc'd array: *out (NULL when there is none) and
+ * *out_n. \p row leaves nothing allocated when it fails; on any failure the elements read so
+ * far are released with \p clear and the array freed. */
+static jotd_rc_t read_rows(struct conn *c, sqlite3_stmt *s, size_t size,
+                           jotd_rc_t (*row)(sqlite3_stmt *s, void *elem), void (*clear)(void *elem),
+                           void **out, size_t *out_n)
+{
+    char *v = NULL;
+    size_t n = 0, cap = 0;
+    jotd_rc_t r = JOTD_OK;
+    for (;;) {
+        bool more;
+        r = step_row(c, s, &more);
+        if (r != JOTD_OK || !more)
+            break;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char *nv = ncap < SIZE_MAX / size ? realloc(v, ncap * size) : NULL;
+            if (!nv) {
+                r = fail(JOTD_E_NOMEM, "out of memory");
+                done(s);
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        r = row(s, v + n * size);
+        if (r != JOTD_OK) {
+            done(s);
+            break;
+        }
+        n++;
+    }
+    if (r != JOTD_OK) {
+        for (size_t i = 0; i < n; i++)
+            clear(v + i * size);
+        free(v);
+        return r;
+    }
+    *out = v;
+    *out_n = n;
+    return JOTD_OK;
+}
+
 /* Copy a TEXT column; a NULL column gives *out = NULL. */
 static jotd_rc_t col_dup(sqlite3_stmt *s, int i, char **out)
 {
@@ -1109,6 +1154,16 @@ static jotd_rc_t sq_user_get_by_name(jotd_store_t *base, const char *username, j
     return r;
 }
 
+static jotd_rc_t user_row(sqlite3_stmt *s, void *elem)
+{
+    return row_user(s, 0, elem);
+}
+
+static void user_clear(void *elem)
+{
+    jotd_user_clear(elem);
+}
+
 static jotd_rc_t sq_user_list(jotd_store_t *base, int64_t after_id, size_t limit, jotd_user_t **out,
                               size_t *out_n)
 {
@@ -1117,8 +1172,6 @@ static jotd_rc_t sq_user_list(jotd_store_t *base, int64_t after_id, size_t limit
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
         return r;
-    jotd_user_t *v = NULL;
-    size_t n = 0, cap = 0;
     sqlite3_stmt *s = NULL;
     r = prep(c, ST_USER_LIST, &s);
     if (r == JOTD_OK) {
@@ -1128,47 +1181,19 @@ static jotd_rc_t sq_user_list(jotd_store_t *base, int64_t after_id, size_t limit
         if (b != SQLITE_OK)
             r = bind_fail(c, s, b);
     }
-    while (r == JOTD_OK) {
-        bool row;
-        r = step_row(c, s, &row);
-        if (r != JOTD_OK || !row)
-            break;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            jotd_user_t *nv = ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
-            if (!nv) {
-                r = fail(JOTD_E_NOMEM, "out of memory");
-                done(s);
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        r = row_user(s, 0, &v[n]);
-        if (r != JOTD_OK) {
-            done(s);
-            break;
-        }
-        n++;
-    }
+    void *v = NULL;
+    size_t n = 0;
+    if (r == JOTD_OK)
+        r = read_rows(c, s, sizeof(jotd_user_t), user_row, user_clear, &v, &n);
     conn_put(st, c);
-    if (r != JOTD_OK) {
-        jotd_user_list_free(v, n);
-        return r;
+    if (r == JOTD_OK) {
+        *out = v;
+        *out_n = n;
     }
-    *out = v;
-    *out_n = n;
-    return JOTD_OK;
+    return r;
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
-
-static const char *const event_kind_names[] = {
-    [JOTD_EV_SESSION_REVOKED] = "session_revoked", [JOTD_EV_USER_GENERATION] = "user_generation",
-    [JOTD_EV_JTI_REVOKED] = "jti_revoked",         [JOTD_EV_CLIENT_CHANGED] = "client_changed",
-    [JOTD_EV_KEY_CHANGED] = "key_changed",
-};
-#define N_EVENT_KINDS (sizeof event_kind_names / sizeof event_kind_names[0])
 
 /* Record an event inside the caller's transaction. */
 static jotd_rc_t event_tx(struct conn *c, jotd_event_kind_t kind, const char *subject,
@@ -1179,7 +1204,7 @@ static jotd_rc_t event_tx(struct conn *c, jotd_event_kind_t kind, const char *su
     jotd_rc_t r = prep(c, ST_EVENT_INSERT, &s);
     if (r != JOTD_OK)
         return r;
-    bind_text(s, 1, event_kind_names[kind], &b);
+    bind_text(s, 1, jotd_store__event_name(kind), &b);
     bind_text(s, 2, subject, &b);
     bind_i64(s, 3, value, &b);
     bind_i64(s, 4, now, &b);
@@ -1247,12 +1272,8 @@ static jotd_rc_t sq_events_since(jotd_store_t *base, int64_t after_id, size_t li
             break;
         }
         last = ev.id;
-        for (size_t k = 1; k < N_EVENT_KINDS; k++)
-            if (strcmp(kind, event_kind_names[k]) == 0) {
-                ev.kind = (jotd_event_kind_t)k;
-                cb(ctx, &ev);
-                break;
-            }
+        if ((ev.kind = jotd_store__event_kind(kind)) != 0) /* else one this build does not know */
+            cb(ctx, &ev);
     }
     conn_put(st, c);
     if (r == JOTD_OK)
@@ -1584,6 +1605,16 @@ static jotd_rc_t sq_client_rehash(jotd_store_t *base, const char *client_id, con
     return r;
 }
 
+static jotd_rc_t client_row(sqlite3_stmt *s, void *elem)
+{
+    return row_client(s, elem);
+}
+
+static void client_clear(void *elem)
+{
+    jotd_client_clear(elem);
+}
+
 static jotd_rc_t sq_client_list(jotd_store_t *base, jotd_client_t **out, size_t *out_n)
 {
     sqlite_store_t *st = as_sq(base);
@@ -1591,41 +1622,18 @@ static jotd_rc_t sq_client_list(jotd_store_t *base, jotd_client_t **out, size_t 
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
         return r;
-    jotd_client_t *v = NULL;
-    size_t n = 0, cap = 0;
     sqlite3_stmt *s = NULL;
     r = prep(c, ST_CLIENT_LIST, &s);
-    while (r == JOTD_OK) {
-        bool row;
-        r = step_row(c, s, &row);
-        if (r != JOTD_OK || !row)
-            break;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            jotd_client_t *nv = ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
-            if (!nv) {
-                r = fail(JOTD_E_NOMEM, "out of memory");
-                done(s);
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        r = row_client(s, &v[n]);
-        if (r != JOTD_OK) {
-            done(s);
-            break;
-        }
-        n++;
-    }
+    void *v = NULL;
+    size_t n = 0;
+    if (r == JOTD_OK)
+        r = read_rows(c, s, sizeof(jotd_client_t), client_row, client_clear, &v, &n);
     conn_put(st, c);
-    if (r != JOTD_OK) {
-        jotd_client_list_free(v, n);
-        return r;
+    if (r == JOTD_OK) {
+        *out = v;
+        *out_n = n;
     }
-    *out = v;
-    *out_n = n;
-    return JOTD_OK;
+    return r;
 }
 
 /* ---- sessions and refresh tokens ----------------------------------------------------------- */
@@ -2130,6 +2138,16 @@ static jotd_rc_t row_key(sqlite3_stmt *s, jotd_key_row_t *k)
     return r;
 }
 
+static jotd_rc_t key_row(sqlite3_stmt *s, void *elem)
+{
+    return row_key(s, elem);
+}
+
+static void key_clear(void *elem)
+{
+    jotd_key_row_clear(elem);
+}
+
 static jotd_rc_t sq_key_list(jotd_store_t *base, jotd_key_row_t **out, size_t *out_n)
 {
     sqlite_store_t *st = as_sq(base);
@@ -2137,42 +2155,18 @@ static jotd_rc_t sq_key_list(jotd_store_t *base, jotd_key_row_t **out, size_t *o
     jotd_rc_t r = conn_get(st, &c);
     if (r != JOTD_OK)
         return r;
-    jotd_key_row_t *v = NULL;
-    size_t n = 0, cap = 0;
     sqlite3_stmt *s = NULL;
     r = prep(c, ST_KEY_LIST, &s);
-    while (r == JOTD_OK) {
-        bool row;
-        r = step_row(c, s, &row);
-        if (r != JOTD_OK || !row)
-            break;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            jotd_key_row_t *nv =
-                ncap < SIZE_MAX / sizeof *nv ? realloc(v, ncap * sizeof *nv) : NULL;
-            if (!nv) {
-                r = fail(JOTD_E_NOMEM, "out of memory");
-                done(s);
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        r = row_key(s, &v[n]);
-        if (r != JOTD_OK) {
-            done(s);
-            break;
-        }
-        n++;
-    }
+    void *v = NULL;
+    size_t n = 0;
+    if (r == JOTD_OK)
+        r = read_rows(c, s, sizeof(jotd_key_row_t), key_row, key_clear, &v, &n);
     conn_put(st, c);
-    if (r != JOTD_OK) {
-        jotd_key_list_free(v, n);
-        return r;
+    if (r == JOTD_OK) {
+        *out = v;
+        *out_n = n;
     }
-    *out = v;
-    *out_n = n;
-    return JOTD_OK;
+    return r;
 }
 
 static jotd_rc_t key_insert(struct conn *c, const jotd_key_row_t *k)

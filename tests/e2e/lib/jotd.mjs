@@ -305,7 +305,42 @@ export function describeResponse(r) {
 
 // ---- the server ---------------------------------------------------------------------------
 
-export class Jotd {
+/** An HTTP server at this.base (with this.agent and this.ca when set): what the tests send
+ *  to a jotd (Jotd) or to a load balancer in front of several (lib/nginx.mjs). */
+export class HttpEndpoint {
+  url(p) {
+    return new URL(p, this.base);
+  }
+
+  /** Send a request; body: a string/Buffer, or `form` (object → x-www-form-urlencoded) or
+   *  `json` (object → application/json). */
+  async request(p, { method = 'GET', headers = {}, form, json, body } = {}) {
+    const h = { ...headers };
+    if (form !== undefined) {
+      body = new URLSearchParams(form).toString();
+      h['content-type'] ??= 'application/x-www-form-urlencoded';
+    } else if (json !== undefined) {
+      body = typeof json === 'string' ? json : JSON.stringify(json);
+      h['content-type'] ??= 'application/json';
+    }
+    return httpRequest(this.url(p), { method, headers: h, body, agent: this.agent, ca: this.ca });
+  }
+
+  get(p, headers = {}) {
+    return this.request(p, { headers });
+  }
+
+  post(p, form, headers = {}) {
+    return this.request(p, { method: 'POST', form, headers });
+  }
+
+  /** POST /token with form parameters. */
+  token(params, headers = {}) {
+    return this.post('/token', params, headers);
+  }
+}
+
+export class Jotd extends HttpEndpoint {
   /**
    * Start `jotd serve` with a fresh (or given) data directory.
    * @param {object} o
@@ -399,36 +434,6 @@ export class Jotd {
     });
   }
 
-  url(p) {
-    return new URL(p, this.base);
-  }
-
-  /** Send a request; body: a string/Buffer, or `form` (object → x-www-form-urlencoded) or
-   *  `json` (object → application/json). */
-  async request(p, { method = 'GET', headers = {}, form, json, body } = {}) {
-    const h = { ...headers };
-    if (form !== undefined) {
-      body = new URLSearchParams(form).toString();
-      h['content-type'] ??= 'application/x-www-form-urlencoded';
-    } else if (json !== undefined) {
-      body = typeof json === 'string' ? json : JSON.stringify(json);
-      h['content-type'] ??= 'application/json';
-    }
-    return httpRequest(this.url(p), { method, headers: h, body, agent: this.agent, ca: this.ca });
-  }
-
-  get(p, headers = {}) {
-    return this.request(p, { headers });
-  }
-
-  post(p, form, headers = {}) {
-    return this.request(p, { method: 'POST', form, headers });
-  }
-
-  /** POST /token with form parameters. */
-  token(params, headers = {}) {
-    return this.post('/token', params, headers);
-  }
 
   /** Password grant that must succeed; returns the body with .claims/.header of the access
    *  token (verified with jose). */

@@ -33,7 +33,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { httpRequest, sleep } from './jotd.mjs';
+import { HttpEndpoint, sleep } from './jotd.mjs';
 
 /** The nginx binary: $JOT_NGINX, else Debian's /usr/sbin/nginx (package nginx-light). */
 export const NGINX_BIN = process.env.JOT_NGINX || '/usr/sbin/nginx';
@@ -119,7 +119,7 @@ ${upstreams.map((u) => `        server ${hostPort(u)};`).join('\n')}
 `;
 }
 
-export class Nginx {
+export class Nginx extends HttpEndpoint {
   /** Start nginx balancing over \p upstreams (base URLs of jotd: http://127.0.0.1:PORT). */
   static async start(upstreams) {
     const n = new Nginx();
@@ -194,32 +194,12 @@ export class Nginx {
     }
   }
 
-  /** One request through nginx; body as in Jotd.request (form/json/body). The answer has
-   *  .upstream: the host:port of the jotd that answered (X-Upstream), or undefined. */
-  async request(p, { method = 'GET', headers = {}, form, json, body } = {}) {
-    const h = { ...headers };
-    if (form !== undefined) {
-      body = new URLSearchParams(form).toString();
-      h['content-type'] ??= 'application/x-www-form-urlencoded';
-    } else if (json !== undefined) {
-      body = typeof json === 'string' ? json : JSON.stringify(json);
-      h['content-type'] ??= 'application/json';
-    }
-    const r = await httpRequest(new URL(p, this.base), { method, headers: h, body });
+  /** One request through nginx (HttpEndpoint.request). The answer has .upstream: the
+   *  host:port of the jotd that answered (X-Upstream), or undefined. */
+  async request(p, opts = {}) {
+    const r = await super.request(p, opts);
     r.upstream = r.headers.get('x-upstream') ?? undefined;
     return r;
-  }
-
-  get(p, headers = {}) {
-    return this.request(p, { headers });
-  }
-
-  post(p, form, headers = {}) {
-    return this.request(p, { method: 'POST', form, headers });
-  }
-
-  token(params, headers = {}) {
-    return this.post('/token', params, headers);
   }
 
   /** Fast shutdown (SIGTERM: the master stops its worker, then exits), without waiting. */
