@@ -263,8 +263,7 @@ static void test_copy(void **state)
 {
     (void)state;
     char err[ERRLEN];
-    jotd_config_t c, d;
-    jotd_config_defaults(&c);
+    jotd_config_t c, d; /* LOAD fills c with the defaults first */
     expect_ok(LOAD(&c, err, "--issuer", "https://id.example.com", "--key-encryption-key",
                    "/etc/jotd/kek", "--tls-cert", "/c.pem", "--tls-key", "/k.pem",
                    "--key-lead-time", "2s", "--jwks-max-age", "1s"),
