@@ -89,7 +89,8 @@ jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
         jotd_client_cache_flush(app->clients);
     if (a.keys_changed) { /* a key published or revoked: the main loop loads the keys now */
         atomic_store(&app->keys_changed, true);
-        pthread_kill(app->main_thread, SIGUSR1);
+        if (app->has_main_thread)
+            pthread_kill(app->main_thread, SIGUSR1);
     }
     if (a.failed) /* a revocation that memory cannot hold: never silent */
         jotd_log("error",

@@ -1025,7 +1025,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    jotd_app_t app = {.argc = argc, .argv = argv, .main_thread = pthread_self()};
+    jotd_app_t app = {
+        .argc = argc, .argv = argv, .main_thread = pthread_self(), .has_main_thread = true};
     pthread_mutex_init(&app.events_lock, NULL);
     /* prefer the writer: a SIGHUP reload must not starve behind a steady stream of requests */
     pthread_rwlockattr_t rwa;

@@ -58,7 +58,8 @@ typedef struct jotd_app {
     jotd_kek_t kek;              /* opens the signing keys and secrets of the store */
     uint8_t refresh_key[32];     /* HMAC key deriving refresh-token successors (secrets.h) */
     uint8_t client_key[32];      /* HMAC key of stored client secrets (secrets.h) */
-    pthread_t main_thread;       /* woken with SIGUSR1 when the store's keys changed */
+    pthread_t main_thread;       /* woken with SIGUSR1 when the store's keys changed ... */
+    bool has_main_thread;        /* ... when set (serve sets both) */
     atomic_bool keys_changed;    /* set by events.c, cleared by the main loop's reload */
     pthread_mutex_t events_lock; /* guards events_last */
     int64_t events_last;         /* id of the last store event applied */
