@@ -51,8 +51,8 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 3 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 2     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 4 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 3     /* jotd_schema.version of a current PostgreSQL store */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
