@@ -57,13 +57,13 @@ typedef struct jotd_app {
     jotd_password_dummy_t dummy;
     jotd_client_cache_t *clients;
     jotd_statuslists_t *statuslists; /* signed Token Status Lists (NULL: none cached) */
-    jotd_kek_t kek;              /* opens the signing keys and secrets of the store */
-    uint8_t refresh_key[32];     /* HMAC key deriving refresh-token successors (secrets.h) */
-    uint8_t client_key[32];      /* HMAC key of stored client secrets (secrets.h) */
-    pthread_t main_thread;       /* woken with SIGUSR1 when the store's keys changed */
-    atomic_bool keys_changed;    /* set by events.c, cleared by the main loop's reload */
-    pthread_mutex_t events_lock; /* guards events_last */
-    int64_t events_last;         /* id of the last store event applied */
+    jotd_kek_t kek;                  /* opens the signing keys and secrets of the store */
+    uint8_t refresh_key[32];         /* HMAC key deriving refresh-token successors (secrets.h) */
+    uint8_t client_key[32];          /* HMAC key of stored client secrets (secrets.h) */
+    pthread_t main_thread;           /* woken with SIGUSR1 when the store's keys changed */
+    atomic_bool keys_changed;        /* set by events.c, cleared by the main loop's reload */
+    pthread_mutex_t events_lock;     /* guards events_last */
+    int64_t events_last;             /* id of the last store event applied */
 } jotd_app_t;
 
 /* One HTTP request, as the route handlers see it. */

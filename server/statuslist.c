@@ -202,7 +202,8 @@ jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t
     return r;
 }
 
-/* ---- the cache -------------------------------------------------------------------------------- */
+/* ---- the cache --------------------------------------------------------------------------------
+ */
 
 typedef struct entry {
     char *token; /* NULL: none */

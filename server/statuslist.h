@@ -55,7 +55,7 @@ int jotd_statuslist_parse_k(const char *s, int64_t *out);
 
 /* ---- a Status List Token ---- */
 typedef struct jotd_statuslist_params {
-    const char *issuer;  /* the lists' URIs are under it */
+    const char *issuer;   /* the lists' URIs are under it */
     const jot_key_t *key; /* signs (borrowed) */
     int64_t ttl;          /* the ttl claim: seconds a service may cache the list */
     int64_t lifetime;     /* exp = iat + lifetime */

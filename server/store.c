@@ -557,8 +557,7 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
 }
 
 jotd_rc_t jotd_store_status_read(jotd_store_t *st, int64_t first, int64_t count,
-                                 void (*cb)(void *ctx, int64_t idx), void *ctx,
-                                 int64_t *out_next)
+                                 void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next)
 {
     if (!st || !cb || !out_next || first < 0 || count <= 0 || first > INT64_MAX - count)
         return fail(JOTD_E_INVAL, "status_read: bad argument");

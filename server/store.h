@@ -333,8 +333,7 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds);
  *  reads, the counter first: an index revoked in between is at worst reported with the
  *  counter's older value. JOTD_E_INVAL for first < 0 or count <= 0. */
 jotd_rc_t jotd_store_status_read(jotd_store_t *st, int64_t first, int64_t count,
-                                 void (*cb)(void *ctx, int64_t idx), void *ctx,
-                                 int64_t *out_next);
+                                 void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next);
 
 /* ---- password hashes: parameters and rehashing ---- */
 /** The parameter field of the Argon2id PHC strings ("m=19456,t=2,p=1") that the most users'

@@ -55,8 +55,8 @@ struct jotd_store_ops {
 
     /* *out_idx: the status index allocated (written on JOTD_OK only). */
     jotd_rc_t (*session_create)(jotd_store_t *st, const jotd_session_t *s,
-                                const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
-                                int64_t now, int64_t *out_idx);
+                                const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl, int64_t now,
+                                int64_t *out_idx);
     /* Rotation: the backend reads the token row in its transaction (locking it against a
      * concurrent rotation: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE or a conditional
      * UPDATE ... WHERE used_at IS NULL on PostgreSQL), asks jotd_rotation_decide() what to

@@ -200,7 +200,7 @@ static const char *const migrations[] = {
     "u.id, u.username, u.password_hash, u.roles, u.permissions, u.disabled, u.created_at, "        \
     "u.updated_at, u.generation"
 #define SESSION_COLS                                                                               \
-    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at, "          \
+    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at, "           \
     "s.status_idx"
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
