@@ -37,7 +37,8 @@ void jotd_statuslist_set(uint8_t *bits, size_t nbytes, uint64_t idx);
 /** Bit \p idx of \p bits: 0 or 1 (0 past the end). */
 int jotd_statuslist_get(const uint8_t *bits, size_t nbytes, uint64_t idx);
 /** The draft's "lst": base64url (no padding) of the ZLIB (RFC 1950) compressed \p bits, at
- *  the best compression. *out_lst malloc'd, NUL-terminated. JOTD_E_NOMEM, JOTD_E_INVAL
+ *  zlib's default level (statuslist.c says why). *out_lst malloc'd, NUL-terminated. JOTD_E_NOMEM,
+ * JOTD_E_INVAL
  *  (\p nbytes 0 or more than zlib takes in one call). */
 jotd_rc_t jotd_statuslist_encode(const uint8_t *bits, size_t nbytes, char **out_lst);
 /** The reverse, for tests and benchmarks: *out (malloc'd) the inflated bytes, *out_n their
