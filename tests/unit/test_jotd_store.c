@@ -984,6 +984,69 @@ static void test_events_of_each_change(void **state)
 
 /* A store made by the previous release (schema 1) upgrades in place: its users, clients,
  * sessions and refresh tokens keep working, and the default client appears. */
+/* ---- status list indexes ------------------------------------------------------------------ */
+
+/* add_session(), returning the status index the store allocated. */
+static int64_t add_session_idx(jotd_store_t *st, const char *sid, int64_t user_id, unsigned token)
+{
+    jotd_session_t s = {.user_id = user_id,
+                        .client_id = "web",
+                        .scope = "",
+                        .expires_at = T0 + 30 * DAY,
+                        .status_idx = 12345}; /* ignored: the store allocates */
+    snprintf(s.sid, sizeof s.sid, "%s", sid);
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, token);
+    assert_rc(jotd_store_session_create(st, &s, h, 7 * DAY, T0), JOTD_OK);
+    assert_true(s.status_idx >= 0);
+    return s.status_idx;
+}
+
+#define MAX_SEEN 64
+struct status_seen {
+    int64_t idx[MAX_SEEN];
+    size_t n;
+};
+
+static void status_cb(void *ctx, int64_t idx)
+{
+    struct status_seen *z = ctx;
+    if (z->n < MAX_SEEN)
+        z->idx[z->n] = idx;
+    z->n++;
+}
+
+/* The revoked indexes in [first, first + count), as the lists read them. */
+static struct status_seen status_read(jotd_store_t *st, int64_t first, int64_t count,
+                                      int64_t *out_next)
+{
+    struct status_seen z = {0};
+    int64_t next = -1;
+    assert_rc(jotd_store_status_read(st, first, count, status_cb, &z, &next), JOTD_OK);
+    assert_true(z.n <= MAX_SEEN);
+    if (out_next)
+        *out_next = next;
+    return z;
+}
+
+static bool seen(const struct status_seen *z, int64_t idx)
+{
+    for (size_t i = 0; i < z->n; i++)
+        if (z->idx[i] == idx)
+            return true;
+    return false;
+}
+
+static int64_t session_idx(jotd_store_t *st, const char *sid)
+{
+    jotd_session_t s;
+    bool active;
+    assert_rc(jotd_store_session_get(st, sid, T0, &s, &active), JOTD_OK);
+    int64_t idx = s.status_idx;
+    jotd_session_clear(&s);
+    return idx;
+}
+
 static void test_migration_from_schema_1(void **state)
 {
     fx_t *f = *state;
@@ -1018,9 +1081,12 @@ static void test_migration_from_schema_1(void **state)
              "INSERT INTO clients VALUES ('api', '$argon2id$v=19$m=1024,t=1,p=1$x$y', %lld);"
              "INSERT INTO clients VALUES ('web', NULL, %lld);"
              "INSERT INTO sessions VALUES ('old-session', 1, 'web', 'read', %lld, %lld, %lld,"
-             " NULL);",
+             " NULL);"
+             "INSERT INTO sessions VALUES ('old-revoked', 1, 'web', 'read', %lld, %lld, %lld,"
+             " %lld);",
              0x6A6F7464, (long long)T0, (long long)T0, (long long)T0, (long long)T0, (long long)T0,
-             (long long)(T0 + 30 * DAY), (long long)T0);
+             (long long)(T0 + 30 * DAY), (long long)T0, (long long)T0 + 1,
+             (long long)(T0 + 30 * DAY), (long long)T0, (long long)T0 + 5);
     sql_exec(f, sql);
     uint8_t h[JOTD_HASH_LEN];
     hash_of(h, 1);
@@ -1049,6 +1115,16 @@ static void test_migration_from_schema_1(void **state)
     assert_rc(jotd_store_client_get(f->st, "default", &c), JOTD_OK);
     assert_null(c.secret_hash);
     jotd_client_clear(&c);
+    /* schema 4: the earlier sessions got status indexes in creation order, the revoked one's
+     * is revoked, and new sessions count on from there */
+    assert_int_equal(session_idx(f->st, "old-session"), 0);
+    assert_int_equal(session_idx(f->st, "old-revoked"), 1);
+    int64_t next = -1;
+    struct status_seen z = status_read(f->st, 0, 100, &next);
+    assert_int_equal(next, 2);
+    assert_int_equal(z.n, 1);
+    assert_int_equal(z.idx[0], 1);
+    assert_int_equal(add_session_idx(f->st, "new-session", 1, 77), 2);
     /* the old refresh token rotates, its successor too */
     jotd_rotation_t rot = {0};
     assert_rc(rotate(f->st, 1, 2, "web", T0 + 60, 0, &rot), JOTD_OK);
@@ -1375,68 +1451,7 @@ static void test_sessions_revoke_user_count(void **state)
     assert_int_equal(n, 99);
 }
 
-/* ---- status list indexes ------------------------------------------------------------------ */
-
-/* add_session(), returning the status index the store allocated. */
-static int64_t add_session_idx(jotd_store_t *st, const char *sid, int64_t user_id, unsigned token)
-{
-    jotd_session_t s = {.user_id = user_id,
-                        .client_id = "web",
-                        .scope = "",
-                        .expires_at = T0 + 30 * DAY,
-                        .status_idx = 12345}; /* ignored: the store allocates */
-    snprintf(s.sid, sizeof s.sid, "%s", sid);
-    uint8_t h[JOTD_HASH_LEN];
-    hash_of(h, token);
-    assert_rc(jotd_store_session_create(st, &s, h, 7 * DAY, T0), JOTD_OK);
-    assert_true(s.status_idx >= 0);
-    return s.status_idx;
-}
-
-#define MAX_SEEN 64
-struct status_seen {
-    int64_t idx[MAX_SEEN];
-    size_t n;
-};
-
-static void status_cb(void *ctx, int64_t idx)
-{
-    struct status_seen *z = ctx;
-    if (z->n < MAX_SEEN)
-        z->idx[z->n] = idx;
-    z->n++;
-}
-
-/* The revoked indexes in [first, first + count), as the lists read them. */
-static struct status_seen status_read(jotd_store_t *st, int64_t first, int64_t count,
-                                      int64_t *out_next)
-{
-    struct status_seen z = {0};
-    int64_t next = -1;
-    assert_rc(jotd_store_status_read(st, first, count, status_cb, &z, &next), JOTD_OK);
-    assert_true(z.n <= MAX_SEEN);
-    if (out_next)
-        *out_next = next;
-    return z;
-}
-
-static bool seen(const struct status_seen *z, int64_t idx)
-{
-    for (size_t i = 0; i < z->n; i++)
-        if (z->idx[i] == idx)
-            return true;
-    return false;
-}
-
-static int64_t session_idx(jotd_store_t *st, const char *sid)
-{
-    jotd_session_t s;
-    bool active;
-    assert_rc(jotd_store_session_get(st, sid, T0, &s, &active), JOTD_OK);
-    int64_t idx = s.status_idx;
-    jotd_session_clear(&s);
-    return idx;
-}
+/* ---- status list indexes (helpers above the migration test) ---- */
 
 static void test_status_index_allocation(void **state)
 {
@@ -2156,6 +2171,31 @@ static void *opener_main(void *arg)
 
 /* Two jotd starting at once on an empty database: the migration lock lets one create the
  * schema, the other finds it done. */
+/* A store of schema 2 (made by rolling back what step 2 -> 3 adds) with sessions, one
+ * revoked: opening it gives them indexes in creation order and records the revoked one. */
+static void test_pg_migration_to_status_lists(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "mig");
+    add_session(f->st, "mig-1", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    add_session(f->st, "mig-2", uid, T0 + 1, T0 + 30 * DAY, 7 * DAY, 2);
+    assert_rc(jotd_store_session_revoke(f->st, "mig-2", T0 + 5), JOTD_OK);
+    jotd_store_close(f->st);
+    f->st = NULL;
+    sql_exec(f, "DROP TABLE status_revoked; DROP SEQUENCE session_status_idx;"
+                " ALTER TABLE sessions DROP COLUMN status_idx; UPDATE jotd_schema SET version = 2");
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
+    assert_int_equal(stored_schema(f), PG_STORE_SCHEMA);
+    assert_int_equal(session_idx(f->st, "mig-1"), 0);
+    assert_int_equal(session_idx(f->st, "mig-2"), 1);
+    int64_t next = -1;
+    struct status_seen z = status_read(f->st, 0, 100, &next);
+    assert_int_equal(next, 2);
+    assert_int_equal(z.n, 1);
+    assert_int_equal(z.idx[0], 1);
+    assert_int_equal(add_session_idx(f->st, "mig-3", uid, 3), 2);
+}
+
 static void test_pg_concurrent_first_open(void **state)
 {
     fx_t *f = *state;
@@ -2833,6 +2873,7 @@ int main(void)
     const struct CMUnitTest pg_tests[] = {
         T(test_pg_open_creates_schema),
         T(test_pg_open_refuses_foreign_and_newer),
+        T(test_pg_migration_to_status_lists),
         cmocka_unit_test_setup_teardown(test_pg_concurrent_first_open, setup_empty, teardown),
         T(test_pg_reconnect_after_terminate),
         T(test_pg_lock_timeout_is_busy),
