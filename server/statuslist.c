@@ -219,8 +219,13 @@ typedef struct entry {
 } entry_t;
 
 struct jotd_statuslists {
-    pthread_mutex_t lock; /* guards entries and n; held during a build (one at a time) */
-    entry_t *entries;     /* indexed by K */
+    /* lock guards entries and n, held only to look up or store (never during a build, so
+     * that the event loop never waits behind a store read); build_lock makes builds one at a
+     * time: requests that find a list stale while it is being built wait for that build
+     * and take its result instead of building again */
+    pthread_mutex_t lock;
+    pthread_mutex_t build_lock;
+    entry_t *entries; /* indexed by K */
     size_t n;
     atomic_uint_fast64_t gen; /* bumped by jotd_statuslists_changed */
 };
@@ -231,6 +236,11 @@ jotd_statuslists_t *jotd_statuslists_new(void)
     if (!c)
         return NULL;
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    if (pthread_mutex_init(&c->build_lock, NULL) != 0) {
+        pthread_mutex_destroy(&c->lock);
         free(c);
         return NULL;
     }
@@ -245,6 +255,7 @@ void jotd_statuslists_free(jotd_statuslists_t *c)
     for (size_t i = 0; i < c->n; i++)
         free(c->entries[i].token);
     free(c->entries);
+    pthread_mutex_destroy(&c->build_lock);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -274,49 +285,78 @@ static jotd_rc_t copy_out(const entry_t *e, char **out, size_t *out_len)
     return JOTD_OK;
 }
 
+/* The fresh cached token of list k into *out, under c->lock: JOTD_OK, or JOTD_E_NOTFOUND
+ * (none, or stale). */
+static jotd_rc_t cached(jotd_statuslists_t *c, const jotd_statuslist_params_t *p, int64_t k,
+                        int64_t now, char **out, size_t *out_len)
+{
+    jotd_rc_t r = JOTD_E_NOTFOUND;
+    pthread_mutex_lock(&c->lock);
+    uint64_t gen = atomic_load(&c->gen);
+    if ((size_t)k < c->n && fresh(&c->entries[k], gen, p, now))
+        r = copy_out(&c->entries[k], out, out_len);
+    pthread_mutex_unlock(&c->lock);
+    return r;
+}
+
+/* Keep \p tok (taken over) as list k's, built from a store read that began at \p gen. */
+static void store_entry(jotd_statuslists_t *c, const jotd_statuslist_params_t *p, int64_t k,
+                        int64_t now, uint64_t gen, char *tok, size_t len)
+{
+    pthread_mutex_lock(&c->lock);
+    if ((size_t)k >= c->n && (size_t)k < SIZE_MAX / sizeof *c->entries - 1) {
+        entry_t *grown = realloc(c->entries, ((size_t)k + 1) * sizeof *grown);
+        if (grown) { /* else: answered, not cached */
+            memset(grown + c->n, 0, ((size_t)k + 1 - c->n) * sizeof *grown);
+            c->entries = grown;
+            c->n = (size_t)k + 1;
+        }
+    }
+    if ((size_t)k < c->n) {
+        entry_t *e = &c->entries[k];
+        free(e->token);
+        *e = (entry_t){.token = tok, .len = len, .built_at = now, .gen = gen, .key = p->key};
+        tok = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    free(tok);
+}
+
 jotd_rc_t jotd_statuslists_get(jotd_statuslists_t *c, jotd_store_t *st,
                                const jotd_statuslist_params_t *p, int64_t k, int64_t now,
                                bool may_build, char **out, size_t *out_len)
 {
     if (!p || !out || !out_len || k < 0 || k > JOTD_STATUS_LIST_MAX_K)
         return JOTD_E_INVAL;
-    if (!c) {
-        if (!may_build)
-            return JOTD_E_BUSY;
-        return jotd_statuslist_token(st, p, k, now, out, out_len);
-    }
-    jotd_rc_t r;
-    pthread_mutex_lock(&c->lock);
-    uint64_t gen = atomic_load(&c->gen);
-    entry_t *e = (size_t)k < c->n ? &c->entries[k] : NULL;
-    if (e && fresh(e, gen, p, now)) {
-        r = copy_out(e, out, out_len);
-    } else if (!may_build) {
-        r = JOTD_E_BUSY;
-    } else {
-        /* gen was read before the store: an event applied meanwhile makes the next call
+    if (!c)
+        return may_build ? jotd_statuslist_token(st, p, k, now, out, out_len) : JOTD_E_BUSY;
+    jotd_rc_t r = cached(c, p, k, now, out, out_len);
+    if (r != JOTD_E_NOTFOUND)
+        return r;
+    if (!may_build)
+        return JOTD_E_BUSY;
+    pthread_mutex_lock(&c->build_lock);
+    r = cached(c, p, k, now, out, out_len); /* built by the holder we waited for? */
+    if (r == JOTD_E_NOTFOUND) {
+        /* gen is read before the store: an event applied meanwhile makes the next call
          * build again, never the other way round */
+        uint64_t gen = atomic_load(&c->gen);
         char *tok = NULL;
         size_t len = 0;
         r = jotd_statuslist_token(st, p, k, now, &tok, &len);
-        if (r == JOTD_OK && !e && (size_t)k < SIZE_MAX / sizeof *c->entries - 1) {
-            entry_t *grown = realloc(c->entries, ((size_t)k + 1) * sizeof *grown);
-            if (grown) { /* else: answered, not cached */
-                memset(grown + c->n, 0, ((size_t)k + 1 - c->n) * sizeof *grown);
-                c->entries = grown;
-                c->n = (size_t)k + 1;
-                e = &c->entries[k];
+        if (r == JOTD_OK) {
+            char *copy = malloc(len + 1);
+            if (!copy) {
+                free(tok);
+                r = JOTD_E_NOMEM;
+            } else {
+                memcpy(copy, tok, len + 1);
+                store_entry(c, p, k, now, gen, tok, len);
+                *out = copy;
+                *out_len = len;
             }
         }
-        if (r == JOTD_OK && e) {
-            free(e->token);
-            *e = (entry_t){.token = tok, .len = len, .built_at = now, .gen = gen, .key = p->key};
-            r = copy_out(e, out, out_len);
-        } else if (r == JOTD_OK) {
-            *out = tok;
-            *out_len = len;
-        }
     }
-    pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->build_lock);
     return r;
 }

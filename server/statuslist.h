@@ -74,7 +74,8 @@ jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t
  * the signing key was applied (jotd_statuslists_changed, called by events.c for
  * session_revoked, user_generation and key_changed), the signing key differs, or it is
  * older than ttl / 2. The bits come from the store, so any instance serves the same list.
- * Thread-safe: one build at a time (others wait for it and take its result). */
+ * Thread-safe: one build at a time (others that need one wait for it and take its result);
+ * a lookup without building never waits for a build, only for another lookup. */
 typedef struct jotd_statuslists jotd_statuslists_t;
 
 jotd_statuslists_t *jotd_statuslists_new(void);

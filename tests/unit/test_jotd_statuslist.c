@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,60 @@ static void test_cache_rules(void **state)
     jotd_statuslists_free(NULL);
 }
 
+/* Many threads asking for the list while it keeps being invalidated: every answer is a
+ * whole, valid token. */
+struct getter {
+    jotd_statuslists_t *c;
+    fx_t *f;
+    const jotd_statuslist_params_t *p;
+    int ok, busy, other;
+};
+
+static void *getter_main(void *arg)
+{
+    struct getter *g = arg;
+    for (int i = 0; i < 40; i++) {
+        char *t = NULL;
+        size_t n = 0;
+        jotd_rc_t r = jotd_statuslists_get(g->c, g->f->st, g->p, 0, T0 + 1, i % 3 != 0, &t, &n);
+        if (r == JOTD_OK && t && strlen(t) == n && strncmp(t, "eyJ", 3) == 0)
+            g->ok++;
+        else if (r == JOTD_E_BUSY && i % 3 == 0)
+            g->busy++;
+        else
+            g->other++;
+        free(t);
+    }
+    return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+    fx_t *f = *state;
+    jotd_statuslists_t *c = jotd_statuslists_new();
+    assert_non_null(c);
+    jotd_statuslist_params_t p = {
+        .issuer = "https://id.example", .key = f->key, .ttl = 30, .lifetime = 960};
+    (void)login(f, 1);
+    enum { NT = 4 };
+    pthread_t th[NT];
+    struct getter g[NT];
+    for (int i = 0; i < NT; i++) {
+        g[i] = (struct getter){.c = c, .f = f, .p = &p};
+        assert_int_equal(pthread_create(&th[i], NULL, getter_main, &g[i]), 0);
+    }
+    for (int i = 0; i < 20; i++) {
+        jotd_statuslists_changed(c);
+        usleep(1000);
+    }
+    for (int i = 0; i < NT; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(g[i].other, 0);
+        assert_true(g[i].ok >= 26); /* every building call */
+    }
+    jotd_statuslists_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_parse_k_and_uri),
         cmocka_unit_test_setup_teardown(test_token_from_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_threads, setup, teardown),
     };
     return cmocka_run_group_tests_name("status lists", tests, NULL, NULL);
 }
