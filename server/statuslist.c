@@ -14,7 +14,7 @@
  * every revocation that a fetch follows, so the faster one. */
 #define JOTD_STATUS_LIST_ZLEVEL 6
 
-/* ---- the bit array ------------------------------------------------------------------------ */
+/* ---- the bit array --------------------------------------------------------------------------- */
 
 void jotd_statuslist_set(uint8_t *bits, size_t nbytes, uint64_t idx)
 {
@@ -121,7 +121,7 @@ int jotd_statuslist_parse_k(const char *s, int64_t *out)
     return 0;
 }
 
-/* ---- a Status List Token -------------------------------------------------------------------- */
+/* ---- a Status List Token --------------------------------------------------------------------- */
 
 typedef struct fill_ctx {
     uint8_t *bits;
@@ -207,8 +207,7 @@ jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t
     return r;
 }
 
-/* ---- the cache --------------------------------------------------------------------------------
- */
+/* ---- the cache ------------------------------------------------------------------------------- */
 
 typedef struct entry {
     char *token; /* NULL: none */
