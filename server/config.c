@@ -31,6 +31,7 @@
 #define TTL_MAX ((int64_t)3650 * 86400) /* ten years: keeps now + ttl far from overflow */
 #define ACCESS_TTL_MAX 86400
 #define EVENTS_POLL_MAX 3600
+#define STATUS_LIST_TTL_MAX 3600
 #define JWKS_MAX_AGE_MAX 86400
 #define KEY_LEAD_TIME_MAX (30 * 86400)
 #define GRACE_MAX 60
@@ -98,6 +99,7 @@ static const opt_t opts[] = {
     OPT("trusted_proxy", T_CIDRS, trusted_proxies),
     OPT("events_poll_interval", T_DURATION, events_poll_interval),
     OPT("events_listen", T_ONOFF, events_listen),
+    OPT("status_list_ttl", T_DURATION, status_list_ttl),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -476,6 +478,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->key_lead_time = 600;
     c->access_ttl = 900;
     c->events_poll_interval = 1;
+    c->status_list_ttl = 30;
     c->events_listen = true;
     c->refresh_idle_ttl = 7 * 86400;
     c->refresh_abs_ttl = 30 * 86400;
@@ -987,6 +990,11 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
     if (c->events_poll_interval <= 0 || c->events_poll_interval > EVENTS_POLL_MAX) {
         jotd_seterr(err, errlen, "--events-poll-interval: must be 1s..1h, not %" PRId64 "s",
                     c->events_poll_interval);
+        return JOTD_E_INVAL;
+    }
+    if (c->status_list_ttl <= 0 || c->status_list_ttl > STATUS_LIST_TTL_MAX) {
+        jotd_seterr(err, errlen, "--status-list-ttl: must be 1s..1h, not %" PRId64 "s",
+                    c->status_list_ttl);
         return JOTD_E_INVAL;
     }
     if (c->refresh_idle_ttl <= 0 || c->refresh_idle_ttl > TTL_MAX) {

@@ -7,7 +7,7 @@
  * connection_timeout, verify_cache_size,
  * throttle_account_failures, throttle_ip_failures, default_client, durability, trusted_proxy
  * (the one list: repeat it, or separate CIDRs with commas), events_poll_interval,
- * events_listen (on or off). Environment
+ * events_listen (on or off), status_list_ttl. Environment
  * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
@@ -68,6 +68,9 @@ typedef struct jotd_config {
      * default on). off: the events table is only polled, for a store reached through
      * PgBouncer in transaction pooling mode, where LISTEN does not work */
     bool events_listen;
+    /* --status-list-ttl: the ttl claim and Cache-Control max-age of the Token Status Lists
+     * (statuslist.h); default 30 s, 1 s..1 h */
+    int64_t status_list_ttl;
 } jotd_config_t;
 
 /** Fill \p c with the defaults. */

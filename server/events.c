@@ -24,6 +24,8 @@
 
 int jotd_session_ended(jotd_app_t *app, const char *sid, int64_t when, int64_t access_ttl)
 {
+    /* called once the revocation is committed: a list built from now on has its bit */
+    jotd_statuslists_changed(app->statuslists);
     return jotd_denylist_add(app->ended_sessions, sid, strlen(sid),
                              when + access_ttl + SESSION_SLACK) < 0
                ? -1
@@ -35,6 +37,7 @@ typedef struct apply_ctx {
     int64_t access_ttl;
     bool flush_clients;
     bool keys_changed;
+    bool lists_changed; /* a bit of a status list, or the key that signs them, may differ */
     unsigned failed;
     size_t seen; /* events passed to apply() by the last read */
 } apply_ctx_t;
@@ -53,7 +56,8 @@ static void apply(void *ctx, const jotd_event_t *ev)
     case JOTD_EV_SESSION_REVOKED:
         rc = jotd_session_ended(a->app, ev->subject, ev->value, a->access_ttl);
         break;
-    case JOTD_EV_USER_GENERATION:
+    case JOTD_EV_USER_GENERATION: /* a disable or delete revokes sessions too */
+        a->lists_changed = true;
         rc = jotd_parse_id(ev->subject, &uid) == 0 ? jotd_genmap_raise(a->app->gens, uid, ev->value)
                                                    : 0;
         break;
@@ -62,6 +66,7 @@ static void apply(void *ctx, const jotd_event_t *ev)
         break;
     case JOTD_EV_KEY_CHANGED:
         a->keys_changed = true;
+        a->lists_changed = true;
         break;
     }
     if (rc < 0)
@@ -87,6 +92,8 @@ jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
     pthread_mutex_unlock(&app->events_lock);
     if (a.flush_clients)
         jotd_client_cache_flush(app->clients);
+    if (a.lists_changed) /* the next request for a status list builds it again */
+        jotd_statuslists_changed(app->statuslists);
     if (a.keys_changed) { /* a key published or revoked: the main loop loads the keys now */
         atomic_store(&app->keys_changed, true);
         if (app->has_main_thread)

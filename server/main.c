@@ -65,7 +65,8 @@ static int usage(FILE *f)
         "                  [--trusted-proxy CIDR]...\n"
         "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
         "                  [--refresh-absolute-ttl D] [--refresh-grace D]\n"
-        "                  [--events-poll-interval D] [--events-listen on|off] ...\n"
+        "                  [--events-poll-interval D] [--events-listen on|off]\n"
+        "                  [--status-list-ttl D] ...\n"
         "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
         "       jotd user passwd NAME --password-stdin\n"
         "       jotd user roles NAME [--role R]... [--permission P]...\n"
@@ -1069,11 +1070,12 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.client_throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                             app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.clients = jotd_client_cache_new();
+    app.statuslists = jotd_statuslists_new();
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
     if (!app.deny || !app.ended_sessions || !app.gens || !app.throttle || !app.client_throttle ||
-        !app.clients) {
+        !app.clients || !app.statuslists) {
         fail("%s", "out of memory");
         goto out;
     }
@@ -1232,6 +1234,7 @@ out:
     jotd_throttle_free(app.throttle);
     jotd_throttle_free(app.client_throttle);
     jotd_client_cache_free(app.clients);
+    jotd_statuslists_free(app.statuslists);
     jotd_kek_wipe(&app.kek);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
     jot_memzero(app.client_key, sizeof app.client_key);

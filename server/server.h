@@ -11,6 +11,7 @@
 #include "ratelimit.h"
 #include "seal.h"
 #include "request.h"
+#include "statuslist.h"
 #include "store.h"
 #include "vcache.h"
 
@@ -55,14 +56,15 @@ typedef struct jotd_app {
     jotd_throttle_t *client_throttle; /* failed client authentications: (client, IP) and IP */
     jotd_password_dummy_t dummy;
     jotd_client_cache_t *clients;
-    jotd_kek_t kek;              /* opens the signing keys and secrets of the store */
-    uint8_t refresh_key[32];     /* HMAC key deriving refresh-token successors (secrets.h) */
-    uint8_t client_key[32];      /* HMAC key of stored client secrets (secrets.h) */
-    pthread_t main_thread;       /* woken with SIGUSR1 when the store's keys changed ... */
-    bool has_main_thread;        /* ... when set (serve sets both) */
-    atomic_bool keys_changed;    /* set by events.c, cleared by the main loop's reload */
-    pthread_mutex_t events_lock; /* guards events_last */
-    int64_t events_last;         /* id of the last store event applied */
+    jotd_statuslists_t *statuslists; /* signed Token Status Lists (NULL: none cached) */
+    jotd_kek_t kek;                  /* opens the signing keys and secrets of the store */
+    uint8_t refresh_key[32];         /* HMAC key deriving refresh-token successors (secrets.h) */
+    uint8_t client_key[32];          /* HMAC key of stored client secrets (secrets.h) */
+    pthread_t main_thread;           /* woken with SIGUSR1 when the store's keys changed ... */
+    bool has_main_thread;            /* ... when set (serve sets both) */
+    atomic_bool keys_changed;        /* set by events.c, cleared by the main loop's reload */
+    pthread_mutex_t events_lock;     /* guards events_last */
+    int64_t events_last;             /* id of the last store event applied */
 } jotd_app_t;
 
 /* One HTTP request, as the route handlers see it. */
@@ -126,7 +128,8 @@ void jotd_refresh_successor(const jotd_app_t *app, const char *token, size_t len
                             char out[JOTD_REFRESH_TOKEN_LEN + 1]);
 /** SHA-256 of a refresh token, as stored. */
 void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]);
-/** Sign an access token for \p user in session \p s. *out_token malloc'd (jot_free); its jti
+/** Sign an access token for \p user in session \p s, with the "status" claim of the
+ *  session's status index (statuslist.h). *out_token malloc'd (jot_free); its jti
  *  to \p out_jti unless NULL. libjot's error (JOT_E_NOMEM, a signing failure) otherwise. */
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                             const jotd_session_t *s, const char *scope, int64_t now,
@@ -168,7 +171,8 @@ const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char 
  *  of their own, the main loop every second for changes made elsewhere. \p access_ttl: how
  *  long an access token lives (an ended session is remembered that long). */
 jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl);
-/** Remember a session as ended at once (before its event is read back). 0, or -1 when the
+/** Remember a session as ended at once (before its event is read back), and mark the
+ *  cached status lists stale; call it once the revocation is committed. 0, or -1 when the
  *  in-memory table is full or out of memory. */
 int jotd_session_ended(jotd_app_t *app, const char *sid, int64_t when, int64_t access_ttl);
 
@@ -225,6 +229,10 @@ void jotd_route_userinfo(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
                          jotd_resp_t *resp);
 void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp);
+/** GET /statuslists/{K}: the Status List Token of list K (statuslist.h); on the event loop
+ *  only from the cache (else JOTD_STATUS_DEFER). */
+void jotd_route_statuslist(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           jotd_resp_t *resp);
 
 /* ---- the HTTP server (http.c) ---- */
 /** Start listening per rt->cfg, with the event loops (--threads) and a pool of worker

@@ -462,7 +462,7 @@ static bool sid_ok(const char *sid)
     return n > 0 && n <= JOTD_SID_LEN;
 }
 
-jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *s,
+jotd_rc_t jotd_store_session_create(jotd_store_t *st, jotd_session_t *s,
                                     const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
                                     int64_t now)
 {
@@ -470,7 +470,11 @@ jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *s,
         return fail(JOTD_E_INVAL, "session_create: bad argument");
     if (idle_ttl <= 0 || s->expires_at <= now)
         return fail(JOTD_E_INVAL, "session_create: lifetimes must be positive");
-    return st->ops->session_create(st, s, rt_hash, idle_ttl, now);
+    int64_t idx = -1;
+    jotd_rc_t r = st->ops->session_create(st, s, rt_hash, idle_ttl, now, &idx);
+    if (r == JOTD_OK)
+        s->status_idx = idx;
+    return r;
 }
 
 jotd_rc_t jotd_store_refresh_rotate(jotd_store_t *st, const uint8_t old_hash[JOTD_HASH_LEN],
@@ -550,6 +554,14 @@ jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
     if (!st || now < 0 || keep_seconds < 0)
         return fail(JOTD_E_INVAL, "gc: bad argument");
     return st->ops->gc(st, now, keep_seconds);
+}
+
+jotd_rc_t jotd_store_status_read(jotd_store_t *st, int64_t first, int64_t count,
+                                 void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next)
+{
+    if (!st || !cb || !out_next || first < 0 || count <= 0 || first > INT64_MAX - count)
+        return fail(JOTD_E_INVAL, "status_read: bad argument");
+    return st->ops->status_read(st, first, count, cb, ctx, out_next);
 }
 
 struct jotd_store_listener {

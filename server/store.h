@@ -66,6 +66,10 @@ typedef struct jotd_session {
     int64_t created_at;
     int64_t expires_at; /* absolute lifetime end */
     bool revoked;
+    /* The session's index in the Token Status Lists (statuslist.h): allocated once at
+     * creation from a counter that only grows, never reused; every access token of the
+     * session carries it. Its bit is 1 once the session is revoked (status_revoked). */
+    int64_t status_idx;
 } jotd_session_t;
 
 void jotd_session_clear(jotd_session_t *s);
@@ -170,8 +174,12 @@ void jotd_client_list_free(jotd_client_t *clients, size_t n);
 
 /* ---- sessions and refresh tokens ---- */
 /** Create a session and its first refresh token (hash \p rt_hash, idle expiry
- *  min(now + idle_ttl, s->expires_at)) in one transaction. */
-jotd_rc_t jotd_store_session_create(jotd_store_t *st, const jotd_session_t *s,
+ *  min(now + idle_ttl, s->expires_at)) in one transaction, with a new status-list index
+ *  (s->status_idx given is ignored; on JOTD_OK it holds the index allocated). Indexes come
+ *  from a counter that only grows (PostgreSQL: a SEQUENCE, so concurrent logins never wait
+ *  on one row; SQLite: a one-row counter inside the write transaction): never reused, even
+ *  after the session is deleted. */
+jotd_rc_t jotd_store_session_create(jotd_store_t *st, jotd_session_t *s,
                                     const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
                                     int64_t now);
 
@@ -208,7 +216,11 @@ jotd_rc_t jotd_store_refresh_lookup(jotd_store_t *st, const uint8_t hash[JOTD_HA
 jotd_rc_t jotd_store_session_get(jotd_store_t *st, const char *sid, int64_t now,
                                  jotd_session_t *out, bool *out_active);
 /** Revoke one session and its tokens (idempotent: revoking twice is JOTD_OK). A session
- *  newly revoked here, by reuse detection or with its user gets a session_revoked event. */
+ *  newly revoked here, by reuse detection or with its user gets a session_revoked event.
+ *  Every path that revokes a session (this one, reuse detection, sessions_revoke_user, a
+ *  password change or disable in user_update, user_delete) records its status index in
+ *  status_revoked in the same transaction: the rows of a deleted user's sessions go with
+ *  ON DELETE CASCADE, their bits must stay 1. */
 jotd_rc_t jotd_store_session_revoke(jotd_store_t *st, const char *sid, int64_t now);
 /** Revoke every session of a user; *out_n (may be NULL) = sessions newly revoked. */
 jotd_rc_t jotd_store_sessions_revoke_user(jotd_store_t *st, int64_t user_id, int64_t now,
@@ -309,9 +321,19 @@ jotd_rc_t jotd_store_listen_start(jotd_store_t *st, void (*wake)(void *ctx), voi
 void jotd_store_listen_stop(jotd_store_listener_t *l);
 
 /** Delete what can never matter again: expired tokens, ended sessions older than
- *  \p keep_seconds, expired denylist entries, events older than \p keep_seconds (the caller
- *  keeps them at least as long as an access token lives). */
+ *  \p keep_seconds, expired denylist entries, events and status_revoked rows older than
+ *  \p keep_seconds (the caller keeps them at least as long as an access token lives: the
+ *  tokens that referenced a dropped index have expired). */
 jotd_rc_t jotd_store_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds);
+
+/* ---- Token Status Lists (statuslist.h) ---- */
+/** The status lists' view of the store: *out_next = the next index session_create will
+ *  allocate (every index below it is allocated, or was), and \p cb(\p ctx, idx) for every
+ *  revoked index in [first, first + count) (status_revoked rows, any order, each once). Two
+ *  reads, the counter first: an index revoked in between is at worst reported with the
+ *  counter's older value. JOTD_E_INVAL for first < 0 or count <= 0. */
+jotd_rc_t jotd_store_status_read(jotd_store_t *st, int64_t first, int64_t count,
+                                 void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next);
 
 /* ---- password hashes: parameters and rehashing ---- */
 /** The parameter field of the Argon2id PHC strings ("m=19456,t=2,p=1") that the most users'

@@ -53,9 +53,10 @@ struct jotd_store_ops {
                                const char *new_hash);
     jotd_rc_t (*client_list)(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
 
+    /* *out_idx: the status index allocated (written on JOTD_OK only). */
     jotd_rc_t (*session_create)(jotd_store_t *st, const jotd_session_t *s,
-                                const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
-                                int64_t now);
+                                const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl, int64_t now,
+                                int64_t *out_idx);
     /* Rotation: the backend reads the token row in its transaction (locking it against a
      * concurrent rotation: BEGIN IMMEDIATE on SQLite, SELECT ... FOR UPDATE or a conditional
      * UPDATE ... WHERE used_at IS NULL on PostgreSQL), asks jotd_rotation_decide() what to
@@ -80,6 +81,8 @@ struct jotd_store_ops {
                               void (*cb)(void *ctx, const jotd_event_t *ev), void *ctx,
                               int64_t *out_last);
     jotd_rc_t (*gc)(jotd_store_t *st, int64_t now, int64_t keep_seconds);
+    jotd_rc_t (*status_read)(jotd_store_t *st, int64_t first, int64_t count,
+                             void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next);
 
     jotd_rc_t (*key_list)(jotd_store_t *st, jotd_key_row_t **out, size_t *out_n);
     jotd_rc_t (*key_add)(jotd_store_t *st, const jotd_key_row_t *k, bool only_if_none);

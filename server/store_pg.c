@@ -164,6 +164,24 @@ static const char *const migrations[] = {
     " lock_until BIGINT NOT NULL,"
     " updated_at BIGINT NOT NULL);"
     "CREATE INDEX throttle_updated_at ON throttle(updated_at);",
+    /* 2 -> 3 (SQLite's 3 -> 4): Token Status Lists (server/statuslist.h). Every session
+     * gets an index from a SEQUENCE (never reused; nextval takes no row lock, so concurrent
+     * logins do not queue on a counter row; a rolled-back login leaves a gap, which is
+     * harmless); the indexes of revoked sessions are kept in status_revoked, which outlives
+     * the session rows (ON DELETE CASCADE) until gc. Earlier sessions get 0..n-1. */
+    "ALTER TABLE sessions ADD COLUMN status_idx BIGINT;"
+    "UPDATE sessions SET status_idx = r.n FROM (SELECT sid, row_number() OVER"
+    " (ORDER BY created_at, sid) - 1 AS n FROM sessions) AS r WHERE r.sid = sessions.sid;"
+    "ALTER TABLE sessions ALTER COLUMN status_idx SET NOT NULL;"
+    "CREATE UNIQUE INDEX sessions_status_idx ON sessions(status_idx);"
+    "CREATE SEQUENCE session_status_idx AS BIGINT MINVALUE 0 START WITH 0;"
+    "SELECT setval('session_status_idx', count(*), false) FROM sessions;"
+    "CREATE TABLE status_revoked ("
+    " idx BIGINT PRIMARY KEY," /* a range scan per list */
+    " revoked_at BIGINT NOT NULL);"
+    "INSERT INTO status_revoked (idx, revoked_at)"
+    " SELECT status_idx, revoked_at FROM sessions WHERE revoked_at IS NOT NULL;"
+    "CREATE INDEX status_revoked_at ON status_revoked(revoked_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -173,8 +191,9 @@ static const char *const migrations[] = {
     "u.id, u.username, u.password_hash, u.roles, u.permissions, u.disabled, u.created_at, "        \
     "u.updated_at, u.generation"
 #define SESSION_COLS                                                                               \
-    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at"
-#define N_SESSION_COLS 7
+    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at, "           \
+    "s.status_idx"
+#define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at"
 
@@ -479,6 +498,7 @@ static jotd_rc_t row_session(rowr_t *rr, int c0, jotd_session_t *out)
     se.created_at = col_i64(rr, c0 + 4);
     se.expires_at = col_i64(rr, c0 + 5);
     se.revoked = !col_null(rr, c0 + 6);
+    se.status_idx = col_i64(rr, c0 + 7);
     jotd_rc_t r = col_dup(rr, c0 + 2, &se.client_id);
     if (r == JOTD_OK)
         r = col_dup(rr, c0 + 3, &se.scope);
@@ -1053,9 +1073,13 @@ static jotd_rc_t revoke_user_rows_tx(struct pgconn *c, int64_t user_id, int64_t 
     p_i64(&p, user_id);
     p_i64(&p, now);
     PGresult *res = NULL;
+    /* their status indexes into status_revoked in the same statement */
     jotd_rc_t r = q(c,
-                    "UPDATE sessions SET revoked_at = $2 WHERE user_id = $1"
-                    " AND revoked_at IS NULL RETURNING sid",
+                    "WITH u AS (UPDATE sessions SET revoked_at = $2 WHERE user_id = $1"
+                    " AND revoked_at IS NULL RETURNING sid, status_idx),"
+                    " i AS (INSERT INTO status_revoked (idx, revoked_at)"
+                    " SELECT status_idx, $2::bigint FROM u ON CONFLICT (idx) DO NOTHING)"
+                    " SELECT sid FROM u",
                     &p, &res);
     if (r != JOTD_OK)
         return r;
@@ -1133,8 +1157,13 @@ static jotd_rc_t revoke_session_tx(struct pgconn *c, const char *sid, int64_t no
     p_text(&p, sid);
     p_i64(&p, now);
     int64_t n = 0;
-    jotd_rc_t r = q_changes(
-        c, "UPDATE sessions SET revoked_at = $2 WHERE sid = $1 AND revoked_at IS NULL", &p, &n);
+    /* n: the sessions newly revoked (each with its status index recorded) */
+    jotd_rc_t r = q_changes(c,
+                            "WITH u AS (UPDATE sessions SET revoked_at = $2 WHERE sid = $1"
+                            " AND revoked_at IS NULL RETURNING status_idx)"
+                            " INSERT INTO status_revoked (idx, revoked_at)"
+                            " SELECT status_idx, $2::bigint FROM u ON CONFLICT (idx) DO NOTHING",
+                            &p, &n);
     if (r == JOTD_OK)
         r = q(c, "UPDATE refresh_tokens SET used_at = $2 WHERE sid = $1 AND used_at IS NULL", &p,
               NULL);
@@ -1751,6 +1780,7 @@ struct session_create_ctx {
     const jotd_session_t *se;
     const uint8_t *rt_hash;
     int64_t idle_ttl, now;
+    int64_t idx; /* the status index allocated */
 };
 
 static jotd_rc_t session_create_fn(struct pgconn *c, void *ctx, int *how)
@@ -1763,10 +1793,14 @@ static jotd_rc_t session_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->se->scope);
     p_i64(&p, x->now);
     p_i64(&p, x->se->expires_at);
-    jotd_rc_t r = q(c,
-                    "INSERT INTO sessions (sid, user_id, client_id, scope, created_at, expires_at,"
-                    " last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $5)",
-                    &p, NULL);
+    bool row = false;
+    jotd_rc_t r = q_i64(c,
+                        "INSERT INTO sessions (sid, user_id, client_id, scope, created_at,"
+                        " expires_at, last_used_at, status_idx) VALUES ($1, $2, $3, $4, $5, $6,"
+                        " $5, nextval('session_status_idx')) RETURNING status_idx",
+                        &p, &row, &x->idx);
+    if (r == JOTD_OK && !row)
+        r = jotd_store__fail(JOTD_E_IO, "session_create: no status index returned");
     if (r == JOTD_E_EXISTS)
         jotd_store__fail(r, "session id already exists");
     else if (r == JOTD_E_NOTFOUND)
@@ -1790,11 +1824,14 @@ static jotd_rc_t session_create_fn(struct pgconn *c, void *ctx, int *how)
 
 static jotd_rc_t pg_session_create(jotd_store_t *st, const jotd_session_t *s,
                                    const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
-                                   int64_t now)
+                                   int64_t now, int64_t *out_idx)
 {
     struct session_create_ctx x = {
-        .st = st, .se = s, .rt_hash = rt_hash, .idle_ttl = idle_ttl, .now = now};
-    return run_op(st, true, session_create_fn, &x);
+        .st = st, .se = s, .rt_hash = rt_hash, .idle_ttl = idle_ttl, .now = now, .idx = -1};
+    jotd_rc_t r = run_op(st, true, session_create_fn, &x);
+    if (r == JOTD_OK)
+        *out_idx = x.idx;
+    return r;
 }
 
 struct rotate_ctx {
@@ -2386,6 +2423,8 @@ static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
     if (r == JOTD_OK)
         r = q(c, "DELETE FROM events WHERE created_at <= $1", &old, NULL);
     if (r == JOTD_OK)
+        r = q(c, "DELETE FROM status_revoked WHERE revoked_at <= $1", &old, NULL);
+    if (r == JOTD_OK)
         r = throttle_gc_tx(c, x->now);
     if (r == JOTD_OK)
         *how = TX_COMMIT;
@@ -2396,6 +2435,60 @@ static jotd_rc_t pg_gc(jotd_store_t *st, int64_t now, int64_t keep_seconds)
 {
     struct gc_ctx x = {.now = now, .keep = keep_seconds};
     return run_op(st, true, gc_fn, &x);
+}
+
+/* ---- status lists --------------------------------------------------------------------------- */
+
+struct status_read_ctx {
+    int64_t first, count;
+    void (*cb)(void *ctx, int64_t idx);
+    void *cb_ctx;
+    int64_t next;
+};
+
+static jotd_rc_t status_read_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct status_read_ctx *x = ctx;
+    bool row = false;
+    /* the sequence's state: the next nextval() */
+    jotd_rc_t r = q_i64(c,
+                        "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END"
+                        " FROM session_status_idx",
+                        NULL, &row, &x->next);
+    if (r == JOTD_OK && !row)
+        r = corrupt("no session_status_idx state");
+    if (r != JOTD_OK)
+        return r;
+    params_t p = {0};
+    p_i64(&p, x->first);
+    p_i64(&p, x->first + x->count);
+    PGresult *res = NULL;
+    r = q(c, "SELECT idx FROM status_revoked WHERE idx >= $1 AND idx < $2", &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    rowr_t rr = {.res = res};
+    int n = PQntuples(res);
+    for (int i = 0; i < n && r == JOTD_OK; i++) {
+        rr.row = i;
+        int64_t idx = col_i64(&rr, 0);
+        if (rr.bad)
+            r = corrupt("bad status index");
+        else
+            x->cb(x->cb_ctx, idx);
+    }
+    PQclear(res);
+    return r;
+}
+
+static jotd_rc_t pg_status_read(jotd_store_t *st, int64_t first, int64_t count,
+                                void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next)
+{
+    struct status_read_ctx x = {.first = first, .count = count, .cb = cb, .cb_ctx = ctx};
+    jotd_rc_t r = run_op(st, false, status_read_fn, &x);
+    if (r == JOTD_OK)
+        *out_next = x.next;
+    return r;
 }
 
 /* ---- throttling ---------------------------------------------------------------------------- */
@@ -2557,6 +2650,7 @@ static const jotd_store_ops_t pg_ops = {
     .session_get = pg_session_get,
     .session_revoke = pg_session_revoke,
     .sessions_revoke_user = pg_sessions_revoke_user,
+    .status_read = pg_status_read,
     .deny_add = pg_deny_add,
     .deny_load = pg_deny_load,
     .events_since = pg_events_since,

@@ -170,6 +170,27 @@ static const char *const migrations[] = {
     " updated_at INTEGER NOT NULL"
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX throttle_updated_at ON throttle(updated_at);",
+    /* 3 -> 4: Token Status Lists (server/statuslist.h). Every session gets an index from a
+     * counter that only grows (never reused, even once the session row is gone); the
+     * indexes of revoked sessions are kept in status_revoked, which outlives the session
+     * rows (a deleted user's sessions go with ON DELETE CASCADE) until gc. The sessions of
+     * an earlier release get 0..n-1 in creation order, the revoked ones their rows. */
+    "ALTER TABLE sessions ADD COLUMN status_idx INTEGER NOT NULL DEFAULT -1;"
+    "UPDATE sessions SET status_idx = r.n FROM (SELECT sid, row_number() OVER"
+    " (ORDER BY created_at, sid) - 1 AS n FROM sessions) AS r WHERE r.sid = sessions.sid;"
+    "CREATE UNIQUE INDEX sessions_status_idx ON sessions(status_idx);"
+    "CREATE TABLE status_counter ("
+    " id INTEGER PRIMARY KEY CHECK (id = 0),"
+    " next INTEGER NOT NULL" /* the next index to allocate */
+    ") STRICT;"
+    "INSERT INTO status_counter (id, next) SELECT 0, count(*) FROM sessions;"
+    "CREATE TABLE status_revoked ("
+    " idx INTEGER PRIMARY KEY NOT NULL," /* a range scan per list */
+    " revoked_at INTEGER NOT NULL"
+    ") STRICT;"
+    "INSERT INTO status_revoked (idx, revoked_at)"
+    " SELECT status_idx, revoked_at FROM sessions WHERE revoked_at IS NOT NULL;"
+    "CREATE INDEX status_revoked_at ON status_revoked(revoked_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -179,8 +200,9 @@ static const char *const migrations[] = {
     "u.id, u.username, u.password_hash, u.roles, u.permissions, u.disabled, u.created_at, "        \
     "u.updated_at, u.generation"
 #define SESSION_COLS                                                                               \
-    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at"
-#define N_SESSION_COLS 7
+    "s.sid, s.user_id, s.client_id, s.scope, s.created_at, s.expires_at, s.revoked_at, "           \
+    "s.status_idx"
+#define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at"
 
@@ -230,6 +252,12 @@ enum stmt_id {
     ST_KEY_REVOKE,
     ST_SECRET_GET,
     ST_SECRET_PUT,
+    ST_STATUS_ALLOC,
+    ST_STATUS_NEXT,
+    ST_STATUS_RANGE,
+    ST_STATUS_REVOKE_SESSION,
+    ST_STATUS_REVOKE_USER,
+    ST_GC_STATUS,
     ST__COUNT
 };
 
@@ -276,7 +304,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_GC_EVENTS] = "DELETE FROM events WHERE created_at <= ?1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (sid, user_id, client_id, scope, created_at,"
-                          " expires_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+                          " expires_at, last_used_at, status_idx)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7)",
     [ST_SESSION_GET] = "SELECT " SESSION_COLS ", u.id, u.disabled FROM sessions s"
                        " LEFT JOIN users u ON u.id = s.user_id WHERE s.sid = ?1",
     [ST_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE sid = ?1",
@@ -321,6 +350,19 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SECRET_GET] = "SELECT sealed FROM secrets WHERE name = ?1",
     [ST_SECRET_PUT] = "INSERT INTO secrets (name, sealed, created_at) VALUES (?1, ?2, ?3)"
                       " ON CONFLICT (name) DO NOTHING",
+    /* inside session_create's write transaction: the write lock orders the allocations */
+    [ST_STATUS_ALLOC] = "UPDATE status_counter SET next = next + 1 WHERE id = 0"
+                        " RETURNING next - 1",
+    [ST_STATUS_NEXT] = "SELECT next FROM status_counter WHERE id = 0",
+    [ST_STATUS_RANGE] = "SELECT idx FROM status_revoked WHERE idx >= ?1 AND idx < ?2",
+    /* before the session is marked revoked (revoked_at IS NULL selects the new ones) */
+    [ST_STATUS_REVOKE_SESSION] = "INSERT OR IGNORE INTO status_revoked (idx, revoked_at)"
+                                 " SELECT status_idx, ?2 FROM sessions"
+                                 " WHERE sid = ?1 AND revoked_at IS NULL",
+    [ST_STATUS_REVOKE_USER] = "INSERT OR IGNORE INTO status_revoked (idx, revoked_at)"
+                              " SELECT status_idx, ?2 FROM sessions"
+                              " WHERE user_id = ?1 AND revoked_at IS NULL",
+    [ST_GC_STATUS] = "DELETE FROM status_revoked WHERE revoked_at <= ?1",
 };
 
 /* ---- the store --------------------------------------------------------------------------- */
@@ -605,6 +647,7 @@ static jotd_rc_t row_session(sqlite3_stmt *s, int c0, jotd_session_t *out)
     se.created_at = col_i64(s, c0 + 4);
     se.expires_at = col_i64(s, c0 + 5);
     se.revoked = !col_null(s, c0 + 6);
+    se.status_idx = col_i64(s, c0 + 7);
     jotd_rc_t r = col_dup(s, c0 + 2, &se.client_id);
     if (r == JOTD_OK)
         r = col_dup(s, c0 + 3, &se.scope);
@@ -1286,7 +1329,14 @@ static jotd_rc_t revoke_user_tx(struct conn *c, int64_t user_id, int64_t now, in
 {
     sqlite3_stmt *s = NULL;
     int b = SQLITE_OK;
-    jotd_rc_t r = prep(c, ST_USER_SESSION_EVENTS, &s);
+    jotd_rc_t r = prep(c, ST_STATUS_REVOKE_USER, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_i64(s, 1, user_id, &b);
+    bind_i64(s, 2, now, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    if (r == JOTD_OK)
+        r = prep(c, ST_USER_SESSION_EVENTS, &s);
     if (r != JOTD_OK)
         return r;
     bind_i64(s, 1, user_id, &b);
@@ -1662,19 +1712,39 @@ static jotd_rc_t token_insert_tx(struct conn *c, const uint8_t *hash, const char
     return r;
 }
 
+/* The next status index, inside the write transaction. */
+static jotd_rc_t status_alloc_tx(struct conn *c, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    bool row = false;
+    jotd_rc_t r = prep(c, ST_STATUS_ALLOC, &s);
+    if (r == JOTD_OK)
+        r = step_row(c, s, &row);
+    if (r == JOTD_OK && !row)
+        r = fail(JOTD_E_IO, "corrupt store: no status_counter row");
+    if (r == JOTD_OK) {
+        *out = col_i64(s, 0);
+        done(s);
+    }
+    return r;
+}
+
 static jotd_rc_t sq_session_create(jotd_store_t *base, const jotd_session_t *se,
                                    const uint8_t rt_hash[JOTD_HASH_LEN], int64_t idle_ttl,
-                                   int64_t now)
+                                   int64_t now, int64_t *out_idx)
 {
     sqlite_store_t *st = as_sq(base);
     struct conn *c;
     jotd_rc_t r = wconn_get(st, &c);
     if (r != JOTD_OK)
         return r;
+    int64_t idx = -1;
     r = tx_begin_light(c); /* a login: see Durability at the top */
     if (r == JOTD_OK) {
         sqlite3_stmt *s = NULL;
-        r = prep(c, ST_SESSION_INSERT, &s);
+        r = status_alloc_tx(c, &idx);
+        if (r == JOTD_OK)
+            r = prep(c, ST_SESSION_INSERT, &s);
         if (r == JOTD_OK) {
             int b = SQLITE_OK;
             bind_text(s, 1, se->sid, &b);
@@ -1683,6 +1753,7 @@ static jotd_rc_t sq_session_create(jotd_store_t *base, const jotd_session_t *se,
             bind_text(s, 4, se->scope, &b);
             bind_i64(s, 5, now, &b);
             bind_i64(s, 6, se->expires_at, &b);
+            bind_i64(s, 7, idx, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
             if (r == JOTD_E_EXISTS)
                 r = fail(r, "session id already exists");
@@ -1695,6 +1766,8 @@ static jotd_rc_t sq_session_create(jotd_store_t *base, const jotd_session_t *se,
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
+    if (r == JOTD_OK)
+        *out_idx = idx;
     return r;
 }
 
@@ -1703,7 +1776,14 @@ static jotd_rc_t revoke_session_tx(struct conn *c, const char *sid, int64_t now)
 {
     sqlite3_stmt *s = NULL;
     int b = SQLITE_OK;
-    jotd_rc_t r = prep(c, ST_SESSION_KILL_TOKENS, &s);
+    jotd_rc_t r = prep(c, ST_STATUS_REVOKE_SESSION, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_text(s, 1, sid, &b);
+    bind_i64(s, 2, now, &b);
+    r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    if (r == JOTD_OK)
+        r = prep(c, ST_SESSION_KILL_TOKENS, &s);
     if (r != JOTD_OK)
         return r;
     bind_text(s, 1, sid, &b);
@@ -2091,10 +2171,54 @@ static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
         if (r == JOTD_OK)
             r = gc_step(c, ST_GC_EVENTS, now - keep_seconds);
         if (r == JOTD_OK)
+            r = gc_step(c, ST_GC_STATUS, now - keep_seconds);
+        if (r == JOTD_OK)
             r = throttle_gc_tx(c, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
+    return r;
+}
+
+/* ---- status lists ------------------------------------------------------------------------- */
+
+static jotd_rc_t sq_status_read(jotd_store_t *base, int64_t first, int64_t count,
+                                void (*cb)(void *ctx, int64_t idx), void *ctx, int64_t *out_next)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    bool row = false;
+    int64_t next = 0;
+    r = prep(c, ST_STATUS_NEXT, &s);
+    if (r == JOTD_OK)
+        r = step_row(c, s, &row);
+    if (r == JOTD_OK && !row)
+        r = fail(JOTD_E_IO, "corrupt store: no status_counter row");
+    if (r == JOTD_OK) {
+        next = col_i64(s, 0);
+        done(s);
+        r = prep(c, ST_STATUS_RANGE, &s);
+    }
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bind_i64(s, 1, first, &b);
+        bind_i64(s, 2, first + count, &b);
+        if (b != SQLITE_OK)
+            r = bind_fail(c, s, b);
+    }
+    while (r == JOTD_OK) {
+        r = step_row(c, s, &row);
+        if (r != JOTD_OK || !row)
+            break;
+        cb(ctx, col_i64(s, 0));
+    }
+    conn_put(st, c);
+    if (r == JOTD_OK)
+        *out_next = next;
     return r;
 }
 
@@ -2539,6 +2663,7 @@ static const jotd_store_ops_t sqlite_ops = {
     .session_get = sq_session_get,
     .session_revoke = sq_session_revoke,
     .sessions_revoke_user = sq_sessions_revoke_user,
+    .status_read = sq_status_read,
     .deny_add = sq_deny_add,
     .deny_load = sq_deny_load,
     .events_since = sq_events_since,

@@ -1,9 +1,11 @@
 /* Token material of jotd: access JWTs (RFC 9068), refresh tokens and their successors. */
 #include "names.h"
 #include "server.h"
+#include "statuslist.h"
 #include "common/random.h"
 #include "common/sha256.h"
 
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +45,31 @@ void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]
     jotx_sha256(token, len, out);
 }
 
+/* "status":{"status_list":{"idx":I,"uri":"<issuer>/statuslists/K"}} for the session's index:
+ * the list K = index / N, idx its place in that list (statuslist.h). */
+static jot_err_t set_status(jot_claims_t *c, const char *issuer, int64_t status_idx)
+{
+    if (status_idx < 0)
+        return JOT_E_INVAL;
+    int64_t k = status_idx / JOTD_STATUS_LIST_BITS;
+    size_t n = strlen(issuer) + JOTD_STATUS_URI_EXTRA;
+    char *uri = malloc(n);
+    if (!uri)
+        return JOT_E_NOMEM;
+    jot_err_t rc = JOT_E_NOMEM;
+    if (jotd_statuslist_uri(issuer, k, uri, n) == 0) {
+        json_t *j = json_pack("{s:{s:I,s:s}}", "status_list", "idx",
+                              (json_int_t)(status_idx - k * JOTD_STATUS_LIST_BITS), "uri", uri);
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        if (text)
+            rc = jot_claims_set_json(c, "status", text, strlen(text));
+        free(text);
+        json_decref(j);
+    }
+    free(uri);
+    return rc;
+}
+
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                             const jotd_session_t *s, const char *scope, int64_t now,
                             char **out_token, char out_jti[JOTD_SID_LEN + 1])
@@ -80,6 +107,8 @@ jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                                     user->n_permissions);
     if (rc == JOT_OK)
         rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, user->generation);
+    if (rc == JOT_OK)
+        rc = set_status(c, rt->cfg.issuer, s->status_idx);
     if (rc == JOT_OK) {
         jot_sign_opts_t opts = {.typ = "at+jwt"};
         rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring, now), &opts, c, out_token, NULL);

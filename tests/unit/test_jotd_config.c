@@ -299,6 +299,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.alg, JOT_ALG_ES256);
     assert_int_equal(c.access_ttl, 900);
     assert_int_equal(c.events_poll_interval, 1);
+    assert_int_equal(c.status_list_ttl, 30);
     assert_int_equal(c.jwks_max_age, 300);
     assert_int_equal(c.key_lead_time, 600);
     assert_null(c.key_encryption_key);
@@ -472,6 +473,7 @@ static const struct {
     {"refresh_absolute_ttl", "3d", F_I64, offsetof(jotd_config_t, refresh_abs_ttl), "259200"},
     {"refresh_grace", "10s", F_I64, offsetof(jotd_config_t, refresh_grace), "10"},
     {"events_poll_interval", "5s", F_I64, offsetof(jotd_config_t, events_poll_interval), "5"},
+    {"status_list_ttl", "2m", F_I64, offsetof(jotd_config_t, status_list_ttl), "120"},
     {"jwks_max_age", "2m", F_I64, offsetof(jotd_config_t, jwks_max_age), "120"},
     {"key_lead_time", "1h", F_I64, offsetof(jotd_config_t, key_lead_time), "3600"},
     {"key_encryption_key", "/etc/jotd/kek", F_STR, offsetof(jotd_config_t, key_encryption_key),
@@ -1008,6 +1010,10 @@ static void test_validate_ranges(void **state)
         {"--events-poll-interval", "1s", NULL},
         {"--events-poll-interval", "1h", NULL},
         {"--events-poll-interval", "3601", "--events-poll-interval"},
+        {"--status-list-ttl", "0", "--status-list-ttl"},
+        {"--status-list-ttl", "1s", NULL},
+        {"--status-list-ttl", "1h", NULL},
+        {"--status-list-ttl", "3601", "--status-list-ttl"},
         {"--jwks-max-age", "0", "--jwks-max-age"},
         {"--jwks-max-age", "1s", NULL},
         {"--jwks-max-age", "86401", "--jwks-max-age"},

@@ -51,8 +51,8 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 3 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 2     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 4 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 3     /* jotd_schema.version of a current PostgreSQL store */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -984,6 +984,69 @@ static void test_events_of_each_change(void **state)
 
 /* A store made by the previous release (schema 1) upgrades in place: its users, clients,
  * sessions and refresh tokens keep working, and the default client appears. */
+/* ---- status list indexes ------------------------------------------------------------------ */
+
+/* add_session(), returning the status index the store allocated. */
+static int64_t add_session_idx(jotd_store_t *st, const char *sid, int64_t user_id, unsigned token)
+{
+    jotd_session_t s = {.user_id = user_id,
+                        .client_id = "web",
+                        .scope = "",
+                        .expires_at = T0 + 30 * DAY,
+                        .status_idx = 12345}; /* ignored: the store allocates */
+    snprintf(s.sid, sizeof s.sid, "%s", sid);
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, token);
+    assert_rc(jotd_store_session_create(st, &s, h, 7 * DAY, T0), JOTD_OK);
+    assert_true(s.status_idx >= 0);
+    return s.status_idx;
+}
+
+#define MAX_SEEN 64
+struct status_seen {
+    int64_t idx[MAX_SEEN];
+    size_t n;
+};
+
+static void status_cb(void *ctx, int64_t idx)
+{
+    struct status_seen *z = ctx;
+    if (z->n < MAX_SEEN)
+        z->idx[z->n] = idx;
+    z->n++;
+}
+
+/* The revoked indexes in [first, first + count), as the lists read them. */
+static struct status_seen status_read(jotd_store_t *st, int64_t first, int64_t count,
+                                      int64_t *out_next)
+{
+    struct status_seen z = {0};
+    int64_t next = -1;
+    assert_rc(jotd_store_status_read(st, first, count, status_cb, &z, &next), JOTD_OK);
+    assert_true(z.n <= MAX_SEEN);
+    if (out_next)
+        *out_next = next;
+    return z;
+}
+
+static bool seen(const struct status_seen *z, int64_t idx)
+{
+    for (size_t i = 0; i < z->n; i++)
+        if (z->idx[i] == idx)
+            return true;
+    return false;
+}
+
+static int64_t session_idx(jotd_store_t *st, const char *sid)
+{
+    jotd_session_t s;
+    bool active;
+    assert_rc(jotd_store_session_get(st, sid, T0, &s, &active), JOTD_OK);
+    int64_t idx = s.status_idx;
+    jotd_session_clear(&s);
+    return idx;
+}
+
 static void test_migration_from_schema_1(void **state)
 {
     fx_t *f = *state;
@@ -1018,9 +1081,12 @@ static void test_migration_from_schema_1(void **state)
              "INSERT INTO clients VALUES ('api', '$argon2id$v=19$m=1024,t=1,p=1$x$y', %lld);"
              "INSERT INTO clients VALUES ('web', NULL, %lld);"
              "INSERT INTO sessions VALUES ('old-session', 1, 'web', 'read', %lld, %lld, %lld,"
-             " NULL);",
+             " NULL);"
+             "INSERT INTO sessions VALUES ('old-revoked', 1, 'web', 'read', %lld, %lld, %lld,"
+             " %lld);",
              0x6A6F7464, (long long)T0, (long long)T0, (long long)T0, (long long)T0, (long long)T0,
-             (long long)(T0 + 30 * DAY), (long long)T0);
+             (long long)(T0 + 30 * DAY), (long long)T0, (long long)T0 + 1,
+             (long long)(T0 + 30 * DAY), (long long)T0, (long long)T0 + 5);
     sql_exec(f, sql);
     uint8_t h[JOTD_HASH_LEN];
     hash_of(h, 1);
@@ -1049,6 +1115,16 @@ static void test_migration_from_schema_1(void **state)
     assert_rc(jotd_store_client_get(f->st, "default", &c), JOTD_OK);
     assert_null(c.secret_hash);
     jotd_client_clear(&c);
+    /* schema 4: the earlier sessions got status indexes in creation order, the revoked one's
+     * is revoked, and new sessions count on from there */
+    assert_int_equal(session_idx(f->st, "old-session"), 0);
+    assert_int_equal(session_idx(f->st, "old-revoked"), 1);
+    int64_t next = -1;
+    struct status_seen z = status_read(f->st, 0, 100, &next);
+    assert_int_equal(next, 2);
+    assert_int_equal(z.n, 1);
+    assert_int_equal(z.idx[0], 1);
+    assert_int_equal(add_session_idx(f->st, "new-session", 1, 77), 2);
     /* the old refresh token rotates, its successor too */
     jotd_rotation_t rot = {0};
     assert_rc(rotate(f->st, 1, 2, "web", T0 + 60, 0, &rot), JOTD_OK);
@@ -1373,6 +1449,129 @@ static void test_sessions_revoke_user_count(void **state)
     n = 99;
     assert_rc(jotd_store_sessions_revoke_user(f->st, other + 100, T0 + 3, &n), JOTD_E_NOTFOUND);
     assert_int_equal(n, 99);
+}
+
+/* ---- status list indexes (helpers above the migration test) ---- */
+
+static void test_status_index_allocation(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "st-alloc");
+    int64_t a = add_session_idx(f->st, "st-a", uid, 1);
+    int64_t b = add_session_idx(f->st, "st-b", uid, 2);
+    int64_t c = add_session_idx(f->st, "st-c", uid, 3);
+    assert_int_equal(a, 0); /* a new store counts from 0 */
+    assert_true(a < b && b < c);
+    /* every read of the session carries it: get, lookup, rotation */
+    assert_int_equal(session_idx(f->st, "st-b"), b);
+    jotd_session_t s;
+    bool live;
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 2);
+    assert_rc(jotd_store_refresh_lookup(f->st, h, T0, &s, &live), JOTD_OK);
+    assert_int_equal(s.status_idx, b);
+    jotd_session_clear(&s);
+    jotd_rotation_t rot = {0};
+    assert_rc(rotate(f->st, 3, 4, "web", T0 + 1, 0, &rot), JOTD_OK);
+    assert_int_equal(rot.session.status_idx, c);
+    jotd_rotation_clear(&rot);
+    /* the sessions go (user deleted, rows cascaded), the store is closed and opened again:
+     * their indexes are never handed out again */
+    assert_rc(jotd_store_user_delete(f->st, uid, T0 + 2), JOTD_OK);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), 0);
+    jotd_store_close(f->st);
+    f->st = NULL;
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
+    int64_t next = -1;
+    status_read(f->st, 0, 1000, &next);
+    assert_int_equal(next, c + 1);
+    uid = add_user(f->st, "st-alloc2");
+    int64_t d = add_session_idx(f->st, "st-d", uid, 5);
+    assert_true(d > c);
+    status_read(f->st, 0, 1000, &next);
+    assert_int_equal(next, d + 1);
+    /* a failed creation (sid taken) allocates nothing visible and keeps the row as it was */
+    jotd_session_t dup = {.user_id = uid, .client_id = "web", .scope = "", .expires_at = T0 + DAY};
+    snprintf(dup.sid, sizeof dup.sid, "st-d");
+    hash_of(h, 6);
+    assert_rc(jotd_store_session_create(f->st, &dup, h, DAY, T0), JOTD_E_EXISTS);
+    assert_int_equal(session_idx(f->st, "st-d"), d);
+    int64_t e = add_session_idx(f->st, "st-e", uid, 7);
+    assert_true(e > d);
+    /* bad arguments */
+    struct status_seen z = {0};
+    assert_rc(jotd_store_status_read(f->st, -1, 10, status_cb, &z, &next), JOTD_E_INVAL);
+    assert_rc(jotd_store_status_read(f->st, 0, 0, status_cb, &z, &next), JOTD_E_INVAL);
+    assert_rc(jotd_store_status_read(f->st, INT64_MAX, 2, status_cb, &z, &next), JOTD_E_INVAL);
+    assert_rc(jotd_store_status_read(f->st, 0, 1, NULL, &z, &next), JOTD_E_INVAL);
+}
+
+static void test_status_revoked_by_each_path(void **state)
+{
+    fx_t *f = *state;
+    int64_t ua = add_user(f->st, "st-a"), ub = add_user(f->st, "st-b");
+    int64_t uc = add_user(f->st, "st-c"), ud = add_user(f->st, "st-d");
+    int64_t ue = add_user(f->st, "st-e"), uf = add_user(f->st, "st-f");
+    int64_t logout = add_session_idx(f->st, "s-logout", ua, 1);
+    int64_t reused = add_session_idx(f->st, "s-reused", ua, 2);
+    int64_t live = add_session_idx(f->st, "s-live", ua, 3);
+    int64_t all1 = add_session_idx(f->st, "s-all1", ub, 4);
+    int64_t all2 = add_session_idx(f->st, "s-all2", ub, 5);
+    int64_t disabled = add_session_idx(f->st, "s-disabled", uc, 6);
+    int64_t passwd = add_session_idx(f->st, "s-passwd", ud, 7);
+    int64_t del1 = add_session_idx(f->st, "s-del1", ue, 8);
+    int64_t del2 = add_session_idx(f->st, "s-del2", ue, 9);
+    int64_t roles = add_session_idx(f->st, "s-roles", uf, 10);
+    int64_t next = -1;
+    assert_int_equal(status_read(f->st, 0, 1000, &next).n, 0);
+    assert_int_equal(next, roles + 1);
+
+    assert_rc(jotd_store_session_revoke(f->st, "s-logout", T0 + 10), JOTD_OK); /* logout, 7009 */
+    rotate_expect(f->st, 2, 20, T0 + 10, 0, JOTD_OK);
+    rotate_expect(f->st, 2, 21, T0 + 10, 0, JOTD_E_REUSED); /* reuse detection */
+    assert_rc(jotd_store_sessions_revoke_user(f->st, ub, T0 + 10, NULL), JOTD_OK);
+    jotd_user_patch_t dis = {.disabled = 1};
+    assert_rc(jotd_store_user_update(f->st, uc, &dis, T0 + 10), JOTD_OK);
+    jotd_user_patch_t pw = {.disabled = -1, .password_hash = "$argon2id$new"};
+    assert_rc(jotd_store_user_update(f->st, ud, &pw, T0 + 10), JOTD_OK);
+    assert_rc(jotd_store_user_delete(f->st, ue, T0 + 10), JOTD_OK);
+    /* a role change ends no session (store.h): its bit stays 0 */
+    const char *const r[] = {"x"};
+    jotd_user_patch_t rp = {.disabled = -1, .roles = r, .n_roles = 1, .has_roles = true};
+    assert_rc(jotd_store_user_update(f->st, uf, &rp, T0 + 10), JOTD_OK);
+    /* revoking again changes nothing */
+    assert_rc(jotd_store_session_revoke(f->st, "s-logout", T0 + 20), JOTD_OK);
+    assert_rc(jotd_store_sessions_revoke_user(f->st, ub, T0 + 20, NULL), JOTD_OK);
+
+    struct status_seen z = status_read(f->st, 0, 1000, NULL);
+    assert_int_equal(z.n, 8);
+    const int64_t want[] = {logout, reused, all1, all2, disabled, passwd, del1, del2};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!seen(&z, want[i]))
+            fail_msg("index %lld not revoked", (long long)want[i]);
+    assert_false(seen(&z, live));
+    assert_false(seen(&z, roles));
+    /* the deleted user's rows are gone, their indexes stay revoked */
+    assert_int_equal(
+        sql_int(f, "SELECT count(*) FROM sessions WHERE user_id = 0 OR sid LIKE 's-del%'"), 0);
+    assert_int_equal(sql_int(f, "SELECT revoked_at FROM status_revoked WHERE idx = 0"), T0 + 10);
+
+    /* a range: [all1, all1 + 2) holds all1 and all2 only; an empty range past the end */
+    z = status_read(f->st, all1, 2, NULL);
+    assert_int_equal(z.n, 2);
+    assert_true(seen(&z, all1) && seen(&z, all2));
+    z = status_read(f->st, roles + 1, 1 << 20, &next);
+    assert_int_equal(z.n, 0);
+    assert_int_equal(next, roles + 1);
+
+    /* gc drops the rows once every token that could name them has expired (keep) */
+    assert_rc(jotd_store_gc(f->st, T0 + 100, 1000), JOTD_OK);
+    assert_int_equal(status_read(f->st, 0, 1000, NULL).n, 8);
+    assert_rc(jotd_store_gc(f->st, T0 + 1010, 1000), JOTD_OK);
+    assert_int_equal(status_read(f->st, 0, 1000, NULL).n, 0);
+    /* gc does not give indexes back */
+    int64_t later = add_session_idx(f->st, "s-later", ua, 30);
+    assert_true(later > roles);
 }
 
 /* ---- denylist ----------------------------------------------------------------------------- */
@@ -1720,6 +1919,12 @@ static void test_concurrent_pool(void **state)
             fail_msg("worker %d: %s", i, jotd_rc_str(w[i].rc));
     assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), N_W * 10);
     assert_int_equal(sql_int(f, "SELECT count(*) FROM sessions"), N_W * 10);
+    /* concurrent logins: every session its own status index */
+    assert_int_equal(sql_int(f, "SELECT count(DISTINCT status_idx) FROM sessions"), N_W * 10);
+    assert_true(sql_int(f, "SELECT min(status_idx) FROM sessions") >= 0);
+    int64_t next = -1;
+    status_read(f->st, 0, 1, &next);
+    assert_true(next > sql_int(f, "SELECT max(status_idx) FROM sessions"));
 }
 
 /* ---- errors ------------------------------------------------------------------------------- */
@@ -1966,6 +2171,31 @@ static void *opener_main(void *arg)
 
 /* Two jotd starting at once on an empty database: the migration lock lets one create the
  * schema, the other finds it done. */
+/* A store of schema 2 (made by rolling back what step 2 -> 3 adds) with sessions, one
+ * revoked: opening it gives them indexes in creation order and records the revoked one. */
+static void test_pg_migration_to_status_lists(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "mig");
+    add_session(f->st, "mig-1", uid, T0, T0 + 30 * DAY, 7 * DAY, 1);
+    add_session(f->st, "mig-2", uid, T0 + 1, T0 + 30 * DAY, 7 * DAY, 2);
+    assert_rc(jotd_store_session_revoke(f->st, "mig-2", T0 + 5), JOTD_OK);
+    jotd_store_close(f->st);
+    f->st = NULL;
+    sql_exec(f, "DROP TABLE status_revoked; DROP SEQUENCE session_status_idx;"
+                " ALTER TABLE sessions DROP COLUMN status_idx; UPDATE jotd_schema SET version = 2");
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
+    assert_int_equal(stored_schema(f), PG_STORE_SCHEMA);
+    assert_int_equal(session_idx(f->st, "mig-1"), 0);
+    assert_int_equal(session_idx(f->st, "mig-2"), 1);
+    int64_t next = -1;
+    struct status_seen z = status_read(f->st, 0, 100, &next);
+    assert_int_equal(next, 2);
+    assert_int_equal(z.n, 1);
+    assert_int_equal(z.idx[0], 1);
+    assert_int_equal(add_session_idx(f->st, "mig-3", uid, 3), 2);
+}
+
 static void test_pg_concurrent_first_open(void **state)
 {
     fx_t *f = *state;
@@ -2615,7 +2845,8 @@ int main(void)
         T(test_rotate_grace_window), T(test_rotate_idle_expiry), T(test_rotate_absolute_expiry),   \
         T(test_rotate_client_mismatch), T(test_rotate_disabled_user),                              \
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
-        T(test_sessions_revoke_user_count), T(test_denylist), T(test_gc),                          \
+        T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
+        T(test_status_revoked_by_each_path), T(test_denylist), T(test_gc),                         \
         T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
         T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
@@ -2642,6 +2873,7 @@ int main(void)
     const struct CMUnitTest pg_tests[] = {
         T(test_pg_open_creates_schema),
         T(test_pg_open_refuses_foreign_and_newer),
+        T(test_pg_migration_to_status_lists),
         cmocka_unit_test_setup_teardown(test_pg_concurrent_first_open, setup_empty, teardown),
         T(test_pg_reconnect_after_terminate),
         T(test_pg_lock_timeout_is_busy),
