@@ -1,4 +1,5 @@
-/* jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [--iss S]... [--aud S]...
+/* jot verify (--key KEYFILE | --jwks FILE | --jwks-url URL [--allow-http] [--ca-file F]) --alg
+ * ALG[,ALG...] [--iss S]... [--aud S]...
  *            [--sub S] [--typ TYP] [--leeway SECONDS] [--require CLAIM]...
  *            [--max-age SECONDS] [--allow-no-exp] [--now EPOCH] [TOKEN|-]
  *
@@ -23,6 +24,9 @@ enum {
     OPT_MAX_AGE,
     OPT_ALLOW_NO_EXP,
     OPT_NOW,
+    OPT_JWKS_URL,
+    OPT_ALLOW_HTTP,
+    OPT_CA_FILE,
 };
 
 static const cli_opt_t opts[] = {
@@ -38,6 +42,9 @@ static const cli_opt_t opts[] = {
     {"max-age", 0, 1, OPT_MAX_AGE},
     {"allow-no-exp", 0, 0, OPT_ALLOW_NO_EXP},
     {"now", 0, 1, OPT_NOW},
+    {"jwks-url", 0, 1, OPT_JWKS_URL},
+    {"allow-http", 0, 0, OPT_ALLOW_HTTP},
+    {"ca-file", 0, 1, OPT_CA_FILE},
     {NULL, 0, 0, 0},
 };
 
@@ -47,7 +54,8 @@ static const cli_opt_t opts[] = {
 #define MAX_LEEWAY_TEXT TEXT(JOT_MAX_LEEWAY)
 
 static const char help_text[] =
-    "Usage: jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [options] "
+    "Usage: jot verify (--key KEYFILE | --jwks FILE | --jwks-url URL) --alg ALG[,ALG...] "
+    "[options] "
     "[TOKEN|-]\n"
     "\n"
     "Verify a JWT. Valid: print its claims (JSON) and exit 0. Rejected: print\n"
@@ -56,6 +64,11 @@ static const char help_text[] =
     "\n"
     "  --key KEYFILE      verification key: JWK, PEM, or a JWKS (key chosen by kid)\n"
     "  --jwks FILE        key set (JWKS); the token's kid selects the key\n"
+    "  --jwks-url URL     fetch the key set (JWKS) over HTTPS; the token's kid selects the\n"
+    "                     key. A key set that cannot be fetched: exit 2\n"
+    "  --allow-http       with --jwks-url: accept http:// to a loopback host (tests)\n"
+    "  --ca-file FILE     with --jwks-url: trust these PEM CA certificates instead of the\n"
+    "                     system's\n"
     "  --alg LIST         accepted algorithms, comma-separated or repeated (required;\n"
     "                     there is no default and 'none' is never accepted)\n"
     "  --iss S            expected issuer; repeat to accept any of several\n"
@@ -73,10 +86,10 @@ static const char help_text[] =
 
 /* The command line, then what check_args() derived from it. */
 typedef struct verify_args {
-    const char *key, *jwks, *sub, *typ, *leeway_s, *max_age_s, *now_s, *token;
+    const char *key, *jwks, *jwks_url, *ca_file, *sub, *typ, *leeway_s, *max_age_s, *now_s, *token;
     const char **iss, **aud, **req, **algs; /* each with room for argc entries */
     size_t niss, naud, nreq, nalgs;
-    int allow_no_exp;
+    int allow_no_exp, allow_http;
     unsigned alg_mask;
     int64_t leeway, max_age, now;
 } verify_args_t;
@@ -101,6 +114,10 @@ static const char **single_slot(verify_args_t *a, int id)
         return &a->max_age_s;
     case OPT_NOW:
         return &a->now_s;
+    case OPT_JWKS_URL:
+        return &a->jwks_url;
+    case OPT_CA_FILE:
+        return &a->ca_file;
     default:
         return NULL;
     }
@@ -143,6 +160,9 @@ static int parse_args(int argc, char **argv, verify_args_t *a)
         case OPT_ALLOW_NO_EXP:
             a->allow_no_exp = 1;
             break;
+        case OPT_ALLOW_HTTP:
+            a->allow_http = 1;
+            break;
         default: /* CLI_ERROR: message printed */
             return CLI_USAGE;
         }
@@ -170,10 +190,13 @@ static int parse_algs(verify_args_t *a)
 /* Usage checks, before any file is read: ::CLI_CONTINUE or ::CLI_USAGE (message printed). */
 static int check_args(verify_args_t *a)
 {
-    if (!a->key && !a->jwks)
-        return cli_usage(cmd, "missing --key or --jwks");
-    if (a->key && a->jwks)
-        return cli_usage(cmd, "--key and --jwks are mutually exclusive");
+    int sources = !!a->key + !!a->jwks + !!a->jwks_url;
+    if (sources == 0)
+        return cli_usage(cmd, "missing --key, --jwks or --jwks-url");
+    if (sources > 1)
+        return cli_usage(cmd, "--key, --jwks and --jwks-url are mutually exclusive");
+    if (!a->jwks_url && (a->allow_http || a->ca_file))
+        return cli_usage(cmd, "--allow-http and --ca-file go with --jwks-url");
     if (parse_algs(a) != CLI_CONTINUE)
         return CLI_USAGE;
     if (a->leeway_s &&
@@ -193,15 +216,18 @@ static int64_t fixed_clock(void *ctx)
     return *(const int64_t *)ctx;
 }
 
-/* The policy of \p a on the key file \p kf. The verifier borrows kf's key and a->now. */
+/* The policy of \p a on the key file \p kf or the remote key set \p rk. The verifier
+ * borrows kf's key, rk and a->now. */
 static jot_err_t build_verifier(const verify_args_t *a, const cli_keyfile_t *kf,
-                                jot_verifier_t **out)
+                                jot_remote_keyset_t *rk, jot_verifier_t **out)
 {
     jot_verifier_t *v = NULL;
     jot_err_t rc = jot_verifier_new(&v);
     if (rc != JOT_OK)
         return rc;
-    if (kf->key)
+    if (rk)
+        jot_verifier_set_remote_keyset(v, rk);
+    else if (kf->key)
         jot_verifier_set_key(v, kf->key);
     else
         jot_verifier_set_keyset(v, kf->set);
@@ -244,7 +270,8 @@ static int reject(jot_err_t rc, const jot_verify_detail_t *d)
         cli_err("%s (%s)", msg, d->name);
     else
         cli_err("%s", msg);
-    return rc == JOT_E_NOMEM ? CLI_USAGE : CLI_REJECTED;
+    /* no key set to judge the token with is not a verdict on it either */
+    return rc == JOT_E_NOMEM || rc == JOT_E_FETCH || rc == JOT_E_STALE ? CLI_USAGE : CLI_REJECTED;
 }
 
 /* Verify the token and print its claims: the exit status. */
@@ -273,6 +300,40 @@ static int verify_and_print(const jot_verifier_t *v, const cli_token_t *t)
     return ret;
 }
 
+/* The remote key set of --jwks-url, fetched once now so that a server that cannot give it
+ * is told apart from a token that fails (exit 2, with the reason). NULL on failure
+ * (message printed). */
+static jot_remote_keyset_t *fetch_keyset(const verify_args_t *a)
+{
+    jot_remote_opts_t o;
+    jot_remote_opts_init(&o);
+    o.allow_http = a->allow_http;
+    o.ca_file = a->ca_file;
+    jot_remote_keyset_t *rk = NULL;
+    jot_err_t rc = jot_remote_keyset_new(a->jwks_url, &o, &rk);
+    if (rc == JOT_E_INVAL) {
+        cli_usage(cmd,
+                  "--jwks-url '%s' refused: https only (http only to a loopback host, "
+                  "with --allow-http)",
+                  a->jwks_url);
+        return NULL;
+    }
+    if (rc == JOT_E_UNSUPPORTED) {
+        cli_err("--jwks-url: jot was built without libcurl");
+        return NULL;
+    }
+    if (rc == JOT_OK && (rc = jot_remote_keyset_refresh(rk)) != JOT_OK) {
+        char msg[200];
+        jot_remote_keyset_errmsg(rk, msg, sizeof msg);
+        cli_err("cannot fetch the key set: %s", msg[0] ? msg : jot_strerror(rc));
+        jot_remote_keyset_free(rk);
+        return NULL;
+    }
+    if (rc != JOT_OK)
+        cli_err("%s", jot_strerror(rc));
+    return rc == JOT_OK ? rk : NULL;
+}
+
 /* Read the token and the key, build the policy, verify: the exit status. */
 static int run(const verify_args_t *a)
 {
@@ -280,22 +341,25 @@ static int run(const verify_args_t *a)
     cli_token_t token;
     cli_keyfile_t kf = {NULL, NULL};
     jot_verifier_t *v = NULL;
-    if (!key_path)
+    jot_remote_keyset_t *rk = NULL;
+    if (!key_path && !a->jwks_url)
         return CLI_USAGE; /* refused by check_args() */
     int ret = cli_read_token(cmd, a->token, &token);
     if (ret != 0)
         return ret;
     ret = CLI_USAGE;
-    if (cli_token_from_stdin(a->token) && strcmp(key_path, "-") == 0) {
+    if (key_path && cli_token_from_stdin(a->token) && strcmp(key_path, "-") == 0) {
         cli_usage(cmd, "the key and the token cannot both come from stdin");
-    } else if (cli_load_keyfile(key_path, a->jwks != NULL, &kf) == 0) {
-        jot_err_t rc = build_verifier(a, &kf, &v);
+    } else if (key_path ? cli_load_keyfile(key_path, a->jwks != NULL, &kf) == 0
+                        : (rk = fetch_keyset(a)) != NULL) {
+        jot_err_t rc = build_verifier(a, &kf, rk, &v);
         if (rc == JOT_OK)
             ret = verify_and_print(v, &token);
         else
             cli_err("%s", jot_strerror(rc));
     }
     jot_verifier_free(v);
+    jot_remote_keyset_free(rk);
     cli_keyfile_free(&kf);
     cli_token_free(&token);
     return ret;

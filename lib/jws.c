@@ -187,29 +187,23 @@ jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t)
     return rc;
 }
 
-/* Choose the key: the caller's single key, or the key of the set named by kid. Without a
- * kid, the one key of the set that suits the algorithm (two or more: ambiguous). */
-static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_alg_t alg,
-                            const jot_key_t **out)
+/* The key of the set named by kid. Without a kid, the one key of the set that suits the
+ * algorithm (two or more: ambiguous). */
+jot_err_t jot__keyset_select(const jot_keyset_t *set, const jot_jview_t *header, jot_alg_t alg,
+                             const jot_key_t **out)
 {
-    if (v->key) {
-        *out = v->key;
-        return JOT_OK;
-    }
-    if (!v->keyset)
-        return JOT_E_KEY_NOT_FOUND;
-    const jot_jmember_t *kid = jot__jview_get(t->header, "kid");
+    const jot_jmember_t *kid = jot__jview_get(header, "kid");
     if (kid) {
         /* a string: check_header() said so */
-        const jot_key_t *k = jot_keyset_find(v->keyset, kid->v.str, kid->v.len);
+        const jot_key_t *k = jot_keyset_find(set, kid->v.str, kid->v.len);
         if (!k)
             return JOT_E_KEY_NOT_FOUND;
         *out = k;
         return JOT_OK;
     }
     const jot_key_t *found = NULL;
-    for (size_t i = 0; i < jot_keyset_count(v->keyset); i++) {
-        const jot_key_t *k = jot_keyset_get(v->keyset, i);
+    for (size_t i = 0; i < jot_keyset_count(set); i++) {
+        const jot_key_t *k = jot_keyset_get(set, i);
         if (jot_key_check_alg(k, alg, 0) != JOT_OK)
             continue;
         if (found)
@@ -220,6 +214,22 @@ static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_a
         return JOT_E_KEY_NOT_FOUND;
     *out = found;
     return JOT_OK;
+}
+
+/* Choose the key: the caller's single key, else the key set's, else the remote set's (whose
+ * reference \p held the caller releases after using the key). */
+static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_alg_t alg,
+                            const jot_key_t **out, struct jot_rdoc_ref **held)
+{
+    if (v->key) {
+        *out = v->key;
+        return JOT_OK;
+    }
+    if (v->keyset)
+        return jot__keyset_select(v->keyset, t->header, alg, out);
+    if (v->remote)
+        return jot__remote_select(v->remote, t->header, alg, out, held);
+    return JOT_E_KEY_NOT_FOUND;
 }
 
 jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len, jot_token_t **out)
@@ -247,11 +257,14 @@ jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len
     if (rc == JOT_OK)
         rc = jot_b64url_decode(sig, &sig_len, parts.sig, parts.sig_len);
     const jot_key_t *key = NULL;
+    struct jot_rdoc_ref *held = NULL; /* keeps a remote set's key alive */
     if (rc == JOT_OK)
-        rc = select_key(v, t, t->alg, &key);
+        rc = select_key(v, t, t->alg, &key, &held);
     if (rc == JOT_OK)
         rc = jot__sig_verify(t->alg, key, (const uint8_t *)token,
                              parts.header_len + 1 + parts.payload_len, sig, sig_len);
+    if (held)
+        jot__remote_release(v->remote, held);
     if (rc == JOT_OK)
         rc = jot__jws_decode_payload(&parts, t);
     if (rc != JOT_OK) {

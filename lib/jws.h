@@ -23,8 +23,9 @@ struct jot_token {
 };
 
 struct jot_verifier {
-    const jot_key_t *key;       /* borrowed */
-    const jot_keyset_t *keyset; /* borrowed */
+    const jot_key_t *key;        /* borrowed */
+    const jot_keyset_t *keyset;  /* borrowed */
+    jot_remote_keyset_t *remote; /* borrowed */
     unsigned algs;
     char *sub, *typ;
     char **isss; /* accepted issuers: "iss" must equal one of them */
@@ -52,5 +53,16 @@ jot_err_t jot__jws_sign_unchecked(const jot_key_t *key, jot_alg_t alg, const cha
 /** Everything up to and including the signature and the payload's base64url. */
 jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len,
                           jot_token_t **out);
+
+/** The key of \p set for a token with this header and algorithm: by kid, or without kid
+ *  the one key usable with \p alg. JOT_E_KEY_NOT_FOUND otherwise. */
+jot_err_t jot__keyset_select(const jot_keyset_t *set, const jot_jview_t *header, jot_alg_t alg,
+                             const jot_key_t **out);
+/** The same through a remote key set (remote.c): on success the key stays valid until
+ *  jot__remote_release(*out_ref). An unknown kid may refetch (once per cooldown). */
+struct jot_rdoc_ref;
+jot_err_t jot__remote_select(jot_remote_keyset_t *rk, const jot_jview_t *header, jot_alg_t alg,
+                             const jot_key_t **out_key, struct jot_rdoc_ref **out_ref);
+void jot__remote_release(jot_remote_keyset_t *rk, struct jot_rdoc_ref *ref);
 
 #endif
