@@ -103,4 +103,16 @@ jot_err_t jot__remote_opts_check(const jot_remote_opts_t *in, jot_remote_opts_t 
 uint64_t jot__rdoc_fetches(jot_rdoc_t *d);
 void jot__rdoc_errmsg(jot_rdoc_t *d, char *buf, size_t cap);
 
+/* ---- status lists (status.c) --------------------------------------------------------- */
+/** Inflate ZLIB data into a new buffer (jot_free): at most \p max bytes (else JOT_E_TOOBIG),
+ *  nothing after the stream (else JOT_E_STATUS_LIST). */
+jot_err_t jot__zlib_inflate(const uint8_t *in, size_t len, size_t max, uint8_t **out,
+                            size_t *out_len);
+/** A status_list object {bits, lst} into its inflated bytes (jot_free) and bits. */
+jot_err_t jot__status_list_decode(const json_t *obj, size_t max, uint8_t **out_bytes,
+                                  size_t *out_len, unsigned *out_bits);
+/** Entry \p idx of a decoded list; JOT_E_STATUS_LIST beyond it. */
+jot_err_t jot__status_get(const uint8_t *bytes, size_t len, unsigned bits, uint64_t idx,
+                          unsigned *out);
+
 #endif

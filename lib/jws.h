@@ -23,9 +23,10 @@ struct jot_token {
 };
 
 struct jot_verifier {
-    const jot_key_t *key;        /* borrowed */
-    const jot_keyset_t *keyset;  /* borrowed */
-    jot_remote_keyset_t *remote; /* borrowed */
+    const jot_key_t *key;         /* borrowed */
+    const jot_keyset_t *keyset;   /* borrowed */
+    jot_remote_keyset_t *remote;  /* borrowed */
+    jot_status_checker_t *status; /* borrowed */
     unsigned algs;
     char *sub, *typ;
     char **isss; /* accepted issuers: "iss" must equal one of them */
@@ -64,5 +65,7 @@ struct jot_rdoc_ref;
 jot_err_t jot__remote_select(jot_remote_keyset_t *rk, const jot_jview_t *header, jot_alg_t alg,
                              const jot_key_t **out_key, struct jot_rdoc_ref **out_ref);
 void jot__remote_release(jot_remote_keyset_t *rk, struct jot_rdoc_ref *ref);
+/** The status check of a verified token's claims (status.c): JOT_OK for status 0. */
+jot_err_t jot__status_check_token(jot_status_checker_t *sc, const jot_jview_t *claims);
 
 #endif

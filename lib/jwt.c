@@ -396,6 +396,12 @@ jot_err_t jot_verify_ex(const jot_verifier_t *v, const char *token, size_t len,
     rc = parse_payload(t);
     if (rc == JOT_OK)
         rc = validate_claims(v, t, detail);
+    /* the draft: the token's own checks first; its status only for an otherwise valid one */
+    if (rc == JOT_OK && v->status) {
+        rc = jot__status_check_token(v->status, t->claims->view);
+        if (rc == JOT_E_MISSING_CLAIM || rc == JOT_E_CLAIM_TYPE)
+            BLAME(detail, "status");
+    }
     if (rc != JOT_OK) {
         jot_token_free(t);
         return rc;

@@ -232,7 +232,11 @@ jot_err_t jot__rdoc_acquire(jot_rdoc_t *d, jot_rdoc_want_t want, jot_rdoc_ref_t 
             pthread_cond_wait(&d->cv, &d->mu);
             continue;
         }
-        rc = d->cur ? JOT_E_STALE : JOT_E_FETCH;
+        /* a list that is not a valid Status List Token says so; anything else is a fetch
+         * that did not give a usable document */
+        rc = d->cur                            ? JOT_E_STALE
+             : d->last_rc == JOT_E_STATUS_LIST ? JOT_E_STATUS_LIST
+                                               : JOT_E_FETCH;
         break;
     }
     pthread_mutex_unlock(&d->mu);

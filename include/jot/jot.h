@@ -101,7 +101,10 @@ JOT_API int jot_version_number(void);
     XX(37, E_KEYSET, "invalid key set")                                                            \
     XX(38, E_PAYLOAD, "payload is not a JSON object")                                              \
     XX(39, E_FETCH, "remote document could not be fetched")                                        \
-    XX(40, E_STALE, "cached remote document too stale")
+    XX(40, E_STALE, "cached remote document too stale")                                            \
+    XX(41, E_REVOKED, "token revoked")                                                             \
+    XX(42, E_STATUS_LIST, "status list invalid or unusable")                                       \
+    XX(43, E_STATUS_URI, "status list URI not allowed")
 
 /** \brief Error codes. ::JOT_OK is 0; every other value is a distinct failure. */
 typedef enum jot_err {
@@ -595,6 +598,73 @@ JOT_API void jot_remote_keyset_free(jot_remote_keyset_t *rk);
  *  a kid missing even after the refetch the cooldown allows: ::JOT_E_KEY_NOT_FOUND.
  *  \since 0.3.0 */
 JOT_API void jot_verifier_set_remote_keyset(jot_verifier_t *v, jot_remote_keyset_t *rk);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Token status (IETF Token Status List, draft-ietf-oauth-status-list)
+ *
+ * A ::jot_status_checker_t fetches and caches Status List Tokens with the same fetcher and
+ * cache as a remote key set (the same transport rules, single flight, stale-if-error up to
+ * \p max_stale_s then fail closed), one cached list per URI. A list is a JWT with header typ
+ * `statuslist+jwt`, verified with the issuer's keys (a key set or a remote key set given by
+ * the caller, borrowed) under the caller's algorithm allowlist; its claims must hold `sub`
+ * equal to the URI it was fetched from, `iat`, and `status_list` {bits 1/2/4/8, lst: the
+ * base64url of the ZLIB-compressed status bytes}; `exp`, when present, is checked. It is
+ * cached for its `ttl`, never past its `exp` (those win over HTTP caching headers, as the
+ * draft asks), clamped to [\p min_cache_s, \p max_cache_s]. The inflated list is capped at
+ * \p max_list_bytes (a decompression bomb fails), and an index beyond the list is refused.
+ *
+ * Only URIs that begin with \p uri_prefix (the issuer's origin and path, say
+ * "https://auth.example.com/statuslists/") are ever fetched: never an arbitrary URI taken
+ * from a token. The checker is thread-safe. \since 0.3.0 */
+/**@{*/
+typedef struct jot_status_checker jot_status_checker_t;
+
+/** Options of jot_status_checker_new(). Fill with jot_status_opts_init(). \since 0.3.0 */
+typedef struct jot_status_opts {
+    jot_remote_opts_t fetch; /**< transport and cache rules, as for a remote key set
+                                  (defaults: jot_remote_opts_init()) */
+    const char *uri_prefix;  /**< required: status list URIs must begin with it (copied) */
+    unsigned alg_mask;       /**< algorithms the list tokens may use (JOT_ALG_BIT());
+                                  required */
+    size_t max_list_bytes;   /**< cap on an inflated list (default 16 MiB) */
+} jot_status_opts_t;
+
+/** Most lists one checker caches (distinct URIs); more: ::JOT_E_TOOBIG. */
+#define JOT_STATUS_MAX_LISTS 256
+
+/** \brief Fill \p opts with the defaults. \since 0.3.0 */
+JOT_API void jot_status_opts_init(jot_status_opts_t *opts);
+/** \brief A status checker whose lists are verified with \p keys or, when it is NULL,
+ *  \p remote_keys (one of them required; both borrowed, they must outlive the checker).
+ *  \return ::JOT_E_INVAL for missing keys, prefix or algorithms, or a prefix that is not an
+ *  acceptable URL under the transport rules; ::JOT_E_UNSUPPORTED without libcurl.
+ *  \param[out] out_sc caller frees with jot_status_checker_free(). \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_status_checker_new(const jot_status_opts_t *opts,
+                                                       const jot_keyset_t *keys,
+                                                       jot_remote_keyset_t *remote_keys,
+                                                       jot_status_checker_t **out_sc);
+/** \brief The status value (0 VALID, 1 INVALID, 2 SUSPENDED, ...) of entry \p idx of the
+ *  list at \p uri (\p uri_len bytes), fetching the list if it is not cached.
+ *  \return ::JOT_E_STATUS_URI (not under the prefix), ::JOT_E_STATUS_LIST (the list is not a
+ *  valid Status List Token for that URI, or \p idx is beyond it), ::JOT_E_FETCH,
+ *  ::JOT_E_STALE. \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_status_check(jot_status_checker_t *sc, const char *uri,
+                                                 size_t uri_len, uint64_t idx,
+                                                 unsigned *out_status);
+/** \brief Number of HTTP requests made for status lists so far. \since 0.3.0 */
+JOT_API uint64_t jot_status_checker_fetches(jot_status_checker_t *sc);
+/** \brief Why the last failed list fetch or check failed ("" if none), copied into \p buf
+ *  (\p cap bytes, NUL-terminated). \since 0.3.0 */
+JOT_API void jot_status_checker_errmsg(jot_status_checker_t *sc, char *buf, size_t cap);
+/** \brief Free the checker and its cached lists. NULL is a no-op. \since 0.3.0 */
+JOT_API void jot_status_checker_free(jot_status_checker_t *sc);
+/** \brief Check every token's status with \p sc (borrowed; must outlive \p v), after every
+ *  other check passed: the token must carry `status.status_list` {idx, uri} (else
+ *  ::JOT_E_MISSING_CLAIM, detail "status"; wrong types: ::JOT_E_CLAIM_TYPE) and its status
+ *  must be 0 (VALID), else ::JOT_E_REVOKED. Errors of jot_status_check() pass through. NULL
+ *  turns the check off. \since 0.3.0 */
+JOT_API void jot_verifier_set_status_checker(jot_verifier_t *v, jot_status_checker_t *sc);
 /**@}*/
 
 /* ------------------------------------------------------------------------------------ */
