@@ -1,4 +1,4 @@
-// jot verify --jwks-url: a node HTTPS server (a CA and a server certificate made here with
+// jot verify --jwks-url and --check-status: a node HTTPS server (a CA and a server certificate made here with
 // openssl) serves a JWKS and hostile answers. jot runs as a child process (asynchronously:
 // the server lives in this process). A key set that cannot be had: exit 2 and one
 // "jot: cannot fetch the key set: <reason>" line; a token that fails: exit 1; never a crash.
@@ -8,6 +8,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
+import { StatusList, createHeaderAndPayload } from '@sd-jwt/jwt-status-list';
 import * as jose from 'jose';
 import { JOT, TmpDir, fails, ok, show } from './lib/jot.mjs';
 
@@ -15,6 +17,7 @@ const tmp = new TmpDir();
 let server, plain, base, plainBase, ca;
 let keyA, keyB, tokA, tokBasA, tokB;
 const open = new Set(); // hanging responses, ended in after()
+const lists = new Map(); // path -> body of a status list route (set by the tests)
 
 /** Run jot asynchronously: { status, signal, stdout, stderr }. */
 function jotAsync(args) {
@@ -54,6 +57,11 @@ function makePki() {
 /** The routes of both servers. */
 function handler(jwks) {
   return (req, res) => {
+    if (lists.has(req.url)) {
+      res.writeHead(200, { 'content-type': 'application/statuslist+jwt' });
+      res.end(lists.get(req.url));
+      return;
+    }
     switch (req.url) {
       case '/jwks':
         res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'max-age=300' });
@@ -176,5 +184,101 @@ describe('jot verify --jwks-url', () => {
     const r = await verify(`${base}/drip`, tokA, '--ca-file', ca);
     assert.equal(r.signal, null, show(r));
     fails(r, 2, /^jot: cannot fetch the key set: .*(imeout|timed out)/);
+  });
+});
+
+// ---- status lists ----------------------------------------------------------------------
+
+/** Our own encoder (the draft: entries packed from the least significant bit, ZLIB). */
+function encodeList(statuses, bits) {
+  const bytes = Buffer.alloc(Math.ceil((statuses.length * bits) / 8));
+  statuses.forEach((v, i) => {
+    const bit = i * bits;
+    bytes[bit >> 3] |= v << (bit & 7);
+  });
+  return zlib.deflateSync(bytes, { level: 9 }).toString('base64url');
+}
+
+/** A Status List Token for \p uri signed by \p jwk (jose). */
+async function listToken(jwk, uri, statusList, { typ = 'statuslist+jwt', ttl = 300 } = {}) {
+  const key = await jose.importJWK(jwk, 'ES256');
+  const now = Math.floor(Date.now() / 1000);
+  return new jose.SignJWT({ sub: uri, iat: now, exp: now + 3600, ttl, status_list: statusList })
+    .setProtectedHeader({ alg: 'ES256', typ, kid: jwk.kid })
+    .sign(key);
+}
+
+/** A token signed by key A that references entry \p idx of \p uri. */
+async function referencing(uri, idx) {
+  const claim = `status=${JSON.stringify({ status_list: { idx, uri } })}`;
+  return ok(await jotAsync(['sign', '--key', tmp.path('a.jwk'), '--sub', 'alice', '--exp', '10m',
+    '--claim', claim]));
+}
+
+const checked = (tok, ...extra) => verify(`${base}/jwks`, tok, '--ca-file', ca, '--check-status', ...extra);
+
+describe('jot verify --check-status', () => {
+  test('a list made here (node zlib + jose): valid accepted, revoked refused', async () => {
+    const uri = `${base}/statuslists/1`;
+    const statuses = new Array(64).fill(0);
+    statuses[3] = 1;
+    lists.set('/statuslists/1', await listToken(keyA, uri, { bits: 1, lst: encodeList(statuses, 1) }));
+    const good = JSON.parse(ok(await checked(await referencing(uri, 2))));
+    assert.equal(good.sub, 'alice');
+    fails(await checked(await referencing(uri, 3)), 1, /^jot: token revoked\n$/);
+    fails(await checked(await referencing(uri, 64)), 1, /status list invalid or unusable: index 64 beyond/);
+  });
+
+  test('a list made by @sd-jwt/jwt-status-list is read correctly (bits 2)', async () => {
+    const uri = `${base}/statuslists/sd`;
+    const list = new StatusList(new Array(100).fill(0), 2);
+    list.setStatus(7, 1); // INVALID
+    list.setStatus(8, 2); // SUSPENDED
+    list.setStatus(99, 3);
+    const now = Math.floor(Date.now() / 1000);
+    const { header, payload } = createHeaderAndPayload(list,
+      { iss: 'https://issuer.example', sub: uri, iat: now, exp: now + 3600, ttl: 60 },
+      { alg: 'ES256', typ: 'statuslist+jwt', kid: 'key-a' });
+    const key = await jose.importJWK(keyA, 'ES256');
+    lists.set('/statuslists/sd', await new jose.SignJWT(payload).setProtectedHeader(header).sign(key));
+    for (const [idx, revoked] of [[0, false], [6, false], [7, true], [8, true], [9, false], [98, false], [99, true]]) {
+      const r = await checked(await referencing(uri, idx));
+      if (revoked) fails(r, 1, /^jot: token revoked\n$/);
+      else assert.equal(JSON.parse(ok(r)).sub, 'alice', `idx ${idx}`);
+    }
+  });
+
+  test('hostile or wrong lists: refused with the reason, never a crash', async () => {
+    // a decompression bomb: 24 MiB of zeros (24 KiB compressed) against the 16 MiB cap
+    const bomb = zlib.deflateSync(Buffer.alloc(24 * 1024 * 1024), { level: 9 }).toString('base64url');
+    lists.set('/statuslists/bomb', await listToken(keyA, `${base}/statuslists/bomb`, { bits: 1, lst: bomb }));
+    lists.set('/statuslists/forged', await listToken(keyB, `${base}/statuslists/forged`, { bits: 1, lst: encodeList([0], 1) }));
+    lists.set('/statuslists/typ', await listToken(keyA, `${base}/statuslists/typ`, { bits: 1, lst: encodeList([0], 1) }, { typ: 'JWT' }));
+    lists.set('/statuslists/sub', await listToken(keyA, `${base}/statuslists/other`, { bits: 1, lst: encodeList([0], 1) }));
+    lists.set('/statuslists/junk', 'not a token');
+    const cases = [
+      ['bomb', /inflated list larger than 16777216 bytes/],
+      ['forged', /no matching key/],
+      ['typ', /wrong token type/],
+      ['sub', /sub is not the list's URI/],
+      ['junk', /status list token: malformed token/],
+    ];
+    for (const [name, reason] of cases) {
+      const r = await checked(await referencing(`${base}/statuslists/${name}`, 0));
+      assert.equal(r.signal, null, show(r));
+      fails(r, 1, reason);
+      assert.match(r.stderr, /^jot: status list invalid or unusable: /, show(r));
+    }
+    // a list on a server that does not answer with one: no verdict (exit 2)
+    fails(await checked(await referencing(`${base}/statuslists/none`, 0)), 2, /remote document could not be fetched: HTTP 404/);
+  });
+
+  test('only URIs under the allowed prefix are fetched', async () => {
+    fails(await checked(await referencing('https://evil.example/statuslists/1', 0)), 1,
+      /^jot: status list URI not allowed: /);
+    fails(await checked(await referencing(`${base}/statuslists/1`, 2), '--status-prefix', `${base}/other/`), 1,
+      /status list URI not allowed/);
+    fails(await jotAsync(['verify', '--jwks', tmp.path('a.jwk'), '--check-status', '--alg', 'ES256', tokA]), 2,
+      /--check-status needs --jwks-url/);
   });
 });
