@@ -1341,19 +1341,29 @@ static void *mini_main(void *arg)
     }
 }
 
-static bool mini_start(struct mini_httpd *h, const char *jwks)
+/* The answer: \p body as \p ctype. Only while no request is being served. */
+static bool mini_set(struct mini_httpd *h, const char *body, const char *ctype)
 {
-    memset(h, 0, sizeof *h);
+    const char *jwks = body;
     size_t jl = strlen(jwks);
+    free(h->resp);
     h->resp = malloc(jl + 256);
     if (!h->resp)
         return false;
     int n = snprintf(h->resp, jl + 256,
-                     "HTTP/1.1 200 OK\r\nContent-Type: application/jwk-set+json\r\n"
+                     "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
                      "Cache-Control: max-age=3600\r\nContent-Length: %zu\r\n"
                      "Connection: close\r\n\r\n%s",
-                     jl, jwks);
+                     ctype, jl, jwks);
     h->resp_len = (size_t)n;
+    return true;
+}
+
+static bool mini_start_as(struct mini_httpd *h, const char *body, const char *ctype)
+{
+    memset(h, 0, sizeof *h);
+    if (!mini_set(h, body, ctype))
+        return false;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -1370,6 +1380,11 @@ static bool mini_start(struct mini_httpd *h, const char *jwks)
     }
     h->port = ntohs(sa.sin_port);
     return true;
+}
+
+static bool mini_start(struct mini_httpd *h, const char *jwks)
+{
+    return mini_start_as(h, jwks, "application/jwk-set+json");
 }
 
 static void mini_stop(struct mini_httpd *h)
@@ -1457,6 +1472,93 @@ static void remote_vs_local(const char *L, jot_alg_t alg, jot_key_t *key, struct
     jot_claims_free(c);
     jot_verifier_free(vl);
     jot_verifier_free(vr);
+    jot_remote_keyset_free(rk);
+    jot_keyset_free(local);
+}
+
+/* A Status List Token for \p uri: 1,000 entries of 1 bit, all VALID, ttl 3600. */
+static char *status_list_token(const jot_key_t *key, const char *uri)
+{
+    /* zlib of 125 zero bytes, made once by zlib.compress(bytes(125), 9) */
+    static const char lst[] = "eNpjYBhAAAAAfQAB";
+    char sl[128];
+    snprintf(sl, sizeof sl, "{\"bits\":1,\"lst\":\"%s\"}", lst);
+    jot_claims_t *c = NULL;
+    char *tok = NULL;
+    jot_sign_opts_t so = {JOT_ALG_ES256, "bench-1", "statuslist+jwt"};
+    if (jot_claims_new(&c) == JOT_OK && jot_claims_set_string(c, "sub", uri) == JOT_OK &&
+        jot_claims_set_int(c, "iat", (int64_t)time(NULL)) == JOT_OK &&
+        jot_claims_set_int(c, "ttl", 3600) == JOT_OK &&
+        jot_claims_set_json(c, "status_list", sl, strlen(sl)) == JOT_OK &&
+        jot_jwt_sign(key, &so, c, &tok, NULL) != JOT_OK)
+        tok = NULL;
+    jot_claims_free(c);
+    return tok;
+}
+
+/* Verify with a local key set (no status) vs a warm remote key set with the status check
+ * on (a cached list): the cost of both together. */
+static void remote_status_vs_local(jot_key_t *key, struct mini_httpd *h, const char *jwks)
+{
+    struct mini_httpd hs;
+    char uri[96], prefix[64];
+    jot_keyset_t *local = NULL;
+    jot_remote_keyset_t *rk = remote_new(h->port, 30);
+    jot_verifier_t *vl = remote_policy(JOT_ALG_ES256), *vr = remote_policy(JOT_ALG_ES256);
+    jot_status_checker_t *sc = NULL;
+    jot_claims_t *c = make_claims(0);
+    char *tok = NULL, *list = NULL;
+    size_t len = 0;
+    jot_sign_opts_t so = {JOT_ALG_ES256, "bench-1", NULL};
+    bool served = false;
+    bool ok = rk && vl && vr && c && jot_keyset_from_jwks(jwks, strlen(jwks), &local) == JOT_OK;
+    /* the list names its own URI, which has the port: start, then set the answer (before
+     * any request reaches the server) */
+    if (ok && (ok = mini_start_as(&hs, "-", "application/statuslist+jwt"))) {
+        served = true;
+        snprintf(prefix, sizeof prefix, "http://127.0.0.1:%u/", (unsigned)hs.port);
+        snprintf(uri, sizeof uri, "%sstatuslists/1", prefix);
+        list = status_list_token(key, uri);
+        ok = list && mini_set(&hs, list, "application/statuslist+jwt");
+    }
+    char status[160];
+    snprintf(status, sizeof status, "{\"status_list\":{\"idx\":5,\"uri\":\"%s\"}}", uri);
+    jot_status_opts_t so2;
+    jot_status_opts_init(&so2);
+    so2.fetch.allow_http = 1;
+    so2.uri_prefix = prefix;
+    so2.alg_mask = JOT_ALG_BIT(JOT_ALG_ES256);
+    if (!ok || jot_claims_set_json(c, "status", status, strlen(status)) != JOT_OK ||
+        jot_jwt_sign(key, &so, c, &tok, &len) != JOT_OK ||
+        jot_status_checker_new(&so2, NULL, rk, &sc) != JOT_OK) {
+        fail("remote status: set-up");
+    } else {
+        jot_verifier_set_keyset(vl, local);
+        jot_verifier_set_remote_keyset(vr, rk);
+        jot_verifier_set_status_checker(vr, sc);
+        struct remote_ctx cl = {vl, tok, len}, cr = {vr, tok, len};
+        struct bench b[2] = {{"remote.status.local", remote_verify_op, &cl, 1, 0},
+                             {"remote.status.remote", remote_verify_op, &cr, 1, 0}};
+        fprintf(stderr, "jot_bench: remote key set + status check ES256\n");
+        if (!remote_verify_op(&cr)) {
+            fail("remote status: the first verification failed");
+        } else {
+            measure(b, 2);
+            emit(b[0].best, 0, "ops/s", "remote.ES256.verify.local_nostatus");
+            emit(b[1].best, 0, "ops/s", "remote.ES256.verify.remote_status");
+            emit(b[0].best > 0 ? b[1].best / b[0].best : 0, 3, "x",
+                 "ratio.remote.ES256.verify_status");
+            emit((double)jot_status_checker_fetches(sc), 0, "fetches", "remote.status.fetches");
+        }
+    }
+    jot_verifier_free(vl);
+    jot_verifier_free(vr);
+    jot_status_checker_free(sc);
+    if (served)
+        mini_stop(&hs);
+    jot_free(tok);
+    jot_free(list);
+    jot_claims_free(c);
     jot_remote_keyset_free(rk);
     jot_keyset_free(local);
 }
@@ -1550,6 +1652,7 @@ static void bench_remote(void)
     }
     if (ok && mini_start(&h, jwks)) {
         remote_vs_local("ES256", JOT_ALG_ES256, es, &h, jwks);
+        remote_status_vs_local(es, &h, jwks);
         remote_flood(es, &h);
         emit(h.requests, 0, "requests", "remote.server.requests");
         mini_stop(&h);
@@ -1587,6 +1690,12 @@ static void print_remote_table(void)
         printf("# %-7s %11.0f %11.0f %7.3f %-6s\n", algs[i], get("remote.%s.verify.local", algs[i]),
                get("remote.%s.verify.remote", algs[i]), r, r >= 0.97 ? "met" : "BELOW");
     }
+    double rs = get("ratio.remote.ES256.verify_status");
+    if (!isnan(rs))
+        printf("# ES256, remote key set + status check vs local key set: %11.0f %11.0f %7.3f %-6s "
+               "(target >= 0.95)\n",
+               get("remote.ES256.verify.local_nostatus"), get("remote.ES256.verify.remote_status"),
+               rs, rs >= 0.95 ? "met" : "BELOW");
     printf("# unknown-kid flood: %.0f random kids, cold (cooldown 30 s): %.0f fetch(es) in %.3f s; "
            "warm (cooldown 1 s): %.0f fetch(es) in %.3f s\n",
            get("remote.flood.cold.tokens"), get("remote.flood.cold.fetches"),
