@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#define ZLIB_CONST /* next_in is const: no cast away of the caller's const */
 #include <zlib.h>
 
 #define MAX_URI_LEN 2048u
@@ -54,7 +55,7 @@ jot_err_t jot__zlib_inflate(const uint8_t *in, size_t len, size_t max, uint8_t *
     uint8_t *buf = jot__malloc(cap ? cap : 1);
     jot_err_t rc = buf ? JOT_OK : JOT_E_NOMEM;
     size_t have = 0;
-    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.next_in = in;
     zs.avail_in = (uInt)len;
     int zr = Z_OK;
     while (rc == JOT_OK && zr != Z_STREAM_END) {
@@ -367,11 +368,13 @@ jot_err_t jot_status_check(jot_status_checker_t *sc, const char *uri, size_t uri
             rc = JOT_E_STALE;
     }
     unsigned v = 0;
-    if (rc == JOT_OK) {
-        const status_list_t *l = ref->obj;
+    const status_list_t *l = rc == JOT_OK ? ref->obj : NULL;
+    if (l) {
         rc = jot__status_get(l->bytes, l->len, l->bits, idx, &v);
         if (rc != JOT_OK)
             check_failed(sc, NULL, idx);
+    } else if (rc == JOT_OK) {
+        rc = JOT_E_STATUS_LIST; /* never: a cached document always has its list */
     }
     if (ref)
         jot__rdoc_release(&e->doc, ref);
