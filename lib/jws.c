@@ -80,9 +80,19 @@ const uint8_t *jot_token_payload(const jot_token_t *t, size_t *out_len)
 
 jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
 {
+    return jot__jws_split_max(token, len, JOT_MAX_PAYLOAD_BYTES, out);
+}
+
+jot_err_t jot__jws_split_max(const char *token, size_t len, size_t max_payload,
+                             jot_jws_parts_t *out)
+{
     if (!token)
         return JOT_E_INVAL;
-    if (len > JOT_MAX_TOKEN_LEN)
+    /* the usual cap, or room for a larger payload (status lists) and the other parts */
+    size_t max_len = max_payload <= JOT_MAX_PAYLOAD_BYTES
+                         ? JOT_MAX_TOKEN_LEN
+                         : jot_b64url_encoded_len(max_payload) + JOT_MAX_TOKEN_LEN;
+    if (len > max_len)
         return JOT_E_TOOBIG;
     const char *d1 = memchr(token, '.', len);
     if (!d1)
@@ -102,7 +112,7 @@ jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
     if (out->header_len == 0)
         return JOT_E_MALFORMED;
     if (out->header_len > jot_b64url_encoded_len(JOT_MAX_HEADER_BYTES) ||
-        out->payload_len > jot_b64url_encoded_len(JOT_MAX_PAYLOAD_BYTES))
+        out->payload_len > jot_b64url_encoded_len(max_payload))
         return JOT_E_TOOBIG;
     return JOT_OK;
 }
@@ -237,7 +247,7 @@ jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len
     if (!v || !token || !out)
         return JOT_E_INVAL;
     jot_jws_parts_t parts;
-    jot_err_t rc = jot__jws_split(token, len, &parts);
+    jot_err_t rc = jot__jws_split_max(token, len, jot__verifier_max_payload(v), &parts);
     if (rc != JOT_OK)
         return rc;
     jot_token_t *t = jot__token_alloc(&parts);

@@ -27,6 +27,7 @@ struct jot_verifier {
     const jot_keyset_t *keyset;   /* borrowed */
     jot_remote_keyset_t *remote;  /* borrowed */
     jot_status_checker_t *status; /* borrowed */
+    size_t max_payload;           /* 0: JOT_MAX_PAYLOAD_BYTES; larger only for status list tokens */
     unsigned algs;
     char *sub, *typ;
     char **isss; /* accepted issuers: "iss" must equal one of them */
@@ -43,6 +44,15 @@ struct jot_verifier {
 
 /** Split a compact token into its three parts (exactly two dots), with size caps. */
 jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out);
+/** The same with a decoded payload of up to \p max_payload bytes (the token cap grows
+ *  with it). */
+jot_err_t jot__jws_split_max(const char *token, size_t len, size_t max_payload,
+                             jot_jws_parts_t *out);
+/** The payload cap of \p v. */
+static inline size_t jot__verifier_max_payload(const jot_verifier_t *v)
+{
+    return v->max_payload ? v->max_payload : JOT_MAX_PAYLOAD_BYTES;
+}
 /** A token object with room for the decoded header and payload of \p parts. */
 jot_token_t *jot__token_alloc(const jot_jws_parts_t *parts);
 jot_err_t jot__jws_decode_header(const jot_jws_parts_t *parts, jot_token_t *t);

@@ -613,6 +613,8 @@ JOT_API void jot_verifier_set_remote_keyset(jot_verifier_t *v, jot_remote_keyset
  * cached for its `ttl`, never past its `exp` (those win over HTTP caching headers, as the
  * draft asks), clamped to [\p min_cache_s, \p max_cache_s]. The inflated list is capped at
  * \p max_list_bytes (a decompression bomb fails), and an index beyond the list is refused.
+ * A list token may be as large as \p fetch.max_body (a million entries do not fit in the
+ * payload cap of ordinary tokens).
  *
  * Only URIs that begin with \p uri_prefix (the issuer's origin and path, say
  * "https://auth.example.com/statuslists/") are ever fetched: never an arbitrary URI taken
