@@ -1,4 +1,5 @@
-/* jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [--iss S]... [--aud S]...
+/* jot verify (--key KEYFILE | --jwks FILE | --jwks-url URL [--allow-http] [--ca-file F]) --alg
+ * ALG[,ALG...] [--iss S]... [--aud S]...
  *            [--sub S] [--typ TYP] [--leeway SECONDS] [--require CLAIM]...
  *            [--max-age SECONDS] [--allow-no-exp] [--now EPOCH] [TOKEN|-]
  *
@@ -23,6 +24,11 @@ enum {
     OPT_MAX_AGE,
     OPT_ALLOW_NO_EXP,
     OPT_NOW,
+    OPT_JWKS_URL,
+    OPT_ALLOW_HTTP,
+    OPT_CA_FILE,
+    OPT_CHECK_STATUS,
+    OPT_STATUS_PREFIX,
 };
 
 static const cli_opt_t opts[] = {
@@ -38,6 +44,11 @@ static const cli_opt_t opts[] = {
     {"max-age", 0, 1, OPT_MAX_AGE},
     {"allow-no-exp", 0, 0, OPT_ALLOW_NO_EXP},
     {"now", 0, 1, OPT_NOW},
+    {"jwks-url", 0, 1, OPT_JWKS_URL},
+    {"allow-http", 0, 0, OPT_ALLOW_HTTP},
+    {"ca-file", 0, 1, OPT_CA_FILE},
+    {"check-status", 0, 0, OPT_CHECK_STATUS},
+    {"status-prefix", 0, 1, OPT_STATUS_PREFIX},
     {NULL, 0, 0, 0},
 };
 
@@ -47,7 +58,8 @@ static const cli_opt_t opts[] = {
 #define MAX_LEEWAY_TEXT TEXT(JOT_MAX_LEEWAY)
 
 static const char help_text[] =
-    "Usage: jot verify (--key KEYFILE | --jwks FILE) --alg ALG[,ALG...] [options] "
+    "Usage: jot verify (--key KEYFILE | --jwks FILE | --jwks-url URL) --alg ALG[,ALG...] "
+    "[options] "
     "[TOKEN|-]\n"
     "\n"
     "Verify a JWT. Valid: print its claims (JSON) and exit 0. Rejected: print\n"
@@ -56,6 +68,16 @@ static const char help_text[] =
     "\n"
     "  --key KEYFILE      verification key: JWK, PEM, or a JWKS (key chosen by kid)\n"
     "  --jwks FILE        key set (JWKS); the token's kid selects the key\n"
+    "  --jwks-url URL     fetch the key set (JWKS) over HTTPS; the token's kid selects the\n"
+    "                     key. A key set that cannot be fetched: exit 2\n"
+    "  --allow-http       with --jwks-url: accept http:// to a loopback host (tests)\n"
+    "  --ca-file FILE     with --jwks-url: trust these PEM CA certificates instead of the\n"
+    "                     system's\n"
+    "  --check-status     with --jwks-url: refuse a token whose Token Status List entry\n"
+    "                     (claim status.status_list) is not 0 ('jot: token revoked'); the\n"
+    "                     list must be signed by a key of the same set\n"
+    "  --status-prefix P  status list URIs must begin with P (default: the origin of\n"
+    "                     --jwks-url, e.g. https://auth.example.com/)\n"
     "  --alg LIST         accepted algorithms, comma-separated or repeated (required;\n"
     "                     there is no default and 'none' is never accepted)\n"
     "  --iss S            expected issuer; repeat to accept any of several\n"
@@ -73,10 +95,11 @@ static const char help_text[] =
 
 /* The command line, then what check_args() derived from it. */
 typedef struct verify_args {
-    const char *key, *jwks, *sub, *typ, *leeway_s, *max_age_s, *now_s, *token;
+    const char *key, *jwks, *jwks_url, *ca_file, *status_prefix, *sub, *typ, *leeway_s, *max_age_s,
+        *now_s, *token;
     const char **iss, **aud, **req, **algs; /* each with room for argc entries */
     size_t niss, naud, nreq, nalgs;
-    int allow_no_exp;
+    int allow_no_exp, allow_http, check_status;
     unsigned alg_mask;
     int64_t leeway, max_age, now;
 } verify_args_t;
@@ -101,6 +124,12 @@ static const char **single_slot(verify_args_t *a, int id)
         return &a->max_age_s;
     case OPT_NOW:
         return &a->now_s;
+    case OPT_JWKS_URL:
+        return &a->jwks_url;
+    case OPT_CA_FILE:
+        return &a->ca_file;
+    case OPT_STATUS_PREFIX:
+        return &a->status_prefix;
     default:
         return NULL;
     }
@@ -143,6 +172,12 @@ static int parse_args(int argc, char **argv, verify_args_t *a)
         case OPT_ALLOW_NO_EXP:
             a->allow_no_exp = 1;
             break;
+        case OPT_ALLOW_HTTP:
+            a->allow_http = 1;
+            break;
+        case OPT_CHECK_STATUS:
+            a->check_status = 1;
+            break;
         default: /* CLI_ERROR: message printed */
             return CLI_USAGE;
         }
@@ -170,10 +205,17 @@ static int parse_algs(verify_args_t *a)
 /* Usage checks, before any file is read: ::CLI_CONTINUE or ::CLI_USAGE (message printed). */
 static int check_args(verify_args_t *a)
 {
-    if (!a->key && !a->jwks)
-        return cli_usage(cmd, "missing --key or --jwks");
-    if (a->key && a->jwks)
-        return cli_usage(cmd, "--key and --jwks are mutually exclusive");
+    int sources = !!a->key + !!a->jwks + !!a->jwks_url;
+    if (sources == 0)
+        return cli_usage(cmd, "missing --key, --jwks or --jwks-url");
+    if (sources > 1)
+        return cli_usage(cmd, "--key, --jwks and --jwks-url are mutually exclusive");
+    if (!a->jwks_url && (a->allow_http || a->ca_file))
+        return cli_usage(cmd, "--allow-http and --ca-file go with --jwks-url");
+    if (!a->jwks_url && a->check_status)
+        return cli_usage(cmd, "--check-status needs --jwks-url (the list is verified with it)");
+    if (a->status_prefix && !a->check_status)
+        return cli_usage(cmd, "--status-prefix goes with --check-status");
     if (parse_algs(a) != CLI_CONTINUE)
         return CLI_USAGE;
     if (a->leeway_s &&
@@ -193,15 +235,21 @@ static int64_t fixed_clock(void *ctx)
     return *(const int64_t *)ctx;
 }
 
-/* The policy of \p a on the key file \p kf. The verifier borrows kf's key and a->now. */
+/* The policy of \p a on the key file \p kf or the remote key set \p rk. The verifier
+ * borrows kf's key, rk and a->now. */
 static jot_err_t build_verifier(const verify_args_t *a, const cli_keyfile_t *kf,
+                                jot_remote_keyset_t *rk, jot_status_checker_t *sc,
                                 jot_verifier_t **out)
 {
     jot_verifier_t *v = NULL;
     jot_err_t rc = jot_verifier_new(&v);
     if (rc != JOT_OK)
         return rc;
-    if (kf->key)
+    if (sc)
+        jot_verifier_set_status_checker(v, sc);
+    if (rk)
+        jot_verifier_set_remote_keyset(v, rk);
+    else if (kf->key)
         jot_verifier_set_key(v, kf->key);
     else
         jot_verifier_set_keyset(v, kf->set);
@@ -244,15 +292,32 @@ static int reject(jot_err_t rc, const jot_verify_detail_t *d)
         cli_err("%s (%s)", msg, d->name);
     else
         cli_err("%s", msg);
-    return rc == JOT_E_NOMEM ? CLI_USAGE : CLI_REJECTED;
+    /* no key set to judge the token with is not a verdict on it either */
+    return rc == JOT_E_NOMEM || rc == JOT_E_FETCH || rc == JOT_E_STALE ? CLI_USAGE : CLI_REJECTED;
+}
+
+/* A status list that could not be used: its reason too. A list that is invalid, or a URI
+ * not allowed, rejects the token (exit 1); one that cannot be fetched is no verdict (2). */
+static int reject_status(jot_err_t rc, jot_status_checker_t *sc)
+{
+    char msg[200];
+    jot_status_checker_errmsg(sc, msg, sizeof msg);
+    if (msg[0])
+        cli_err("%s: %s", jot_strerror(rc), msg);
+    else
+        cli_err("%s", jot_strerror(rc));
+    return rc == JOT_E_FETCH || rc == JOT_E_STALE || rc == JOT_E_NOMEM ? CLI_USAGE : CLI_REJECTED;
 }
 
 /* Verify the token and print its claims: the exit status. */
-static int verify_and_print(const jot_verifier_t *v, const cli_token_t *t)
+static int verify_and_print(const jot_verifier_t *v, jot_status_checker_t *sc, const cli_token_t *t)
 {
     jot_token_t *tok = NULL;
     jot_verify_detail_t detail;
     jot_err_t rc = jot_verify_ex(v, t->text, t->len, &tok, &detail);
+    if (sc && (rc == JOT_E_STATUS_LIST || rc == JOT_E_STATUS_URI || rc == JOT_E_FETCH ||
+               rc == JOT_E_STALE))
+        return reject_status(rc, sc);
     if (rc != JOT_OK)
         return reject(rc, &detail);
     const jot_claims_t *claims = jot_token_claims(tok);
@@ -273,6 +338,76 @@ static int verify_and_print(const jot_verifier_t *v, const cli_token_t *t)
     return ret;
 }
 
+/* The remote key set of --jwks-url, fetched once now so that a server that cannot give it
+ * is told apart from a token that fails (exit 2, with the reason). NULL on failure
+ * (message printed). */
+static jot_remote_keyset_t *fetch_keyset(const verify_args_t *a)
+{
+    jot_remote_opts_t o;
+    jot_remote_opts_init(&o);
+    o.allow_http = a->allow_http;
+    o.ca_file = a->ca_file;
+    jot_remote_keyset_t *rk = NULL;
+    jot_err_t rc = jot_remote_keyset_new(a->jwks_url, &o, &rk);
+    if (rc == JOT_E_INVAL) {
+        cli_usage(cmd,
+                  "--jwks-url '%s' refused: https only (http only to a loopback host, "
+                  "with --allow-http)",
+                  a->jwks_url);
+        return NULL;
+    }
+    if (rc == JOT_E_UNSUPPORTED) {
+        cli_err("--jwks-url: jot was built without libcurl");
+        return NULL;
+    }
+    if (rc == JOT_OK && (rc = jot_remote_keyset_refresh(rk)) != JOT_OK) {
+        char msg[200];
+        jot_remote_keyset_errmsg(rk, msg, sizeof msg);
+        cli_err("cannot fetch the key set: %s", msg[0] ? msg : jot_strerror(rc));
+        jot_remote_keyset_free(rk);
+        return NULL;
+    }
+    if (rc != JOT_OK)
+        cli_err("%s", jot_strerror(rc));
+    return rc == JOT_OK ? rk : NULL;
+}
+
+/* The status checker of --check-status: lists under --status-prefix (default: the origin
+ * of --jwks-url), verified with \p rk under --alg. NULL on failure (message printed). */
+static jot_status_checker_t *make_status_checker(const verify_args_t *a, jot_remote_keyset_t *rk)
+{
+    char origin[1024];
+    const char *prefix = a->status_prefix;
+    if (!prefix) {
+        const char *sep = strstr(a->jwks_url, "://");
+        const char *slash = sep ? strchr(sep + 3, '/') : NULL;
+        size_t n = slash ? (size_t)(slash - a->jwks_url) : strlen(a->jwks_url);
+        if (n + 2 > sizeof origin) {
+            cli_usage(cmd, "--jwks-url too long");
+            return NULL;
+        }
+        memcpy(origin, a->jwks_url, n);
+        memcpy(origin + n, "/", 2);
+        prefix = origin;
+    }
+    jot_status_opts_t o;
+    jot_status_opts_init(&o);
+    o.fetch.allow_http = a->allow_http;
+    o.fetch.ca_file = a->ca_file;
+    o.uri_prefix = prefix;
+    o.alg_mask = a->alg_mask;
+    jot_status_checker_t *sc = NULL;
+    jot_err_t rc = jot_status_checker_new(&o, NULL, rk, &sc);
+    if (rc == JOT_E_INVAL)
+        cli_usage(cmd,
+                  "--status-prefix '%s' refused: an https URL (http to loopback with "
+                  "--allow-http)",
+                  prefix);
+    else if (rc != JOT_OK)
+        cli_err("%s", jot_strerror(rc));
+    return rc == JOT_OK ? sc : NULL;
+}
+
 /* Read the token and the key, build the policy, verify: the exit status. */
 static int run(const verify_args_t *a)
 {
@@ -280,22 +415,28 @@ static int run(const verify_args_t *a)
     cli_token_t token;
     cli_keyfile_t kf = {NULL, NULL};
     jot_verifier_t *v = NULL;
-    if (!key_path)
+    jot_remote_keyset_t *rk = NULL;
+    jot_status_checker_t *sc = NULL;
+    if (!key_path && !a->jwks_url)
         return CLI_USAGE; /* refused by check_args() */
     int ret = cli_read_token(cmd, a->token, &token);
     if (ret != 0)
         return ret;
     ret = CLI_USAGE;
-    if (cli_token_from_stdin(a->token) && strcmp(key_path, "-") == 0) {
+    if (key_path && cli_token_from_stdin(a->token) && strcmp(key_path, "-") == 0) {
         cli_usage(cmd, "the key and the token cannot both come from stdin");
-    } else if (cli_load_keyfile(key_path, a->jwks != NULL, &kf) == 0) {
-        jot_err_t rc = build_verifier(a, &kf, &v);
+    } else if (key_path ? cli_load_keyfile(key_path, a->jwks != NULL, &kf) == 0
+                        : (rk = fetch_keyset(a)) != NULL &&
+                              (!a->check_status || (sc = make_status_checker(a, rk)))) {
+        jot_err_t rc = build_verifier(a, &kf, rk, sc, &v);
         if (rc == JOT_OK)
-            ret = verify_and_print(v, &token);
+            ret = verify_and_print(v, sc, &token);
         else
             cli_err("%s", jot_strerror(rc));
     }
     jot_verifier_free(v);
+    jot_status_checker_free(sc);
+    jot_remote_keyset_free(rk);
     cli_keyfile_free(&kf);
     cli_token_free(&token);
     return ret;

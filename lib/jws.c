@@ -80,9 +80,19 @@ const uint8_t *jot_token_payload(const jot_token_t *t, size_t *out_len)
 
 jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
 {
+    return jot__jws_split_max(token, len, JOT_MAX_PAYLOAD_BYTES, out);
+}
+
+jot_err_t jot__jws_split_max(const char *token, size_t len, size_t max_payload,
+                             jot_jws_parts_t *out)
+{
     if (!token)
         return JOT_E_INVAL;
-    if (len > JOT_MAX_TOKEN_LEN)
+    /* the usual cap, or room for a larger payload (status lists) and the other parts */
+    size_t max_len = max_payload <= JOT_MAX_PAYLOAD_BYTES
+                         ? JOT_MAX_TOKEN_LEN
+                         : jot_b64url_encoded_len(max_payload) + JOT_MAX_TOKEN_LEN;
+    if (len > max_len)
         return JOT_E_TOOBIG;
     const char *d1 = memchr(token, '.', len);
     if (!d1)
@@ -102,7 +112,7 @@ jot_err_t jot__jws_split(const char *token, size_t len, jot_jws_parts_t *out)
     if (out->header_len == 0)
         return JOT_E_MALFORMED;
     if (out->header_len > jot_b64url_encoded_len(JOT_MAX_HEADER_BYTES) ||
-        out->payload_len > jot_b64url_encoded_len(JOT_MAX_PAYLOAD_BYTES))
+        out->payload_len > jot_b64url_encoded_len(max_payload))
         return JOT_E_TOOBIG;
     return JOT_OK;
 }
@@ -187,29 +197,23 @@ jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t)
     return rc;
 }
 
-/* Choose the key: the caller's single key, or the key of the set named by kid. Without a
- * kid, the one key of the set that suits the algorithm (two or more: ambiguous). */
-static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_alg_t alg,
-                            const jot_key_t **out)
+/* The key of the set named by kid. Without a kid, the one key of the set that suits the
+ * algorithm (two or more: ambiguous). */
+jot_err_t jot__keyset_select(const jot_keyset_t *set, const jot_jview_t *header, jot_alg_t alg,
+                             const jot_key_t **out)
 {
-    if (v->key) {
-        *out = v->key;
-        return JOT_OK;
-    }
-    if (!v->keyset)
-        return JOT_E_KEY_NOT_FOUND;
-    const jot_jmember_t *kid = jot__jview_get(t->header, "kid");
+    const jot_jmember_t *kid = jot__jview_get(header, "kid");
     if (kid) {
         /* a string: check_header() said so */
-        const jot_key_t *k = jot_keyset_find(v->keyset, kid->v.str, kid->v.len);
+        const jot_key_t *k = jot_keyset_find(set, kid->v.str, kid->v.len);
         if (!k)
             return JOT_E_KEY_NOT_FOUND;
         *out = k;
         return JOT_OK;
     }
     const jot_key_t *found = NULL;
-    for (size_t i = 0; i < jot_keyset_count(v->keyset); i++) {
-        const jot_key_t *k = jot_keyset_get(v->keyset, i);
+    for (size_t i = 0; i < jot_keyset_count(set); i++) {
+        const jot_key_t *k = jot_keyset_get(set, i);
         if (jot_key_check_alg(k, alg, 0) != JOT_OK)
             continue;
         if (found)
@@ -222,12 +226,28 @@ static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_a
     return JOT_OK;
 }
 
+/* Choose the key: the caller's single key, else the key set's, else the remote set's (whose
+ * reference \p held the caller releases after using the key). */
+static jot_err_t select_key(const jot_verifier_t *v, const jot_token_t *t, jot_alg_t alg,
+                            const jot_key_t **out, struct jot_rdoc_ref **held)
+{
+    if (v->key) {
+        *out = v->key;
+        return JOT_OK;
+    }
+    if (v->keyset)
+        return jot__keyset_select(v->keyset, t->header, alg, out);
+    if (v->remote)
+        return jot__remote_select(v->remote, t->header, alg, out, held);
+    return JOT_E_KEY_NOT_FOUND;
+}
+
 jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len, jot_token_t **out)
 {
     if (!v || !token || !out)
         return JOT_E_INVAL;
     jot_jws_parts_t parts;
-    jot_err_t rc = jot__jws_split(token, len, &parts);
+    jot_err_t rc = jot__jws_split_max(token, len, jot__verifier_max_payload(v), &parts);
     if (rc != JOT_OK)
         return rc;
     jot_token_t *t = jot__token_alloc(&parts);
@@ -247,11 +267,14 @@ jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len
     if (rc == JOT_OK)
         rc = jot_b64url_decode(sig, &sig_len, parts.sig, parts.sig_len);
     const jot_key_t *key = NULL;
+    struct jot_rdoc_ref *held = NULL; /* keeps a remote set's key alive */
     if (rc == JOT_OK)
-        rc = select_key(v, t, t->alg, &key);
+        rc = select_key(v, t, t->alg, &key, &held);
     if (rc == JOT_OK)
         rc = jot__sig_verify(t->alg, key, (const uint8_t *)token,
                              parts.header_len + 1 + parts.payload_len, sig, sig_len);
+    if (held)
+        jot__remote_release(v->remote, held);
     if (rc == JOT_OK)
         rc = jot__jws_decode_payload(&parts, t);
     if (rc != JOT_OK) {

@@ -361,16 +361,16 @@ static void blame_header(jot_verify_detail_t *d, jot_err_t rc)
 }
 
 /* The payload of a token whose signature is good: parse it into the claims view. */
-static jot_err_t parse_payload(jot_token_t *t)
+static jot_err_t parse_payload(jot_token_t *t, size_t max_payload)
 {
-    jot_err_t rc = jot__jview_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
+    jot_err_t rc = jot__jview_parse((const char *)t->payload, t->payload_len, max_payload,
                                     JOT_MAX_JSON_DEPTH, JOT_MAX_CLAIMS, &t->own_claims.view);
     if (rc == JOT_OK) {
         t->claims = &t->own_claims;
     } else if (rc == JOT_E_JSON) {
         /* valid JSON that is not an object (a JWS of "Payload", an array...) vs broken JSON */
         json_t *any;
-        if (jot__json_parse((const char *)t->payload, t->payload_len, JOT_MAX_PAYLOAD_BYTES,
+        if (jot__json_parse((const char *)t->payload, t->payload_len, max_payload,
                             JOT_MAX_JSON_DEPTH, false, &any) == JOT_OK) {
             json_decref(any);
             rc = JOT_E_PAYLOAD;
@@ -393,9 +393,15 @@ jot_err_t jot_verify_ex(const jot_verifier_t *v, const char *token, size_t len,
         return rc;
     }
     /* the signature is good: now, and only now, the payload is parsed */
-    rc = parse_payload(t);
+    rc = parse_payload(t, jot__verifier_max_payload(v));
     if (rc == JOT_OK)
         rc = validate_claims(v, t, detail);
+    /* the draft: the token's own checks first; its status only for an otherwise valid one */
+    if (rc == JOT_OK && v->status) {
+        rc = jot__status_check_token(v->status, t->claims->view);
+        if (rc == JOT_E_MISSING_CLAIM || rc == JOT_E_CLAIM_TYPE)
+            BLAME(detail, "status");
+    }
     if (rc != JOT_OK) {
         jot_token_free(t);
         return rc;

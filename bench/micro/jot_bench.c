@@ -21,8 +21,11 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1294,6 +1298,411 @@ static void print_table(void)
     printf("#\n# %s\n", g_failures ? "FAILED: see stderr" : "all correctness guards passed");
 }
 
+/* ---- remote key set: warm remote vs local, and an unknown-kid flood ---------------------- */
+
+/* A loopback HTTP server for the remote key set: one thread, one fixed answer (the JWKS),
+ * Connection: close. Counts requests. */
+struct mini_httpd {
+    int fd;
+    unsigned short port;
+    pthread_t th;
+    char *resp;
+    size_t resp_len;
+    _Atomic unsigned requests;
+};
+
+static void *mini_main(void *arg)
+{
+    struct mini_httpd *h = arg;
+    for (;;) {
+        int c = accept(h->fd, NULL, NULL);
+        if (c < 0)
+            return NULL; /* shut down */
+        char buf[4096];
+        size_t got = 0;
+        while (got < sizeof buf - 1) { /* the request head, then the answer */
+            ssize_t n = read(c, buf + got, sizeof buf - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+            buf[got] = '\0';
+            if (strstr(buf, "\r\n\r\n"))
+                break;
+        }
+        h->requests++;
+        size_t off = 0;
+        while (off < h->resp_len) {
+            ssize_t n = write(c, h->resp + off, h->resp_len - off);
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+        close(c);
+    }
+}
+
+/* The answer: \p body as \p ctype. Only while no request is being served. */
+static bool mini_set(struct mini_httpd *h, const char *body, const char *ctype)
+{
+    const char *jwks = body;
+    size_t jl = strlen(jwks);
+    free(h->resp);
+    h->resp = malloc(jl + 256);
+    if (!h->resp)
+        return false;
+    int n = snprintf(h->resp, jl + 256,
+                     "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
+                     "Cache-Control: max-age=3600\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s",
+                     ctype, jl, jwks);
+    h->resp_len = (size_t)n;
+    return true;
+}
+
+static bool mini_start_as(struct mini_httpd *h, const char *body, const char *ctype)
+{
+    memset(h, 0, sizeof *h);
+    if (!mini_set(h, body, ctype))
+        return false;
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa;
+    h->fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (h->fd < 0 || bind(h->fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(h->fd, 64) != 0 || getsockname(h->fd, (struct sockaddr *)&sa, &sl) != 0 ||
+        pthread_create(&h->th, NULL, mini_main, h) != 0) {
+        if (h->fd >= 0)
+            close(h->fd);
+        free(h->resp);
+        return false;
+    }
+    h->port = ntohs(sa.sin_port);
+    return true;
+}
+
+static bool mini_start(struct mini_httpd *h, const char *jwks)
+{
+    return mini_start_as(h, jwks, "application/jwk-set+json");
+}
+
+static void mini_stop(struct mini_httpd *h)
+{
+    shutdown(h->fd, SHUT_RDWR); /* wakes accept() */
+    pthread_join(h->th, NULL);
+    close(h->fd);
+    free(h->resp);
+}
+
+struct remote_ctx {
+    const jot_verifier_t *v;
+    const char *tok;
+    size_t len;
+};
+
+static int remote_verify_op(void *arg)
+{
+    const struct remote_ctx *rc = arg;
+    jot_token_t *t = NULL;
+    const char *sub = NULL;
+    int ok = jot_verify(rc->v, rc->tok, rc->len, &t) == JOT_OK &&
+             jot_claims_get_string(jot_token_claims(t), "sub", &sub) == JOT_OK && sub[0] != '\0';
+    jot_token_free(t);
+    return ok;
+}
+
+static jot_verifier_t *remote_policy(jot_alg_t alg)
+{
+    jot_verifier_t *v = NULL;
+    if (jot_verifier_new(&v) != JOT_OK)
+        return NULL;
+    jot_verifier_set_algs(v, JOT_ALG_BIT(alg));
+    if (jot_verifier_set_issuer(v, ISS) != JOT_OK || jot_verifier_add_audience(v, AUD) != JOT_OK) {
+        jot_verifier_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static jot_remote_keyset_t *remote_new(unsigned short port, int64_t cooldown_s)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/jwks", (unsigned)port);
+    jot_remote_opts_t o;
+    jot_remote_opts_init(&o);
+    o.allow_http = 1;
+    o.cooldown_s = cooldown_s;
+    jot_remote_keyset_t *rk = NULL;
+    return jot_remote_keyset_new(url, &o, &rk) == JOT_OK ? rk : NULL;
+}
+
+/* Verify through a warm remote key set and through a local key set made from the same
+ * JWKS, interleaved in the same run. */
+static void remote_vs_local(const char *L, jot_alg_t alg, jot_key_t *key, struct mini_httpd *h,
+                            const char *jwks)
+{
+    jot_keyset_t *local = NULL;
+    jot_remote_keyset_t *rk = remote_new(h->port, 30);
+    jot_verifier_t *vl = remote_policy(alg), *vr = remote_policy(alg);
+    jot_claims_t *c = make_claims(0);
+    char *tok = NULL;
+    size_t len = 0;
+    jot_sign_opts_t so = {alg, "bench-1", NULL};
+    if (!rk || !vl || !vr || !c || jot_keyset_from_jwks(jwks, strlen(jwks), &local) != JOT_OK ||
+        jot_jwt_sign(key, &so, c, &tok, &len) != JOT_OK ||
+        jot_remote_keyset_refresh(rk) != JOT_OK) {
+        fail("remote %s: set-up", L);
+    } else {
+        jot_verifier_set_keyset(vl, local);
+        jot_verifier_set_remote_keyset(vr, rk);
+        struct remote_ctx cl = {vl, tok, len}, cr = {vr, tok, len};
+        char wl[64], wr[64];
+        snprintf(wl, sizeof wl, "remote.%s.verify.local", L);
+        snprintf(wr, sizeof wr, "remote.%s.verify.remote", L);
+        struct bench b[2] = {{wl, remote_verify_op, &cl, 1, 0}, {wr, remote_verify_op, &cr, 1, 0}};
+        fprintf(stderr, "jot_bench: remote key set %s\n", L);
+        measure(b, 2);
+        emit(b[0].best, 0, "ops/s", "remote.%s.verify.local", L);
+        emit(b[1].best, 0, "ops/s", "remote.%s.verify.remote", L);
+        emit(b[0].best > 0 ? b[1].best / b[0].best : 0, 3, "x", "ratio.remote.%s.verify", L);
+        emit((double)jot_remote_keyset_fetches(rk), 0, "fetches", "remote.%s.fetches", L);
+    }
+    jot_free(tok);
+    jot_claims_free(c);
+    jot_verifier_free(vl);
+    jot_verifier_free(vr);
+    jot_remote_keyset_free(rk);
+    jot_keyset_free(local);
+}
+
+/* A Status List Token for \p uri: 1,000 entries of 1 bit, all VALID, ttl 3600. */
+static char *status_list_token(const jot_key_t *key, const char *uri)
+{
+    /* zlib of 125 zero bytes, made once by zlib.compress(bytes(125), 9) */
+    static const char lst[] = "eNpjYBhAAAAAfQAB";
+    char sl[128];
+    snprintf(sl, sizeof sl, "{\"bits\":1,\"lst\":\"%s\"}", lst);
+    jot_claims_t *c = NULL;
+    char *tok = NULL;
+    jot_sign_opts_t so = {JOT_ALG_ES256, "bench-1", "statuslist+jwt"};
+    if (jot_claims_new(&c) == JOT_OK && jot_claims_set_string(c, "sub", uri) == JOT_OK &&
+        jot_claims_set_int(c, "iat", (int64_t)time(NULL)) == JOT_OK &&
+        jot_claims_set_int(c, "ttl", 3600) == JOT_OK &&
+        jot_claims_set_json(c, "status_list", sl, strlen(sl)) == JOT_OK &&
+        jot_jwt_sign(key, &so, c, &tok, NULL) != JOT_OK)
+        tok = NULL;
+    jot_claims_free(c);
+    return tok;
+}
+
+/* Verify with a local key set (no status) vs a warm remote key set with the status check
+ * on (a cached list): the cost of both together. */
+static void remote_status_vs_local(jot_key_t *key, struct mini_httpd *h, const char *jwks)
+{
+    struct mini_httpd hs;
+    char uri[96], prefix[64];
+    jot_keyset_t *local = NULL;
+    jot_remote_keyset_t *rk = remote_new(h->port, 30);
+    jot_verifier_t *vl = remote_policy(JOT_ALG_ES256), *vr = remote_policy(JOT_ALG_ES256);
+    jot_status_checker_t *sc = NULL;
+    jot_claims_t *c = make_claims(0);
+    char *tok = NULL, *list = NULL;
+    size_t len = 0;
+    jot_sign_opts_t so = {JOT_ALG_ES256, "bench-1", NULL};
+    bool served = false;
+    bool ok = rk && vl && vr && c && jot_keyset_from_jwks(jwks, strlen(jwks), &local) == JOT_OK;
+    /* the list names its own URI, which has the port: start, then set the answer (before
+     * any request reaches the server) */
+    if (ok && (ok = mini_start_as(&hs, "-", "application/statuslist+jwt"))) {
+        served = true;
+        snprintf(prefix, sizeof prefix, "http://127.0.0.1:%u/", (unsigned)hs.port);
+        snprintf(uri, sizeof uri, "%sstatuslists/1", prefix);
+        list = status_list_token(key, uri);
+        ok = list && mini_set(&hs, list, "application/statuslist+jwt");
+    }
+    char status[160];
+    snprintf(status, sizeof status, "{\"status_list\":{\"idx\":5,\"uri\":\"%s\"}}", uri);
+    jot_status_opts_t so2;
+    jot_status_opts_init(&so2);
+    so2.fetch.allow_http = 1;
+    so2.uri_prefix = prefix;
+    so2.alg_mask = JOT_ALG_BIT(JOT_ALG_ES256);
+    if (!ok || jot_claims_set_json(c, "status", status, strlen(status)) != JOT_OK ||
+        jot_jwt_sign(key, &so, c, &tok, &len) != JOT_OK ||
+        jot_status_checker_new(&so2, NULL, rk, &sc) != JOT_OK) {
+        fail("remote status: set-up");
+    } else {
+        jot_verifier_set_keyset(vl, local);
+        jot_verifier_set_remote_keyset(vr, rk);
+        jot_verifier_set_status_checker(vr, sc);
+        struct remote_ctx cl = {vl, tok, len}, cr = {vr, tok, len};
+        struct bench b[2] = {{"remote.status.local", remote_verify_op, &cl, 1, 0},
+                             {"remote.status.remote", remote_verify_op, &cr, 1, 0}};
+        fprintf(stderr, "jot_bench: remote key set + status check ES256\n");
+        if (!remote_verify_op(&cr)) {
+            fail("remote status: the first verification failed");
+        } else {
+            measure(b, 2);
+            emit(b[0].best, 0, "ops/s", "remote.ES256.verify.local_nostatus");
+            emit(b[1].best, 0, "ops/s", "remote.ES256.verify.remote_status");
+            emit(b[0].best > 0 ? b[1].best / b[0].best : 0, 3, "x",
+                 "ratio.remote.ES256.verify_status");
+            emit((double)jot_status_checker_fetches(sc), 0, "fetches", "remote.status.fetches");
+        }
+    }
+    jot_verifier_free(vl);
+    jot_verifier_free(vr);
+    jot_status_checker_free(sc);
+    if (served)
+        mini_stop(&hs);
+    jot_free(tok);
+    jot_free(list);
+    jot_claims_free(c);
+    jot_remote_keyset_free(rk);
+    jot_keyset_free(local);
+}
+
+/* FLOOD_TOKENS tokens with random kids against a remote set: at most one fetch per cooldown.
+ * Cold (the default 30 s cooldown, the flood starts the first fetch) and warm past a 1 s
+ * cooldown (the bound then grows with the flood's duration). */
+#define FLOOD_TOKENS 10000u
+static void remote_flood(jot_key_t *key, struct mini_httpd *h)
+{
+    unsigned n = opt.smoke ? 20u : FLOOD_TOKENS;
+    char **toks = calloc(n, sizeof *toks);
+    size_t *lens = calloc(n, sizeof *lens);
+    jot_claims_t *c = make_claims(0);
+    bool ok = toks && lens && c;
+    for (unsigned i = 0; ok && i < n; i++) {
+        uint8_t rnd[12];
+        char kid[32];
+        ok = RAND_bytes(rnd, sizeof rnd) == 1;
+        for (size_t j = 0; j < sizeof rnd; j++)
+            snprintf(kid + 2 * j, 3, "%02x", rnd[j]);
+        jot_sign_opts_t so = {JOT_ALG_ES256, kid, NULL};
+        ok = ok && jot_jwt_sign(key, &so, c, &toks[i], &lens[i]) == JOT_OK;
+    }
+    for (int pass = 0; ok && pass < 2; pass++) {
+        int64_t cooldown = pass == 0 ? 30 : 1;
+        const char *L = pass == 0 ? "cold" : "warm";
+        jot_remote_keyset_t *rk = remote_new(h->port, cooldown);
+        jot_verifier_t *v = remote_policy(JOT_ALG_ES256);
+        ok = rk && v;
+        if (ok && pass == 1) { /* warm, and past the cooldown of that first fetch */
+            ok = jot_remote_keyset_refresh(rk) == JOT_OK;
+            struct timespec ts = {1, 100000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (ok) {
+            jot_verifier_set_remote_keyset(v, rk);
+            uint64_t before = jot_remote_keyset_fetches(rk);
+            unsigned wrong = 0;
+            double t0 = now_s();
+            for (unsigned i = 0; i < n; i++)
+                wrong += jot_verify(v, toks[i], lens[i], NULL) != JOT_E_KEY_NOT_FOUND;
+            double el = now_s() - t0;
+            uint64_t during = jot_remote_keyset_fetches(rk) - before;
+            double windows = ceil(el / (double)cooldown);
+            if (wrong)
+                fail("remote flood %s: %u tokens not refused as JOT_E_KEY_NOT_FOUND", L, wrong);
+            if ((double)during > (windows < 1 ? 1 : windows))
+                fail("remote flood %s: %llu fetches in %.3f s (cooldown %lld s)", L,
+                     (unsigned long long)during, el, (long long)cooldown);
+            emit(n, 0, "tokens", "remote.flood.%s.tokens", L);
+            emit((double)during, 0, "fetches", "remote.flood.%s.fetches", L);
+            emit(el, 3, "s", "remote.flood.%s.seconds", L);
+            emit((double)cooldown, 0, "s", "remote.flood.%s.cooldown", L);
+        }
+        jot_verifier_free(v);
+        jot_remote_keyset_free(rk);
+    }
+    if (!ok)
+        fail("remote flood: set-up");
+    for (unsigned i = 0; toks && i < n; i++)
+        jot_free(toks[i]);
+    free(toks);
+    free(lens);
+    jot_claims_free(c);
+}
+
+static void bench_remote(void)
+{
+    jot_key_t *es = NULL, *ed = NULL, *pes = NULL, *ped = NULL;
+    jot_keyset_t *pub = NULL;
+    char *jwks = NULL;
+    struct mini_httpd h;
+    bool ok = jot_key_generate(JOT_ALG_ES256, 0, &es) == JOT_OK &&
+              jot_key_generate(JOT_ALG_EDDSA, 0, &ed) == JOT_OK &&
+              jot_key_set_kid(es, "bench-1") == JOT_OK && jot_key_public(es, &pes) == JOT_OK &&
+              jot_key_public(ed, &ped) == JOT_OK && jot_key_set_kid(ped, "bench-1") == JOT_OK &&
+              jot_keyset_new(&pub) == JOT_OK;
+    /* two sets of one key each, both kid "bench-1": the ES256 one and the EdDSA one */
+    char *jwks_ed = NULL;
+    jot_keyset_t *pub_ed = NULL;
+    if (ok && jot_keyset_add(pub, pes) == JOT_OK) {
+        pes = NULL;
+        ok = jot_keyset_to_jwks(pub, JOT_JWK_PUBLIC, &jwks, NULL) == JOT_OK &&
+             jot_keyset_new(&pub_ed) == JOT_OK && jot_keyset_add(pub_ed, ped) == JOT_OK;
+        if (ok)
+            ped = NULL;
+        ok = ok && jot_keyset_to_jwks(pub_ed, JOT_JWK_PUBLIC, &jwks_ed, NULL) == JOT_OK;
+    } else {
+        ok = false;
+    }
+    if (ok && mini_start(&h, jwks)) {
+        remote_vs_local("ES256", JOT_ALG_ES256, es, &h, jwks);
+        remote_status_vs_local(es, &h, jwks);
+        remote_flood(es, &h);
+        emit(h.requests, 0, "requests", "remote.server.requests");
+        mini_stop(&h);
+        if (jot_key_set_kid(ed, "bench-1") == JOT_OK && mini_start(&h, jwks_ed)) {
+            remote_vs_local("EdDSA", JOT_ALG_EDDSA, ed, &h, jwks_ed);
+            mini_stop(&h);
+        } else {
+            fail("remote EdDSA: set-up");
+        }
+    } else {
+        fail("remote: set-up (keys, server)");
+    }
+    jot_free(jwks);
+    jot_free(jwks_ed);
+    jot_keyset_free(pub);
+    jot_keyset_free(pub_ed);
+    jot_key_free(pes);
+    jot_key_free(ped);
+    jot_key_free(es);
+    jot_key_free(ed);
+}
+
+static void print_remote_table(void)
+{
+    if (isnan(get("ratio.remote.ES256.verify")))
+        return;
+    printf("#\n# verify through a warm remote key set vs a local key set (ops/s, same run; "
+           "target >= 0.97)\n# %-7s %11s %11s %7s %-6s\n",
+           "alg", "local", "remote", "ratio", "target");
+    static const char *const algs[] = {"ES256", "EdDSA"};
+    for (size_t i = 0; i < 2; i++) {
+        double r = get("ratio.remote.%s.verify", algs[i]);
+        if (isnan(r))
+            continue;
+        printf("# %-7s %11.0f %11.0f %7.3f %-6s\n", algs[i], get("remote.%s.verify.local", algs[i]),
+               get("remote.%s.verify.remote", algs[i]), r, r >= 0.97 ? "met" : "BELOW");
+    }
+    double rs = get("ratio.remote.ES256.verify_status");
+    if (!isnan(rs))
+        printf("# ES256, remote key set + status check vs local key set: %11.0f %11.0f %7.3f %-6s "
+               "(target >= 0.95)\n",
+               get("remote.ES256.verify.local_nostatus"), get("remote.ES256.verify.remote_status"),
+               rs, rs >= 0.95 ? "met" : "BELOW");
+    printf("# unknown-kid flood: %.0f random kids, cold (cooldown 30 s): %.0f fetch(es) in %.3f s; "
+           "warm (cooldown 1 s): %.0f fetch(es) in %.3f s\n",
+           get("remote.flood.cold.tokens"), get("remote.flood.cold.fetches"),
+           get("remote.flood.cold.seconds"), get("remote.flood.warm.fetches"),
+           get("remote.flood.warm.seconds"));
+}
+
 /* ---- main ------------------------------------------------------------------------------- */
 
 static void usage(FILE *f)
@@ -1302,7 +1711,8 @@ static void usage(FILE *f)
           "                 [--no-series]\n"
           "  --seconds S   time per figure (default 1), split over 3 interleaved rounds\n"
           "  --smoke       one operation per figure: a test that every path works\n"
-          "  --only LIST   algorithms, e.g. HS256,ES256,EdDSA,Ed448\n"
+          "  --only LIST   algorithms, e.g. HS256,ES256,EdDSA,Ed448; 'remote' for the remote\n"
+          "                key set (warm remote vs local verify, unknown-kid flood)\n"
           "  --threads N   largest thread count of the scaling series (default 2)\n"
           "  --no-series   skip the payload-size and thread-scaling series\n",
           f);
@@ -1371,6 +1781,7 @@ int main(int argc, char **argv)
         bool any = false;
         for (size_t i = 0; i < NCASES; i++)
             any |= selected(cases[i].label);
+        any |= selected("remote");
         if (!any) {
             fprintf(stderr, "jot_bench: --only %s: no such algorithm\n", opt.only);
             return 2;
@@ -1412,7 +1823,10 @@ int main(int argc, char **argv)
                 if (ready[i] && strcmp(cases[i].label, thread_algs[k]) == 0)
                     series_threads(&states[i]);
     }
+    if (selected("remote"))
+        bench_remote();
     print_table();
+    print_remote_table();
     for (size_t i = 0; i < NCASES; i++)
         alg_state_free(&states[i]);
     if (g_failures)

@@ -99,7 +99,12 @@ JOT_API int jot_version_number(void);
     XX(35, E_PEM, "invalid PEM")                                                                   \
     XX(36, E_UNSUPPORTED, "not supported")                                                         \
     XX(37, E_KEYSET, "invalid key set")                                                            \
-    XX(38, E_PAYLOAD, "payload is not a JSON object")
+    XX(38, E_PAYLOAD, "payload is not a JSON object")                                              \
+    XX(39, E_FETCH, "remote document could not be fetched")                                        \
+    XX(40, E_STALE, "cached remote document too stale")                                            \
+    XX(41, E_REVOKED, "token revoked")                                                             \
+    XX(42, E_STATUS_LIST, "status list invalid or unusable")                                       \
+    XX(43, E_STATUS_URI, "status list URI not allowed")
 
 /** \brief Error codes. ::JOT_OK is 0; every other value is a distinct failure. */
 typedef enum jot_err {
@@ -514,6 +519,154 @@ JOT_API const jot_claims_t *jot_token_claims(const jot_token_t *t);
 JOT_API const char *jot_token_header_json(const jot_token_t *t, size_t *out_len);
 /** \brief Decoded payload bytes, borrowed. */
 JOT_API const uint8_t *jot_token_payload(const jot_token_t *t, size_t *out_len);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Remote key sets (a JWKS fetched over HTTPS)
+ *
+ * A ::jot_remote_keyset_t fetches a JWKS from a URL with libcurl, parses it with
+ * jot_keyset_from_jwks() (the same strict rules as a local file) and caches it. How it fits
+ * the conventions above:
+ * - Key sets stay immutable. A refetch builds a new ::jot_keyset_t and swaps it in; a
+ *   jot_verify() that is using the old one keeps it alive (a reference count under the
+ *   object's mutex) and the old set is freed by whoever drops the last reference.
+ * - A verifier borrows the remote set (jot_verifier_set_remote_keyset()); jot_verify() on
+ *   a const verifier stays thread-safe. It blocks (at most \p timeout_s, plus waiting for a
+ *   fetch already running) only when there is no usable set yet, or when the token's kid is
+ *   unknown and the cooldown since the last fetch has passed (or a fetch is running). A
+ *   set past its max-age is revalidated by a background thread while tokens go on being
+ *   verified with it.
+ * - An unknown kid causes at most one fetch per \p cooldown_s, whatever the number of
+ *   tokens or threads: never a fetch per token. One fetch is in flight at a time.
+ * - The algorithm comes from the verifier's allowlist and the key, never from the token
+ *   (as for a local set); the token's jku/x5u headers are never followed.
+ * - Transport rules: HTTPS only (plain HTTP only with \p allow_http and a loopback host:
+ *   127.0.0.0/8, [::1], localhost); no redirect is ever followed (a 3xx answer is a failed
+ *   fetch); no content encoding is asked for; the body is capped at \p max_body bytes; the
+ *   whole transfer at \p timeout_s. Caching: Cache-Control max-age clamped to
+ *   [\p min_cache_s, \p max_cache_s] (no max-age: \p min_cache_s), revalidation with ETag
+ *   (If-None-Match; a 304 keeps the set and restarts its age). A failed fetch keeps the last
+ *   good set for up to \p max_stale_s past its expiry (then ::JOT_E_STALE: fail closed), and
+ *   is retried at most once per \p cooldown_s. Times are measured on the monotonic clock,
+ *   not the verifier's clock.
+ * - Built without libcurl, jot_remote_keyset_new() returns ::JOT_E_UNSUPPORTED. */
+/**@{*/
+typedef struct jot_remote_keyset jot_remote_keyset_t;
+
+/** Options of jot_remote_keyset_new(). Fill with jot_remote_opts_init() first, then change
+ *  what you need. Growth rule as ::jot_sign_opts_t. \since 0.3.0 */
+typedef struct jot_remote_opts {
+    int64_t min_cache_s; /**< lower clamp of max-age (default 300; at least 1) */
+    int64_t max_cache_s; /**< upper clamp of max-age (default 86400) */
+    int64_t cooldown_s;  /**< least time between fetches for an unknown kid or after a
+                              failure (default 30; at least 1) */
+    int64_t timeout_s;   /**< whole-transfer timeout (default 5; at least 1) */
+    int64_t max_stale_s; /**< how long past its expiry the last good document is still used
+                              while fetching fails (default 86400; 0: not at all) */
+    size_t max_body;     /**< response size cap in bytes (default 1 MiB) */
+    const char *ca_file; /**< PEM CA bundle to trust instead of the system's (copied);
+                              NULL: the system's */
+    int allow_http;      /**< non-zero: accept http:// URLs whose host is loopback */
+} jot_remote_opts_t;
+
+/** \brief Fill \p opts with the defaults above. \since 0.3.0 */
+JOT_API void jot_remote_opts_init(jot_remote_opts_t *opts);
+/** \brief A remote key set for \p url (copied). Nothing is fetched yet: the first
+ *  verification (or jot_remote_keyset_refresh()) fetches. \p opts may be NULL (defaults).
+ *  \return ::JOT_E_INVAL for a URL refused by the transport rules (not https, or http
+ *  without \p allow_http or to a host that is not loopback) or options out of range,
+ *  ::JOT_E_UNSUPPORTED without libcurl.
+ *  \param[out] out_rk caller frees with jot_remote_keyset_free(). \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_remote_keyset_new(const char *url,
+                                                      const jot_remote_opts_t *opts,
+                                                      jot_remote_keyset_t **out_rk);
+/** \brief Fetch now unless a fetch ran within the cooldown (blocking up to the timeout);
+ *  ::JOT_OK when a usable set is there afterwards. To warm the cache at start-up.
+ *  \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_remote_keyset_refresh(jot_remote_keyset_t *rk);
+/** \brief Number of HTTP requests made so far (for metrics and tests). \since 0.3.0 */
+JOT_API uint64_t jot_remote_keyset_fetches(jot_remote_keyset_t *rk);
+/** \brief Why the last fetch failed, as text ("" when it succeeded or none ran), copied into
+ *  \p buf (\p cap bytes, NUL-terminated, cut if longer). Never names secrets. \since 0.3.0 */
+JOT_API void jot_remote_keyset_errmsg(jot_remote_keyset_t *rk, char *buf, size_t cap);
+/** \brief Free. Waits for a background fetch to finish (at most the timeout). No verifier
+ *  may still use it. NULL is a no-op. \since 0.3.0 */
+JOT_API void jot_remote_keyset_free(jot_remote_keyset_t *rk);
+/** \brief Verify with the keys of \p rk (borrowed; must outlive \p v), chosen as with
+ *  jot_verifier_set_keyset(). Used only while neither a key nor a local key set is set.
+ *  NULL removes it. Fetch failures make jot_verify() return ::JOT_E_FETCH or ::JOT_E_STALE;
+ *  a kid missing even after the refetch the cooldown allows: ::JOT_E_KEY_NOT_FOUND.
+ *  \since 0.3.0 */
+JOT_API void jot_verifier_set_remote_keyset(jot_verifier_t *v, jot_remote_keyset_t *rk);
+/**@}*/
+
+/* ------------------------------------------------------------------------------------ */
+/** \name Token status (IETF Token Status List, draft-ietf-oauth-status-list)
+ *
+ * A ::jot_status_checker_t fetches and caches Status List Tokens with the same fetcher and
+ * cache as a remote key set (the same transport rules, single flight, stale-if-error up to
+ * \p max_stale_s then fail closed), one cached list per URI. A list is a JWT with header typ
+ * `statuslist+jwt`, verified with the issuer's keys (a key set or a remote key set given by
+ * the caller, borrowed) under the caller's algorithm allowlist; its claims must hold `sub`
+ * equal to the URI it was fetched from, `iat`, and `status_list` {bits 1/2/4/8, lst: the
+ * base64url of the ZLIB-compressed status bytes}; `exp`, when present, is checked. It is
+ * cached for its `ttl`, never past its `exp` (those win over HTTP caching headers, as the
+ * draft asks), clamped to [\p min_cache_s, \p max_cache_s]. The inflated list is capped at
+ * \p max_list_bytes (a decompression bomb fails), and an index beyond the list is refused.
+ * A list token may be as large as \p fetch.max_body (a million entries do not fit in the
+ * payload cap of ordinary tokens).
+ *
+ * Only URIs that begin with \p uri_prefix (the issuer's origin and path, say
+ * "https://auth.example.com/statuslists/") are ever fetched: never an arbitrary URI taken
+ * from a token. The checker is thread-safe. \since 0.3.0 */
+/**@{*/
+typedef struct jot_status_checker jot_status_checker_t;
+
+/** Options of jot_status_checker_new(). Fill with jot_status_opts_init(). \since 0.3.0 */
+typedef struct jot_status_opts {
+    jot_remote_opts_t fetch; /**< transport and cache rules, as for a remote key set
+                                  (defaults: jot_remote_opts_init()) */
+    const char *uri_prefix;  /**< required: status list URIs must begin with it (copied) */
+    unsigned alg_mask;       /**< algorithms the list tokens may use (JOT_ALG_BIT());
+                                  required */
+    size_t max_list_bytes;   /**< cap on an inflated list (default 16 MiB) */
+} jot_status_opts_t;
+
+/** Most lists one checker caches (distinct URIs); more: ::JOT_E_TOOBIG. */
+#define JOT_STATUS_MAX_LISTS 256
+
+/** \brief Fill \p opts with the defaults. \since 0.3.0 */
+JOT_API void jot_status_opts_init(jot_status_opts_t *opts);
+/** \brief A status checker whose lists are verified with \p keys or, when it is NULL,
+ *  \p remote_keys (one of them required; both borrowed, they must outlive the checker).
+ *  \return ::JOT_E_INVAL for missing keys, prefix or algorithms, or a prefix that is not an
+ *  acceptable URL under the transport rules; ::JOT_E_UNSUPPORTED without libcurl.
+ *  \param[out] out_sc caller frees with jot_status_checker_free(). \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_status_checker_new(const jot_status_opts_t *opts,
+                                                       const jot_keyset_t *keys,
+                                                       jot_remote_keyset_t *remote_keys,
+                                                       jot_status_checker_t **out_sc);
+/** \brief The status value (0 VALID, 1 INVALID, 2 SUSPENDED, ...) of entry \p idx of the
+ *  list at \p uri (\p uri_len bytes), fetching the list if it is not cached.
+ *  \return ::JOT_E_STATUS_URI (not under the prefix), ::JOT_E_STATUS_LIST (the list is not a
+ *  valid Status List Token for that URI, or \p idx is beyond it), ::JOT_E_FETCH,
+ *  ::JOT_E_STALE. \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_status_check(jot_status_checker_t *sc, const char *uri,
+                                                 size_t uri_len, uint64_t idx,
+                                                 unsigned *out_status);
+/** \brief Number of HTTP requests made for status lists so far. \since 0.3.0 */
+JOT_API uint64_t jot_status_checker_fetches(jot_status_checker_t *sc);
+/** \brief Why the last failed list fetch or check failed ("" if none), copied into \p buf
+ *  (\p cap bytes, NUL-terminated). \since 0.3.0 */
+JOT_API void jot_status_checker_errmsg(jot_status_checker_t *sc, char *buf, size_t cap);
+/** \brief Free the checker and its cached lists. NULL is a no-op. \since 0.3.0 */
+JOT_API void jot_status_checker_free(jot_status_checker_t *sc);
+/** \brief Check every token's status with \p sc (borrowed; must outlive \p v), after every
+ *  other check passed: the token must carry `status.status_list` {idx, uri} (else
+ *  ::JOT_E_MISSING_CLAIM, detail "status"; wrong types: ::JOT_E_CLAIM_TYPE) and its status
+ *  must be 0 (VALID), else ::JOT_E_REVOKED. Errors of jot_status_check() pass through. NULL
+ *  turns the check off. \since 0.3.0 */
+JOT_API void jot_verifier_set_status_checker(jot_verifier_t *v, jot_status_checker_t *sc);
 /**@}*/
 
 /* ------------------------------------------------------------------------------------ */

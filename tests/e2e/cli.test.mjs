@@ -598,8 +598,14 @@ describe('verify', () => {
 
   test('missing or conflicting key options are exit 2', () => {
     const t = sign(es, '--exp', '1h');
-    usage(jot(['verify', '--alg', 'ES256', t]), /missing --key or --jwks/);
+    usage(jot(['verify', '--alg', 'ES256', t]), /missing --key, --jwks or --jwks-url/);
     usage(jot(['verify', '--key', es.path, '--jwks', es.path, '--alg', 'ES256', t]), /mutually exclusive/);
+    usage(jot(['verify', '--key', es.path, '--jwks-url', 'https://127.0.0.1:9/j', '--alg', 'ES256', t]),
+      /mutually exclusive/);
+    usage(jot(['verify', '--key', es.path, '--ca-file', es.path, '--alg', 'ES256', t]),
+      /--allow-http and --ca-file go with --jwks-url/);
+    usage(jot(['verify', '--jwks-url', 'ftp://127.0.0.1/j', '--allow-http', '--alg', 'ES256', t]),
+      /refused: https only/);
     fails(jot(['verify', '--key', tmp.path('gone'), '--alg', 'ES256', t]), 2, /No such file/);
     fails(jot(['verify', '--key', tmp.write(undefined, '{"kty":"oct","k":"c2hvcnQ"}'), '--alg', 'HS256', t]), 2, /invalid key/);
     usage(jot(['verify', '--key', es.path, '--alg', 'ES256', t, t]), /one TOKEN at most/);

@@ -27,7 +27,8 @@ grep -q 'rejected: exit 1' out.txt || { echo "wrong-algorithm verify was not rej
 [ "$(stat -c %a key.jwk)" = 600 ] || { echo "key.jwk is not mode 0600"; exit 1; }
 
 cc -std=c11 -Wall -Wextra -Werror -I"$src/include" verify.c -o verify \
-    "$build/lib/libjot.a" $(pkg-config --libs libcrypto jansson) -lm
+    "$build/lib/libjot.a" $(pkg-config --libs libcrypto jansson zlib) \
+    $(pkg-config --libs libcurl 2>/dev/null) -lpthread -lm
 TOKEN=$(jot sign --key key.jwk --iss https://auth.example.com --sub alice --aud api --exp 15m)
 ./verify pub.jwk "$TOKEN" | grep -qx 'hello alice' || { echo "C example did not verify"; exit 1; }
 BAD=$(jot sign --key key.jwk --iss https://evil.example.com --sub alice --aud api --exp 15m)
