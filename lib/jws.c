@@ -339,13 +339,15 @@ jot_err_t jot_decode_unverified(const char *token, size_t len, jot_token_t **out
     return JOT_OK;
 }
 
-jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_json,
-                       size_t header_len, const uint8_t *payload, size_t payload_len,
-                       char **out_token, size_t *out_len)
+/* jot_jws_sign() and jot_jws_sign_large(): the header checked, then signed within the caps. */
+static jot_err_t sign_checked(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                              size_t header_len, const uint8_t *payload, size_t payload_len,
+                              size_t payload_cap, size_t token_cap, char **out_token,
+                              size_t *out_len)
 {
     if (!key || !header_json || (!payload && payload_len) || !out_token)
         return JOT_E_INVAL;
-    if (header_len > JOT_MAX_HEADER_BYTES || payload_len > JOT_MAX_PAYLOAD_BYTES)
+    if (header_len > JOT_MAX_HEADER_BYTES || payload_len > payload_cap)
         return JOT_E_TOOBIG;
     jot_jview_t *hdr;
     jot_err_t rc = jot__jview_parse(header_json, header_len, JOT_MAX_HEADER_BYTES,
@@ -359,15 +361,42 @@ jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_j
         return rc;
     if (hdr_alg != alg)
         return JOT_E_HEADER;
-    return jot__jws_sign_unchecked(key, alg, header_json, header_len, payload, payload_len,
-                                   out_token, out_len);
+    return jot__jws_sign_capped(key, alg, header_json, header_len, payload, payload_len,
+                                payload_cap, token_cap, out_token, out_len);
+}
+
+jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                       size_t header_len, const uint8_t *payload, size_t payload_len,
+                       char **out_token, size_t *out_len)
+{
+    return sign_checked(key, alg, header_json, header_len, payload, payload_len,
+                        JOT_MAX_PAYLOAD_BYTES, JOT_MAX_TOKEN_LEN, out_token, out_len);
+}
+
+jot_err_t jot_jws_sign_large(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                             size_t header_len, const uint8_t *payload, size_t payload_len,
+                             size_t max_len, char **out_token, size_t *out_len)
+{
+    if (max_len > JOT_MAX_LARGE_TOKEN_LEN)
+        return JOT_E_INVAL;
+    return sign_checked(key, alg, header_json, header_len, payload, payload_len, max_len, max_len,
+                        out_token, out_len);
 }
 
 jot_err_t jot__jws_sign_unchecked(const jot_key_t *key, jot_alg_t alg, const char *header_json,
                                   size_t header_len, const uint8_t *payload, size_t payload_len,
                                   char **out_token, size_t *out_len)
 {
-    if (header_len > JOT_MAX_HEADER_BYTES || payload_len > JOT_MAX_PAYLOAD_BYTES)
+    return jot__jws_sign_capped(key, alg, header_json, header_len, payload, payload_len,
+                                JOT_MAX_PAYLOAD_BYTES, JOT_MAX_TOKEN_LEN, out_token, out_len);
+}
+
+jot_err_t jot__jws_sign_capped(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                               size_t header_len, const uint8_t *payload, size_t payload_len,
+                               size_t payload_cap, size_t token_cap, char **out_token,
+                               size_t *out_len)
+{
+    if (header_len > JOT_MAX_HEADER_BYTES || payload_len > payload_cap)
         return JOT_E_TOOBIG;
     size_t hlen = jot_b64url_encoded_len(header_len);
     size_t plen = jot_b64url_encoded_len(payload_len);
@@ -389,7 +418,7 @@ jot_err_t jot__jws_sign_unchecked(const jot_key_t *key, jot_alg_t alg, const cha
     buf[n++] = '.';
     n += jot_b64url_encode(buf + n, sig, sig_len);
     jot__free_secret(sig, sig_len);
-    if (n > JOT_MAX_TOKEN_LEN) {
+    if (n > token_cap) {
         jot_free(buf);
         return JOT_E_TOOBIG;
     }

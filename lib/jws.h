@@ -61,6 +61,12 @@ jot_err_t jot__jws_decode_payload(const jot_jws_parts_t *parts, jot_token_t *t);
 jot_err_t jot__jws_sign_unchecked(const jot_key_t *key, jot_alg_t alg, const char *header_json,
                                   size_t header_len, const uint8_t *payload, size_t payload_len,
                                   char **out_token, size_t *out_len);
+/** The same within the given caps: the payload at most \p payload_cap bytes, the token at
+ *  most \p token_cap characters (else JOT_E_TOOBIG). */
+jot_err_t jot__jws_sign_capped(const jot_key_t *key, jot_alg_t alg, const char *header_json,
+                               size_t header_len, const uint8_t *payload, size_t payload_len,
+                               size_t payload_cap, size_t token_cap, char **out_token,
+                               size_t *out_len);
 /** Everything up to and including the signature and the payload's base64url. */
 jot_err_t jot__jws_verify(const jot_verifier_t *v, const char *token, size_t len,
                           jot_token_t **out);

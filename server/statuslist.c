@@ -2,6 +2,7 @@
  * cache of signed lists (statuslist.h). */
 #include "statuslist.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -135,6 +136,37 @@ static void fill(void *ctx, int64_t idx)
         jotd_statuslist_set(f->bits, JOTD_STATUS_LIST_BYTES, (uint64_t)(idx - f->first));
 }
 
+/* Sign the Status List Token of \p uri holding \p lst. A list of 2^20 entries whose bits do
+ * not compress (about 235 KB signed) is larger than the 64 KiB tokens jot_jwt_sign makes:
+ * jot_jws_sign_large, with the header and claims written here. */
+static jotd_rc_t sign_list(const jotd_statuslist_params_t *p, const char *uri, const char *lst,
+                           int64_t now, char **out, size_t *out_len)
+{
+    jot_alg_t alg = jot_key_alg(p->key);
+    if (alg == JOT_ALG_UNSET)
+        alg = jot_key_default_alg(p->key);
+    const char *kid = jot_key_kid(p->key);
+    json_t *h = json_pack("{s:s, s:s}", "alg", jot_alg_name(alg), "typ", "statuslist+jwt");
+    json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:i, s:s}}", "sub", uri, "iss", p->issuer,
+                          "iat", (json_int_t)now, "exp", (json_int_t)(now + p->lifetime), "ttl",
+                          (json_int_t)p->ttl, "status_list", "bits", 1, "lst", lst);
+    if (h && kid)
+        json_object_set_new(h, "kid", json_string(kid));
+    char *hs = h ? json_dumps(h, JSON_COMPACT) : NULL;
+    char *cs = c ? json_dumps(c, JSON_COMPACT) : NULL;
+    jotd_rc_t r = JOTD_E_NOMEM;
+    if (hs && cs) {
+        jot_err_t e = jot_jws_sign_large(p->key, alg, hs, strlen(hs), (const uint8_t *)cs,
+                                         strlen(cs), JOT_MAX_LARGE_TOKEN_LEN, out, out_len);
+        r = e == JOT_OK ? JOTD_OK : e == JOT_E_NOMEM ? JOTD_E_NOMEM : JOTD_E_CRYPTO;
+    }
+    free(hs);
+    free(cs);
+    json_decref(h);
+    json_decref(c);
+    return r;
+}
+
 jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t *p, int64_t k,
                                 int64_t now, char **out_token, size_t *out_len)
 {
@@ -144,8 +176,7 @@ jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t
     size_t urilen = strlen(p->issuer) + JOTD_STATUS_URI_EXTRA;
     char *uri = malloc(urilen);
     uint8_t *bits = calloc(1, JOTD_STATUS_LIST_BYTES);
-    char *lst = NULL, *sl = NULL, *tok = NULL;
-    jot_claims_t *c = NULL;
+    char *lst = NULL, *tok = NULL;
     size_t toklen = 0;
     jotd_rc_t r = uri && bits ? JOTD_OK : JOTD_E_NOMEM;
     if (r == JOTD_OK && jotd_statuslist_uri(p->issuer, k, uri, urilen) < 0)
@@ -158,35 +189,8 @@ jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t
         r = JOTD_E_NOTFOUND; /* no index of this list was ever handed out */
     if (r == JOTD_OK)
         r = jotd_statuslist_encode(bits, JOTD_STATUS_LIST_BYTES, &lst);
-    if (r == JOTD_OK) {
-        size_t n = strlen(lst) + 32;
-        sl = malloc(n);
-        if (!sl)
-            r = JOTD_E_NOMEM;
-        else
-            snprintf(sl, n, "{\"bits\":1,\"lst\":\"%s\"}", lst);
-    }
-    if (r == JOTD_OK && jot_claims_new(&c) != JOT_OK)
-        r = JOTD_E_NOMEM;
-    if (r == JOTD_OK) {
-        jot_err_t e = jot_claims_set_string(c, "sub", uri);
-        if (e == JOT_OK)
-            e = jot_claims_set_string(c, "iss", p->issuer);
-        if (e == JOT_OK)
-            e = jot_claims_set_int(c, "iat", now);
-        if (e == JOT_OK)
-            e = jot_claims_set_int(c, "exp", now + p->lifetime);
-        if (e == JOT_OK)
-            e = jot_claims_set_int(c, "ttl", p->ttl);
-        if (e == JOT_OK)
-            e = jot_claims_set_json(c, "status_list", sl, strlen(sl));
-        if (e == JOT_OK) {
-            jot_sign_opts_t o = {.typ = "statuslist+jwt"};
-            e = jot_jwt_sign(p->key, &o, c, &tok, &toklen);
-        }
-        if (e != JOT_OK)
-            r = e == JOT_E_NOMEM ? JOTD_E_NOMEM : JOTD_E_CRYPTO;
-    }
+    if (r == JOTD_OK)
+        r = sign_list(p, uri, lst, now, &tok, &toklen);
     if (r == JOTD_OK) {
         /* jot_free'd memory is not free()'s: hand out a plain copy */
         *out_token = malloc(toklen + 1);
@@ -199,8 +203,6 @@ jotd_rc_t jotd_statuslist_token(jotd_store_t *st, const jotd_statuslist_params_t
         }
     }
     jot_free(tok);
-    jot_claims_free(c);
-    free(sl);
     free(lst);
     free(bits);
     free(uri);

@@ -386,6 +386,21 @@ JOT_API JOT_NODISCARD jot_err_t jot_jws_sign(const jot_key_t *key, jot_alg_t alg
                                              const char *header_json, size_t header_len,
                                              const uint8_t *payload, size_t payload_len,
                                              char **out_token, size_t *out_len);
+
+/** Largest document jot_jws_sign_large() makes (1 MiB: the default body cap of a remote
+ *  fetch, ::jot_remote_opts_t). \since 0.3.0 */
+#define JOT_MAX_LARGE_TOKEN_LEN (1024u * 1024u)
+/** \brief jot_jws_sign() for a signed document larger than a token: a Status List Token of
+ *  2^20 one-bit entries whose bits do not compress is about 235 KB, beyond the 64 KiB token
+ *  and 48 KiB payload that jot_jws_sign() makes and jot_verify() takes (a status checker
+ *  takes documents up to its fetch body cap). The payload and the whole token are refused
+ *  with ::JOT_E_TOOBIG beyond \p max_len bytes, which may not exceed
+ *  ::JOT_MAX_LARGE_TOKEN_LEN (else ::JOT_E_INVAL). Ownership as jot_jws_sign(). \since 0.3.0 */
+JOT_API JOT_NODISCARD jot_err_t jot_jws_sign_large(const jot_key_t *key, jot_alg_t alg,
+                                                   const char *header_json, size_t header_len,
+                                                   const uint8_t *payload, size_t payload_len,
+                                                   size_t max_len, char **out_token,
+                                                   size_t *out_len);
 /**@}*/
 
 /* ------------------------------------------------------------------------------------ */

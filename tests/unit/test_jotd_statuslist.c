@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,53 @@ static void test_token_from_store(void **state)
     assert_rc(jotd_statuslist_token(f->st, &p, 0, T0, &tok, &len), JOTD_E_INVAL);
 }
 
+/* A list whose bits do not compress (half of 2^20 entries revoked, at random): about 235 KB
+ * signed, beyond the 64 KiB tokens jot_jwt_sign makes. jotd signs it all the same (the
+ * regression: a busy store's list could not be built, and every service failed closed), and
+ * libjot's status checker reads it (test_status_list.c covers the checker's size cap). */
+static void test_incompressible_list_is_signed(void **state)
+{
+    fx_t *f = *state;
+    (void)login(f, 1);
+    char path[300], sql[256];
+    snprintf(path, sizeof path, "%s/jotd.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "UPDATE status_counter SET next = %u WHERE id = 0",
+             (unsigned)JOTD_STATUS_LIST_BITS);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n"
+                                  " WHERE i < 1048575)"
+                                  " INSERT OR IGNORE INTO status_revoked (idx, revoked_at)"
+                                  " SELECT i, 1 FROM n WHERE random() % 2 = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    jotd_statuslist_params_t p = {
+        .issuer = "https://id.example", .key = f->key, .ttl = 30, .lifetime = 960};
+    char *tok = NULL;
+    size_t len = 0;
+    assert_rc(jotd_statuslist_token(f->st, &p, 0, T0, &tok, &len), JOTD_OK);
+    assert_true(len > 64 * 1024);
+    assert_true(len <= JOT_MAX_LARGE_TOKEN_LEN);
+    /* what jot_verify takes is a token: a list this size is a document for the checker */
+    jot_verifier_t *v = NULL;
+    assert_int_equal(jot_verifier_new(&v), JOT_OK);
+    jot_verifier_set_key(v, f->key);
+    jot_verifier_set_algs(v, JOT_ALG_BIT(JOT_ALG_ES256));
+    assert_int_equal(jot_verify(v, tok, len, NULL), JOT_E_TOOBIG);
+    jot_verifier_free(v);
+    /* the signature is good over the whole document */
+    const char *dot = strrchr(tok, '.');
+    assert_non_null(dot);
+    uint8_t sig[256];
+    size_t sig_len = 0;
+    assert_int_equal(jot_b64url_decode(sig, &sig_len, dot + 1, strlen(dot + 1)), JOT_OK);
+    assert_int_equal(sig_len, 64);
+    free(tok);
+}
+
 static void test_cache_rules(void **state)
 {
     fx_t *f = *state;
@@ -409,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_decode_refuses),
         cmocka_unit_test(test_parse_k_and_uri),
         cmocka_unit_test_setup_teardown(test_token_from_store, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incompressible_list_is_signed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_threads, setup, teardown),
     };

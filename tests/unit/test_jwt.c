@@ -1588,6 +1588,32 @@ static void test_token_size_limits(void **state)
     flood[n] = '\0';
     assert_rc(jot_verify(fx.v, flood, n, NULL), JOT_E_TOOBIG);
     test_free(flood);
+    /* jot_jws_sign_large: a document beyond a token's caps, up to the caller's max_len */
+    size_t dlen = 200 * 1024;
+    uint8_t *doc = test_malloc(dlen);
+    memset(doc, 'x', dlen);
+    memcpy(doc, "{\"a\":\"", 6);
+    memcpy(doc + dlen - 2, "\"}", 2);
+    t = NULL;
+    assert_rc(jot_jws_sign_large(fx.key, JOT_ALG_HS256, hdr, strlen(hdr), doc, dlen,
+                                 JOT_MAX_LARGE_TOKEN_LEN, &t, &len),
+              JOT_OK);
+    assert_true(len > dlen && len <= JOT_MAX_LARGE_TOKEN_LEN);
+    assert_int_equal(strlen(t), len);
+    assert_rc(jot_verify(fx.v, t, len, NULL), JOT_E_TOOBIG); /* a document, not a token */
+    jot_free(t);
+    t = (char *)"untouched";
+    assert_rc(
+        jot_jws_sign_large(fx.key, JOT_ALG_HS256, hdr, strlen(hdr), doc, dlen, dlen, &t, &len),
+        JOT_E_TOOBIG); /* the whole token is longer than max_len */
+    assert_rc(jot_jws_sign_large(fx.key, JOT_ALG_HS256, hdr, strlen(hdr), doc, dlen,
+                                 JOT_MAX_LARGE_TOKEN_LEN + 1, &t, &len),
+              JOT_E_INVAL);
+    assert_rc(jot_jws_sign_large(fx.key, JOT_ALG_HS384, hdr, strlen(hdr), doc, dlen,
+                                 JOT_MAX_LARGE_TOKEN_LEN, &t, &len),
+              JOT_E_HEADER); /* the header names HS256 */
+    assert_string_equal(t, "untouched");
+    test_free(doc);
     fx_done(&fx);
 }
 
