@@ -48,7 +48,7 @@ static char *metadata(const jotd_config_t *cfg, unsigned algs)
         free(url);
     }
     json_object_set_new(m, "grant_types_supported",
-                        json_pack("[s,s]", "password", "refresh_token"));
+                        json_pack("[s,s,s]", "password", "refresh_token", "client_credentials"));
     json_object_set_new(m, "response_types_supported", json_array());
     json_object_set_new(m, "token_endpoint_auth_methods_supported",
                         json_pack("[s,s,s]", "client_secret_basic", "client_secret_post", "none"));
@@ -62,13 +62,14 @@ static char *metadata(const jotd_config_t *cfg, unsigned algs)
     return s;
 }
 
-/* A verifier of our access tokens: keys, algorithms, iss, aud, typ at+jwt, jti and sub. */
+/* A verifier of our access tokens: keys, algorithms, iss, typ at+jwt, jti and sub. The
+ * audience is checked by jotd_access_verify(): the server's for a user's token, the resource
+ * it was issued for for a service token (client_credentials). */
 static jot_verifier_t *access_verifier(const jotd_config_t *cfg, const jotd_keyring_t *kr,
                                        int64_t leeway)
 {
     jot_verifier_t *v = NULL;
     if (jot_verifier_new(&v) != JOT_OK || jot_verifier_set_issuer(v, cfg->issuer) != JOT_OK ||
-        jot_verifier_add_audience(v, cfg->audience) != JOT_OK ||
         jot_verifier_set_typ(v, "at+jwt") != JOT_OK ||
         jot_verifier_require_claim(v, "jti") != JOT_OK ||
         jot_verifier_require_claim(v, "sub") != JOT_OK) {

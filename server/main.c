@@ -6,9 +6,10 @@
  *   jotd user disable|enable|delete NAME
  *   jotd user list
  *   jotd client add ID (--generate-secret | --secret-stdin | --public) [--scope S]...
- *                      [--default-scope S]... [--introspect AUD]...
+ *                      [--default-scope S]... [--introspect AUD]... [--resource AUD]...
  *   jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...
- *                      [--no-scopes] [--no-default-scopes] [--no-introspect]
+ *                      [--resource AUD]... [--no-scopes] [--no-default-scopes]
+ *                      [--no-introspect] [--no-resources]
  *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
  *   jotd keys list | rotate [--alg ALG]
@@ -74,8 +75,10 @@ static int usage(FILE *f)
         "       jotd user list\n"
         "       jotd client add ID (--generate-secret | --secret-stdin | --public)\n"
         "                          [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
+        "                          [--resource AUD]...\n"
         "       jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
-        "                          [--no-scopes] [--no-default-scopes] [--no-introspect]\n"
+        "                          [--resource AUD]... [--no-scopes] [--no-default-scopes]\n"
+        "                          [--no-introspect] [--no-resources]\n"
         "       jotd client rotate-secret ID [--secret-stdin]\n"
         "       jotd client list\n"
         "       jotd keys list | rotate [--alg ALG]\n"
@@ -258,10 +261,13 @@ typedef struct user_opts {
     const char *introspect[JOTD_CLIENT_MAX_LIST];
     size_t n_introspect;
     bool has_introspect;
+    const char *resources[JOTD_CLIENT_MAX_LIST];
+    size_t n_resources;
+    bool has_resources;
 } user_opts_t;
 
-/* --scope, --default-scope, --introspect: 1 when \p a is one (its value taken), 0 when not,
- * -1 after reporting an error. */
+/* --scope, --default-scope, --introspect, --resource: 1 when \p a is one (its value taken), 0 when
+ * not, -1 after reporting an error. */
 static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
 {
     const char *a = rest[*i];
@@ -275,6 +281,11 @@ static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
     } else if (!strcmp(a, "--introspect")) {
         list = o->introspect, count = &o->n_introspect, has = &o->has_introspect;
         audience = true;
+    } else if (!strcmp(a, "--resource")) {
+        list = o->resources, count = &o->n_resources, has = &o->has_resources;
+        audience = true;
+    } else if (!strcmp(a, "--no-resources")) {
+        return o->has_resources = true, 1;
     } else if (!strcmp(a, "--no-scopes")) {
         return o->has_scopes = true, 1;
     } else if (!strcmp(a, "--no-default-scopes")) {
@@ -504,6 +515,7 @@ static void print_client(const jotd_client_t *c)
     print_list("scopes", c->scopes, c->n_scopes);
     print_list("default_scopes", c->default_scopes, c->n_default_scopes);
     print_list("introspect", c->introspect, c->n_introspect);
+    print_list("resources", c->resources, c->n_resources);
     putchar('\n');
 }
 
@@ -569,7 +581,9 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
                        .default_scopes = (char **)o->default_scopes,
                        .n_default_scopes = o->n_default_scopes,
                        .introspect = (char **)o->introspect,
-                       .n_introspect = o->n_introspect};
+                       .n_introspect = o->n_introspect,
+                       .resources = (char **)o->resources,
+                       .n_resources = o->n_resources};
     jotd_rc_t rc = jotd_store_client_create(st, &c, jotd_now());
     if (rc == JOTD_E_EXISTS)
         ret = fail("client '%s' exists", o->name);
@@ -603,8 +617,9 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
     jotd_client_clear(&cur);
     if (ret != 0)
         return ret;
-    if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect)
-        return fail("%s", "nothing to change (--scope, --default-scope, --introspect, --no-...)");
+    if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect && !o->has_resources)
+        return fail("%s", "nothing to change (--scope, --default-scope, --introspect, "
+                          "--resource, --no-...)");
     jotd_client_patch_t p = {.scopes = o->scopes,
                              .n_scopes = o->n_scopes,
                              .has_scopes = o->has_scopes,
@@ -613,7 +628,10 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
                              .has_default_scopes = o->has_default_scopes,
                              .introspect = o->introspect,
                              .n_introspect = o->n_introspect,
-                             .has_introspect = o->has_introspect};
+                             .has_introspect = o->has_introspect,
+                             .resources = o->resources,
+                             .n_resources = o->n_resources,
+                             .has_resources = o->has_resources};
     rc = jotd_store_client_update(st, o->name, &p, jotd_now());
     if (rc != JOTD_OK)
         return fail("database error: %s", jotd_rc_str(rc));

@@ -195,12 +195,20 @@ static void introspect_access(jotd_app_t *app, const jotd_runtime_t *rt, const j
         inactive(resp);
         return;
     }
-    /* beyond the signature: the session must still be alive and the user enabled */
+    /* beyond the signature: the session must still be alive and the user enabled; a service
+     * token (no sid, sub = its client: jotd_access_verify) needs its client still there */
     jotd_session_t s = {0};
+    jotd_client_t owner = {0};
     bool active = false;
-    jotd_rc_t rc = *v.sid ? jotd_store_session_get(app->store, v.sid, jotd_now(), &s, &active)
-                          : JOTD_E_NOTFOUND;
+    jotd_rc_t rc;
+    if (*v.sid) {
+        rc = jotd_store_session_get(app->store, v.sid, jotd_now(), &s, &active);
+    } else {
+        rc = jotd_store_client_get(app->store, v.hdr[0], &owner);
+        active = rc == JOTD_OK;
+    }
     jotd_session_clear(&s);
+    jotd_client_clear(&owner);
     if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
         jotd_verified_clear(&v);
         jotd_resp_unavailable(resp, rc);

@@ -382,6 +382,54 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     jotd_rotation_clear(&rot);
 }
 
+/* RFC 8707: the audience of a service token. \p want (the resource parameter) must be one of
+ * the client's resources; absent, the client's first one; a client registered with none gets
+ * tokens for the server's own audience (as a user's tokens), and may name only that. */
+static const char *target(const jotd_runtime_t *rt, const jotd_client_t *cl, const char *want)
+{
+    if (cl->n_resources == 0)
+        return !want || strcmp(want, rt->cfg.audience) == 0 ? rt->cfg.audience : NULL;
+    if (!want)
+        return cl->resources[0];
+    for (size_t i = 0; i < cl->n_resources; i++)
+        if (strcmp(want, cl->resources[i]) == 0)
+            return cl->resources[i];
+    return NULL;
+}
+
+/* RFC 6749 §4.4: a confidential client gets a token of its own: no user, no session, no
+ * refresh token (§4.4.3). */
+static void client_credentials_grant(const jotd_runtime_t *rt, const jotd_req_t *req,
+                                     const jotd_params_t *params, const jotd_client_t *cl,
+                                     jotd_client_auth_t auth, jotd_resp_t *resp)
+{
+    if (auth != JOTD_CLIENT_CONFIDENTIAL) {
+        jotd_resp_error(resp, 400, "unauthorized_client",
+                        "client_credentials needs a confidential client");
+        return;
+    }
+    const char *aud = target(rt, cl, jotd_params_get(params, "resource"));
+    if (!aud) {
+        jotd_resp_error(resp, 400, "invalid_target", "resource not allowed for this client");
+        return;
+    }
+    char *scope = granted_scope(params, cl, resp);
+    if (!scope)
+        return;
+    int64_t now = jotd_now();
+    char *access = NULL;
+    if (jotd_client_token(rt, cl, aud, scope, now, &access) != JOT_OK) {
+        jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
+    } else {
+        jotd_audit("client_token", "client_id", cl->client_id, "aud", aud, "ip", req->ip, NULL);
+        json_t *j = json_pack("{s:s,s:s,s:I,s:s}", "access_token", access, "token_type", "Bearer",
+                              "expires_in", (json_int_t)rt->cfg.access_ttl, "scope", scope);
+        jotd_resp_json(resp, 200, j);
+    }
+    jot_free(access);
+    free(scope);
+}
+
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp)
 {
@@ -408,6 +456,8 @@ void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         password_grant(app, rt, req, &params, &cl, resp);
     else if (strcmp(grant, "refresh_token") == 0)
         refresh_grant(app, rt, req, &params, &cl, resp);
+    else if (strcmp(grant, "client_credentials") == 0)
+        client_credentials_grant(rt, req, &params, &cl, auth, resp);
     else
         jotd_resp_error(resp, 400, "unsupported_grant_type", NULL);
     jotd_client_clear(&cl);

@@ -134,8 +134,16 @@ void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                             const jotd_session_t *s, const char *scope, int64_t now,
                             char **out_token, char out_jti[JOTD_SID_LEN + 1]);
-/** Verify one of our access tokens: signature, time, iss, aud, typ at+jwt, jti not on the
- *  denylist. No database access. On success *out is the token (jot_token_free); on failure
+/** Sign a service token (client_credentials, RFC 9068): sub and client_id = the client's
+ *  id, aud = \p aud, the scope, the "status" claim of the client's status index; no sid, no
+ *  user claims (the absence of sid is what tells a service token from a user's). As
+ *  jotd_access_token() otherwise. */
+jot_err_t jotd_client_token(const jotd_runtime_t *rt, const jotd_client_t *cl, const char *aud,
+                            const char *scope, int64_t now, char **out_token);
+/** Verify one of our access tokens: signature, time, iss, typ at+jwt, jti not on the
+ *  denylist; aud: the server's audience for a user's token (it has a sid), any audience for
+ *  a service token (no sid, client_id = sub: jotd signs those only for a resource the client
+ *  may have). No database access. On success *out is the token (jot_token_free); on failure
  *  *reason is a short static text ("token expired", "token revoked"...). */
 jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
                              size_t len, jot_token_t **out, const char **reason);

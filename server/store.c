@@ -165,6 +165,7 @@ void jotd_client_clear(jotd_client_t *c)
     free_strings(c->scopes, c->n_scopes);
     free_strings(c->default_scopes, c->n_default_scopes);
     free_strings(c->introspect, c->n_introspect);
+    free_strings(c->resources, c->n_resources);
     memset(c, 0, sizeof *c);
 }
 
@@ -200,7 +201,9 @@ static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
 
 int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
 {
-    jotd_client_t c = {.created_at = src->created_at, .updated_at = src->updated_at};
+    jotd_client_t c = {.status_idx = src->status_idx,
+                       .created_at = src->created_at,
+                       .updated_at = src->updated_at};
     c.client_id = jotx_strdup_n(src->client_id, strlen(src->client_id));
     c.secret_hash =
         src->secret_hash ? jotx_strdup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
@@ -208,7 +211,8 @@ int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
         copy_strings(&c.scopes, &c.n_scopes, src->scopes, src->n_scopes) != 0 ||
         copy_strings(&c.default_scopes, &c.n_default_scopes, src->default_scopes,
                      src->n_default_scopes) != 0 ||
-        copy_strings(&c.introspect, &c.n_introspect, src->introspect, src->n_introspect) != 0) {
+        copy_strings(&c.introspect, &c.n_introspect, src->introspect, src->n_introspect) != 0 ||
+        copy_strings(&c.resources, &c.n_resources, src->resources, src->n_resources) != 0) {
         jotd_client_clear(&c);
         memset(dst, 0, sizeof *dst);
         return -1;
@@ -407,17 +411,18 @@ jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_h
 
 /* ---- clients ------------------------------------------------------------------------------- */
 
-static bool client_lists_fit(size_t n_scopes, size_t n_default_scopes, size_t n_introspect)
+static bool client_lists_fit(size_t n_scopes, size_t n_default_scopes, size_t n_introspect,
+                             size_t n_resources)
 {
     return n_scopes <= JOTD_CLIENT_MAX_LIST && n_default_scopes <= JOTD_CLIENT_MAX_LIST &&
-           n_introspect <= JOTD_CLIENT_MAX_LIST;
+           n_introspect <= JOTD_CLIENT_MAX_LIST && n_resources <= JOTD_CLIENT_MAX_LIST;
 }
 
 jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *c, int64_t now)
 {
     if (!st || !c || !c->client_id || !c->client_id[0])
         return fail(JOTD_E_INVAL, "client_create: client id required");
-    if (!client_lists_fit(c->n_scopes, c->n_default_scopes, c->n_introspect))
+    if (!client_lists_fit(c->n_scopes, c->n_default_scopes, c->n_introspect, c->n_resources))
         return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
     return st->ops->client_create(st, c, now);
 }
@@ -434,7 +439,7 @@ jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
 {
     if (!st || !client_id || !p || (p->secret_hash && !p->secret_hash[0]))
         return fail(JOTD_E_INVAL, "client_update: bad argument");
-    if (!client_lists_fit(p->n_scopes, p->n_default_scopes, p->n_introspect))
+    if (!client_lists_fit(p->n_scopes, p->n_default_scopes, p->n_introspect, p->n_resources))
         return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
     return st->ops->client_update(st, client_id, p, now);
 }
@@ -616,6 +621,7 @@ void jotd_store__client_lists_free(jotd_store__client_lists_t *l)
     free(l->scopes);
     free(l->default_scopes);
     free(l->introspect);
+    free(l->resources);
 }
 
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out)
@@ -628,6 +634,8 @@ jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__cli
         r = jotd_store__list_encode(p->default_scopes, p->n_default_scopes, &out->default_scopes);
     if (r == JOTD_OK && p->has_introspect)
         r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
+    if (r == JOTD_OK && p->has_resources)
+        r = jotd_store__list_encode(p->resources, p->n_resources, &out->resources);
     if (r != JOTD_OK)
         jotd_store__client_lists_free(out);
     return r;

@@ -135,6 +135,11 @@ typedef struct jotd_client {
     size_t n_default_scopes;
     char **introspect; /* audiences whose tokens it may introspect (a resource server) */
     size_t n_introspect;
+    char **resources; /* audiences it may get client_credentials tokens for (RFC 8707) */
+    size_t n_resources;
+    /* its index in the Token Status Lists, from the sessions' never-reused counter
+     * (allocated by client_create; the given value is ignored) */
+    int64_t status_idx;
     int64_t created_at, updated_at;
 } jotd_client_t;
 
@@ -154,6 +159,9 @@ typedef struct jotd_client_patch {
     const char *const *introspect;
     size_t n_introspect;
     bool has_introspect;
+    const char *const *resources;
+    size_t n_resources;
+    bool has_resources;
 } jotd_client_patch_t;
 
 /** Create from \p c (created_at/updated_at ignored); JOTD_E_EXISTS when the id is taken.

@@ -179,7 +179,7 @@ jotd_rc_t jotd_rotation_rc(jotd_rotation_action_t action, const jotd_session_t *
 /** The three lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
  *  (has_ == false) stays NULL. Release with jotd_store__client_lists_free(). */
 typedef struct jotd_store__client_lists {
-    char *scopes, *default_scopes, *introspect;
+    char *scopes, *default_scopes, *introspect, *resources;
 } jotd_store__client_lists_t;
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out);
 void jotd_store__client_lists_free(jotd_store__client_lists_t *l);

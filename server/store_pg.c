@@ -182,6 +182,16 @@ static const char *const migrations[] = {
     "INSERT INTO status_revoked (idx, revoked_at)"
     " SELECT status_idx, revoked_at FROM sessions WHERE revoked_at IS NOT NULL;"
     "CREATE INDEX status_revoked_at ON status_revoked(revoked_at);",
+    /* 3 -> 4 (SQLite's 4 -> 5): service-to-service (client_credentials): the audiences a
+     * client may get tokens for (RFC 8707 resources) and one status-list index per client,
+     * from the sessions' SEQUENCE (existing clients get the next ones, in id order). */
+    "ALTER TABLE clients ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE clients ADD COLUMN status_idx BIGINT;"
+    "UPDATE clients SET status_idx = r.n FROM (SELECT client_id, nextval('session_status_idx')"
+    " AS n FROM (SELECT client_id FROM clients ORDER BY client_id) AS o) AS r"
+    " WHERE r.client_id = clients.client_id;"
+    "ALTER TABLE clients ALTER COLUMN status_idx SET NOT NULL;"
+    "CREATE UNIQUE INDEX clients_status_idx ON clients(status_idx);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -195,7 +205,8 @@ static const char *const migrations[] = {
     "s.status_idx"
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
-    "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at"
+    "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
+    "resources, status_idx"
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
@@ -515,10 +526,13 @@ static jotd_rc_t row_session(rowr_t *rr, int c0, jotd_session_t *out)
 /* CLIENT_COLS starting at column 0. */
 static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
 {
-    jotd_client_t c = {.created_at = col_i64(rr, 5), .updated_at = col_i64(rr, 6)};
+    jotd_client_t c = {
+        .created_at = col_i64(rr, 5), .updated_at = col_i64(rr, 6), .status_idx = col_i64(rr, 8)};
     jotd_rc_t r = col_dup(rr, 0, &c.client_id);
     if (r == JOTD_OK && (!c.client_id || rr->bad))
         r = corrupt("NULL client id");
+    if (r == JOTD_OK)
+        r = col_list(rr, 7, &c.resources, &c.n_resources);
     if (r == JOTD_OK)
         r = col_dup(rr, 1, &c.secret_hash);
     if (r == JOTD_OK)
@@ -1595,9 +1609,11 @@ static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.default_scopes);
     p_text(&p, x->l.introspect);
     p_i64(&p, x->now);
+    p_text(&p, x->l.resources ? x->l.resources : "[]");
     jotd_rc_t r = q(c,
                     "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
-                    " introspect, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                    " introspect, created_at, updated_at, resources, status_idx)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, nextval('session_status_idx'))",
                     &p, NULL);
     if (r == JOTD_E_EXISTS)
         jotd_store__fail(r, "client %s already exists", x->client_id);
@@ -1620,6 +1636,9 @@ static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int
         .introspect = (const char *const *)cl->introspect,
         .n_introspect = cl->n_introspect,
         .has_introspect = true,
+        .resources = (const char *const *)cl->resources,
+        .n_resources = cl->n_resources,
+        .has_resources = true,
     };
     struct client_write_ctx x = {
         .client_id = cl->client_id, .secret_hash = cl->secret_hash, .now = now};
@@ -1687,11 +1706,13 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.default_scopes);
     p_text(&p, x->l.introspect);
     p_i64(&p, x->now);
+    p_text(&p, x->l.resources);
     int64_t n = 0;
     r = q_changes(c,
                   "UPDATE clients SET secret_hash = coalesce($2, secret_hash),"
                   " scopes = coalesce($3, scopes), default_scopes = coalesce($4, default_scopes),"
-                  " introspect = coalesce($5, introspect), updated_at = $6 WHERE client_id = $1",
+                  " introspect = coalesce($5, introspect), updated_at = $6,"
+                  " resources = coalesce($7, resources) WHERE client_id = $1",
                   &p, &n);
     if (r == JOTD_OK && n == 0)
         r = jotd_store__fail(JOTD_E_NOTFOUND, "no such client (or it changed meanwhile)");

@@ -191,6 +191,16 @@ static const char *const migrations[] = {
     "INSERT INTO status_revoked (idx, revoked_at)"
     " SELECT status_idx, revoked_at FROM sessions WHERE revoked_at IS NOT NULL;"
     "CREATE INDEX status_revoked_at ON status_revoked(revoked_at);",
+    /* 4 -> 5: service-to-service (client_credentials): the audiences a client may get
+     * tokens for (RFC 8707 resources) and one status-list index per client, from the
+     * sessions' counter (existing clients get the next ones, in id order). */
+    "ALTER TABLE clients ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE clients ADD COLUMN status_idx INTEGER NOT NULL DEFAULT -1;"
+    "UPDATE clients SET status_idx = r.n + (SELECT next FROM status_counter WHERE id = 0)"
+    " FROM (SELECT client_id, row_number() OVER (ORDER BY client_id) - 1 AS n FROM clients)"
+    " AS r WHERE r.client_id = clients.client_id;"
+    "UPDATE status_counter SET next = next + (SELECT count(*) FROM clients) WHERE id = 0;"
+    "CREATE UNIQUE INDEX clients_status_idx ON clients(status_idx);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -204,7 +214,8 @@ static const char *const migrations[] = {
     "s.status_idx"
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
-    "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at"
+    "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
+    "resources, status_idx"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -287,14 +298,15 @@ static const char *const stmt_sql[ST__COUNT] = {
                                " SELECT 'session_revoked', sid, ?2, ?2 FROM sessions"
                                " WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
-                         " introspect, created_at, updated_at)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                         " introspect, created_at, updated_at, resources, status_idx)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
     [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id",
     [ST_CLIENT_UPDATE] = "UPDATE clients SET secret_hash = coalesce(?2, secret_hash),"
                          " scopes = coalesce(?3, scopes),"
                          " default_scopes = coalesce(?4, default_scopes),"
-                         " introspect = coalesce(?5, introspect), updated_at = ?6"
+                         " introspect = coalesce(?5, introspect), updated_at = ?6,"
+                         " resources = coalesce(?7, resources)"
                          " WHERE client_id = ?1",
     [ST_CLIENT_REHASH] = "UPDATE clients SET secret_hash = ?3 WHERE client_id = ?1"
                          " AND secret_hash = ?2",
@@ -1471,10 +1483,13 @@ static jotd_rc_t sq_user_delete(jotd_store_t *base, int64_t id, int64_t now)
 /* CLIENT_COLS starting at column 0. */
 static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
 {
-    jotd_client_t c = {.created_at = col_i64(s, 5), .updated_at = col_i64(s, 6)};
+    jotd_client_t c = {
+        .created_at = col_i64(s, 5), .updated_at = col_i64(s, 6), .status_idx = col_i64(s, 8)};
     jotd_rc_t r = col_dup(s, 0, &c.client_id);
     if (r == JOTD_OK && !c.client_id)
         r = fail(JOTD_E_IO, "corrupt row: NULL client id");
+    if (r == JOTD_OK)
+        r = col_list(s, 7, &c.resources, &c.n_resources);
     if (r == JOTD_OK)
         r = col_dup(s, 1, &c.secret_hash);
     if (r == JOTD_OK)
@@ -1491,6 +1506,8 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     return JOTD_OK;
 }
 
+static jotd_rc_t status_alloc_tx(struct conn *c, int64_t *out);
+
 static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, int64_t now)
 {
     sqlite_store_t *st = as_sq(base);
@@ -1504,6 +1521,9 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
         .introspect = (const char *const *)cl->introspect,
         .n_introspect = cl->n_introspect,
         .has_introspect = true,
+        .resources = (const char *const *)cl->resources,
+        .n_resources = cl->n_resources,
+        .has_resources = true,
     };
     jotd_store__client_lists_t l;
     jotd_rc_t r = jotd_store__client_lists(&p, &l);
@@ -1518,7 +1538,10 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
     r = tx_begin(c);
     if (r == JOTD_OK) {
         sqlite3_stmt *s = NULL;
-        r = prep(c, ST_CLIENT_INSERT, &s);
+        int64_t idx = -1;
+        r = status_alloc_tx(c, &idx);
+        if (r == JOTD_OK)
+            r = prep(c, ST_CLIENT_INSERT, &s);
         if (r == JOTD_OK) {
             int b = SQLITE_OK;
             bind_text(s, 1, cl->client_id, &b);
@@ -1527,6 +1550,8 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
             bind_text(s, 4, l.default_scopes, &b);
             bind_text(s, 5, l.introspect, &b);
             bind_i64(s, 6, now, &b);
+            bind_text(s, 7, l.resources, &b);
+            bind_i64(s, 8, idx, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
@@ -1621,6 +1646,7 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
             bind_text(s, 4, l.default_scopes, &b);
             bind_text(s, 5, l.introspect, &b);
             bind_i64(s, 6, now, &b);
+            bind_text(s, 7, l.resources, &b);
             r = client_changed_tx(c, s, b, client_id, now, true);
         }
         r = tx_end(c, r == JOTD_OK, r);

@@ -121,6 +121,40 @@ jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
     return JOT_OK;
 }
 
+jot_err_t jotd_client_token(const jotd_runtime_t *rt, const jotd_client_t *cl, const char *aud,
+                            const char *scope, int64_t now, char **out_token)
+{
+    jot_claims_t *c;
+    jot_err_t rc = jot_claims_new(&c);
+    if (rc != JOT_OK)
+        return rc;
+    char jti[JOTD_SID_LEN + 1];
+    jotd_random_id(jti);
+    rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "sub", cl->client_id);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "aud", aud);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, "exp", now + rt->cfg.access_ttl);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, "iat", now);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "jti", jti);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "client_id", cl->client_id);
+    if (rc == JOT_OK && scope && *scope)
+        rc = jot_claims_set_string(c, "scope", scope);
+    if (rc == JOT_OK)
+        rc = set_status(c, rt->cfg.issuer, cl->status_idx);
+    if (rc == JOT_OK) {
+        jot_sign_opts_t opts = {.typ = "at+jwt"};
+        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring, now), &opts, c, out_token, NULL);
+    }
+    jot_claims_free(c);
+    return rc;
+}
+
 const char jotd_reason_revoked[] = "token revoked";
 static const char reason_session_ended[] = "session ended";
 static const char reason_superseded[] = "token superseded: the user changed";
@@ -133,10 +167,25 @@ const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char 
     if (sid && *sid && jotd_denylist_contains(app->ended_sessions, sid, strlen(sid), now))
         return reason_session_ended;
     int64_t uid;
-    /* sub is a user id in the tokens of users; a generation counts only for those */
-    if (sub && jotd_parse_id(sub, &uid) == 0 && gen < jotd_genmap_get(app->gens, uid))
+    /* sub is a user id in the tokens of users (they have a sid); a generation counts only
+     * for those: a service token's sub is a client id, which may look like a number */
+    if (sid && *sid && sub && jotd_parse_id(sub, &uid) == 0 &&
+        gen < jotd_genmap_get(app->gens, uid))
         return reason_superseded;
     return NULL;
+}
+
+/* The token's aud (a string or an array of strings) holds \p want. */
+static bool aud_has(const jot_claims_t *c, const char *want)
+{
+    size_t n = 0;
+    const char *v;
+    if (jot_claims_get_strings_count(c, "aud", &n) != JOT_OK)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (jot_claims_get_strings_at(c, "aud", i, &v) == JOT_OK && strcmp(v, want) == 0)
+            return true;
+    return false;
 }
 
 jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const char *token,
@@ -163,7 +212,23 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
         sub = NULL;
     if (jot_claims_get_int(c, JOTD_GEN_CLAIM, &gen) != JOT_OK)
         gen = 0; /* tokens of an earlier release: generation 0 */
-    const char *why = jotd_token_void_reason(app, jti, sid, sub, gen, jotd_now());
+    const char *why = NULL;
+    if (sid && *sid) {
+        /* a user's token: the server's audience (the verifier checks none: a service
+         * token's audience is its resource) */
+        if (!aud_has(c, rt->cfg.audience))
+            why = jot_strerror(JOT_E_AUDIENCE);
+    } else {
+        const char *cid = NULL;
+        if (!sub || jot_claims_get_string(c, "client_id", &cid) != JOT_OK || strcmp(cid, sub) != 0)
+            why = "token has no sid"; /* neither a user's token nor a service token */
+    }
+    if (why) {
+        jot_token_free(t);
+        *reason = why;
+        return JOT_E_AUDIENCE;
+    }
+    why = jotd_token_void_reason(app, jti, sid, sub, gen, jotd_now());
     if (why) {
         jot_token_free(t);
         *reason = why;

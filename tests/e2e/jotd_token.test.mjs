@@ -176,7 +176,8 @@ describe('request errors', () => {
   });
 
   test('an unsupported grant_type is unsupported_grant_type', async () => {
-    for (const grant_type of ['client_credentials', 'authorization_code', 'PASSWORD', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '']) {
+    // client_credentials is supported now: a public client is unauthorized_client (jotd_s2s)
+    for (const grant_type of ['authorization_code', 'PASSWORD', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '']) {
       const r = await srv.token({ grant_type, username: 'alice', password: PW.alice, code: 'x' });
       if (grant_type === '') {
         assert.equal(r.status, 400, describeResponse(r));

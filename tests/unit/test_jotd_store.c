@@ -51,8 +51,8 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 4 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 3     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 5 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 4     /* jotd_schema.version of a current PostgreSQL store */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -1119,12 +1119,17 @@ static void test_migration_from_schema_1(void **state)
      * is revoked, and new sessions count on from there */
     assert_int_equal(session_idx(f->st, "old-session"), 0);
     assert_int_equal(session_idx(f->st, "old-revoked"), 1);
+    /* schema 5: then the clients got theirs, in id order */
+    int64_t nc = sql_int(f, "SELECT count(*) FROM clients");
+    assert_true(nc >= 2);
+    assert_int_equal(sql_int(f, "SELECT min(status_idx) FROM clients"), 2);
+    assert_int_equal(sql_int(f, "SELECT max(status_idx) FROM clients"), 1 + nc);
     int64_t next = -1;
     struct status_seen z = status_read(f->st, 0, 100, &next);
-    assert_int_equal(next, 2);
+    assert_int_equal(next, 2 + nc);
     assert_int_equal(z.n, 1);
     assert_int_equal(z.idx[0], 1);
-    assert_int_equal(add_session_idx(f->st, "new-session", 1, 77), 2);
+    assert_int_equal(add_session_idx(f->st, "new-session", 1, 77), 2 + nc);
     /* the old refresh token rotates, its successor too */
     jotd_rotation_t rot = {0};
     assert_rc(rotate(f->st, 1, 2, "web", T0 + 60, 0, &rot), JOTD_OK);
@@ -1460,7 +1465,7 @@ static void test_status_index_allocation(void **state)
     int64_t a = add_session_idx(f->st, "st-a", uid, 1);
     int64_t b = add_session_idx(f->st, "st-b", uid, 2);
     int64_t c = add_session_idx(f->st, "st-c", uid, 3);
-    assert_int_equal(a, 0); /* a new store counts from 0 */
+    assert_int_equal(a, 1); /* a new store counts from 0, which the default client holds */
     assert_true(a < b && b < c);
     /* every read of the session carries it: get, lookup, rotation */
     assert_int_equal(session_idx(f->st, "st-b"), b);
@@ -1504,6 +1509,67 @@ static void test_status_index_allocation(void **state)
     assert_rc(jotd_store_status_read(f->st, 0, 0, status_cb, &z, &next), JOTD_E_INVAL);
     assert_rc(jotd_store_status_read(f->st, INT64_MAX, 2, status_cb, &z, &next), JOTD_E_INVAL);
     assert_rc(jotd_store_status_read(f->st, 0, 1, NULL, &z, &next), JOTD_E_INVAL);
+}
+
+/* Every client gets a status index from the sessions' counter when it is created; its
+ * resources (RFC 8707 audiences) round-trip and are patched like the other lists. */
+static void test_client_status_index_and_resources(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "cs-user");
+    int64_t s1 = add_session_idx(f->st, "cs-1", uid, 1);
+    char *res[] = {"https://a.test", "https://b.test"};
+    jotd_client_t in = {.client_id = "svc-1",
+                        .secret_hash = "$jotd-hmac-sha256$x",
+                        .resources = res,
+                        .n_resources = 2,
+                        .status_idx = 12345};
+    assert_rc(jotd_store_client_create(f->st, &in, T0), JOTD_OK);
+    assert_rc(add_client(f->st, "svc-2", NULL), JOTD_OK);
+    int64_t s2 = add_session_idx(f->st, "cs-2", uid, 2);
+    jotd_client_t a = {0}, b = {0}, copy = {0};
+    assert_rc(jotd_store_client_get(f->st, "svc-1", &a), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "svc-2", &b), JOTD_OK);
+    assert_int_equal(a.status_idx, s1 + 1); /* the given value is ignored */
+    assert_int_equal(b.status_idx, s1 + 2);
+    assert_int_equal(s2, s1 + 3);
+    assert_int_equal(a.n_resources, 2);
+    assert_string_equal(a.resources[0], "https://a.test");
+    assert_string_equal(a.resources[1], "https://b.test");
+    assert_int_equal(b.n_resources, 0);
+    assert_int_equal(jotd_client_copy(&copy, &a), 0);
+    assert_int_equal(copy.status_idx, a.status_idx);
+    assert_string_equal(copy.resources[1], "https://b.test");
+    jotd_client_clear(&copy);
+    /* patch: the resources alone, then cleared; the index never changes */
+    const char *one[] = {"https://c.test"};
+    jotd_client_patch_t p = {.resources = one, .n_resources = 1, .has_resources = true};
+    assert_rc(jotd_store_client_update(f->st, "svc-1", &p, T0 + 1), JOTD_OK);
+    jotd_client_clear(&a);
+    assert_rc(jotd_store_client_get(f->st, "svc-1", &a), JOTD_OK);
+    assert_int_equal(a.n_resources, 1);
+    assert_string_equal(a.resources[0], "https://c.test");
+    assert_int_equal(a.status_idx, s1 + 1);
+    jotd_client_patch_t none = {.has_resources = true};
+    assert_rc(jotd_store_client_update(f->st, "svc-1", &none, T0 + 2), JOTD_OK);
+    jotd_client_clear(&a);
+    assert_rc(jotd_store_client_get(f->st, "svc-1", &a), JOTD_OK);
+    assert_int_equal(a.n_resources, 0);
+    /* a duplicate id changes nothing (PostgreSQL's sequence may leave a gap) */
+    assert_rc(add_client(f->st, "svc-2", NULL), JOTD_E_EXISTS);
+    assert_true(add_session_idx(f->st, "cs-3", uid, 3) > s2);
+    jotd_client_clear(&b);
+    assert_rc(jotd_store_client_get(f->st, "svc-2", &b), JOTD_OK);
+    assert_int_equal(b.status_idx, s1 + 2);
+    /* too many resources */
+    char *many[JOTD_CLIENT_MAX_LIST + 1];
+    for (size_t i = 0; i <= JOTD_CLIENT_MAX_LIST; i++)
+        many[i] = "https://x.test";
+    jotd_client_t big = {
+        .client_id = "svc-big", .resources = many, .n_resources = JOTD_CLIENT_MAX_LIST + 1};
+    assert_rc(jotd_store_client_create(f->st, &big, T0), JOTD_E_INVAL);
+    jotd_client_clear(&a);
+    jotd_client_clear(&b);
 }
 
 static void test_status_revoked_by_each_path(void **state)
@@ -1554,7 +1620,10 @@ static void test_status_revoked_by_each_path(void **state)
     /* the deleted user's rows are gone, their indexes stay revoked */
     assert_int_equal(
         sql_int(f, "SELECT count(*) FROM sessions WHERE user_id = 0 OR sid LIKE 's-del%'"), 0);
-    assert_int_equal(sql_int(f, "SELECT revoked_at FROM status_revoked WHERE idx = 0"), T0 + 10);
+    char q[96];
+    snprintf(q, sizeof q, "SELECT revoked_at FROM status_revoked WHERE idx = %lld",
+             (long long)logout);
+    assert_int_equal(sql_int(f, q), T0 + 10);
 
     /* a range: [all1, all1 + 2) holds all1 and all2 only; an empty range past the end */
     z = status_read(f->st, all1, 2, NULL);
@@ -2182,18 +2251,22 @@ static void test_pg_migration_to_status_lists(void **state)
     assert_rc(jotd_store_session_revoke(f->st, "mig-2", T0 + 5), JOTD_OK);
     jotd_store_close(f->st);
     f->st = NULL;
-    sql_exec(f, "DROP TABLE status_revoked; DROP SEQUENCE session_status_idx;"
-                " ALTER TABLE sessions DROP COLUMN status_idx; UPDATE jotd_schema SET version = 2");
+    sql_exec(f, "DROP INDEX clients_status_idx; ALTER TABLE clients DROP COLUMN resources,"
+                " DROP COLUMN status_idx; DROP TABLE status_revoked;"
+                " DROP SEQUENCE session_status_idx; ALTER TABLE sessions DROP COLUMN status_idx;"
+                " UPDATE jotd_schema SET version = 2");
     assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
     assert_int_equal(stored_schema(f), PG_STORE_SCHEMA);
     assert_int_equal(session_idx(f->st, "mig-1"), 0);
     assert_int_equal(session_idx(f->st, "mig-2"), 1);
     int64_t next = -1;
     struct status_seen z = status_read(f->st, 0, 100, &next);
-    assert_int_equal(next, 2);
+    int64_t nc = sql_int(f, "SELECT count(*) FROM clients"); /* then the clients, 3 -> 4 */
+    assert_int_equal(sql_int(f, "SELECT min(status_idx) FROM clients"), 2);
+    assert_int_equal(next, 2 + nc);
     assert_int_equal(z.n, 1);
     assert_int_equal(z.idx[0], 1);
-    assert_int_equal(add_session_idx(f->st, "mig-3", uid, 3), 2);
+    assert_int_equal(add_session_idx(f->st, "mig-3", uid, 3), 2 + nc);
 }
 
 static void test_pg_concurrent_first_open(void **state)
@@ -2846,11 +2919,11 @@ int main(void)
         T(test_rotate_client_mismatch), T(test_rotate_disabled_user),                              \
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
-        T(test_status_revoked_by_each_path), T(test_denylist), T(test_gc),                         \
-        T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
-        T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
-        T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
-        T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
+        T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
+        T(test_denylist), T(test_gc), T(test_concurrent_rotate_same_token),                        \
+        T(test_concurrent_rotate_two_handles), T(test_concurrent_rotate_grace),                    \
+        T(test_concurrent_rotate_processes), T(test_concurrent_pool), T(test_errmsg_and_rc_str),   \
+        T(test_signing_keys), T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),

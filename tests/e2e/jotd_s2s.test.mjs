@@ -1,0 +1,173 @@
+// jotd service-to-service tokens: grant_type=client_credentials (RFC 6749 §4.4) with RFC 8707
+// resources, RFC 9068 service tokens (sub = client id, no sid, no refresh token) with a
+// Token Status List entry of the client's own; tokens verified with npm jose against the
+// served JWKS and accepted by /verify and /introspect.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
+import { Jotd, ISSUER, jose, basic, bearer, describeResponse, show } from './lib/jotd.mjs';
+
+const SECRET = 'svc-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+const RS_SECRET = 'rs-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
+const ORDERS = 'https://orders.e2e.test';
+const BILLING = 'https://billing.e2e.test';
+const ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'];
+
+let srv;
+
+before(async () => {
+  srv = await Jotd.start();
+  // a service with two resources and scopes; a resource server introspecting orders tokens
+  let r = srv.cmd(['client', 'add', 'svc-a', '--secret-stdin', '--scope', 'orders:read', '--scope', 'orders:write',
+    '--default-scope', 'orders:read', '--resource', ORDERS, '--resource', BILLING], { input: SECRET + '\n' });
+  assert.equal(r.status, 0, show(r));
+  r = srv.cmd(['client', 'add', 'svc-plain', '--secret-stdin'], { input: SECRET + '\n' });
+  assert.equal(r.status, 0, show(r));
+  srv.addClient('orders-rs', RS_SECRET, { introspect: [ORDERS] });
+  srv.addClient('spa', undefined, { scopes: ['orders:read'] });
+});
+
+after(async () => {
+  await srv?.stop();
+});
+
+const cc = (id, extra = {}, secret = SECRET) =>
+  srv.token({ grant_type: 'client_credentials', ...extra }, { authorization: basic(id, secret) });
+
+/** A client_credentials token that must be issued: the response, and the token verified
+ *  with jose against the JWKS for the expected audience. */
+async function serviceToken(id, aud, extra = {}) {
+  const r = await cc(id, extra);
+  assert.equal(r.status, 200, describeResponse(r));
+  const b = r.json;
+  assert.equal(b.token_type, 'Bearer');
+  assert.equal(b.refresh_token, undefined, 'no refresh token (RFC 6749 §4.4.3)');
+  assert.equal(typeof b.expires_in, 'number');
+  assert.match(r.headers.get('cache-control') ?? '', /no-store/);
+  const v = await jose.jwtVerify(b.access_token, srv.jwks, { issuer: ISSUER, audience: aud, typ: 'at+jwt', algorithms: ALGS });
+  const p = v.payload;
+  assert.equal(p.sub, id, 'sub = client id (RFC 9068 §2.2)');
+  assert.equal(p.client_id, id);
+  assert.equal(p.aud, aud);
+  for (const c of ['sid', 'roles', 'permissions', 'preferred_username']) assert.equal(p[c], undefined, `no ${c}`);
+  assert.equal(typeof p.jti, 'string');
+  return { body: b, claims: p };
+}
+
+async function statusBit(claims) {
+  const sl = claims.status?.status_list;
+  assert.ok(sl, `status claim in ${JSON.stringify(claims)}`);
+  const m = /\/statuslists\/(\d+)$/.exec(sl.uri);
+  assert.ok(m && sl.uri.startsWith(ISSUER), sl.uri);
+  const r = await srv.get(`/statuslists/${m[1]}`);
+  assert.equal(r.status, 200, describeResponse(r));
+  const v = await jose.jwtVerify(r.text, srv.jwks, { typ: 'statuslist+jwt', algorithms: ALGS });
+  const bits = zlib.inflateSync(Buffer.from(v.payload.status_list.lst, 'base64url'));
+  return (bits[sl.idx >> 3] >> (sl.idx & 7)) & 1;
+}
+
+describe('client_credentials', () => {
+  test('metadata lists the grant', async () => {
+    const r = await srv.get('/.well-known/oauth-authorization-server');
+    assert.ok(r.json.grant_types_supported.includes('client_credentials'));
+  });
+
+  test('default: the first resource and the default scopes', async () => {
+    const { body, claims } = await serviceToken('svc-a', ORDERS);
+    assert.equal(body.scope, 'orders:read');
+    assert.equal(claims.scope, 'orders:read');
+    assert.equal(await statusBit(claims), 0, 'the client is not revoked');
+  });
+
+  test('resource selects the audience; scope within the allowed ones', async () => {
+    const { body, claims } = await serviceToken('svc-a', BILLING, { resource: BILLING, scope: 'orders:write orders:read' });
+    assert.equal(body.scope, 'orders:write orders:read');
+    assert.equal(claims.aud, BILLING);
+  });
+
+  test('client id in the body (client_secret_post) works too', async () => {
+    const r = await srv.token({ grant_type: 'client_credentials', client_id: 'svc-a', client_secret: SECRET });
+    assert.equal(r.status, 200, describeResponse(r));
+  });
+
+  test('a resource not allowed: invalid_target', async () => {
+    const r = await cc('svc-a', { resource: 'https://elsewhere.e2e.test' });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_target');
+  });
+
+  test('a scope not allowed: invalid_scope', async () => {
+    const r = await cc('svc-a', { scope: 'orders:read admin' });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_scope');
+  });
+
+  test('a client without resources gets the server audience, and only that', async () => {
+    const { claims } = await serviceToken('svc-plain', srv.audience);
+    assert.equal(claims.scope, undefined, 'no scopes: no scope claim');
+    const r = await cc('svc-plain', { resource: ORDERS });
+    assert.equal(r.json?.error, 'invalid_target', describeResponse(r));
+  });
+
+  test('a public client (or none): unauthorized_client', async () => {
+    let r = await srv.token({ grant_type: 'client_credentials', client_id: 'spa' });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'unauthorized_client');
+    r = await srv.token({ grant_type: 'client_credentials' });
+    assert.equal(r.json.error, 'unauthorized_client', describeResponse(r));
+  });
+
+  test('a wrong secret: invalid_client', async () => {
+    const r = await cc('svc-a', {}, 'x'.repeat(48));
+    assert.equal(r.status, 401, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_client');
+  });
+
+  test('distinct clients get distinct status indexes', async () => {
+    const a = (await serviceToken('svc-a', ORDERS)).claims.status.status_list;
+    const b = (await serviceToken('svc-plain', srv.audience)).claims.status.status_list;
+    assert.notEqual(`${a.uri}#${a.idx}`, `${b.uri}#${b.idx}`);
+  });
+
+  test('/verify accepts a service token: X-Auth-Subject and X-Auth-Client = the client id', async () => {
+    const { body } = await serviceToken('svc-a', ORDERS);
+    const r = await srv.get('/verify', { authorization: bearer(body.access_token) });
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.equal(r.headers.get('x-auth-subject'), 'svc-a');
+    assert.equal(r.headers.get('x-auth-client'), 'svc-a');
+    assert.ok(!r.headers.get('x-auth-user'), 'no user');
+    assert.equal(r.headers.get('x-auth-scope'), 'orders:read');
+  });
+
+  test('/introspect: active for a resource server of that audience', async () => {
+    const { body } = await serviceToken('svc-a', ORDERS);
+    const r = await srv.post('/introspect', { token: body.access_token }, { authorization: basic('orders-rs', RS_SECRET) });
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.equal(r.json.active, true);
+    assert.equal(r.json.sub, 'svc-a');
+    assert.equal(r.json.client_id, 'svc-a');
+    const other = (await serviceToken('svc-a', BILLING, { resource: BILLING })).body.access_token;
+    const o = await srv.post('/introspect', { token: other }, { authorization: basic('orders-rs', RS_SECRET) });
+    assert.equal(o.json.active, false, 'not an audience it may introspect');
+  });
+
+  test('a service token is no user: /userinfo refuses it', async () => {
+    const { body } = await serviceToken('svc-plain', srv.audience);
+    const r = await srv.get('/userinfo', { authorization: bearer(body.access_token) });
+    assert.equal(r.status, 401, describeResponse(r));
+  });
+
+  test('user tokens still need the server audience at /verify', async () => {
+    srv.addUser('ursula', 'ursula-password-123');
+    const l = await srv.login('ursula', 'ursula-password-123');
+    const r = await srv.get('/verify', { authorization: bearer(l.access_token) });
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.equal(r.headers.get('x-auth-user'), 'ursula');
+  });
+
+  test('jotd client list shows the resources', () => {
+    const r = srv.cmd(['client', 'list']);
+    assert.equal(r.status, 0, show(r));
+    assert.match(r.stdout, new RegExp(`svc-a\\tconfidential.*resources=${ORDERS},${BILLING}`));
+  });
+});
