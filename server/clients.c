@@ -202,6 +202,8 @@ static char *throttle_key(const char *id, const char *ip)
 /* Check \p secret (NULL: none sent) against the stored client \p cl. */
 static jotd_client_auth_t check_client(jotd_app_t *app, jotd_client_t *cl, const char *secret)
 {
+    if (cl->disabled) /* no secret checked: the same answer as a wrong one */
+        return JOTD_CLIENT_INVALID;
     if (!cl->secret_hash) /* a public client has no secret; presenting one is an error */
         return secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_PUBLIC;
     if (!secret)

@@ -32,6 +32,19 @@ int jotd_session_ended(jotd_app_t *app, const char *sid, int64_t when, int64_t a
                : 0;
 }
 
+int jotd_client_voided(jotd_app_t *app, const char *client_id, int64_t gen, int64_t when,
+                       int64_t access_ttl)
+{
+    char key[JOTD_CLIENT_VOID_KEY_MAX];
+    int n = jotd_client_void_key(client_id, gen, key);
+    if (n < 0 || !app->void_clients)
+        return n < 0 ? -1 : 0;
+    return jotd_denylist_add(app->void_clients, key, (size_t)n, when + access_ttl + SESSION_SLACK) <
+                   0
+               ? -1
+               : 0;
+}
+
 typedef struct apply_ctx {
     jotd_app_t *app;
     int64_t access_ttl;
@@ -63,6 +76,11 @@ static void apply(void *ctx, const jotd_event_t *ev)
         break;
     case JOTD_EV_CLIENT_CHANGED:
         a->flush_clients = true;
+        break;
+    case JOTD_EV_CLIENT_GENERATION: /* a client disabled or deleted */
+        a->flush_clients = true;
+        a->lists_changed = true;
+        rc = jotd_client_voided(a->app, ev->subject, ev->value, ev->created_at, a->access_ttl);
         break;
     case JOTD_EV_KEY_CHANGED:
         a->keys_changed = true;

@@ -12,6 +12,7 @@
  *                      [--no-introspect] [--no-resources]
  *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
+ *   jotd client disable|enable|delete ID
  *   jotd keys list | rotate [--alg ALG]
  *   jotd migrate
  * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
@@ -81,6 +82,7 @@ static int usage(FILE *f)
         "                          [--no-introspect] [--no-resources]\n"
         "       jotd client rotate-secret ID [--secret-stdin]\n"
         "       jotd client list\n"
+        "       jotd client disable|enable|delete ID\n"
         "       jotd keys list | rotate [--alg ALG]\n"
         "       jotd migrate [--store URI | --data DIR]\n"
         "Every command takes --data DIR (local files: keys/; the SQLite store jotd.db) and\n"
@@ -512,6 +514,8 @@ static void print_list(const char *label, char *const *v, size_t n)
 static void print_client(const jotd_client_t *c)
 {
     printf("%s\t%s", c->client_id, c->secret_hash ? "confidential" : "public");
+    if (c->disabled)
+        printf("\tdisabled");
     print_list("scopes", c->scopes, c->n_scopes);
     print_list("default_scopes", c->default_scopes, c->n_default_scopes);
     print_list("introspect", c->introspect, c->n_introspect);
@@ -671,6 +675,28 @@ static int client_rotate_secret(const jotd_config_t *cfg, jotd_store_t *st, user
     return ret;
 }
 
+/* jotd client disable|enable|delete ID */
+static int client_set_state(jotd_store_t *st, const char *sub, const char *id)
+{
+    jotd_client_op_t op = !strcmp(sub, "disable")  ? JOTD_CLIENT_DISABLE
+                          : !strcmp(sub, "enable") ? JOTD_CLIENT_ENABLE
+                                                   : JOTD_CLIENT_DELETE;
+    jotd_rc_t rc = jotd_store_client_set_state(st, id, op, jotd_now());
+    if (rc == JOTD_E_NOTFOUND)
+        return fail("no client '%s'", id);
+    if (rc != JOTD_OK)
+        return fail("database error: %s", jotd_rc_str(rc));
+    jotd_audit(op == JOTD_CLIENT_DISABLE  ? "client_disabled"
+               : op == JOTD_CLIENT_ENABLE ? "client_enabled"
+                                          : "client_deleted",
+               "client_id", id, "by", "operator", NULL);
+    printf("%s: %s\n", id,
+           op == JOTD_CLIENT_DISABLE  ? "disabled; its tokens and sessions are void"
+           : op == JOTD_CLIENT_ENABLE ? "enabled (its earlier tokens stay void)"
+                                      : "deleted; its tokens and sessions are void");
+    return 0;
+}
+
 static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
 {
     /* sub is one of commands[] (main refuses the others): add, update, rotate-secret, list */
@@ -694,6 +720,8 @@ static int cmd_client(const jotd_config_t *cfg, const char *sub, user_opts_t *o)
         ret = client_add(cfg, st, o);
     } else if (is_update) {
         ret = client_update(st, o);
+    } else if (!strcmp(sub, "disable") || !strcmp(sub, "enable") || !strcmp(sub, "delete")) {
+        ret = client_set_state(st, sub, o->name);
     } else {
         ret = client_rotate_secret(cfg, st, o);
     }
@@ -797,13 +825,18 @@ static const command_t commands[] = {
     {"client",
      "add",
      {LOCATION_KEYS, KEK_KEY},
-     "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect="},
+     "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect= "
+     "--resource="},
     {"client",
      "update",
      {LOCATION_KEYS},
-     "--scope= --default-scope= --introspect= --no-scopes --no-default-scopes --no-introspect"},
+     "--scope= --default-scope= --introspect= --resource= --no-scopes --no-default-scopes "
+     "--no-introspect --no-resources"},
     {"client", "rotate-secret", {LOCATION_KEYS, KEK_KEY}, "--secret-stdin"},
     {"client", "list", {LOCATION_KEYS}, ""},
+    {"client", "disable", {LOCATION_KEYS}, ""},
+    {"client", "enable", {LOCATION_KEYS}, ""},
+    {"client", "delete", {LOCATION_KEYS}, ""},
     {"keys", "list", {LOCATION_KEYS, "access_ttl"}, ""},
     {"keys",
      "rotate",
@@ -1082,6 +1115,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     }
     app.deny = jotd_denylist_new();
     app.ended_sessions = jotd_denylist_new();
+    app.void_clients = jotd_denylist_new();
     app.gens = jotd_genmap_new();
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                      app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
@@ -1092,8 +1126,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
-    if (!app.deny || !app.ended_sessions || !app.gens || !app.throttle || !app.client_throttle ||
-        !app.clients || !app.statuslists) {
+    if (!app.deny || !app.ended_sessions || !app.void_clients || !app.gens || !app.throttle ||
+        !app.client_throttle || !app.clients || !app.statuslists) {
         fail("%s", "out of memory");
         goto out;
     }
@@ -1229,6 +1263,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             last_gc = jotd_now();
             jotd_denylist_purge(app.deny, last_gc);
             jotd_denylist_purge(app.ended_sessions, last_gc);
+            jotd_denylist_purge(app.void_clients, last_gc);
             /* events outlive every access token they can void */
             int64_t keep = GC_KEEP_S > access_ttl + GC_KEEP_MARGIN_S
                                ? GC_KEEP_S
@@ -1248,6 +1283,7 @@ out:
     jotd_store_close(app.store);
     jotd_denylist_free(app.deny);
     jotd_denylist_free(app.ended_sessions);
+    jotd_denylist_free(app.void_clients);
     jotd_genmap_free(app.gens);
     jotd_throttle_free(app.throttle);
     jotd_throttle_free(app.client_throttle);

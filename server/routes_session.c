@@ -205,7 +205,7 @@ static void introspect_access(jotd_app_t *app, const jotd_runtime_t *rt, const j
         rc = jotd_store_session_get(app->store, v.sid, jotd_now(), &s, &active);
     } else {
         rc = jotd_store_client_get(app->store, v.hdr[0], &owner);
-        active = rc == JOTD_OK;
+        active = rc == JOTD_OK && !owner.disabled && v.gen >= owner.generation;
     }
     jotd_session_clear(&s);
     jotd_client_clear(&owner);

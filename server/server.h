@@ -49,9 +49,12 @@ typedef struct jotd_app {
     jotd_store_t *store;
     /* What ended, in memory (fed by the store's events, events.c): consulted by /verify,
      * /userinfo, /introspect and the verified-token cache without a store read. */
-    jotd_denylist_t *deny;            /* revoked access-token jtis, until their exp */
-    jotd_denylist_t *ended_sessions;  /* revoked sids, until their last access token expired */
-    jotd_genmap_t *gens;              /* per-user generations (older tokens are void) */
+    jotd_denylist_t *deny;           /* revoked access-token jtis, until their exp */
+    jotd_denylist_t *ended_sessions; /* revoked sids, until their last access token expired */
+    jotd_genmap_t *gens;             /* per-user generations (older tokens are void) */
+    /* "<client id>\n<generation>" of disabled or deleted clients: their service tokens of
+     * that generation are void, until the last of them expired (NULL: none kept) */
+    jotd_denylist_t *void_clients;
     jotd_throttle_t *throttle;        /* failed logins */
     jotd_throttle_t *client_throttle; /* failed client authentications: (client, IP) and IP */
     jotd_password_dummy_t dummy;
@@ -173,6 +176,14 @@ const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char 
                                    const char *sub, int64_t gen, int64_t now);
 
 /* ---- events (events.c): what the store says ended, applied in memory ---- */
+/* The key of a client's voided generation in app->void_clients: "<id>\n<gen>". */
+#define JOTD_CLIENT_VOID_KEY_MAX 96
+/** Writes the key into \p out; its length, or -1 when the id does not fit. */
+int jotd_client_void_key(const char *client_id, int64_t gen, char out[JOTD_CLIENT_VOID_KEY_MAX]);
+/** Record that \p client_id's service tokens of generation \p gen are void (a disable or
+ *  delete at \p when): until when + access_ttl + slack. 0, or -1 when memory is full. */
+int jotd_client_voided(jotd_app_t *app, const char *client_id, int64_t gen, int64_t when,
+                       int64_t access_ttl);
 /** Read the store's events written since the last call (every retained one at the first)
  *  and apply them: denylisted jtis, ended sessions, user generations, client changes (which
  *  empty the credential cache). Thread-safe: request handlers call it right after a change

@@ -452,6 +452,14 @@ jotd_rc_t jotd_store_client_rehash(jotd_store_t *st, const char *client_id, cons
     return st->ops->client_rehash(st, client_id, old_hash, new_hash);
 }
 
+jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, jotd_client_op_t op,
+                                      int64_t now)
+{
+    if (!st || !client_id || !client_id[0] || op < JOTD_CLIENT_DISABLE || op > JOTD_CLIENT_DELETE)
+        return fail(JOTD_E_INVAL, "client_set_state: bad argument");
+    return st->ops->client_set_state(st, client_id, op, now);
+}
+
 jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n)
 {
     if (!st || !out || !out_n)
@@ -780,9 +788,12 @@ jotd_rc_t jotd_store_throttle_clear(jotd_store_t *st, const char *key)
 
 /* The stored names: the same in every backend, so that the table means one thing. */
 static const char *const event_names[] = {
-    [JOTD_EV_SESSION_REVOKED] = "session_revoked", [JOTD_EV_USER_GENERATION] = "user_generation",
-    [JOTD_EV_JTI_REVOKED] = "jti_revoked",         [JOTD_EV_CLIENT_CHANGED] = "client_changed",
+    [JOTD_EV_SESSION_REVOKED] = "session_revoked",
+    [JOTD_EV_USER_GENERATION] = "user_generation",
+    [JOTD_EV_JTI_REVOKED] = "jti_revoked",
+    [JOTD_EV_CLIENT_CHANGED] = "client_changed",
     [JOTD_EV_KEY_CHANGED] = "key_changed",
+    [JOTD_EV_CLIENT_GENERATION] = "client_generation",
 };
 #define N_EVENT_NAMES (sizeof event_names / sizeof event_names[0])
 

@@ -138,8 +138,10 @@ typedef struct jotd_client {
     char **resources; /* audiences it may get client_credentials tokens for (RFC 8707) */
     size_t n_resources;
     /* its index in the Token Status Lists, from the sessions' never-reused counter
-     * (allocated by client_create; the given value is ignored) */
+     * (allocated by client_create and again by an enable; the given value is ignored) */
     int64_t status_idx;
+    bool disabled;      /* cannot authenticate; its tokens were voided when disabled */
+    int64_t generation; /* service tokens carry it; a disable or delete voids the ones below */
     int64_t created_at, updated_at;
 } jotd_client_t;
 
@@ -176,6 +178,22 @@ jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
  *  \p old_hash (a format upgrade after a successful check; no event: the secret is the same). */
 jotd_rc_t jotd_store_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
                                    const char *new_hash);
+typedef enum jotd_client_op {
+    JOTD_CLIENT_DISABLE = 1,
+    JOTD_CLIENT_ENABLE,
+    JOTD_CLIENT_DELETE,
+} jotd_client_op_t;
+/** Disable, enable or delete a client, in one transaction. Disable and delete (of a client
+ *  not disabled yet) revoke the sessions issued to it (session_revoked events, their
+ *  refresh tokens killed, their status indexes in status_revoked), put the client's own
+ *  status index in status_revoked, bump its generation and write a client_generation event
+ *  (subject: client id, value: the generation voided), so that every instance refuses its
+ *  service tokens at once. Enable gives it a new status index (the old one stays revoked, so
+ *  that its earlier tokens stay void). Each writes a client_changed event (cached
+ *  credentials dropped). Disabling a disabled or enabling an enabled client changes
+ *  nothing. JOTD_E_NOTFOUND: no such client. */
+jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, jotd_client_op_t op,
+                                      int64_t now);
 /** Clients in id order, malloc'd array of *out_n (jotd_client_list_free). */
 jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
 void jotd_client_list_free(jotd_client_t *clients, size_t n);
@@ -287,6 +305,7 @@ typedef enum jotd_event_kind {
     JOTD_EV_JTI_REVOKED,         /* subject: jti; value: the token's exp */
     JOTD_EV_CLIENT_CHANGED,      /* subject: client id; value: 0 */
     JOTD_EV_KEY_CHANGED,         /* subject: kid; value: when (published, revoked) */
+    JOTD_EV_CLIENT_GENERATION,   /* subject: client id; value: the generation voided */
 } jotd_event_kind_t;
 
 typedef struct jotd_event {

@@ -191,7 +191,12 @@ static const char *const migrations[] = {
     " AS n FROM (SELECT client_id FROM clients ORDER BY client_id) AS o) AS r"
     " WHERE r.client_id = clients.client_id;"
     "ALTER TABLE clients ALTER COLUMN status_idx SET NOT NULL;"
-    "CREATE UNIQUE INDEX clients_status_idx ON clients(status_idx);",
+    "CREATE UNIQUE INDEX clients_status_idx ON clients(status_idx);"
+    /* disable/enable/delete: a disabled client cannot authenticate; its generation voids
+     * its earlier service tokens; its sessions are found by client */
+    "ALTER TABLE clients ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;"
+    "ALTER TABLE clients ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX sessions_client_id ON sessions(client_id);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -206,7 +211,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx"
+    "resources, status_idx, disabled::int, generation"
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
@@ -526,8 +531,11 @@ static jotd_rc_t row_session(rowr_t *rr, int c0, jotd_session_t *out)
 /* CLIENT_COLS starting at column 0. */
 static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
 {
-    jotd_client_t c = {
-        .created_at = col_i64(rr, 5), .updated_at = col_i64(rr, 6), .status_idx = col_i64(rr, 8)};
+    jotd_client_t c = {.created_at = col_i64(rr, 5),
+                       .updated_at = col_i64(rr, 6),
+                       .status_idx = col_i64(rr, 8),
+                       .disabled = col_i64(rr, 9) != 0,
+                       .generation = col_i64(rr, 10)};
     jotd_rc_t r = col_dup(rr, 0, &c.client_id);
     if (r == JOTD_OK && (!c.client_id || rr->bad))
         r = corrupt("NULL client id");
@@ -1078,23 +1086,49 @@ static jotd_rc_t generation_event_tx(struct pgconn *c, int64_t user_id, int64_t 
 /* Revoke every session of \p user_id and kill their tokens (sessions first: see the lock
  * order above). *out_sids: the sids newly revoked as a text[] literal for
  * session_events_tx (malloc'd), *out_n their number. */
+static jotd_rc_t revoke_rows_tx(struct pgconn *c, const char *client_id, int64_t user_id,
+                                int64_t now, char **out_sids, int64_t *out_n);
+
 static jotd_rc_t revoke_user_rows_tx(struct pgconn *c, int64_t user_id, int64_t now,
                                      char **out_sids, int64_t *out_n)
+{
+    return revoke_rows_tx(c, NULL, user_id, now, out_sids, out_n);
+}
+
+/* The same for the sessions issued to \p client_id (a client disabled or deleted). */
+static jotd_rc_t revoke_client_rows_tx(struct pgconn *c, const char *client_id, int64_t now,
+                                       char **out_sids, int64_t *out_n)
+{
+    return revoke_rows_tx(c, client_id, 0, now, out_sids, out_n);
+}
+
+/* By user (\p client_id NULL) or by client. */
+static jotd_rc_t revoke_rows_tx(struct pgconn *c, const char *client_id, int64_t user_id,
+                                int64_t now, char **out_sids, int64_t *out_n)
 {
     *out_sids = NULL;
     *out_n = 0;
     params_t p = {0};
-    p_i64(&p, user_id);
+    if (client_id)
+        p_text(&p, client_id);
+    else
+        p_i64(&p, user_id);
     p_i64(&p, now);
     PGresult *res = NULL;
     /* their status indexes into status_revoked in the same statement */
-    jotd_rc_t r = q(c,
-                    "WITH u AS (UPDATE sessions SET revoked_at = $2 WHERE user_id = $1"
-                    " AND revoked_at IS NULL RETURNING sid, status_idx),"
-                    " i AS (INSERT INTO status_revoked (idx, revoked_at)"
-                    " SELECT status_idx, $2::bigint FROM u ON CONFLICT (idx) DO NOTHING)"
-                    " SELECT sid FROM u",
-                    &p, &res);
+    jotd_rc_t r =
+        q(c,
+          client_id ? "WITH u AS (UPDATE sessions SET revoked_at = $2 WHERE client_id = $1"
+                      " AND revoked_at IS NULL RETURNING sid, status_idx),"
+                      " i AS (INSERT INTO status_revoked (idx, revoked_at)"
+                      " SELECT status_idx, $2::bigint FROM u ON CONFLICT (idx) DO NOTHING)"
+                      " SELECT sid FROM u"
+                    : "WITH u AS (UPDATE sessions SET revoked_at = $2 WHERE user_id = $1"
+                      " AND revoked_at IS NULL RETURNING sid, status_idx),"
+                      " i AS (INSERT INTO status_revoked (idx, revoked_at)"
+                      " SELECT status_idx, $2::bigint FROM u ON CONFLICT (idx) DO NOTHING)"
+                      " SELECT sid FROM u",
+          &p, &res);
     if (r != JOTD_OK)
         return r;
     int n = PQntuples(res);
@@ -1123,8 +1157,10 @@ static jotd_rc_t revoke_user_rows_tx(struct pgconn *c, int64_t user_id, int64_t 
     lit[len] = '\0';
     PQclear(res);
     r = q(c,
-          "UPDATE refresh_tokens SET used_at = $2 WHERE used_at IS NULL"
-          " AND sid IN (SELECT sid FROM sessions WHERE user_id = $1)",
+          client_id ? "UPDATE refresh_tokens SET used_at = $2 WHERE used_at IS NULL"
+                      " AND sid IN (SELECT sid FROM sessions WHERE client_id = $1)"
+                    : "UPDATE refresh_tokens SET used_at = $2 WHERE used_at IS NULL"
+                      " AND sid IN (SELECT sid FROM sessions WHERE user_id = $1)",
           &p, NULL);
     if (r != JOTD_OK) {
         free(lit);
@@ -1733,6 +1769,89 @@ static jotd_rc_t pg_client_update(jotd_store_t *st, const char *client_id,
     r = run_op(st, true, client_update_fn, &x);
     jotd_store__client_lists_free(&x.l);
     return r;
+}
+
+struct client_state_ctx {
+    const char *client_id;
+    jotd_client_op_t op;
+    int64_t now;
+};
+
+static jotd_rc_t client_state_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct client_state_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->client_id);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT disabled::int, generation, status_idx FROM clients"
+                    " WHERE client_id = $1 FOR UPDATE",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    bool found = PQntuples(res) > 0;
+    rowr_t rr = {.res = res};
+    bool disabled = found && col_i64(&rr, 0) != 0;
+    int64_t gen = found ? col_i64(&rr, 1) : 0;
+    int64_t idx = found ? col_i64(&rr, 2) : -1;
+    PQclear(res);
+    if (!found)
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such client");
+    if (rr.bad)
+        return corrupt("client state");
+    bool changed = false;
+    p_i64(&p, x->now);
+    if (x->op != JOTD_CLIENT_ENABLE && !disabled) {
+        /* the client row is locked first, then its sessions (as a user row, then its
+         * sessions: the lock order above), then its own status bit */
+        char *sids = NULL;
+        int64_t n = 0;
+        r = revoke_client_rows_tx(c, x->client_id, x->now, &sids, &n);
+        if (r == JOTD_OK)
+            r = session_events_tx(c, sids, n, x->now);
+        free(sids);
+        params_t pi = {0};
+        p_i64(&pi, idx);
+        p_i64(&pi, x->now);
+        if (r == JOTD_OK)
+            r = q(c,
+                  "INSERT INTO status_revoked (idx, revoked_at) VALUES ($1, $2)"
+                  " ON CONFLICT (idx) DO NOTHING",
+                  &pi, NULL);
+        if (r == JOTD_OK)
+            r = q(c,
+                  "UPDATE clients SET disabled = true, generation = generation + 1,"
+                  " updated_at = $2 WHERE client_id = $1",
+                  &p, NULL);
+        if (r == JOTD_OK)
+            r = event_tx(c, JOTD_EV_CLIENT_GENERATION, x->client_id, gen, x->now);
+        changed = true;
+    }
+    if (r == JOTD_OK && x->op == JOTD_CLIENT_ENABLE && disabled) {
+        r = q(c,
+              "UPDATE clients SET disabled = false, status_idx = nextval('session_status_idx'),"
+              " updated_at = $2 WHERE client_id = $1",
+              &p, NULL);
+        changed = true;
+    }
+    if (r == JOTD_OK && x->op == JOTD_CLIENT_DELETE) {
+        params_t pd = {0};
+        p_text(&pd, x->client_id);
+        r = q(c, "DELETE FROM clients WHERE client_id = $1", &pd, NULL);
+        changed = true;
+    }
+    if (r == JOTD_OK && changed)
+        r = event_tx(c, JOTD_EV_CLIENT_CHANGED, x->client_id, 0, x->now);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_client_set_state(jotd_store_t *st, const char *client_id, jotd_client_op_t op,
+                                     int64_t now)
+{
+    struct client_state_ctx x = {.client_id = client_id, .op = op, .now = now};
+    return run_op(st, true, client_state_fn, &x);
 }
 
 static jotd_rc_t pg_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
@@ -2665,6 +2784,7 @@ static const jotd_store_ops_t pg_ops = {
     .client_update = pg_client_update,
     .client_rehash = pg_client_rehash,
     .client_list = pg_client_list,
+    .client_set_state = pg_client_set_state,
     .session_create = pg_session_create,
     .refresh_rotate = pg_refresh_rotate,
     .refresh_lookup = pg_refresh_lookup,

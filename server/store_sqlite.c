@@ -200,7 +200,12 @@ static const char *const migrations[] = {
     " FROM (SELECT client_id, row_number() OVER (ORDER BY client_id) - 1 AS n FROM clients)"
     " AS r WHERE r.client_id = clients.client_id;"
     "UPDATE status_counter SET next = next + (SELECT count(*) FROM clients) WHERE id = 0;"
-    "CREATE UNIQUE INDEX clients_status_idx ON clients(status_idx);",
+    "CREATE UNIQUE INDEX clients_status_idx ON clients(status_idx);"
+    /* disable/enable/delete: a disabled client cannot authenticate; its generation voids
+     * its earlier service tokens; its sessions are found by client */
+    "ALTER TABLE clients ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE clients ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX sessions_client_id ON sessions(client_id);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -215,7 +220,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx"
+    "resources, status_idx, disabled, generation"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -269,6 +274,15 @@ enum stmt_id {
     ST_STATUS_REVOKE_SESSION,
     ST_STATUS_REVOKE_USER,
     ST_GC_STATUS,
+    ST_CLIENT_STATE,
+    ST_CLIENT_STATUS_SESSIONS,
+    ST_CLIENT_SESSION_EVENTS,
+    ST_CLIENT_KILL_TOKENS,
+    ST_CLIENT_REVOKE_SESSIONS,
+    ST_CLIENT_STATUS_REVOKE,
+    ST_CLIENT_DISABLE,
+    ST_CLIENT_ENABLE,
+    ST_CLIENT_DELETE,
     ST__COUNT
 };
 
@@ -375,6 +389,25 @@ static const char *const stmt_sql[ST__COUNT] = {
                               " SELECT status_idx, ?2 FROM sessions"
                               " WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_GC_STATUS] = "DELETE FROM status_revoked WHERE revoked_at <= ?1",
+    [ST_CLIENT_STATE] = "SELECT disabled, generation, status_idx FROM clients WHERE client_id = ?1",
+    /* a client disabled or deleted: its sessions, as a user's (ST_STATUS_REVOKE_USER...) */
+    [ST_CLIENT_STATUS_SESSIONS] = "INSERT OR IGNORE INTO status_revoked (idx, revoked_at)"
+                                  " SELECT status_idx, ?2 FROM sessions"
+                                  " WHERE client_id = ?1 AND revoked_at IS NULL",
+    [ST_CLIENT_SESSION_EVENTS] = "INSERT INTO events (kind, subject, value, created_at)"
+                                 " SELECT 'session_revoked', sid, ?2, ?2 FROM sessions"
+                                 " WHERE client_id = ?1 AND revoked_at IS NULL",
+    [ST_CLIENT_KILL_TOKENS] = "UPDATE refresh_tokens SET used_at = ?2 WHERE used_at IS NULL"
+                              " AND sid IN (SELECT sid FROM sessions WHERE client_id = ?1)",
+    [ST_CLIENT_REVOKE_SESSIONS] =
+        "UPDATE sessions SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL",
+    [ST_CLIENT_STATUS_REVOKE] = "INSERT OR IGNORE INTO status_revoked (idx, revoked_at)"
+                                " VALUES (?1, ?2)",
+    [ST_CLIENT_DISABLE] = "UPDATE clients SET disabled = 1, generation = generation + 1,"
+                          " updated_at = ?2 WHERE client_id = ?1",
+    [ST_CLIENT_ENABLE] = "UPDATE clients SET disabled = 0, status_idx = ?2, updated_at = ?3"
+                         " WHERE client_id = ?1",
+    [ST_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
 };
 
 /* ---- the store --------------------------------------------------------------------------- */
@@ -1483,8 +1516,11 @@ static jotd_rc_t sq_user_delete(jotd_store_t *base, int64_t id, int64_t now)
 /* CLIENT_COLS starting at column 0. */
 static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
 {
-    jotd_client_t c = {
-        .created_at = col_i64(s, 5), .updated_at = col_i64(s, 6), .status_idx = col_i64(s, 8)};
+    jotd_client_t c = {.created_at = col_i64(s, 5),
+                       .updated_at = col_i64(s, 6),
+                       .status_idx = col_i64(s, 8),
+                       .disabled = col_i64(s, 9) != 0,
+                       .generation = col_i64(s, 10)};
     jotd_rc_t r = col_dup(s, 0, &c.client_id);
     if (r == JOTD_OK && !c.client_id)
         r = fail(JOTD_E_IO, "corrupt row: NULL client id");
@@ -1653,6 +1689,103 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
     }
     wconn_put(st, c);
     jotd_store__client_lists_free(&l);
+    return r;
+}
+
+/* One statement of client_id ?1 and time ?2. */
+static jotd_rc_t client_step_tx(struct conn *c, int st_id, const char *client_id, int64_t now)
+{
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    jotd_rc_t r = prep(c, st_id, &s);
+    if (r != JOTD_OK)
+        return r;
+    bind_text(s, 1, client_id, &b);
+    bind_i64(s, 2, now, &b);
+    return b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+}
+
+/* Void what a client holds: its sessions (status bits, events, refresh tokens), its own
+ * status bit, its service tokens (generation + event). Inside the write transaction. */
+static jotd_rc_t client_void_tx(struct conn *c, const char *client_id, int64_t gen, int64_t idx,
+                                int64_t now)
+{
+    static const int steps[] = {ST_CLIENT_STATUS_SESSIONS, ST_CLIENT_SESSION_EVENTS,
+                                ST_CLIENT_KILL_TOKENS, ST_CLIENT_REVOKE_SESSIONS,
+                                ST_CLIENT_DISABLE};
+    jotd_rc_t r = JOTD_OK;
+    for (size_t i = 0; r == JOTD_OK && i < sizeof steps / sizeof steps[0]; i++)
+        r = client_step_tx(c, steps[i], client_id, now);
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    if (r == JOTD_OK && idx >= 0 && (r = prep(c, ST_CLIENT_STATUS_REVOKE, &s)) == JOTD_OK) {
+        bind_i64(s, 1, idx, &b);
+        bind_i64(s, 2, now, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+    }
+    if (r == JOTD_OK)
+        r = event_tx(c, JOTD_EV_CLIENT_GENERATION, client_id, gen, now);
+    return r;
+}
+
+static jotd_rc_t sq_client_set_state(jotd_store_t *base, const char *client_id, jotd_client_op_t op,
+                                     int64_t now)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        int b = SQLITE_OK;
+        bool row = false, disabled = false;
+        int64_t gen = 0, idx = -1;
+        r = prep(c, ST_CLIENT_STATE, &s);
+        if (r == JOTD_OK) {
+            bind_text(s, 1, client_id, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        }
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "no such client");
+        if (r == JOTD_OK) {
+            disabled = col_i64(s, 0) != 0;
+            gen = col_i64(s, 1);
+            idx = col_i64(s, 2);
+            done(s);
+        }
+        bool changed = false;
+        if (r == JOTD_OK && op != JOTD_CLIENT_ENABLE && !disabled) {
+            r = client_void_tx(c, client_id, gen, idx, now);
+            changed = true;
+        }
+        if (r == JOTD_OK && op == JOTD_CLIENT_ENABLE && disabled) {
+            int64_t fresh = -1;
+            r = status_alloc_tx(c, &fresh);
+            if (r == JOTD_OK)
+                r = prep(c, ST_CLIENT_ENABLE, &s);
+            if (r == JOTD_OK) {
+                bind_text(s, 1, client_id, &b);
+                bind_i64(s, 2, fresh, &b);
+                bind_i64(s, 3, now, &b);
+                r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+            }
+            changed = true;
+        }
+        if (r == JOTD_OK && op == JOTD_CLIENT_DELETE) {
+            r = prep(c, ST_CLIENT_DELETE, &s);
+            if (r == JOTD_OK) {
+                bind_text(s, 1, client_id, &b);
+                r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+            }
+            changed = true;
+        }
+        if (r == JOTD_OK && changed)
+            r = event_tx(c, JOTD_EV_CLIENT_CHANGED, client_id, 0, now);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
     return r;
 }
 
@@ -2683,6 +2816,7 @@ static const jotd_store_ops_t sqlite_ops = {
     .client_update = sq_client_update,
     .client_rehash = sq_client_rehash,
     .client_list = sq_client_list,
+    .client_set_state = sq_client_set_state,
     .session_create = sq_session_create,
     .refresh_rotate = sq_refresh_rotate,
     .refresh_lookup = sq_refresh_lookup,

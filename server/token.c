@@ -146,6 +146,8 @@ jot_err_t jotd_client_token(const jotd_runtime_t *rt, const jotd_client_t *cl, c
     if (rc == JOT_OK && scope && *scope)
         rc = jot_claims_set_string(c, "scope", scope);
     if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, cl->generation);
+    if (rc == JOT_OK)
         rc = set_status(c, rt->cfg.issuer, cl->status_idx);
     if (rc == JOT_OK) {
         jot_sign_opts_t opts = {.typ = "at+jwt"};
@@ -155,8 +157,15 @@ jot_err_t jotd_client_token(const jotd_runtime_t *rt, const jotd_client_t *cl, c
     return rc;
 }
 
+int jotd_client_void_key(const char *client_id, int64_t gen, char out[JOTD_CLIENT_VOID_KEY_MAX])
+{
+    int n = snprintf(out, JOTD_CLIENT_VOID_KEY_MAX, "%s\n%lld", client_id, (long long)gen);
+    return n > 0 && n < JOTD_CLIENT_VOID_KEY_MAX ? n : -1;
+}
+
 const char jotd_reason_revoked[] = "token revoked";
 static const char reason_session_ended[] = "session ended";
+static const char reason_client_disabled[] = "client disabled";
 static const char reason_superseded[] = "token superseded: the user changed";
 
 const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char *sid,
@@ -166,6 +175,12 @@ const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char 
         return jotd_reason_revoked;
     if (sid && *sid && jotd_denylist_contains(app->ended_sessions, sid, strlen(sid), now))
         return reason_session_ended;
+    if ((!sid || !*sid) && sub && app->void_clients) { /* a service token: sub is its client */
+        char key[JOTD_CLIENT_VOID_KEY_MAX];
+        int n = jotd_client_void_key(sub, gen, key);
+        if (n < 0 || jotd_denylist_contains(app->void_clients, key, (size_t)n, now))
+            return reason_client_disabled;
+    }
     int64_t uid;
     /* sub is a user id in the tokens of users (they have a sid); a generation counts only
      * for those: a service token's sub is a client id, which may look like a number */

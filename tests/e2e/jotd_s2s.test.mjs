@@ -171,3 +171,83 @@ describe('client_credentials', () => {
     assert.match(r.stdout, new RegExp(`svc-a\\tconfidential.*resources=${ORDERS},${BILLING}`));
   });
 });
+
+/** Poll \p fn until it returns true (a change made by an operator command reaches the server
+ *  with the events poll, 1 s by default); the lag is printed, never asserted beyond a
+ *  generous deadline. */
+async function eventually(what, fn, deadlineMs = 10_000) {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) {
+      console.log(`# ${what}: after ${Date.now() - t0} ms`);
+      return;
+    }
+    if (Date.now() - t0 > deadlineMs) assert.fail(`${what}: not within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('client disable / enable / delete', () => {
+  const ID = 'svc-dis';
+  before(() => {
+    const r = srv.cmd(['client', 'add', ID, '--secret-stdin', '--scope', 'jobs', '--resource', ORDERS], { input: SECRET + '\n' });
+    assert.equal(r.status, 0, show(r));
+  });
+
+  test('disable: /verify and /introspect refuse its tokens, its status bit is 1, no new token; enable: new tokens work, old ones stay void', async () => {
+    const old = await serviceToken(ID, ORDERS);
+    const verify = (t) => srv.get('/verify', { authorization: bearer(t) });
+    assert.equal((await verify(old.body.access_token)).status, 200);
+    assert.equal(await statusBit(old.claims), 0);
+
+    const r = srv.cmd(['client', 'disable', ID]);
+    assert.equal(r.status, 0, show(r));
+    await eventually('disable seen by /verify', async () => (await verify(old.body.access_token)).status === 401);
+    const v = await verify(old.body.access_token);
+    assert.match(v.headers.get('www-authenticate') ?? '', /invalid_token/);
+    const i = await srv.post('/introspect', { token: old.body.access_token }, { authorization: basic('orders-rs', RS_SECRET) });
+    assert.equal(i.json.active, false);
+    assert.equal(await statusBit(old.claims), 1, 'the client status bit is set');
+    const refused = await cc(ID);
+    assert.equal(refused.status, 401, describeResponse(refused));
+    assert.equal(refused.json.error, 'invalid_client');
+    assert.match(srv.cmd(['client', 'list']).stdout, new RegExp(`${ID}\\tconfidential\\tdisabled`));
+
+    assert.equal(srv.cmd(['client', 'enable', ID]).status, 0);
+    let fresh;
+    await eventually('enable seen by /token', async () => (fresh = await cc(ID)).status === 200);
+    const nt = await jose.jwtVerify(fresh.json.access_token, srv.jwks, { issuer: ISSUER, audience: ORDERS, algorithms: ALGS });
+    assert.equal((await verify(fresh.json.access_token)).status, 200, 'new tokens work');
+    assert.equal(await statusBit(nt.payload), 0, 'a new status index, bit 0');
+    assert.notEqual(nt.payload.status.status_list.idx, old.claims.status.status_list.idx);
+    assert.equal((await verify(old.body.access_token)).status, 401, 'old tokens stay void');
+    assert.equal(await statusBit(old.claims), 1);
+  });
+
+  test('delete: tokens void, the client gone', async () => {
+    const id = 'svc-del';
+    assert.equal(srv.cmd(['client', 'add', id, '--secret-stdin'], { input: SECRET + '\n' }).status, 0);
+    const t = await serviceToken(id, srv.audience);
+    assert.equal(srv.cmd(['client', 'delete', id]).status, 0);
+    await eventually('delete seen by /verify', async () => (await srv.get('/verify', { authorization: bearer(t.body.access_token) })).status === 401);
+    assert.equal(await statusBit(t.claims), 1);
+    assert.equal((await cc(id)).status, 401);
+    const r = srv.cmd(['client', 'delete', id]);
+    assert.equal(r.status, 1, show(r));
+    assert.match(r.stderr, /no client/);
+  });
+
+  test("a disabled client's users' sessions end: their refresh tokens are refused", async () => {
+    const id = 'web-app';
+    assert.equal(srv.cmd(['client', 'add', id, '--secret-stdin'], { input: SECRET + '\n' }).status, 0);
+    srv.addUser('walter', 'walter-password-123');
+    const l = await srv.login('walter', 'walter-password-123', {}, { authorization: basic(id, SECRET) });
+    assert.equal(srv.cmd(['client', 'disable', id]).status, 0);
+    await eventually('session of a disabled client ended', async () => (await srv.get('/verify', { authorization: bearer(l.access_token) })).status === 401);
+    assert.equal(srv.cmd(['client', 'enable', id]).status, 0);
+    await eventually('enable seen', async () => (await cc(id, {}, SECRET)).status === 200);
+    const r = await srv.token({ grant_type: 'refresh_token', refresh_token: l.refresh_token }, { authorization: basic(id, SECRET) });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_grant');
+  });
+});

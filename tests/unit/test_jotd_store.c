@@ -1572,6 +1572,89 @@ static void test_client_status_index_and_resources(void **state)
     jotd_client_clear(&b);
 }
 
+/* Disable / enable / delete a client: its sessions end (events, refresh tokens, status bits),
+ * its own status bit is set, its generation bumps with a client_generation event; enable
+ * gives it a new status index; repeated calls change nothing. */
+static void test_client_disable_enable_delete(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "cd-user");
+    assert_rc(add_client(f->st, "web", "$jotd-hmac-sha256$x"), JOTD_OK);
+    int64_t s_web = add_session_idx(f->st, "cd-web", uid, 1);
+    jotd_session_t o = {.user_id = uid, .client_id = "other", .scope = "", .expires_at = T0 + DAY};
+    snprintf(o.sid, sizeof o.sid, "cd-other");
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 2);
+    assert_rc(jotd_store_session_create(f->st, &o, h, DAY, T0), JOTD_OK);
+    jotd_client_t c = {0};
+    assert_rc(jotd_store_client_get(f->st, "web", &c), JOTD_OK);
+    int64_t idx0 = c.status_idx;
+    assert_false(c.disabled);
+    assert_int_equal(c.generation, 0);
+    jotd_client_clear(&c);
+    int64_t last = 0;
+    ev_log_t l;
+    events_after(f->st, &last, &l);
+
+    assert_rc(jotd_store_client_set_state(f->st, "web", JOTD_CLIENT_DISABLE, T0 + 10), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.kind[0], JOTD_EV_SESSION_REVOKED);
+    assert_string_equal(l.subject[0], "cd-web");
+    assert_int_equal(l.kind[1], JOTD_EV_CLIENT_GENERATION);
+    assert_string_equal(l.subject[1], "web");
+    assert_int_equal(l.value[1], 0); /* the generation voided */
+    assert_int_equal(l.kind[2], JOTD_EV_CLIENT_CHANGED);
+    assert_false(session_active(f->st, "cd-web", T0 + 10, NULL));
+    assert_true(session_active(f->st, "cd-other", T0 + 10, NULL));
+    jotd_rotation_t rot = {0};
+    assert_true(rotate(f->st, 1, 3, "web", T0 + 11, 0, &rot) != JOTD_OK); /* its refresh token */
+    jotd_rotation_clear(&rot);
+    struct status_seen z = status_read(f->st, 0, 1000, NULL);
+    assert_true(seen(&z, idx0));
+    assert_true(seen(&z, s_web));
+    assert_int_equal(z.n, 2);
+    assert_rc(jotd_store_client_get(f->st, "web", &c), JOTD_OK);
+    assert_true(c.disabled);
+    assert_int_equal(c.generation, 1);
+    jotd_client_clear(&c);
+    /* again: nothing */
+    assert_rc(jotd_store_client_set_state(f->st, "web", JOTD_CLIENT_DISABLE, T0 + 12), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 0);
+
+    assert_rc(jotd_store_client_set_state(f->st, "web", JOTD_CLIENT_ENABLE, T0 + 20), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.kind[0], JOTD_EV_CLIENT_CHANGED);
+    assert_rc(jotd_store_client_get(f->st, "web", &c), JOTD_OK);
+    assert_false(c.disabled);
+    assert_int_equal(c.generation, 1);
+    assert_true(c.status_idx > s_web); /* a fresh index; the old one stays revoked */
+    int64_t idx1 = c.status_idx;
+    jotd_client_clear(&c);
+    z = status_read(f->st, 0, 1000, NULL);
+    assert_true(seen(&z, idx0));
+    assert_false(seen(&z, idx1));
+    assert_rc(jotd_store_client_set_state(f->st, "web", JOTD_CLIENT_ENABLE, T0 + 21), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 0);
+
+    assert_rc(jotd_store_client_set_state(f->st, "web", JOTD_CLIENT_DELETE, T0 + 30), JOTD_OK);
+    events_after(f->st, &last, &l);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.kind[0], JOTD_EV_CLIENT_GENERATION);
+    assert_int_equal(l.value[0], 1);
+    assert_int_equal(l.kind[1], JOTD_EV_CLIENT_CHANGED);
+    assert_rc(jotd_store_client_get(f->st, "web", &c), JOTD_E_NOTFOUND);
+    z = status_read(f->st, 0, 1000, NULL);
+    assert_true(seen(&z, idx1));
+    assert_rc(jotd_store_client_set_state(f->st, "web", JOTD_CLIENT_DELETE, T0 + 31),
+              JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_client_set_state(f->st, "nope", JOTD_CLIENT_DISABLE, T0), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_client_set_state(f->st, "web", 0, T0), JOTD_E_INVAL);
+}
+
 static void test_status_revoked_by_each_path(void **state)
 {
     fx_t *f = *state;
@@ -2251,8 +2334,9 @@ static void test_pg_migration_to_status_lists(void **state)
     assert_rc(jotd_store_session_revoke(f->st, "mig-2", T0 + 5), JOTD_OK);
     jotd_store_close(f->st);
     f->st = NULL;
-    sql_exec(f, "DROP INDEX clients_status_idx; ALTER TABLE clients DROP COLUMN resources,"
-                " DROP COLUMN status_idx; DROP TABLE status_revoked;"
+    sql_exec(f, "DROP INDEX clients_status_idx; DROP INDEX sessions_client_id;"
+                " ALTER TABLE clients DROP COLUMN resources, DROP COLUMN status_idx,"
+                " DROP COLUMN disabled, DROP COLUMN generation; DROP TABLE status_revoked;"
                 " DROP SEQUENCE session_status_idx; ALTER TABLE sessions DROP COLUMN status_idx;"
                 " UPDATE jotd_schema SET version = 2");
     assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
@@ -2920,10 +3004,11 @@ int main(void)
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
-        T(test_denylist), T(test_gc), T(test_concurrent_rotate_same_token),                        \
-        T(test_concurrent_rotate_two_handles), T(test_concurrent_rotate_grace),                    \
-        T(test_concurrent_rotate_processes), T(test_concurrent_pool), T(test_errmsg_and_rc_str),   \
-        T(test_signing_keys), T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
+        T(test_client_disable_enable_delete), T(test_denylist), T(test_gc),                        \
+        T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
+        T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
+        T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
+        T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
