@@ -27,6 +27,7 @@
  * change to any client (an event, events.c) empties the whole cache at once. */
 #include "log.h"
 #include "common/buf.h"
+#include "names.h"
 #include "server.h"
 #include "common/sha256.h"
 
@@ -204,7 +205,9 @@ static jotd_client_auth_t check_client(jotd_app_t *app, jotd_client_t *cl, const
 {
     if (cl->disabled) /* no secret checked: the same answer as a wrong one */
         return JOTD_CLIENT_INVALID;
-    if (!cl->secret_hash) /* a public client has no secret; presenting one is an error */
+    if (!cl->secret_hash && jotd_client_is_confidential(cl))
+        return JOTD_CLIENT_INVALID; /* a private_key_jwt client: its assertion or nothing */
+    if (!cl->secret_hash)           /* a public client has no secret; presenting one is an error */
         return secret ? JOTD_CLIENT_INVALID : JOTD_CLIENT_PUBLIC;
     if (!secret)
         return JOTD_CLIENT_INVALID;
@@ -225,12 +228,240 @@ static jotd_client_auth_t check_client(jotd_app_t *app, jotd_client_t *cl, const
     return JOTD_CLIENT_CONFIDENTIAL;
 }
 
-jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
-                                            const jotd_params_t *params, jotd_client_t *out,
-                                            int64_t *retry_after)
+int jotd_client_jwks_check(const char *json, size_t len, char *err, size_t errlen)
+{
+    jot_keyset_t *ks = NULL;
+    jot_err_t rc = jot_keyset_from_jwks(json, len, &ks);
+    int ret = -1;
+    if (rc != JOT_OK) {
+        snprintf(err, errlen, "not a JWK set: %s", jot_strerror(rc));
+    } else if (jot_keyset_count(ks) == 0) {
+        snprintf(err, errlen, "%s", "the JWK set holds no usable key");
+    } else {
+        ret = 0;
+        for (size_t i = 0; i < jot_keyset_count(ks) && ret == 0; i++) {
+            const jot_key_t *k = jot_keyset_get(ks, i);
+            if (jot_key_is_private(k) || jot_key_kty(k) == JOT_KTY_OCT) {
+                snprintf(err, errlen, "%s",
+                         "public keys only (no private or symmetric key in a client's JWK set)");
+                ret = -1;
+            }
+        }
+    }
+    jot_keyset_free(ks);
+    return ret;
+}
+
+/* The remote key set of a client registered with --jwks-url, one per client and URL, kept
+ * for the life of the process (a changed URL gets a new one). */
+struct jotd_remote_sets {
+    pthread_mutex_t lock;
+    int allow_http;
+    size_t n;
+    struct {
+        char *client_id, *url;
+        jot_remote_keyset_t *rk;
+    } v[JOTD_REMOTE_SETS_MAX];
+};
+
+jotd_remote_sets_t *jotd_remote_sets_new(int allow_http)
+{
+    jotd_remote_sets_t *r = calloc(1, sizeof *r);
+    if (r)
+        pthread_mutex_init(&r->lock, NULL);
+    if (r)
+        r->allow_http = allow_http;
+    return r;
+}
+
+void jotd_remote_sets_free(jotd_remote_sets_t *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].client_id);
+        free(r->v[i].url);
+        jot_remote_keyset_free(r->v[i].rk);
+    }
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+/* Borrowed: lives as long as the table. NULL: refused URL, full, or out of memory. */
+static jot_remote_keyset_t *remote_set(jotd_remote_sets_t *r, const char *client_id,
+                                       const char *url)
+{
+    if (!r)
+        return NULL;
+    jot_remote_keyset_t *rk = NULL;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n && !rk; i++)
+        if (strcmp(r->v[i].client_id, client_id) == 0 && strcmp(r->v[i].url, url) == 0)
+            rk = r->v[i].rk;
+    if (!rk && r->n < JOTD_REMOTE_SETS_MAX) {
+        jot_remote_opts_t o;
+        jot_remote_opts_init(&o);
+        o.allow_http = r->allow_http;
+        o.min_cache_s = 60;
+        o.cooldown_s = 10;
+        char *cid = strdup(client_id), *u = strdup(url);
+        if (cid && u && jot_remote_keyset_new(url, &o, &rk) == JOT_OK) {
+            r->v[r->n].client_id = cid;
+            r->v[r->n].url = u;
+            r->v[r->n].rk = rk;
+            r->n++;
+        } else {
+            free(cid);
+            free(u);
+            rk = NULL;
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return rk;
+}
+
+/* The client named by an assertion: iss = sub = the client id (RFC 7523 §3), read without
+ * trusting anything else; malloc'd, NULL when malformed. */
+static char *assertion_client(const char *assertion)
+{
+    jot_token_t *t = NULL;
+    if (jot_decode_unverified(assertion, strlen(assertion), &t) != JOT_OK)
+        return NULL;
+    const jot_claims_t *c = jot_token_claims(t);
+    const char *iss = NULL, *sub = NULL;
+    char *id = NULL;
+    if (c && jot_claims_get_string(c, "iss", &iss) == JOT_OK &&
+        jot_claims_get_string(c, "sub", &sub) == JOT_OK && strcmp(iss, sub) == 0 &&
+        jotd_username_valid(iss))
+        id = strdup(iss);
+    jot_token_free(t);
+    return id;
+}
+
+/* Verify \p assertion with \p cl's keys: asymmetric algorithms only, iss = sub = the client,
+ * aud = the token endpoint or the issuer, exp required and at most
+ * JOTD_ASSERTION_MAX_LIFETIME ahead, jti required and never seen before (the store's replay
+ * table, shared by every instance). */
+static jotd_client_auth_t assertion_check(jotd_app_t *app, const jotd_runtime_t *rt,
+                                          const jotd_client_t *cl, const char *assertion)
+{
+    if (cl->disabled || (!cl->jwks && !cl->jwks_url))
+        return JOTD_CLIENT_INVALID;
+    jot_keyset_t *ks = NULL;
+    jot_remote_keyset_t *rk = NULL;
+    if (cl->jwks) {
+        if (jot_keyset_from_jwks(cl->jwks, strlen(cl->jwks), &ks) != JOT_OK)
+            return JOTD_CLIENT_INVALID;
+    } else if (!(rk = remote_set(app->remote_sets, cl->client_id, cl->jwks_url))) {
+        return JOTD_CLIENT_INVALID;
+    }
+    size_t n = strlen(rt->cfg.issuer) + sizeof "/token";
+    char *endpoint = malloc(n);
+    jot_verifier_t *v = NULL;
+    jotd_client_auth_t result = JOTD_CLIENT_INVALID;
+    jot_token_t *t = NULL;
+    if (endpoint) {
+        /* the issuer with its trailing slash or not, then /token */
+        size_t il = strlen(rt->cfg.issuer);
+        snprintf(endpoint, n, "%.*s/token",
+                 (int)(il && rt->cfg.issuer[il - 1] == '/' ? il - 1 : il), rt->cfg.issuer);
+    }
+    if (endpoint && jot_verifier_new(&v) == JOT_OK &&
+        jot_verifier_set_issuer(v, cl->client_id) == JOT_OK &&
+        jot_verifier_set_subject(v, cl->client_id) == JOT_OK &&
+        jot_verifier_add_audience(v, endpoint) == JOT_OK &&
+        jot_verifier_add_audience(v, rt->cfg.issuer) == JOT_OK &&
+        jot_verifier_require_claim(v, "jti") == JOT_OK) {
+        if (ks)
+            jot_verifier_set_keyset(v, ks);
+        else
+            jot_verifier_set_remote_keyset(v, rk);
+        jot_verifier_set_algs(v, JOTD_ASSERTION_ALGS);
+        jot_verifier_set_leeway(v, 5);
+        if (jot_verify(v, assertion, strlen(assertion), &t) == JOT_OK) {
+            const jot_claims_t *c = jot_token_claims(t);
+            const char *jti = NULL;
+            int64_t exp = 0, now = jotd_now();
+            if (jot_claims_get_string(c, "jti", &jti) == JOT_OK && *jti && strlen(jti) <= 255 &&
+                jot_claims_get_int(c, "exp", &exp) == JOT_OK &&
+                exp <= now + JOTD_ASSERTION_MAX_LIFETIME) {
+                jotd_rc_t rc = jotd_store_assertion_use(app->store, cl->client_id, jti, exp);
+                result = rc == JOTD_OK         ? JOTD_CLIENT_CONFIDENTIAL
+                         : rc == JOTD_E_EXISTS ? JOTD_CLIENT_INVALID
+                                               : JOTD_CLIENT_UNAVAILABLE;
+                if (rc == JOTD_E_EXISTS)
+                    jotd_audit("client_assertion_replayed", "client_id", cl->client_id, NULL);
+            }
+        }
+    }
+    jot_token_free(t);
+    jot_verifier_free(v);
+    jot_keyset_free(ks);
+    free(endpoint);
+    return result;
+}
+
+/* private_key_jwt: no other credential with it (RFC 6749 §2.3); on a worker only (a store
+ * write per assertion: no cache). */
+static jotd_client_auth_t assertion_auth(jotd_app_t *app, const jotd_runtime_t *rt,
+                                         const jotd_req_t *req, const jotd_params_t *params,
+                                         jotd_client_t *out, int64_t *retry_after)
+{
+    const char *type = jotd_params_get(params, "client_assertion_type");
+    const char *assertion = jotd_params_get(params, "client_assertion");
+    const char *body_id = jotd_params_get(params, "client_id");
+    bool basic = req->authorization && strncasecmp(req->authorization, "Basic", 5) == 0;
+    if (!type || strcmp(type, JOTD_ASSERTION_TYPE) != 0 || !assertion || basic ||
+        jotd_params_get(params, "client_secret"))
+        return JOTD_CLIENT_INVALID;
+    if (req->on_event_loop)
+        return JOTD_CLIENT_INVALID; /* the caller runs it again on a worker */
+    char *id = assertion_client(assertion);
+    if (!id || (body_id && strcmp(body_id, id) != 0)) {
+        jotd_audit("client_auth_failure", "method", "private_key_jwt", "ip", req->ip, NULL);
+        free(id);
+        return JOTD_CLIENT_INVALID;
+    }
+    int64_t now = jotd_now();
+    char *tkey = throttle_key(id, req->ip);
+    int64_t wait = tkey ? jotd_throttle_check(app->client_throttle, tkey, req->ip, now) : 1;
+    jotd_client_auth_t result = JOTD_CLIENT_INVALID;
+    jotd_client_t cl = {0};
+    if (wait > 0) {
+        result = JOTD_CLIENT_THROTTLED;
+        if (retry_after)
+            *retry_after = wait;
+    } else {
+        jotd_rc_t rc = jotd_store_client_get(app->store, id, &cl);
+        result = rc == JOTD_OK           ? assertion_check(app, rt, &cl, assertion)
+                 : rc == JOTD_E_NOTFOUND ? JOTD_CLIENT_INVALID
+                                         : JOTD_CLIENT_UNAVAILABLE;
+        if (result == JOTD_CLIENT_INVALID) {
+            jotd_throttle_failure(app->client_throttle, tkey, req->ip, now);
+            jotd_audit("client_auth_failure", "client_id", id, "method", "private_key_jwt", "ip",
+                       req->ip, NULL);
+        } else if (result == JOTD_CLIENT_CONFIDENTIAL) {
+            jotd_throttle_success(app->client_throttle, tkey, now);
+        }
+    }
+    free(tkey);
+    free(id);
+    if (result == JOTD_CLIENT_CONFIDENTIAL)
+        *out = cl;
+    else
+        jotd_client_clear(&cl);
+    return result;
+}
+
+jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_runtime_t *rt,
+                                            const jotd_req_t *req, const jotd_params_t *params,
+                                            jotd_client_t *out, int64_t *retry_after)
 {
     char *id = NULL, *secret = NULL;
     memset(out, 0, sizeof *out);
+    if (params && (jotd_params_get(params, "client_assertion_type") ||
+                   jotd_params_get(params, "client_assertion")))
+        return assertion_auth(app, rt, req, params, out, retry_after);
     jotd_client_auth_t result = credentials(req, params, &id, &secret);
     if (result != JOTD_CLIENT_PUBLIC)
         return result;
@@ -248,6 +479,8 @@ jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *r
     bool failure = false, cached = false;
     if (wait == 0 && have_digest && cache_hit(app->clients, d, now, &cl)) {
         result = cl.secret_hash ? JOTD_CLIENT_CONFIDENTIAL : JOTD_CLIENT_PUBLIC;
+        if (!cl.secret_hash && jotd_client_is_confidential(&cl))
+            result = JOTD_CLIENT_INVALID; /* never cached: see check_client */
         cached = true;
     } else if (wait == 0 && req->on_event_loop) {
         result = JOTD_CLIENT_INVALID; /* not known yet: the caller runs it again on a worker */
@@ -300,7 +533,7 @@ jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_cl
     if (cache_hit(app->clients, d, now, out))
         return JOTD_OK; /* only public records are cached under this key */
     jotd_rc_t rc = jotd_store_client_get(app->store, id, out);
-    if (rc == JOTD_OK && out->secret_hash) { /* refused at start and reload: never acts */
+    if (rc == JOTD_OK && jotd_client_is_confidential(out)) { /* refused at start: never acts */
         jotd_client_clear(out);
         return JOTD_E_NOTFOUND;
     }

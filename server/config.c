@@ -75,6 +75,7 @@ static const opt_t opts[] = {
     OPT("tls_cert", T_OPTSTR, tls_cert),
     OPT("tls_key", T_OPTSTR, tls_key),
     OPT("insecure_http", T_BOOL, insecure_http),
+    OPT("allow_http_jwks_url", T_BOOL, allow_http_jwks_url),
     OPT("alg", T_ALG, alg),
     OPT("key_encryption_key", T_OPTSTR, key_encryption_key),
     OPT("jwks_max_age", T_DURATION, jwks_max_age),

@@ -33,6 +33,9 @@ typedef struct jotd_config {
     char *audience;       /* default: the issuer */
     char *tls_cert, *tls_key;
     bool insecure_http;
+    /* private_key_jwt clients' --jwks-url may be plain http:// to a loopback host (tests and
+     * a JWKS served on the same machine); never to any other host (libjot's rule) */
+    bool allow_http_jwks_url;
     char *config_file;
     jot_alg_t alg; /* default ES256 */
     /* --key-encryption-key FILE: seals the keys and secrets in the store (seal.h, secrets.h);

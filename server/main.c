@@ -63,6 +63,7 @@ static int usage(FILE *f)
     fputs(
         "usage: jotd serve [--data DIR] [--store URI] [--listen ADDR:PORT] [--issuer URL]\n"
         "                  [--audience AUD] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
+        "                  [--allow-http-jwks-url]\n"
         "                  [--config FILE]\n"
         "                  [--trusted-proxy CIDR]...\n"
         "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
@@ -266,6 +267,7 @@ typedef struct user_opts {
     const char *resources[JOTD_CLIENT_MAX_LIST];
     size_t n_resources;
     bool has_resources;
+    const char *jwks_file, *jwks_url; /* private_key_jwt */
 } user_opts_t;
 
 /* --scope, --default-scope, --introspect, --resource: 1 when \p a is one (its value taken), 0 when
@@ -337,6 +339,10 @@ static int parse_user_opts(char **rest, int n, user_opts_t *o)
             o->public_client = true;
         } else if (!strcmp(a, "--generate-secret")) {
             o->generate_secret = true;
+        } else if (!strcmp(a, "--jwks") || !strcmp(a, "--jwks-url")) {
+            if (i + 1 >= n)
+                return fail("%s needs a value", a);
+            *(!strcmp(a, "--jwks") ? &o->jwks_file : &o->jwks_url) = rest[++i];
         } else if (!strncmp(a, "--", 2)) {
             int c = parse_client_list_opt(rest, n, &i, o);
             if (c == 1)
@@ -513,7 +519,7 @@ static void print_list(const char *label, char *const *v, size_t n)
 
 static void print_client(const jotd_client_t *c)
 {
-    printf("%s\t%s", c->client_id, c->secret_hash ? "confidential" : "public");
+    printf("%s\t%s", c->client_id, jotd_client_is_confidential(c) ? "confidential" : "public");
     if (c->disabled)
         printf("\tdisabled");
     print_list("scopes", c->scopes, c->n_scopes);
@@ -561,16 +567,62 @@ static int check_default_scopes(const char *const *def, size_t n_def, const char
     return 0;
 }
 
+/* --jwks FILE: the JWK set, checked (public asymmetric keys only), malloc'd into *out;
+ * --jwks-url URL: checked against the fetch rules (https, or http to loopback). */
+static int client_jwks(const user_opts_t *o, char **out)
+{
+    *out = NULL;
+    if (o->jwks_url) {
+        jot_remote_opts_t ro;
+        jot_remote_opts_init(&ro);
+        ro.allow_http = 1; /* the server refuses http unless --allow-http-jwks-url */
+        jot_remote_keyset_t *rk = NULL;
+        jot_err_t rc = jot_remote_keyset_new(o->jwks_url, &ro, &rk);
+        jot_remote_keyset_free(rk);
+        if (rc != JOT_OK)
+            return fail("--jwks-url %s: %s (https://, or http:// to a loopback host)", o->jwks_url,
+                        jot_strerror(rc));
+        return 0;
+    }
+    if (!o->jwks_file)
+        return 0;
+    FILE *f = fopen(o->jwks_file, "rb");
+    if (!f)
+        return fail("cannot read %s", o->jwks_file);
+    char *buf = malloc(65537);
+    size_t n = buf ? fread(buf, 1, 65537, f) : 0;
+    fclose(f);
+    if (!buf || n > 65536) {
+        free(buf);
+        return fail("%s: too large (at most 64 KiB) or out of memory", o->jwks_file);
+    }
+    buf[n] = '\0';
+    char err[160];
+    if (jotd_client_jwks_check(buf, n, err, sizeof err) != 0) {
+        free(buf);
+        return fail("%s: %s", o->jwks_file, err);
+    }
+    *out = buf;
+    return 0;
+}
+
 static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opts_t *o)
 {
-    if ((int)o->secret_stdin + (int)o->public_client + (int)o->generate_secret != 1)
-        return fail("%s", "give exactly one of --generate-secret, --secret-stdin and --public");
+    if ((int)o->secret_stdin + (int)o->public_client + (int)o->generate_secret +
+            (o->jwks_file != NULL) + (o->jwks_url != NULL) !=
+        1)
+        return fail("%s", "give exactly one of --generate-secret, --secret-stdin, --public, "
+                          "--jwks and --jwks-url");
+    char *jwks = NULL;
+    if (client_jwks(o, &jwks) != 0)
+        return 1;
+    bool keyed = o->jwks_file || o->jwks_url;
     if (check_default_scopes(o->default_scopes, o->n_default_scopes, o->scopes, o->n_scopes) != 0)
         return 1;
     char *secret = NULL, hash[JOTD_CLIENT_HASH_MAX] = "";
     uint8_t key[32];
     int ret = 0;
-    if (!o->public_client) {
+    if (!o->public_client && !keyed) {
         if ((ret = client_key(cfg, st, key)) != 0 || (ret = client_secret(o, &secret)) != 0)
             goto out;
         if (jotd_client_secret_hash(key, o->name, secret, hash) != 0) {
@@ -579,7 +631,9 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
         }
     }
     jotd_client_t c = {.client_id = (char *)o->name,
-                       .secret_hash = o->public_client ? NULL : hash,
+                       .secret_hash = o->public_client || keyed ? NULL : hash,
+                       .jwks = jwks,
+                       .jwks_url = (char *)o->jwks_url,
                        .scopes = (char **)o->scopes,
                        .n_scopes = o->n_scopes,
                        .default_scopes = (char **)o->default_scopes,
@@ -594,12 +648,17 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
     else if (rc != JOTD_OK)
         ret = fail("database error: %s", jotd_rc_str(rc));
     else {
-        printf("created %s client %s\n", o->public_client ? "public" : "confidential", o->name);
+        printf("created %s client %s\n",
+               o->public_client ? "public"
+               : keyed          ? "confidential (private_key_jwt)"
+                                : "confidential",
+               o->name);
         if (o->generate_secret) /* alone on the last line, so that scripts can take it */
             printf("%s\n", secret);
     }
 out:
     jotx_free_secret(secret);
+    free(jwks);
     jot_memzero(hash, sizeof hash);
     jot_memzero(key, sizeof key);
     return ret;
@@ -826,7 +885,7 @@ static const command_t commands[] = {
      "add",
      {LOCATION_KEYS, KEK_KEY},
      "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect= "
-     "--resource="},
+     "--resource= --jwks= --jwks-url="},
     {"client",
      "update",
      {LOCATION_KEYS},
@@ -1116,6 +1175,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.deny = jotd_denylist_new();
     app.ended_sessions = jotd_denylist_new();
     app.void_clients = jotd_denylist_new();
+    app.remote_sets = jotd_remote_sets_new(app.rt->cfg.allow_http_jwks_url);
     app.gens = jotd_genmap_new();
     app.throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                      app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
@@ -1126,8 +1186,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
-    if (!app.deny || !app.ended_sessions || !app.void_clients || !app.gens || !app.throttle ||
-        !app.client_throttle || !app.clients || !app.statuslists) {
+    if (!app.deny || !app.ended_sessions || !app.void_clients || !app.remote_sets || !app.gens ||
+        !app.throttle || !app.client_throttle || !app.clients || !app.statuslists) {
         fail("%s", "out of memory");
         goto out;
     }
@@ -1284,6 +1344,7 @@ out:
     jotd_denylist_free(app.deny);
     jotd_denylist_free(app.ended_sessions);
     jotd_denylist_free(app.void_clients);
+    jotd_remote_sets_free(app.remote_sets);
     jotd_genmap_free(app.gens);
     jotd_throttle_free(app.throttle);
     jotd_throttle_free(app.client_throttle);

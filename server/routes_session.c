@@ -107,7 +107,7 @@ void jotd_route_revoke(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
         return;
     jotd_client_t cl = {0};
     int64_t retry = 0;
-    jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &cl, &retry);
+    jotd_client_auth_t auth = jotd_client_authenticate(app, rt, req, &params, &cl, &retry);
     const jotd_client_t *requester = auth == JOTD_CLIENT_NONE ? NULL : &cl;
     const char *token = jotd_params_get(&params, "token");
     if (auth != JOTD_CLIENT_NONE && auth != JOTD_CLIENT_PUBLIC &&
@@ -274,7 +274,7 @@ void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     jotd_client_t cl = {0};
     int64_t retry = 0;
     const char *token = jotd_params_get(&params, "token");
-    jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &cl, &retry);
+    jotd_client_auth_t auth = jotd_client_authenticate(app, rt, req, &params, &cl, &retry);
     if (auth == JOTD_CLIENT_THROTTLED)
         jotd_resp_client_error(resp, req, auth, retry);
     else if (auth != JOTD_CLIENT_CONFIDENTIAL && req->on_event_loop)
@@ -386,7 +386,7 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *bearer = req->authorization ? jotd_bearer_token(req->authorization, &blen) : NULL;
     jotd_client_t cl = {0};
     int64_t retry = 0;
-    jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &cl, &retry);
+    jotd_client_auth_t auth = jotd_client_authenticate(app, rt, req, &params, &cl, &retry);
     logout_t lo = {resp, false};
     if (auth != JOTD_CLIENT_NONE && auth != JOTD_CLIENT_PUBLIC &&
         auth != JOTD_CLIENT_CONFIDENTIAL) {

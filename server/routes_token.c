@@ -438,7 +438,7 @@ void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         return;
     jotd_client_t cl = {0};
     int64_t retry = 0;
-    jotd_client_auth_t auth = jotd_client_authenticate(app, req, &params, &cl, &retry);
+    jotd_client_auth_t auth = jotd_client_authenticate(app, rt, req, &params, &cl, &retry);
     const char *grant = jotd_params_get(&params, "grant_type");
     if (auth == JOTD_CLIENT_NONE) {
         /* a request that names no client acts as the default client, a public one: the same

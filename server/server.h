@@ -34,6 +34,7 @@ typedef struct jotd_runtime {
 } jotd_runtime_t;
 
 typedef struct jotd_client_cache jotd_client_cache_t;
+typedef struct jotd_remote_sets jotd_remote_sets_t;
 /* The HTTP layer's context of one request (http.c): query arguments. */
 typedef struct jotd_conn jotd_conn_t;
 /* A running HTTP server (http.c). */
@@ -55,6 +56,7 @@ typedef struct jotd_app {
     /* "<client id>\n<generation>" of disabled or deleted clients: their service tokens of
      * that generation are void, until the last of them expired (NULL: none kept) */
     jotd_denylist_t *void_clients;
+    jotd_remote_sets_t *remote_sets;  /* private_key_jwt clients' JWKS URLs (NULL: none) */
     jotd_throttle_t *throttle;        /* failed logins */
     jotd_throttle_t *client_throttle; /* failed client authentications: (client, IP) and IP */
     jotd_password_dummy_t dummy;
@@ -223,9 +225,27 @@ int jotd_client_secret_hash(const uint8_t key[32], const char *client_id, const 
  *  per IP. With req->on_event_loop only cached credentials are checked (no store read):
  *  anything else is INVALID there, and the caller must run the request again on a worker
  *  before it refuses it. */
-jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_req_t *req,
-                                            const jotd_params_t *params, jotd_client_t *out,
-                                            int64_t *retry_after);
+jotd_client_auth_t jotd_client_authenticate(jotd_app_t *app, const jotd_runtime_t *rt,
+                                            const jotd_req_t *req, const jotd_params_t *params,
+                                            jotd_client_t *out, int64_t *retry_after);
+/* Remote JWK sets of private_key_jwt clients (--jwks-url), one per client, in memory. */
+#define JOTD_REMOTE_SETS_MAX 1024
+/** \p allow_http: plain http:// to a loopback host (tests; --allow-http-jwks-url). */
+jotd_remote_sets_t *jotd_remote_sets_new(int allow_http);
+void jotd_remote_sets_free(jotd_remote_sets_t *r);
+/** private_key_jwt (RFC 7523 §2.2): a request with client_assertion_type. */
+#define JOTD_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+/** An assertion's exp may be at most this far in the future. */
+#define JOTD_ASSERTION_MAX_LIFETIME 300
+/** The algorithms a client assertion may use: asymmetric ones only (never HS*, never none). */
+#define JOTD_ASSERTION_ALGS                                                                        \
+    (JOT_ALG_BIT(JOT_ALG_RS256) | JOT_ALG_BIT(JOT_ALG_RS384) | JOT_ALG_BIT(JOT_ALG_RS512) |        \
+     JOT_ALG_BIT(JOT_ALG_PS256) | JOT_ALG_BIT(JOT_ALG_PS384) | JOT_ALG_BIT(JOT_ALG_PS512) |        \
+     JOT_ALG_BIT(JOT_ALG_ES256) | JOT_ALG_BIT(JOT_ALG_ES384) | JOT_ALG_BIT(JOT_ALG_ES512) |        \
+     JOT_ALG_BIT(JOT_ALG_EDDSA))
+/** A client's public JWK set as registered: parses strictly, at least one key, public
+ *  asymmetric keys only. 0, or -1 with the reason in \p err. */
+int jotd_client_jwks_check(const char *json, size_t len, char *err, size_t errlen);
 /** The record of the default client (--default-client), which acts for requests that name
  *  no client: JOTD_E_NOTFOUND unless it exists and is public. */
 jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_client_t *out);

@@ -166,7 +166,14 @@ void jotd_client_clear(jotd_client_t *c)
     free_strings(c->default_scopes, c->n_default_scopes);
     free_strings(c->introspect, c->n_introspect);
     free_strings(c->resources, c->n_resources);
+    free(c->jwks);
+    free(c->jwks_url);
     memset(c, 0, sizeof *c);
+}
+
+bool jotd_client_is_confidential(const jotd_client_t *c)
+{
+    return c->secret_hash || c->jwks || c->jwks_url;
 }
 
 void jotd_client_list_free(jotd_client_t *clients, size_t n)
@@ -207,7 +214,10 @@ int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
     c.client_id = jotx_strdup_n(src->client_id, strlen(src->client_id));
     c.secret_hash =
         src->secret_hash ? jotx_strdup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
-    if (!c.client_id || (src->secret_hash && !c.secret_hash) ||
+    c.jwks = src->jwks ? jotx_strdup_n(src->jwks, strlen(src->jwks)) : NULL;
+    c.jwks_url = src->jwks_url ? jotx_strdup_n(src->jwks_url, strlen(src->jwks_url)) : NULL;
+    if (!c.client_id || (src->secret_hash && !c.secret_hash) || (src->jwks && !c.jwks) ||
+        (src->jwks_url && !c.jwks_url) ||
         copy_strings(&c.scopes, &c.n_scopes, src->scopes, src->n_scopes) != 0 ||
         copy_strings(&c.default_scopes, &c.n_default_scopes, src->default_scopes,
                      src->n_default_scopes) != 0 ||
@@ -458,6 +468,14 @@ jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, j
     if (!st || !client_id || !client_id[0] || op < JOTD_CLIENT_DISABLE || op > JOTD_CLIENT_DELETE)
         return fail(JOTD_E_INVAL, "client_set_state: bad argument");
     return st->ops->client_set_state(st, client_id, op, now);
+}
+
+jotd_rc_t jotd_store_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
+                                   int64_t exp)
+{
+    if (!st || !client_id || !client_id[0] || !jti || !jti[0] || strlen(jti) > 255)
+        return fail(JOTD_E_INVAL, "assertion_use: bad argument");
+    return st->ops->assertion_use(st, client_id, jti, exp);
 }
 
 jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n)

@@ -140,18 +140,26 @@ typedef struct jotd_client {
     /* its index in the Token Status Lists, from the sessions' never-reused counter
      * (allocated by client_create and again by an enable; the given value is ignored) */
     int64_t status_idx;
-    bool disabled;      /* cannot authenticate; its tokens were voided when disabled */
+    bool disabled; /* cannot authenticate; its tokens were voided when disabled */
+    /* private_key_jwt (RFC 7523 §2.2): its public JWK set, inline or fetched from a URL
+     * (NULL: none). A client with either is confidential. */
+    char *jwks;
+    char *jwks_url;
     int64_t generation; /* service tokens carry it; a disable or delete voids the ones below */
     int64_t created_at, updated_at;
 } jotd_client_t;
 
 void jotd_client_clear(jotd_client_t *c); /* frees every field (wiping the hash), zeroes */
+/** A client that authenticates: with a secret or with private_key_jwt. */
+bool jotd_client_is_confidential(const jotd_client_t *c);
 /** Deep copy of \p src into \p dst: 0, or -1 when out of memory (dst zeroed). */
 int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src);
 
 /* A change to a client; each list only with its has_ flag (replacing the whole list). */
 typedef struct jotd_client_patch {
     const char *secret_hash; /* non-NULL: replace (a confidential client only) */
+    const char *jwks;        /* non-NULL: replace ("" clears) */
+    const char *jwks_url;    /* non-NULL: replace ("" clears) */
     const char *const *scopes;
     size_t n_scopes;
     bool has_scopes;
@@ -194,6 +202,11 @@ typedef enum jotd_client_op {
  *  nothing. JOTD_E_NOTFOUND: no such client. */
 jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, jotd_client_op_t op,
                                       int64_t now);
+/** Record the jti of a client assertion (RFC 7523) until \p exp: JOTD_OK the first time,
+ *  JOTD_E_EXISTS when (client, jti) is already there (a replay), on every instance of the
+ *  store. gc drops rows past their exp. */
+jotd_rc_t jotd_store_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
+                                   int64_t exp);
 /** Clients in id order, malloc'd array of *out_n (jotd_client_list_free). */
 jotd_rc_t jotd_store_client_list(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
 void jotd_client_list_free(jotd_client_t *clients, size_t n);

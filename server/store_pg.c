@@ -196,7 +196,18 @@ static const char *const migrations[] = {
      * its earlier service tokens; its sessions are found by client */
     "ALTER TABLE clients ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT false;"
     "ALTER TABLE clients ADD COLUMN generation BIGINT NOT NULL DEFAULT 0;"
-    "CREATE INDEX sessions_client_id ON sessions(client_id);",
+    "CREATE INDEX sessions_client_id ON sessions(client_id);"
+    /* private_key_jwt: the client's public keys (inline JWKS or its URL), and the jtis of
+     * the assertions seen, until their exp (a replay is an insert that conflicts, whichever
+     * instance saw the first) */
+    "ALTER TABLE clients ADD COLUMN jwks TEXT;"
+    "ALTER TABLE clients ADD COLUMN jwks_url TEXT;"
+    "CREATE TABLE assertion_jtis ("
+    " client_id TEXT NOT NULL,"
+    " jti TEXT NOT NULL,"
+    " exp BIGINT NOT NULL,"
+    " PRIMARY KEY (client_id, jti));"
+    "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -211,7 +222,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled::int, generation"
+    "resources, status_idx, disabled::int, generation, jwks, jwks_url"
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
@@ -543,6 +554,10 @@ static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
         r = col_list(rr, 7, &c.resources, &c.n_resources);
     if (r == JOTD_OK)
         r = col_dup(rr, 1, &c.secret_hash);
+    if (r == JOTD_OK)
+        r = col_dup(rr, 11, &c.jwks);
+    if (r == JOTD_OK)
+        r = col_dup(rr, 12, &c.jwks_url);
     if (r == JOTD_OK)
         r = col_list(rr, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
@@ -1631,6 +1646,7 @@ static jotd_rc_t pg_user_rehash(jotd_store_t *st, int64_t id, const char *old_ha
 struct client_write_ctx {
     const char *client_id;
     const char *secret_hash;
+    const char *jwks, *jwks_url;
     jotd_store__client_lists_t l;
     int64_t now;
 };
@@ -1646,10 +1662,13 @@ static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.introspect);
     p_i64(&p, x->now);
     p_text(&p, x->l.resources ? x->l.resources : "[]");
+    p_text(&p, x->jwks);
+    p_text(&p, x->jwks_url);
     jotd_rc_t r = q(c,
                     "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
-                    " introspect, created_at, updated_at, resources, status_idx)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, nextval('session_status_idx'))",
+                    " introspect, created_at, updated_at, resources, status_idx, jwks, jwks_url)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, nextval('session_status_idx'),"
+                    " $8, $9)",
                     &p, NULL);
     if (r == JOTD_E_EXISTS)
         jotd_store__fail(r, "client %s already exists", x->client_id);
@@ -1676,8 +1695,11 @@ static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int
         .n_resources = cl->n_resources,
         .has_resources = true,
     };
-    struct client_write_ctx x = {
-        .client_id = cl->client_id, .secret_hash = cl->secret_hash, .now = now};
+    struct client_write_ctx x = {.client_id = cl->client_id,
+                                 .secret_hash = cl->secret_hash,
+                                 .jwks = cl->jwks,
+                                 .jwks_url = cl->jwks_url,
+                                 .now = now};
     jotd_rc_t r = jotd_store__client_lists(&p, &x.l);
     if (r != JOTD_OK)
         return r;
@@ -1743,12 +1765,17 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.introspect);
     p_i64(&p, x->now);
     p_text(&p, x->l.resources);
+    p_text(&p, x->jwks);
+    p_text(&p, x->jwks_url);
     int64_t n = 0;
     r = q_changes(c,
                   "UPDATE clients SET secret_hash = coalesce($2, secret_hash),"
                   " scopes = coalesce($3, scopes), default_scopes = coalesce($4, default_scopes),"
                   " introspect = coalesce($5, introspect), updated_at = $6,"
-                  " resources = coalesce($7, resources) WHERE client_id = $1",
+                  " resources = coalesce($7, resources),"
+                  " jwks = CASE WHEN $8::text IS NULL THEN jwks ELSE nullif($8, '') END,"
+                  " jwks_url = CASE WHEN $9::text IS NULL THEN jwks_url ELSE nullif($9, '') END"
+                  " WHERE client_id = $1",
                   &p, &n);
     if (r == JOTD_OK && n == 0)
         r = jotd_store__fail(JOTD_E_NOTFOUND, "no such client (or it changed meanwhile)");
@@ -1762,7 +1789,11 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
 static jotd_rc_t pg_client_update(jotd_store_t *st, const char *client_id,
                                   const jotd_client_patch_t *p, int64_t now)
 {
-    struct client_write_ctx x = {.client_id = client_id, .secret_hash = p->secret_hash, .now = now};
+    struct client_write_ctx x = {.client_id = client_id,
+                                 .secret_hash = p->secret_hash,
+                                 .jwks = p->jwks,
+                                 .jwks_url = p->jwks_url,
+                                 .now = now};
     jotd_rc_t r = jotd_store__client_lists(p, &x.l);
     if (r != JOTD_OK)
         return r;
@@ -1852,6 +1883,34 @@ static jotd_rc_t pg_client_set_state(jotd_store_t *st, const char *client_id, jo
 {
     struct client_state_ctx x = {.client_id = client_id, .op = op, .now = now};
     return run_op(st, true, client_state_fn, &x);
+}
+
+struct assertion_ctx {
+    const char *client_id, *jti;
+    int64_t exp;
+};
+
+static jotd_rc_t assertion_use_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct assertion_ctx *x = ctx;
+    params_t p = {0};
+    p_text(&p, x->client_id);
+    p_text(&p, x->jti);
+    p_i64(&p, x->exp);
+    jotd_rc_t r =
+        q(c, "INSERT INTO assertion_jtis (client_id, jti, exp) VALUES ($1, $2, $3)", &p, NULL);
+    if (r == JOTD_E_EXISTS)
+        jotd_store__fail(r, "client assertion replayed");
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
+                                  int64_t exp)
+{
+    struct assertion_ctx x = {.client_id = client_id, .jti = jti, .exp = exp};
+    return run_op(st, true, assertion_use_fn, &x);
 }
 
 static jotd_rc_t pg_client_rehash(jotd_store_t *st, const char *client_id, const char *old_hash,
@@ -2565,6 +2624,8 @@ static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
     if (r == JOTD_OK)
         r = q(c, "DELETE FROM status_revoked WHERE revoked_at <= $1", &old, NULL);
     if (r == JOTD_OK)
+        r = q(c, "DELETE FROM assertion_jtis WHERE exp <= $1", &now, NULL);
+    if (r == JOTD_OK)
         r = throttle_gc_tx(c, x->now);
     if (r == JOTD_OK)
         *how = TX_COMMIT;
@@ -2785,6 +2846,7 @@ static const jotd_store_ops_t pg_ops = {
     .client_rehash = pg_client_rehash,
     .client_list = pg_client_list,
     .client_set_state = pg_client_set_state,
+    .assertion_use = pg_assertion_use,
     .session_create = pg_session_create,
     .refresh_rotate = pg_refresh_rotate,
     .refresh_lookup = pg_refresh_lookup,

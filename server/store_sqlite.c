@@ -205,7 +205,18 @@ static const char *const migrations[] = {
      * its earlier service tokens; its sessions are found by client */
     "ALTER TABLE clients ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE clients ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX sessions_client_id ON sessions(client_id);",
+    "CREATE INDEX sessions_client_id ON sessions(client_id);"
+    /* private_key_jwt: the client's public keys (inline JWKS or its URL), and the jtis of
+     * the assertions seen, until their exp (a replay is an insert that conflicts) */
+    "ALTER TABLE clients ADD COLUMN jwks TEXT;"
+    "ALTER TABLE clients ADD COLUMN jwks_url TEXT;"
+    "CREATE TABLE assertion_jtis ("
+    " client_id TEXT NOT NULL,"
+    " jti TEXT NOT NULL,"
+    " exp INTEGER NOT NULL,"
+    " PRIMARY KEY (client_id, jti)"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -220,7 +231,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled, generation"
+    "resources, status_idx, disabled, generation, jwks, jwks_url"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -283,6 +294,8 @@ enum stmt_id {
     ST_CLIENT_DISABLE,
     ST_CLIENT_ENABLE,
     ST_CLIENT_DELETE,
+    ST_ASSERTION_USE,
+    ST_GC_ASSERTIONS,
     ST__COUNT
 };
 
@@ -312,15 +325,17 @@ static const char *const stmt_sql[ST__COUNT] = {
                                " SELECT 'session_revoked', sid, ?2, ?2 FROM sessions"
                                " WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
-                         " introspect, created_at, updated_at, resources, status_idx)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)",
+                         " introspect, created_at, updated_at, resources, status_idx, jwks,"
+                         " jwks_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
     [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id",
     [ST_CLIENT_UPDATE] = "UPDATE clients SET secret_hash = coalesce(?2, secret_hash),"
                          " scopes = coalesce(?3, scopes),"
                          " default_scopes = coalesce(?4, default_scopes),"
                          " introspect = coalesce(?5, introspect), updated_at = ?6,"
-                         " resources = coalesce(?7, resources)"
+                         " resources = coalesce(?7, resources),"
+                         " jwks = CASE WHEN ?8 IS NULL THEN jwks ELSE nullif(?8, '') END,"
+                         " jwks_url = CASE WHEN ?9 IS NULL THEN jwks_url ELSE nullif(?9, '') END"
                          " WHERE client_id = ?1",
     [ST_CLIENT_REHASH] = "UPDATE clients SET secret_hash = ?3 WHERE client_id = ?1"
                          " AND secret_hash = ?2",
@@ -408,6 +423,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CLIENT_ENABLE] = "UPDATE clients SET disabled = 0, status_idx = ?2, updated_at = ?3"
                          " WHERE client_id = ?1",
     [ST_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
+    [ST_ASSERTION_USE] = "INSERT INTO assertion_jtis (client_id, jti, exp) VALUES (?1, ?2, ?3)",
+    [ST_GC_ASSERTIONS] = "DELETE FROM assertion_jtis WHERE exp <= ?1",
 };
 
 /* ---- the store --------------------------------------------------------------------------- */
@@ -1529,6 +1546,10 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     if (r == JOTD_OK)
         r = col_dup(s, 1, &c.secret_hash);
     if (r == JOTD_OK)
+        r = col_dup(s, 11, &c.jwks);
+    if (r == JOTD_OK)
+        r = col_dup(s, 12, &c.jwks_url);
+    if (r == JOTD_OK)
         r = col_list(s, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
         r = col_list(s, 3, &c.default_scopes, &c.n_default_scopes);
@@ -1588,6 +1609,8 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
             bind_i64(s, 6, now, &b);
             bind_text(s, 7, l.resources, &b);
             bind_i64(s, 8, idx, &b);
+            bind_text(s, 9, cl->jwks, &b);
+            bind_text(s, 10, cl->jwks_url, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
@@ -1683,6 +1706,8 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
             bind_text(s, 5, l.introspect, &b);
             bind_i64(s, 6, now, &b);
             bind_text(s, 7, l.resources, &b);
+            bind_text(s, 8, p->jwks, &b);
+            bind_text(s, 9, p->jwks_url, &b);
             r = client_changed_tx(c, s, b, client_id, now, true);
         }
         r = tx_end(c, r == JOTD_OK, r);
@@ -1783,6 +1808,33 @@ static jotd_rc_t sq_client_set_state(jotd_store_t *base, const char *client_id, 
         }
         if (r == JOTD_OK && changed)
             r = event_tx(c, JOTD_EV_CLIENT_CHANGED, client_id, 0, now);
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    return r;
+}
+
+static jotd_rc_t sq_assertion_use(jotd_store_t *base, const char *client_id, const char *jti,
+                                  int64_t exp)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = prep(c, ST_ASSERTION_USE, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_text(s, 1, client_id, &b);
+            bind_text(s, 2, jti, &b);
+            bind_i64(s, 3, exp, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+        }
+        if (r == JOTD_E_EXISTS)
+            r = fail(r, "client assertion replayed");
         r = tx_end(c, r == JOTD_OK, r);
     }
     wconn_put(st, c);
@@ -2332,6 +2384,8 @@ static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
         if (r == JOTD_OK)
             r = gc_step(c, ST_GC_STATUS, now - keep_seconds);
         if (r == JOTD_OK)
+            r = gc_step(c, ST_GC_ASSERTIONS, now);
+        if (r == JOTD_OK)
             r = throttle_gc_tx(c, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
@@ -2817,6 +2871,7 @@ static const jotd_store_ops_t sqlite_ops = {
     .client_rehash = sq_client_rehash,
     .client_list = sq_client_list,
     .client_set_state = sq_client_set_state,
+    .assertion_use = sq_assertion_use,
     .session_create = sq_session_create,
     .refresh_rotate = sq_refresh_rotate,
     .refresh_lookup = sq_refresh_lookup,

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
+import crypto from 'node:crypto';
 import { Jotd, ISSUER, jose, basic, bearer, describeResponse, show } from './lib/jotd.mjs';
 
 const SECRET = 'svc-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -13,10 +14,12 @@ const ORDERS = 'https://orders.e2e.test';
 const BILLING = 'https://billing.e2e.test';
 const ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'];
 
+const LAX = ['--throttle-account-failures', '1000', '--throttle-ip-failures', '1000'];
 let srv;
 
 before(async () => {
-  srv = await Jotd.start();
+  // many refusals in a row below: the failure throttle (tested elsewhere) kept out of the way
+  srv = await Jotd.start({ args: ['--allow-http-jwks-url', ...LAX] });
   // a service with two resources and scopes; a resource server introspecting orders tokens
   let r = srv.cmd(['client', 'add', 'svc-a', '--secret-stdin', '--scope', 'orders:read', '--scope', 'orders:write',
     '--default-scope', 'orders:read', '--resource', ORDERS, '--resource', BILLING], { input: SECRET + '\n' });
@@ -249,5 +252,171 @@ describe('client disable / enable / delete', () => {
     const r = await srv.token({ grant_type: 'refresh_token', refresh_token: l.refresh_token }, { authorization: basic(id, SECRET) });
     assert.equal(r.status, 400, describeResponse(r));
     assert.equal(r.json.error, 'invalid_grant');
+  });
+});
+
+describe('private_key_jwt (RFC 7523 §2.2)', () => {
+  const TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+  const keys = {};
+  let dir, jwksServer, jwksUrl, second;
+  let jwksHits = 0;
+
+  before(async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const http = await import('node:http');
+    const os = await import('node:os');
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jotd-s2s-'));
+    for (const alg of ['ES256', 'EdDSA']) {
+      const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+      const jwk = await jose.exportJWK(publicKey);
+      jwk.kid = `${alg}-1`;
+      jwk.alg = alg;
+      keys[alg] = { privateKey, jwk };
+    }
+    const other = await jose.generateKeyPair('ES256', { extractable: true });
+    keys.wrong = { privateKey: other.privateKey };
+    const file = path.join(dir, 'jwks.json');
+    fs.writeFileSync(file, JSON.stringify({ keys: [keys.ES256.jwk, keys.EdDSA.jwk] }));
+    let r = srv.cmd(['client', 'add', 'pk-file', '--jwks', file, '--scope', 'orders:read', '--resource', ORDERS, '--introspect', ORDERS]);
+    assert.equal(r.status, 0, show(r));
+    assert.match(r.stdout, /private_key_jwt/);
+    // a JWK set served over loopback http (the server runs with --allow-http-jwks-url)
+    jwksServer = http.createServer((req, res) => {
+      jwksHits++;
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
+      res.end(JSON.stringify({ keys: [keys.ES256.jwk] }));
+    });
+    await new Promise((ok) => jwksServer.listen(0, '127.0.0.1', ok));
+    jwksUrl = `http://127.0.0.1:${jwksServer.address().port}/jwks.json`;
+    r = srv.cmd(['client', 'add', 'pk-url', '--jwks-url', jwksUrl]);
+    assert.equal(r.status, 0, show(r));
+    // refused registrations: a private key, a symmetric key, http to a non-loopback host
+    const priv = path.join(dir, 'priv.json');
+    fs.writeFileSync(priv, JSON.stringify({ keys: [{ ...(await jose.exportJWK(keys.ES256.privateKey)), kid: 'p' }] }));
+    r = srv.cmd(['client', 'add', 'pk-bad', '--jwks', priv]);
+    assert.equal(r.status, 1, show(r));
+    const oct = path.join(dir, 'oct.json');
+    fs.writeFileSync(oct, JSON.stringify({ keys: [{ kty: 'oct', k: Buffer.alloc(32, 7).toString('base64url'), kid: 'h' }] }));
+    r = srv.cmd(['client', 'add', 'pk-bad', '--jwks', oct]);
+    assert.equal(r.status, 1, show(r));
+    r = srv.cmd(['client', 'add', 'pk-bad', '--jwks-url', 'http://example.com/jwks.json']);
+    assert.equal(r.status, 1, show(r));
+    // a second instance on the same store, for replays across instances
+    second = await Jotd.start({ data: srv.data, store: srv.store, args: ['--allow-http-jwks-url', ...LAX] });
+  });
+
+  after(async () => {
+    await second?.stop({ keepData: true });
+    jwksServer?.close();
+    (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
+  });
+
+  const endpoint = () => `${ISSUER}/token`;
+
+  async function assertion(id, { alg = 'ES256', key, aud = endpoint(), exp = '60s', jti = crypto.randomUUID(), header = {} } = {}) {
+    return new jose.SignJWT({ jti })
+      .setProtectedHeader({ alg, kid: `${alg}-1`, ...header })
+      .setIssuer(id)
+      .setSubject(id)
+      .setAudience(aud)
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(key ?? keys[alg].privateKey);
+  }
+
+  const withAssertion = (s, a, extra = {}) =>
+    s.token({ grant_type: 'client_credentials', client_assertion_type: TYPE, client_assertion: a, ...extra });
+
+  test('metadata', async () => {
+    const m = (await srv.get('/.well-known/oauth-authorization-server')).json;
+    assert.ok(m.token_endpoint_auth_methods_supported.includes('private_key_jwt'));
+    assert.ok(m.token_endpoint_auth_signing_alg_values_supported.includes('ES256'));
+    assert.ok(m.token_endpoint_auth_signing_alg_values_supported.includes('EdDSA'));
+    assert.ok(!m.token_endpoint_auth_signing_alg_values_supported.some((a) => a.startsWith('HS') || a === 'none'));
+  });
+
+  test('ES256 and EdDSA assertions (jwks file) get tokens; aud may be the issuer', async () => {
+    for (const alg of ['ES256', 'EdDSA']) {
+      const r = await withAssertion(srv, await assertion('pk-file', { alg }));
+      assert.equal(r.status, 200, `${alg}: ${describeResponse(r)}`);
+      const v = await jose.jwtVerify(r.json.access_token, srv.jwks, { issuer: ISSUER, audience: ORDERS, algorithms: ALGS });
+      assert.equal(v.payload.sub, 'pk-file');
+      assert.equal(v.payload.scope, undefined);
+    }
+    const r = await withAssertion(srv, await assertion('pk-file', { aud: ISSUER }), { client_id: 'pk-file' });
+    assert.equal(r.status, 200, describeResponse(r));
+  });
+
+  test('a JWKS URL (loopback http, --allow-http-jwks-url)', async () => {
+    const r = await withAssertion(srv, await assertion('pk-url'));
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.ok(jwksHits >= 1);
+    const hits = jwksHits;
+    assert.equal((await withAssertion(srv, await assertion('pk-url'))).status, 200);
+    assert.equal(jwksHits, hits, 'the set is cached');
+  });
+
+  test('a replayed assertion is refused, on this instance and on another one', async () => {
+    const a = await assertion('pk-file');
+    assert.equal((await withAssertion(srv, a)).status, 200);
+    for (const s of [srv, second]) {
+      const r = await withAssertion(s, a);
+      assert.equal(r.status, 401, describeResponse(r));
+      assert.equal(r.json.error, 'invalid_client');
+    }
+    const b = await assertion('pk-file');
+    assert.equal((await withAssertion(second, b)).status, 200, 'the second instance accepts a fresh one');
+    assert.equal((await withAssertion(srv, b)).status, 401, 'and the first then refuses it');
+  });
+
+  test('refused: expired, too long, wrong aud, wrong key, HS256, alg none, iss != sub, no jti, client_id mismatch, with a secret', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const hsKey = new TextEncoder().encode('x'.repeat(32));
+    const none = (() => {
+      const h = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+      const p = Buffer.from(JSON.stringify({ iss: 'pk-file', sub: 'pk-file', aud: endpoint(), exp: now + 60, jti: 'none-1' })).toString('base64url');
+      return `${h}.${p}.`;
+    })();
+    const noJti = await new jose.SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'ES256-1' }).setIssuer('pk-file').setSubject('pk-file')
+      .setAudience(endpoint()).setExpirationTime('60s').sign(keys.ES256.privateKey);
+    const cases = {
+      expired: await assertion('pk-file', { exp: now - 60 }),
+      'exp too far': await assertion('pk-file', { exp: now + 3600 }),
+      'wrong aud': await assertion('pk-file', { aud: 'https://elsewhere.e2e.test/token' }),
+      'wrong key': await assertion('pk-file', { key: keys.wrong.privateKey }),
+      HS256: await new jose.SignJWT({ jti: 'hs-1' }).setProtectedHeader({ alg: 'HS256', kid: 'ES256-1' }).setIssuer('pk-file')
+        .setSubject('pk-file').setAudience(endpoint()).setExpirationTime('60s').sign(hsKey),
+      'alg none': none,
+      'iss != sub': await new jose.SignJWT({ jti: 'x-1' }).setProtectedHeader({ alg: 'ES256', kid: 'ES256-1' }).setIssuer('pk-file')
+        .setSubject('svc-a').setAudience(endpoint()).setExpirationTime('60s').sign(keys.ES256.privateKey),
+      'no jti': noJti,
+      'garbage': 'not.a.jwt',
+    };
+    for (const [what, a] of Object.entries(cases)) {
+      const r = await withAssertion(srv, a);
+      assert.equal(r.status, 401, `${what}: ${describeResponse(r)}`);
+      assert.equal(r.json.error, 'invalid_client', what);
+    }
+    let r = await withAssertion(srv, await assertion('pk-file'), { client_id: 'svc-a' });
+    assert.equal(r.status, 401, `client_id mismatch: ${describeResponse(r)}`);
+    r = await withAssertion(srv, await assertion('pk-file'), { client_secret: SECRET, client_id: 'pk-file' });
+    assert.equal(r.status, 401, `two methods: ${describeResponse(r)}`);
+    r = await srv.token({ grant_type: 'client_credentials', client_assertion_type: 'urn:other', client_assertion: await assertion('pk-file') });
+    assert.equal(r.status, 401, `wrong type: ${describeResponse(r)}`);
+    // a key client has no secret to try
+    r = await srv.token({ grant_type: 'client_credentials' }, { authorization: basic('pk-file', SECRET) });
+    assert.equal(r.status, 401, describeResponse(r));
+  });
+
+  test('works at /introspect and /revoke too', async () => {
+    const t = (await withAssertion(srv, await assertion('pk-file'))).json.access_token;
+    const i = await srv.post('/introspect', { token: t, client_assertion_type: TYPE, client_assertion: await assertion('pk-file') });
+    assert.equal(i.status, 200, describeResponse(i));
+    assert.equal(i.json.active, true);
+    const rv = await srv.post('/revoke', { token: t, client_assertion_type: TYPE, client_assertion: await assertion('pk-file') });
+    assert.equal(rv.status, 200, describeResponse(rv));
+    const v = await srv.get('/verify', { authorization: bearer(t) });
+    assert.equal(v.status, 401, 'revoked by its own client');
   });
 });

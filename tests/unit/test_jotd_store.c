@@ -1655,6 +1655,67 @@ static void test_client_disable_enable_delete(void **state)
     assert_rc(jotd_store_client_set_state(f->st, "web", 0, T0), JOTD_E_INVAL);
 }
 
+/* private_key_jwt replay table: the first use of (client, jti) wins, a second conflicts;
+ * the same jti of another client is another row; gc drops rows past their exp. */
+static void test_assertion_replay(void **state)
+{
+    fx_t *f = *state;
+    assert_rc(jotd_store_assertion_use(f->st, "svc", "jti-1", T0 + 60), JOTD_OK);
+    assert_rc(jotd_store_assertion_use(f->st, "svc", "jti-1", T0 + 60), JOTD_E_EXISTS);
+    assert_rc(jotd_store_assertion_use(f->st, "svc", "jti-1", T0 + 999), JOTD_E_EXISTS);
+    assert_rc(jotd_store_assertion_use(f->st, "other", "jti-1", T0 + 60), JOTD_OK);
+    assert_rc(jotd_store_assertion_use(f->st, "svc", "jti-2", T0 + 300), JOTD_OK);
+    assert_rc(jotd_store_assertion_use(f->st, "svc", "", T0), JOTD_E_INVAL);
+    assert_rc(jotd_store_assertion_use(f->st, "", "x", T0), JOTD_E_INVAL);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM assertion_jtis"), 3);
+    /* gc at T0 + 60: the two rows that expire then go, jti-2 stays (and still conflicts) */
+    assert_rc(jotd_store_gc(f->st, T0 + 60, 3600), JOTD_OK);
+    assert_int_equal(sql_int(f, "SELECT count(*) FROM assertion_jtis"), 1);
+    assert_rc(jotd_store_assertion_use(f->st, "svc", "jti-2", T0 + 300), JOTD_E_EXISTS);
+}
+
+#define N_REPLAYERS 8
+
+struct replayer {
+    const char *loc;
+    jotd_rc_t rc;
+};
+
+static void *replayer_main(void *arg)
+{
+    struct replayer *r = arg;
+    jotd_store_t *st = NULL;
+    r->rc = jotd_store_open(r->loc, &st);
+    if (r->rc == JOTD_OK)
+        r->rc = jotd_store_assertion_use(st, "svc", "the-jti", T0 + 60);
+    jotd_store_close(st);
+    return NULL;
+}
+
+/* One jti sent to many instances at once (one store handle per thread): exactly one wins. */
+static void test_assertion_replay_concurrent(void **state)
+{
+    fx_t *f = *state;
+    pthread_t th[N_REPLAYERS];
+    struct replayer r[N_REPLAYERS];
+    for (int i = 0; i < N_REPLAYERS; i++) {
+        r[i] = (struct replayer){.loc = f->loc, .rc = JOTD_E_IO};
+        assert_int_equal(pthread_create(&th[i], NULL, replayer_main, &r[i]), 0);
+    }
+    int won = 0, lost = 0;
+    for (int i = 0; i < N_REPLAYERS; i++) {
+        pthread_join(th[i], NULL);
+        if (r[i].rc == JOTD_OK)
+            won++;
+        else if (r[i].rc == JOTD_E_EXISTS)
+            lost++;
+        else
+            fail_msg("replayer %d: %s", i, jotd_rc_str(r[i].rc));
+    }
+    assert_int_equal(won, 1);
+    assert_int_equal(lost, N_REPLAYERS - 1);
+}
+
 static void test_status_revoked_by_each_path(void **state)
 {
     fx_t *f = *state;
@@ -2336,7 +2397,8 @@ static void test_pg_migration_to_status_lists(void **state)
     f->st = NULL;
     sql_exec(f, "DROP INDEX clients_status_idx; DROP INDEX sessions_client_id;"
                 " ALTER TABLE clients DROP COLUMN resources, DROP COLUMN status_idx,"
-                " DROP COLUMN disabled, DROP COLUMN generation; DROP TABLE status_revoked;"
+                " DROP COLUMN disabled, DROP COLUMN generation, DROP COLUMN jwks,"
+                " DROP COLUMN jwks_url; DROP TABLE assertion_jtis; DROP TABLE status_revoked;"
                 " DROP SEQUENCE session_status_idx; ALTER TABLE sessions DROP COLUMN status_idx;"
                 " UPDATE jotd_schema SET version = 2");
     assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
@@ -3004,7 +3066,8 @@ int main(void)
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
-        T(test_client_disable_enable_delete), T(test_denylist), T(test_gc),                        \
+        T(test_client_disable_enable_delete), T(test_assertion_replay),                            \
+        T(test_assertion_replay_concurrent), T(test_denylist), T(test_gc),                         \
         T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
         T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
