@@ -1,7 +1,7 @@
 /* Fuzz target "admin": the admin API's request handling up to the database, without sockets.
  *
  * server/routes_admin.c is compiled into this file (white-box, as the unit tests do), so its
- * static helpers are the real ones: parse_json_body (jansson, JSON_REJECT_DUPLICATES, an
+ * static helpers are the real ones: jotd_admin_json_body (jansson, JSON_REJECT_DUPLICATES, an
  * object), members_ok, names_from_json, plus jotd_username_valid / jotd_name_valid /
  * jotd_parse_id from server/names.c. Its one external function is renamed here so that the
  * copy in jotd_core stays the one the rest of the server links against (should the file
@@ -49,7 +49,7 @@ static void free_resp(jotd_resp_t *r)
 static void validate_body(const jotd_req_t *req, bool creating)
 {
     jotd_resp_t resp = {0};
-    json_t *body = parse_json_body(req, &resp);
+    json_t *body = jotd_admin_json_body(req, &resp);
     if (!body) {
         FUZZ_CHECK(resp.status == 400);
         free_resp(&resp);

@@ -56,9 +56,9 @@ static char *metadata(const jotd_config_t *cfg, unsigned algs)
     json_object_set_new(m, "revocation_endpoint_auth_methods_supported",
                         json_pack("[s,s,s,s]", "client_secret_basic", "client_secret_post",
                                   "private_key_jwt", "none"));
-    json_object_set_new(m, "introspection_endpoint_auth_methods_supported",
-                        json_pack("[s,s,s]", "client_secret_basic", "client_secret_post",
-                                  "private_key_jwt"));
+    json_object_set_new(
+        m, "introspection_endpoint_auth_methods_supported",
+        json_pack("[s,s,s]", "client_secret_basic", "client_secret_post", "private_key_jwt"));
     /* RFC 8414 §2: the algorithms of private_key_jwt assertions (asymmetric only) */
     json_object_set_new(m, "token_endpoint_auth_signing_alg_values_supported",
                         alg_names(JOTD_ASSERTION_ALGS));

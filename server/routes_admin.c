@@ -52,24 +52,6 @@ static bool names_from_json(json_t *j, const char ***out, size_t *n)
     return true;
 }
 
-static json_t *parse_json_body(const jotd_req_t *req, jotd_resp_t *resp)
-{
-    const char *ct = req->content_type;
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
-        jotd_resp_error(resp, 400, "invalid_request", "send application/json");
-        return NULL;
-    }
-    json_error_t e;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        jotd_resp_error(resp, 400, "invalid_request", "body must be a JSON object");
-        return NULL;
-    }
-    return j;
-}
-
 /* Only these members, with these types; anything else is a 400. */
 static bool members_ok(json_t *body, bool creating)
 {
@@ -139,7 +121,7 @@ static void list_users(jotd_app_t *app, const jotd_req_t *req, jotd_resp_t *resp
 static void create_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                         const char *admin, jotd_resp_t *resp)
 {
-    json_t *body = parse_json_body(req, resp);
+    json_t *body = jotd_admin_json_body(req, resp);
     if (!body)
         return;
     const char *username = json_string_value(json_object_get(body, "username"));
@@ -185,7 +167,7 @@ static void create_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_re
 static void patch_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req, int64_t id,
                        const char *admin, jotd_resp_t *resp)
 {
-    json_t *body = parse_json_body(req, resp);
+    json_t *body = jotd_admin_json_body(req, resp);
     if (!body)
         return;
     jotd_user_patch_t p = {.disabled = -1};
@@ -228,43 +210,6 @@ static void patch_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     json_decref(body);
 }
 
-/* The caller must hold a valid access token whose live session belongs to an enabled
- * user with the "admin" role. Returns the admin's username (malloc'd) or NULL after
- * answering 401/403. */
-static char *require_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                           jotd_resp_t *resp)
-{
-    size_t len = 0;
-    const char *token = req->authorization ? jotd_bearer_token(req->authorization, &len) : NULL;
-    if (!token) {
-        jotd_resp_bearer_challenge(resp, NULL, NULL);
-        return NULL;
-    }
-    jot_token_t *t = NULL;
-    const char *why;
-    if (jotd_access_verify(app, rt, token, len, &t, &why) != JOT_OK) {
-        jotd_resp_bearer_challenge(resp, "invalid_token", why);
-        return NULL;
-    }
-    jotd_user_t u = {0};
-    jotd_rc_t rc = jotd_session_user(app, t, &u, resp);
-    jot_token_free(t);
-    if (rc != JOTD_OK)
-        return NULL;
-    /* the role is read from the user record now, not from the token */
-    char *admin = NULL;
-    for (size_t i = 0; i < u.n_roles && !admin; i++)
-        if (strcmp(u.roles[i], "admin") == 0)
-            admin = strdup(u.username);
-    if (!admin) {
-        jotd_resp_error(resp, 403, "insufficient_scope", "the admin role is required");
-        jotd_resp_header(resp, "WWW-Authenticate",
-                         "Bearer realm=\"jotd\", error=\"insufficient_scope\"");
-    }
-    jotd_user_clear(&u);
-    return admin;
-}
-
 static void method_not_allowed(jotd_resp_t *resp, const char *allow)
 {
     jotd_resp_error(resp, 405, "method_not_allowed", NULL);
@@ -304,7 +249,7 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         method_not_allowed(resp, allow);
         return;
     }
-    char *admin = require_admin(app, rt, req, resp);
+    char *admin = jotd_admin_require(app, rt, req, resp);
     if (!admin)
         return;
     jotd_rc_t rc;

@@ -85,7 +85,7 @@ static jotd_rc_t may_end(jotd_app_t *app, const jotd_client_t *requester, const 
         *ok = true;
         return JOTD_OK;
     }
-    *ok = rc == JOTD_OK && !o.secret_hash;
+    *ok = rc == JOTD_OK && !jotd_client_is_confidential(&o);
     jotd_client_clear(&o);
     return rc;
 }

@@ -266,6 +266,16 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
                        jotd_resp_t *resp);
 void jotd_route_userinfo(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                          jotd_resp_t *resp);
+/** The admin of an /admin request: a valid access token whose live session belongs to an
+ *  enabled user with the "admin" role (read from the store). Their username (malloc'd), or
+ *  NULL after answering 401/403. */
+char *jotd_admin_require(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         jotd_resp_t *resp);
+/** The JSON object of an application/json body, or NULL after answering 400. */
+json_t *jotd_admin_json_body(const jotd_req_t *req, jotd_resp_t *resp);
+/** /admin/clients[...] (routes_admin_clients.c). */
+void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                              jotd_resp_t *resp);
 void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp);
 /** GET /statuslists/{K}: the Status List Token of list K (statuslist.h); on the event loop

@@ -420,3 +420,101 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
     assert.equal(v.status, 401, 'revoked by its own client');
   });
 });
+
+describe('admin API: /admin/clients', () => {
+  let adminTok, userTok;
+  const call = (method, p, json, tok = adminTok) =>
+    srv.request(p, { method, json, headers: tok ? { authorization: bearer(tok) } : {} });
+
+  before(async () => {
+    adminTok = (await srv.login('admin', srv.adminPassword)).access_token;
+    srv.addUser('mallory', 'mallory-password-1');
+    userTok = (await srv.login('mallory', 'mallory-password-1')).access_token;
+  });
+
+  test('authorisation: no token 401, a user without the admin role 403, a service token 401', async () => {
+    assert.equal((await call('GET', '/admin/clients', undefined, null)).status, 401);
+    const r = await call('GET', '/admin/clients', undefined, userTok);
+    assert.equal(r.status, 403, describeResponse(r));
+    assert.equal((await call('POST', '/admin/clients', { client_id: 'x1' }, userTok)).status, 403);
+    assert.equal((await call('POST', '/admin/clients/svc-a/disable', undefined, userTok)).status, 403);
+    const svc = (await serviceToken('svc-plain', srv.audience)).body.access_token;
+    assert.equal((await call('GET', '/admin/clients', undefined, svc)).status, 401);
+  });
+
+  test('create (secret shown once) → client_credentials → PATCH → rotate-secret → disable/enable → DELETE', async () => {
+    let r = await call('POST', '/admin/clients', { client_id: 'api-made', scopes: ['a', 'b'], default_scopes: ['a'], resources: [ORDERS] });
+    assert.equal(r.status, 201, describeResponse(r));
+    assert.equal(r.json.type, 'confidential');
+    const secret = r.json.client_secret;
+    assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(r.json.resources, [ORDERS]);
+    let t = await cc('api-made', {}, secret);
+    assert.equal(t.status, 200, describeResponse(t));
+    assert.equal(t.json.scope, 'a');
+    r = await call('GET', '/admin/clients/api-made');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.client_secret, undefined, 'never shown again');
+    assert.equal(r.json.secret_hash, undefined);
+    r = await call('GET', '/admin/clients');
+    assert.ok(r.json.clients.some((c) => c.client_id === 'api-made'));
+
+    r = await call('PATCH', '/admin/clients/api-made', { resources: [BILLING], scopes: ['a'] });
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.deepEqual(r.json.resources, [BILLING]);
+    t = await cc('api-made', {}, secret);
+    assert.equal(t.status, 200, describeResponse(t));
+    assert.equal(jose.decodeJwt(t.json.access_token).aud, BILLING);
+    r = await call('PATCH', '/admin/clients/api-made', { default_scopes: ['zzz'] });
+    assert.equal(r.status, 400, 'default scopes outside the scopes');
+    r = await call('PATCH', '/admin/clients/api-made', { secret_hash: 'x' });
+    assert.equal(r.status, 400, 'unknown member');
+
+    r = await call('POST', '/admin/clients/api-made/rotate-secret');
+    assert.equal(r.status, 200, describeResponse(r));
+    const secret2 = r.json.client_secret;
+    assert.notEqual(secret2, secret);
+    assert.equal((await cc('api-made', {}, secret)).status, 401, 'the old secret stops at once');
+    t = await cc('api-made', {}, secret2);
+    assert.equal(t.status, 200);
+
+    r = await call('POST', '/admin/clients/api-made/disable');
+    assert.equal(r.status, 204, describeResponse(r));
+    const v = await srv.get('/verify', { authorization: bearer(t.json.access_token) });
+    assert.equal(v.status, 401, 'at once on this instance');
+    assert.equal((await cc('api-made', {}, secret2)).status, 401);
+    assert.equal((await call('POST', '/admin/clients/api-made/enable')).status, 204);
+    assert.equal((await cc('api-made', {}, secret2)).status, 200);
+    assert.equal((await call('DELETE', '/admin/clients/api-made')).status, 204);
+    assert.equal((await call('GET', '/admin/clients/api-made')).status, 404);
+    assert.equal((await call('DELETE', '/admin/clients/api-made')).status, 404);
+  });
+
+  test('create: public, with keys, conflicts and bad input', async () => {
+    let r = await call('POST', '/admin/clients', { client_id: 'api-spa', type: 'public' });
+    assert.equal(r.status, 201, describeResponse(r));
+    assert.equal(r.json.client_secret, undefined);
+    assert.equal(r.json.type, 'public');
+    assert.equal((await call('POST', '/admin/clients', { client_id: 'api-spa', type: 'public' })).status, 409);
+    const { publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+    r = await call('POST', '/admin/clients', { client_id: 'api-keys', jwks: { keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'k1' }] } });
+    assert.equal(r.status, 201, describeResponse(r));
+    assert.equal(r.json.type, 'private_key_jwt');
+    assert.equal(r.json.client_secret, undefined);
+    for (const bad of [{}, { client_id: 'bad id' }, { client_id: 'x2', scopes: ['a b'] }, { client_id: 'x2', type: 'other' },
+      { client_id: 'x2', jwks: { keys: [{ kty: 'oct', k: 'AAAA', kid: 'h' }] } }, { client_id: 'x2', jwks_url: 'http://example.com/k' }]) {
+      r = await call('POST', '/admin/clients', bad);
+      assert.equal(r.status, 400, `${JSON.stringify(bad)}: ${describeResponse(r)}`);
+    }
+    assert.equal((await call('PUT', '/admin/clients/api-spa')).status, 405);
+    assert.equal((await call('POST', '/admin/clients/api-spa/explode')).status, 404);
+    assert.equal((await call('POST', '/admin/clients/api-spa/rotate-secret')).status, 409);
+  });
+
+  test('every change is audited', async () => {
+    await srv.waitLog((l) => l.event === 'admin_client_delete' && l.client_id === 'api-made');
+    for (const ev of ['admin_client_create', 'admin_client_update', 'admin_client_rotate_secret', 'admin_client_disable', 'admin_client_enable'])
+      assert.ok(srv.logs().some((l) => l.event === ev && l.admin === 'admin'), ev);
+    assert.ok(!srv.stderr.includes('client_secret":"'), 'no secret in the logs');
+  });
+});

@@ -1,0 +1,418 @@
+/* /admin/clients: JSON administration of OAuth clients, for holders of the "admin" role
+ * (the same authorisation as /admin/users: jotd_admin_require).
+ *   GET    /admin/clients                       list, id order
+ *   POST   /admin/clients                       create {client_id, type, scopes,
+ *                                               default_scopes, introspect, resources, jwks,
+ *                                               jwks_url}; 201 with a generated secret, shown
+ *                                               once, for a confidential client without keys
+ *   GET    /admin/clients/{id}                  one client (never its secret hash)
+ *   PATCH  /admin/clients/{id}                  replace scopes, default_scopes, introspect,
+ *                                               resources, jwks, jwks_url (those given)
+ *   DELETE /admin/clients/{id}                  delete (voids its tokens and sessions)
+ *   POST   /admin/clients/{id}/disable          disable (voids its tokens and sessions)
+ *   POST   /admin/clients/{id}/enable           enable (earlier tokens stay void)
+ *   POST   /admin/clients/{id}/rotate-secret    a new generated secret, shown once
+ * Every change is audited (admin_client_*). */
+#include "log.h"
+#include "names.h"
+#include "server.h"
+#include "common/random.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SECRET_LEN 43 /* 256 bits, base64url */
+
+static json_t *strings(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *client_json(const jotd_client_t *c)
+{
+    const char *type = !jotd_client_is_confidential(c) ? "public"
+                       : c->secret_hash                ? "confidential"
+                                                       : "private_key_jwt";
+    json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I}", "client_id", c->client_id,
+                          "type", type, "scopes", strings(c->scopes, c->n_scopes), "default_scopes",
+                          strings(c->default_scopes, c->n_default_scopes), "introspect",
+                          strings(c->introspect, c->n_introspect), "resources",
+                          strings(c->resources, c->n_resources), "disabled", c->disabled,
+                          "status_idx", (json_int_t)c->status_idx, "created_at",
+                          (json_int_t)c->created_at, "updated_at", (json_int_t)c->updated_at);
+    if (j && c->jwks_url)
+        json_object_set_new(j, "jwks_url", json_string(c->jwks_url));
+    if (j && c->jwks)
+        json_object_set_new(j, "jwks", json_loads(c->jwks, JSON_REJECT_DUPLICATES, NULL));
+    return j;
+}
+
+/* A list member: an array of at most JOTD_CLIENT_MAX_LIST valid strings; *out borrows
+ * from \p j. */
+static bool list_from_json(json_t *j, bool audiences, const char ***out, size_t *n)
+{
+    if (!json_is_array(j) || json_array_size(j) > JOTD_CLIENT_MAX_LIST)
+        return false;
+    const char **v = calloc(json_array_size(j) + 1, sizeof *v);
+    if (!v)
+        return false;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        const char *s = json_string_value(json_array_get(j, i));
+        if (!s || !(audiences ? jotd_audience_valid(s) : jotd_scope_token_valid(s))) {
+            free(v);
+            return false;
+        }
+        v[i] = s;
+    }
+    *out = v;
+    *n = json_array_size(j);
+    return true;
+}
+
+/* What a body may set, parsed and checked. */
+typedef struct client_body {
+    const char **scopes, **default_scopes, **introspect, **resources;
+    size_t n_scopes, n_default_scopes, n_introspect, n_resources;
+    bool has_scopes, has_default_scopes, has_introspect, has_resources;
+    char *jwks; /* compact JSON, checked; "" clears (PATCH with null) */
+    const char *jwks_url;
+    const char *client_id, *type;
+} client_body_t;
+
+static void client_body_clear(client_body_t *b)
+{
+    free(b->scopes);
+    free(b->default_scopes);
+    free(b->introspect);
+    free(b->resources);
+    free(b->jwks);
+}
+
+/* 400 on anything unknown or invalid; \p creating allows client_id and type. */
+static bool parse_client_body(json_t *body, bool creating, client_body_t *b, jotd_resp_t *resp)
+{
+    const char *key;
+    json_t *v;
+    const char *bad = NULL;
+    json_object_foreach(body, key, v)
+    {
+        if (!strcmp(key, "scopes")) {
+            b->has_scopes = list_from_json(v, false, &b->scopes, &b->n_scopes);
+            bad = b->has_scopes ? bad : "scopes: an array of scope tokens";
+        } else if (!strcmp(key, "default_scopes")) {
+            b->has_default_scopes =
+                list_from_json(v, false, &b->default_scopes, &b->n_default_scopes);
+            bad = b->has_default_scopes ? bad : "default_scopes: an array of scope tokens";
+        } else if (!strcmp(key, "introspect")) {
+            b->has_introspect = list_from_json(v, true, &b->introspect, &b->n_introspect);
+            bad = b->has_introspect ? bad : "introspect: an array of audiences";
+        } else if (!strcmp(key, "resources")) {
+            b->has_resources = list_from_json(v, true, &b->resources, &b->n_resources);
+            bad = b->has_resources ? bad : "resources: an array of audiences";
+        } else if (!strcmp(key, "jwks") && (json_is_object(v) || (!creating && json_is_null(v)))) {
+            char err[160];
+            b->jwks = json_is_null(v) ? strdup("") : json_dumps(v, JSON_COMPACT);
+            if (!b->jwks)
+                bad = "out of memory";
+            else if (*b->jwks && jotd_client_jwks_check(b->jwks, strlen(b->jwks), err, sizeof err))
+                bad = "jwks: a JWK set of public asymmetric keys";
+        } else if (!strcmp(key, "jwks_url") && json_is_string(v)) {
+            jot_remote_opts_t ro;
+            jot_remote_opts_init(&ro);
+            ro.allow_http = 1; /* the server refuses http unless --allow-http-jwks-url */
+            jot_remote_keyset_t *rk = NULL;
+            b->jwks_url = json_string_value(v);
+            if (*b->jwks_url && jot_remote_keyset_new(b->jwks_url, &ro, &rk) != JOT_OK)
+                bad = "jwks_url: https://, or http:// to a loopback host";
+            jot_remote_keyset_free(rk);
+        } else if (creating && !strcmp(key, "client_id") && json_is_string(v)) {
+            b->client_id = json_string_value(v);
+            bad =
+                jotd_username_valid(b->client_id) ? bad : "client_id: 1-64 of A-Z a-z 0-9 . _ @ -";
+        } else if (creating && !strcmp(key, "type") && json_is_string(v)) {
+            b->type = json_string_value(v);
+            bad = !strcmp(b->type, "confidential") || !strcmp(b->type, "public")
+                      ? bad
+                      : "type: confidential or public";
+        } else {
+            bad = "unknown member or wrong type";
+        }
+        if (bad)
+            break;
+    }
+    if (!bad && creating && !b->client_id)
+        bad = "client_id is required";
+    if (bad)
+        jotd_resp_error(resp, 400, "invalid_request", bad);
+    return !bad;
+}
+
+/* Every default scope is one of the scopes. */
+static bool defaults_ok(const char *const *def, size_t n_def, const char *const *sc, size_t n_sc)
+{
+    for (size_t i = 0; i < n_def; i++) {
+        bool found = false;
+        for (size_t j = 0; j < n_sc && !found; j++)
+            found = strcmp(def[i], sc[j]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* A generated secret (SECRET_LEN + 1 bytes) and its stored hash. */
+static bool new_secret(const jotd_app_t *app, const char *id, char secret[SECRET_LEN + 1],
+                       char hash[JOTD_CLIENT_HASH_MAX])
+{
+    return jotx_random_b64url(secret, SECRET_LEN + 1, 32) >= 0 &&
+           jotd_client_secret_hash(app->client_key, id, secret, hash) == 0;
+}
+
+static void create_client(jotd_app_t *app, const jotd_req_t *req, const char *admin,
+                          jotd_resp_t *resp)
+{
+    json_t *body = jotd_admin_json_body(req, resp);
+    if (!body)
+        return;
+    client_body_t b = {0};
+    char secret[SECRET_LEN + 1] = "", hash[JOTD_CLIENT_HASH_MAX] = "";
+    if (!parse_client_body(body, true, &b, resp))
+        goto out;
+    bool is_public = b.type && !strcmp(b.type, "public");
+    bool keyed = (b.jwks && *b.jwks) || (b.jwks_url && *b.jwks_url);
+    if (is_public && keyed) {
+        jotd_resp_error(resp, 400, "invalid_request", "a public client has no keys");
+        goto out;
+    }
+    if (!defaults_ok(b.default_scopes, b.n_default_scopes, b.scopes, b.n_scopes)) {
+        jotd_resp_error(resp, 400, "invalid_request", "default_scopes must be among scopes");
+        goto out;
+    }
+    if (!is_public && !keyed && !new_secret(app, b.client_id, secret, hash)) {
+        jotd_resp_error(resp, 500, "server_error", "cannot make a secret");
+        goto out;
+    }
+    jotd_client_t c = {.client_id = (char *)b.client_id,
+                       .secret_hash = is_public || keyed ? NULL : hash,
+                       .scopes = (char **)b.scopes,
+                       .n_scopes = b.n_scopes,
+                       .default_scopes = (char **)b.default_scopes,
+                       .n_default_scopes = b.n_default_scopes,
+                       .introspect = (char **)b.introspect,
+                       .n_introspect = b.n_introspect,
+                       .resources = (char **)b.resources,
+                       .n_resources = b.n_resources,
+                       .jwks = b.jwks && *b.jwks ? b.jwks : NULL,
+                       .jwks_url = b.jwks_url && *b.jwks_url ? (char *)b.jwks_url : NULL};
+    jotd_rc_t rc = jotd_store_client_create(app->store, &c, jotd_now());
+    jotd_client_t got = {0};
+    if (rc == JOTD_OK)
+        rc = jotd_store_client_get(app->store, b.client_id, &got);
+    if (rc == JOTD_OK) {
+        jotd_audit("admin_client_create", "admin", admin, "client_id", b.client_id, NULL);
+        json_t *j = client_json(&got);
+        if (*secret) /* shown once: only its hash is stored */
+            json_object_set_new(j, "client_secret", json_string(secret));
+        jotd_resp_json(resp, 201, j);
+    } else if (rc == JOTD_E_EXISTS) {
+        jotd_resp_error(resp, 409, "conflict", "a client with this id exists");
+    } else {
+        jotd_resp_unavailable(resp, rc);
+    }
+    jotd_client_clear(&got);
+out:
+    jot_memzero(secret, sizeof secret);
+    jot_memzero(hash, sizeof hash);
+    client_body_clear(&b);
+    json_decref(body);
+}
+
+static void patch_client(jotd_app_t *app, const jotd_req_t *req, const char *id, const char *admin,
+                         jotd_resp_t *resp)
+{
+    json_t *body = jotd_admin_json_body(req, resp);
+    if (!body)
+        return;
+    client_body_t b = {0};
+    jotd_client_t cur = {0};
+    if (!parse_client_body(body, false, &b, resp))
+        goto out;
+    jotd_rc_t rc = jotd_store_client_get(app->store, id, &cur);
+    if (rc != JOTD_OK) {
+        if (rc == JOTD_E_NOTFOUND)
+            jotd_resp_error(resp, 404, "not_found", "no such client");
+        else
+            jotd_resp_unavailable(resp, rc);
+        goto out;
+    }
+    if (!defaults_ok(b.has_default_scopes ? b.default_scopes
+                                          : (const char *const *)cur.default_scopes,
+                     b.has_default_scopes ? b.n_default_scopes : cur.n_default_scopes,
+                     b.has_scopes ? b.scopes : (const char *const *)cur.scopes,
+                     b.has_scopes ? b.n_scopes : cur.n_scopes)) {
+        jotd_resp_error(resp, 400, "invalid_request", "default_scopes must be among scopes");
+        goto out;
+    }
+    if (((b.jwks && *b.jwks) || (b.jwks_url && *b.jwks_url)) &&
+        !jotd_client_is_confidential(&cur)) {
+        jotd_resp_error(resp, 400, "invalid_request", "a public client has no keys");
+        goto out;
+    }
+    jotd_client_patch_t p = {.scopes = b.scopes,
+                             .n_scopes = b.n_scopes,
+                             .has_scopes = b.has_scopes,
+                             .default_scopes = b.default_scopes,
+                             .n_default_scopes = b.n_default_scopes,
+                             .has_default_scopes = b.has_default_scopes,
+                             .introspect = b.introspect,
+                             .n_introspect = b.n_introspect,
+                             .has_introspect = b.has_introspect,
+                             .resources = b.resources,
+                             .n_resources = b.n_resources,
+                             .has_resources = b.has_resources,
+                             .jwks = b.jwks,
+                             .jwks_url = b.jwks_url};
+    rc = jotd_store_client_update(app->store, id, &p, jotd_now());
+    jotd_client_clear(&cur);
+    if (rc == JOTD_OK)
+        rc = jotd_store_client_get(app->store, id, &cur);
+    if (rc == JOTD_OK) {
+        jotd_audit("admin_client_update", "admin", admin, "client_id", id, NULL);
+        jotd_resp_json(resp, 200, client_json(&cur));
+    } else if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 404, "not_found", "no such client");
+    } else {
+        jotd_resp_unavailable(resp, rc);
+    }
+out:
+    jotd_client_clear(&cur);
+    client_body_clear(&b);
+    json_decref(body);
+}
+
+static void rotate_secret(jotd_app_t *app, const char *id, const char *admin, jotd_resp_t *resp)
+{
+    char secret[SECRET_LEN + 1], hash[JOTD_CLIENT_HASH_MAX];
+    if (!new_secret(app, id, secret, hash)) {
+        jotd_resp_error(resp, 500, "server_error", "cannot make a secret");
+        return;
+    }
+    jotd_client_patch_t p = {.secret_hash = hash};
+    jotd_rc_t rc = jotd_store_client_update(app->store, id, &p, jotd_now());
+    if (rc == JOTD_OK) {
+        jotd_audit("admin_client_rotate_secret", "admin", admin, "client_id", id, NULL);
+        jotd_resp_json(resp, 200, json_pack("{s:s,s:s}", "client_id", id, "client_secret", secret));
+    } else if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 404, "not_found", "no such client");
+    } else if (rc == JOTD_E_INVAL) {
+        jotd_resp_error(resp, 409, "conflict", "this client has no secret (public or keys)");
+    } else {
+        jotd_resp_unavailable(resp, rc);
+    }
+    jot_memzero(secret, sizeof secret);
+    jot_memzero(hash, sizeof hash);
+}
+
+static void set_state(jotd_app_t *app, const char *id, jotd_client_op_t op, const char *admin,
+                      jotd_resp_t *resp)
+{
+    jotd_rc_t rc = jotd_store_client_set_state(app->store, id, op, jotd_now());
+    if (rc == JOTD_OK) {
+        jotd_audit(op == JOTD_CLIENT_DISABLE  ? "admin_client_disable"
+                   : op == JOTD_CLIENT_ENABLE ? "admin_client_enable"
+                                              : "admin_client_delete",
+                   "admin", admin, "client_id", id, NULL);
+        resp->status = 204;
+    } else if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 404, "not_found", "no such client");
+    } else {
+        jotd_resp_unavailable(resp, rc);
+    }
+}
+
+static void method_not_allowed(jotd_resp_t *resp, const char *allow)
+{
+    jotd_resp_error(resp, 405, "method_not_allowed", NULL);
+    jotd_resp_header(resp, "Allow", allow);
+}
+
+void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                              jotd_resp_t *resp)
+{
+    const char *rest = req->path + strlen("/admin/clients");
+    char id[72] = "";
+    const char *action = NULL; /* disable, enable, rotate-secret */
+    if (*rest) {
+        const char *slash = strchr(rest + 1, '/');
+        size_t n = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
+        if (n == 0 || n >= sizeof id) {
+            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
+            return;
+        }
+        memcpy(id, rest + 1, n);
+        id[n] = '\0';
+        action = slash ? slash + 1 : NULL;
+        if (!jotd_username_valid(id) ||
+            (action && strcmp(action, "disable") && strcmp(action, "enable") &&
+             strcmp(action, "rotate-secret"))) {
+            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
+            return;
+        }
+    }
+    const char *m = req->method;
+    const char *allow = !*id ? "GET, POST" : action ? "POST" : "GET, PATCH, DELETE";
+    bool allowed = !*id     ? (!strcmp(m, "GET") || !strcmp(m, "POST"))
+                   : action ? !strcmp(m, "POST")
+                            : (!strcmp(m, "GET") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE"));
+    if (!allowed) {
+        method_not_allowed(resp, allow);
+        return;
+    }
+    char *admin = jotd_admin_require(app, rt, req, resp);
+    if (!admin)
+        return;
+    if (!*id && !strcmp(m, "GET")) {
+        jotd_client_t *list = NULL;
+        size_t n = 0;
+        jotd_rc_t rc = jotd_store_client_list(app->store, &list, &n);
+        if (rc == JOTD_OK) {
+            json_t *a = json_array();
+            for (size_t i = 0; i < n; i++)
+                json_array_append_new(a, client_json(&list[i]));
+            jotd_resp_json(resp, 200, json_pack("{s:o}", "clients", a));
+        } else {
+            jotd_resp_unavailable(resp, rc);
+        }
+        jotd_client_list_free(list, n);
+    } else if (!*id) {
+        create_client(app, req, admin, resp);
+    } else if (action && !strcmp(action, "rotate-secret")) {
+        rotate_secret(app, id, admin, resp);
+    } else if (action) {
+        set_state(app, id, !strcmp(action, "disable") ? JOTD_CLIENT_DISABLE : JOTD_CLIENT_ENABLE,
+                  admin, resp);
+    } else if (!strcmp(m, "GET")) {
+        jotd_client_t c = {0};
+        jotd_rc_t rc = jotd_store_client_get(app->store, id, &c);
+        if (rc == JOTD_OK)
+            jotd_resp_json(resp, 200, client_json(&c));
+        else if (rc == JOTD_E_NOTFOUND)
+            jotd_resp_error(resp, 404, "not_found", "no such client");
+        else
+            jotd_resp_unavailable(resp, rc);
+        jotd_client_clear(&c);
+    } else if (!strcmp(m, "PATCH")) {
+        patch_client(app, req, id, admin, resp);
+    } else {
+        set_state(app, id, JOTD_CLIENT_DELETE, admin, resp);
+    }
+    /* a change voids tokens and cached credentials here at once, not at the next poll */
+    if (strcmp(m, "GET") != 0 && resp->status < 300)
+        (void)jotd_events_sync(app, rt->cfg.access_ttl);
+    free(admin);
+}

@@ -1,0 +1,63 @@
+/* What the /admin routers share: the admin check and the JSON body (a file of its own, so
+ * that fuzz/fuzz_admin.c can include routes_admin.c whole and link this one). */
+#include "server.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+json_t *jotd_admin_json_body(const jotd_req_t *req, jotd_resp_t *resp)
+{
+    const char *ct = req->content_type;
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] != '\0' && ct[16] != ';' && ct[16] != ' ')) {
+        jotd_resp_error(resp, 400, "invalid_request", "send application/json");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *j = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        jotd_resp_error(resp, 400, "invalid_request", "body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+/* The caller must hold a valid access token whose live session belongs to an enabled
+ * user with the "admin" role. Returns the admin's username (malloc'd) or NULL after
+ * answering 401/403. */
+char *jotd_admin_require(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         jotd_resp_t *resp)
+{
+    size_t len = 0;
+    const char *token = req->authorization ? jotd_bearer_token(req->authorization, &len) : NULL;
+    if (!token) {
+        jotd_resp_bearer_challenge(resp, NULL, NULL);
+        return NULL;
+    }
+    jot_token_t *t = NULL;
+    const char *why;
+    if (jotd_access_verify(app, rt, token, len, &t, &why) != JOT_OK) {
+        jotd_resp_bearer_challenge(resp, "invalid_token", why);
+        return NULL;
+    }
+    jotd_user_t u = {0};
+    jotd_rc_t rc = jotd_session_user(app, t, &u, resp);
+    jot_token_free(t);
+    if (rc != JOTD_OK)
+        return NULL;
+    /* the role is read from the user record now, not from the token */
+    char *admin = NULL;
+    for (size_t i = 0; i < u.n_roles && !admin; i++)
+        if (strcmp(u.roles[i], "admin") == 0)
+            admin = strdup(u.username);
+    if (!admin) {
+        jotd_resp_error(resp, 403, "insufficient_scope", "the admin role is required");
+        jotd_resp_header(resp, "WWW-Authenticate",
+                         "Bearer realm=\"jotd\", error=\"insufficient_scope\"");
+    }
+    jotd_user_clear(&u);
+    return admin;
+}
