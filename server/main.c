@@ -13,6 +13,7 @@
  *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
  *   jotd client disable|enable|delete ID
+ *   jotd session list USER | jotd session revoke SID
  *   jotd keys list | rotate [--alg ALG]
  *   jotd migrate
  * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
@@ -84,6 +85,7 @@ static int usage(FILE *f)
         "       jotd client rotate-secret ID [--secret-stdin]\n"
         "       jotd client list\n"
         "       jotd client disable|enable|delete ID\n"
+        "       jotd session list USER | jotd session revoke SID\n"
         "       jotd keys list | rotate [--alg ALG]\n"
         "       jotd migrate [--store URI | --data DIR]\n"
         "Every command takes --data DIR (local files: keys/; the SQLite store jotd.db) and\n"
@@ -796,6 +798,58 @@ static void iso_time(int64_t t, char out[32])
         snprintf(out, 32, "@%lld", (long long)t);
 }
 
+/* jotd session list USER | jotd session revoke SID */
+static int cmd_session(const jotd_config_t *cfg, const char *sub, const user_opts_t *o)
+{
+    bool list = !strcmp(sub, "list");
+    if (!o->name)
+        return fail("jotd session %s needs %s", sub, list ? "a user name" : "a session id");
+    jotd_store_t *st = NULL;
+    if (open_store(cfg, &st) != 0)
+        return 1;
+    int ret = 0;
+    int64_t now = jotd_now();
+    if (list) {
+        jotd_user_t u = {0};
+        jotd_session_t *v = NULL;
+        size_t n = 0;
+        jotd_rc_t rc = jotd_store_user_get_by_name(st, o->name, &u);
+        if (rc == JOTD_OK)
+            rc = jotd_store_session_list(st, u.id, &v, &n);
+        if (rc == JOTD_E_NOTFOUND)
+            ret = fail("no user '%s'", o->name);
+        else if (rc != JOTD_OK)
+            ret = fail("database error: %s", jotd_rc_str(rc));
+        for (size_t i = 0; i < n; i++) {
+            char created[32], used[32];
+            iso_time(v[i].created_at, created);
+            iso_time(v[i].last_used_at, used);
+            printf("%s\t%s\tcreated=%s\tlast_used=%s\tclient=%s\tip=%s\n", v[i].sid,
+                   v[i].revoked             ? "revoked"
+                   : v[i].expires_at <= now ? "expired"
+                                            : "active",
+                   created, used, v[i].client_id, v[i].ip ? v[i].ip : "-");
+        }
+        jotd_session_list_free(v, n);
+        jotd_user_clear(&u);
+    } else {
+        jotd_session_t s = {0};
+        bool active = false;
+        jotd_rc_t rc = jotd_store_session_get(st, o->name, now, &s, &active);
+        jotd_session_clear(&s);
+        if (rc == JOTD_OK)
+            rc = jotd_store_session_revoke(st, o->name, now);
+        if (rc == JOTD_E_NOTFOUND)
+            ret = fail("no session '%s'", o->name);
+        else if (rc != JOTD_OK)
+            ret = fail("database error: %s", jotd_rc_str(rc));
+        else
+            printf("session %s revoked\n", o->name);
+    }
+    jotd_store_close(st);
+    return ret;
+}
+
 static int keys_rotate(const jotd_config_t *cfg, jotd_store_t *st, const jotd_kek_t *kek)
 {
     char err[ERRLEN] = "", kid[JOT_THUMBPRINT_LEN + 1], when[32];
@@ -894,6 +948,8 @@ static const command_t commands[] = {
     {"client", "rotate-secret", {LOCATION_KEYS, KEK_KEY}, "--secret-stdin"},
     {"client", "list", {LOCATION_KEYS}, ""},
     {"client", "disable", {LOCATION_KEYS}, ""},
+    {"session", "list", {LOCATION_KEYS}, ""},
+    {"session", "revoke", {LOCATION_KEYS}, ""},
     {"client", "enable", {LOCATION_KEYS}, ""},
     {"client", "delete", {LOCATION_KEYS}, ""},
     {"keys", "list", {LOCATION_KEYS, "access_ttl"}, ""},
@@ -1367,7 +1423,8 @@ int main(int argc, char **argv)
         return 0;
     }
     const char *cmd = argv[1];
-    bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys");
+    bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys") ||
+                     !strcmp(cmd, "session");
     bool serve = !strcmp(cmd, "serve"), migrate = !strcmp(cmd, "migrate");
     if (!serve && !migrate && !two_words)
         return usage(stderr);
@@ -1410,6 +1467,8 @@ int main(int argc, char **argv)
         ret = cmd_user(&cfg, argv[2], &o);
     } else if (!strcmp(cmd, "client")) {
         ret = cmd_client(&cfg, argv[2], &o);
+    } else if (!strcmp(cmd, "session")) {
+        ret = cmd_session(&cfg, argv[2], &o);
     } else {
         ret = cmd_keys(&cfg, argv[2], &o);
     }

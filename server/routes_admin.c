@@ -4,7 +4,9 @@
  *   GET    /admin/users/{id}               one user
  *   PATCH  /admin/users/{id}               change roles, permissions, disabled, password
  *   DELETE /admin/users/{id}               delete with every session
- *   DELETE /admin/users/{id}/sessions      end every session of the user */
+ *   DELETE /admin/users/{id}/sessions      end every session of the user
+ *   GET    /admin/users/{id}/sessions      the user's sessions (created, last used, client, IP)
+ *   DELETE /admin/users/{id}/sessions/{sid} end one session of the user */
 #include "log.h"
 #include "names.h"
 #include "server.h"
@@ -216,13 +218,68 @@ static void method_not_allowed(jotd_resp_t *resp, const char *allow)
     jotd_resp_header(resp, "Allow", allow);
 }
 
+static void list_sessions(jotd_app_t *app, int64_t id, jotd_resp_t *resp)
+{
+    jotd_user_t u = {0};
+    jotd_rc_t rc = jotd_store_user_get(app->store, id, &u);
+    jotd_user_clear(&u);
+    jotd_session_t *v = NULL;
+    size_t n = 0;
+    if (rc == JOTD_OK)
+        rc = jotd_store_session_list(app->store, id, &v, &n);
+    if (rc == JOTD_OK) {
+        json_t *a = json_array();
+        int64_t now = jotd_now();
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = json_pack(
+                "{s:s,s:s,s:s,s:I,s:I,s:I,s:b,s:b}", "sid", v[i].sid, "client_id", v[i].client_id,
+                "scope", v[i].scope, "created_at", (json_int_t)v[i].created_at, "last_used_at",
+                (json_int_t)v[i].last_used_at, "expires_at", (json_int_t)v[i].expires_at, "revoked",
+                v[i].revoked, "active", !v[i].revoked && v[i].expires_at > now);
+            json_object_set_new(o, "ip", v[i].ip ? json_string(v[i].ip) : json_null());
+            json_array_append_new(a, o);
+        }
+        jotd_resp_json(resp, 200, json_pack("{s:o}", "sessions", a));
+    } else if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 404, "not_found", "no such user");
+    } else {
+        jotd_resp_unavailable(resp, rc);
+    }
+    jotd_session_list_free(v, n);
+}
+
+/* One session of the user: 404 when it is not theirs (never another user's). */
+static void revoke_one_session(jotd_app_t *app, int64_t id, const char *sid, const char *admin,
+                               jotd_resp_t *resp)
+{
+    jotd_session_t s = {0};
+    bool active = false;
+    jotd_rc_t rc = jotd_store_session_get(app->store, sid, jotd_now(), &s, &active);
+    if (rc == JOTD_OK && s.user_id != id)
+        rc = JOTD_E_NOTFOUND;
+    jotd_session_clear(&s);
+    if (rc == JOTD_OK)
+        rc = jotd_store_session_revoke(app->store, sid, jotd_now());
+    if (rc == JOTD_OK) {
+        char who[24];
+        snprintf(who, sizeof who, "%lld", (long long)id);
+        jotd_audit("admin_session_revoke", "admin", admin, "user_id", who, "sid", sid, NULL);
+        resp->status = 204;
+    } else if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 404, "not_found", "no such session of this user");
+    } else {
+        jotd_resp_unavailable(resp, rc);
+    }
+}
+
 void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp)
 {
-    /* /admin/users, /admin/users/{id}, /admin/users/{id}/sessions */
+    /* /admin/users, /admin/users/{id}, /admin/users/{id}/sessions[/{sid}] */
     const char *rest = req->path + strlen("/admin/users");
     int64_t id = 0;
     bool sessions = false;
+    char sid[JOTD_SID_LEN + 1] = "";
     if (*rest) {
         char idbuf[24];
         const char *slash = strchr(rest + 1, '/');
@@ -233,17 +290,29 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         }
         memcpy(idbuf, rest + 1, n);
         idbuf[n] = '\0';
-        if (jotd_parse_id(idbuf, &id) != 0 || id <= 0 ||
-            (slash && strcmp(slash, "/sessions") != 0)) {
+        bool bad = jotd_parse_id(idbuf, &id) != 0 || id <= 0;
+        if (!bad && slash) {
+            const char *after = slash + strlen("/sessions");
+            bad = strncmp(slash, "/sessions", strlen("/sessions")) != 0 ||
+                  (*after && (*after != '/' || !after[1] || strlen(after + 1) > JOTD_SID_LEN ||
+                              strchr(after + 1, '/')));
+            if (!bad && *after)
+                snprintf(sid, sizeof sid, "%s", after + 1);
+        }
+        if (bad) {
             jotd_resp_error(resp, 404, "not_found", "no such endpoint");
             return;
         }
         sessions = slash != NULL;
     }
     const char *m = req->method;
-    const char *allow = !*rest ? "GET, POST" : sessions ? "DELETE" : "GET, PATCH, DELETE";
+    const char *allow = !*rest     ? "GET, POST"
+                        : *sid     ? "DELETE"
+                        : sessions ? "GET, DELETE"
+                                   : "GET, PATCH, DELETE";
     bool allowed = !*rest     ? (!strcmp(m, "GET") || !strcmp(m, "POST"))
-                   : sessions ? !strcmp(m, "DELETE")
+                   : *sid     ? !strcmp(m, "DELETE")
+                   : sessions ? (!strcmp(m, "GET") || !strcmp(m, "DELETE"))
                               : (!strcmp(m, "GET") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE"));
     if (!allowed) {
         method_not_allowed(resp, allow);
@@ -257,6 +326,10 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         list_users(app, req, resp);
     } else if (!*rest) {
         create_user(app, rt, req, admin, resp);
+    } else if (*sid) {
+        revoke_one_session(app, id, sid, admin, resp);
+    } else if (sessions && !strcmp(m, "GET")) {
+        list_sessions(app, id, resp);
     } else if (sessions) {
         size_t n = 0;
         rc = jotd_store_sessions_revoke_user(app->store, id, jotd_now(), &n);

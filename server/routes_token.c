@@ -283,6 +283,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     s.user_id = user.id;
     s.client_id = (char *)client_id;
     s.scope = scope;
+    s.ip = (char *)req->ip;
     s.created_at = now;
     s.expires_at = now + rt->cfg.refresh_abs_ttl;
     char refresh[JOTD_REFRESH_TOKEN_LEN + 1];

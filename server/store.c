@@ -144,7 +144,25 @@ void jotd_session_clear(jotd_session_t *s)
         return;
     free(s->client_id);
     free(s->scope);
+    free(s->ip);
     memset(s, 0, sizeof *s);
+}
+
+void jotd_session_list_free(jotd_session_t *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        jotd_session_clear(&v[i]);
+    free(v);
+}
+
+jotd_rc_t jotd_store_session_list(jotd_store_t *st, int64_t user_id, jotd_session_t **out,
+                                  size_t *out_n)
+{
+    if (!st || !out || !out_n)
+        return fail(JOTD_E_INVAL, "session_list: NULL argument");
+    return st->ops->session_list(st, user_id, out, out_n);
 }
 
 void jotd_rotation_clear(jotd_rotation_t *r)

@@ -70,6 +70,8 @@ typedef struct jotd_session {
      * creation from a counter that only grows, never reused; every access token of the
      * session carries it. Its bit is 1 once the session is revoked (status_revoked). */
     int64_t status_idx;
+    char *ip;             /* the address of the login (NULL: not recorded) */
+    int64_t last_used_at; /* filled by jotd_store_session_list only */
 } jotd_session_t;
 
 void jotd_session_clear(jotd_session_t *s);
@@ -202,6 +204,11 @@ typedef enum jotd_client_op {
  *  nothing. JOTD_E_NOTFOUND: no such client. */
 jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, jotd_client_op_t op,
                                       int64_t now);
+/** The sessions of \p user_id still stored (revoked ones until gc drops them), newest
+ *  first, at most 1000: malloc'd array of *out_n (jotd_session_list_free). */
+jotd_rc_t jotd_store_session_list(jotd_store_t *st, int64_t user_id, jotd_session_t **out,
+                                  size_t *out_n);
+void jotd_session_list_free(jotd_session_t *v, size_t n);
 /** Record the jti of a client assertion (RFC 7523) until \p exp: JOTD_OK the first time,
  *  JOTD_E_EXISTS when (client, jti) is already there (a replay), on every instance of the
  *  store. gc drops rows past their exp. */

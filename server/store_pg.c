@@ -207,7 +207,9 @@ static const char *const migrations[] = {
     " jti TEXT NOT NULL,"
     " exp BIGINT NOT NULL,"
     " PRIMARY KEY (client_id, jti));"
-    "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);",
+    "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);"
+    /* the address a session was created from (admin session lists) */
+    "ALTER TABLE sessions ADD COLUMN ip TEXT;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -1906,6 +1908,63 @@ static jotd_rc_t assertion_use_fn(struct pgconn *c, void *ctx, int *how)
     return r;
 }
 
+struct session_list_ctx {
+    int64_t user_id;
+    jotd_session_t *v;
+    size_t n;
+};
+
+static jotd_rc_t session_list_row(rowr_t *rr, void *elem)
+{
+    jotd_session_t *se = elem;
+    jotd_rc_t r = row_session(rr, 0, se);
+    if (r == JOTD_OK) {
+        se->last_used_at = col_i64(rr, N_SESSION_COLS + 1);
+        r = col_dup(rr, N_SESSION_COLS, &se->ip);
+        if (r == JOTD_OK && rr->bad)
+            r = corrupt("session");
+        if (r != JOTD_OK)
+            jotd_session_clear(se);
+    }
+    return r;
+}
+
+static void session_list_clear(void *elem)
+{
+    jotd_session_clear(elem);
+}
+
+static jotd_rc_t session_list_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct session_list_ctx *x = ctx;
+    params_t p = {0};
+    p_i64(&p, x->user_id);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT " SESSION_COLS ", s.ip, s.last_used_at FROM sessions s"
+                    " WHERE s.user_id = $1 ORDER BY s.created_at DESC, s.sid LIMIT 1000",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    void *v = NULL;
+    r = read_rows(res, sizeof(jotd_session_t), session_list_row, session_list_clear, &v, &x->n);
+    x->v = v;
+    return r;
+}
+
+static jotd_rc_t pg_session_list(jotd_store_t *st, int64_t user_id, jotd_session_t **out,
+                                 size_t *out_n)
+{
+    struct session_list_ctx x = {.user_id = user_id};
+    jotd_rc_t r = run_op(st, false, session_list_fn, &x);
+    if (r == JOTD_OK) {
+        *out = x.v;
+        *out_n = x.n;
+    }
+    return r;
+}
+
 static jotd_rc_t pg_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
                                   int64_t exp)
 {
@@ -1992,11 +2051,12 @@ static jotd_rc_t session_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->se->scope);
     p_i64(&p, x->now);
     p_i64(&p, x->se->expires_at);
+    p_text(&p, x->se->ip);
     bool row = false;
     jotd_rc_t r = q_i64(c,
                         "INSERT INTO sessions (sid, user_id, client_id, scope, created_at,"
-                        " expires_at, last_used_at, status_idx) VALUES ($1, $2, $3, $4, $5, $6,"
-                        " $5, nextval('session_status_idx')) RETURNING status_idx",
+                        " expires_at, last_used_at, status_idx, ip) VALUES ($1, $2, $3, $4, $5,"
+                        " $6, $5, nextval('session_status_idx'), $7) RETURNING status_idx",
                         &p, &row, &x->idx);
     if (r == JOTD_OK && !row)
         r = jotd_store__fail(JOTD_E_IO, "session_create: no status index returned");
@@ -2847,6 +2907,7 @@ static const jotd_store_ops_t pg_ops = {
     .client_list = pg_client_list,
     .client_set_state = pg_client_set_state,
     .assertion_use = pg_assertion_use,
+    .session_list = pg_session_list,
     .session_create = pg_session_create,
     .refresh_rotate = pg_refresh_rotate,
     .refresh_lookup = pg_refresh_lookup,

@@ -216,7 +216,9 @@ static const char *const migrations[] = {
     " exp INTEGER NOT NULL,"
     " PRIMARY KEY (client_id, jti)"
     ") STRICT, WITHOUT ROWID;"
-    "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);",
+    "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);"
+    /* the address a session was created from (admin session lists) */
+    "ALTER TABLE sessions ADD COLUMN ip TEXT;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -295,6 +297,7 @@ enum stmt_id {
     ST_CLIENT_ENABLE,
     ST_CLIENT_DELETE,
     ST_ASSERTION_USE,
+    ST_SESSION_LIST,
     ST_GC_ASSERTIONS,
     ST__COUNT
 };
@@ -345,8 +348,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                         " WHERE id > ?1 ORDER BY id LIMIT ?2",
     [ST_GC_EVENTS] = "DELETE FROM events WHERE created_at <= ?1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (sid, user_id, client_id, scope, created_at,"
-                          " expires_at, last_used_at, status_idx)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7)",
+                          " expires_at, last_used_at, status_idx, ip)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5, ?7, ?8)",
     [ST_SESSION_GET] = "SELECT " SESSION_COLS ", u.id, u.disabled FROM sessions s"
                        " LEFT JOIN users u ON u.id = s.user_id WHERE s.sid = ?1",
     [ST_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE sid = ?1",
@@ -423,6 +426,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CLIENT_ENABLE] = "UPDATE clients SET disabled = 0, status_idx = ?2, updated_at = ?3"
                          " WHERE client_id = ?1",
     [ST_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
+    [ST_SESSION_LIST] =
+        "SELECT " SESSION_COLS ", s.ip, s.last_used_at FROM sessions s WHERE s.user_id = ?1 ORDER "
+                               "BY s.created_at DESC, s.sid LIMIT 1000",
     [ST_ASSERTION_USE] = "INSERT INTO assertion_jtis (client_id, jti, exp) VALUES (?1, ?2, ?3)",
     [ST_GC_ASSERTIONS] = "DELETE FROM assertion_jtis WHERE exp <= ?1",
 };
@@ -1814,6 +1820,51 @@ static jotd_rc_t sq_client_set_state(jotd_store_t *base, const char *client_id, 
     return r;
 }
 
+static jotd_rc_t session_list_row(sqlite3_stmt *s, void *elem)
+{
+    jotd_session_t *se = elem;
+    jotd_rc_t r = row_session(s, 0, se);
+    if (r == JOTD_OK) {
+        se->last_used_at = col_i64(s, N_SESSION_COLS + 1);
+        r = col_dup(s, N_SESSION_COLS, &se->ip);
+        if (r != JOTD_OK)
+            jotd_session_clear(se);
+    }
+    return r;
+}
+
+static void session_list_clear(void *elem)
+{
+    jotd_session_clear(elem);
+}
+
+static jotd_rc_t sq_session_list(jotd_store_t *base, int64_t user_id, jotd_session_t **out,
+                                 size_t *out_n)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    int b = SQLITE_OK;
+    void *v = NULL;
+    size_t n = 0;
+    r = prep(c, ST_SESSION_LIST, &s);
+    if (r == JOTD_OK) {
+        bind_i64(s, 1, user_id, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b)
+                           : read_rows(c, s, sizeof(jotd_session_t), session_list_row,
+                                       session_list_clear, &v, &n);
+    }
+    conn_put(st, c);
+    if (r == JOTD_OK) {
+        *out = v;
+        *out_n = n;
+    }
+    return r;
+}
+
 static jotd_rc_t sq_assertion_use(jotd_store_t *base, const char *client_id, const char *jti,
                                   int64_t exp)
 {
@@ -1965,6 +2016,7 @@ static jotd_rc_t sq_session_create(jotd_store_t *base, const jotd_session_t *se,
             bind_i64(s, 5, now, &b);
             bind_i64(s, 6, se->expires_at, &b);
             bind_i64(s, 7, idx, &b);
+            bind_text(s, 8, se->ip, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
             if (r == JOTD_E_EXISTS)
                 r = fail(r, "session id already exists");
@@ -2872,6 +2924,7 @@ static const jotd_store_ops_t sqlite_ops = {
     .client_list = sq_client_list,
     .client_set_state = sq_client_set_state,
     .assertion_use = sq_assertion_use,
+    .session_list = sq_session_list,
     .session_create = sq_session_create,
     .refresh_rotate = sq_refresh_rotate,
     .refresh_lookup = sq_refresh_lookup,

@@ -518,3 +518,65 @@ describe('admin API: /admin/clients', () => {
     assert.ok(!srv.stderr.includes('client_secret":"'), 'no secret in the logs');
   });
 });
+
+describe('sessions: /admin/users/{id}/sessions and jotd session list|revoke', () => {
+  let adminTok, uid, userTok;
+  const call = (method, p, tok = adminTok) => srv.request(p, { method, headers: tok ? { authorization: bearer(tok) } : {} });
+
+  before(async () => {
+    adminTok = (await srv.login('admin', srv.adminPassword)).access_token;
+    srv.addUser('sally', 'sally-password-1');
+    userTok = (await srv.login('sally', 'sally-password-1')).access_token;
+    const r = await call('GET', '/admin/users?limit=500');
+    uid = r.json.users.find((u) => u.username === 'sally').id;
+  });
+
+  test('list (created, last used, client, IP), revoke one, authorisation', async () => {
+    const two = await srv.login('sally', 'sally-password-1', {}, { authorization: basic('svc-a', SECRET) });
+    let r = await call('GET', `/admin/users/${uid}/sessions`);
+    assert.equal(r.status, 200, describeResponse(r));
+    const s = r.json.sessions;
+    assert.equal(s.length, 2);
+    const mine = s.find((x) => x.sid === two.claims.sid);
+    assert.ok(mine, JSON.stringify(s));
+    assert.equal(mine.client_id, 'svc-a');
+    assert.equal(mine.ip, '127.0.0.1');
+    assert.equal(mine.active, true);
+    for (const k of ['created_at', 'last_used_at', 'expires_at']) assert.equal(typeof mine[k], 'number', k);
+    assert.ok(s.some((x) => x.client_id === 'default'));
+
+    assert.equal((await call('GET', `/admin/users/${uid}/sessions`, userTok)).status, 403);
+    assert.equal((await call('GET', `/admin/users/${uid}/sessions`, null)).status, 401);
+    assert.equal((await call('DELETE', `/admin/users/${uid}/sessions/${two.claims.sid}`, userTok)).status, 403);
+    // another user's id with this session: 404, nothing revoked
+    assert.equal((await call('DELETE', `/admin/users/1/sessions/${two.claims.sid}`)).status, 404);
+    r = await call('DELETE', `/admin/users/${uid}/sessions/${two.claims.sid}`);
+    assert.equal(r.status, 204, describeResponse(r));
+    assert.equal((await srv.get('/verify', { authorization: bearer(two.access_token) })).status, 401);
+    assert.equal((await srv.get('/verify', { authorization: bearer(userTok) })).status, 200, 'the other session lives');
+    r = await call('GET', `/admin/users/${uid}/sessions`);
+    assert.equal(r.json.sessions.find((x) => x.sid === two.claims.sid).revoked, true);
+    assert.equal((await call('GET', '/admin/users/999999/sessions')).status, 404);
+    await srv.waitLog((l) => l.event === 'admin_session_revoke' && l.sid === two.claims.sid);
+  });
+
+  test('jotd session list USER / revoke SID', async () => {
+    const l = await srv.login('sally', 'sally-password-1');
+    let r = srv.cmd(['session', 'list', 'sally']);
+    assert.equal(r.status, 0, show(r));
+    assert.match(r.stdout, new RegExp(`^${l.claims.sid}\\tactive\\tcreated=\\S+Z\\tlast_used=\\S+Z\\tclient=default\\tip=127\\.0\\.0\\.1$`, 'm'));
+    r = srv.cmd(['session', 'revoke', l.claims.sid]);
+    assert.equal(r.status, 0, show(r));
+    let ok = false;
+    for (let i = 0; i < 200 && !ok; i++) {
+      ok = (await srv.get('/verify', { authorization: bearer(l.access_token) })).status === 401;
+      if (!ok) await new Promise((res) => setTimeout(res, 50));
+    }
+    assert.ok(ok, 'the revoked session\'s token is refused');
+    assert.match(srv.cmd(['session', 'list', 'sally']).stdout, new RegExp(`^${l.claims.sid}\\trevoked`, 'm'));
+    r = srv.cmd(['session', 'revoke', 'no-such-session']);
+    assert.equal(r.status, 1, show(r));
+    r = srv.cmd(['session', 'list', 'nobody']);
+    assert.equal(r.status, 1, show(r));
+  });
+});

@@ -1716,6 +1716,42 @@ static void test_assertion_replay_concurrent(void **state)
     assert_int_equal(lost, N_REPLAYERS - 1);
 }
 
+/* A user's sessions, newest first, with the login's address when recorded. */
+static void test_session_list(void **state)
+{
+    fx_t *f = *state;
+    int64_t uid = add_user(f->st, "sl-user"), other = add_user(f->st, "sl-other");
+    jotd_session_t a = {.user_id = uid,
+                        .client_id = "web",
+                        .scope = "x",
+                        .expires_at = T0 + DAY,
+                        .ip = "192.0.2.7"};
+    snprintf(a.sid, sizeof a.sid, "sl-a");
+    uint8_t h[JOTD_HASH_LEN];
+    hash_of(h, 1);
+    assert_rc(jotd_store_session_create(f->st, &a, h, DAY, T0), JOTD_OK);
+    add_session(f->st, "sl-b", uid, T0 + 5, T0 + DAY, DAY, 2); /* no address */
+    add_session(f->st, "sl-c", other, T0, T0 + DAY, DAY, 3);
+    assert_rc(jotd_store_session_revoke(f->st, "sl-a", T0 + 6), JOTD_OK);
+    jotd_session_t *v = NULL;
+    size_t n = 0;
+    assert_rc(jotd_store_session_list(f->st, uid, &v, &n), JOTD_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].sid, "sl-b");
+    assert_null(v[0].ip);
+    assert_false(v[0].revoked);
+    assert_int_equal(v[0].created_at, T0 + 5);
+    assert_int_equal(v[0].last_used_at, T0 + 5);
+    assert_string_equal(v[1].sid, "sl-a");
+    assert_string_equal(v[1].ip, "192.0.2.7");
+    assert_string_equal(v[1].client_id, "web");
+    assert_true(v[1].revoked);
+    jotd_session_list_free(v, n);
+    assert_rc(jotd_store_session_list(f->st, 999999, &v, &n), JOTD_OK);
+    assert_int_equal(n, 0);
+    jotd_session_list_free(v, n);
+}
+
 static void test_status_revoked_by_each_path(void **state)
 {
     fx_t *f = *state;
@@ -2399,6 +2435,7 @@ static void test_pg_migration_to_status_lists(void **state)
                 " ALTER TABLE clients DROP COLUMN resources, DROP COLUMN status_idx,"
                 " DROP COLUMN disabled, DROP COLUMN generation, DROP COLUMN jwks,"
                 " DROP COLUMN jwks_url; DROP TABLE assertion_jtis; DROP TABLE status_revoked;"
+                " ALTER TABLE sessions DROP COLUMN ip;"
                 " DROP SEQUENCE session_status_idx; ALTER TABLE sessions DROP COLUMN status_idx;"
                 " UPDATE jotd_schema SET version = 2");
     assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
@@ -3067,7 +3104,7 @@ int main(void)
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
         T(test_client_disable_enable_delete), T(test_assertion_replay),                            \
-        T(test_assertion_replay_concurrent), T(test_denylist), T(test_gc),                         \
+        T(test_assertion_replay_concurrent), T(test_session_list), T(test_denylist), T(test_gc),   \
         T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
         T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
         T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
