@@ -428,7 +428,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CLIENT_DELETE] = "DELETE FROM clients WHERE client_id = ?1",
     [ST_SESSION_LIST] =
         "SELECT " SESSION_COLS ", s.ip, s.last_used_at FROM sessions s WHERE s.user_id = ?1 ORDER "
-                               "BY s.created_at DESC, s.sid LIMIT 1000",
+        "BY s.created_at DESC, s.sid LIMIT 1000",
     [ST_ASSERTION_USE] = "INSERT INTO assertion_jtis (client_id, jti, exp) VALUES (?1, ?2, ?3)",
     [ST_GC_ASSERTIONS] = "DELETE FROM assertion_jtis WHERE exp <= ?1",
 };

@@ -168,10 +168,13 @@ describe('admin API', () => {
     assert.deepEqual(r.json, { revoked: 0 });
     r = await api('DELETE', '/admin/users/999999/sessions');
     assert.equal(r.status, 404, describeResponse(r));
-    // only DELETE on /sessions
+    // GET lists them (jotd_s2s tests the listing), DELETE ends them; nothing else
     r = await api('GET', `/admin/users/${c.json.id}/sessions`);
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.ok(r.json.sessions.every((x) => x.revoked), 'all ended');
+    r = await api('PATCH', `/admin/users/${c.json.id}/sessions`);
     assert.equal(r.status, 405, describeResponse(r));
-    assert.match(r.headers.get('allow') ?? '', /DELETE/);
+    assert.match(r.headers.get('allow') ?? '', /GET, DELETE/);
     // a new login works
     await srv.login('multi', PW);
   });
