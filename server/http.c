@@ -187,6 +187,8 @@ static const struct route {
     {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, OFFLOAD},
     {"/admin/clients", false, "GET, POST", jotd_route_admin_clients, OFFLOAD},
     {"/admin/clients/", true, "GET, POST, PATCH, DELETE", jotd_route_admin_clients, OFFLOAD},
+    {"/admin/keys", false, "GET", jotd_route_admin_keys, OFFLOAD},
+    {"/admin/keys/", true, "POST", jotd_route_admin_keys, OFFLOAD},
     /* a cached list on the loop; building one reads the store: on a worker */
     {"/statuslists/", true, "GET, HEAD", jotd_route_statuslist, LOOP_FIRST},
 };

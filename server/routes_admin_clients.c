@@ -13,6 +13,7 @@
  *   POST   /admin/clients/{id}/enable           enable (earlier tokens stay void)
  *   POST   /admin/clients/{id}/rotate-secret    a new generated secret, shown once
  * Every change is audited (admin_client_*). */
+#include "keyring.h"
 #include "log.h"
 #include "names.h"
 #include "server.h"
@@ -413,6 +414,143 @@ void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const j
     }
     /* a change voids tokens and cached credentials here at once, not at the next poll */
     if (strcmp(m, "GET") != 0 && resp->status < 300)
+        (void)jotd_events_sync(app, rt->cfg.access_ttl);
+    free(admin);
+}
+
+/* ---- /admin/keys: the signing keys (server/keyring.h), as jotd keys list|rotate|revoke ----
+ *   GET  /admin/keys                  {"keys":[{kid, alg, state, created_at, activate_at,
+ *                                     revoked_at, public_jwk}]}
+ *   POST /admin/keys/rotate           optional {"alg"}: a new key, published now, signing
+ *                                     from now + --key-lead-time
+ *   POST /admin/keys/{kid}/revoke     out of every JWKS at once, its tokens refused; when it
+ *                                     signed, a new key of its algorithm signs from now */
+
+static void list_keys(jotd_app_t *app, jotd_resp_t *resp)
+{
+    jotd_key_row_t *rows = NULL;
+    size_t n = 0;
+    jotd_rc_t rc = jotd_store_key_list(app->store, &rows, &n);
+    if (rc != JOTD_OK) {
+        jotd_resp_unavailable(resp, rc);
+        return;
+    }
+    int64_t now = jotd_now(), active_at = -1;
+    for (size_t i = 0; i < n; i++) /* the signing key: the latest activated, unrevoked */
+        if (!rows[i].revoked_at && rows[i].activate_at <= now && rows[i].activate_at > active_at)
+            active_at = rows[i].activate_at;
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const jotd_key_row_t *k = &rows[i];
+        const char *state = k->revoked_at                 ? "revoked"
+                            : k->activate_at > now        ? "published"
+                            : k->activate_at == active_at ? "active"
+                                                          : "retired";
+        json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I}", "kid", k->kid, "alg", k->alg, "state", state,
+                              "created_at", (json_int_t)k->created_at, "activate_at",
+                              (json_int_t)k->activate_at);
+        json_object_set_new(o, "revoked_at",
+                            k->revoked_at ? json_integer((json_int_t)k->revoked_at) : json_null());
+        json_object_set_new(o, "public_jwk", json_loads(k->public_jwk, 0, NULL));
+        json_array_append_new(a, o);
+    }
+    jotd_key_list_free(rows, n);
+    jotd_resp_json(resp, 200, json_pack("{s:o}", "keys", a));
+}
+
+static void rotate_key(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                       const char *admin, jotd_resp_t *resp)
+{
+    jot_alg_t alg = rt->cfg.alg;
+    json_t *body = NULL;
+    if (req->body_len) {
+        if (!(body = jotd_admin_json_body(req, resp)))
+            return;
+        const char *key;
+        json_t *v;
+        json_object_foreach(body, key, v)
+        {
+            const char *name = json_string_value(v);
+            if (strcmp(key, "alg") != 0 || !name ||
+                jot_alg_from_name(name, strlen(name), &alg) != JOT_OK ||
+                alg <= JOT_ALG_HS512) { /* signing keys are asymmetric */
+                jotd_resp_error(resp, 400, "invalid_request", "only {\"alg\": an asymmetric JWA}");
+                json_decref(body);
+                return;
+            }
+        }
+        json_decref(body);
+    }
+    char err[256] = "", kid[JOT_THUMBPRINT_LEN + 1];
+    int64_t at = 0;
+    jotd_rc_t rc =
+        jotd_keyring_rotate(app->store, &app->kek, rt->cfg.data_dir, alg, rt->cfg.key_lead_time,
+                            rt->cfg.access_ttl, jotd_now(), kid, &at, err, sizeof err);
+    if (rc == JOTD_OK) {
+        jotd_audit("admin_key_rotate", "admin", admin, "kid", kid, "alg", jot_alg_name(alg), NULL);
+        jotd_resp_json(resp, 200,
+                       json_pack("{s:s,s:s,s:I}", "kid", kid, "alg", jot_alg_name(alg),
+                                 "activate_at", (json_int_t)at));
+    } else if (rc == JOTD_E_INVAL) {
+        jotd_resp_error(resp, 400, "invalid_request", err);
+    } else {
+        jotd_log("error", "key rotation: %s", err);
+        jotd_resp_unavailable(resp, rc);
+    }
+}
+
+static void revoke_key(jotd_app_t *app, const char *kid, const char *admin, jotd_resp_t *resp)
+{
+    char err[256] = "", fresh[JOT_THUMBPRINT_LEN + 1] = "";
+    jotd_rc_t rc =
+        jotd_keyring_revoke(app->store, &app->kek, kid, jotd_now(), fresh, err, sizeof err);
+    if (rc == JOTD_OK) {
+        jotd_audit("admin_key_revoke", "admin", admin, "kid", kid, "new_kid",
+                   fresh[0] ? fresh : NULL, NULL);
+        json_t *j = json_pack("{s:s}", "revoked", kid);
+        json_object_set_new(j, "new_kid", fresh[0] ? json_string(fresh) : json_null());
+        jotd_resp_json(resp, 200, j);
+    } else if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 404, "not_found", "no such key");
+    } else {
+        jotd_log("error", "key revocation: %s", err);
+        jotd_resp_unavailable(resp, rc);
+    }
+}
+
+void jotd_route_admin_keys(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           jotd_resp_t *resp)
+{
+    const char *rest = req->path + strlen("/admin/keys");
+    char kid[JOT_THUMBPRINT_LEN + 1] = "";
+    bool rotate = !strcmp(rest, "/rotate");
+    if (*rest && !rotate) {
+        const char *end = strstr(rest + 1, "/revoke");
+        size_t n = end ? (size_t)(end - rest - 1) : 0;
+        if (!end || strcmp(end, "/revoke") != 0 || n == 0 || n >= sizeof kid) {
+            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
+            return;
+        }
+        memcpy(kid, rest + 1, n);
+        kid[n] = '\0';
+    }
+    const char *m = req->method;
+    bool allowed = *rest ? !strcmp(m, "POST") : !strcmp(m, "GET");
+    if (!allowed) {
+        method_not_allowed(resp, *rest ? "POST" : "GET");
+        return;
+    }
+    char *admin = jotd_admin_require(app, rt, req, resp);
+    if (!admin)
+        return;
+    if (!*rest)
+        list_keys(app, resp);
+    else if (rotate)
+        rotate_key(app, rt, req, admin, resp);
+    else
+        revoke_key(app, kid, admin, resp);
+    /* a key published or revoked: this instance loads the keys again now */
+    if (*rest && resp->status < 300)
         (void)jotd_events_sync(app, rt->cfg.access_ttl);
     free(admin);
 }

@@ -580,3 +580,51 @@ describe('sessions: /admin/users/{id}/sessions and jotd session list|revoke', ()
     assert.equal(r.status, 1, show(r));
   });
 });
+
+describe('admin API: /admin/keys', () => {
+  let adminTok, userTok;
+  const call = (method, p, json, tok = adminTok) =>
+    srv.request(p, { method, json, headers: tok ? { authorization: bearer(tok) } : {} });
+
+  before(async () => {
+    adminTok = (await srv.login('admin', srv.adminPassword)).access_token;
+    srv.addUser('kim', 'kim-password-123');
+    userTok = (await srv.login('kim', 'kim-password-123')).access_token;
+  });
+
+  test('list, rotate, revoke; authorisation', async () => {
+    assert.equal((await call('GET', '/admin/keys', undefined, userTok)).status, 403);
+    assert.equal((await call('POST', '/admin/keys/rotate', undefined, userTok)).status, 403);
+    assert.equal((await call('GET', '/admin/keys', undefined, null)).status, 401);
+    let r = await call('GET', '/admin/keys');
+    assert.equal(r.status, 200, describeResponse(r));
+    const active = r.json.keys.find((k) => k.state === 'active');
+    assert.ok(active, JSON.stringify(r.json));
+    assert.equal(active.public_jwk.d, undefined, 'public members only');
+
+    r = await call('POST', '/admin/keys/rotate', { alg: 'EdDSA' });
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.equal(r.json.alg, 'EdDSA');
+    const fresh = r.json.kid;
+    r = await call('GET', '/admin/keys');
+    assert.ok(r.json.keys.some((k) => k.kid === fresh && k.alg === 'EdDSA'));
+    const jwks = (await srv.get('/.well-known/jwks.json')).json;
+    assert.ok(jwks.keys.some((k) => k.kid === fresh), 'published at once');
+    assert.equal((await call('POST', '/admin/keys/rotate', { alg: 'HS256' })).status, 400);
+
+    // revoke the key that signs now: its tokens are refused, a new one signs
+    const before = await serviceToken('svc-a', ORDERS);
+    r = await call('POST', `/admin/keys/${before.header?.kid ?? jose.decodeProtectedHeader(before.body.access_token).kid}/revoke`);
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.equal(typeof r.json.new_kid, 'string');
+    // the keys are reloaded by the main loop, woken by the key_changed event
+    await eventually('revoked key refused by /verify', async () => (await srv.get('/verify', { authorization: bearer(before.body.access_token) })).status === 401);
+    adminTok = (await srv.login('admin', srv.adminPassword)).access_token;
+    const after = await serviceToken('svc-a', ORDERS);
+    assert.equal(jose.decodeProtectedHeader(after.body.access_token).kid, r.json.new_kid);
+    assert.equal((await call('POST', '/admin/keys/nope/revoke')).status, 404);
+    assert.equal((await call('DELETE', '/admin/keys')).status, 405);
+    await srv.waitLog((l) => l.event === 'admin_key_revoke');
+    assert.ok(srv.logs().some((l) => l.event === 'admin_key_rotate' && l.kid === fresh));
+  });
+});
