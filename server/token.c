@@ -195,7 +195,7 @@ static bool aud_has(const jot_claims_t *c, const char *want)
 {
     size_t n = 0;
     const char *v;
-    if (jot_claims_get_strings_count(c, "aud", &n) != JOT_OK)
+    if (!want || jot_claims_get_strings_count(c, "aud", &n) != JOT_OK)
         return false;
     for (size_t i = 0; i < n; i++)
         if (jot_claims_get_strings_at(c, "aud", i, &v) == JOT_OK && strcmp(v, want) == 0)

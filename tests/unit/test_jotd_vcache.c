@@ -206,6 +206,7 @@ static int setup(void **state)
     jot_verifier_t *v = fx.rt.access_verifier;
     assert_int_equal(jot_verifier_set_issuer(v, "https://iss"), JOT_OK);
     assert_int_equal(jot_verifier_add_audience(v, "https://aud"), JOT_OK);
+    fx.rt.cfg.audience = "https://aud"; /* users' tokens: checked by jotd_access_verify */
     assert_int_equal(jot_verifier_set_typ(v, "at+jwt"), JOT_OK);
     assert_int_equal(jot_verifier_require_claim(v, "jti"), JOT_OK);
     jot_verifier_set_algs(v, JOT_ALG_BIT(JOT_ALG_ES256));
