@@ -679,10 +679,16 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
         o->has_default_scopes ? o->n_default_scopes : cur.n_default_scopes,
         o->has_scopes ? o->scopes : (const char *const *)cur.scopes,
         o->has_scopes ? o->n_scopes : cur.n_scopes);
+    bool was_public = !jotd_client_is_confidential(&cur);
     jotd_client_clear(&cur);
     if (ret != 0)
         return ret;
-    if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect && !o->has_resources)
+    if (o->jwks_file && o->jwks_url)
+        return fail("%s", "give --jwks or --jwks-url, not both");
+    if ((o->jwks_file || o->jwks_url) && was_public)
+        return fail("client '%s' is public: it has no keys", o->name);
+    if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect && !o->has_resources &&
+        !o->jwks_file && !o->jwks_url)
         return fail("%s", "nothing to change (--scope, --default-scope, --introspect, "
                           "--resource, --no-...)");
     jotd_client_patch_t p = {.scopes = o->scopes,
@@ -697,7 +703,14 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
                              .resources = o->resources,
                              .n_resources = o->n_resources,
                              .has_resources = o->has_resources};
+    char *jwks = NULL;
+    if (client_jwks(o, &jwks) != 0)
+        return 1;
+    /* a new key set replaces the other kind: --jwks clears the URL and the reverse */
+    p.jwks = jwks ? jwks : o->jwks_url ? "" : NULL;
+    p.jwks_url = o->jwks_url ? o->jwks_url : jwks ? "" : NULL;
     rc = jotd_store_client_update(st, o->name, &p, jotd_now());
+    free(jwks);
     if (rc != JOTD_OK)
         return fail("database error: %s", jotd_rc_str(rc));
     printf("%s: update done\n", o->name);
@@ -944,7 +957,7 @@ static const command_t commands[] = {
      "update",
      {LOCATION_KEYS},
      "--scope= --default-scope= --introspect= --resource= --no-scopes --no-default-scopes "
-     "--no-introspect --no-resources"},
+     "--no-introspect --no-resources --jwks= --jwks-url="},
     {"client", "rotate-secret", {LOCATION_KEYS, KEK_KEY}, "--secret-stdin"},
     {"client", "list", {LOCATION_KEYS}, ""},
     {"client", "disable", {LOCATION_KEYS}, ""},

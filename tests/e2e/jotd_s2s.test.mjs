@@ -628,3 +628,33 @@ describe('admin API: /admin/keys', () => {
     assert.ok(srv.logs().some((l) => l.event === 'admin_key_rotate' && l.kid === fresh));
   });
 });
+
+describe('jotd client update --jwks / --jwks-url', () => {
+  test('a new key set replaces the old one at once; a public client has no keys', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const os = await import('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jotd-s2s-upd-'));
+    const mk = async () => {
+      const k = await jose.generateKeyPair('ES256', { extractable: true });
+      return { ...k, jwk: { ...(await jose.exportJWK(k.publicKey)), kid: 'u1' } };
+    };
+    const [k1, k2] = [await mk(), await mk()];
+    const f1 = path.join(dir, '1.json'), f2 = path.join(dir, '2.json');
+    fs.writeFileSync(f1, JSON.stringify({ keys: [k1.jwk] }));
+    fs.writeFileSync(f2, JSON.stringify({ keys: [k2.jwk] }));
+    assert.equal(srv.cmd(['client', 'add', 'pk-upd', '--jwks', f1]).status, 0);
+    const sign = (key) =>
+      new jose.SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'u1' }).setIssuer('pk-upd')
+        .setSubject('pk-upd').setAudience(`${ISSUER}/token`).setExpirationTime('60s').sign(key);
+    const use = async (key) =>
+      (await srv.token({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await sign(key) })).status;
+    assert.equal(await use(k1.privateKey), 200);
+    const r = srv.cmd(['client', 'update', 'pk-upd', '--jwks', f2]);
+    assert.equal(r.status, 0, show(r));
+    assert.equal(await use(k1.privateKey), 401, 'the old key no longer works');
+    assert.equal(await use(k2.privateKey), 200);
+    assert.equal(srv.cmd(['client', 'update', 'spa', '--jwks', f2]).status, 1);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
