@@ -103,20 +103,29 @@ static bool parse_client_body(json_t *body, bool creating, client_body_t *b, jot
     json_object_foreach(body, key, v)
     {
         if (!strcmp(key, "scopes")) {
+            free(b->scopes);
+            b->scopes = NULL;
             b->has_scopes = list_from_json(v, false, &b->scopes, &b->n_scopes);
             bad = b->has_scopes ? bad : "scopes: an array of scope tokens";
         } else if (!strcmp(key, "default_scopes")) {
+            free(b->default_scopes);
+            b->default_scopes = NULL;
             b->has_default_scopes =
                 list_from_json(v, false, &b->default_scopes, &b->n_default_scopes);
             bad = b->has_default_scopes ? bad : "default_scopes: an array of scope tokens";
         } else if (!strcmp(key, "introspect")) {
+            free(b->introspect);
+            b->introspect = NULL;
             b->has_introspect = list_from_json(v, true, &b->introspect, &b->n_introspect);
             bad = b->has_introspect ? bad : "introspect: an array of audiences";
         } else if (!strcmp(key, "resources")) {
+            free(b->resources);
+            b->resources = NULL;
             b->has_resources = list_from_json(v, true, &b->resources, &b->n_resources);
             bad = b->has_resources ? bad : "resources: an array of audiences";
         } else if (!strcmp(key, "jwks") && (json_is_object(v) || (!creating && json_is_null(v)))) {
             char err[160];
+            free(b->jwks); /* a member appears once (JSON_REJECT_DUPLICATES); all the same */
             b->jwks = json_is_null(v) ? strdup("") : json_dumps(v, JSON_COMPACT);
             if (!b->jwks)
                 bad = "out of memory";
@@ -359,8 +368,8 @@ void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const j
         id[n] = '\0';
         action = slash ? slash + 1 : NULL;
         if (!jotd_username_valid(id) ||
-            (action && strcmp(action, "disable") && strcmp(action, "enable") &&
-             strcmp(action, "rotate-secret"))) {
+            (action && strcmp(action, "disable") != 0 && strcmp(action, "enable") != 0 &&
+             strcmp(action, "rotate-secret") != 0)) {
             jotd_resp_error(resp, 404, "not_found", "no such endpoint");
             return;
         }
