@@ -162,6 +162,29 @@ static void route_healthz(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     jotd_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Readiness: can this instance serve logins? A store round trip (so on a worker thread:
+ * never on the event loop) and, on PostgreSQL with --events-listen on, the LISTEN
+ * connection up (else revocations made elsewhere would only be seen at the next poll). */
+static void route_readyz(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         jotd_resp_t *resp)
+{
+    (void)rt;
+    (void)req;
+    int64_t v = 0;
+    const char *reason = NULL;
+    if (jotd_store_schema_version(app->store, &v) != JOTD_OK)
+        reason = "the store does not answer";
+    else if (app->listener && !jotd_store_listen_connected(app->listener))
+        reason = "the events listener is not connected to the store";
+    if (reason) {
+        jotd_resp_json(resp, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason", reason));
+        jotd_resp_header(resp, "Retry-After", "1");
+    } else {
+        jotd_resp_json(resp, 200, json_pack("{s:s}", "status", "ready"));
+    }
+    jotd_resp_header(resp, "Cache-Control", "no-store");
+}
+
 static const struct route {
     const char *path;
     bool prefix;       /* path is a prefix ending in '/' */
@@ -182,6 +205,7 @@ static const struct route {
     {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP},
     {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, ON_LOOP},
     {"/healthz", false, "GET, HEAD", route_healthz, ON_LOOP},
+    {"/readyz", false, "GET, HEAD", route_readyz, OFFLOAD},
     {"/admin/users", false, "GET, POST", jotd_route_admin, OFFLOAD},
     /* per-user resources: methods are checked by the admin router itself */
     {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, OFFLOAD},

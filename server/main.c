@@ -1109,6 +1109,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         fail("cannot start the events listener: %s", jotd_store_errmsg(NULL));
         goto out;
     }
+    app.listener = listener; /* /readyz asks it */
     char admin_pw[32] = "";
     int created = first_admin(&app, admin_pw);
     if (created < 0) {

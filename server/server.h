@@ -65,6 +65,7 @@ typedef struct jotd_app {
     atomic_bool keys_changed;        /* set by events.c, cleared by the main loop's reload */
     pthread_mutex_t events_lock;     /* guards events_last */
     int64_t events_last;             /* id of the last store event applied */
+    jotd_store_listener_t *listener; /* PostgreSQL's LISTEN thread (NULL: polled only) */
 } jotd_app_t;
 
 /* One HTTP request, as the route handlers see it. */

@@ -316,6 +316,10 @@ typedef struct jotd_store_listener jotd_store_listener_t;
  *  it is retried). */
 jotd_rc_t jotd_store_listen_start(jotd_store_t *st, void (*wake)(void *ctx), void *ctx,
                                   jotd_store_listener_t **out);
+/** Whether the listener \p l is connected with its LISTEN in effect (false for NULL, before
+ *  the first connection and while it reconnects): the readiness check of /readyz. Any
+ *  thread. */
+bool jotd_store_listen_connected(jotd_store_listener_t *l);
 /** Stop the listener (within about half a second), join its thread, close its connection
  *  and free it. NULL is a no-op. */
 void jotd_store_listen_stop(jotd_store_listener_t *l);

@@ -62,6 +62,24 @@ async function refreshFails(s, rt) {
   assert.equal(r.json.error, 'invalid_grant');
 }
 
+describe('readiness', () => {
+  test('/readyz: 200 ready when the store answers; /healthz stays liveness; HEAD and 405', async () => {
+    const s = await start();
+    try {
+      const r = await s.get('/readyz');
+      assert.equal(r.status, 200, describeResponse(r));
+      assert.deepEqual(r.json, { status: 'ready' });
+      assert.match(r.headers.get('cache-control') ?? '', /no-store/);
+      assert.deepEqual((await s.get('/healthz')).json, { status: 'ok' });
+      assert.equal((await s.request('/readyz', { method: 'HEAD' })).status, 200);
+      assert.equal((await s.request('/readyz', { method: 'POST', body: '' })).status, 405);
+      await s.stop();
+    } finally {
+      s.kill();
+    }
+  });
+});
+
 describe('operator commands', () => {
   test('usage: --help, no command, unknown commands', () => {
     const h = jotdCmd(['--help']);
