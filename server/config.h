@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct jotd_config {
     char *data_dir; /* default "./var" */
@@ -73,6 +74,10 @@ typedef struct jotd_config {
     int64_t status_list_ttl;
 } jotd_config_t;
 
+/** Print one line per option (flag, value name, what it does) to \p f: `jotd --help`; only
+ *  the options whose file key is in \p keys (NULL-terminated) unless \p keys is NULL. The
+ *  list is the option table itself, so a new option is listed by adding it. */
+void jotd_config_usage(FILE *f, const char *const *keys);
 /** Fill \p c with the defaults. */
 void jotd_config_defaults(jotd_config_t *c);
 /* The functions below follow rc.h: they return jotd_rc_t and on error write a message to

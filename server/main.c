@@ -56,36 +56,65 @@
 /* Accounts and addresses each login/client throttle remembers (ratelimit.h). */
 #define THROTTLE_MAX_ENTRIES 100000
 
+/* The commands, one synopsis each (continuation lines start with a space): `jotd --help`
+ * prints them all, `jotd CMD [SUB] --help` those of its command. The options come from
+ * config.c's table (jotd_config_usage), not from a second list here. */
+static const char *const synopsis[] = {
+    "jotd serve [OPTION]...",
+    " start the server (the data directory and the store are created on first start)",
+    "jotd init --data DIR [--store URI] [--alg ALG]",
+    " create a data directory: the key-encryption key, the store's schema, the server's",
+    " secrets and a signing key; prints what it made",
+    "jotd user add NAME [--role R]... [--permission P]... --password-stdin",
+    "jotd user passwd NAME --password-stdin",
+    "jotd user roles NAME [--role R]... [--permission P]...",
+    "jotd user disable|enable|delete NAME",
+    "jotd user list",
+    "jotd client add ID (--generate-secret | --secret-stdin | --public)",
+    " [--scope S]... [--default-scope S]... [--introspect AUD]...",
+    "jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...",
+    " [--no-scopes] [--no-default-scopes] [--no-introspect]",
+    "jotd client rotate-secret ID [--secret-stdin]",
+    "jotd client list",
+    "jotd keys list",
+    "jotd keys rotate [--alg ALG]",
+    "jotd keys revoke KID",
+    "jotd migrate [--store URI | --data DIR]",
+    " bring the store's schema up to date and print its version",
+};
+
+/* The synopsis lines of `jotd \p cmd [\p sub]` (every line when cmd is NULL). */
+static void print_synopsis(FILE *f, const char *cmd, const char *sub)
+{
+    char want[64] = "";
+    if (cmd)
+        snprintf(want, sizeof want, "jotd %s%s%s", cmd, sub && *sub ? " " : "", sub ? sub : "");
+    size_t n = strlen(want);
+    bool on = false;
+    const char *lead = "usage: ";
+    for (size_t i = 0; i < sizeof synopsis / sizeof synopsis[0]; i++) {
+        const char *l = synopsis[i];
+        if (l[0] != ' ') /* a command's first line; "jotd user" matches each user command */
+            on = !cmd || (!strncmp(l, want, n) && (l[n] == ' ' || l[n] == '\0' || l[n] == '|'));
+        if (!on)
+            continue;
+        fprintf(f, "%s%s\n", l[0] == ' ' ? "         " : lead, l + (l[0] == ' '));
+        lead = "       ";
+    }
+}
+
 static int usage(FILE *f)
 {
-    fputs(
-        "usage: jotd serve [--data DIR] [--store URI] [--listen ADDR:PORT] [--issuer URL]\n"
-        "                  [--audience AUD] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
-        "                  [--config FILE]\n"
-        "                  [--trusted-proxy CIDR]...\n"
-        "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
-        "                  [--refresh-absolute-ttl D] [--refresh-grace D]\n"
-        "                  [--events-poll-interval D] [--events-listen on|off]\n"
-        "                  [--status-list-ttl D] ...\n"
-        "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
-        "       jotd user passwd NAME --password-stdin\n"
-        "       jotd user roles NAME [--role R]... [--permission P]...\n"
-        "       jotd user disable|enable|delete NAME\n"
-        "       jotd user list\n"
-        "       jotd client add ID (--generate-secret | --secret-stdin | --public)\n"
-        "                          [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
-        "       jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
-        "                          [--no-scopes] [--no-default-scopes] [--no-introspect]\n"
-        "       jotd client rotate-secret ID [--secret-stdin]\n"
-        "       jotd client list\n"
-        "       jotd keys list | rotate [--alg ALG]\n"
-        "       jotd migrate [--store URI | --data DIR]\n"
-        "Every command takes --data DIR (local files: keys/; the SQLite store jotd.db) and\n"
-        "--store URI (a PostgreSQL store: postgres://... or postgresql://..., no password on\n"
-        "the command line). Every option also reads JOTD_<NAME> from the environment and\n"
-        "NAME = value from the --config file (flag > environment > file > default).\n"
-        "See docs/jotd.md.\n",
-        f);
+    print_synopsis(f, NULL, NULL);
+    fputs("\nOptions (serve takes them all; each operator command takes those that apply to it):\n",
+          f);
+    jotd_config_usage(f, NULL);
+    fputs("  --config FILE                      NAME = value lines, one per option\n"
+          "  --help                             this text; jotd CMD [SUB] --help: one command's\n"
+          "  --version                          the version\n"
+          "Every option also reads JOTD_<NAME> from the environment and NAME = value from the\n"
+          "--config file (flag > environment > file > default). See jotd(8) and docs/jotd.md.\n",
+          f);
     return f == stdout ? 0 : 2;
 }
 
@@ -127,6 +156,13 @@ static char *read_secret_stdin(void)
 static int data_dir_ready(const jotd_config_t *cfg, bool create)
 {
     char err[ERRLEN];
+    struct stat sb;
+    /* an operator command never makes a new, empty data directory (`jotd user add` in the
+     * wrong directory used to create ./var and report success): serve and init do */
+    if (!create && stat(cfg->data_dir, &sb) != 0 && errno == ENOENT)
+        return fail("data directory %s does not exist: give --data DIR (or JOTD_DATA), or "
+                    "create one with 'jotd init --data %s'",
+                    cfg->data_dir, cfg->data_dir);
     if (create && mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
         return fail("cannot create data directory %s", cfg->data_dir);
     return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == JOTD_OK ? 0 : fail("%s", err);
@@ -180,12 +216,14 @@ static char *store_errmsg_shown(const jotd_config_t *cfg)
 }
 
 /* Open the store: PostgreSQL at --store when given, else SQLite in DATA/jotd.db. The data
- * directory is made ready (created, checked) first unless \p without_data and a --store is
- * given: it holds the local files (keys/) whichever the store. 0, or 1 reported. */
-static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool without_data)
+ * directory is made ready (created when \p create, checked) first unless \p without_data
+ * and a --store is given: it holds the local files (keys/) whichever the store. 0, or 1
+ * reported. */
+static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool without_data,
+                         bool create)
 {
     char path[4096];
-    if (!(without_data && cfg->store) && data_dir_ready(cfg, true) != 0)
+    if (!(without_data && cfg->store) && data_dir_ready(cfg, create) != 0)
         return 1;
     snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
     jotd_rc_t rc = jotd_store_open(cfg->store ? cfg->store : path, st);
@@ -205,14 +243,14 @@ static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool witho
 
 static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
 {
-    return open_store_as(cfg, st, false);
+    return open_store_as(cfg, st, false, false);
 }
 
 /* `jotd migrate`: open the store (which brings its schema up to date) and say where it is. */
 static int cmd_migrate(const jotd_config_t *cfg)
 {
     jotd_store_t *st = NULL;
-    if (open_store_as(cfg, &st, true) != 0)
+    if (open_store_as(cfg, &st, true, false) != 0)
         return 1;
     int64_t version = 0;
     jotd_rc_t rc = jotd_store_schema_version(st, &version);
@@ -793,6 +831,7 @@ static const command_t commands[] = {
      ""},
     {"keys", "revoke", {LOCATION_KEYS, KEK_KEY}, ""},
     {"migrate", "", {LOCATION_KEYS}, ""},
+    {"init", "", {LOCATION_KEYS, KEK_KEY, "alg", "access_ttl"}, ""},
 };
 
 static const command_t *find_command(const char *cmd, const char *sub)
@@ -840,6 +879,65 @@ static int own_flags_apply(const command_t *c, char **rest, int n)
         }
     }
     return 0;
+}
+
+/* `jotd init`: a new data directory made explicitly, with everything serve would make at
+ * its first start, and a line for each thing made. A SQLite store already there is refused
+ * (init is not a repair); on PostgreSQL the schema is brought up to date as by migrate. */
+static int cmd_init(const jotd_config_t *cfg)
+{
+    char path[4096], err[ERRLEN];
+    struct stat sb;
+    bool had_dir = stat(cfg->data_dir, &sb) == 0;
+    snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
+    if (!cfg->store && stat(path, &sb) == 0)
+        return fail("%s already holds a store (%s): nothing done", cfg->data_dir, path);
+    const char *kek_path = cfg->key_encryption_key;
+    char kek_default[4096];
+    if (!kek_path) {
+        snprintf(kek_default, sizeof kek_default, "%s/key-encryption-key", cfg->data_dir);
+        kek_path = kek_default;
+    }
+    bool had_kek = stat(kek_path, &sb) == 0;
+    jotd_store_t *st = NULL;
+    jotd_kek_t kek = {0};
+    uint8_t key[32];
+    int64_t version = 0;
+    size_t imported = 0;
+    int ret = 1;
+    if (open_store_as(cfg, &st, false, true) != 0)
+        return 1;
+    if (!had_dir)
+        printf("jotd: created the data directory %s (mode 0700)\n", cfg->data_dir);
+    char *shown = store_shown(cfg);
+    if (jotd_store_schema_version(st, &version) != JOTD_OK) {
+        fail("cannot read the schema version: %s", jotd_store_errmsg(NULL));
+        goto out;
+    }
+    printf("jotd: %s store %s, schema version %lld\n", cfg->store ? "postgresql" : "sqlite",
+           shown ? shown : "", (long long)version);
+    if (open_kek(cfg, st, &kek) != 0)
+        goto out;
+    printf("jotd: key-encryption key %s%s\n", kek_path,
+           had_kek ? " (existing)" : " (created, mode 0600: back it up with the store)");
+    if (server_secret(cfg, st, &kek, JOTD_SECRET_REFRESH, key) != 0 ||
+        server_secret(cfg, st, &kek, JOTD_SECRET_CLIENT, key) != 0)
+        goto out;
+    printf("jotd: server secrets %s and %s sealed in the store\n", JOTD_SECRET_REFRESH,
+           JOTD_SECRET_CLIENT);
+    if (jotd_keyring_ensure(st, &kek, cfg->data_dir, cfg->alg, cfg->access_ttl, jotd_now(),
+                            &imported, err, sizeof err) != JOTD_OK) {
+        fail("%s", err);
+        goto out;
+    }
+    printf("jotd: signing key ready (%s); 'jotd keys list' shows it\n", jot_alg_name(cfg->alg));
+    ret = 0;
+out:
+    jot_memzero(key, sizeof key);
+    jotd_kek_wipe(&kek);
+    free(shown);
+    jotd_store_close(st);
+    return ret;
 }
 
 /* ---- serve ------------------------------------------------------------------------- */
@@ -1038,7 +1136,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     int ret = 1;
     jotd_http_t *daemon = NULL;
     jotd_store_listener_t *listener = NULL;
-    if (open_store(cfg, &app.store) != 0 || open_kek(cfg, app.store, &app.kek) != 0 ||
+    if (open_store_as(cfg, &app.store, false, true) != 0 ||
+        open_kek(cfg, app.store, &app.kek) != 0 ||
         server_secret(cfg, app.store, &app.kek, JOTD_SECRET_REFRESH, app.refresh_key) != 0 ||
         server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0)
         goto out;
@@ -1244,6 +1343,29 @@ out:
     return ret;
 }
 
+static bool is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* `jotd CMD [SUB] --help`: the command's synopsis and the options it takes, on stdout. */
+static int command_usage(const char *cmd, const command_t *spec)
+{
+    print_synopsis(stdout, cmd, spec ? spec->sub : NULL);
+    if (spec) {
+        printf("\nOptions:\n");
+        jotd_config_usage(stdout, spec->keys);
+    } else if (!strcmp(cmd, "serve")) {
+        printf("\nOptions:\n");
+        jotd_config_usage(stdout, NULL);
+    } else {
+        printf("\n'jotd %s SUBCOMMAND --help' lists the options of one.\n", cmd);
+    }
+    printf("  --config FILE                      NAME = value lines, one per option\n"
+           "See jotd(8).\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -1255,14 +1377,20 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys");
     bool serve = !strcmp(cmd, "serve"), migrate = !strcmp(cmd, "migrate");
-    if (!serve && !migrate && !two_words)
+    bool init = !strcmp(cmd, "init");
+    if (!serve && !migrate && !init && !two_words)
         return usage(stderr);
+    if (two_words && argc >= 3 && is_help(argv[2])) /* jotd user --help */
+        return command_usage(cmd, NULL);
     if (two_words && argc < 3)
         return fail("'jotd %s' needs a subcommand (try jotd --help)", cmd);
     int first = two_words ? 2 : 1; /* argv[first] is the last command word */
     const command_t *spec = serve ? NULL : find_command(cmd, two_words ? argv[2] : "");
     if (two_words && !spec)
         return fail("unknown command 'jotd %s %s' (try jotd --help)", cmd, argv[2]);
+    for (int i = first + 1; i < argc; i++)
+        if (is_help(argv[i]))
+            return command_usage(cmd, spec);
     char name[64];
     snprintf(name, sizeof name, "%s%s%s", cmd, two_words ? " " : "", two_words ? argv[2] : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -1284,6 +1412,11 @@ int main(int argc, char **argv)
                      : cmd_serve(&cfg, argc - first, argv + first);
     } else if (!spec || own_flags_apply(spec, rest, n_rest) != 0) {
         ret = 2;
+    } else if (init) {
+        ret = n_rest ? (fail("unexpected argument %.*s (try jotd init --help)",
+                             (int)strcspn(rest[0], "="), rest[0]),
+                        2)
+                     : cmd_init(&cfg);
     } else if (migrate) {
         /* the name only: "--password=..." must not echo */
         ret = n_rest ? (fail("unexpected argument %.*s (try jotd --help)",

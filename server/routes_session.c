@@ -343,7 +343,7 @@ static void logout_bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     if (vrc != JOT_OK) {
         if (!lo->failed) {
             lo->failed = true;
-            jotd_resp_bearer_challenge(lo->resp, "invalid_token", jot_strerror(vrc));
+            jotd_resp_bearer_challenge(lo->resp, "invalid_token", jotd_token_rejection(vrc));
         }
         return;
     }

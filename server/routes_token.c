@@ -306,6 +306,21 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     free(scope);
 }
 
+/* The audit line of a detected reuse names the session it revoked and its user (the
+ * rotation reports no session on that path: it is read again, a rare path off the loop). */
+static void reuse_audit(jotd_app_t *app, const uint8_t old_hash[JOTD_HASH_LEN], int64_t now,
+                        const char *client_id, const char *ip)
+{
+    jotd_session_t s = {0};
+    bool live = false;
+    char uid[24] = "";
+    if (jotd_store_refresh_lookup(app->store, old_hash, now, &s, &live) == JOTD_OK)
+        snprintf(uid, sizeof uid, "%lld", (long long)s.user_id);
+    jotd_audit("refresh_reuse_detected", "sid", s.sid, "user_id", uid, "client_id", client_id,
+               "ip", ip, NULL);
+    jotd_session_clear(&s);
+}
+
 static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
 {
@@ -364,7 +379,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     case JOTD_E_REUSED:
         /* the session ended in the store: end it here before answering */
         (void)jotd_events_sync(app, rt->cfg.access_ttl);
-        jotd_audit("refresh_reuse_detected", "client_id", client_id, "ip", req->ip, NULL);
+        reuse_audit(app, old_hash, now, client_id, req->ip);
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
         break;
     case JOTD_E_NOTFOUND:

@@ -135,6 +135,10 @@ void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                             const jotd_session_t *s, const char *scope, int64_t now,
                             char **out_token, char out_jti[JOTD_SID_LEN + 1]);
+/** What a client is told about a token that failed \p rc: "malformed token" for every
+ *  failure to parse it (base64url, UTF-8, JSON, header, structure: a garbage bearer is malformed,
+ *  whatever byte gave it away), jot_strerror() otherwise. Static text. */
+const char *jotd_token_rejection(jot_err_t rc);
 /** Verify one of our access tokens: signature, time, iss, aud, typ at+jwt, jti not on the
  *  denylist. No database access. On success *out is the token (jot_token_free); on failure
  *  *reason is a short static text ("token expired", "token revoked"...). */

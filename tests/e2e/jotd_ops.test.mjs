@@ -89,10 +89,57 @@ describe('operator commands', () => {
     fails(jotdCmd([]));
     fails(jotdCmd(['bogus']));
     fails(jotdCmd(['user']), /subcommand/);
+    // every option of the table in docs/jotd.md is in --help (derived from config.c's table)
+    const doc = fs.readFileSync(path.resolve(process.env.JOT_SOURCE_DIR ?? '../..', 'docs', 'jotd.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(--[a-z0-9-]+)/gm)].map((m) => m[1]);
+    assert.ok(documented.length > 25, `options found in docs/jotd.md: ${documented}`);
+    for (const flag of documented) assert.match(h.stdout, new RegExp(`^  ${flag}\\b`, 'm'), `${flag} in jotd --help`);
+    // every command's --help: its usage on stdout, exit 0
+    for (const cmd of [['serve'], ['init'], ['migrate'], ['user'], ['user', 'add'], ['user', 'list'], ['client'], ['client', 'add'],
+      ['client', 'rotate-secret'], ['keys'], ['keys', 'rotate'], ['keys', 'revoke']]) {
+      const r = jotdCmd([...cmd, '--help']);
+      assert.equal(r.status, 0, `jotd ${cmd.join(' ')} --help: ${show(r)}`);
+      assert.match(r.stdout, new RegExp(`^usage: jotd ${cmd.join(' ')}`), show(r));
+    }
+    assert.match(jotdCmd(['serve', '--help']).stdout, /--events-listen on\|off/);
+    assert.match(jotdCmd(['user', 'add', '--help']).stdout, /--argon2-m-kib/);
     const data = mkTmp();
     fails(op(data, ['user', 'frobnicate', 'x']));
     fails(op(data, ['client', 'frobnicate', 'x']));
     fails(op(data, ['keys', 'frobnicate']));
+  });
+
+  test('a data directory that does not exist: operator commands fail clearly, jotd init makes one', () => {
+    const parent = mkTmp();
+    const data = path.join(parent, 'missing');
+    // (migrate --store needs no data directory: SQLite only)
+    for (const args of [['user', 'list'], ['keys', 'list'], ['client', 'list'], ...(STORE_KIND === 'sqlite' ? [['migrate']] : [])]) {
+      const r = jotdCmd([...args, '--data', data]);
+      assert.notEqual(r.status, 0, show(r));
+      assert.match(r.stderr, /data directory .*missing does not exist.*jotd init --data/, show(r));
+      assert.ok(!fs.existsSync(data), `jotd ${args.join(' ')} created ${data}`);
+    }
+    // without --data: ./var is not made in the working directory either
+    const cwd = mkTmp();
+    const r = spawnSync(JOTD, ['user', 'list'], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.notEqual(r.status, 0, show(r));
+    assert.match(r.stderr, /data directory \.\/var does not exist/);
+    assert.ok(!fs.existsSync(path.join(cwd, 'var')));
+    if (STORE_KIND !== 'sqlite') return; // the rest reads DATA/jotd.db
+    const init = jotdCmd(['init', '--data', data]);
+    ok(init);
+    assert.match(init.stdout, /created the data directory/);
+    assert.match(init.stdout, /sqlite store .*jotd\.db, schema version \d+/);
+    assert.match(init.stdout, /key-encryption-key \(created, mode 0600/);
+    assert.match(init.stdout, /signing key ready/);
+    assert.equal(fs.statSync(data).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(data, 'key-encryption-key')).mode & 0o777, 0o600);
+    ok(op(data, ['user', 'list']));
+    assert.match(op(data, ['keys', 'list']).stdout, /ES256 .*state=active/);
+    // a second init refuses to touch the store
+    const again = jotdCmd(['init', '--data', data]);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /already holds a store/);
   });
 
   test('jotd migrate: the schema version and where the store is', () => {
