@@ -65,6 +65,11 @@ static const char *const synopsis[] = {
     "jotd init --data DIR [--store URI] [--alg ALG]",
     " create a data directory: the key-encryption key, the store's schema, the server's",
     " secrets and a signing key; prints what it made",
+    "jotd backup DEST --data DIR",
+    " copy the SQLite store while jotd serves: DEST, and the key-encryption key as",
+    " DEST.key-encryption-key (both new files, mode 0600); PostgreSQL: use pg_dump",
+    "jotd restore SRC --data NEWDIR",
+    " a backup into a data directory that holds no store (SRC.key-encryption-key too)",
     "jotd user add NAME [--role R]... [--permission P]... --password-stdin",
     "jotd user passwd NAME --password-stdin",
     "jotd user roles NAME [--role R]... [--permission P]...",
@@ -832,6 +837,8 @@ static const command_t commands[] = {
     {"keys", "revoke", {LOCATION_KEYS, KEK_KEY}, ""},
     {"migrate", "", {LOCATION_KEYS}, ""},
     {"init", "", {LOCATION_KEYS, KEK_KEY, "alg", "access_ttl"}, ""},
+    {"backup", "", {LOCATION_KEYS, KEK_KEY}, ""},
+    {"restore", "", {LOCATION_KEYS, KEK_KEY}, ""},
 };
 
 static const command_t *find_command(const char *cmd, const char *sub)
@@ -938,6 +945,118 @@ out:
     free(shown);
     jotd_store_close(st);
     return ret;
+}
+
+/* ---- backup and restore -------------------------------------------------------------- */
+
+/* Copy the small file \p from to the new file \p to (mode 0600, never over one there). */
+static int copy_secret_file(const char *from, const char *to)
+{
+    char buf[4096];
+    int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0)
+        return fail("cannot read %s: %s", from, strerror(errno));
+    ssize_t n = read(in, buf, sizeof buf);
+    close(in);
+    if (n < 0 || (size_t)n == sizeof buf) {
+        jot_memzero(buf, sizeof buf);
+        return fail("cannot read %s (or larger than a key file)", from);
+    }
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int ret = 0;
+    if (out < 0) {
+        ret = fail("cannot create %s: %s", to, strerror(errno));
+    } else {
+        if (write(out, buf, (size_t)n) != n || fsync(out) != 0)
+            ret = fail("cannot write %s: %s", to, strerror(errno));
+        close(out);
+        if (ret)
+            unlink(to);
+    }
+    jot_memzero(buf, sizeof buf);
+    return ret;
+}
+
+/* The key-encryption key of \p cfg: --key-encryption-key, else DATA/key-encryption-key. */
+static void kek_path_of(const jotd_config_t *cfg, char *out, size_t n)
+{
+    if (cfg->key_encryption_key)
+        snprintf(out, n, "%s", cfg->key_encryption_key);
+    else
+        snprintf(out, n, "%s/key-encryption-key", cfg->data_dir);
+}
+
+/* `jotd backup DEST`: the SQLite store through the online backup API (consistent while
+ * jotd serves; what is still in the WAL included, unlike a cp of jotd.db) and the
+ * key-encryption key beside it: the store's keys and secrets are sealed with it, so a backup
+ * without it restores nothing usable. */
+static int cmd_backup(const jotd_config_t *cfg, const char *dest)
+{
+    if (cfg->store)
+        return fail("%s", "a PostgreSQL store is backed up with pg_dump (and the "
+                          "key-encryption-key file kept with it): see docs/deploy.md, "
+                          "\"Backup and restore\"");
+    if (data_dir_ready(cfg, false) != 0)
+        return 1;
+    char db[4096], kek[4096], kek_dest[4096];
+    snprintf(db, sizeof db, "%s/jotd.db", cfg->data_dir);
+    kek_path_of(cfg, kek, sizeof kek);
+    snprintf(kek_dest, sizeof kek_dest, "%s.key-encryption-key", dest);
+    struct stat sb;
+    if (stat(db, &sb) != 0)
+        return fail("%s holds no store (%s)", cfg->data_dir, db);
+    if (stat(kek_dest, &sb) == 0)
+        return fail("%s exists: refusing to overwrite it", kek_dest);
+    jotd_rc_t rc = jotd_store_sqlite_copy(db, dest);
+    if (rc != JOTD_OK)
+        return fail("backup of %s failed: %s", db, jotd_store_errmsg(NULL));
+    if (copy_secret_file(kek, kek_dest) != 0) {
+        unlink(dest);
+        return 1;
+    }
+    printf("jotd: %s -> %s (mode 0600)\njotd: %s -> %s (mode 0600)\n", db, dest, kek, kek_dest);
+    return 0;
+}
+
+/* `jotd restore SRC`: the reverse, into a data directory that holds no store (created if
+ * missing); the key-encryption key goes to --key-encryption-key or DATA/. */
+static int cmd_restore(const jotd_config_t *cfg, const char *src)
+{
+    if (cfg->store)
+        return fail("%s", "a PostgreSQL store is restored with pg_restore or psql: see "
+                          "docs/deploy.md, \"Backup and restore\"");
+    char db[4096], kek[4096], kek_src[4096];
+    snprintf(db, sizeof db, "%s/jotd.db", cfg->data_dir);
+    kek_path_of(cfg, kek, sizeof kek);
+    snprintf(kek_src, sizeof kek_src, "%s.key-encryption-key", src);
+    struct stat sb;
+    if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return fail("%s: no such backup file", src);
+    if (stat(kek_src, &sb) != 0)
+        return fail("%s is missing: the store's keys are sealed with it", kek_src);
+    if (stat(db, &sb) == 0)
+        return fail("%s already holds a store (%s): restore into a new data directory", cfg->data_dir, db);
+    if (stat(kek, &sb) == 0)
+        return fail("%s exists: refusing to overwrite it", kek);
+    if (data_dir_ready(cfg, true) != 0)
+        return 1;
+    jotd_rc_t rc = jotd_store_sqlite_copy(src, db);
+    if (rc != JOTD_OK)
+        return fail("restore of %s failed: %s", src, jotd_store_errmsg(NULL));
+    if (copy_secret_file(kek_src, kek) != 0) {
+        unlink(db);
+        return 1;
+    }
+    /* the schema brought up to date (a backup of an older release), the keys checked */
+    jotd_store_t *st = NULL;
+    jotd_kek_t k = {0};
+    int ret = open_store(cfg, &st) != 0 || open_kek(cfg, st, &k) != 0;
+    jotd_kek_wipe(&k);
+    jotd_store_close(st);
+    if (ret)
+        return 1;
+    printf("jotd: %s -> %s\njotd: %s -> %s (mode 0600)\n", src, db, kek_src, kek);
+    return 0;
 }
 
 /* ---- serve ------------------------------------------------------------------------- */
@@ -1378,7 +1497,8 @@ int main(int argc, char **argv)
     bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys");
     bool serve = !strcmp(cmd, "serve"), migrate = !strcmp(cmd, "migrate");
     bool init = !strcmp(cmd, "init");
-    if (!serve && !migrate && !init && !two_words)
+    bool backup = !strcmp(cmd, "backup"), restore = !strcmp(cmd, "restore");
+    if (!serve && !migrate && !init && !backup && !restore && !two_words)
         return usage(stderr);
     if (two_words && argc >= 3 && is_help(argv[2])) /* jotd user --help */
         return command_usage(cmd, NULL);
@@ -1412,6 +1532,15 @@ int main(int argc, char **argv)
                      : cmd_serve(&cfg, argc - first, argv + first);
     } else if (!spec || own_flags_apply(spec, rest, n_rest) != 0) {
         ret = 2;
+    } else if (backup || restore) {
+        if (n_rest != 1 || rest[0][0] == '-')
+            ret = n_rest ? (fail("unexpected argument %.*s (try jotd %s --help)",
+                                 (int)strcspn(rest[n_rest > 1 ? 1 : 0], "="),
+                                 rest[n_rest > 1 ? 1 : 0], cmd),
+                            2)
+                         : (fail("'jotd %s' needs a file (try jotd %s --help)", cmd, cmd), 2);
+        else
+            ret = backup ? cmd_backup(&cfg, rest[0]) : cmd_restore(&cfg, rest[0]);
     } else if (init) {
         ret = n_rest ? (fail("unexpected argument %.*s (try jotd init --help)",
                              (int)strcspn(rest[0], "="), rest[0]),

@@ -1,7 +1,7 @@
 // jotd operations: operator commands, key rotation and the JWKS, SIGHUP and SIGTERM, TLS,
 // the plain-HTTP guard, configuration precedence, file modes and secrets in logs.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -74,6 +74,79 @@ describe('readiness', () => {
       assert.equal((await s.request('/readyz', { method: 'HEAD' })).status, 200);
       assert.equal((await s.request('/readyz', { method: 'POST', body: '' })).status, 405);
       await s.stop();
+    } finally {
+      s.kill();
+    }
+  });
+});
+
+describe('backup and restore', () => {
+  test('jotd backup while serving (the WAL included), restore into a new data directory, log in and refresh there', async () => {
+    const s = await start();
+    try {
+      s.addUser('alice', PW);
+      const before = remember(await s.login('alice', PW));
+      const dir = mkTmp('jotd-backup-');
+      const dest = path.join(dir, 'jotd-backup.db');
+      if (STORE_KIND !== 'sqlite') {
+        const r = op(s.data, ['backup', dest]);
+        assert.notEqual(r.status, 0, show(r));
+        assert.match(r.stderr, /pg_dump.*docs\/deploy\.md/, show(r));
+        assert.ok(!fs.existsSync(dest));
+        return;
+      }
+      // written by another process while jotd holds the database open: in the WAL only
+      ok(op(s.data, ['user', 'add', 'walonly', '--password-stdin'], PW + '\n'));
+      const wal = path.join(s.data, 'jotd.db-wal');
+      assert.ok(fs.existsSync(wal) && fs.statSync(wal).size > 0, 'the WAL holds the latest commits');
+      // the naive copy of jotd.db alone misses them (what the issue saw)
+      const naive = mkTmp('jotd-naive-');
+      fs.copyFileSync(path.join(s.data, 'jotd.db'), path.join(naive, 'jotd.db'));
+      fs.copyFileSync(path.join(s.data, 'key-encryption-key'), path.join(naive, 'key-encryption-key'));
+      assert.doesNotMatch(op(naive, ['user', 'list']).stdout ?? '', /walonly/, 'the naive copy lacks the WAL');
+      // the backup runs while logins and refreshes keep writing
+      const child = spawn(JOTD, ['backup', dest, '--data', s.data], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '', err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const done = new Promise((resolve) => child.on('exit', resolve));
+      const load = [];
+      for (let i = 0; i < 4; i++) load.push(s.login('alice', PW).then((b) => s.refresh(remember(b).refresh_token)));
+      const [code] = await Promise.all([done, Promise.all(load)]);
+      assert.equal(code, 0, `jotd backup: ${out}${err}`);
+      assert.match(out, /jotd-backup\.db \(mode 0600\)/);
+      assert.equal(fs.statSync(dest).mode & 0o777, 0o600);
+      const kekCopy = `${dest}.key-encryption-key`;
+      assert.equal(fs.statSync(kekCopy).mode & 0o777, 0o600);
+      assert.equal(fs.readFileSync(kekCopy, 'utf8'), fs.readFileSync(path.join(s.data, 'key-encryption-key'), 'utf8'));
+      assert.ok(!fs.existsSync(`${dest}-wal`), 'the backup is one file');
+      // never over an existing file
+      const again = op(s.data, ['backup', dest]);
+      assert.notEqual(again.status, 0);
+      assert.match(again.stderr, /exists: refusing to overwrite/);
+
+      // restore into a new data directory; never into one that holds a store
+      const fresh = path.join(mkTmp('jotd-restore-'), 'data');
+      const refused = op(s.data, ['restore', dest]);
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.stderr, /already holds a store/);
+      const r = op(fresh, ['restore', dest]);
+      ok(r);
+      assert.equal(fs.statSync(path.join(fresh, 'jotd.db')).mode & 0o777, 0o600);
+      assert.equal(fs.statSync(path.join(fresh, 'key-encryption-key')).mode & 0o777, 0o600);
+      assert.match(op(fresh, ['user', 'list']).stdout, /walonly/, 'what was in the WAL is in the backup');
+      await s.stop();
+      const t = await start({ data: fresh });
+      try {
+        remember(await t.login('alice', PW)); // existing credentials
+        remember(await t.login('walonly', PW));
+        remember(await t.refresh(before.refresh_token)); // an existing refresh token rotates
+        // the JWKS of the restored server verifies the old access token: same signing key
+        assert.equal((await t.get('/verify', { authorization: bearer(before.access_token) })).status, 200);
+        await t.stop();
+      } finally {
+        t.kill();
+      }
     } finally {
       s.kill();
     }
