@@ -137,6 +137,10 @@ static const opt_t opts[] = {
         "PostgreSQL: hold a LISTEN connection for the events (default on)"),
     OPT("status_list_ttl", T_DURATION, status_list_ttl, "D",
         "ttl of the Token Status Lists (default 30s, 1s..1h)"),
+    OPT("metrics", T_ONOFF, metrics, "on|off",
+        "count requests, logins... for GET /metrics (default on)"),
+    OPT("metrics_listen", T_OPTSTR, metrics_listen, "ADDR:PORT",
+        "also serve /metrics there without a token (the monitoring network)"),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
 
@@ -536,6 +540,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->events_poll_interval = 1;
     c->status_list_ttl = 30;
     c->events_listen = true;
+    c->metrics = true;
     c->refresh_idle_ttl = 7 * 86400;
     c->refresh_abs_ttl = 30 * 86400;
     c->refresh_grace = 0;
@@ -568,6 +573,7 @@ void jotd_config_free(jotd_config_t *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->key_encryption_key);
+    free(c->metrics_listen);
     free(c->config_file);
     free(c->default_client);
     memset(c, 0, sizeof *c);
@@ -603,7 +609,8 @@ jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src)
                        &dst->listen_host,    &dst->issuer,
                        &dst->audience,       &dst->tls_cert,
                        &dst->tls_key,        &dst->config_file,
-                       &dst->default_client, &dst->key_encryption_key};
+                       &dst->default_client, &dst->key_encryption_key,
+                       &dst->metrics_listen};
     bool ok = true;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (*fields[i] && !(*fields[i] = jotx_strdup_n(*fields[i], strlen(*fields[i])))) {
@@ -991,8 +998,24 @@ static bool valid_url(const char *s)
     return true;
 }
 
+int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *why,
+                      size_t whylen)
+{
+    return parse_listen(s, out_host, out_port, why, whylen);
+}
+
 jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
 {
+    if (c->metrics_listen) {
+        char *h = NULL, why[160] = "";
+        uint16_t port = 0;
+        int bad = parse_listen(c->metrics_listen, &h, &port, why, sizeof why);
+        free(h);
+        if (bad) {
+            jotd_seterr(err, errlen, "--metrics-listen: %s", why);
+            return JOTD_E_INVAL;
+        }
+    }
     if (!c->data_dir || !*c->data_dir) {
         jotd_seterr(err, errlen, "--data: must not be empty");
         return JOTD_E_INVAL;

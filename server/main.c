@@ -15,6 +15,7 @@
  *   jotd migrate
  * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
 #include "log.h"
+#include "metrics.h"
 #include "common/buf.h"
 #include "names.h"
 #include "secrets.h"
@@ -1156,6 +1157,7 @@ static void runtime_swap(jotd_app_t *app, jotd_runtime_t *nrt)
     pthread_rwlock_wrlock(&app->rt_lock);
     jotd_runtime_t *old = app->rt;
     app->rt = nrt;
+    jotd_metrics_enable(nrt->cfg.metrics); /* --metrics follows SIGHUP */
     pthread_rwlock_unlock(&app->rt_lock);
     jotd_runtime_free(old);
 }
@@ -1335,6 +1337,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         goto out;
     }
     uint16_t port = 0;
+    jotd_metrics_enable(app.rt->cfg.metrics);
     if (jotd_http_start(&app, &daemon, &port, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
@@ -1363,6 +1366,19 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
              shown ? shown : "?");
     free(shown);
     printf("jotd listening on %s\n", base);
+    if (jotd_http_metrics_port(daemon)) {
+        char mhost[256], *mh = NULL, why[64];
+        uint16_t mp = 0;
+        if (jotd_parse_listen(c->metrics_listen, &mh, &mp, why, sizeof why) == 0) {
+            bool mv6 = strchr(mh, ':') != NULL;
+            snprintf(mhost, sizeof mhost, "%s%s%s", mv6 ? "[" : "", mh, mv6 ? "]" : "");
+            printf("jotd metrics on http://%s:%u/metrics\n", mhost,
+                   (unsigned)jotd_http_metrics_port(daemon));
+            jotd_log("info", "metrics on http://%s:%u/metrics (no token: --metrics-listen)", mhost,
+                     (unsigned)jotd_http_metrics_port(daemon));
+        }
+        free(mh);
+    }
     if (created == 1)
         printf("\nCreated user 'admin' with password: %s\n(shown once; change it with: "
                "jotd user passwd admin --password-stdin --data %s%s)\n",

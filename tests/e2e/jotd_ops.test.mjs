@@ -169,7 +169,7 @@ describe('operator commands', () => {
     for (const flag of documented) assert.match(h.stdout, new RegExp(`^  ${flag}\\b`, 'm'), `${flag} in jotd --help`);
     // every command's --help: its usage on stdout, exit 0
     for (const cmd of [['serve'], ['init'], ['migrate'], ['user'], ['user', 'add'], ['user', 'list'], ['client'], ['client', 'add'],
-      ['client', 'rotate-secret'], ['keys'], ['keys', 'rotate'], ['keys', 'revoke']]) {
+      ['client', 'rotate-secret'], ['keys'], ['keys', 'rotate'], ['keys', 'revoke'], ['backup'], ['restore']]) {
       const r = jotdCmd([...cmd, '--help']);
       assert.equal(r.status, 0, `jotd ${cmd.join(' ')} --help: ${show(r)}`);
       assert.match(r.stdout, new RegExp(`^usage: jotd ${cmd.join(' ')}`), show(r));
