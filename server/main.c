@@ -16,6 +16,7 @@
  * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "common/buf.h"
 #include "names.h"
 #include "secrets.h"
@@ -1062,6 +1063,13 @@ static int cmd_restore(const jotd_config_t *cfg, const char *src)
 
 /* ---- serve ------------------------------------------------------------------------- */
 
+/* Tell systemd (NOTIFY_SOCKET) how the service stands; a failure is logged, not fatal. */
+static void notify(const char *state)
+{
+    if (jotd_notify(state) < 0)
+        jotd_log("warn", "NOTIFY_SOCKET: cannot send %.16s: %s", state, strerror(errno));
+}
+
 static void deny_loaded(void *ctx, const char *jti, int64_t exp)
 {
     jotd_denylist_add(ctx, jti, strlen(jti), exp);
@@ -1390,14 +1398,17 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
            base, created == 1 ? admin_pw : "PASSWORD", base, base);
     fflush(stdout);
     jot_memzero(admin_pw, sizeof admin_pw);
+    notify("READY=1"); /* systemd Type=notify: listening, logins can be served */
 
     int64_t last_gc = jotd_now();
     int64_t last_events = last_gc;
     for (;;) {
         struct timespec tick = {TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
-        if (sig == SIGTERM || sig == SIGINT)
+        if (sig == SIGTERM || sig == SIGINT) {
+            notify("STOPPING=1");
             break;
+        }
         /* a key published or revoked anywhere (events.c wakes us), or a retired key whose
          * window ended (it leaves the JWKS and stops verifying) */
         bool keys_changed = atomic_exchange(&app.keys_changed, false);
@@ -1409,6 +1420,13 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         }
         if (sig == SIGHUP) {
             /* reload configuration and keys; connections stay open */
+            struct timespec mono;
+            clock_gettime(CLOCK_MONOTONIC, &mono);
+            char reloading[64];
+            snprintf(reloading, sizeof reloading, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                     (unsigned long long)mono.tv_sec * 1000000ull +
+                         (unsigned long long)mono.tv_nsec / 1000ull);
+            notify(reloading);
             jotd_config_t nc;
             jotd_config_defaults(&nc);
             jotd_runtime_t *nrt = NULL;
@@ -1418,6 +1436,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
                 runtime_for_port(&app, &nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
                 jotd_config_free(&nc);
+                notify("READY=1"); /* still serving, with the old configuration */
                 continue;
             }
             runtime_swap(&app, nrt);
@@ -1426,6 +1445,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
                                                      : JOTD_DURABILITY_NORMAL);
             reload_extras(&app);
             jotd_log("info", "%s", "reloaded configuration and keys");
+            notify("READY=1");
             continue;
         }
         /* revocations and client changes made by operator commands or other instances,
