@@ -167,6 +167,9 @@ describe('operator commands', () => {
     const documented = [...doc.matchAll(/^\| `(--[a-z0-9-]+)/gm)].map((m) => m[1]);
     assert.ok(documented.length > 25, `options found in docs/jotd.md: ${documented}`);
     for (const flag of documented) assert.match(h.stdout, new RegExp(`^  ${flag}\\b`, 'm'), `${flag} in jotd --help`);
+    // and jotd(8) names every option --help lists
+    const man = fs.readFileSync(path.resolve(process.env.JOT_SOURCE_DIR ?? '../..', 'docs', 'man', 'jotd.8'), 'utf8').replaceAll('\\-', '-');
+    for (const m of h.stdout.matchAll(/^  (--[a-z0-9-]+)/gm)) assert.ok(man.includes(m[1]), `${m[1]} in docs/man/jotd.8`);
     // every command's --help: its usage on stdout, exit 0
     for (const cmd of [['serve'], ['init'], ['migrate'], ['user'], ['user', 'add'], ['user', 'list'], ['client'], ['client', 'add'],
       ['client', 'rotate-secret'], ['keys'], ['keys', 'rotate'], ['keys', 'revoke'], ['backup'], ['restore']]) {
