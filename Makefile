@@ -124,6 +124,7 @@ SERVER_BENCH_SECONDS ?= 10
 bench-server: build
 	@scripts/install-deps --bench # --bench: wrk (nginx is in the default list); plus the npm jose that mints tokens
 	@JOTD=$(BUILD)/bin/jotd bench/server/run.sh $(SERVER_BENCH_SECONDS)
+	@JOTD=$(BUILD)/bin/jotd bench/server/metrics_overhead.sh $(SERVER_BENCH_SECONDS)
 
 # Load test (bench/load/README.md) against $(BUILD)/bin/jotd, LOAD_SECONDS per scenario.
 LOAD_SECONDS ?= 60
