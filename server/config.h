@@ -122,8 +122,7 @@ jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen);
 
 /** "HOST:PORT" or "[IPv6]:PORT" (as --listen) into a malloc'd host and a port: 0, or -1
  *  with the reason in \p why. */
-int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *why,
-                      size_t whylen);
+int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *why, size_t whylen);
 /** true when \p uri is a libpq connection URI (it starts with postgres:// or postgresql://). */
 bool jotd_uri_is_pg(const char *uri);
 /** true when the libpq URI \p uri carries a password (user:PASSWORD@ or a password=

@@ -41,7 +41,7 @@ typedef struct apply_ctx {
     bool keys_changed;
     bool lists_changed; /* a bit of a status list, or the key that signs them, may differ */
     unsigned failed;
-    size_t seen; /* events passed to apply() by the last read */
+    size_t seen;  /* events passed to apply() by the last read */
     bool measure; /* the lag of each revocation event (not during the first read at start) */
 } apply_ctx_t;
 

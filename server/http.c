@@ -31,9 +31,9 @@
 typedef struct jotd_conn { /* jotd_conn_t of server.h */
     jotx_buf_t body;       /* capped at max_body, wiped when freed (passwords, secrets) */
     bool too_big;
-    bool answered; /* a response was queued (400/413 early, or the final one) */
-    bool started;  /* on_request has seen the headers */
-    bool url_ctl;  /* the raw URL decodes to a control byte (see on_uri) */
+    bool answered;  /* a response was queued (400/413 early, or the final one) */
+    bool started;   /* on_request has seen the headers */
+    bool url_ctl;   /* the raw URL decodes to a control byte (see on_uri) */
     unsigned route; /* index in routes[] for the metrics; N_ROUTES: none (404, 400...) */
     enum { ST_READING, ST_QUEUED, ST_DONE } state;
     int64_t start_us;
@@ -181,7 +181,8 @@ static void route_readyz(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
     else if (app->listener && !jotd_store_listen_connected(app->listener))
         reason = "the events listener is not connected to the store";
     if (reason) {
-        jotd_resp_json(resp, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason", reason));
+        jotd_resp_json(resp, 503,
+                       json_pack("{s:s,s:s}", "status", "unavailable", "reason", reason));
         jotd_resp_header(resp, "Retry-After", "1");
     } else {
         jotd_resp_json(resp, 200, json_pack("{s:s}", "status", "ready"));
@@ -780,8 +781,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, c
     return ret;
 }
 
-static jotd_rc_t metrics_listen_start(jotd_http_t *h, const char *where, char *err,
-                                      size_t errlen)
+static jotd_rc_t metrics_listen_start(jotd_http_t *h, const char *where, char *err, size_t errlen)
 {
     char *host = NULL, why[160] = "";
     uint16_t port = 0;
@@ -806,10 +806,10 @@ static jotd_rc_t metrics_listen_start(jotd_http_t *h, const char *where, char *e
         free(host);
         return JOTD_E_INVAL;
     }
-    h->metrics_daemon = MHD_start_daemon(
-        flags, port, NULL, NULL, on_metrics_request, h->app, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT, 64u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    h->metrics_daemon = MHD_start_daemon(flags, port, NULL, NULL, on_metrics_request, h->app,
+                                         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+                                         MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+                                         64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
     if (!h->metrics_daemon) {
         int e = bind_errno(&ss);
         snprintf(err, errlen, "cannot listen on %s (--metrics-listen): %s", where,

@@ -1037,7 +1037,8 @@ static int cmd_restore(const jotd_config_t *cfg, const char *src)
     if (stat(kek_src, &sb) != 0)
         return fail("%s is missing: the store's keys are sealed with it", kek_src);
     if (stat(db, &sb) == 0)
-        return fail("%s already holds a store (%s): restore into a new data directory", cfg->data_dir, db);
+        return fail("%s already holds a store (%s): restore into a new data directory",
+                    cfg->data_dir, db);
     if (stat(kek, &sb) == 0)
         return fail("%s exists: refusing to overwrite it", kek);
     if (data_dir_ready(cfg, true) != 0)

@@ -10,14 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-
 /* The statuses jotd answers with; anything else is counted as "other". */
 static const unsigned statuses[] = {200, 201, 204, 302, 303, 304, 400, 401, 403,
                                     404, 405, 409, 413, 415, 429, 500, 503};
 #define N_STATUS (sizeof statuses / sizeof statuses[0] + 1)
 
 /* Request latency buckets, microseconds (rendered in seconds). */
-static const int64_t lat_le_us[] = {100,   250,    500,    1000,    2500,    5000,   10000,
+static const int64_t lat_le_us[] = {100,   250,   500,    1000,   2500,   5000,    10000,
                                     25000, 50000, 100000, 250000, 500000, 1000000, 5000000};
 #define N_LAT (sizeof lat_le_us / sizeof lat_le_us[0])
 
@@ -204,7 +203,8 @@ int jotd_metrics_render(jotx_buf_t *b, const char *const *route_names, size_t n_
     counter(b, "jotd_refreshes_total", "Refresh tokens rotated (grace answers included).",
             JOTD_M_REFRESH);
     counter(b, "jotd_refresh_reuse_detected_total",
-            "Rotated refresh tokens presented again: their sessions revoked.", JOTD_M_REFRESH_REUSE);
+            "Rotated refresh tokens presented again: their sessions revoked.",
+            JOTD_M_REFRESH_REUSE);
     counter(b, "jotd_revocations_total",
             "Revocations by /revoke and /logout (sessions and access tokens).", JOTD_M_REVOCATION);
     counter(b, "jotd_store_errors_total",

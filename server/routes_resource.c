@@ -99,8 +99,8 @@ bool jotd_token_has_role(const jot_token_t *t, const char *role)
     return false;
 }
 
-jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt,
-                                  const jotd_req_t *req, jotd_resp_t *resp)
+jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                                  jotd_resp_t *resp)
 {
     return bearer(app, rt, req, resp);
 }

@@ -322,8 +322,8 @@ static void reuse_audit(jotd_app_t *app, const uint8_t old_hash[JOTD_HASH_LEN], 
     if (jotd_store_refresh_lookup(app->store, old_hash, now, &s, &live) == JOTD_OK)
         snprintf(uid, sizeof uid, "%lld", (long long)s.user_id);
     jotd_metrics_inc(JOTD_M_REFRESH_REUSE);
-    jotd_audit("refresh_reuse_detected", "sid", s.sid, "user_id", uid, "client_id", client_id,
-               "ip", ip, NULL);
+    jotd_audit("refresh_reuse_detected", "sid", s.sid, "user_id", uid, "client_id", client_id, "ip",
+               ip, NULL);
     jotd_session_clear(&s);
 }
 

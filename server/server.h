@@ -231,8 +231,8 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
                        jotd_resp_t *resp);
 /** The request's bearer token verified as one of our access tokens (jotd_access_verify):
  *  the caller frees it with jot_token_free; NULL with the 401 in \p resp. */
-jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt,
-                                  const jotd_req_t *req, jotd_resp_t *resp);
+jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                                  jotd_resp_t *resp);
 /** Whether the roles claim of \p t holds \p role. */
 bool jotd_token_has_role(const jot_token_t *t, const char *role);
 void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
