@@ -1034,19 +1034,22 @@ static int cmd_restore(const jotd_config_t *cfg, const char *src)
     struct stat sb;
     if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode))
         return fail("%s: no such backup file", src);
-    if (stat(kek_src, &sb) != 0)
+    if (!cfg->key_encryption_key && stat(kek_src, &sb) != 0)
         return fail("%s is missing: the store's keys are sealed with it", kek_src);
     if (stat(db, &sb) == 0)
         return fail("%s already holds a store (%s): restore into a new data directory",
                     cfg->data_dir, db);
-    if (stat(kek, &sb) == 0)
+    /* --key-encryption-key naming an existing file: that key is used (it must open the
+     * backup); otherwise the backup's key is copied there, never over another file */
+    bool own_kek = cfg->key_encryption_key && stat(kek, &sb) == 0;
+    if (!own_kek && stat(kek, &sb) == 0)
         return fail("%s exists: refusing to overwrite it", kek);
     if (data_dir_ready(cfg, true) != 0)
         return 1;
     jotd_rc_t rc = jotd_store_sqlite_copy(src, db);
     if (rc != JOTD_OK)
         return fail("restore of %s failed: %s", src, jotd_store_errmsg(NULL));
-    if (copy_secret_file(kek_src, kek) != 0) {
+    if (!own_kek && copy_secret_file(kek_src, kek) != 0) {
         unlink(db);
         return 1;
     }
@@ -1058,7 +1061,10 @@ static int cmd_restore(const jotd_config_t *cfg, const char *src)
     jotd_store_close(st);
     if (ret)
         return 1;
-    printf("jotd: %s -> %s\njotd: %s -> %s (mode 0600)\n", src, db, kek_src, kek);
+    if (own_kek)
+        printf("jotd: %s -> %s\njotd: opened with the key %s\n", src, db, kek);
+    else
+        printf("jotd: %s -> %s\njotd: %s -> %s (mode 0600)\n", src, db, kek_src, kek);
     return 0;
 }
 

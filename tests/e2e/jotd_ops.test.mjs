@@ -135,6 +135,15 @@ describe('backup and restore', () => {
       assert.equal(fs.statSync(path.join(fresh, 'jotd.db')).mode & 0o777, 0o600);
       assert.equal(fs.statSync(path.join(fresh, 'key-encryption-key')).mode & 0o777, 0o600);
       assert.match(op(fresh, ['user', 'list']).stdout, /walonly/, 'what was in the WAL is in the backup');
+      // a key file of the operator's (--key-encryption-key, existing): used, not overwritten
+      const own = path.join(mkTmp('jotd-kek-'), 'kek');
+      fs.copyFileSync(kekCopy, own);
+      fs.chmodSync(own, 0o600);
+      const other = path.join(mkTmp('jotd-restore-'), 'data');
+      const r2 = jotdCmd(['restore', dest, '--data', other, '--key-encryption-key', own]);
+      ok(r2);
+      assert.match(r2.stdout, /opened with the key/);
+      assert.ok(!fs.existsSync(path.join(other, 'key-encryption-key')));
       await s.stop();
       const t = await start({ data: fresh });
       try {
