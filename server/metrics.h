@@ -45,9 +45,9 @@ void jotd_metrics_request(unsigned route, unsigned status, int64_t us);
 /** A revocation event of the store applied \p lag_ms after its created_at (PostgreSQL: an
  *  event written by another instance). */
 void jotd_metrics_event_lag(int64_t lag_ms);
-/** The text exposition format (version 0.0.4) into \p out: \p route_names[i] names route i
- *  (n_routes of them; the rest are not shown). JOTX_ENOMEM / JOTX_ETOOBIG of \p out. */
-int jotd_metrics_render(jotx_buf_t *out, const char *const *route_names, size_t n_routes,
+/** The text exposition format (version 0.0.4) appended to \p b: \p route_names[i] names route i
+ *  (n_routes of them; the rest are not shown). JOTX_ENOMEM / JOTX_ETOOBIG of \p b. */
+int jotd_metrics_render(jotx_buf_t *b, const char *const *route_names, size_t n_routes,
                         const jotd_metrics_gauges_t *g);
 /** Zero every counter (tests). */
 void jotd_metrics_reset(void);
