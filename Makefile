@@ -72,14 +72,21 @@ symbols-update:
 	@cmake --build $(BUILD) -j $(JOBS) --target jot
 	@tests/lint/symbols.sh --update $(BUILD)/lib/libjot.so
 
-# The main job: jotd on http://127.0.0.1:8080 with ./var (first start creates an admin user).
+# The main job: jotd on http://127.0.0.1:$(PORT) (default 8080) with ./var (the first start
+# creates it, with an admin user whose password it prints): make run PORT=9000
+PORT ?= 8080
 run: deps build
-	@exec $(BUILD)/bin/jotd serve --data ./var --listen 127.0.0.1:8080
+	@exec $(BUILD)/bin/jotd serve --data ./var --listen 127.0.0.1:$(PORT)
 
 # A short tour of the jot command line.
 demo: build
 	@scripts/demo $(BUILD)/bin/jot
 
+# make install [PREFIX=P] [DESTDIR=D]: jot, jotd, libjot (shared and static), jot.h, jot.pc,
+# the man pages and lib/systemd/system/jotd.service; jot.pc and the unit are written with the
+# prefix of this install (dist/install.cmake), whatever the build was configured with. The
+# shared libjot outside the loader's path: run ldconfig after installing into /usr/local, or
+# link with -Wl,-rpath,P/lib (docs/operations.md, "Install").
 install: build
 	@cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
@@ -117,6 +124,7 @@ SERVER_BENCH_SECONDS ?= 10
 bench-server: build
 	@scripts/install-deps --bench # --bench: wrk (nginx is in the default list); plus the npm jose that mints tokens
 	@JOTD=$(BUILD)/bin/jotd bench/server/run.sh $(SERVER_BENCH_SECONDS)
+	@JOTD=$(BUILD)/bin/jotd bench/server/metrics_overhead.sh $(SERVER_BENCH_SECONDS)
 
 # Load test (bench/load/README.md) against $(BUILD)/bin/jotd, LOAD_SECONDS per scenario.
 LOAD_SECONDS ?= 60

@@ -67,6 +67,8 @@ bench_jotd_setup() { # JOTD DATA PORT [ARGS...] (ARGS: e.g. the Argon2 cost of t
     local bin=$1 d=$2 p=$3
     shift 3
     password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    # operator commands do not create a data directory: init does
+    [ -d "$d" ] || "$bin" init --data "$d" >/dev/null || bench_die "jotd init --data $d failed"
     echo "$password" | "$bin" user add bench --password-stdin --data "$d" "$@" >/dev/null
     # a resource server for the default audience (the issuer, http://127.0.0.1:PORT); its
     # generated secret is the last line printed

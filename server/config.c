@@ -58,51 +58,102 @@ typedef enum opt_type {
 typedef struct opt {
     const char *key; /* file key; flag and environment names derive from it */
     opt_type_t type;
-    size_t off; /* offset of the field in jotd_config_t */
+    size_t off;       /* offset of the field in jotd_config_t */
+    const char *arg;  /* the value's name in --help ("" for a bare flag) */
+    const char *help; /* one line of --help */
 } opt_t;
 
-#define OPT(key, type, field)                                                                      \
+#define OPT(key, type, field, arg, help)                                                           \
     {                                                                                              \
-        key, type, offsetof(jotd_config_t, field)                                                  \
+        key, type, offsetof(jotd_config_t, field), arg, help                                       \
     }
 
+/* The one list of options: flags, environment variables, file keys and `jotd --help`
+ * (jotd_config_usage) all come from it. */
 static const opt_t opts[] = {
-    OPT("data", T_STR, data_dir),
-    OPT("store", T_STORE, store),
-    OPT("listen", T_LISTEN, listen_host),
-    OPT("issuer", T_STR, issuer),
-    OPT("audience", T_STR, audience),
-    OPT("tls_cert", T_OPTSTR, tls_cert),
-    OPT("tls_key", T_OPTSTR, tls_key),
-    OPT("insecure_http", T_BOOL, insecure_http),
-    OPT("allow_http_jwks_url", T_BOOL, allow_http_jwks_url),
-    OPT("alg", T_ALG, alg),
-    OPT("key_encryption_key", T_OPTSTR, key_encryption_key),
-    OPT("jwks_max_age", T_DURATION, jwks_max_age),
-    OPT("key_lead_time", T_DURATION, key_lead_time),
-    OPT("access_ttl", T_DURATION, access_ttl),
-    OPT("refresh_idle_ttl", T_DURATION, refresh_idle_ttl),
-    OPT("refresh_absolute_ttl", T_DURATION, refresh_abs_ttl),
-    OPT("refresh_grace", T_DURATION, refresh_grace),
-    OPT("argon2_m_kib", T_U32, argon2_m_kib),
-    OPT("argon2_t", T_U32, argon2_t),
-    OPT("argon2_p", T_U32, argon2_p),
-    OPT("max_body", T_SIZE, max_body),
-    OPT("threads", T_UINT, threads),
-    OPT("max_connections", T_UINT, max_connections),
-    OPT("max_connections_per_ip", T_UINT, max_connections_per_ip),
-    OPT("connection_timeout", T_UINT, connection_timeout),
-    OPT("throttle_account_failures", T_UINT, throttle_account_failures),
-    OPT("throttle_ip_failures", T_UINT, throttle_ip_failures),
-    OPT("default_client", T_STR, default_client),
-    OPT("verify_cache_size", T_SIZE, verify_cache_size),
-    OPT("durability", T_SYNC, durability_full),
-    OPT("trusted_proxy", T_CIDRS, trusted_proxies),
-    OPT("events_poll_interval", T_DURATION, events_poll_interval),
-    OPT("events_listen", T_ONOFF, events_listen),
-    OPT("status_list_ttl", T_DURATION, status_list_ttl),
+    OPT("data", T_STR, data_dir, "DIR",
+        "local files: the key-encryption key and the SQLite store jotd.db (default ./var)"),
+    OPT("store", T_STORE, store, "URI",
+        "a PostgreSQL store: postgres://... (no password on the command line)"),
+    OPT("listen", T_LISTEN, listen_host, "ADDR:PORT",
+        "where to listen (default 127.0.0.1:8080; port 0: any free one)"),
+    OPT("issuer", T_STR, issuer, "URL", "iss of every token (default http://LISTEN)"),
+    OPT("audience", T_STR, audience, "AUD", "aud of every access token (default: the issuer)"),
+    OPT("tls_cert", T_OPTSTR, tls_cert, "FILE",
+        "serve HTTPS with this certificate (PEM), with --tls-key"),
+    OPT("tls_key", T_OPTSTR, tls_key, "FILE", "the private key of --tls-cert (PEM)"),
+    OPT("insecure_http", T_BOOL, insecure_http, "",
+        "allow plain HTTP on a non-loopback address (behind a TLS proxy)"),
+    OPT("allow_http_jwks_url", T_BOOL, allow_http_jwks_url, "",
+        "a private_key_jwt client's --jwks-url may be http:// to a loopback host (tests)"),
+    OPT("alg", T_ALG, alg, "ALG", "algorithm of new signing keys (default ES256)"),
+    OPT("key_encryption_key", T_OPTSTR, key_encryption_key, "FILE",
+        "seals the keys and secrets in the store (default DATA/key-encryption-key)"),
+    OPT("jwks_max_age", T_DURATION, jwks_max_age, "D",
+        "Cache-Control max-age of the JWKS (default 300s, 1s..1d)"),
+    OPT("key_lead_time", T_DURATION, key_lead_time, "D",
+        "a rotated key is published this long before it signs (default 600s)"),
+    OPT("access_ttl", T_DURATION, access_ttl, "D", "access-token lifetime (default 15m)"),
+    OPT("refresh_idle_ttl", T_DURATION, refresh_idle_ttl, "D",
+        "a refresh token unused this long expires (default 7d)"),
+    OPT("refresh_absolute_ttl", T_DURATION, refresh_abs_ttl, "D",
+        "a session ends this long after login (default 30d)"),
+    OPT("refresh_grace", T_DURATION, refresh_grace, "D",
+        "a rotated refresh token answers again within this (default 0, at most 60s)"),
+    OPT("argon2_m_kib", T_U32, argon2_m_kib, "N",
+        "Argon2id memory of new password hashes in KiB (default 19456)"),
+    OPT("argon2_t", T_U32, argon2_t, "N", "Argon2id passes (default 2)"),
+    OPT("argon2_p", T_U32, argon2_p, "N", "Argon2id lanes (default 1)"),
+    OPT("max_body", T_SIZE, max_body, "N", "larger request bodies get 413 (default 16384)"),
+    OPT("threads", T_UINT, threads, "N", "HTTP event loops (default: the number of CPUs)"),
+    OPT("max_connections", T_UINT, max_connections, "N", "open connections at most (default 1024)"),
+    OPT("max_connections_per_ip", T_UINT, max_connections_per_ip, "N",
+        "open connections from one address (default 0: no limit)"),
+    OPT("connection_timeout", T_UINT, connection_timeout, "S",
+        "idle or slow connections are closed after S seconds (default 30)"),
+    OPT("throttle_account_failures", T_UINT, throttle_account_failures, "N",
+        "consecutive failures before an account backs off (default 5)"),
+    OPT("throttle_ip_failures", T_UINT, throttle_ip_failures, "N",
+        "failures per minute before an address backs off (default 20)"),
+    OPT("default_client", T_STR, default_client, "ID",
+        "client_id of requests that name none (default \"default\")"),
+    OPT("verify_cache_size", T_SIZE, verify_cache_size, "N",
+        "verified access tokens remembered (default 10000; 0: off)"),
+    OPT("durability", T_SYNC, durability_full, "full|normal",
+        "whether logins and rotations wait for an fsync (default normal)"),
+    OPT("trusted_proxy", T_CIDRS, trusted_proxies, "CIDR",
+        "a proxy whose X-Forwarded-For/Forwarded is believed (repeatable)"),
+    OPT("events_poll_interval", T_DURATION, events_poll_interval, "D",
+        "how often serve reads the store's events (default 1s, 1s..1h)"),
+    OPT("events_listen", T_ONOFF, events_listen, "on|off",
+        "PostgreSQL: hold a LISTEN connection for the events (default on)"),
+    OPT("status_list_ttl", T_DURATION, status_list_ttl, "D",
+        "ttl of the Token Status Lists (default 30s, 1s..1h)"),
+    OPT("metrics", T_ONOFF, metrics, "on|off",
+        "count requests, logins... for GET /metrics (default on)"),
+    OPT("metrics_listen", T_OPTSTR, metrics_listen, "ADDR:PORT",
+        "also serve /metrics there without a token (the monitoring network)"),
 };
 #define N_OPTS (sizeof opts / sizeof opts[0])
+
+static void flag_name(const opt_t *o, char *buf, size_t size);
+
+/* ---- usage ------------------------------------------------------------------------------- */
+
+void jotd_config_usage(FILE *f, const char *const *keys)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        bool listed = !keys;
+        for (size_t k = 0; keys && keys[k] && !listed; k++)
+            listed = !strcmp(keys[k], opts[i].key);
+        if (!listed)
+            continue;
+        char flag[64], head[96];
+        flag_name(&opts[i], flag, sizeof flag);
+        snprintf(head, sizeof head, "%s%s%s", flag, *opts[i].arg ? " " : "", opts[i].arg);
+        fprintf(f, "  %-34s %s\n", head, opts[i].help);
+    }
+}
 
 /* Which of issuer/audience some source set explicitly (else they follow the listen address).
  * A list option (trusted_proxy) accumulates within one source (repeated lines or flags) and
@@ -481,6 +532,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->events_poll_interval = 1;
     c->status_list_ttl = 30;
     c->events_listen = true;
+    c->metrics = true;
     c->refresh_idle_ttl = 7 * 86400;
     c->refresh_abs_ttl = 30 * 86400;
     c->refresh_grace = 0;
@@ -513,6 +565,7 @@ void jotd_config_free(jotd_config_t *c)
     free(c->tls_cert);
     free(c->tls_key);
     free(c->key_encryption_key);
+    free(c->metrics_listen);
     free(c->config_file);
     free(c->default_client);
     memset(c, 0, sizeof *c);
@@ -548,7 +601,8 @@ jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src)
                        &dst->listen_host,    &dst->issuer,
                        &dst->audience,       &dst->tls_cert,
                        &dst->tls_key,        &dst->config_file,
-                       &dst->default_client, &dst->key_encryption_key};
+                       &dst->default_client, &dst->key_encryption_key,
+                       &dst->metrics_listen};
     bool ok = true;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (*fields[i] && !(*fields[i] = jotx_strdup_n(*fields[i], strlen(*fields[i])))) {
@@ -936,8 +990,23 @@ static bool valid_url(const char *s)
     return true;
 }
 
+int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *why, size_t whylen)
+{
+    return parse_listen(s, out_host, out_port, why, whylen);
+}
+
 jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
 {
+    if (c->metrics_listen) {
+        char *h = NULL, why[160] = "";
+        uint16_t port = 0;
+        int bad = parse_listen(c->metrics_listen, &h, &port, why, sizeof why);
+        free(h);
+        if (bad) {
+            jotd_seterr(err, errlen, "--metrics-listen: %s", why);
+            return JOTD_E_INVAL;
+        }
+    }
     if (!c->data_dir || !*c->data_dir) {
         jotd_seterr(err, errlen, "--data: must not be empty");
         return JOTD_E_INVAL;

@@ -7,7 +7,7 @@
  * connection_timeout, verify_cache_size,
  * throttle_account_failures, throttle_ip_failures, default_client, durability, trusted_proxy
  * (the one list: repeat it, or separate CIDRs with commas), events_poll_interval,
- * events_listen (on or off), status_list_ttl. Environment
+ * events_listen (on or off), status_list_ttl, metrics (on or off), metrics_listen. Environment
  * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
  * 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct jotd_config {
     char *data_dir; /* default "./var" */
@@ -74,8 +75,18 @@ typedef struct jotd_config {
     /* --status-list-ttl: the ttl claim and Cache-Control max-age of the Token Status Lists
      * (statuslist.h); default 30 s, 1 s..1 h */
     int64_t status_list_ttl;
+    /* --metrics on|off: count for GET /metrics (metrics.h); default on. off: nothing is
+     * counted and /metrics answers 404 */
+    bool metrics;
+    /* --metrics-listen ADDR:PORT: a second listener serving only GET /metrics, without a
+     * token, for the monitoring network; NULL (the default): none */
+    char *metrics_listen;
 } jotd_config_t;
 
+/** Print one line per option (flag, value name, what it does) to \p f: `jotd --help`; only
+ *  the options whose file key is in \p keys (NULL-terminated) unless \p keys is NULL. The
+ *  list is the option table itself, so a new option is listed by adding it. */
+void jotd_config_usage(FILE *f, const char *const *keys);
 /** Fill \p c with the defaults. */
 void jotd_config_defaults(jotd_config_t *c);
 /* The functions below follow rc.h: they return jotd_rc_t and on error write a message to
@@ -112,6 +123,9 @@ jotd_rc_t jotd_config_check_key_times(const jotd_config_t *c, char *err, size_t 
  *  JOTD_E_IO when it cannot be examined (missing...), JOTD_E_INVAL when it is refused. */
 jotd_rc_t jotd_data_dir_check(const char *dir, char *err, size_t errlen);
 
+/** "HOST:PORT" or "[IPv6]:PORT" (as --listen) into a malloc'd host and a port: 0, or -1
+ *  with the reason in \p why. */
+int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *why, size_t whylen);
 /** true when \p uri is a libpq connection URI (it starts with postgres:// or postgresql://). */
 bool jotd_uri_is_pg(const char *uri);
 /** true when the libpq URI \p uri carries a password (user:PASSWORD@ or a password=

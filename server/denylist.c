@@ -273,6 +273,11 @@ bool jotd_denylist_contains(jotd_denylist_t *d, const char *jti, size_t jti_len,
     return listed;
 }
 
+size_t jotd_denylist_count(jotd_denylist_t *d)
+{
+    return d ? atomic_load_explicit(&d->count, memory_order_relaxed) : 0;
+}
+
 size_t jotd_denylist_purge(jotd_denylist_t *d, int64_t now)
 {
     size_t left;

@@ -25,6 +25,8 @@ void jotd_denylist_remove(jotd_denylist_t *d, const char *jti, size_t jti_len);
 /** true when \p jti is listed and its exp is still in the future. */
 bool jotd_denylist_contains(jotd_denylist_t *d, const char *jti, size_t jti_len, int64_t now);
 /** Drop entries with exp <= now; returns how many remain. */
+/** Entries held now (expired ones not yet purged included). Lock-free. */
+size_t jotd_denylist_count(jotd_denylist_t *d);
 size_t jotd_denylist_purge(jotd_denylist_t *d, int64_t now);
 
 #endif

@@ -10,11 +10,13 @@
  * effect here within one notification round trip, or at worst the poll interval. Applying
  * an event twice changes nothing, so it does not matter which caller reads it first. */
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "server.h"
 
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #define EVENTS_BATCH 1000
 
@@ -52,14 +54,26 @@ typedef struct apply_ctx {
     bool keys_changed;
     bool lists_changed; /* a bit of a status list, or the key that signs them, may differ */
     unsigned failed;
-    size_t seen; /* events passed to apply() by the last read */
+    size_t seen;  /* events passed to apply() by the last read */
+    bool measure; /* the lag of each revocation event (not during the first read at start) */
 } apply_ctx_t;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void apply(void *ctx, const jotd_event_t *ev)
 {
     apply_ctx_t *a = ctx;
     int rc = 0;
     a->seen++;
+    if (a->measure && ev->created_at > 0 &&
+        (ev->kind == JOTD_EV_JTI_REVOKED || ev->kind == JOTD_EV_SESSION_REVOKED ||
+         ev->kind == JOTD_EV_USER_GENERATION))
+        jotd_metrics_event_lag(wall_ms() - ev->created_at * 1000);
     int64_t uid;
     switch (ev->kind) {
     case JOTD_EV_JTI_REVOKED:
@@ -96,6 +110,7 @@ jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
     apply_ctx_t a = {.app = app, .access_ttl = access_ttl};
     jotd_rc_t rc = JOTD_OK;
     pthread_mutex_lock(&app->events_lock);
+    a.measure = app->events_synced;
     for (;;) {
         int64_t last = app->events_last;
         rc = jotd_store_events_since(app->store, app->events_last, EVENTS_BATCH, apply, &a, &last);
@@ -107,6 +122,8 @@ jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
             break;
         a.seen = 0;
     }
+    if (rc == JOTD_OK)
+        app->events_synced = true;
     pthread_mutex_unlock(&app->events_lock);
     if (a.flush_clients)
         jotd_client_cache_flush(app->clients);

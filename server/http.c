@@ -1,6 +1,7 @@
 /* The HTTP layer of jotd on libmicrohttpd: body collection with a cap, routing with 404/405,
  * responses with their headers, one log line per request, graceful stop. */
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 #include "common/buf.h"
 #include "common/strparse.h"
@@ -30,9 +31,10 @@
 typedef struct jotd_conn { /* jotd_conn_t of server.h */
     jotx_buf_t body;       /* capped at max_body, wiped when freed (passwords, secrets) */
     bool too_big;
-    bool answered; /* a response was queued (400/413 early, or the final one) */
-    bool started;  /* on_request has seen the headers */
-    bool url_ctl;  /* the raw URL decodes to a control byte (see on_uri) */
+    bool answered;  /* a response was queued (400/413 early, or the final one) */
+    bool started;   /* on_request has seen the headers */
+    bool url_ctl;   /* the raw URL decodes to a control byte (see on_uri) */
+    unsigned route; /* index in routes[] for the metrics; N_ROUTES: none (404, 400...) */
     enum { ST_READING, ST_QUEUED, ST_DONE } state;
     int64_t start_us;
     unsigned status;
@@ -49,6 +51,8 @@ typedef struct jotd_conn { /* jotd_conn_t of server.h */
 
 struct jotd_http {
     struct MHD_Daemon *daemon;
+    struct MHD_Daemon *metrics_daemon; /* --metrics-listen (NULL: none) */
+    uint16_t metrics_port;
     jotd_app_t *app;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -162,6 +166,33 @@ static void route_healthz(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     jotd_resp_json(resp, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Readiness: can this instance serve logins? A store round trip (so on a worker thread:
+ * never on the event loop) and, on PostgreSQL with --events-listen on, the LISTEN
+ * connection up (else revocations made elsewhere would only be seen at the next poll). */
+static void route_readyz(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         jotd_resp_t *resp)
+{
+    (void)rt;
+    (void)req;
+    int64_t v = 0;
+    const char *reason = NULL;
+    if (jotd_store_schema_version(app->store, &v) != JOTD_OK)
+        reason = "the store does not answer";
+    else if (app->listener && !jotd_store_listen_connected(app->listener))
+        reason = "the events listener is not connected to the store";
+    if (reason) {
+        jotd_resp_json(resp, 503,
+                       json_pack("{s:s,s:s}", "status", "unavailable", "reason", reason));
+        jotd_resp_header(resp, "Retry-After", "1");
+    } else {
+        jotd_resp_json(resp, 200, json_pack("{s:s}", "status", "ready"));
+    }
+    jotd_resp_header(resp, "Cache-Control", "no-store");
+}
+
+static void route_metrics(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_resp_t *resp);
+
 static const struct route {
     const char *path;
     bool prefix;       /* path is a prefix ending in '/' */
@@ -182,6 +213,7 @@ static const struct route {
     {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP},
     {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, ON_LOOP},
     {"/healthz", false, "GET, HEAD", route_healthz, ON_LOOP},
+    {"/readyz", false, "GET, HEAD", route_readyz, OFFLOAD},
     {"/admin/users", false, "GET, POST", jotd_route_admin, OFFLOAD},
     /* per-user resources: methods are checked by the admin router itself */
     {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, OFFLOAD},
@@ -191,7 +223,63 @@ static const struct route {
     {"/admin/keys/", true, "POST", jotd_route_admin_keys, OFFLOAD},
     /* a cached list on the loop; building one reads the store: on a worker */
     {"/statuslists/", true, "GET, HEAD", jotd_route_statuslist, LOOP_FIRST},
+    /* counters in memory: on the loop */
+    {"/metrics", false, "GET, HEAD", route_metrics, ON_LOOP},
 };
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+_Static_assert(N_ROUTES < JOTD_METRICS_MAX_ROUTES, "raise JOTD_METRICS_MAX_ROUTES");
+
+/* The Prometheus text of this process (the route label: the table's path, "other" for
+ * requests no route took). */
+static void metrics_text(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp)
+{
+    const char *names[N_ROUTES + 1];
+    for (size_t i = 0; i < N_ROUTES; i++)
+        names[i] = routes[i].path;
+    names[N_ROUTES] = "other";
+    jotd_metrics_gauges_t g = {0};
+    g.vcache_entries = jotd_vcache_count(rt->vcache, jotd_now(), &g.vcache_capacity);
+    g.denylist_jtis = jotd_denylist_count(app->deny);
+    g.denylist_sessions = jotd_denylist_count(app->ended_sessions);
+    g.in_flight = in_flight;
+    jotx_buf_t b;
+    jotx_buf_init(&b, NULL, 0, 4u << 20, false, NULL);
+    if (jotd_metrics_render(&b, names, N_ROUTES + 1, &g) != JOTX_OK) {
+        jotx_buf_free(&b);
+        jotd_resp_error(resp, 500, "server_error", NULL);
+        return;
+    }
+    resp->status = 200;
+    resp->body = jotx_buf_take(&b, &resp->body_len);
+    if (!resp->body)
+        resp->body_len = 0;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    jotd_resp_header(resp, "Cache-Control", "no-store");
+}
+
+/* GET /metrics on the main listener: never public. A bearer access token whose user has the
+ * `metrics` role (a role change bumps the user's generation, which voids older tokens, so
+ * the claim is as current as the user record); the counters are in memory. */
+static void route_metrics(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_resp_t *resp)
+{
+    if (!rt->cfg.metrics) {
+        jotd_resp_error(resp, 404, "not_found", "metrics are off (--metrics off)");
+        return;
+    }
+    jot_token_t *t = jotd_bearer_verified(app, rt, req, resp);
+    if (!t)
+        return;
+    bool allowed = jotd_token_has_role(t, "metrics");
+    jot_token_free(t);
+    if (!allowed) {
+        jotd_resp_error(resp, 403, "insufficient_scope", "the metrics role is required");
+        jotd_resp_header(resp, "WWW-Authenticate",
+                         "Bearer realm=\"jotd\", error=\"insufficient_scope\"");
+        return;
+    }
+    metrics_text(app, rt, resp);
+}
 
 static bool method_allowed(const char *allow, const char *method)
 {
@@ -206,7 +294,7 @@ static bool method_allowed(const char *allow, const char *method)
 static const struct route *find_route(const jotd_req_t *req, jotd_resp_t *resp)
 {
     const struct route *r = NULL;
-    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    for (size_t i = 0; i < N_ROUTES; i++) {
         size_t n = strlen(routes[i].path);
         if (routes[i].prefix ? strncmp(req->path, routes[i].path, n) == 0 && req->path[n]
                              : strcmp(req->path, routes[i].path) == 0) {
@@ -393,6 +481,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
         return NULL; /* on_request answers nothing and the connection closes */
     in_flight++;
     ctx->conn = c;
+    ctx->route = N_ROUTES;
     ctx->start_us = mono_us();
     char *copy = strdup(uri ? uri : "");
     if (copy)
@@ -559,6 +648,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         jotd_req_t req = request_of(ctx);
         const struct route *r = find_route(&req, &resp);
+        if (r)
+            ctx->route = (unsigned)(r - routes);
         if (r && r->where != OFFLOAD) {
             req.on_event_loop = true;
             run_route(app, r, &req, &resp);
@@ -585,8 +676,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     conn_ctx_t *ctx = *con_cls;
     if (!ctx)
         return;
-    if (ctx->started) /* else libmicrohttpd refused the head itself, and logged why */
-        jotd_log_request(ctx->method, ctx->path, ctx->status, mono_us() - ctx->start_us, ctx->ip);
+    if (ctx->started) { /* else libmicrohttpd refused the head itself, and logged why */
+        int64_t us = mono_us() - ctx->start_us;
+        jotd_log_request(ctx->method, ctx->path, ctx->status, us, ctx->ip);
+        jotd_metrics_request(ctx->route, ctx->status, us);
+    }
     ctx_free(ctx);
     *con_cls = NULL;
     in_flight--;
@@ -642,6 +736,101 @@ static int bind_errno(const struct sockaddr_storage *ss)
         rc = errno;
     close(fd);
     return rc;
+}
+
+/* ---- --metrics-listen ----------------------------------------------------------------- */
+
+/* The monitoring listener: GET /metrics and nothing else, without a token (whoever reaches
+ * this address is the monitoring network: bind it there). One thread of its own; it reads
+ * the counters and takes the runtime's read lock like any request. */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload_data, size_t *upload_data_size,
+                                          void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    (void)con_cls;
+    jotd_app_t *app = cls;
+    jotd_resp_t resp = {0};
+    if (*upload_data_size) {
+        *upload_data_size = 0; /* a body is ignored */
+        return MHD_YES;
+    }
+    if (strcmp(url, "/metrics") != 0) {
+        jotd_resp_error(&resp, 404, "not_found", "only /metrics here");
+    } else if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        jotd_resp_error(&resp, 405, "method_not_allowed", NULL);
+        jotd_resp_header(&resp, "Allow", "GET, HEAD");
+    } else {
+        pthread_rwlock_rdlock(&app->rt_lock);
+        if (app->rt->cfg.metrics)
+            metrics_text(app, app->rt, &resp);
+        else
+            jotd_resp_error(&resp, 404, "not_found", "metrics are off (--metrics off)");
+        pthread_rwlock_unlock(&app->rt_lock);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp.body_len, resp.body ? resp.body : (void *)"", MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret = MHD_NO;
+    if (r) {
+        if (resp.content_type)
+            MHD_add_response_header(r, "Content-Type", resp.content_type);
+        for (size_t i = 0; i < resp.n_hdr; i++)
+            MHD_add_response_header(r, resp.hdr_name[i], resp.hdr_value[i]);
+        ret = MHD_queue_response(c, resp.status, r);
+        MHD_destroy_response(r);
+    }
+    resp_clear(&resp);
+    return ret;
+}
+
+static jotd_rc_t metrics_listen_start(jotd_http_t *h, const char *where, char *err, size_t errlen)
+{
+    char *host = NULL, why[160] = "";
+    uint16_t port = 0;
+    if (jotd_parse_listen(where, &host, &port, why, sizeof why) != 0) {
+        snprintf(err, errlen, "--metrics-listen: %s", why);
+        return JOTD_E_INVAL;
+    }
+    struct sockaddr_storage ss = {0};
+    struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    const char *a = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+    if (inet_pton(AF_INET, a, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons(port);
+    } else if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons(port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "--metrics-listen: '%s' is not an IP address", host);
+        free(host);
+        return JOTD_E_INVAL;
+    }
+    h->metrics_daemon = MHD_start_daemon(flags, port, NULL, NULL, on_metrics_request, h->app,
+                                         MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+                                         MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+                                         64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+    if (!h->metrics_daemon) {
+        int e = bind_errno(&ss);
+        snprintf(err, errlen, "cannot listen on %s (--metrics-listen): %s", where,
+                 e ? strerror(e) : "libmicrohttpd refused");
+        free(host);
+        return JOTD_E_IO;
+    }
+    free(host);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->metrics_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->metrics_port = info ? info->port : port;
+    return JOTD_OK;
+}
+
+uint16_t jotd_http_metrics_port(const jotd_http_t *h)
+{
+    return h && h->metrics_daemon ? h->metrics_port : 0;
 }
 
 jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port, char *err,
@@ -737,6 +926,13 @@ jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port
         return JOTD_E_IO;
     }
     h->daemon = d;
+    if (cfg->metrics_listen) {
+        jotd_rc_t mrc = metrics_listen_start(h, cfg->metrics_listen, err, errlen);
+        if (mrc != JOTD_OK) {
+            jotd_http_stop(h, 0);
+            return mrc;
+        }
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     *out_port = info ? info->port : cfg->listen_port;
     *out = h;
@@ -747,6 +943,9 @@ void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds)
 {
     if (!h)
         return;
+    if (h->metrics_daemon)
+        MHD_stop_daemon(h->metrics_daemon);
+    h->metrics_daemon = NULL;
     if (h->daemon) {
         MHD_quiesce_daemon(h->daemon); /* no new connections; requests under way finish */
         for (unsigned i = 0; i < drain_seconds * 20 && in_flight > 0; i++) {

@@ -18,6 +18,8 @@
  *   jotd migrate
  * Options common to all: see config.h (--data DIR, --store URI, --config FILE, ...). */
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "common/buf.h"
 #include "names.h"
 #include "secrets.h"
@@ -59,41 +61,77 @@
 /* Accounts and addresses each login/client throttle remembers (ratelimit.h). */
 #define THROTTLE_MAX_ENTRIES 100000
 
+/* The commands, one synopsis each (continuation lines start with a space): `jotd --help`
+ * prints them all, `jotd CMD [SUB] --help` those of its command. The options come from
+ * config.c's table (jotd_config_usage), not from a second list here. */
+static const char *const synopsis[] = {
+    "jotd serve [OPTION]...",
+    " start the server (the data directory and the store are created on first start)",
+    "jotd init --data DIR [--store URI] [--alg ALG]",
+    " create a data directory: the key-encryption key, the store's schema, the server's",
+    " secrets and a signing key; prints what it made",
+    "jotd backup DEST --data DIR",
+    " copy the SQLite store while jotd serves: DEST, and the key-encryption key as",
+    " DEST.key-encryption-key (both new files, mode 0600); PostgreSQL: use pg_dump",
+    "jotd restore SRC --data NEWDIR",
+    " a backup into a data directory that holds no store (SRC.key-encryption-key too)",
+    "jotd user add NAME [--role R]... [--permission P]... --password-stdin",
+    "jotd user passwd NAME --password-stdin",
+    "jotd user roles NAME [--role R]... [--permission P]...",
+    "jotd user disable|enable|delete NAME",
+    "jotd user list",
+    "jotd client add ID (--generate-secret | --secret-stdin | --public | --jwks FILE |",
+    " --jwks-url URL) [--scope S]... [--default-scope S]... [--introspect AUD]...",
+    " [--resource AUD]...",
+    "jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...",
+    " [--resource AUD]... [--jwks FILE | --jwks-url URL] [--no-scopes]",
+    " [--no-default-scopes] [--no-introspect] [--no-resources]",
+    "jotd client rotate-secret ID [--secret-stdin]",
+    "jotd client list",
+    "jotd client disable|enable|delete ID",
+    " disable: no authentication, its tokens and the sessions issued to it void at once;",
+    " enable: authenticates again (earlier tokens stay void); delete: as disable, then gone",
+    "jotd session list USER",
+    "jotd session revoke SID",
+    "jotd keys list",
+    "jotd keys rotate [--alg ALG]",
+    "jotd keys revoke KID",
+    "jotd migrate [--store URI | --data DIR]",
+    " bring the store's schema up to date and print its version",
+};
+
+/* The synopsis lines of `jotd \p cmd [\p sub]` (every line when cmd is NULL). */
+static void print_synopsis(FILE *f, const char *cmd, const char *sub)
+{
+    char want[64] = "";
+    if (cmd)
+        snprintf(want, sizeof want, "jotd %s%s%s", cmd, sub && *sub ? " " : "", sub ? sub : "");
+    size_t n = strlen(want);
+    bool on = false;
+    const char *lead = "usage: ";
+    for (size_t i = 0; i < sizeof synopsis / sizeof synopsis[0]; i++) {
+        const char *l = synopsis[i];
+        if (l[0] != ' ') /* a command's first line; "jotd user" matches each user command */
+            on = !cmd || (!strncmp(l, want, n) && (l[n] == ' ' || l[n] == '\0' || l[n] == '|'));
+        if (!on)
+            continue;
+        fprintf(f, "%s%s\n", l[0] == ' ' ? "         " : lead, l + (l[0] == ' '));
+        lead = "       ";
+    }
+}
+
 static int usage(FILE *f)
 {
-    fputs(
-        "usage: jotd serve [--data DIR] [--store URI] [--listen ADDR:PORT] [--issuer URL]\n"
-        "                  [--audience AUD] [--tls-cert FILE --tls-key FILE] [--insecure-http]\n"
-        "                  [--allow-http-jwks-url]\n"
-        "                  [--config FILE]\n"
-        "                  [--trusted-proxy CIDR]...\n"
-        "                  [--alg ALG] [--access-ttl D] [--refresh-idle-ttl D]\n"
-        "                  [--refresh-absolute-ttl D] [--refresh-grace D]\n"
-        "                  [--events-poll-interval D] [--events-listen on|off]\n"
-        "                  [--status-list-ttl D] ...\n"
-        "       jotd user add NAME [--role R]... [--permission P]... --password-stdin\n"
-        "       jotd user passwd NAME --password-stdin\n"
-        "       jotd user roles NAME [--role R]... [--permission P]...\n"
-        "       jotd user disable|enable|delete NAME\n"
-        "       jotd user list\n"
-        "       jotd client add ID (--generate-secret | --secret-stdin | --public)\n"
-        "                          [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
-        "                          [--resource AUD]...\n"
-        "       jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...\n"
-        "                          [--resource AUD]... [--no-scopes] [--no-default-scopes]\n"
-        "                          [--no-introspect] [--no-resources]\n"
-        "       jotd client rotate-secret ID [--secret-stdin]\n"
-        "       jotd client list\n"
-        "       jotd client disable|enable|delete ID\n"
-        "       jotd session list USER | jotd session revoke SID\n"
-        "       jotd keys list | rotate [--alg ALG]\n"
-        "       jotd migrate [--store URI | --data DIR]\n"
-        "Every command takes --data DIR (local files: keys/; the SQLite store jotd.db) and\n"
-        "--store URI (a PostgreSQL store: postgres://... or postgresql://..., no password on\n"
-        "the command line). Every option also reads JOTD_<NAME> from the environment and\n"
-        "NAME = value from the --config file (flag > environment > file > default).\n"
-        "See docs/jotd.md.\n",
-        f);
+    print_synopsis(f, NULL, NULL);
+    fputs("\nOptions (serve takes them all; each operator command takes those that apply to it):\n",
+          f);
+    jotd_config_usage(f, NULL);
+    fputs("  --config FILE                      NAME = value lines, one per option\n"
+          "  --help                             this text; jotd CMD [SUB] --help: one command's\n"
+          "  --version                          the version\n"
+          "Every option also reads JOTD_<NAME> from the environment and NAME = value from the\n"
+          "--config file (flag > environment > file > default). See jotd(8) and docs/jotd.md.\n",
+          f);
     return f == stdout ? 0 : 2;
 }
 
@@ -135,6 +173,13 @@ static char *read_secret_stdin(void)
 static int data_dir_ready(const jotd_config_t *cfg, bool create)
 {
     char err[ERRLEN];
+    struct stat sb;
+    /* an operator command never makes a new, empty data directory (`jotd user add` in the
+     * wrong directory used to create ./var and report success): serve and init do */
+    if (!create && stat(cfg->data_dir, &sb) != 0 && errno == ENOENT)
+        return fail("data directory %s does not exist: give --data DIR (or JOTD_DATA), or "
+                    "create one with 'jotd init --data %s'",
+                    cfg->data_dir, cfg->data_dir);
     if (create && mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST)
         return fail("cannot create data directory %s", cfg->data_dir);
     return jotd_data_dir_check(cfg->data_dir, err, sizeof err) == JOTD_OK ? 0 : fail("%s", err);
@@ -188,12 +233,14 @@ static char *store_errmsg_shown(const jotd_config_t *cfg)
 }
 
 /* Open the store: PostgreSQL at --store when given, else SQLite in DATA/jotd.db. The data
- * directory is made ready (created, checked) first unless \p without_data and a --store is
- * given: it holds the local files (keys/) whichever the store. 0, or 1 reported. */
-static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool without_data)
+ * directory is made ready (created when \p create, checked) first unless \p without_data
+ * and a --store is given: it holds the local files (keys/) whichever the store. 0, or 1
+ * reported. */
+static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool without_data,
+                         bool create)
 {
     char path[4096];
-    if (!(without_data && cfg->store) && data_dir_ready(cfg, true) != 0)
+    if (!(without_data && cfg->store) && data_dir_ready(cfg, create) != 0)
         return 1;
     snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
     jotd_rc_t rc = jotd_store_open(cfg->store ? cfg->store : path, st);
@@ -213,14 +260,14 @@ static int open_store_as(const jotd_config_t *cfg, jotd_store_t **st, bool witho
 
 static int open_store(const jotd_config_t *cfg, jotd_store_t **st)
 {
-    return open_store_as(cfg, st, false);
+    return open_store_as(cfg, st, false, false);
 }
 
 /* `jotd migrate`: open the store (which brings its schema up to date) and say where it is. */
 static int cmd_migrate(const jotd_config_t *cfg)
 {
     jotd_store_t *st = NULL;
-    if (open_store_as(cfg, &st, true) != 0)
+    if (open_store_as(cfg, &st, true, false) != 0)
         return 1;
     int64_t version = 0;
     jotd_rc_t rc = jotd_store_schema_version(st, &version);
@@ -972,6 +1019,9 @@ static const command_t commands[] = {
      ""},
     {"keys", "revoke", {LOCATION_KEYS, KEK_KEY}, ""},
     {"migrate", "", {LOCATION_KEYS}, ""},
+    {"init", "", {LOCATION_KEYS, KEK_KEY, "alg", "access_ttl"}, ""},
+    {"backup", "", {LOCATION_KEYS, KEK_KEY}, ""},
+    {"restore", "", {LOCATION_KEYS, KEK_KEY}, ""},
 };
 
 static const command_t *find_command(const char *cmd, const char *sub)
@@ -1021,7 +1071,192 @@ static int own_flags_apply(const command_t *c, char **rest, int n)
     return 0;
 }
 
+/* `jotd init`: a new data directory made explicitly, with everything serve would make at
+ * its first start, and a line for each thing made. A SQLite store already there is refused
+ * (init is not a repair); on PostgreSQL the schema is brought up to date as by migrate. */
+static int cmd_init(const jotd_config_t *cfg)
+{
+    char path[4096], err[ERRLEN];
+    struct stat sb;
+    bool had_dir = stat(cfg->data_dir, &sb) == 0;
+    snprintf(path, sizeof path, "%s/jotd.db", cfg->data_dir);
+    if (!cfg->store && stat(path, &sb) == 0)
+        return fail("%s already holds a store (%s): nothing done", cfg->data_dir, path);
+    const char *kek_path = cfg->key_encryption_key;
+    char kek_default[4096];
+    if (!kek_path) {
+        snprintf(kek_default, sizeof kek_default, "%s/key-encryption-key", cfg->data_dir);
+        kek_path = kek_default;
+    }
+    bool had_kek = stat(kek_path, &sb) == 0;
+    jotd_store_t *st = NULL;
+    jotd_kek_t kek = {0};
+    uint8_t key[32];
+    int64_t version = 0;
+    size_t imported = 0;
+    int ret = 1;
+    if (open_store_as(cfg, &st, false, true) != 0)
+        return 1;
+    if (!had_dir)
+        printf("jotd: created the data directory %s (mode 0700)\n", cfg->data_dir);
+    char *shown = store_shown(cfg);
+    if (jotd_store_schema_version(st, &version) != JOTD_OK) {
+        fail("cannot read the schema version: %s", jotd_store_errmsg(NULL));
+        goto out;
+    }
+    printf("jotd: %s store %s, schema version %lld\n", cfg->store ? "postgresql" : "sqlite",
+           shown ? shown : "", (long long)version);
+    if (open_kek(cfg, st, &kek) != 0)
+        goto out;
+    printf("jotd: key-encryption key %s%s\n", kek_path,
+           had_kek ? " (existing)" : " (created, mode 0600: back it up with the store)");
+    if (server_secret(cfg, st, &kek, JOTD_SECRET_REFRESH, key) != 0 ||
+        server_secret(cfg, st, &kek, JOTD_SECRET_CLIENT, key) != 0)
+        goto out;
+    printf("jotd: server secrets %s and %s sealed in the store\n", JOTD_SECRET_REFRESH,
+           JOTD_SECRET_CLIENT);
+    if (jotd_keyring_ensure(st, &kek, cfg->data_dir, cfg->alg, cfg->access_ttl, jotd_now(),
+                            &imported, err, sizeof err) != JOTD_OK) {
+        fail("%s", err);
+        goto out;
+    }
+    printf("jotd: signing key ready (%s); 'jotd keys list' shows it\n", jot_alg_name(cfg->alg));
+    ret = 0;
+out:
+    jot_memzero(key, sizeof key);
+    jotd_kek_wipe(&kek);
+    free(shown);
+    jotd_store_close(st);
+    return ret;
+}
+
+/* ---- backup and restore -------------------------------------------------------------- */
+
+/* Copy the small file \p from to the new file \p to (mode 0600, never over one there). */
+static int copy_secret_file(const char *from, const char *to)
+{
+    char buf[4096];
+    int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (in < 0)
+        return fail("cannot read %s: %s", from, strerror(errno));
+    ssize_t n = read(in, buf, sizeof buf);
+    close(in);
+    if (n < 0 || (size_t)n == sizeof buf) {
+        jot_memzero(buf, sizeof buf);
+        return fail("cannot read %s (or larger than a key file)", from);
+    }
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int ret = 0;
+    if (out < 0) {
+        ret = fail("cannot create %s: %s", to, strerror(errno));
+    } else {
+        if (write(out, buf, (size_t)n) != n || fsync(out) != 0)
+            ret = fail("cannot write %s: %s", to, strerror(errno));
+        close(out);
+        if (ret)
+            unlink(to);
+    }
+    jot_memzero(buf, sizeof buf);
+    return ret;
+}
+
+/* The key-encryption key of \p cfg: --key-encryption-key, else DATA/key-encryption-key. */
+static void kek_path_of(const jotd_config_t *cfg, char *out, size_t n)
+{
+    if (cfg->key_encryption_key)
+        snprintf(out, n, "%s", cfg->key_encryption_key);
+    else
+        snprintf(out, n, "%s/key-encryption-key", cfg->data_dir);
+}
+
+/* `jotd backup DEST`: the SQLite store through the online backup API (consistent while
+ * jotd serves; what is still in the WAL included, unlike a cp of jotd.db) and the
+ * key-encryption key beside it: the store's keys and secrets are sealed with it, so a backup
+ * without it restores nothing usable. */
+static int cmd_backup(const jotd_config_t *cfg, const char *dest)
+{
+    if (cfg->store)
+        return fail("%s", "a PostgreSQL store is backed up with pg_dump (and the "
+                          "key-encryption-key file kept with it): see docs/deploy.md, "
+                          "\"Backup and restore\"");
+    if (data_dir_ready(cfg, false) != 0)
+        return 1;
+    char db[4096], kek[4096], kek_dest[4096];
+    snprintf(db, sizeof db, "%s/jotd.db", cfg->data_dir);
+    kek_path_of(cfg, kek, sizeof kek);
+    snprintf(kek_dest, sizeof kek_dest, "%s.key-encryption-key", dest);
+    struct stat sb;
+    if (stat(db, &sb) != 0)
+        return fail("%s holds no store (%s)", cfg->data_dir, db);
+    if (stat(kek_dest, &sb) == 0)
+        return fail("%s exists: refusing to overwrite it", kek_dest);
+    jotd_rc_t rc = jotd_store_sqlite_copy(db, dest);
+    if (rc != JOTD_OK)
+        return fail("backup of %s failed: %s", db, jotd_store_errmsg(NULL));
+    if (copy_secret_file(kek, kek_dest) != 0) {
+        unlink(dest);
+        return 1;
+    }
+    printf("jotd: %s -> %s (mode 0600)\njotd: %s -> %s (mode 0600)\n", db, dest, kek, kek_dest);
+    return 0;
+}
+
+/* `jotd restore SRC`: the reverse, into a data directory that holds no store (created if
+ * missing); the key-encryption key goes to --key-encryption-key or DATA/. */
+static int cmd_restore(const jotd_config_t *cfg, const char *src)
+{
+    if (cfg->store)
+        return fail("%s", "a PostgreSQL store is restored with pg_restore or psql: see "
+                          "docs/deploy.md, \"Backup and restore\"");
+    char db[4096], kek[4096], kek_src[4096];
+    snprintf(db, sizeof db, "%s/jotd.db", cfg->data_dir);
+    kek_path_of(cfg, kek, sizeof kek);
+    snprintf(kek_src, sizeof kek_src, "%s.key-encryption-key", src);
+    struct stat sb;
+    if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode))
+        return fail("%s: no such backup file", src);
+    if (!cfg->key_encryption_key && stat(kek_src, &sb) != 0)
+        return fail("%s is missing: the store's keys are sealed with it", kek_src);
+    if (stat(db, &sb) == 0)
+        return fail("%s already holds a store (%s): restore into a new data directory",
+                    cfg->data_dir, db);
+    /* --key-encryption-key naming an existing file: that key is used (it must open the
+     * backup); otherwise the backup's key is copied there, never over another file */
+    bool own_kek = cfg->key_encryption_key && stat(kek, &sb) == 0;
+    if (!own_kek && stat(kek, &sb) == 0)
+        return fail("%s exists: refusing to overwrite it", kek);
+    if (data_dir_ready(cfg, true) != 0)
+        return 1;
+    jotd_rc_t rc = jotd_store_sqlite_copy(src, db);
+    if (rc != JOTD_OK)
+        return fail("restore of %s failed: %s", src, jotd_store_errmsg(NULL));
+    if (!own_kek && copy_secret_file(kek_src, kek) != 0) {
+        unlink(db);
+        return 1;
+    }
+    /* the schema brought up to date (a backup of an older release), the keys checked */
+    jotd_store_t *st = NULL;
+    jotd_kek_t k = {0};
+    int ret = open_store(cfg, &st) != 0 || open_kek(cfg, st, &k) != 0;
+    jotd_kek_wipe(&k);
+    jotd_store_close(st);
+    if (ret)
+        return 1;
+    if (own_kek)
+        printf("jotd: %s -> %s\njotd: opened with the key %s\n", src, db, kek);
+    else
+        printf("jotd: %s -> %s\njotd: %s -> %s (mode 0600)\n", src, db, kek_src, kek);
+    return 0;
+}
+
 /* ---- serve ------------------------------------------------------------------------- */
+
+/* Tell systemd (NOTIFY_SOCKET) how the service stands; a failure is logged, not fatal. */
+static void notify(const char *state)
+{
+    if (jotd_notify(state) < 0)
+        jotd_log("warn", "NOTIFY_SOCKET: cannot send %.16s: %s", state, strerror(errno));
+}
 
 static void deny_loaded(void *ctx, const char *jti, int64_t exp)
 {
@@ -1118,6 +1353,7 @@ static void runtime_swap(jotd_app_t *app, jotd_runtime_t *nrt)
     pthread_rwlock_wrlock(&app->rt_lock);
     jotd_runtime_t *old = app->rt;
     app->rt = nrt;
+    jotd_metrics_enable(nrt->cfg.metrics); /* --metrics follows SIGHUP */
     pthread_rwlock_unlock(&app->rt_lock);
     jotd_runtime_free(old);
 }
@@ -1217,7 +1453,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     int ret = 1;
     jotd_http_t *daemon = NULL;
     jotd_store_listener_t *listener = NULL;
-    if (open_store(cfg, &app.store) != 0 || open_kek(cfg, app.store, &app.kek) != 0 ||
+    if (open_store_as(cfg, &app.store, false, true) != 0 ||
+        open_kek(cfg, app.store, &app.kek) != 0 ||
         server_secret(cfg, app.store, &app.kek, JOTD_SECRET_REFRESH, app.refresh_key) != 0 ||
         server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0)
         goto out;
@@ -1290,6 +1527,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         fail("cannot start the events listener: %s", jotd_store_errmsg(NULL));
         goto out;
     }
+    app.listener = listener; /* /readyz asks it */
     char admin_pw[32] = "";
     int created = first_admin(&app, admin_pw);
     if (created < 0) {
@@ -1297,6 +1535,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         goto out;
     }
     uint16_t port = 0;
+    jotd_metrics_enable(app.rt->cfg.metrics);
     if (jotd_http_start(&app, &daemon, &port, err, sizeof err) != JOTD_OK) {
         fail("%s", err);
         goto out;
@@ -1325,6 +1564,19 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
              shown ? shown : "?");
     free(shown);
     printf("jotd listening on %s\n", base);
+    if (jotd_http_metrics_port(daemon)) {
+        char mhost[256], *mh = NULL, why[64];
+        uint16_t mp = 0;
+        if (jotd_parse_listen(c->metrics_listen, &mh, &mp, why, sizeof why) == 0) {
+            bool mv6 = strchr(mh, ':') != NULL;
+            snprintf(mhost, sizeof mhost, "%s%s%s", mv6 ? "[" : "", mh, mv6 ? "]" : "");
+            printf("jotd metrics on http://%s:%u/metrics\n", mhost,
+                   (unsigned)jotd_http_metrics_port(daemon));
+            jotd_log("info", "metrics on http://%s:%u/metrics (no token: --metrics-listen)", mhost,
+                     (unsigned)jotd_http_metrics_port(daemon));
+        }
+        free(mh);
+    }
     if (created == 1)
         printf("\nCreated user 'admin' with password: %s\n(shown once; change it with: "
                "jotd user passwd admin --password-stdin --data %s%s)\n",
@@ -1336,14 +1588,17 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
            base, created == 1 ? admin_pw : "PASSWORD", base, base);
     fflush(stdout);
     jot_memzero(admin_pw, sizeof admin_pw);
+    notify("READY=1"); /* systemd Type=notify: listening, logins can be served */
 
     int64_t last_gc = jotd_now();
     int64_t last_events = last_gc;
     for (;;) {
         struct timespec tick = {TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);
-        if (sig == SIGTERM || sig == SIGINT)
+        if (sig == SIGTERM || sig == SIGINT) {
+            notify("STOPPING=1");
             break;
+        }
         /* a key published or revoked anywhere (events.c wakes us), or a retired key whose
          * window ended (it leaves the JWKS and stops verifying) */
         bool keys_changed = atomic_exchange(&app.keys_changed, false);
@@ -1355,6 +1610,13 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         }
         if (sig == SIGHUP) {
             /* reload configuration and keys; connections stay open */
+            struct timespec mono;
+            clock_gettime(CLOCK_MONOTONIC, &mono);
+            char reloading[64];
+            snprintf(reloading, sizeof reloading, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                     (unsigned long long)mono.tv_sec * 1000000ull +
+                         (unsigned long long)mono.tv_nsec / 1000ull);
+            notify(reloading);
             jotd_config_t nc;
             jotd_config_defaults(&nc);
             jotd_runtime_t *nrt = NULL;
@@ -1364,6 +1626,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
                 runtime_for_port(&app, &nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
                 jotd_config_free(&nc);
+                notify("READY=1"); /* still serving, with the old configuration */
                 continue;
             }
             runtime_swap(&app, nrt);
@@ -1372,6 +1635,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
                                                      : JOTD_DURABILITY_NORMAL);
             reload_extras(&app);
             jotd_log("info", "%s", "reloaded configuration and keys");
+            notify("READY=1");
             continue;
         }
         /* revocations and client changes made by operator commands or other instances,
@@ -1427,6 +1691,29 @@ out:
     return ret;
 }
 
+static bool is_help(const char *a)
+{
+    return !strcmp(a, "--help") || !strcmp(a, "-h");
+}
+
+/* `jotd CMD [SUB] --help`: the command's synopsis and the options it takes, on stdout. */
+static int command_usage(const char *cmd, const command_t *spec)
+{
+    print_synopsis(stdout, cmd, spec ? spec->sub : NULL);
+    if (spec) {
+        printf("\nOptions:\n");
+        jotd_config_usage(stdout, spec->keys);
+    } else if (!strcmp(cmd, "serve")) {
+        printf("\nOptions:\n");
+        jotd_config_usage(stdout, NULL);
+    } else {
+        printf("\n'jotd %s SUBCOMMAND --help' lists the options of one.\n", cmd);
+    }
+    printf("  --config FILE                      NAME = value lines, one per option\n"
+           "See jotd(8).\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -1439,14 +1726,21 @@ int main(int argc, char **argv)
     bool two_words = !strcmp(cmd, "user") || !strcmp(cmd, "client") || !strcmp(cmd, "keys") ||
                      !strcmp(cmd, "session");
     bool serve = !strcmp(cmd, "serve"), migrate = !strcmp(cmd, "migrate");
-    if (!serve && !migrate && !two_words)
+    bool init = !strcmp(cmd, "init");
+    bool backup = !strcmp(cmd, "backup"), restore = !strcmp(cmd, "restore");
+    if (!serve && !migrate && !init && !backup && !restore && !two_words)
         return usage(stderr);
+    if (two_words && argc >= 3 && is_help(argv[2])) /* jotd user --help */
+        return command_usage(cmd, NULL);
     if (two_words && argc < 3)
         return fail("'jotd %s' needs a subcommand (try jotd --help)", cmd);
     int first = two_words ? 2 : 1; /* argv[first] is the last command word */
     const command_t *spec = serve ? NULL : find_command(cmd, two_words ? argv[2] : "");
     if (two_words && !spec)
         return fail("unknown command 'jotd %s %s' (try jotd --help)", cmd, argv[2]);
+    for (int i = first + 1; i < argc; i++)
+        if (is_help(argv[i]))
+            return command_usage(cmd, spec);
     char name[64];
     snprintf(name, sizeof name, "%s%s%s", cmd, two_words ? " " : "", two_words ? argv[2] : "");
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -1468,6 +1762,20 @@ int main(int argc, char **argv)
                      : cmd_serve(&cfg, argc - first, argv + first);
     } else if (!spec || own_flags_apply(spec, rest, n_rest) != 0) {
         ret = 2;
+    } else if (backup || restore) {
+        if (n_rest != 1 || rest[0][0] == '-')
+            ret = n_rest ? (fail("unexpected argument %.*s (try jotd %s --help)",
+                                 (int)strcspn(rest[n_rest > 1 ? 1 : 0], "="),
+                                 rest[n_rest > 1 ? 1 : 0], cmd),
+                            2)
+                         : (fail("'jotd %s' needs a file (try jotd %s --help)", cmd, cmd), 2);
+        else
+            ret = backup ? cmd_backup(&cfg, rest[0]) : cmd_restore(&cfg, rest[0]);
+    } else if (init) {
+        ret = n_rest ? (fail("unexpected argument %.*s (try jotd init --help)",
+                             (int)strcspn(rest[0], "="), rest[0]),
+                        2)
+                     : cmd_init(&cfg);
     } else if (migrate) {
         /* the name only: "--password=..." must not echo */
         ret = n_rest ? (fail("unexpected argument %.*s (try jotd --help)",

@@ -1,5 +1,6 @@
 /* GET /verify (forward-auth for nginx auth_request, Traefik, Caddy), GET /userinfo, and the
  * bearer -> session -> user lookup that /userinfo and /admin share (jotd_session_user). */
+#include "metrics.h"
 #include "server.h"
 
 #include <jansson.h>
@@ -32,6 +33,7 @@ jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const cha
     int64_t now = jotd_now();
     jotd_vcache_key(token, len, key);
     if (jotd_vcache_get(rt->vcache, key, now, out)) {
+        jotd_metrics_inc(JOTD_M_VCACHE_HIT);
         /* revocation after the token was cached: the same check as jotd_access_verify() */
         const char *why =
             jotd_token_void_reason(app, out->jti, out->sid, out->hdr[0], out->gen, now);
@@ -44,6 +46,8 @@ jot_err_t jotd_access_check(jotd_app_t *app, const jotd_runtime_t *rt, const cha
             return JOT_OK;
         jotd_verified_clear(out); /* cached by /verify: verify again, cache the whole answer */
     }
+    if (rt->vcache)
+        jotd_metrics_inc(JOTD_M_VCACHE_MISS);
     jot_token_t *t = NULL;
     jot_err_t rc = jotd_access_verify(app, rt, token, len, &t, reason);
     if (rc != JOT_OK)
@@ -79,6 +83,26 @@ static jot_token_t *bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         return NULL;
     }
     return t;
+}
+
+bool jotd_token_has_role(const jot_token_t *t, const char *role)
+{
+    size_t n = 0;
+    if (jot_claims_get_strings_count(jot_token_claims(t), "roles", &n) != JOT_OK)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const char *r = NULL;
+        if (jot_claims_get_strings_at(jot_token_claims(t), "roles", i, &r) == JOT_OK && r &&
+            strcmp(r, role) == 0)
+            return true;
+    }
+    return false;
+}
+
+jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                                  jotd_resp_t *resp)
+{
+    return bearer(app, rt, req, resp);
 }
 
 /* The X-Auth-* headers come from the verified-token cache (vcache.c builds them from the

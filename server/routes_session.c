@@ -1,5 +1,6 @@
 /* POST /revoke (RFC 7009), POST /introspect (RFC 7662), POST /logout. */
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
 #include <jansson.h>
@@ -126,9 +127,11 @@ void jotd_route_revoke(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
                 rc = may_end(app, requester, claim_str(t, "client_id"), &ok);
                 if (rc == JOTD_OK && ok)
                     rc = deny_access(app, t);
-                if (rc == JOTD_OK && ok)
+                if (rc == JOTD_OK && ok) {
+                    jotd_metrics_inc(JOTD_M_REVOCATION);
                     jotd_audit("revoke_access_token", "jti", claim_str(t, "jti"), "sid",
                                claim_str(t, "sid"), "ip", req->ip, NULL);
+                }
                 jot_token_free(t);
             }
         } else {
@@ -141,8 +144,10 @@ void jotd_route_revoke(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
                 rc = may_end(app, requester, s.client_id, &ok);
             if (rc == JOTD_OK && ok)
                 rc = end_session(app, rt, s.sid);
-            if (rc == JOTD_OK && ok)
+            if (rc == JOTD_OK && ok) {
+                jotd_metrics_inc(JOTD_M_REVOCATION);
                 jotd_audit("revoke_refresh_token", "sid", s.sid, "ip", req->ip, NULL);
+            }
             if (rc == JOTD_E_NOTFOUND)
                 rc = JOTD_OK; /* unknown: 200 all the same */
             jotd_session_clear(&s);
@@ -333,8 +338,10 @@ static void logout_refresh(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         logout_fail_client(lo);
     if (rc == JOTD_OK && ok)
         rc = end_session(app, rt, s.sid);
-    if (rc == JOTD_OK && ok)
+    if (rc == JOTD_OK && ok) {
+        jotd_metrics_inc(JOTD_M_REVOCATION);
         jotd_audit("logout", "sid", s.sid, "ip", req->ip, NULL);
+    }
     if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND)
         logout_fail_rc(lo, rc);
     jotd_session_clear(&s);
@@ -351,7 +358,7 @@ static void logout_bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     if (vrc != JOT_OK) {
         if (!lo->failed) {
             lo->failed = true;
-            jotd_resp_bearer_challenge(lo->resp, "invalid_token", jot_strerror(vrc));
+            jotd_resp_bearer_challenge(lo->resp, "invalid_token", jotd_token_rejection(vrc));
         }
         return;
     }
@@ -364,8 +371,10 @@ static void logout_bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         rc = deny_access(app, t);
     if (rc == JOTD_OK && ok && sid)
         rc = end_session(app, rt, sid);
-    if (rc == JOTD_OK && ok)
+    if (rc == JOTD_OK && ok) {
+        jotd_metrics_inc(JOTD_M_REVOCATION);
         jotd_audit("logout", "sid", sid, "jti", claim_str(t, "jti"), "ip", req->ip, NULL);
+    }
     if (rc != JOTD_OK)
         logout_fail_rc(lo, rc);
     jot_token_free(t);

@@ -1,5 +1,6 @@
 /* POST /token (RFC 6749 §4.3 password grant, §6 refresh): login and refresh-token rotation. */
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
 #include <jansson.h>
@@ -50,6 +51,7 @@ void jotd_resp_unavailable(jotd_resp_t *resp, jotd_rc_t rc)
 {
     /* the detail (disk full, read-only, locked) is for the operator, not the client */
     jotd_log("error", "store: %s: %s", jotd_rc_str(rc), jotd_store_errmsg(NULL));
+    jotd_metrics_inc(JOTD_M_STORE_ERROR);
     jotd_resp_error(resp, 503, "temporarily_unavailable", "storage unavailable, retry later");
     jotd_resp_header(resp, "Retry-After", "1");
 }
@@ -244,6 +246,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         char retry[24];
         snprintf(retry, sizeof retry, "%lld", (long long)wait);
         jotd_audit("login_throttled", "user", username, "ip", req->ip, NULL);
+        jotd_metrics_inc(JOTD_M_LOGIN_THROTTLED);
         jotd_resp_error(resp, 429, "temporarily_unavailable",
                         "too many failed attempts, retry later");
         jotd_resp_header(resp, "Retry-After", retry);
@@ -270,6 +273,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     if (!ok) {
         jotd_throttle_failure(app->throttle, username, req->ip, now);
         jotd_audit("login_failure", "user", username, "ip", req->ip, "client_id", client_id, NULL);
+        jotd_metrics_inc(JOTD_M_LOGIN_FAILURE);
         jotd_user_clear(&user);
         jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
         free(scope);
@@ -297,6 +301,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     } else {
+        jotd_metrics_inc(JOTD_M_LOGIN_SUCCESS);
         jotd_audit("login_success", "user", username, "ip", req->ip, "client_id", client_id, "sid",
                    s.sid, NULL);
         token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
@@ -305,6 +310,22 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     jot_memzero(refresh, sizeof refresh);
     jotd_user_clear(&user);
     free(scope);
+}
+
+/* The audit line of a detected reuse names the session it revoked and its user (the
+ * rotation reports no session on that path: it is read again, a rare path off the loop). */
+static void reuse_audit(jotd_app_t *app, const uint8_t old_hash[JOTD_HASH_LEN], int64_t now,
+                        const char *client_id, const char *ip)
+{
+    jotd_session_t s = {0};
+    bool live = false;
+    char uid[24] = "";
+    if (jotd_store_refresh_lookup(app->store, old_hash, now, &s, &live) == JOTD_OK)
+        snprintf(uid, sizeof uid, "%lld", (long long)s.user_id);
+    jotd_metrics_inc(JOTD_M_REFRESH_REUSE);
+    jotd_audit("refresh_reuse_detected", "sid", s.sid, "user_id", uid, "client_id", client_id, "ip",
+               ip, NULL);
+    jotd_session_clear(&s);
 }
 
 static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -358,6 +379,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
             jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
             break;
         }
+        jotd_metrics_inc(JOTD_M_REFRESH);
         jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
                    rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
         token_response(resp, access, rt->cfg.access_ttl, successor, granted);
@@ -365,7 +387,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     case JOTD_E_REUSED:
         /* the session ended in the store: end it here before answering */
         (void)jotd_events_sync(app, rt->cfg.access_ttl);
-        jotd_audit("refresh_reuse_detected", "client_id", client_id, "ip", req->ip, NULL);
+        reuse_audit(app, old_hash, now, client_id, req->ip);
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
         break;
     case JOTD_E_NOTFOUND:

@@ -70,6 +70,8 @@ typedef struct jotd_app {
     atomic_bool keys_changed;        /* set by events.c, cleared by the main loop's reload */
     pthread_mutex_t events_lock;     /* guards events_last */
     int64_t events_last;             /* id of the last store event applied */
+    bool events_synced;              /* a read of the events has completed (events_lock) */
+    jotd_store_listener_t *listener; /* PostgreSQL's LISTEN thread (NULL: polled only) */
 } jotd_app_t;
 
 /* One HTTP request, as the route handlers see it. */
@@ -139,6 +141,10 @@ void jotd_refresh_hash(const char *token, size_t len, uint8_t out[JOTD_HASH_LEN]
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                             const jotd_session_t *s, const char *scope, int64_t now,
                             char **out_token, char out_jti[JOTD_SID_LEN + 1]);
+/** What a client is told about a token that failed \p rc: "malformed token" for every
+ *  failure to parse it (base64url, UTF-8, JSON, header, structure: a garbage bearer is malformed,
+ *  whatever byte gave it away), jot_strerror() otherwise. Static text. */
+const char *jotd_token_rejection(jot_err_t rc);
 /** Sign a service token (client_credentials, RFC 9068): sub and client_id = the client's
  *  id, aud = \p aud, the scope, the "status" claim of the client's status index; no sid, no
  *  user claims (the absence of sid is what tells a service token from a user's). As
@@ -262,6 +268,12 @@ void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
                            jotd_resp_t *resp);
 void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp);
+/** The request's bearer token verified as one of our access tokens (jotd_access_verify):
+ *  the caller frees it with jot_token_free; NULL with the 401 in \p resp. */
+jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                                  jotd_resp_t *resp);
+/** Whether the roles claim of \p t holds \p role. */
+bool jotd_token_has_role(const jot_token_t *t, const char *role);
 void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp);
 void jotd_route_userinfo(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -297,6 +309,8 @@ jotd_rc_t jotd_http_start(jotd_app_t *app, jotd_http_t **out, uint16_t *out_port
 /** Stop accepting, wait up to \p drain_seconds for requests under way, then stop and free
  *  \p h. NULL is a no-op. */
 void jotd_http_stop(jotd_http_t *h, unsigned drain_seconds);
+/** The port of the --metrics-listen listener (0: none). */
+uint16_t jotd_http_metrics_port(const jotd_http_t *h);
 
 /* ---- runtime (app.c) ---- */
 /** Build a runtime from a loaded configuration (takes the config over on success) and the

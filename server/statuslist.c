@@ -147,9 +147,9 @@ static jotd_rc_t sign_list(const jotd_statuslist_params_t *p, const char *uri, c
         alg = jot_key_default_alg(p->key);
     const char *kid = jot_key_kid(p->key);
     json_t *h = json_pack("{s:s, s:s}", "alg", jot_alg_name(alg), "typ", "statuslist+jwt");
+    json_int_t iat = now, exp = (json_int_t)now + (json_int_t)p->lifetime, ttl = p->ttl;
     json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:I, s:{s:i, s:s}}", "sub", uri, "iss", p->issuer,
-                          "iat", (json_int_t)now, "exp", (json_int_t)(now + p->lifetime), "ttl",
-                          (json_int_t)p->ttl, "status_list", "bits", 1, "lst", lst);
+                          "iat", iat, "exp", exp, "ttl", ttl, "status_list", "bits", 1, "lst", lst);
     if (h && kid)
         json_object_set_new(h, "kid", json_string(kid));
     char *hs = h ? json_dumps(h, JSON_COMPACT) : NULL;

@@ -618,13 +618,15 @@ struct jotd_store_listener {
     void (*wake)(void *ctx);
     void *ctx;
     atomic_int stop;
+    atomic_int connected; /* the backend's LISTEN is in effect */
     pthread_t thread;
 };
 
 static void *listener_main(void *arg)
 {
     jotd_store_listener_t *l = arg;
-    l->st->ops->listen(l->st, l->wake, l->ctx, &l->stop);
+    l->st->ops->listen(l->st, l->wake, l->ctx, &l->stop, &l->connected);
+    atomic_store(&l->connected, 0);
     return NULL;
 }
 
@@ -643,12 +645,18 @@ jotd_rc_t jotd_store_listen_start(jotd_store_t *st, void (*wake)(void *ctx), voi
     l->wake = wake;
     l->ctx = ctx;
     atomic_init(&l->stop, 0);
+    atomic_init(&l->connected, 0);
     if (pthread_create(&l->thread, NULL, listener_main, l) != 0) {
         free(l);
         return fail(JOTD_E_IO, "listen_start: cannot create the listener thread");
     }
     *out = l;
     return JOTD_OK;
+}
+
+bool jotd_store_listen_connected(jotd_store_listener_t *l)
+{
+    return l && atomic_load(&l->connected) != 0;
 }
 
 void jotd_store_listen_stop(jotd_store_listener_t *l)

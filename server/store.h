@@ -83,6 +83,13 @@ typedef struct jotd_store jotd_store_t;
  *  file path for SQLite (WAL mode). A new store commits everything at
  *  JOTD_DURABILITY_FULL. */
 jotd_rc_t jotd_store_open(const char *location, jotd_store_t **out);
+/** Copy the SQLite database file \p from into a new file \p to (created mode 0600, never
+ *  over an existing one) with SQLite's online backup API: one consistent snapshot, the
+ *  pages still in the write-ahead log included, while other processes keep reading and
+ *  writing \p from. \p to is left a single self-contained file (journal_mode DELETE) that
+ *  passes PRAGMA quick_check; on failure it is removed. JOTD_E_INVAL (\p to exists, \p from
+ *  is not a SQLite database), JOTD_E_IO, JOTD_E_BUSY, JOTD_E_NOMEM. */
+jotd_rc_t jotd_store_sqlite_copy(const char *from, const char *to);
 /** The schema version the store is at (what `jotd migrate` reports). */
 jotd_rc_t jotd_store_schema_version(jotd_store_t *st, int64_t *out);
 
@@ -363,6 +370,10 @@ typedef struct jotd_store_listener jotd_store_listener_t;
  *  it is retried). */
 jotd_rc_t jotd_store_listen_start(jotd_store_t *st, void (*wake)(void *ctx), void *ctx,
                                   jotd_store_listener_t **out);
+/** Whether the listener \p l is connected with its LISTEN in effect (false for NULL, before
+ *  the first connection and while it reconnects): the readiness check of /readyz. Any
+ *  thread. */
+bool jotd_store_listen_connected(jotd_store_listener_t *l);
 /** Stop the listener (within about half a second), join its thread, close its connection
  *  and free it. NULL is a no-op. */
 void jotd_store_listen_stop(jotd_store_listener_t *l);

@@ -99,8 +99,10 @@ struct jotd_store_ops {
     /* Optional (NULL: the backend has no notifications, callers only poll). Runs on the
      * listener thread of jotd_store_listen_start until *stop is set, checking it at least
      * every LISTEN_WAIT_MS: calls wake(ctx) after each (re)connection and on each batch of
-     * notifications; reconnects by itself. Returns when stopped. */
-    void (*listen)(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop);
+     * notifications; reconnects by itself. Sets *connected to 1 while its LISTEN is in
+     * effect and to 0 when the connection is lost (what /readyz asks). Returns when stopped. */
+    void (*listen)(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop,
+                   atomic_int *connected);
 
     /* ---- throttling (store.h): \p key is always a valid jotd_store_throttle_key ---- */
     jotd_rc_t (*throttle_get)(jotd_store_t *st, const char *key, jotd_throttle_state_t *out);

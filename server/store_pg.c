@@ -1044,7 +1044,8 @@ static int next_backoff(int ms)
     return ms * 2 > LISTEN_BACKOFF_MAX_MS ? LISTEN_BACKOFF_MAX_MS : ms * 2;
 }
 
-static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop)
+static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atomic_int *stop,
+                      atomic_int *connected)
 {
     pg_store_t *s = pgs(st);
     int backoff = LISTEN_BACKOFF_MIN_MS;
@@ -1061,8 +1062,10 @@ static void pg_listen(jotd_store_t *st, void (*wake)(void *ctx), void *ctx, atom
         if (lost)
             jotd_log("info", "%s", "events listener: reconnected");
         backoff = LISTEN_BACKOFF_MIN_MS;
+        atomic_store(connected, 1);
         wake(ctx); /* whatever was notified before LISTEN took effect */
         lost = !listen_wait(c, wake, ctx, stop);
+        atomic_store(connected, 0);
         if (lost) {
             char line[224];
             one_line(PQerrorMessage(c->pg), line, sizeof line);

@@ -1023,6 +1023,81 @@ static jotd_rc_t migrate(struct conn *c)
 
 static const jotd_store_ops_t sqlite_ops; /* at the end of this file */
 
+/* ---- backup ------------------------------------------------------------------------------ */
+
+/* One step of the copy that failed: the message names the file (db is either side). */
+static jotd_rc_t copy_fail(sqlite3 *db, int rc, const char *what)
+{
+    jotd_rc_t r = rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? JOTD_E_BUSY
+                  : rc == SQLITE_NOMEM                     ? JOTD_E_NOMEM
+                  : rc == SQLITE_NOTADB                    ? JOTD_E_INVAL
+                                                           : JOTD_E_IO;
+    return FAILF(r, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+jotd_rc_t jotd_store_sqlite_copy(const char *from, const char *to)
+{
+    if (!from || !to)
+        return fail(JOTD_E_INVAL, "copy: NULL argument");
+    /* the copy holds password and token hashes: 0600 from its first byte, and never a file
+     * (or symlink) that was there before */
+    int fd = open(to, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return errno == EEXIST ? FAILF(JOTD_E_INVAL, "%s exists: refusing to overwrite it", to)
+                               : FAILF(JOTD_E_IO, "cannot create %s: %s", to, strerror(errno));
+    close(fd);
+    sqlite3 *src = NULL, *dst = NULL;
+    jotd_rc_t r = JOTD_OK;
+    int rc = sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc != SQLITE_OK) {
+        r = copy_fail(src, rc, from);
+        goto out;
+    }
+    sqlite3_busy_timeout(src, BUSY_TIMEOUT_MS);
+    rc = sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+    if (rc != SQLITE_OK) {
+        r = copy_fail(dst, rc, to);
+        goto out;
+    }
+    sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
+    /* every page in one step: one read transaction on the source, so one snapshot (in WAL
+     * mode writers go on meanwhile; the copy is what was committed when it started) */
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+        r = copy_fail(dst, sqlite3_errcode(dst), to);
+        goto out;
+    }
+    rc = sqlite3_backup_step(b, -1);
+    int frc = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        r = copy_fail(src, rc, from);
+        goto out;
+    }
+    if (frc != SQLITE_OK) {
+        r = copy_fail(dst, frc, to);
+        goto out;
+    }
+    /* one file, no -wal beside it, checked */
+    sqlite3_stmt *q = NULL;
+    rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(dst, "PRAGMA quick_check", -1, &q, NULL);
+    if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(q, 0);
+        if (!v || strcmp((const char *)v, "ok") != 0)
+            r = FAILF(JOTD_E_IO, "%s: the copy fails its check: %s", to, v ? (const char *)v : "?");
+    } else if (rc != SQLITE_OK || r == JOTD_OK) {
+        r = copy_fail(dst, sqlite3_errcode(dst), to);
+    }
+    sqlite3_finalize(q);
+out:
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    if (r != JOTD_OK)
+        unlink(to);
+    return r;
+}
+
 jotd_rc_t jotd_store_sqlite_open(const char *path, jotd_store_t **out)
 {
     if (strcmp(path, ":memory:") == 0)

@@ -190,6 +190,23 @@ const char *jotd_token_void_reason(jotd_app_t *app, const char *jti, const char 
     return NULL;
 }
 
+const char *jotd_token_rejection(jot_err_t rc)
+{
+    switch (rc) {
+    case JOT_E_MALFORMED:
+    case JOT_E_BASE64:
+    case JOT_E_JSON:
+    case JOT_E_JSON_DUPLICATE:
+    case JOT_E_JSON_DEPTH:
+    case JOT_E_UTF8:
+    case JOT_E_PAYLOAD:
+    case JOT_E_HEADER:
+        return jot_strerror(JOT_E_MALFORMED);
+    default:
+        return jot_strerror(rc);
+    }
+}
+
 /* The token's aud (a string or an array of strings) holds \p want. */
 static bool aud_has(const jot_claims_t *c, const char *want)
 {
@@ -209,7 +226,7 @@ jot_err_t jotd_access_verify(jotd_app_t *app, const jotd_runtime_t *rt, const ch
     jot_token_t *t;
     jot_err_t rc = jot_verify(rt->access_verifier, token, len, &t);
     if (rc != JOT_OK) {
-        *reason = jot_strerror(rc);
+        *reason = jotd_token_rejection(rc);
         return rc;
     }
     const char *jti = NULL;

@@ -230,6 +230,20 @@ jotd_vcache_t *jotd_vcache_new(size_t capacity)
     return c;
 }
 
+size_t jotd_vcache_count(jotd_vcache_t *c, int64_t now, size_t *out_capacity)
+{
+    size_t n = 0;
+    if (out_capacity)
+        *out_capacity = c ? c->n_sets * c->ways : 0;
+    for (size_t i = 0; c && i < c->n_sets; i++) {
+        pthread_mutex_lock(&c->sets[i].mu);
+        for (size_t w = 0; w < c->ways; w++)
+            n += c->sets[i].way[w].exp > now;
+        pthread_mutex_unlock(&c->sets[i].mu);
+    }
+    return n;
+}
+
 static void entry_clear(entry_t *e)
 {
     free(e->blob);

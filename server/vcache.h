@@ -69,5 +69,8 @@ void jotd_vcache_put(jotd_vcache_t *c, const uint8_t key[JOTD_VCACHE_KEY_LEN],
                      const jotd_verified_t *v, int64_t now);
 /** Forget everything. */
 void jotd_vcache_flush(jotd_vcache_t *c);
+/** Live entries of \p c at \p now (each set locked in turn: for /metrics, not a hot path);
+ *  *out_capacity (may be NULL): the entries it can hold. NULL \p c: 0. */
+size_t jotd_vcache_count(jotd_vcache_t *c, int64_t now, size_t *out_capacity);
 
 #endif

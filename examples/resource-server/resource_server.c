@@ -72,6 +72,25 @@ static enum MHD_Result refuse(struct MHD_Connection *c, jot_err_t rc)
     return reply(c, MHD_HTTP_UNAUTHORIZED, body, www);
 }
 
+/* \p in as the inside of a JSON string, cut to fit \p cap (NUL included): the claims come
+ * from a verified token, and an answer is still written as JSON, never pasted. */
+static void json_escape(char *out, size_t cap, const char *in)
+{
+    size_t n = 0;
+    for (; *in && n + 7 < cap; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch == '"' || ch == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)ch;
+        } else if (ch < 0x20) {
+            n += (size_t)snprintf(out + n, cap - n, "\\u%04x", ch);
+        } else {
+            out[n++] = (char)ch;
+        }
+    }
+    out[n] = '\0';
+}
+
 static enum MHD_Result hello(service_t *s, struct MHD_Connection *c)
 {
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
@@ -89,9 +108,11 @@ static enum MHD_Result hello(service_t *s, struct MHD_Connection *c)
         sub = "";
     if (jot_claims_get_string(cl, "scope", &scope) != JOT_OK)
         scope = "";
-    char body[512];
-    snprintf(body, sizeof body, "{\"hello\":\"world\",\"sub\":\"%.100s\",\"scope\":\"%.300s\"}",
-             sub, scope);
+    char esub[256], escope[1024], body[1400];
+    json_escape(esub, sizeof esub, sub);
+    json_escape(escope, sizeof escope, scope);
+    snprintf(body, sizeof body, "{\"hello\":\"world\",\"sub\":\"%s\",\"scope\":\"%s\"}", esub,
+             escope);
     jot_token_free(t);
     return reply(c, MHD_HTTP_OK, body, NULL);
 }

@@ -302,6 +302,8 @@ test(
     cleanups.push(() => fs.rmSync(top, { recursive: true, force: true }));
     const data = path.join(top, 'data');
     const db = path.join(data, 'jotd.db');
+    const init = spawnSync(JOTD, ['init', '--data', data], { encoding: 'utf8' });
+    assert.equal(init.status, 0, init.stderr); // operator commands do not create a data directory
     for (let i = 0; i < CLIENTS; i++) {
       const r = spawnSync(JOTD, ['user', 'add', `u${i}`, '--password-stdin', '--data', data, ...CHEAP], { input: PW + '\n', encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);

@@ -222,6 +222,7 @@ class Server {
 
 /** A data directory with users alice, bob, carol and the confidential client rs. */
 function prepareData(runner, data) {
+  runner.cmd(['init', '--data', data]); // operator commands do not create a data directory
   for (const u of ['alice', 'bob', 'carol'])
     runner.cmd(['user', 'add', u, '--password-stdin', '--data', data, ...CHEAP], PW + '\n');
   runner.cmd(['client', 'add', RS_ID, '--secret-stdin', '--introspect', ISSUER, '--data', data], RS_SECRET + '\n');

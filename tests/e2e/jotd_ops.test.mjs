@@ -1,7 +1,7 @@
 // jotd operations: operator commands, key rotation and the JWKS, SIGHUP and SIGTERM, TLS,
 // the plain-HTTP guard, configuration precedence, file modes and secrets in logs.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -62,6 +62,106 @@ async function refreshFails(s, rt) {
   assert.equal(r.json.error, 'invalid_grant');
 }
 
+describe('readiness', () => {
+  test('/readyz: 200 ready when the store answers; /healthz stays liveness; HEAD and 405', async () => {
+    const s = await start();
+    try {
+      const r = await s.get('/readyz');
+      assert.equal(r.status, 200, describeResponse(r));
+      assert.deepEqual(r.json, { status: 'ready' });
+      assert.match(r.headers.get('cache-control') ?? '', /no-store/);
+      assert.deepEqual((await s.get('/healthz')).json, { status: 'ok' });
+      assert.equal((await s.request('/readyz', { method: 'HEAD' })).status, 200);
+      assert.equal((await s.request('/readyz', { method: 'POST', body: '' })).status, 405);
+      await s.stop();
+    } finally {
+      s.kill();
+    }
+  });
+});
+
+describe('backup and restore', () => {
+  test('jotd backup while serving (the WAL included), restore into a new data directory, log in and refresh there', async () => {
+    const s = await start();
+    try {
+      s.addUser('alice', PW);
+      const before = remember(await s.login('alice', PW));
+      const dir = mkTmp('jotd-backup-');
+      const dest = path.join(dir, 'jotd-backup.db');
+      if (STORE_KIND !== 'sqlite') {
+        const r = op(s.data, ['backup', dest]);
+        assert.notEqual(r.status, 0, show(r));
+        assert.match(r.stderr, /pg_dump.*docs\/deploy\.md/, show(r));
+        assert.ok(!fs.existsSync(dest));
+        return;
+      }
+      // written by another process while jotd holds the database open: in the WAL only
+      ok(op(s.data, ['user', 'add', 'walonly', '--password-stdin'], PW + '\n'));
+      const wal = path.join(s.data, 'jotd.db-wal');
+      assert.ok(fs.existsSync(wal) && fs.statSync(wal).size > 0, 'the WAL holds the latest commits');
+      // the naive copy of jotd.db alone misses them (what the issue saw)
+      const naive = mkTmp('jotd-naive-');
+      fs.copyFileSync(path.join(s.data, 'jotd.db'), path.join(naive, 'jotd.db'));
+      fs.copyFileSync(path.join(s.data, 'key-encryption-key'), path.join(naive, 'key-encryption-key'));
+      assert.doesNotMatch(op(naive, ['user', 'list']).stdout ?? '', /walonly/, 'the naive copy lacks the WAL');
+      // the backup runs while logins and refreshes keep writing
+      const child = spawn(JOTD, ['backup', dest, '--data', s.data], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '', err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const done = new Promise((resolve) => child.on('exit', resolve));
+      const load = [];
+      for (let i = 0; i < 4; i++) load.push(s.login('alice', PW).then((b) => s.refresh(remember(b).refresh_token)));
+      const [code] = await Promise.all([done, Promise.all(load)]);
+      assert.equal(code, 0, `jotd backup: ${out}${err}`);
+      assert.match(out, /jotd-backup\.db \(mode 0600\)/);
+      assert.equal(fs.statSync(dest).mode & 0o777, 0o600);
+      const kekCopy = `${dest}.key-encryption-key`;
+      assert.equal(fs.statSync(kekCopy).mode & 0o777, 0o600);
+      assert.equal(fs.readFileSync(kekCopy, 'utf8'), fs.readFileSync(path.join(s.data, 'key-encryption-key'), 'utf8'));
+      assert.ok(!fs.existsSync(`${dest}-wal`), 'the backup is one file');
+      // never over an existing file
+      const again = op(s.data, ['backup', dest]);
+      assert.notEqual(again.status, 0);
+      assert.match(again.stderr, /exists: refusing to overwrite/);
+
+      // restore into a new data directory; never into one that holds a store
+      const fresh = path.join(mkTmp('jotd-restore-'), 'data');
+      const refused = op(s.data, ['restore', dest]);
+      assert.notEqual(refused.status, 0);
+      assert.match(refused.stderr, /already holds a store/);
+      const r = op(fresh, ['restore', dest]);
+      ok(r);
+      assert.equal(fs.statSync(path.join(fresh, 'jotd.db')).mode & 0o777, 0o600);
+      assert.equal(fs.statSync(path.join(fresh, 'key-encryption-key')).mode & 0o777, 0o600);
+      assert.match(op(fresh, ['user', 'list']).stdout, /walonly/, 'what was in the WAL is in the backup');
+      // a key file of the operator's (--key-encryption-key, existing): used, not overwritten
+      const own = path.join(mkTmp('jotd-kek-'), 'kek');
+      fs.copyFileSync(kekCopy, own);
+      fs.chmodSync(own, 0o600);
+      const other = path.join(mkTmp('jotd-restore-'), 'data');
+      const r2 = jotdCmd(['restore', dest, '--data', other, '--key-encryption-key', own]);
+      ok(r2);
+      assert.match(r2.stdout, /opened with the key/);
+      assert.ok(!fs.existsSync(path.join(other, 'key-encryption-key')));
+      await s.stop();
+      const t = await start({ data: fresh });
+      try {
+        remember(await t.login('alice', PW)); // existing credentials
+        remember(await t.login('walonly', PW));
+        remember(await t.refresh(before.refresh_token)); // an existing refresh token rotates
+        // the JWKS of the restored server verifies the old access token: same signing key
+        assert.equal((await t.get('/verify', { authorization: bearer(before.access_token) })).status, 200);
+        await t.stop();
+      } finally {
+        t.kill();
+      }
+    } finally {
+      s.kill();
+    }
+  });
+});
+
 describe('operator commands', () => {
   test('usage: --help, no command, unknown commands', () => {
     const h = jotdCmd(['--help']);
@@ -71,10 +171,60 @@ describe('operator commands', () => {
     fails(jotdCmd([]));
     fails(jotdCmd(['bogus']));
     fails(jotdCmd(['user']), /subcommand/);
+    // every option of the table in docs/jotd.md is in --help (derived from config.c's table)
+    const doc = fs.readFileSync(path.resolve(process.env.JOT_SOURCE_DIR ?? '../..', 'docs', 'jotd.md'), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(--[a-z0-9-]+)/gm)].map((m) => m[1]);
+    assert.ok(documented.length > 25, `options found in docs/jotd.md: ${documented}`);
+    for (const flag of documented) assert.match(h.stdout, new RegExp(`^  ${flag}\\b`, 'm'), `${flag} in jotd --help`);
+    // and jotd(8) names every option --help lists
+    const man = fs.readFileSync(path.resolve(process.env.JOT_SOURCE_DIR ?? '../..', 'docs', 'man', 'jotd.8'), 'utf8').replaceAll('\\-', '-');
+    for (const m of h.stdout.matchAll(/^  (--[a-z0-9-]+)/gm)) assert.ok(man.includes(m[1]), `${m[1]} in docs/man/jotd.8`);
+    // every command's --help: its usage on stdout, exit 0
+    for (const cmd of [['serve'], ['init'], ['migrate'], ['user'], ['user', 'add'], ['user', 'list'], ['client'], ['client', 'add'],
+      ['client', 'rotate-secret'], ['keys'], ['keys', 'rotate'], ['keys', 'revoke'], ['backup'], ['restore']]) {
+      const r = jotdCmd([...cmd, '--help']);
+      assert.equal(r.status, 0, `jotd ${cmd.join(' ')} --help: ${show(r)}`);
+      assert.match(r.stdout, new RegExp(`^usage: jotd ${cmd.join(' ')}`), show(r));
+    }
+    assert.match(jotdCmd(['serve', '--help']).stdout, /--events-listen on\|off/);
+    assert.match(jotdCmd(['user', 'add', '--help']).stdout, /--argon2-m-kib/);
     const data = mkTmp();
     fails(op(data, ['user', 'frobnicate', 'x']));
     fails(op(data, ['client', 'frobnicate', 'x']));
     fails(op(data, ['keys', 'frobnicate']));
+  });
+
+  test('a data directory that does not exist: operator commands fail clearly, jotd init makes one', () => {
+    const parent = mkTmp();
+    const data = path.join(parent, 'missing');
+    // (migrate --store needs no data directory: SQLite only)
+    for (const args of [['user', 'list'], ['keys', 'list'], ['client', 'list'], ...(STORE_KIND === 'sqlite' ? [['migrate']] : [])]) {
+      const r = jotdCmd([...args, '--data', data]);
+      assert.notEqual(r.status, 0, show(r));
+      assert.match(r.stderr, /data directory .*missing does not exist.*jotd init --data/, show(r));
+      assert.ok(!fs.existsSync(data), `jotd ${args.join(' ')} created ${data}`);
+    }
+    // without --data: ./var is not made in the working directory either
+    const cwd = mkTmp();
+    const r = spawnSync(JOTD, ['user', 'list'], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH } });
+    assert.notEqual(r.status, 0, show(r));
+    assert.match(r.stderr, /data directory \.\/var does not exist/);
+    assert.ok(!fs.existsSync(path.join(cwd, 'var')));
+    if (STORE_KIND !== 'sqlite') return; // the rest reads DATA/jotd.db
+    const init = jotdCmd(['init', '--data', data]);
+    ok(init);
+    assert.match(init.stdout, /created the data directory/);
+    assert.match(init.stdout, /sqlite store .*jotd\.db, schema version \d+/);
+    assert.match(init.stdout, /key-encryption-key \(created, mode 0600/);
+    assert.match(init.stdout, /signing key ready/);
+    assert.equal(fs.statSync(data).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(data, 'key-encryption-key')).mode & 0o777, 0o600);
+    ok(op(data, ['user', 'list']));
+    assert.match(op(data, ['keys', 'list']).stdout, /ES256 .*state=active/);
+    // a second init refuses to touch the store
+    const again = jotdCmd(['init', '--data', data]);
+    assert.notEqual(again.status, 0);
+    assert.match(again.stderr, /already holds a store/);
   });
 
   test('jotd migrate: the schema version and where the store is', () => {

@@ -11,6 +11,7 @@
 //   5. the cluster is started again on the same directory: without a restart of jotd, a login
 //      succeeds again (retried until a generous deadline); the time it took is printed;
 //   6. the refresh token issued before the outage still rotates.
+// /readyz follows: 200 before, 503 with a reason while the cluster is down, 200 after.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -77,6 +78,7 @@ describe('PostgreSQL outage', { skip }, () => {
       s.addUser('alice', PW);
       const before = await s.login('alice', PW);
       assert.equal((await s.get('/verify', { authorization: bearer(before.access_token) })).status, 200);
+      { const r0 = await s.get('/readyz'); assert.equal(r0.status, 200, `ready before the outage: ${describeResponse(r0)}`); }
 
       // 2. PostgreSQL goes away
       const halted = cluster('halt', clusterDir);
@@ -96,6 +98,11 @@ describe('PostgreSQL outage', { skip }, () => {
       const v = await within(CLIENT_TIMEOUT_MS, s.get('/verify', { authorization: bearer(before.access_token) }), '/verify');
       assert.equal(v.status, 200, `/verify with PostgreSQL down: ${describeResponse(v)}`);
       assert.equal((await s.get('/healthz')).status, 200, 'the process is alive');
+      // readiness says what liveness does not: logins cannot be served
+      const rz = await within(CLIENT_TIMEOUT_MS, s.get('/readyz'), '/readyz');
+      assert.equal(rz.status, 503, `/readyz with PostgreSQL down: ${describeResponse(rz)}`);
+      assert.equal(rz.json?.status, 'unavailable');
+      assert.match(rz.json?.reason ?? '', /store|listener/);
 
       // 5. PostgreSQL back on the same directory; jotd keeps running
       const restarted = cluster('restart', clusterDir, PORT);
@@ -111,6 +118,14 @@ describe('PostgreSQL outage', { skip }, () => {
       }
       const recoveredAt = Date.now();
       await s.checkTokenResponse(last);
+      // ready again once the events listener has reconnected too (its backoff is 10 s at most)
+      let rz2;
+      for (;;) {
+        rz2 = await within(CLIENT_TIMEOUT_MS, s.get('/readyz'), '/readyz after the restart');
+        if (rz2.status === 200 || Date.now() - upAt > RECOVERY_DEADLINE_MS) break;
+        await sleep(200);
+      }
+      assert.equal(rz2.status, 200, `/readyz after PostgreSQL's return: ${describeResponse(rz2)}`);
       // 6. nothing answered before the outage was lost
       await s.refresh(before.refresh_token);
       process.stderr.write(

@@ -70,8 +70,11 @@ describe('rotation', () => {
     // and the session's access tokens no longer reach the user's data
     const u = await srv.get('/userinfo', { authorization: bearer(r2.access_token) });
     assert.equal(u.status, 401, describeResponse(u));
-    const audit = await srv.waitLog((x) => x.event === 'refresh_reuse_detected');
+    const audit = await srv.waitLog((x) => x.event === 'refresh_reuse_detected' && x.sid === l.claims.sid);
     assert.equal(audit.type, 'audit');
+    // the line names the session revoked and its user
+    assert.equal(audit.sid, l.claims.sid, JSON.stringify(audit));
+    assert.equal(audit.user_id, l.claims.sub, JSON.stringify(audit));
     // another session of the same user is untouched
     const other = await srv.login('alice', PW);
     await srv.refresh(other.refresh_token);

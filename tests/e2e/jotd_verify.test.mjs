@@ -103,6 +103,17 @@ describe('GET /verify', () => {
     }
   });
 
+  test('a garbage bearer is a "malformed token", whatever byte gives it away', async () => {
+    // base64url that decodes to bytes that are not UTF-8, not base64url at all, not JSON,
+    // not three parts: the client is told the same thing
+    const notJson = Buffer.from('not json').toString('base64url');
+    for (const tok of ['abcd.efgh.ijkl', 'garbage.garbage.garbage', 'x.y.z', 'not-a-jwt', `${notJson}.${notJson}.${notJson}`]) {
+      const r = await verify(tok);
+      assert.equal(r.status, 401, `${tok}: ${describeResponse(r)}`);
+      assert.equal(r.headers.get('www-authenticate'), 'Bearer realm="jotd", error="invalid_token", error_description="malformed token"', tok);
+    }
+  });
+
   test('tampered tokens: 401 invalid_token', async () => {
     const [h, p, s] = alice.access_token.split('.');
     const claims = JSON.parse(Buffer.from(p, 'base64url'));

@@ -2282,6 +2282,7 @@ static void test_listen_sqlite_polls(void **state)
     int n = 0;
     assert_rc(jotd_store_listen_start(f->st, no_wake, &n, &l), JOTD_OK);
     assert_null(l);
+    assert_false(jotd_store_listen_connected(l)); /* polled only: no listener */
     assert_rc(jotd_store_listen_start(NULL, no_wake, &n, &l), JOTD_E_INVAL);
     assert_int_equal(n, 0);
     jotd_store_listen_stop(l);
@@ -2534,6 +2535,7 @@ static void test_pg_listen_wakes_and_reconnects(void **state)
     assert_rc(jotd_store_listen_start(f->st, listen_wake, &n, &l), JOTD_OK);
     assert_non_null(l);
     assert_true(wakes_beyond(&n, 0)); /* connected */
+    assert_true(jotd_store_listen_connected(l));
     usleep(100000);
     int before = atomic_load(&n);
     assert_rc(jotd_store_session_revoke(f->st, "sess-l1", T0 + 10), JOTD_OK);
@@ -2547,6 +2549,7 @@ static void test_pg_listen_wakes_and_reconnects(void **state)
     before = atomic_load(&n);
     assert_int_equal(sql_int(f, sql), 1);
     assert_true(wakes_beyond(&n, before)); /* reconnected */
+    assert_true(jotd_store_listen_connected(l));
     usleep(100000);
     before = atomic_load(&n);
     assert_rc(jotd_store_session_revoke(f->st, "sess-l2", T0 + 20), JOTD_OK);
