@@ -105,6 +105,20 @@ jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt, con
     return bearer(app, rt, req, resp);
 }
 
+/* \p lines ('\n'-separated audiences, jotd_verified_t.aud) holds \p want. */
+static bool aud_lines_have(const char *lines, const char *want)
+{
+    size_t n = strlen(want);
+    for (const char *p = lines; p && *p;) {
+        size_t len = strcspn(p, "\n");
+        if (len == n && memcmp(p, want, n) == 0)
+            return true;
+        p += len;
+        p += *p == '\n';
+    }
+    return false;
+}
+
 /* The X-Auth-* headers come from the verified-token cache (vcache.c builds them from the
  * claims); a miss verifies the token and fills the cache. */
 void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -129,6 +143,19 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     }
     if (rc != JOT_OK) {
         jotd_resp_bearer_challenge(resp, "invalid_token", why);
+        return;
+    }
+    /* The audience this forward-auth check protects: the server's, or the one the proxy
+     * names (`auth_request /verify?audience=https://orders.example.com`). A token issued for
+     * another resource (a service token: RFC 8707) is not accepted here, whatever jotd
+     * issued it for; /introspect applies its caller's audiences instead. */
+    char abuf[512];
+    const char *want = jotd_req_query(req, "audience", abuf, sizeof abuf);
+    if (!want || !*want)
+        want = rt->cfg.audience;
+    if (!aud_lines_have(v.aud, want)) {
+        jotd_verified_clear(&v);
+        jotd_resp_bearer_challenge(resp, "invalid_token", jot_strerror(JOT_E_AUDIENCE));
         return;
     }
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)

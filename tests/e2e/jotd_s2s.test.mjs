@@ -39,6 +39,15 @@ const cc = (id, extra = {}, secret = SECRET) =>
 
 /** A client_credentials token that must be issued: the response, and the token verified
  *  with jose against the JWKS for the expected audience. */
+/** GET /verify for \p token as the proxy of its audience would ask: a token for another
+ *  resource than the server's names it (`/verify?audience=...`), as nginx's auth_request of
+ *  that resource does. */
+function verifyAt(s, token) {
+  const aud = [jose.decodeJwt(token).aud].flat()[0];
+  const q = aud && aud !== s.audience ? `?audience=${encodeURIComponent(aud)}` : '';
+  return s.get(`/verify${q}`, { authorization: bearer(token) });
+}
+
 async function serviceToken(id, aud, extra = {}) {
   const r = await cc(id, extra);
   assert.equal(r.status, 200, describeResponse(r));
@@ -132,9 +141,19 @@ describe('client_credentials', () => {
     assert.notEqual(`${a.uri}#${a.idx}`, `${b.uri}#${b.idx}`);
   });
 
+  test('/verify: a service token only for its own audience (RFC 8707): the server\'s by default, else /verify?audience=', async () => {
+    const { body } = await serviceToken('svc-a', ORDERS);
+    const plain = await srv.get('/verify', { authorization: bearer(body.access_token) });
+    assert.equal(plain.status, 401, `a token for ${ORDERS} passed the server audience's check: ${describeResponse(plain)}`);
+    const other = await srv.get(`/verify?audience=${encodeURIComponent(BILLING)}`, { authorization: bearer(body.access_token) });
+    assert.equal(other.status, 401, describeResponse(other));
+    const own = (await serviceToken('svc-plain', srv.audience)).body.access_token;
+    assert.equal((await srv.get('/verify', { authorization: bearer(own) })).status, 200, 'a service token for the server audience');
+  });
+
   test('/verify accepts a service token: X-Auth-Subject and X-Auth-Client = the client id', async () => {
     const { body } = await serviceToken('svc-a', ORDERS);
-    const r = await srv.get('/verify', { authorization: bearer(body.access_token) });
+    const r = await verifyAt(srv, body.access_token);
     assert.equal(r.status, 200, describeResponse(r));
     assert.equal(r.headers.get('x-auth-subject'), 'svc-a');
     assert.equal(r.headers.get('x-auth-client'), 'svc-a');
@@ -163,7 +182,7 @@ describe('client_credentials', () => {
   test('user tokens still need the server audience at /verify', async () => {
     srv.addUser('ursula', 'ursula-password-123');
     const l = await srv.login('ursula', 'ursula-password-123');
-    const r = await srv.get('/verify', { authorization: bearer(l.access_token) });
+    const r = await verifyAt(srv, l.access_token);
     assert.equal(r.status, 200, describeResponse(r));
     assert.equal(r.headers.get('x-auth-user'), 'ursula');
   });
@@ -199,7 +218,7 @@ describe('client disable / enable / delete', () => {
 
   test('disable: /verify and /introspect refuse its tokens, its status bit is 1, no new token; enable: new tokens work, old ones stay void', async () => {
     const old = await serviceToken(ID, ORDERS);
-    const verify = (t) => srv.get('/verify', { authorization: bearer(t) });
+    const verify = (t) => verifyAt(srv, t);
     assert.equal((await verify(old.body.access_token)).status, 200);
     assert.equal(await statusBit(old.claims), 0);
 
@@ -232,7 +251,7 @@ describe('client disable / enable / delete', () => {
     assert.equal(srv.cmd(['client', 'add', id, '--secret-stdin'], { input: SECRET + '\n' }).status, 0);
     const t = await serviceToken(id, srv.audience);
     assert.equal(srv.cmd(['client', 'delete', id]).status, 0);
-    await eventually('delete seen by /verify', async () => (await srv.get('/verify', { authorization: bearer(t.body.access_token) })).status === 401);
+    await eventually('delete seen by /verify', async () => (await verifyAt(srv, t.body.access_token)).status === 401);
     assert.equal(await statusBit(t.claims), 1);
     assert.equal((await cc(id)).status, 401);
     const r = srv.cmd(['client', 'delete', id]);
@@ -246,7 +265,7 @@ describe('client disable / enable / delete', () => {
     srv.addUser('walter', 'walter-password-123');
     const l = await srv.login('walter', 'walter-password-123', {}, { authorization: basic(id, SECRET) });
     assert.equal(srv.cmd(['client', 'disable', id]).status, 0);
-    await eventually('session of a disabled client ended', async () => (await srv.get('/verify', { authorization: bearer(l.access_token) })).status === 401);
+    await eventually('session of a disabled client ended', async () => (await verifyAt(srv, l.access_token)).status === 401);
     assert.equal(srv.cmd(['client', 'enable', id]).status, 0);
     await eventually('enable seen', async () => (await cc(id, {}, SECRET)).status === 200);
     const r = await srv.token({ grant_type: 'refresh_token', refresh_token: l.refresh_token }, { authorization: basic(id, SECRET) });
@@ -416,7 +435,7 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
     assert.equal(i.json.active, true);
     const rv = await srv.post('/revoke', { token: t, client_assertion_type: TYPE, client_assertion: await assertion('pk-file') });
     assert.equal(rv.status, 200, describeResponse(rv));
-    const v = await srv.get('/verify', { authorization: bearer(t) });
+    const v = await verifyAt(srv, t);
     assert.equal(v.status, 401, 'revoked by its own client');
   });
 });
@@ -480,7 +499,7 @@ describe('admin API: /admin/clients', () => {
 
     r = await call('POST', '/admin/clients/api-made/disable');
     assert.equal(r.status, 204, describeResponse(r));
-    const v = await srv.get('/verify', { authorization: bearer(t.json.access_token) });
+    const v = await verifyAt(srv, t.json.access_token);
     assert.equal(v.status, 401, 'at once on this instance');
     assert.equal((await cc('api-made', {}, secret2)).status, 401);
     assert.equal((await call('POST', '/admin/clients/api-made/enable')).status, 204);
@@ -552,8 +571,8 @@ describe('sessions: /admin/users/{id}/sessions and jotd session list|revoke', ()
     assert.equal((await call('DELETE', `/admin/users/1/sessions/${two.claims.sid}`)).status, 404);
     r = await call('DELETE', `/admin/users/${uid}/sessions/${two.claims.sid}`);
     assert.equal(r.status, 204, describeResponse(r));
-    assert.equal((await srv.get('/verify', { authorization: bearer(two.access_token) })).status, 401);
-    assert.equal((await srv.get('/verify', { authorization: bearer(userTok) })).status, 200, 'the other session lives');
+    assert.equal((await verifyAt(srv, two.access_token)).status, 401);
+    assert.equal((await verifyAt(srv, userTok)).status, 200, 'the other session lives');
     r = await call('GET', `/admin/users/${uid}/sessions`);
     assert.equal(r.json.sessions.find((x) => x.sid === two.claims.sid).revoked, true);
     assert.equal((await call('GET', '/admin/users/999999/sessions')).status, 404);
@@ -569,7 +588,7 @@ describe('sessions: /admin/users/{id}/sessions and jotd session list|revoke', ()
     assert.equal(r.status, 0, show(r));
     let ok = false;
     for (let i = 0; i < 200 && !ok; i++) {
-      ok = (await srv.get('/verify', { authorization: bearer(l.access_token) })).status === 401;
+      ok = (await verifyAt(srv, l.access_token)).status === 401;
       if (!ok) await new Promise((res) => setTimeout(res, 50));
     }
     assert.ok(ok, 'the revoked session\'s token is refused');
@@ -618,7 +637,7 @@ describe('admin API: /admin/keys', () => {
     assert.equal(r.status, 200, describeResponse(r));
     assert.equal(typeof r.json.new_kid, 'string');
     // the keys are reloaded by the main loop, woken by the key_changed event
-    await eventually('revoked key refused by /verify', async () => (await srv.get('/verify', { authorization: bearer(before.body.access_token) })).status === 401);
+    await eventually('revoked key refused by /verify', async () => (await verifyAt(srv, before.body.access_token)).status === 401);
     adminTok = (await srv.login('admin', srv.adminPassword)).access_token;
     const after = await serviceToken('svc-a', ORDERS);
     assert.equal(jose.decodeProtectedHeader(after.body.access_token).kid, r.json.new_kid);
