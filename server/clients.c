@@ -377,7 +377,7 @@ static jotd_client_auth_t assertion_check(jotd_app_t *app, const jotd_runtime_t 
         else
             jot_verifier_set_remote_keyset(v, rk);
         jot_verifier_set_algs(v, JOTD_ASSERTION_ALGS);
-        jot_verifier_set_leeway(v, 5);
+        jot_verifier_set_leeway(v, JOTD_ASSERTION_LEEWAY);
         if (jot_verify(v, assertion, strlen(assertion), &t) == JOT_OK) {
             const jot_claims_t *c = jot_token_claims(t);
             const char *jti = NULL;
@@ -385,7 +385,10 @@ static jotd_client_auth_t assertion_check(jotd_app_t *app, const jotd_runtime_t 
             if (jot_claims_get_string(c, "jti", &jti) == JOT_OK && *jti && strlen(jti) <= 255 &&
                 jot_claims_get_int(c, "exp", &exp) == JOT_OK &&
                 exp <= now + JOTD_ASSERTION_MAX_LIFETIME) {
-                jotd_rc_t rc = jotd_store_assertion_use(app->store, cl->client_id, jti, exp);
+                /* remembered as long as the verifier would still accept it (exp + leeway):
+                 * gc dropping it at exp would let a replay in during the leeway */
+                jotd_rc_t rc = jotd_store_assertion_use(app->store, cl->client_id, jti,
+                                                        exp + JOTD_ASSERTION_LEEWAY);
                 result = rc == JOTD_OK         ? JOTD_CLIENT_CONFIDENTIAL
                          : rc == JOTD_E_EXISTS ? JOTD_CLIENT_INVALID
                                                : JOTD_CLIENT_UNAVAILABLE;

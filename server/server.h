@@ -243,6 +243,8 @@ void jotd_remote_sets_free(jotd_remote_sets_t *r);
 #define JOTD_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 /** An assertion's exp may be at most this far in the future. */
 #define JOTD_ASSERTION_MAX_LIFETIME 300
+/* Clock skew allowed on an assertion's exp, nbf and iat (seconds). */
+#define JOTD_ASSERTION_LEEWAY 5
 /** The algorithms a client assertion may use: asymmetric ones only (never HS*, never none). */
 #define JOTD_ASSERTION_ALGS                                                                        \
     (JOT_ALG_BIT(JOT_ALG_RS256) | JOT_ALG_BIT(JOT_ALG_RS384) | JOT_ALG_BIT(JOT_ALG_RS512) |        \

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import crypto from 'node:crypto';
-import { Jotd, ISSUER, jose, basic, bearer, describeResponse, show } from './lib/jotd.mjs';
+import { Jotd, ISSUER, jose, basic, bearer, describeResponse, show, storeQuery } from './lib/jotd.mjs';
 
 const SECRET = 'svc-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
 const RS_SECRET = 'rs-secret-0123456789-abcdefghijklmnopqrstuvwxyz';
@@ -387,6 +387,14 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
     const b = await assertion('pk-file');
     assert.equal((await withAssertion(second, b)).status, 200, 'the second instance accepts a fresh one');
     assert.equal((await withAssertion(srv, b)).status, 401, 'and the first then refuses it');
+  });
+
+  test('a used jti is kept as long as its assertion is accepted (exp + the 5 s leeway), not only until exp', async () => {
+    const jti = crypto.randomUUID();
+    const a = await assertion('pk-file', { jti });
+    assert.equal((await withAssertion(srv, a)).status, 200);
+    const kept = Number(storeQuery(srv.data, `SELECT exp FROM assertion_jtis WHERE jti = '${jti}'`));
+    assert.equal(kept, jose.decodeJwt(a).exp + 5, 'gc at exp would let a replay in during the leeway');
   });
 
   test('refused: expired, too long, wrong aud, wrong key, HS256, alg none, iss != sub, no jti, client_id mismatch, with a secret', async () => {
