@@ -16,19 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *string_array(char **items, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(items[i]));
-    return a;
-}
-
 static json_t *user_json(const jotd_user_t *u)
 {
     return json_pack("{s:I,s:s,s:o,s:o,s:b,s:I,s:I}", "id", (json_int_t)u->id, "username",
-                     u->username, "roles", string_array(u->roles, u->n_roles), "permissions",
-                     string_array(u->permissions, u->n_permissions), "disabled", u->disabled,
+                     u->username, "roles", jotd_admin_strings(u->roles, u->n_roles), "permissions",
+                     jotd_admin_strings(u->permissions, u->n_permissions), "disabled", u->disabled,
                      "created_at", (json_int_t)u->created_at, "updated_at",
                      (json_int_t)u->updated_at);
 }

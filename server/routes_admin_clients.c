@@ -26,26 +26,19 @@
 
 #define SECRET_LEN 43 /* 256 bits, base64url */
 
-static json_t *strings(char **v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 static json_t *client_json(const jotd_client_t *c)
 {
     const char *type = !jotd_client_is_confidential(c) ? "public"
                        : c->secret_hash                ? "confidential"
                                                        : "private_key_jwt";
-    json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I}", "client_id", c->client_id,
-                          "type", type, "scopes", strings(c->scopes, c->n_scopes), "default_scopes",
-                          strings(c->default_scopes, c->n_default_scopes), "introspect",
-                          strings(c->introspect, c->n_introspect), "resources",
-                          strings(c->resources, c->n_resources), "disabled", c->disabled,
-                          "status_idx", (json_int_t)c->status_idx, "created_at",
-                          (json_int_t)c->created_at, "updated_at", (json_int_t)c->updated_at);
+    json_t *j =
+        json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I}", "client_id", c->client_id, "type",
+                  type, "scopes", jotd_admin_strings(c->scopes, c->n_scopes), "default_scopes",
+                  jotd_admin_strings(c->default_scopes, c->n_default_scopes), "introspect",
+                  jotd_admin_strings(c->introspect, c->n_introspect), "resources",
+                  jotd_admin_strings(c->resources, c->n_resources), "disabled", c->disabled,
+                  "status_idx", (json_int_t)c->status_idx, "created_at", (json_int_t)c->created_at,
+                  "updated_at", (json_int_t)c->updated_at);
     if (j && c->jwks_url)
         json_object_set_new(j, "jwks_url", json_string(c->jwks_url));
     if (j && c->jwks)

@@ -61,3 +61,11 @@ char *jotd_admin_require(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
     jotd_user_clear(&u);
     return admin;
 }
+
+json_t *jotd_admin_strings(char *const *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n && a; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}

@@ -287,6 +287,8 @@ char *jotd_admin_require(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
                          jotd_resp_t *resp);
 /** The JSON object of an application/json body, or NULL after answering 400. */
 json_t *jotd_admin_json_body(const jotd_req_t *req, jotd_resp_t *resp);
+/** A JSON array of the \p n strings \p v (copied): roles, scopes, audiences... */
+json_t *jotd_admin_strings(char *const *v, size_t n);
 /** /admin/keys[...] (routes_admin_clients.c). */
 void jotd_route_admin_keys(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                            jotd_resp_t *resp);
