@@ -146,6 +146,10 @@ typedef struct jotd_client {
     size_t n_introspect;
     char **resources; /* audiences it may get client_credentials tokens for (RFC 8707) */
     size_t n_resources;
+    /* the redirect URIs registered for the authorization code flow (RFC 6749 §3.1.2:
+     * absolute, no fragment; compared as exact strings) */
+    char **redirect_uris;
+    size_t n_redirect_uris;
     /* its index in the Token Status Lists, from the sessions' never-reused counter
      * (allocated by client_create and again by an enable; the given value is ignored) */
     int64_t status_idx;
@@ -181,6 +185,9 @@ typedef struct jotd_client_patch {
     const char *const *resources;
     size_t n_resources;
     bool has_resources;
+    const char *const *redirect_uris;
+    size_t n_redirect_uris;
+    bool has_redirect_uris;
 } jotd_client_patch_t;
 
 /** Create from \p c (created_at/updated_at ignored); JOTD_E_EXISTS when the id is taken.

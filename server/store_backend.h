@@ -184,10 +184,10 @@ jotd_rotation_action_t jotd_rotation_decide(const jotd_rotation_row_t *row,
 jotd_rc_t jotd_rotation_rc(jotd_rotation_action_t action, const jotd_session_t *session);
 
 /* ---- list encoding (store.c) ------------------------------------------------------------- */
-/** The three lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
+/** The lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
  *  (has_ == false) stays NULL. Release with jotd_store__client_lists_free(). */
 typedef struct jotd_store__client_lists {
-    char *scopes, *default_scopes, *introspect, *resources;
+    char *scopes, *default_scopes, *introspect, *resources, *redirect_uris;
 } jotd_store__client_lists_t;
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out);
 void jotd_store__client_lists_free(jotd_store__client_lists_t *l);

@@ -210,6 +210,9 @@ static const char *const migrations[] = {
     "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);"
     /* the address a session was created from (admin session lists) */
     "ALTER TABLE sessions ADD COLUMN ip TEXT;",
+    /* 4 -> 5 (SQLite's 5 -> 6): browsers (the authorization code flow): each client's
+     * registered redirect URIs, a JSON list like the others */
+    "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -224,7 +227,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled::int, generation, jwks, jwks_url"
+    "resources, status_idx, disabled::int, generation, jwks, jwks_url, redirect_uris"
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
@@ -560,6 +563,8 @@ static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
         r = col_dup(rr, 11, &c.jwks);
     if (r == JOTD_OK)
         r = col_dup(rr, 12, &c.jwks_url);
+    if (r == JOTD_OK)
+        r = col_list(rr, 13, &c.redirect_uris, &c.n_redirect_uris);
     if (r == JOTD_OK)
         r = col_list(rr, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
@@ -1669,11 +1674,13 @@ static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.resources ? x->l.resources : "[]");
     p_text(&p, x->jwks);
     p_text(&p, x->jwks_url);
+    p_text(&p, x->l.redirect_uris ? x->l.redirect_uris : "[]");
     jotd_rc_t r = q(c,
                     "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
-                    " introspect, created_at, updated_at, resources, status_idx, jwks, jwks_url)"
+                    " introspect, created_at, updated_at, resources, status_idx, jwks, jwks_url,"
+                    " redirect_uris)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, nextval('session_status_idx'),"
-                    " $8, $9)",
+                    " $8, $9, $10)",
                     &p, NULL);
     if (r == JOTD_E_EXISTS)
         jotd_store__fail(r, "client %s already exists", x->client_id);
@@ -1699,6 +1706,9 @@ static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int
         .resources = (const char *const *)cl->resources,
         .n_resources = cl->n_resources,
         .has_resources = true,
+        .redirect_uris = (const char *const *)cl->redirect_uris,
+        .n_redirect_uris = cl->n_redirect_uris,
+        .has_redirect_uris = true,
     };
     struct client_write_ctx x = {.client_id = cl->client_id,
                                  .secret_hash = cl->secret_hash,
@@ -1772,6 +1782,7 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.resources);
     p_text(&p, x->jwks);
     p_text(&p, x->jwks_url);
+    p_text(&p, x->l.redirect_uris);
     int64_t n = 0;
     r = q_changes(c,
                   "UPDATE clients SET secret_hash = coalesce($2, secret_hash),"
@@ -1779,7 +1790,8 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
                   " introspect = coalesce($5, introspect), updated_at = $6,"
                   " resources = coalesce($7, resources),"
                   " jwks = CASE WHEN $8::text IS NULL THEN jwks ELSE nullif($8, '') END,"
-                  " jwks_url = CASE WHEN $9::text IS NULL THEN jwks_url ELSE nullif($9, '') END"
+                  " jwks_url = CASE WHEN $9::text IS NULL THEN jwks_url ELSE nullif($9, '') END,"
+                  " redirect_uris = coalesce($10, redirect_uris)"
                   " WHERE client_id = $1",
                   &p, &n);
     if (r == JOTD_OK && n == 0)

@@ -219,6 +219,9 @@ static const char *const migrations[] = {
     "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);"
     /* the address a session was created from (admin session lists) */
     "ALTER TABLE sessions ADD COLUMN ip TEXT;",
+    /* 5 -> 6: browsers (the authorization code flow): each client's registered redirect
+     * URIs, a JSON list like the others */
+    "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -233,7 +236,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled, generation, jwks, jwks_url"
+    "resources, status_idx, disabled, generation, jwks, jwks_url, redirect_uris"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -329,7 +332,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                                " WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
                          " introspect, created_at, updated_at, resources, status_idx, jwks,"
-                         " jwks_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
+                         " jwks_url, redirect_uris)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id",
     [ST_CLIENT_UPDATE] = "UPDATE clients SET secret_hash = coalesce(?2, secret_hash),"
@@ -338,7 +342,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                          " introspect = coalesce(?5, introspect), updated_at = ?6,"
                          " resources = coalesce(?7, resources),"
                          " jwks = CASE WHEN ?8 IS NULL THEN jwks ELSE nullif(?8, '') END,"
-                         " jwks_url = CASE WHEN ?9 IS NULL THEN jwks_url ELSE nullif(?9, '') END"
+                         " jwks_url = CASE WHEN ?9 IS NULL THEN jwks_url ELSE nullif(?9, '') END,"
+                         " redirect_uris = coalesce(?10, redirect_uris)"
                          " WHERE client_id = ?1",
     [ST_CLIENT_REHASH] = "UPDATE clients SET secret_hash = ?3 WHERE client_id = ?1"
                          " AND secret_hash = ?2",
@@ -1631,6 +1636,8 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     if (r == JOTD_OK)
         r = col_dup(s, 12, &c.jwks_url);
     if (r == JOTD_OK)
+        r = col_list(s, 13, &c.redirect_uris, &c.n_redirect_uris);
+    if (r == JOTD_OK)
         r = col_list(s, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
         r = col_list(s, 3, &c.default_scopes, &c.n_default_scopes);
@@ -1662,6 +1669,9 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
         .resources = (const char *const *)cl->resources,
         .n_resources = cl->n_resources,
         .has_resources = true,
+        .redirect_uris = (const char *const *)cl->redirect_uris,
+        .n_redirect_uris = cl->n_redirect_uris,
+        .has_redirect_uris = true,
     };
     jotd_store__client_lists_t l;
     jotd_rc_t r = jotd_store__client_lists(&p, &l);
@@ -1692,6 +1702,7 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
             bind_i64(s, 8, idx, &b);
             bind_text(s, 9, cl->jwks, &b);
             bind_text(s, 10, cl->jwks_url, &b);
+            bind_text(s, 11, l.redirect_uris, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
@@ -1789,6 +1800,7 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
             bind_text(s, 7, l.resources, &b);
             bind_text(s, 8, p->jwks, &b);
             bind_text(s, 9, p->jwks_url, &b);
+            bind_text(s, 10, l.redirect_uris, &b);
             r = client_changed_tx(c, s, b, client_id, now, true);
         }
         r = tx_end(c, r == JOTD_OK, r);
