@@ -117,6 +117,8 @@ static const opt_t opts[] = {
         "failures per minute before an address backs off (default 20)"),
     OPT("default_client", T_STR, default_client, "ID",
         "client_id of requests that name none (default \"default\")"),
+    OPT("portal_client", T_STR, portal_client, "ID",
+        "the public client of /login's browser sessions (default \"default\")"),
     OPT("verify_cache_size", T_SIZE, verify_cache_size, "N",
         "verified access tokens remembered (default 10000; 0: off)"),
     OPT("durability", T_SYNC, durability_full, "full|normal",
@@ -547,6 +549,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->throttle_account_failures = 5;
     c->throttle_ip_failures = 20;
     c->default_client = jotx_strdup_n("default", 7);
+    c->portal_client = jotx_strdup_n("default", 7);
     c->verify_cache_size = 10000;
 }
 
@@ -568,6 +571,7 @@ void jotd_config_free(jotd_config_t *c)
     free(c->metrics_listen);
     free(c->config_file);
     free(c->default_client);
+    free(c->portal_client);
     memset(c, 0, sizeof *c);
 }
 
@@ -602,7 +606,7 @@ jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src)
                        &dst->audience,       &dst->tls_cert,
                        &dst->tls_key,        &dst->config_file,
                        &dst->default_client, &dst->key_encryption_key,
-                       &dst->metrics_listen};
+                       &dst->metrics_listen, &dst->portal_client};
     bool ok = true;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (*fields[i] && !(*fields[i] = jotx_strdup_n(*fields[i], strlen(*fields[i])))) {
@@ -931,7 +935,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
             goto out;
         }
     }
-    if (!c->data_dir || !c->listen_host || !c->default_client) {
+    if (!c->data_dir || !c->listen_host || !c->default_client || !c->portal_client) {
         st.rc = JOTD_E_NOMEM;
         jotd_seterr(err, errlen, "out of memory");
         goto out;
@@ -1127,6 +1131,10 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
     }
     if (!c->default_client || !*c->default_client) {
         jotd_seterr(err, errlen, "--default-client: must not be empty");
+        return JOTD_E_INVAL;
+    }
+    if (!c->portal_client || !*c->portal_client) {
+        jotd_seterr(err, errlen, "--portal-client: must not be empty");
         return JOTD_E_INVAL;
     }
     return JOTD_OK;

@@ -58,6 +58,7 @@ typedef struct jotd_config {
     unsigned throttle_account_failures;        /* default 5 */
     unsigned throttle_ip_failures;             /* default 20 per minute */
     char *default_client;     /* client_id for requests that name none; default "default" */
+    char *portal_client;      /* the public client of /login's browser sessions ("default") */
     size_t verify_cache_size; /* verified access tokens remembered (vcache.h); 0: off */
     bool durability_full; /* --durability full: logins and rotations fsync too; default normal */
     /* --trusted-proxy: connections from these ranges may name the client in X-Forwarded-For

@@ -1416,8 +1416,10 @@ static void reload_extras(jotd_app_t *app)
 }
 
 /* The default client acts for requests that name no client, which carry no credentials: it
- * must be a registered public client. */
-static int check_default_client(jotd_store_t *st, const char *id, char *err, size_t errlen)
+ * must be a registered public client. So must the portal client (--portal-client), whose
+ * sessions the login page makes for a browser that shows no client credentials. */
+static int check_public_client(jotd_store_t *st, const char *opt, const char *id, char *err,
+                               size_t errlen)
 {
     jotd_client_t c = {0};
     jotd_rc_t rc = jotd_store_client_get(st, id, &c);
@@ -1425,17 +1427,26 @@ static int check_default_client(jotd_store_t *st, const char *id, char *err, siz
     jotd_client_clear(&c);
     if (rc == JOTD_E_NOTFOUND)
         snprintf(err, errlen,
-                 "--default-client '%s' is not a registered client (create it with: jotd client "
+                 "%s '%s' is not a registered client (create it with: jotd client "
                  "add %s --public)",
-                 id, id);
+                 opt, id, id);
     else if (rc != JOTD_OK)
         snprintf(err, errlen, "cannot read client '%s': %s", id, jotd_rc_str(rc));
     else if (confidential)
         snprintf(err, errlen,
-                 "--default-client '%s' is a confidential client: requests without credentials "
+                 "%s '%s' is a confidential client: requests without credentials "
                  "would act as it; name a public client",
-                 id);
+                 opt, id);
     return rc == JOTD_OK && !confidential ? 0 : -1;
+}
+
+static int check_default_client(jotd_store_t *st, const jotd_config_t *cfg, char *err,
+                                size_t errlen)
+{
+    return check_public_client(st, "--default-client", cfg->default_client, err, errlen) != 0 ||
+                   check_public_client(st, "--portal-client", cfg->portal_client, err, errlen) != 0
+               ? -1
+               : 0;
 }
 
 /* The store's listener (jotd_store_listen_start) saw an event committed: read it now. */
@@ -1479,7 +1490,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     if (open_store_as(cfg, &app.store, false, true) != 0 ||
         open_kek(cfg, app.store, &app.kek) != 0 ||
         server_secret(cfg, app.store, &app.kek, JOTD_SECRET_REFRESH, app.refresh_key) != 0 ||
-        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0)
+        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0 ||
+        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_BROWSER, app.browser_key) != 0)
         goto out;
     size_t imported = 0;
     if (jotd_keyring_ensure(app.store, &app.kek, cfg->data_dir, cfg->alg, cfg->access_ttl,
@@ -1497,7 +1509,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         fail("%s", err);
         goto out;
     }
-    if (check_default_client(app.store, app.rt->cfg.default_client, err, sizeof err) != 0) {
+    if (check_default_client(app.store, &app.rt->cfg, err, sizeof err) != 0) {
         fail("%s", err);
         goto out;
     }
@@ -1645,7 +1657,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_runtime_t *nrt = NULL;
             if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
                 jotd_config_validate(&nc, err, sizeof err) != JOTD_OK ||
-                check_default_client(app.store, nc.default_client, err, sizeof err) != 0 ||
+                check_default_client(app.store, &nc, err, sizeof err) != 0 ||
                 runtime_for_port(&app, &nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
                 jotd_config_free(&nc);
@@ -1708,6 +1720,7 @@ out:
     jotd_statuslists_free(app.statuslists);
     jotd_kek_wipe(&app.kek);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
+    jot_memzero(app.browser_key, sizeof app.browser_key);
     jot_memzero(app.client_key, sizeof app.client_key);
     pthread_mutex_destroy(&app.events_lock);
     pthread_rwlock_destroy(&app.rt_lock);

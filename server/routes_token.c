@@ -227,38 +227,25 @@ static char *granted_scope(const jotd_params_t *params, const jotd_client_t *cl,
     return s;
 }
 
-static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+jotd_login_result_t jotd_login_check(jotd_app_t *app, const jotd_runtime_t *rt,
+                                     const jotd_req_t *req, const char *username,
+                                     const char *password, const char *client_id, jotd_user_t *out,
+                                     int64_t *out_wait)
 {
-    const char *username = jotd_params_get(params, "username");
-    const char *password = jotd_params_get(params, "password");
-    const char *client_id = cl->client_id;
-    if (!username || !*username || !password) {
-        jotd_resp_error(resp, 400, "invalid_request", "username and password are required");
-        return;
-    }
-    char *scope = granted_scope(params, cl, resp);
-    if (!scope)
-        return;
     int64_t now = jotd_now();
     int64_t wait = jotd_throttle_check(app->throttle, username, req->ip, now);
     if (wait > 0) {
-        char retry[24];
-        snprintf(retry, sizeof retry, "%lld", (long long)wait);
         jotd_audit("login_throttled", "user", username, "ip", req->ip, NULL);
         jotd_metrics_inc(JOTD_M_LOGIN_THROTTLED);
-        jotd_resp_error(resp, 429, "temporarily_unavailable",
-                        "too many failed attempts, retry later");
-        jotd_resp_header(resp, "Retry-After", retry);
-        free(scope);
-        return;
+        *out_wait = wait;
+        return JOTD_LOGIN_THROTTLED;
     }
     jotd_user_t user = {0};
     jotd_rc_t rc = jotd_store_user_get_by_name(app->store, username, &user);
     if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
-        jotd_resp_unavailable(resp, rc);
-        free(scope);
-        return;
+        jotd_log("error", "store: %s: %s", jotd_rc_str(rc), jotd_store_errmsg(NULL));
+        jotd_metrics_inc(JOTD_M_STORE_ERROR);
+        return JOTD_LOGIN_UNAVAILABLE;
     }
     /* The same Argon2 work whether or not the user exists or is disabled, and the same
      * answer for every failure. */
@@ -275,35 +262,89 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         jotd_audit("login_failure", "user", username, "ip", req->ip, "client_id", client_id, NULL);
         jotd_metrics_inc(JOTD_M_LOGIN_FAILURE);
         jotd_user_clear(&user);
-        jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
-        free(scope);
-        return;
+        return JOTD_LOGIN_BAD;
     }
     jotd_throttle_success(app->throttle, username, now);
     rehash_if_stale(app, rt, &user, password);
+    *out = user;
+    return JOTD_LOGIN_OK;
+}
 
+jotd_rc_t jotd_login_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                             const jotd_user_t *user, const char *client_id, char *scope,
+                             int64_t now, jotd_session_t *out,
+                             char refresh[JOTD_REFRESH_TOKEN_LEN + 1])
+{
     jotd_session_t s = {0};
     jotd_random_id(s.sid);
-    s.user_id = user.id;
+    s.user_id = user->id;
     s.client_id = (char *)client_id;
     s.scope = scope;
     s.ip = (char *)req->ip;
     s.created_at = now;
     s.expires_at = now + rt->cfg.refresh_abs_ttl;
-    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
     uint8_t hash[JOTD_HASH_LEN];
     jotd_refresh_new(refresh);
     jotd_refresh_hash(refresh, strlen(refresh), hash);
-    rc = jotd_store_session_create(app->store, &s, hash, rt->cfg.refresh_idle_ttl, now);
+    jotd_rc_t rc = jotd_store_session_create(app->store, &s, hash, rt->cfg.refresh_idle_ttl, now);
+    if (rc != JOTD_OK) {
+        jot_memzero(refresh, JOTD_REFRESH_TOKEN_LEN + 1);
+        return rc;
+    }
+    jotd_metrics_inc(JOTD_M_LOGIN_SUCCESS);
+    jotd_audit("login_success", "user", user->username, "ip", req->ip, "client_id", client_id,
+               "sid", s.sid, NULL);
+    *out = s;
+    return JOTD_OK;
+}
+
+static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+{
+    const char *username = jotd_params_get(params, "username");
+    const char *password = jotd_params_get(params, "password");
+    const char *client_id = cl->client_id;
+    if (!username || !*username || !password) {
+        jotd_resp_error(resp, 400, "invalid_request", "username and password are required");
+        return;
+    }
+    char *scope = granted_scope(params, cl, resp);
+    if (!scope)
+        return;
+    jotd_user_t user = {0};
+    int64_t wait = 0;
+    switch (jotd_login_check(app, rt, req, username, password, client_id, &user, &wait)) {
+    case JOTD_LOGIN_OK:
+        break;
+    case JOTD_LOGIN_THROTTLED: {
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)wait);
+        jotd_resp_error(resp, 429, "temporarily_unavailable",
+                        "too many failed attempts, retry later");
+        jotd_resp_header(resp, "Retry-After", retry);
+        free(scope);
+        return;
+    }
+    case JOTD_LOGIN_UNAVAILABLE:
+        jotd_resp_error(resp, 503, "temporarily_unavailable", "storage unavailable, retry later");
+        jotd_resp_header(resp, "Retry-After", "1");
+        free(scope);
+        return;
+    default:
+        jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
+        free(scope);
+        return;
+    }
+    int64_t now = jotd_now();
+    jotd_session_t s = {0};
+    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
+    jotd_rc_t rc = jotd_login_session(app, rt, req, &user, client_id, scope, now, &s, refresh);
     char *access = NULL;
     if (rc != JOTD_OK) {
         jotd_resp_unavailable(resp, rc);
     } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     } else {
-        jotd_metrics_inc(JOTD_M_LOGIN_SUCCESS);
-        jotd_audit("login_success", "user", username, "ip", req->ip, "client_id", client_id, "sid",
-                   s.sid, NULL);
         token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
     }
     jot_free(access);

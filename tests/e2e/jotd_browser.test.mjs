@@ -1,6 +1,9 @@
 // jotd and browsers: the redirect URIs a client registers for the authorization code flow
 // (RFC 6749 §3.1.2, OAuth 2.1 §2.3.1): `jotd client add|update --redirect-uri`, shown by
-// `client list` and by /admin/clients, validated the same way on both paths.
+// `client list` and by /admin/clients, validated the same way on both paths; the login page
+// (GET/POST /login, POST /logout from it): headers and CSP, the form, CSRF, messages,
+// throttling, the browser session cookie, logout. The harness serves plain HTTP on loopback,
+// where the cookies are named without the __Host- prefix (docs/jotd.md, "Login page").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Jotd, bearer, describeResponse, show } from './lib/jotd.mjs';
@@ -95,5 +98,210 @@ describe('redirect URIs: /admin/clients', () => {
     const r = await call('POST', '/admin/clients', { client_id: 'web-bad', type: 'public', redirect_uris: [BAD_URIS[0]] });
     assert.equal(r.status, 400, describeResponse(r));
     assert.equal((await call('GET', '/admin/clients/web-bad')).status, 404);
+  });
+});
+
+// ---- the login page -------------------------------------------------------------------------
+
+/** A browser's cookie jar, as much of one as the tests need: name → value from Set-Cookie
+ *  (Max-Age=0 deletes), sent back as one Cookie header. */
+class Jar {
+  constructor() {
+    this.c = new Map();
+  }
+  take(r) {
+    for (const line of r.headers.getSetCookie()) {
+      const [nv] = line.split(';');
+      const i = nv.indexOf('=');
+      const name = nv.slice(0, i);
+      if (/;\s*Max-Age=0(;|$)/i.test(line)) this.c.delete(name);
+      else this.c.set(name, nv.slice(i + 1));
+    }
+    return r;
+  }
+  header() {
+    return [...this.c].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+const PASSWORD = 'browser-password-1';
+const csrfOf = (html) => html.match(/<input type="hidden" name="csrf" value="([A-Za-z0-9_-]{43})">/)?.[1];
+const cookieLine = (r, name) => r.headers.getSetCookie().find((l) => l.startsWith(`${name}=`));
+
+async function getLogin(jar) {
+  return jar.take(await srv.request('/login', { headers: { cookie: jar.header() } }));
+}
+async function postForm(jar, p, form) {
+  return jar.take(await srv.request(p, { method: 'POST', form, headers: { cookie: jar.header() } }));
+}
+/** A signed-in jar for \p user. */
+async function signIn(user, password = PASSWORD) {
+  const jar = new Jar();
+  const csrf = csrfOf((await getLogin(jar)).text);
+  const r = await postForm(jar, '/login', { username: user, password, csrf });
+  assert.equal(r.status, 303, describeResponse(r));
+  assert.equal(r.headers.get('location'), '/login');
+  return jar;
+}
+
+describe('the login page', () => {
+  before(() => {
+    srv.addUser('carol', PASSWORD);
+    srv.addUser('dave', PASSWORD);
+    srv.addUser('erin', PASSWORD);
+  });
+
+  test('GET /login: an accessible form, CSRF field and cookie, strict headers', async () => {
+    const jar = new Jar();
+    const r = await getLogin(jar);
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.match(r.headers.get('content-type'), /^text\/html; charset=utf-8$/);
+    const csp = r.headers.get('content-security-policy');
+    assert.match(csp, /(^|; )default-src 'none'(;|$)/);
+    assert.match(csp, /(^|; )style-src 'sha256-[A-Za-z0-9+/]+=*'(;|$)/);
+    assert.match(csp, /(^|; )form-action /);
+    assert.match(csp, /(^|; )frame-ancestors 'none'(;|$)/);
+    assert.match(csp, /(^|; )base-uri 'none'(;|$)/);
+    assert.doesNotMatch(csp, /script-src|unsafe/);
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+    assert.match(r.headers.get('cache-control'), /no-store/);
+    // the inline style is the one the hash allows
+    const style = r.text.match(/<style>([^<]*)<\/style>/)[1];
+    const hash = (await import('node:crypto')).createHash('sha256').update(style).digest('base64');
+    assert.ok(csp.includes(`'sha256-${hash}'`), csp);
+    // no script, no external asset
+    assert.doesNotMatch(r.text, /<script|src=|href=/i);
+    assert.match(r.text, /<html lang="en">/);
+    assert.match(r.text, /<label for="username">[^<]+<\/label>/);
+    assert.match(r.text, /<input id="username" name="username"[^>]* autocomplete="username"[^>]* required/);
+    assert.match(r.text, /<label for="password">[^<]+<\/label>/);
+    assert.match(r.text, /<input id="password" name="password" type="password" autocomplete="current-password" required>/);
+    assert.match(r.text, /<form method="post" action="\/login">/);
+    assert.ok(csrfOf(r.text), r.text);
+    const c = cookieLine(r, 'jotd-csrf');
+    assert.ok(c, r.headers.getSetCookie().join('\n'));
+    assert.match(c, /; Path=\//);
+    assert.match(c, /; HttpOnly/);
+    assert.match(c, /; SameSite=Strict/);
+    assert.doesNotMatch(c, /Secure/, 'plain HTTP on loopback: no Secure, no __Host- prefix');
+    // HEAD too
+    const h = await srv.request('/login', { method: 'HEAD' });
+    assert.equal(h.status, 200);
+  });
+
+  test('CSRF: a post without the field, without the cookie, or with a wrong field is refused (403)', async () => {
+    const jar = new Jar();
+    const csrf = csrfOf((await getLogin(jar)).text);
+    let r = await postForm(jar, '/login', { username: 'carol', password: PASSWORD });
+    assert.equal(r.status, 403, describeResponse(r));
+    assert.match(r.text, /expired or did not come from this page/);
+    assert.equal(cookieLine(r, 'jotd-session'), undefined);
+    const csrf2 = csrfOf(r.text); // the refusal renders a new form (a new nonce)
+    r = await srv.request('/login', { method: 'POST', form: { username: 'carol', password: PASSWORD, csrf: csrf2 } });
+    assert.equal(r.status, 403, 'no cookie');
+    r = await postForm(jar, '/login', { username: 'carol', password: PASSWORD, csrf: csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A') });
+    assert.equal(r.status, 403, 'a wrong field');
+    const other = new Jar();
+    await getLogin(other);
+    r = await srv.request('/login', { method: 'POST', form: { username: 'carol', password: PASSWORD, csrf: csrfOf(r.text) }, headers: { cookie: other.header() } });
+    assert.equal(r.status, 403, "another browser's nonce");
+    assert.equal(cookieLine(r, 'jotd-session'), undefined);
+  });
+
+  test('a wrong password: 400, a clear message, the form again, no session', async () => {
+    const jar = new Jar();
+    const csrf = csrfOf((await getLogin(jar)).text);
+    const r = await postForm(jar, '/login', { username: 'carol', password: 'wrong-password-1', csrf });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.match(r.text, /role="alert"[^>]*>Wrong username or password\.</);
+    assert.match(r.text, /<form method="post" action="\/login">/);
+    assert.equal(cookieLine(r, 'jotd-session'), undefined);
+    const a = await srv.waitLog((l) => l.event === 'login_failure' && l.user === 'carol');
+    assert.equal(a.client_id, 'default', 'audited as the portal client');
+  });
+
+  test('throttled as the password grant is (one counter): 429 page with Retry-After', async () => {
+    // failures through /token and the page count together
+    for (let i = 0; i < 3; i++) assert.equal((await srv.token({ grant_type: 'password', username: 'dave', password: 'nope-nope-1' })).status, 400);
+    let r;
+    for (let i = 0; i < 5; i++) {
+      const jar = new Jar();
+      const csrf = csrfOf((await getLogin(jar)).text);
+      r = await postForm(jar, '/login', { username: 'dave', password: 'nope-nope-1', csrf });
+      if (r.status === 429) break;
+      assert.equal(r.status, 400, describeResponse(r));
+    }
+    assert.equal(r.status, 429, describeResponse(r));
+    assert.match(r.headers.get('retry-after'), /^[1-9]\d*$/);
+    assert.match(r.text, /Too many failed sign-in attempts\. Please wait \d+ seconds/);
+    assert.match(r.headers.get('content-security-policy'), /default-src 'none'/);
+    // the right password is refused while throttled, on both paths
+    const jar = new Jar();
+    const csrf = csrfOf((await getLogin(jar)).text);
+    assert.equal((await postForm(jar, '/login', { username: 'dave', password: PASSWORD, csrf })).status, 429);
+    assert.equal((await srv.token({ grant_type: 'password', username: 'dave', password: PASSWORD })).status, 429);
+    await srv.waitLog((l) => l.event === 'login_throttled' && l.user === 'dave');
+  });
+
+  test('sign in: a session cookie (HttpOnly, SameSite=Lax, Path=/), a session of the portal client; a signed-in visit skips the form', async () => {
+    const jar = new Jar();
+    const csrf = csrfOf((await getLogin(jar)).text);
+    const r = await postForm(jar, '/login', { username: 'erin', password: PASSWORD, csrf });
+    assert.equal(r.status, 303, describeResponse(r));
+    const c = cookieLine(r, 'jotd-session');
+    assert.match(c, /^jotd-session=[A-Za-z0-9_-]{43}; /);
+    assert.match(c, /; Path=\//);
+    assert.match(c, /; HttpOnly/);
+    assert.match(c, /; SameSite=Lax/);
+    assert.match(c, /; Max-Age=\d+/);
+    const ok = await srv.waitLog((l) => l.event === 'login_success' && l.user === 'erin');
+    assert.equal(ok.client_id, 'default');
+    const page = await getLogin(jar);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /You are signed in as <strong id="user">erin<\/strong>/);
+    assert.doesNotMatch(page.text, /name="password"/, 'no form');
+    assert.match(page.text, /<form method="post" action="\/logout">/);
+    // the cookie's refresh token is the session's: it works at /token (portal client)
+    const rt = jar.c.get('jotd-session');
+    const probe = await srv.refresh(rt);
+    assert.equal(probe.claims.client_id, 'default');
+  });
+
+  test('logout: ends the session, clears every cookie; the old cookie replayed gets the form, its refresh token dead', async () => {
+    const jar = await signIn('carol');
+    const sessionTok = jar.c.get('jotd-session');
+    // a logout without the right CSRF field changes nothing
+    let r = await postForm(jar, '/logout', { csrf: 'x'.repeat(43) });
+    assert.equal(r.status, 403, describeResponse(r));
+    assert.match((await srv.request('/login', { headers: { cookie: `jotd-session=${sessionTok}` } })).text, /signed in as/);
+    const page = await getLogin(jar);
+    const csrf = csrfOf(page.text);
+    r = await srv.request('/logout', { method: 'POST', form: { csrf }, headers: { cookie: jar.header() } });
+    assert.equal(r.status, 303, describeResponse(r));
+    assert.equal(r.headers.get('location'), '/login');
+    const set = r.headers.getSetCookie();
+    for (const name of ['jotd-session', 'jotd-csrf']) {
+      const l = set.find((x) => x.startsWith(`${name}=`));
+      assert.ok(l, `${name} cleared: ${set.join('\n')}`);
+      assert.match(l, new RegExp(`^${name}=; Path=/; HttpOnly; SameSite=\\w+; Max-Age=0$`));
+    }
+    // the old cookie replayed: the form again
+    const again = await srv.request('/login', { headers: { cookie: `jotd-session=${sessionTok}` } });
+    assert.equal(again.status, 200);
+    assert.match(again.text, /name="password"/);
+    assert.doesNotMatch(again.text, /signed in as/);
+    // its refresh token is dead
+    const t = await srv.token({ grant_type: 'refresh_token', refresh_token: sessionTok });
+    assert.equal(t.status, 400, describeResponse(t));
+    assert.equal(t.json.error, 'invalid_grant');
+  });
+
+  test('a garbage or unknown session cookie gets the form', async () => {
+    for (const v of ['x', 'A'.repeat(43), '']) {
+      const r = await srv.request('/login', { headers: { cookie: `jotd-session=${v}` } });
+      assert.equal(r.status, 200);
+      assert.match(r.text, /name="password"/);
+    }
   });
 });
