@@ -494,6 +494,34 @@ jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, j
     return st->ops->client_set_state(st, client_id, op, now);
 }
 
+void jotd_auth_code_clear(jotd_auth_code_t *c)
+{
+    if (!c)
+        return;
+    free(c->client_id);
+    free(c->redirect_uri);
+    free(c->code_challenge);
+    free(c->scope);
+    memset(c, 0, sizeof *c);
+}
+
+jotd_rc_t jotd_store_code_create(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                 const jotd_auth_code_t *c)
+{
+    if (!st || !hash || !c || !c->client_id || !c->redirect_uri || !c->code_challenge ||
+        !c->scope || !c->sid[0])
+        return fail(JOTD_E_INVAL, "code_create: bad argument");
+    return st->ops->code_create(st, hash, c);
+}
+
+jotd_rc_t jotd_store_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                 jotd_auth_code_t *out)
+{
+    if (!st || !hash || !out)
+        return fail(JOTD_E_INVAL, "code_redeem: NULL argument");
+    return st->ops->code_redeem(st, hash, now, out);
+}
+
 jotd_rc_t jotd_store_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
                                    int64_t exp)
 {

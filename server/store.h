@@ -190,6 +190,28 @@ typedef struct jotd_client_patch {
     bool has_redirect_uris;
 } jotd_client_patch_t;
 
+/* ---- authorization codes (RFC 6749 §4.1, RFC 7636) ---- */
+typedef struct jotd_auth_code {
+    char *client_id;
+    char *redirect_uri;   /* exactly as the authorization request gave it */
+    char *code_challenge; /* S256 (RFC 7636 §4.2) */
+    char *scope;          /* granted, space-separated, may be "" */
+    int64_t user_id;
+    char sid[JOTD_SID_LEN + 1]; /* the session its exchange creates (revoked on a replay) */
+    int64_t expires_at;
+    bool used; /* redeemed before (jotd_store_code_redeem) */
+} jotd_auth_code_t;
+void jotd_auth_code_clear(jotd_auth_code_t *c); /* frees every field, zeroes */
+/** Store a new code by the SHA-256 of its value (the value itself is never stored). */
+jotd_rc_t jotd_store_code_create(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                 const jotd_auth_code_t *c);
+/** Redeem the code of \p hash in one transaction: *out is its row; the first time it is
+ *  marked used at \p now (out->used false), every later time out->used is true (a replay:
+ *  the caller revokes out->sid). JOTD_E_NOTFOUND for an unknown (or collected) code. The
+ *  expiry is the caller's check. */
+jotd_rc_t jotd_store_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                 jotd_auth_code_t *out);
+
 /** Create from \p c (created_at/updated_at ignored); JOTD_E_EXISTS when the id is taken.
  *  Writes a client_changed event. */
 jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *c, int64_t now);

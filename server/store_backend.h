@@ -54,6 +54,10 @@ struct jotd_store_ops {
     jotd_rc_t (*client_list)(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
     jotd_rc_t (*session_list)(jotd_store_t *st, int64_t user_id, jotd_session_t **out,
                               size_t *out_n);
+    jotd_rc_t (*code_create)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                             const jotd_auth_code_t *c);
+    jotd_rc_t (*code_redeem)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                             jotd_auth_code_t *out);
     jotd_rc_t (*assertion_use)(jotd_store_t *st, const char *client_id, const char *jti,
                                int64_t exp);
     jotd_rc_t (*client_set_state)(jotd_store_t *st, const char *client_id, jotd_client_op_t op,

@@ -1614,6 +1614,45 @@ static void test_client_redirect_uris(void **state)
     assert_rc(jotd_store_client_create(f->st, &big, T0), JOTD_E_INVAL);
 }
 
+/* Authorization codes: stored by hash, redeemed once (the row comes back each time, marked
+ * used from the second redemption on), unknown codes NOTFOUND, collected after their expiry
+ * plus the keep time. */
+static void test_auth_codes(void **state)
+{
+    fx_t *f = *state;
+    uint8_t h1[JOTD_HASH_LEN], h2[JOTD_HASH_LEN];
+    memset(h1, 0x11, sizeof h1);
+    memset(h2, 0x22, sizeof h2);
+    jotd_auth_code_t in = {.client_id = "web",
+                           .redirect_uri = "https://app.test/cb",
+                           .code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                           .scope = "profile",
+                           .user_id = 42,
+                           .expires_at = T0 + 60};
+    memcpy(in.sid, "code-session-sid-01234", JOTD_SID_LEN + 1);
+    assert_rc(jotd_store_code_create(f->st, h1, &in), JOTD_OK);
+    assert_rc(jotd_store_code_create(f->st, h1, &in), JOTD_E_EXISTS);
+    jotd_auth_code_t a = {0};
+    assert_rc(jotd_store_code_redeem(f->st, h2, T0 + 1, &a), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 1, &a), JOTD_OK);
+    assert_false(a.used);
+    assert_string_equal(a.client_id, "web");
+    assert_string_equal(a.redirect_uri, "https://app.test/cb");
+    assert_string_equal(a.code_challenge, in.code_challenge);
+    assert_string_equal(a.scope, "profile");
+    assert_int_equal(a.user_id, 42);
+    assert_string_equal(a.sid, in.sid);
+    assert_int_equal(a.expires_at, T0 + 60);
+    jotd_auth_code_clear(&a);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 2, &a), JOTD_OK);
+    assert_true(a.used);
+    assert_string_equal(a.sid, in.sid);
+    jotd_auth_code_clear(&a);
+    /* collected once expired longer than the keep time */
+    assert_rc(jotd_store_gc(f->st, T0 + 60 + 100, 10), JOTD_OK);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 200, &a), JOTD_E_NOTFOUND);
+}
+
 /* Disable / enable / delete a client: its sessions end (events, refresh tokens, status bits),
  * its own status bit is set, its generation bumps with a client_generation event; enable
  * gives it a new status index; repeated calls change nothing. */
@@ -2477,7 +2516,8 @@ static void test_pg_migration_to_status_lists(void **state)
     sql_exec(f, "DROP INDEX clients_status_idx; DROP INDEX sessions_client_id;"
                 " ALTER TABLE clients DROP COLUMN resources, DROP COLUMN status_idx,"
                 " DROP COLUMN disabled, DROP COLUMN generation, DROP COLUMN jwks,"
-                " DROP COLUMN jwks_url, DROP COLUMN redirect_uris; DROP TABLE assertion_jtis; DROP "
+                " DROP COLUMN jwks_url, DROP COLUMN redirect_uris; DROP TABLE auth_codes; DROP "
+                "TABLE assertion_jtis; DROP "
                 "TABLE status_revoked;"
                 " ALTER TABLE sessions DROP COLUMN ip;"
                 " DROP SEQUENCE session_status_idx; ALTER TABLE sessions DROP COLUMN status_idx;"
@@ -3149,7 +3189,7 @@ int main(void)
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
-        T(test_client_redirect_uris), T(test_client_disable_enable_delete),                        \
+        T(test_client_redirect_uris), T(test_auth_codes), T(test_client_disable_enable_delete),    \
         T(test_assertion_replay), T(test_assertion_replay_concurrent), T(test_session_list),       \
         T(test_denylist), T(test_gc), T(test_concurrent_rotate_same_token),                        \
         T(test_concurrent_rotate_two_handles), T(test_concurrent_rotate_grace),                    \
