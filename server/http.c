@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS 8
+#define MAX_ARGS 16
 #define MAX_HEADERS 128 /* headers looked at per request; more is refused (400) */
 
 /* One request. Requests that touch the database or hash passwords are handed to a worker
@@ -209,6 +209,7 @@ static const struct route {
     {"/introspect", false, "POST", jotd_route_introspect, LOOP_FIRST},
     {"/logout", false, "POST", jotd_route_logout, OFFLOAD},
     {"/login", false, "GET, HEAD, POST", jotd_route_login, OFFLOAD},
+    {"/authorize", false, "GET, HEAD", jotd_route_authorize, OFFLOAD},
     {"/verify", false, "GET, HEAD", jotd_route_verify, ON_LOOP},
     {"/userinfo", false, "GET, HEAD", jotd_route_userinfo, OFFLOAD},
     {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP},

@@ -26,7 +26,7 @@
 #include <string.h>
 
 #define CSRF_LEN 43 /* base64url of a 32-byte MAC */
-#define PAGE_MAX 8192
+#define PAGE_MAX 24576
 
 static const char style[] =
     "body{font-family:system-ui,sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}"
@@ -149,27 +149,32 @@ static void html_escape(const char *s, char *out, size_t len)
 
 /* The headers of every page: the CSP allows nothing but the inline style (by its hash) and
  * form posts; no framing, no base, no referrer. */
-static void page_headers(jotd_resp_t *resp)
+static void page_headers(jotd_resp_t *resp, const char *origin)
 {
     unsigned char md[32];
     unsigned int mdlen = 0;
-    char b64[48], csp[256];
+    char b64[48];
     EVP_Digest(style, sizeof style - 1, md, &mdlen, EVP_sha256(), NULL);
     EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
-    /* form-action 'self': the forms post to /login and /logout, which redirect to /login.
-     * (Chromium applies form-action to the redirect after a post too: a post that goes on
-     * to a client's redirect URI must name that origin here.) */
-    snprintf(csp, sizeof csp,
-             "default-src 'none'; style-src 'sha256-%s'; form-action 'self'; "
+    /* form-action 'self': the forms post to /login and /logout. Chromium applies form-action
+     * to the redirects after a post too: a login that continues an authorization request
+     * ends at the client's redirect URI, whose origin is then allowed as well. */
+    char *csp = malloc(512 + (origin ? strlen(origin) : 0));
+    if (!csp)
+        return;
+    snprintf(csp, 512 + (origin ? strlen(origin) : 0),
+             "default-src 'none'; style-src 'sha256-%s'; form-action 'self'%s%s; "
              "frame-ancestors 'none'; base-uri 'none'",
-             b64);
+             b64, origin ? " " : "", origin ? origin : "");
     jotd_resp_header(resp, "Content-Security-Policy", csp);
+    free(csp);
     jotd_resp_header(resp, "Referrer-Policy", "no-referrer");
     jotd_resp_header(resp, "X-Frame-Options", "DENY");
     jotd_resp_header(resp, "Cache-Control", "no-store");
 }
 
-static void page(jotd_resp_t *resp, unsigned status, const char *title, const char *main_html)
+static void page(jotd_resp_t *resp, unsigned status, const char *title, const char *main_html,
+                 const char *origin)
 {
     char *body = malloc(PAGE_MAX);
     if (!body) {
@@ -192,22 +197,41 @@ static void page(jotd_resp_t *resp, unsigned status, const char *title, const ch
     resp->body = body;
     resp->body_len = (size_t)n;
     resp->content_type = "text/html; charset=utf-8";
-    page_headers(resp);
+    page_headers(resp, origin);
+}
+
+/* A continuation jotd accepts: a query string for /authorize, percent-encoded (so that it
+ * can follow "/authorize?" in a Location header as it is). */
+static bool authorize_ok(const char *q)
+{
+    size_t n = strlen(q);
+    if (n == 0 || n > 3072)
+        return false;
+    for (const char *p = q; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-._~%&=+", *p)))
+            return false;
+    return true;
 }
 
 /* The sign-in form, with \p message (static text, NULL: none) above it. */
-static void login_form(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp,
-                       unsigned status, const char *message)
+void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp, unsigned status,
+                     const char *message, const char *authorize, const char *origin)
 {
-    char token[CSRF_LEN + 1], html[2048], msg[512] = "";
+    char token[CSRF_LEN + 1], html[16384], msg[512] = "", cont[16000] = "", esc[15800];
     csrf_new(app, rt, resp, token);
+    if (authorize && authorize_ok(authorize)) {
+        html_escape(authorize, esc, sizeof esc);
+        snprintf(cont, sizeof cont, "<input type=\"hidden\" name=\"authorize\" value=\"%s\">\n",
+                 esc);
+    }
     if (message)
         snprintf(msg, sizeof msg, "<p class=\"error\" role=\"alert\" id=\"error\">%s</p>\n",
                  message);
     snprintf(html, sizeof html,
              "<h1>Sign in</h1>\n%s"
              "<form method=\"post\" action=\"/login\">\n"
-             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
+             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n%s"
              "<label for=\"username\">Username</label>\n"
              "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
              "autocapitalize=\"none\" spellcheck=\"false\" required autofocus%s>\n"
@@ -215,8 +239,8 @@ static void login_form(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *r
              "<input id=\"password\" name=\"password\" type=\"password\" "
              "autocomplete=\"current-password\" required>\n"
              "<button type=\"submit\">Sign in</button>\n</form>\n",
-             msg, token, message ? " aria-describedby=\"error\"" : "");
-    page(resp, status, "Sign in", html);
+             msg, token, cont, message ? " aria-describedby=\"error\"" : "");
+    page(resp, status, "Sign in", html, origin);
 }
 
 /* The page of a signed-in browser: who, and the sign-out form. */
@@ -232,13 +256,13 @@ static void signed_in(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *re
              "<input type=\"hidden\" name=\"csrf\" value=\"%s\">\n"
              "<button type=\"submit\">Sign out</button>\n</form>\n",
              name, token);
-    page(resp, 200, "Signed in", html);
+    page(resp, 200, "Signed in", html, NULL);
 }
 
 /* The browser's session from its cookie: a live session of the portal client whose user is
  * enabled (*user filled), else false. */
-static bool browser_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                            jotd_session_t *s, jotd_user_t *user)
+bool jotd_browser_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_session_t *s, jotd_user_t *user)
 {
     char tok[JOTD_REFRESH_TOKEN_LEN + 2];
     if (!cookie_get(req, session_cookie(rt), tok, sizeof tok) ||
@@ -268,19 +292,25 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
 {
     jotd_params_t params = {0};
     if (jotd_params_parse(req->content_type, req->body, req->body_len, &params) != JOTD_OK) {
-        login_form(app, rt, resp, 400, "The form could not be read. Please try again.");
+        jotd_login_page(app, rt, resp, 400, "The form could not be read. Please try again.", NULL,
+                        NULL);
         return;
     }
     const char *username = jotd_params_get(&params, "username");
     const char *password = jotd_params_get(&params, "password");
+    const char *authorize = jotd_params_get(&params, "authorize");
+    if (authorize && !authorize_ok(authorize))
+        authorize = NULL;
     jotd_user_t user = {0};
     int64_t wait = 0;
     if (!csrf_ok(app, rt, req, &params)) {
         jotd_audit("login_csrf_refused", "ip", req->ip, NULL);
-        login_form(app, rt, resp, 403,
-                   "This form expired or did not come from this page. Please sign in again.");
+        jotd_login_page(app, rt, resp, 403,
+                        "This form expired or did not come from this page. Please sign in again.",
+                        authorize, NULL);
     } else if (!username || !*username || !password || !*password) {
-        login_form(app, rt, resp, 400, "Enter your username and your password.");
+        jotd_login_page(app, rt, resp, 400, "Enter your username and your password.", authorize,
+                        NULL);
     } else {
         const char *portal = rt->cfg.portal_client;
         switch (jotd_login_check(app, rt, req, username, password, portal, &user, &wait)) {
@@ -296,7 +326,16 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             set_cookie(resp, rt, session_cookie(rt), refresh, "Lax", rt->cfg.refresh_idle_ttl);
             jot_memzero(refresh, sizeof refresh);
             resp->status = 303;
-            jotd_resp_header(resp, "Location", "/login");
+            if (authorize) { /* back to the authorization request, now with a session */
+                char *loc = malloc(strlen(authorize) + 12);
+                if (loc) {
+                    snprintf(loc, strlen(authorize) + 12, "/authorize?%s", authorize);
+                    jotd_resp_header(resp, "Location", loc);
+                    free(loc);
+                }
+            } else {
+                jotd_resp_header(resp, "Location", "/login");
+            }
             jotd_resp_header(resp, "Cache-Control", "no-store");
             break;
         }
@@ -306,17 +345,18 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             snprintf(msg, sizeof msg,
                      "Too many failed sign-in attempts. Please wait %lld seconds and try again.",
                      (long long)wait);
-            login_form(app, rt, resp, 429, msg);
+            jotd_login_page(app, rt, resp, 429, msg, authorize, NULL);
             jotd_resp_header(resp, "Retry-After", retry);
             break;
         }
         case JOTD_LOGIN_UNAVAILABLE:
-            login_form(app, rt, resp, 503,
-                       "Signing in is unavailable right now. Please try again shortly.");
+            jotd_login_page(app, rt, resp, 503,
+                            "Signing in is unavailable right now. Please try again shortly.",
+                            authorize, NULL);
             jotd_resp_header(resp, "Retry-After", "1");
             break;
         default:
-            login_form(app, rt, resp, 400, "Wrong username or password.");
+            jotd_login_page(app, rt, resp, 400, "Wrong username or password.", authorize, NULL);
             break;
         }
     }
@@ -333,13 +373,13 @@ void jotd_route_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
     }
     jotd_session_t s = {0};
     jotd_user_t user = {0};
-    if (browser_session(app, rt, req, &s, &user)) { /* signed in: no form */
+    if (jotd_browser_session(app, rt, req, &s, &user)) { /* signed in: no form */
         signed_in(app, rt, resp, user.username);
         jotd_user_clear(&user);
         jotd_session_clear(&s);
         return;
     }
-    login_form(app, rt, resp, 200, NULL);
+    jotd_login_page(app, rt, resp, 200, NULL, NULL, NULL);
 }
 
 void jotd_browser_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -347,13 +387,14 @@ void jotd_browser_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
 {
     if (!csrf_ok(app, rt, req, params)) {
         jotd_audit("logout_csrf_refused", "ip", req->ip, NULL);
-        login_form(app, rt, resp, 403,
-                   "This form expired or did not come from this page. Nothing was changed.");
+        jotd_login_page(app, rt, resp, 403,
+                        "This form expired or did not come from this page. Nothing was changed.",
+                        NULL, NULL);
         return;
     }
     jotd_session_t s = {0};
     jotd_user_t user = {0};
-    if (browser_session(app, rt, req, &s, &user)) {
+    if (jotd_browser_session(app, rt, req, &s, &user)) {
         int64_t now = jotd_now();
         jotd_rc_t rc = jotd_store_session_revoke(app->store, s.sid, now);
         if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
@@ -373,4 +414,12 @@ void jotd_browser_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
     resp->status = 303;
     jotd_resp_header(resp, "Location", "/login");
     jotd_resp_header(resp, "Cache-Control", "no-store");
+}
+
+void jotd_html_page(jotd_resp_t *resp, unsigned status, const char *title, const char *text)
+{
+    char html[2048], esc[1536];
+    html_escape(text, esc, sizeof esc);
+    snprintf(html, sizeof html, "<h1>%s</h1>\n<p role=\"alert\" id=\"error\">%s</p>\n", title, esc);
+    page(resp, status, title, html, NULL);
 }

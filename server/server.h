@@ -285,6 +285,25 @@ jotd_rc_t jotd_login_session(jotd_app_t *app, const jotd_runtime_t *rt, const jo
                              int64_t now, jotd_session_t *out,
                              char refresh[JOTD_REFRESH_TOKEN_LEN + 1]);
 
+/** The scope granted to \p cl for \p requested (NULL: its default scopes) into *out
+ *  (malloc'd): 0; 1 when malformed or not allowed (invalid_scope); -1 out of memory. */
+int jotd_scope_for_client(const char *requested, const jotd_client_t *cl, char **out);
+/** The browser's session from its cookie (routes_login.c): a live session of the portal
+ *  client whose user is enabled: true with *s and *user filled (clear both). */
+bool jotd_browser_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_session_t *s, jotd_user_t *user);
+/** The login form (routes_login.c), continuing the authorization request \p authorize (a
+ *  query string for /authorize, NULL: none) whose redirect URI's origin is \p origin (NULL:
+ *  none; added to the CSP's form-action). */
+void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp, unsigned status,
+                     const char *message, const char *authorize, const char *origin);
+/** An HTML page (routes_login.c) with the login page's headers: \p title and the
+ *  paragraph \p text (escaped). */
+void jotd_html_page(jotd_resp_t *resp, unsigned status, const char *title, const char *text);
+/** GET /authorize (routes_authorize.c). */
+void jotd_route_authorize(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_resp_t *resp);
+
 /* ---- routes (routes_*.c) ---- */
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp);

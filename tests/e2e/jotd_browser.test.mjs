@@ -6,6 +6,7 @@
 // where the cookies are named without the __Host- prefix (docs/jotd.md, "Login page").
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import crypto from 'node:crypto';
 import { Jotd, bearer, describeResponse, show } from './lib/jotd.mjs';
 
 let srv;
@@ -303,5 +304,160 @@ describe('the login page', () => {
       assert.equal(r.status, 200);
       assert.match(r.text, /name="password"/);
     }
+  });
+});
+
+// ---- /authorize and the code grant (RFC 6749 §4.1, RFC 7636, RFC 9207) ---------------------
+
+const CB = 'https://app.e2e.test/cb';
+const pkce = () => {
+  const verifier = crypto.randomBytes(32).toString('base64url');
+  const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+  return { verifier, challenge };
+};
+const authzQuery = (o) => new URLSearchParams(Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))).toString();
+const authorize = (jar, o) => srv.request(`/authorize?${authzQuery(o)}`, { headers: { cookie: jar ? jar.header() : '' } });
+const locationParams = (r) => {
+  const l = r.headers.get('location');
+  assert.ok(l, describeResponse(r));
+  const u = new URL(l);
+  return { base: `${u.origin}${u.pathname}`, p: u.searchParams };
+};
+
+describe('/authorize and grant_type=authorization_code', () => {
+  let jar;
+  before(async () => {
+    let r = srv.cmd(['client', 'add', 'app', '--public', '--scope', 'profile', '--scope', 'email', '--default-scope', 'profile', '--redirect-uri', CB]);
+    assert.equal(r.status, 0, show(r));
+    r = srv.cmd(['client', 'add', 'other-app', '--public', '--redirect-uri', CB]);
+    assert.equal(r.status, 0, show(r));
+    srv.addUser('frank', PASSWORD);
+    jar = await signIn('frank');
+  });
+
+  /** A code for a fresh verifier, issued to the signed-in jar. */
+  async function code(extra = {}) {
+    const k = pkce();
+    const r = await authorize(jar, { response_type: 'code', client_id: 'app', redirect_uri: CB, code_challenge: k.challenge, code_challenge_method: 'S256', state: 'st-1', ...extra });
+    assert.equal(r.status, 302, describeResponse(r));
+    const { base, p } = locationParams(r);
+    assert.equal(base, CB);
+    return { code: p.get('code'), ...k, p };
+  }
+  const exchange = (c, o = {}) => srv.token({ grant_type: 'authorization_code', client_id: 'app', redirect_uri: CB, code: c.code, code_verifier: c.verifier, ...o });
+
+  test('metadata: authorization_endpoint, code, S256, authorization_code, iss parameter', async () => {
+    const m = (await srv.get('/.well-known/oauth-authorization-server')).json;
+    assert.equal(m.authorization_endpoint, `${srv.issuer}/authorize`);
+    assert.deepEqual(m.response_types_supported, ['code']);
+    assert.deepEqual(m.code_challenge_methods_supported, ['S256']);
+    assert.ok(m.grant_types_supported.includes('authorization_code'));
+    assert.equal(m.authorization_response_iss_parameter_supported, true);
+  });
+
+  test('an unknown client, a missing or unregistered redirect_uri: an error page, never a redirect', async () => {
+    const k = pkce();
+    const base = { response_type: 'code', client_id: 'app', redirect_uri: CB, code_challenge: k.challenge, code_challenge_method: 'S256' };
+    for (const o of [{ client_id: 'nobody' }, { client_id: undefined }, { redirect_uri: undefined }, { redirect_uri: 'https://evil.e2e.test/cb' },
+      { redirect_uri: `${CB}/` }, { redirect_uri: `${CB}?x=1` }, { redirect_uri: CB.toUpperCase() }]) {
+      const r = await authorize(jar, { ...base, ...o });
+      assert.equal(r.status, 400, `${JSON.stringify(o)}: ${describeResponse(r)}`);
+      assert.equal(r.headers.get('location'), null);
+      assert.match(r.headers.get('content-type'), /^text\/html/);
+      assert.match(r.headers.get('content-security-policy'), /default-src 'none'/);
+    }
+  });
+
+  test('PKCE required: missing, plain or a malformed challenge → error redirect invalid_request (state and iss)', async () => {
+    const k = pkce();
+    for (const o of [{ code_challenge: undefined, code_challenge_method: undefined }, { code_challenge_method: 'plain' }, { code_challenge_method: undefined },
+      { code_challenge: 'short' }]) {
+      const r = await authorize(jar, { response_type: 'code', client_id: 'app', redirect_uri: CB, code_challenge: k.challenge, code_challenge_method: 'S256', state: 'xyz', ...o });
+      assert.equal(r.status, 302, describeResponse(r));
+      const { base, p } = locationParams(r);
+      assert.equal(base, CB);
+      assert.equal(p.get('error'), 'invalid_request', JSON.stringify(o));
+      assert.equal(p.get('state'), 'xyz');
+      assert.equal(p.get('iss'), srv.issuer);
+      assert.equal(p.get('code'), null);
+    }
+    let r = await authorize(jar, { response_type: 'token', client_id: 'app', redirect_uri: CB, code_challenge: k.challenge, code_challenge_method: 'S256' });
+    assert.equal(locationParams(r).p.get('error'), 'unsupported_response_type');
+    r = await authorize(jar, { response_type: 'code', client_id: 'app', redirect_uri: CB, code_challenge: k.challenge, code_challenge_method: 'S256', scope: 'admin' });
+    assert.equal(locationParams(r).p.get('error'), 'invalid_scope');
+  });
+
+  test('code: state round trip, iss; exchange with the right verifier → tokens verified with jose', async () => {
+    const c = await code({ state: 'a b&c=é', scope: 'profile email' });
+    assert.equal(c.p.get('state'), 'a b&c=é');
+    assert.equal(c.p.get('iss'), srv.issuer);
+    assert.match(c.code, /^[A-Za-z0-9_-]{43}$/);
+    const r = await exchange(c);
+    assert.equal(r.status, 200, describeResponse(r));
+    const t = await srv.checkTokenResponse(r);
+    assert.equal(t.scope, 'profile email');
+    assert.equal(t.claims.client_id, 'app');
+    const u = await srv.get('/userinfo', { authorization: bearer(t.access_token) });
+    assert.equal(u.json.preferred_username ?? u.json.username ?? u.json.name ?? 'frank', 'frank');
+    await srv.refresh(t.refresh_token, { client_id: 'app' });
+  });
+
+  test('refused exchanges: wrong verifier, wrong redirect_uri, another client, a malformed verifier', async () => {
+    let c = await code();
+    let r = await exchange(c, { code_verifier: pkce().verifier });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_grant');
+    c = await code();
+    r = await exchange(c, { redirect_uri: `${CB}/` });
+    assert.equal(r.json.error, 'invalid_grant');
+    c = await code();
+    r = await exchange(c, { client_id: 'other-app' });
+    assert.equal(r.json.error, 'invalid_grant');
+    c = await code();
+    r = await exchange(c, { code_verifier: 'too-short' });
+    assert.equal(r.json.error, 'invalid_request');
+    r = await exchange({ code: 'A'.repeat(43), verifier: c.verifier });
+    assert.equal(r.json.error, 'invalid_grant');
+  });
+
+  test('a code used twice: invalid_grant, and the first exchange\'s tokens are revoked', async () => {
+    const c = await code();
+    const first = await srv.checkTokenResponse(await exchange(c));
+    const again = await exchange(c);
+    assert.equal(again.status, 400, describeResponse(again));
+    assert.equal(again.json.error, 'invalid_grant');
+    const r = await srv.token({ grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'app' });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_grant');
+    await srv.waitLog((l) => l.event === 'code_replay');
+  });
+
+  test('an expired code (> 60 s) is refused', { timeout: 90_000 }, async () => {
+    const c = await code();
+    await new Promise((res) => setTimeout(res, 61_000));
+    const r = await exchange(c);
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.json.error, 'invalid_grant');
+  });
+
+  test('without a session: the login form carries the request; after login back to /authorize, which issues the code', async () => {
+    const k = pkce();
+    const fresh = new Jar();
+    const q = { response_type: 'code', client_id: 'app', redirect_uri: CB, code_challenge: k.challenge, code_challenge_method: 'S256', state: 's2' };
+    let r = fresh.take(await authorize(fresh, q));
+    assert.equal(r.status, 200, describeResponse(r));
+    assert.match(r.text, /name="password"/);
+    assert.match(r.headers.get('content-security-policy'), /form-action 'self' https:\/\/app\.e2e\.test;/);
+    const cont = r.text.match(/name="authorize" value="([^"]+)"/)[1].replaceAll('&amp;', '&');
+    r = await postForm(fresh, '/login', { username: 'frank', password: PASSWORD, csrf: csrfOf(r.text), authorize: cont });
+    assert.equal(r.status, 303, describeResponse(r));
+    const loc = r.headers.get('location');
+    assert.ok(loc.startsWith('/authorize?'), loc);
+    r = await srv.request(loc, { headers: { cookie: fresh.header() } });
+    assert.equal(r.status, 302, describeResponse(r));
+    const { p } = locationParams(r);
+    assert.equal(p.get('state'), 's2');
+    const t = await exchange({ code: p.get('code'), verifier: k.verifier });
+    assert.equal(t.status, 200, describeResponse(t));
   });
 });
