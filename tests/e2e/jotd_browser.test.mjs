@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import crypto from 'node:crypto';
+import * as oauth from 'oauth4webapi';
 import { Jotd, bearer, describeResponse, show } from './lib/jotd.mjs';
 
 let srv;
@@ -459,5 +460,57 @@ describe('/authorize and grant_type=authorization_code', () => {
     assert.equal(p.get('state'), 's2');
     const t = await exchange({ code: p.get('code'), verifier: k.verifier });
     assert.equal(t.status, 200, describeResponse(t));
+  });
+});
+
+// ---- a standard OAuth client library: oauth4webapi (panva) ----------------------------------
+
+describe('oauth4webapi completes the code flow', () => {
+  test('discovery, PKCE, the authorization URL, the login form over plain HTTP, callback validation, code exchange', async () => {
+    srv.addUser('grace', PASSWORD);
+    const r0 = srv.cmd(['client', 'add', 'o4w', '--public', '--scope', 'profile', '--redirect-uri', CB]);
+    assert.equal(r0.status, 0, show(r0));
+    // the issuer is https://issuer.e2e.test; the test server listens on 127.0.0.1
+    const local = (u) => String(u).replace(srv.issuer, srv.base);
+    const opts = { [oauth.customFetch]: (url, init) => fetch(local(url), init) };
+    const issuer = new URL(srv.issuer);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...opts, algorithm: 'oauth2' }));
+    assert.equal(as.authorization_endpoint, `${srv.issuer}/authorize`);
+    const client = { client_id: 'o4w' };
+    const verifier = oauth.generateRandomCodeVerifier();
+    const challenge = await oauth.calculatePKCECodeChallenge(verifier);
+    const state = oauth.generateRandomState();
+    const url = new URL(as.authorization_endpoint);
+    url.searchParams.set('client_id', client.client_id);
+    url.searchParams.set('redirect_uri', CB);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('scope', 'profile');
+    url.searchParams.set('code_challenge', challenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    url.searchParams.set('state', state);
+    // the browser: the login form, then back to /authorize, then the redirect
+    const jar = new Jar();
+    const u = new URL(local(url));
+    let r = jar.take(await srv.request(`${u.pathname}${u.search}`, { headers: { cookie: jar.header() } }));
+    assert.equal(r.status, 200, describeResponse(r));
+    const cont = r.text.match(/name="authorize" value="([^"]+)"/)[1].replaceAll('&amp;', '&');
+    r = await postForm(jar, '/login', { username: 'grace', password: PASSWORD, csrf: csrfOf(r.text), authorize: cont });
+    assert.equal(r.status, 303, describeResponse(r));
+    r = await srv.request(r.headers.get('location'), { headers: { cookie: jar.header() } });
+    assert.equal(r.status, 302, describeResponse(r));
+    const callback = new URL(r.headers.get('location'));
+    const params = oauth.validateAuthResponse(as, client, callback, state);
+    const resp = await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, CB, verifier, opts);
+    const result = await oauth.processAuthorizationCodeResponse(as, client, resp);
+    assert.equal(result.token_type.toLowerCase(), 'bearer');
+    assert.equal(typeof result.refresh_token, 'string');
+    const v = await srv.verifyAccess(result.access_token);
+    assert.equal(v.payload.client_id, 'o4w');
+    assert.equal(v.payload.scope, 'profile');
+    // a wrong state or a forged iss is caught by the library
+    assert.throws(() => oauth.validateAuthResponse(as, client, callback, 'other-state'));
+    const forged = new URL(callback);
+    forged.searchParams.set('iss', 'https://evil.e2e.test');
+    assert.throws(() => oauth.validateAuthResponse(as, client, forged, state));
   });
 });
