@@ -287,6 +287,43 @@ bool jotd_browser_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     return true;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The origin (scheme://authority) of the redirect_uri in a continuation, percent-decoded,
+ * for the CSP of the form rendered again ("" when there is none or it does not fit). Only
+ * a CSP source: /authorize checks the URI itself before anything goes there. */
+static void continuation_origin(const char *q, char *out, size_t len)
+{
+    out[0] = '\0';
+    const char *p = strstr(q, "redirect_uri=");
+    if (!p || (p != q && p[-1] != '&'))
+        return;
+    p += strlen("redirect_uri=");
+    size_t o = 0;
+    int slashes = 0;
+    for (; *p && *p != '&' && o + 1 < len; p++) {
+        char c = *p;
+        if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+            c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+            p += 2;
+        }
+        if (c == '/' && ++slashes == 3)
+            break;
+        if (c == '?' || c == '#' || c == ';' || c == ' ' || c == '\'' || (unsigned char)c < 0x21)
+            break;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    if (strncmp(out, "https://", 8) != 0 && strncmp(out, "http://", 7) != 0)
+        out[0] = '\0';
+}
+
 static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp)
 {
@@ -301,16 +338,19 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *authorize = jotd_params_get(&params, "authorize");
     if (authorize && !authorize_ok(authorize))
         authorize = NULL;
+    char origin[256] = "";
+    if (authorize)
+        continuation_origin(authorize, origin, sizeof origin);
     jotd_user_t user = {0};
     int64_t wait = 0;
     if (!csrf_ok(app, rt, req, &params)) {
         jotd_audit("login_csrf_refused", "ip", req->ip, NULL);
         jotd_login_page(app, rt, resp, 403,
                         "This form expired or did not come from this page. Please sign in again.",
-                        authorize, NULL);
+                        authorize, origin[0] ? origin : NULL);
     } else if (!username || !*username || !password || !*password) {
         jotd_login_page(app, rt, resp, 400, "Enter your username and your password.", authorize,
-                        NULL);
+                        origin[0] ? origin : NULL);
     } else {
         const char *portal = rt->cfg.portal_client;
         switch (jotd_login_check(app, rt, req, username, password, portal, &user, &wait)) {
@@ -345,18 +385,19 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             snprintf(msg, sizeof msg,
                      "Too many failed sign-in attempts. Please wait %lld seconds and try again.",
                      (long long)wait);
-            jotd_login_page(app, rt, resp, 429, msg, authorize, NULL);
+            jotd_login_page(app, rt, resp, 429, msg, authorize, origin[0] ? origin : NULL);
             jotd_resp_header(resp, "Retry-After", retry);
             break;
         }
         case JOTD_LOGIN_UNAVAILABLE:
             jotd_login_page(app, rt, resp, 503,
                             "Signing in is unavailable right now. Please try again shortly.",
-                            authorize, NULL);
+                            authorize, origin[0] ? origin : NULL);
             jotd_resp_header(resp, "Retry-After", "1");
             break;
         default:
-            jotd_login_page(app, rt, resp, 400, "Wrong username or password.", authorize, NULL);
+            jotd_login_page(app, rt, resp, 400, "Wrong username or password.", authorize,
+                            origin[0] ? origin : NULL);
             break;
         }
     }

@@ -450,6 +450,12 @@ describe('/authorize and grant_type=authorization_code', () => {
     assert.match(r.text, /name="password"/);
     assert.match(r.headers.get('content-security-policy'), /form-action 'self' https:\/\/app\.e2e\.test;/);
     const cont = r.text.match(/name="authorize" value="([^"]+)"/)[1].replaceAll('&amp;', '&');
+    // a wrong password first: the form again, still carrying the request, the CSP still
+    // allowing the client's origin for the redirects after the next post
+    r = await postForm(fresh, '/login', { username: 'frank', password: 'wrong-password-9', csrf: csrfOf(r.text), authorize: cont });
+    assert.equal(r.status, 400, describeResponse(r));
+    assert.equal(r.text.match(/name="authorize" value="([^"]+)"/)[1].replaceAll('&amp;', '&'), cont);
+    assert.match(r.headers.get('content-security-policy'), /form-action 'self' https:\/\/app\.e2e\.test;/);
     r = await postForm(fresh, '/login', { username: 'frank', password: PASSWORD, csrf: csrfOf(r.text), authorize: cont });
     assert.equal(r.status, 303, describeResponse(r));
     const loc = r.headers.get('location');
