@@ -34,11 +34,9 @@ static char *metadata(const jotd_config_t *cfg, unsigned algs)
     static const struct {
         const char *name, *path;
     } eps[] = {
-        {"token_endpoint", "/token"},
-        {"revocation_endpoint", "/revoke"},
-        {"introspection_endpoint", "/introspect"},
-        {"userinfo_endpoint", "/userinfo"},
-        {"jwks_uri", "/.well-known/jwks.json"},
+        {"authorization_endpoint", "/authorize"}, {"token_endpoint", "/token"},
+        {"revocation_endpoint", "/revoke"},       {"introspection_endpoint", "/introspect"},
+        {"userinfo_endpoint", "/userinfo"},       {"jwks_uri", "/.well-known/jwks.json"},
     };
     json_t *m = json_object();
     json_object_set_new(m, "issuer", json_string(cfg->issuer));
@@ -48,8 +46,11 @@ static char *metadata(const jotd_config_t *cfg, unsigned algs)
         free(url);
     }
     json_object_set_new(m, "grant_types_supported",
-                        json_pack("[s,s,s]", "password", "refresh_token", "client_credentials"));
-    json_object_set_new(m, "response_types_supported", json_array());
+                        json_pack("[s,s,s,s]", "authorization_code", "password", "refresh_token",
+                                  "client_credentials"));
+    json_object_set_new(m, "response_types_supported", json_pack("[s]", "code"));
+    json_object_set_new(m, "code_challenge_methods_supported", json_pack("[s]", "S256"));
+    json_object_set_new(m, "authorization_response_iss_parameter_supported", json_true());
     json_object_set_new(m, "token_endpoint_auth_methods_supported",
                         json_pack("[s,s,s,s]", "client_secret_basic", "client_secret_post",
                                   "private_key_jwt", "none"));

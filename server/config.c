@@ -117,6 +117,8 @@ static const opt_t opts[] = {
         "failures per minute before an address backs off (default 20)"),
     OPT("default_client", T_STR, default_client, "ID",
         "client_id of requests that name none (default \"default\")"),
+    OPT("portal_client", T_STR, portal_client, "ID",
+        "the public client of /login's browser sessions (default \"default\")"),
     OPT("verify_cache_size", T_SIZE, verify_cache_size, "N",
         "verified access tokens remembered (default 10000; 0: off)"),
     OPT("durability", T_SYNC, durability_full, "full|normal",
@@ -129,6 +131,8 @@ static const opt_t opts[] = {
         "PostgreSQL: hold a LISTEN connection for the events (default on)"),
     OPT("status_list_ttl", T_DURATION, status_list_ttl, "D",
         "ttl of the Token Status Lists (default 30s, 1s..1h)"),
+    OPT("authorization_code_ttl", T_DURATION, authorization_code_ttl, "D",
+        "lifetime of an authorization code (default 60s, 1s..60s)"),
     OPT("metrics", T_ONOFF, metrics, "on|off",
         "count requests, logins... for GET /metrics (default on)"),
     OPT("metrics_listen", T_OPTSTR, metrics_listen, "ADDR:PORT",
@@ -531,6 +535,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->access_ttl = 900;
     c->events_poll_interval = 1;
     c->status_list_ttl = 30;
+    c->authorization_code_ttl = 60;
     c->events_listen = true;
     c->metrics = true;
     c->refresh_idle_ttl = 7 * 86400;
@@ -547,6 +552,7 @@ void jotd_config_defaults(jotd_config_t *c)
     c->throttle_account_failures = 5;
     c->throttle_ip_failures = 20;
     c->default_client = jotx_strdup_n("default", 7);
+    c->portal_client = jotx_strdup_n("default", 7);
     c->verify_cache_size = 10000;
 }
 
@@ -568,6 +574,7 @@ void jotd_config_free(jotd_config_t *c)
     free(c->metrics_listen);
     free(c->config_file);
     free(c->default_client);
+    free(c->portal_client);
     memset(c, 0, sizeof *c);
 }
 
@@ -602,7 +609,7 @@ jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src)
                        &dst->audience,       &dst->tls_cert,
                        &dst->tls_key,        &dst->config_file,
                        &dst->default_client, &dst->key_encryption_key,
-                       &dst->metrics_listen};
+                       &dst->metrics_listen, &dst->portal_client};
     bool ok = true;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (*fields[i] && !(*fields[i] = jotx_strdup_n(*fields[i], strlen(*fields[i])))) {
@@ -931,7 +938,7 @@ jotd_rc_t jotd_config_load_for(jotd_config_t *c, int argc, char **argv, char **r
             goto out;
         }
     }
-    if (!c->data_dir || !c->listen_host || !c->default_client) {
+    if (!c->data_dir || !c->listen_host || !c->default_client || !c->portal_client) {
         st.rc = JOTD_E_NOMEM;
         jotd_seterr(err, errlen, "out of memory");
         goto out;
@@ -1062,6 +1069,11 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
                     c->events_poll_interval);
         return JOTD_E_INVAL;
     }
+    if (c->authorization_code_ttl <= 0 || c->authorization_code_ttl > 60) {
+        jotd_seterr(err, errlen, "--authorization-code-ttl: must be 1s..60s, not %" PRId64 "s",
+                    c->authorization_code_ttl);
+        return JOTD_E_INVAL;
+    }
     if (c->status_list_ttl <= 0 || c->status_list_ttl > STATUS_LIST_TTL_MAX) {
         jotd_seterr(err, errlen, "--status-list-ttl: must be 1s..1h, not %" PRId64 "s",
                     c->status_list_ttl);
@@ -1127,6 +1139,10 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
     }
     if (!c->default_client || !*c->default_client) {
         jotd_seterr(err, errlen, "--default-client: must not be empty");
+        return JOTD_E_INVAL;
+    }
+    if (!c->portal_client || !*c->portal_client) {
+        jotd_seterr(err, errlen, "--portal-client: must not be empty");
         return JOTD_E_INVAL;
     }
     return JOTD_OK;

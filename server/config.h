@@ -7,9 +7,9 @@
  * connection_timeout, verify_cache_size,
  * throttle_account_failures, throttle_ip_failures, default_client, durability, trusted_proxy
  * (the one list: repeat it, or separate CIDRs with commas), events_poll_interval,
- * events_listen (on or off), status_list_ttl, metrics (on or off), metrics_listen. Environment
- * variables are JOTD_ + the key in upper case (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept
- * 90s, 15m, 1h, 30d or plain seconds. */
+ * events_listen (on or off), status_list_ttl, authorization_code_ttl, metrics (on or off),
+ * metrics_listen. Environment variables are JOTD_ + the key in upper case (JOTD_LISTEN,
+ * JOTD_ACCESS_TTL...). Durations accept 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
 #define JOTD_CONFIG_H
 
@@ -58,6 +58,7 @@ typedef struct jotd_config {
     unsigned throttle_account_failures;        /* default 5 */
     unsigned throttle_ip_failures;             /* default 20 per minute */
     char *default_client;     /* client_id for requests that name none; default "default" */
+    char *portal_client;      /* the public client of /login's browser sessions ("default") */
     size_t verify_cache_size; /* verified access tokens remembered (vcache.h); 0: off */
     bool durability_full; /* --durability full: logins and rotations fsync too; default normal */
     /* --trusted-proxy: connections from these ranges may name the client in X-Forwarded-For
@@ -75,6 +76,9 @@ typedef struct jotd_config {
     /* --status-list-ttl: the ttl claim and Cache-Control max-age of the Token Status Lists
      * (statuslist.h); default 30 s, 1 s..1 h */
     int64_t status_list_ttl;
+    /* --authorization-code-ttl: how long a code of GET /authorize may be exchanged; default
+     * 60 s, 1 s..60 s */
+    int64_t authorization_code_ttl;
     /* --metrics on|off: count for GET /metrics (metrics.h); default on. off: nothing is
      * counted and /metrics answers 404 */
     bool metrics;

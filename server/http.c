@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_ARGS 8
+#define MAX_ARGS 16
 #define MAX_HEADERS 128 /* headers looked at per request; more is refused (400) */
 
 /* One request. Requests that touch the database or hash passwords are handed to a worker
@@ -41,7 +41,7 @@ typedef struct jotd_conn { /* jotd_conn_t of server.h */
     char method[16];
     char path[128]; /* for the log line */
     char ip[JOTD_ADDR_TEXT];
-    char *url, *content_type, *authorization;
+    char *url, *content_type, *authorization, *cookie;
     char *arg_name[MAX_ARGS], *arg_value[MAX_ARGS];
     size_t n_args;
     struct MHD_Connection *conn;
@@ -208,6 +208,8 @@ static const struct route {
     {"/revoke", false, "POST", jotd_route_revoke, OFFLOAD},
     {"/introspect", false, "POST", jotd_route_introspect, LOOP_FIRST},
     {"/logout", false, "POST", jotd_route_logout, OFFLOAD},
+    {"/login", false, "GET, HEAD, POST", jotd_route_login, OFFLOAD},
+    {"/authorize", false, "GET, HEAD", jotd_route_authorize, OFFLOAD},
     {"/verify", false, "GET, HEAD", jotd_route_verify, ON_LOOP},
     {"/userinfo", false, "GET, HEAD", jotd_route_userinfo, OFFLOAD},
     {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP},
@@ -330,6 +332,7 @@ static jotd_req_t request_of(conn_ctx_t *ctx)
         .query = "",
         .content_type = ctx->content_type,
         .authorization = ctx->authorization,
+        .cookie = ctx->cookie,
         .ip = ctx->ip,
         .body = ctx->body.p ? ctx->body.p : "",
         .body_len = ctx->body.len,
@@ -422,6 +425,10 @@ static void ctx_free(conn_ctx_t *ctx)
     jotx_buf_free(&ctx->body);
     free(ctx->url);
     free(ctx->content_type);
+    if (ctx->cookie) { /* holds a session's refresh token */
+        jot_memzero(ctx->cookie, strlen(ctx->cookie));
+        free(ctx->cookie);
+    }
     if (ctx->authorization) {
         jot_memzero(ctx->authorization, strlen(ctx->authorization));
         free(ctx->authorization);
@@ -611,6 +618,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"));
         ctx->authorization =
             dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
+        ctx->cookie = dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"));
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, copy_arg, ctx);
         if (!ctx->url)
             return MHD_NO;

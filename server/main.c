@@ -7,9 +7,11 @@
  *   jotd user list
  *   jotd client add ID (--generate-secret | --secret-stdin | --public) [--scope S]...
  *                      [--default-scope S]... [--introspect AUD]... [--resource AUD]...
+ *                      [--redirect-uri URI]...
  *   jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...
- *                      [--resource AUD]... [--no-scopes] [--no-default-scopes]
- *                      [--no-introspect] [--no-resources]
+ *                      [--resource AUD]... [--redirect-uri URI]... [--no-scopes]
+ *                      [--no-default-scopes] [--no-introspect] [--no-resources]
+ *                      [--no-redirect-uris]
  *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
  *   jotd client disable|enable|delete ID
@@ -82,10 +84,12 @@ static const char *const synopsis[] = {
     "jotd user list",
     "jotd client add ID (--generate-secret | --secret-stdin | --public | --jwks FILE |",
     " --jwks-url URL) [--scope S]... [--default-scope S]... [--introspect AUD]...",
-    " [--resource AUD]...",
+    " [--resource AUD]... [--redirect-uri URI]...",
     "jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...",
-    " [--resource AUD]... [--jwks FILE | --jwks-url URL] [--no-scopes]",
-    " [--no-default-scopes] [--no-introspect] [--no-resources]",
+    " [--resource AUD]... [--redirect-uri URI]... [--jwks FILE | --jwks-url URL]",
+    " [--no-scopes] [--no-default-scopes] [--no-introspect] [--no-resources]",
+    " [--no-redirect-uris]",
+    " --redirect-uri: an exact https URI (http only for localhost, 127.0.0.1, [::1]), no #",
     "jotd client rotate-secret ID [--secret-stdin]",
     "jotd client list",
     "jotd client disable|enable|delete ID",
@@ -316,17 +320,20 @@ typedef struct user_opts {
     const char *resources[JOTD_CLIENT_MAX_LIST];
     size_t n_resources;
     bool has_resources;
+    const char *redirect_uris[JOTD_CLIENT_MAX_LIST]; /* the authorization code flow */
+    size_t n_redirect_uris;
+    bool has_redirect_uris;
     const char *jwks_file, *jwks_url; /* private_key_jwt */
 } user_opts_t;
 
-/* --scope, --default-scope, --introspect, --resource: 1 when \p a is one (its value taken), 0 when
- * not, -1 after reporting an error. */
+/* --scope, --default-scope, --introspect, --resource, --redirect-uri: 1 when \p a is one (its value
+ * taken), 0 when not, -1 after reporting an error. */
 static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
 {
     const char *a = rest[*i];
     const char **list;
     size_t *count;
-    bool *has, audience = false;
+    bool *has, audience = false, uri = false;
     if (!strcmp(a, "--scope")) {
         list = o->scopes, count = &o->n_scopes, has = &o->has_scopes;
     } else if (!strcmp(a, "--default-scope")) {
@@ -337,6 +344,11 @@ static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
     } else if (!strcmp(a, "--resource")) {
         list = o->resources, count = &o->n_resources, has = &o->has_resources;
         audience = true;
+    } else if (!strcmp(a, "--redirect-uri")) {
+        list = o->redirect_uris, count = &o->n_redirect_uris, has = &o->has_redirect_uris;
+        uri = true;
+    } else if (!strcmp(a, "--no-redirect-uris")) {
+        return o->has_redirect_uris = true, 1;
     } else if (!strcmp(a, "--no-resources")) {
         return o->has_resources = true, 1;
     } else if (!strcmp(a, "--no-scopes")) {
@@ -351,7 +363,12 @@ static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
     if (*i + 1 >= n)
         return fail("%s needs a value", a), -1;
     const char *v = rest[++*i];
-    if (audience ? !jotd_audience_valid(v) : !jotd_scope_token_valid(v))
+    if (uri && !jotd_redirect_uri_valid(v))
+        return fail("invalid redirect-uri '%s' (an absolute https URI, or http for localhost, "
+                    "127.0.0.1 or [::1]; no fragment, no user information)",
+                    v),
+               -1;
+    if (!uri && audience ? !jotd_audience_valid(v) : !jotd_scope_token_valid(v))
         return fail("invalid %s '%s' (%s)", a + 2, v,
                     audience ? "1-255 printable characters, no space"
                              : "1-128 characters of a scope token: no space, '\"' or '\\'"),
@@ -575,6 +592,7 @@ static void print_client(const jotd_client_t *c)
     print_list("default_scopes", c->default_scopes, c->n_default_scopes);
     print_list("introspect", c->introspect, c->n_introspect);
     print_list("resources", c->resources, c->n_resources);
+    print_list("redirect_uris", c->redirect_uris, c->n_redirect_uris);
     putchar('\n');
 }
 
@@ -690,7 +708,9 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
                        .introspect = (char **)o->introspect,
                        .n_introspect = o->n_introspect,
                        .resources = (char **)o->resources,
-                       .n_resources = o->n_resources};
+                       .n_resources = o->n_resources,
+                       .redirect_uris = (char **)o->redirect_uris,
+                       .n_redirect_uris = o->n_redirect_uris};
     jotd_rc_t rc = jotd_store_client_create(st, &c, jotd_now());
     if (rc == JOTD_E_EXISTS)
         ret = fail("client '%s' exists", o->name);
@@ -735,9 +755,9 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
     if ((o->jwks_file || o->jwks_url) && was_public)
         return fail("client '%s' is public: it has no keys", o->name);
     if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect && !o->has_resources &&
-        !o->jwks_file && !o->jwks_url)
+        !o->has_redirect_uris && !o->jwks_file && !o->jwks_url)
         return fail("%s", "nothing to change (--scope, --default-scope, --introspect, "
-                          "--resource, --no-...)");
+                          "--resource, --redirect-uri, --no-...)");
     jotd_client_patch_t p = {.scopes = o->scopes,
                              .n_scopes = o->n_scopes,
                              .has_scopes = o->has_scopes,
@@ -749,7 +769,10 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
                              .has_introspect = o->has_introspect,
                              .resources = o->resources,
                              .n_resources = o->n_resources,
-                             .has_resources = o->has_resources};
+                             .has_resources = o->has_resources,
+                             .redirect_uris = o->redirect_uris,
+                             .n_redirect_uris = o->n_redirect_uris,
+                             .has_redirect_uris = o->has_redirect_uris};
     char *jwks = NULL;
     if (client_jwks(o, &jwks) != 0)
         return 1;
@@ -999,12 +1022,12 @@ static const command_t commands[] = {
      "add",
      {LOCATION_KEYS, KEK_KEY},
      "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect= "
-     "--resource= --jwks= --jwks-url="},
+     "--resource= --redirect-uri= --jwks= --jwks-url="},
     {"client",
      "update",
      {LOCATION_KEYS},
      "--scope= --default-scope= --introspect= --resource= --no-scopes --no-default-scopes "
-     "--no-introspect --no-resources --jwks= --jwks-url="},
+     "--no-introspect --no-resources --redirect-uri= --no-redirect-uris --jwks= --jwks-url="},
     {"client", "rotate-secret", {LOCATION_KEYS, KEK_KEY}, "--secret-stdin"},
     {"client", "list", {LOCATION_KEYS}, ""},
     {"client", "disable", {LOCATION_KEYS}, ""},
@@ -1393,8 +1416,10 @@ static void reload_extras(jotd_app_t *app)
 }
 
 /* The default client acts for requests that name no client, which carry no credentials: it
- * must be a registered public client. */
-static int check_default_client(jotd_store_t *st, const char *id, char *err, size_t errlen)
+ * must be a registered public client. So must the portal client (--portal-client), whose
+ * sessions the login page makes for a browser that shows no client credentials. */
+static int check_public_client(jotd_store_t *st, const char *opt, const char *id, char *err,
+                               size_t errlen)
 {
     jotd_client_t c = {0};
     jotd_rc_t rc = jotd_store_client_get(st, id, &c);
@@ -1402,17 +1427,26 @@ static int check_default_client(jotd_store_t *st, const char *id, char *err, siz
     jotd_client_clear(&c);
     if (rc == JOTD_E_NOTFOUND)
         snprintf(err, errlen,
-                 "--default-client '%s' is not a registered client (create it with: jotd client "
+                 "%s '%s' is not a registered client (create it with: jotd client "
                  "add %s --public)",
-                 id, id);
+                 opt, id, id);
     else if (rc != JOTD_OK)
         snprintf(err, errlen, "cannot read client '%s': %s", id, jotd_rc_str(rc));
     else if (confidential)
         snprintf(err, errlen,
-                 "--default-client '%s' is a confidential client: requests without credentials "
+                 "%s '%s' is a confidential client: requests without credentials "
                  "would act as it; name a public client",
-                 id);
+                 opt, id);
     return rc == JOTD_OK && !confidential ? 0 : -1;
+}
+
+static int check_default_client(jotd_store_t *st, const jotd_config_t *cfg, char *err,
+                                size_t errlen)
+{
+    return check_public_client(st, "--default-client", cfg->default_client, err, errlen) != 0 ||
+                   check_public_client(st, "--portal-client", cfg->portal_client, err, errlen) != 0
+               ? -1
+               : 0;
 }
 
 /* The store's listener (jotd_store_listen_start) saw an event committed: read it now. */
@@ -1456,7 +1490,8 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     if (open_store_as(cfg, &app.store, false, true) != 0 ||
         open_kek(cfg, app.store, &app.kek) != 0 ||
         server_secret(cfg, app.store, &app.kek, JOTD_SECRET_REFRESH, app.refresh_key) != 0 ||
-        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0)
+        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_CLIENT, app.client_key) != 0 ||
+        server_secret(cfg, app.store, &app.kek, JOTD_SECRET_BROWSER, app.browser_key) != 0)
         goto out;
     size_t imported = 0;
     if (jotd_keyring_ensure(app.store, &app.kek, cfg->data_dir, cfg->alg, cfg->access_ttl,
@@ -1474,7 +1509,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
         fail("%s", err);
         goto out;
     }
-    if (check_default_client(app.store, app.rt->cfg.default_client, err, sizeof err) != 0) {
+    if (check_default_client(app.store, &app.rt->cfg, err, sizeof err) != 0) {
         fail("%s", err);
         goto out;
     }
@@ -1622,7 +1657,7 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
             jotd_runtime_t *nrt = NULL;
             if (jotd_config_load(&nc, app.argc, app.argv, NULL, NULL, err, sizeof err) != JOTD_OK ||
                 jotd_config_validate(&nc, err, sizeof err) != JOTD_OK ||
-                check_default_client(app.store, nc.default_client, err, sizeof err) != 0 ||
+                check_default_client(app.store, &nc, err, sizeof err) != 0 ||
                 runtime_for_port(&app, &nc, port, &nrt, err, sizeof err) != 0) {
                 jotd_log("error", "reload failed, keeping the running configuration: %s", err);
                 jotd_config_free(&nc);
@@ -1685,6 +1720,7 @@ out:
     jotd_statuslists_free(app.statuslists);
     jotd_kek_wipe(&app.kek);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
+    jot_memzero(app.browser_key, sizeof app.browser_key);
     jot_memzero(app.client_key, sizeof app.client_key);
     pthread_mutex_destroy(&app.events_lock);
     pthread_rwlock_destroy(&app.rt_lock);

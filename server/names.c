@@ -56,3 +56,41 @@ bool jotd_audience_valid(const char *s)
             return false;
     return n >= 1 && n <= 255;
 }
+
+/* The authority's host part: "localhost", "127.0.0.1" or "[::1]", then a port, a path, a
+ * query or the end. */
+static bool loopback_authority(const char *a)
+{
+    static const char *const hosts[] = {"localhost", "127.0.0.1", "[::1]"};
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        size_t n = strlen(hosts[i]);
+        if (strncmp(a, hosts[i], n) == 0 && strchr(":/?", a[n]) != NULL)
+            return true;
+    }
+    return false;
+}
+
+bool jotd_redirect_uri_valid(const char *s)
+{
+    if (!s)
+        return false;
+    size_t n = 0;
+    for (const char *p = s; *p; p++, n++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+            return false;
+    if (n == 0 || n > JOTD_REDIRECT_URI_MAX)
+        return false;
+    if (strchr(s, '#'))
+        return false;
+    const char *a;
+    if (strncmp(s, "https://", 8) == 0)
+        a = s + 8;
+    else if (strncmp(s, "http://", 7) == 0 && loopback_authority(s + 7))
+        a = s + 7;
+    else
+        return false;
+    size_t host = strcspn(a, "/?");
+    if (host == 0 || a[0] == ':' || memchr(a, '@', host) != NULL)
+        return false;
+    return true;
+}

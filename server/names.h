@@ -17,6 +17,12 @@ bool jotd_name_valid(const char *s);
 bool jotd_scope_token_valid(const char *s);
 /** An audience (a URI or a name): 1-255 printable ASCII characters, no space. */
 bool jotd_audience_valid(const char *s);
+/** A redirect URI a client may register (RFC 6749 §3.1.2, OAuth 2.1 §2.3.1): 1-1024
+ *  printable ASCII characters, no space; "https://" and a host, or "http://" only for a
+ *  loopback host (localhost, 127.0.0.1, [::1]); no fragment, no user information. The
+ *  scheme is lowercase: the URIs are compared as exact strings. */
+bool jotd_redirect_uri_valid(const char *s);
+#define JOTD_REDIRECT_URI_MAX 1024
 /** Decimal integer 0..2^53 without sign or spaces: 0, or -1. */
 int jotd_parse_id(const char *s, int64_t *out);
 

@@ -2,12 +2,14 @@
  * (the same authorisation as /admin/users: jotd_admin_require).
  *   GET    /admin/clients                       list, id order
  *   POST   /admin/clients                       create {client_id, type, scopes,
- *                                               default_scopes, introspect, resources, jwks,
- *                                               jwks_url}; 201 with a generated secret, shown
- *                                               once, for a confidential client without keys
+ *                                               default_scopes, introspect, resources,
+ *                                               redirect_uris, jwks, jwks_url}; 201 with a
+ *                                               generated secret, shown once, for a
+ *                                               confidential client without keys
  *   GET    /admin/clients/{id}                  one client (never its secret hash)
  *   PATCH  /admin/clients/{id}                  replace scopes, default_scopes, introspect,
- *                                               resources, jwks, jwks_url (those given)
+ *                                               resources, redirect_uris, jwks, jwks_url
+ *                                               (those given)
  *   DELETE /admin/clients/{id}                  delete (voids its tokens and sessions)
  *   POST   /admin/clients/{id}/disable          disable (voids its tokens and sessions)
  *   POST   /admin/clients/{id}/enable           enable (earlier tokens stay void)
@@ -32,11 +34,12 @@ static json_t *client_json(const jotd_client_t *c)
                        : c->secret_hash                ? "confidential"
                                                        : "private_key_jwt";
     json_t *j =
-        json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I}", "client_id", c->client_id, "type",
-                  type, "scopes", jotd_admin_strings(c->scopes, c->n_scopes), "default_scopes",
-                  jotd_admin_strings(c->default_scopes, c->n_default_scopes), "introspect",
-                  jotd_admin_strings(c->introspect, c->n_introspect), "resources",
-                  jotd_admin_strings(c->resources, c->n_resources), "disabled", c->disabled,
+        json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:I,s:I,s:I}", "client_id", c->client_id,
+                  "type", type, "scopes", jotd_admin_strings(c->scopes, c->n_scopes),
+                  "default_scopes", jotd_admin_strings(c->default_scopes, c->n_default_scopes),
+                  "introspect", jotd_admin_strings(c->introspect, c->n_introspect), "resources",
+                  jotd_admin_strings(c->resources, c->n_resources), "redirect_uris",
+                  jotd_admin_strings(c->redirect_uris, c->n_redirect_uris), "disabled", c->disabled,
                   "status_idx", (json_int_t)c->status_idx, "created_at", (json_int_t)c->created_at,
                   "updated_at", (json_int_t)c->updated_at);
     if (j && c->jwks_url)
@@ -46,9 +49,9 @@ static json_t *client_json(const jotd_client_t *c)
     return j;
 }
 
-/* A list member: an array of at most JOTD_CLIENT_MAX_LIST valid strings; *out borrows
- * from \p j. */
-static bool list_from_json(json_t *j, bool audiences, const char ***out, size_t *n)
+/* A list member: an array of at most JOTD_CLIENT_MAX_LIST strings that \p valid accepts;
+ * *out borrows from \p j. */
+static bool list_from_json(json_t *j, bool (*valid)(const char *), const char ***out, size_t *n)
 {
     if (!json_is_array(j) || json_array_size(j) > JOTD_CLIENT_MAX_LIST)
         return false;
@@ -57,7 +60,7 @@ static bool list_from_json(json_t *j, bool audiences, const char ***out, size_t 
         return false;
     for (size_t i = 0; i < json_array_size(j); i++) {
         const char *s = json_string_value(json_array_get(j, i));
-        if (!s || !(audiences ? jotd_audience_valid(s) : jotd_scope_token_valid(s))) {
+        if (!s || !valid(s)) {
             free(v);
             return false;
         }
@@ -70,9 +73,9 @@ static bool list_from_json(json_t *j, bool audiences, const char ***out, size_t 
 
 /* What a body may set, parsed and checked. */
 typedef struct client_body {
-    const char **scopes, **default_scopes, **introspect, **resources;
-    size_t n_scopes, n_default_scopes, n_introspect, n_resources;
-    bool has_scopes, has_default_scopes, has_introspect, has_resources;
+    const char **scopes, **default_scopes, **introspect, **resources, **redirect_uris;
+    size_t n_scopes, n_default_scopes, n_introspect, n_resources, n_redirect_uris;
+    bool has_scopes, has_default_scopes, has_introspect, has_resources, has_redirect_uris;
     char *jwks; /* compact JSON, checked; "" clears (PATCH with null) */
     const char *jwks_url;
     const char *client_id, *type;
@@ -84,6 +87,7 @@ static void client_body_clear(client_body_t *b)
     free(b->default_scopes);
     free(b->introspect);
     free(b->resources);
+    free(b->redirect_uris);
     free(b->jwks);
 }
 
@@ -98,24 +102,34 @@ static bool parse_client_body(json_t *body, bool creating, client_body_t *b, jot
         if (!strcmp(key, "scopes")) {
             free(b->scopes);
             b->scopes = NULL;
-            b->has_scopes = list_from_json(v, false, &b->scopes, &b->n_scopes);
+            b->has_scopes = list_from_json(v, jotd_scope_token_valid, &b->scopes, &b->n_scopes);
             bad = b->has_scopes ? bad : "scopes: an array of scope tokens";
         } else if (!strcmp(key, "default_scopes")) {
             free(b->default_scopes);
             b->default_scopes = NULL;
             b->has_default_scopes =
-                list_from_json(v, false, &b->default_scopes, &b->n_default_scopes);
+                list_from_json(v, jotd_scope_token_valid, &b->default_scopes, &b->n_default_scopes);
             bad = b->has_default_scopes ? bad : "default_scopes: an array of scope tokens";
         } else if (!strcmp(key, "introspect")) {
             free(b->introspect);
             b->introspect = NULL;
-            b->has_introspect = list_from_json(v, true, &b->introspect, &b->n_introspect);
+            b->has_introspect =
+                list_from_json(v, jotd_audience_valid, &b->introspect, &b->n_introspect);
             bad = b->has_introspect ? bad : "introspect: an array of audiences";
         } else if (!strcmp(key, "resources")) {
             free(b->resources);
             b->resources = NULL;
-            b->has_resources = list_from_json(v, true, &b->resources, &b->n_resources);
+            b->has_resources =
+                list_from_json(v, jotd_audience_valid, &b->resources, &b->n_resources);
             bad = b->has_resources ? bad : "resources: an array of audiences";
+        } else if (!strcmp(key, "redirect_uris")) {
+            free(b->redirect_uris);
+            b->redirect_uris = NULL;
+            b->has_redirect_uris =
+                list_from_json(v, jotd_redirect_uri_valid, &b->redirect_uris, &b->n_redirect_uris);
+            bad = b->has_redirect_uris ? bad
+                                       : "redirect_uris: an array of absolute https URIs (http "
+                                         "for a loopback host), without fragments";
         } else if (!strcmp(key, "jwks") && (json_is_object(v) || (!creating && json_is_null(v)))) {
             char err[160];
             free(b->jwks); /* a member appears once (JSON_REJECT_DUPLICATES); all the same */
@@ -210,6 +224,8 @@ static void create_client(jotd_app_t *app, const jotd_req_t *req, const char *ad
                        .n_introspect = b.n_introspect,
                        .resources = (char **)b.resources,
                        .n_resources = b.n_resources,
+                       .redirect_uris = (char **)b.redirect_uris,
+                       .n_redirect_uris = b.n_redirect_uris,
                        .jwks = b.jwks && *b.jwks ? b.jwks : NULL,
                        .jwks_url = b.jwks_url && *b.jwks_url ? (char *)b.jwks_url : NULL};
     jotd_rc_t rc = jotd_store_client_create(app->store, &c, jotd_now());
@@ -278,6 +294,9 @@ static void patch_client(jotd_app_t *app, const jotd_req_t *req, const char *id,
                              .resources = b.resources,
                              .n_resources = b.n_resources,
                              .has_resources = b.has_resources,
+                             .redirect_uris = b.redirect_uris,
+                             .n_redirect_uris = b.n_redirect_uris,
+                             .has_redirect_uris = b.has_redirect_uris,
                              .jwks = b.jwks,
                              .jwks_url = b.jwks_url};
     rc = jotd_store_client_update(app->store, id, &p, jotd_now());

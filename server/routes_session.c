@@ -393,6 +393,11 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *refresh = jotd_params_get(&params, "refresh_token");
     /* an Authorization header carries either the bearer or the client's Basic credentials */
     const char *bearer = req->authorization ? jotd_bearer_token(req->authorization, &blen) : NULL;
+    if (!bearer && !refresh && jotd_params_get(&params, "csrf")) { /* the login page's form */
+        jotd_browser_logout(app, rt, req, &params, resp);
+        jotd_params_clear(&params);
+        return;
+    }
     jotd_client_t cl = {0};
     int64_t retry = 0;
     jotd_client_auth_t auth = jotd_client_authenticate(app, rt, req, &params, &cl, &retry);

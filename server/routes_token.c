@@ -4,6 +4,7 @@
 #include "server.h"
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,38 +228,25 @@ static char *granted_scope(const jotd_params_t *params, const jotd_client_t *cl,
     return s;
 }
 
-static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+jotd_login_result_t jotd_login_check(jotd_app_t *app, const jotd_runtime_t *rt,
+                                     const jotd_req_t *req, const char *username,
+                                     const char *password, const char *client_id, jotd_user_t *out,
+                                     int64_t *out_wait)
 {
-    const char *username = jotd_params_get(params, "username");
-    const char *password = jotd_params_get(params, "password");
-    const char *client_id = cl->client_id;
-    if (!username || !*username || !password) {
-        jotd_resp_error(resp, 400, "invalid_request", "username and password are required");
-        return;
-    }
-    char *scope = granted_scope(params, cl, resp);
-    if (!scope)
-        return;
     int64_t now = jotd_now();
     int64_t wait = jotd_throttle_check(app->throttle, username, req->ip, now);
     if (wait > 0) {
-        char retry[24];
-        snprintf(retry, sizeof retry, "%lld", (long long)wait);
         jotd_audit("login_throttled", "user", username, "ip", req->ip, NULL);
         jotd_metrics_inc(JOTD_M_LOGIN_THROTTLED);
-        jotd_resp_error(resp, 429, "temporarily_unavailable",
-                        "too many failed attempts, retry later");
-        jotd_resp_header(resp, "Retry-After", retry);
-        free(scope);
-        return;
+        *out_wait = wait;
+        return JOTD_LOGIN_THROTTLED;
     }
     jotd_user_t user = {0};
     jotd_rc_t rc = jotd_store_user_get_by_name(app->store, username, &user);
     if (rc != JOTD_OK && rc != JOTD_E_NOTFOUND) {
-        jotd_resp_unavailable(resp, rc);
-        free(scope);
-        return;
+        jotd_log("error", "store: %s: %s", jotd_rc_str(rc), jotd_store_errmsg(NULL));
+        jotd_metrics_inc(JOTD_M_STORE_ERROR);
+        return JOTD_LOGIN_UNAVAILABLE;
     }
     /* The same Argon2 work whether or not the user exists or is disabled, and the same
      * answer for every failure. */
@@ -275,35 +263,200 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         jotd_audit("login_failure", "user", username, "ip", req->ip, "client_id", client_id, NULL);
         jotd_metrics_inc(JOTD_M_LOGIN_FAILURE);
         jotd_user_clear(&user);
-        jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
-        free(scope);
-        return;
+        return JOTD_LOGIN_BAD;
     }
     jotd_throttle_success(app->throttle, username, now);
     rehash_if_stale(app, rt, &user, password);
+    *out = user;
+    return JOTD_LOGIN_OK;
+}
 
+jotd_rc_t jotd_login_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                             const jotd_user_t *user, const char *client_id, char *scope,
+                             int64_t now, jotd_session_t *out,
+                             char refresh[JOTD_REFRESH_TOKEN_LEN + 1])
+{
     jotd_session_t s = {0};
-    jotd_random_id(s.sid);
-    s.user_id = user.id;
+    if (out->sid[0]) /* chosen by the caller (the code grant: the code names it) */
+        memcpy(s.sid, out->sid, sizeof s.sid);
+    else
+        jotd_random_id(s.sid);
+    s.user_id = user->id;
     s.client_id = (char *)client_id;
     s.scope = scope;
     s.ip = (char *)req->ip;
     s.created_at = now;
     s.expires_at = now + rt->cfg.refresh_abs_ttl;
-    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
     uint8_t hash[JOTD_HASH_LEN];
     jotd_refresh_new(refresh);
     jotd_refresh_hash(refresh, strlen(refresh), hash);
-    rc = jotd_store_session_create(app->store, &s, hash, rt->cfg.refresh_idle_ttl, now);
+    jotd_rc_t rc = jotd_store_session_create(app->store, &s, hash, rt->cfg.refresh_idle_ttl, now);
+    if (rc != JOTD_OK) {
+        jot_memzero(refresh, JOTD_REFRESH_TOKEN_LEN + 1);
+        return rc;
+    }
+    jotd_metrics_inc(JOTD_M_LOGIN_SUCCESS);
+    jotd_audit("login_success", "user", user->username, "ip", req->ip, "client_id", client_id,
+               "sid", s.sid, NULL);
+    *out = s;
+    return JOTD_OK;
+}
+
+int jotd_scope_for_client(const char *requested, const jotd_client_t *cl, char **out)
+{
+    if (requested && (!scope_valid(requested) || !scope_allowed(requested, cl)))
+        return 1;
+    *out = requested ? strdup(requested) : scope_defaults(cl);
+    return *out ? 0 : -1;
+}
+
+/* RFC 7636 §4.1: 43-128 characters of ALPHA / DIGIT / "-" / "." / "_" / "~" */
+static bool verifier_valid(const char *v)
+{
+    size_t n = strlen(v);
+    if (n < 43 || n > 128)
+        return false;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.' || *p == '_' || *p == '~'))
+            return false;
+    return true;
+}
+
+/* RFC 6749 §4.1.3 and RFC 7636 §4.6: the code redeemed once, for the client it was issued
+ * to, with the same redirect URI, and the verifier whose S256 is its challenge. A code
+ * presented again revokes the session its first exchange created. */
+static void code_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                       const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+{
+    const char *code = jotd_params_get(params, "code");
+    const char *redirect_uri = jotd_params_get(params, "redirect_uri");
+    const char *verifier = jotd_params_get(params, "code_verifier");
+    if (!code || !*code || !redirect_uri || !verifier) {
+        jotd_resp_error(resp, 400, "invalid_request",
+                        "code, redirect_uri and code_verifier are required");
+        return;
+    }
+    if (!verifier_valid(verifier)) {
+        jotd_resp_error(resp, 400, "invalid_request", "malformed code_verifier");
+        return;
+    }
+    uint8_t hash[JOTD_HASH_LEN];
+    jotd_refresh_hash(code, strlen(code), hash);
+    int64_t now = jotd_now();
+    jotd_auth_code_t ac = {0};
+    jotd_rc_t rc = jotd_store_code_redeem(app->store, hash, now, &ac);
+    if (rc == JOTD_E_NOTFOUND) {
+        jotd_resp_error(resp, 400, "invalid_grant", "invalid authorization code");
+        return;
+    }
+    if (rc != JOTD_OK) {
+        jotd_resp_unavailable(resp, rc);
+        return;
+    }
+    const char *why = NULL;
+    char challenge[64];
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(), NULL);
+    jot_b64url_encode(challenge, md, sizeof md);
+    if (ac.used) {
+        why = "authorization code already used";
+        jotd_rc_t r = jotd_store_session_revoke(app->store, ac.sid, now);
+        if (r == JOTD_OK)
+            jotd_session_ended(app, ac.sid, now, rt->cfg.access_ttl);
+        jotd_audit("code_replay", "client_id", cl->client_id, "sid", ac.sid, "ip", req->ip, NULL);
+    } else if (now >= ac.expires_at) {
+        why = "authorization code expired";
+    } else if (strcmp(ac.client_id, cl->client_id) != 0) {
+        why = "authorization code issued to another client";
+    } else if (strcmp(ac.redirect_uri, redirect_uri) != 0) {
+        why = "redirect_uri differs from the authorization request's";
+    } else if (strlen(ac.code_challenge) != strlen(challenge) ||
+               jot_ct_equal(ac.code_challenge, challenge, strlen(challenge)) != 1) {
+        why = "code_verifier does not match the code_challenge";
+    }
+    jotd_user_t user = {0};
+    if (!why) {
+        rc = jotd_store_user_get(app->store, ac.user_id, &user);
+        if (rc == JOTD_E_NOTFOUND || (rc == JOTD_OK && user.disabled))
+            why = "the user can no longer sign in";
+        else if (rc != JOTD_OK) {
+            jotd_resp_unavailable(resp, rc);
+            jotd_auth_code_clear(&ac);
+            return;
+        }
+    }
+    if (why) {
+        jotd_resp_error(resp, 400, "invalid_grant", why);
+        jotd_user_clear(&user);
+        jotd_auth_code_clear(&ac);
+        return;
+    }
+    jotd_session_t s = {0};
+    memcpy(s.sid, ac.sid, sizeof s.sid);
+    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
+    rc = jotd_login_session(app, rt, req, &user, cl->client_id, ac.scope, now, &s, refresh);
+    char *access = NULL;
+    if (rc != JOTD_OK)
+        jotd_resp_unavailable(resp, rc);
+    else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK)
+        jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
+    else
+        token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
+    jot_free(access);
+    jot_memzero(refresh, sizeof refresh);
+    jotd_user_clear(&user);
+    jotd_auth_code_clear(&ac);
+}
+
+static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+{
+    const char *username = jotd_params_get(params, "username");
+    const char *password = jotd_params_get(params, "password");
+    const char *client_id = cl->client_id;
+    if (!username || !*username || !password) {
+        jotd_resp_error(resp, 400, "invalid_request", "username and password are required");
+        return;
+    }
+    char *scope = granted_scope(params, cl, resp);
+    if (!scope)
+        return;
+    jotd_user_t user = {0};
+    int64_t wait = 0;
+    switch (jotd_login_check(app, rt, req, username, password, client_id, &user, &wait)) {
+    case JOTD_LOGIN_OK:
+        break;
+    case JOTD_LOGIN_THROTTLED: {
+        char retry[24];
+        snprintf(retry, sizeof retry, "%lld", (long long)wait);
+        jotd_resp_error(resp, 429, "temporarily_unavailable",
+                        "too many failed attempts, retry later");
+        jotd_resp_header(resp, "Retry-After", retry);
+        free(scope);
+        return;
+    }
+    case JOTD_LOGIN_UNAVAILABLE:
+        jotd_resp_error(resp, 503, "temporarily_unavailable", "storage unavailable, retry later");
+        jotd_resp_header(resp, "Retry-After", "1");
+        free(scope);
+        return;
+    default:
+        jotd_resp_error(resp, 400, "invalid_grant", "invalid username or password");
+        free(scope);
+        return;
+    }
+    int64_t now = jotd_now();
+    jotd_session_t s = {0};
+    char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
+    jotd_rc_t rc = jotd_login_session(app, rt, req, &user, client_id, scope, now, &s, refresh);
     char *access = NULL;
     if (rc != JOTD_OK) {
         jotd_resp_unavailable(resp, rc);
     } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     } else {
-        jotd_metrics_inc(JOTD_M_LOGIN_SUCCESS);
-        jotd_audit("login_success", "user", username, "ip", req->ip, "client_id", client_id, "sid",
-                   s.sid, NULL);
         token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
     }
     jot_free(access);
@@ -479,6 +632,8 @@ void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         password_grant(app, rt, req, &params, &cl, resp);
     else if (strcmp(grant, "refresh_token") == 0)
         refresh_grant(app, rt, req, &params, &cl, resp);
+    else if (strcmp(grant, "authorization_code") == 0)
+        code_grant(app, rt, req, &params, &cl, resp);
     else if (strcmp(grant, "client_credentials") == 0)
         client_credentials_grant(rt, req, &params, &cl, auth, resp);
     else

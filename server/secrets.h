@@ -3,7 +3,8 @@
  * key-encryption key (seal.h), never changed afterwards.
  * - refresh.key: derives a refresh token's successor (the grace window answers a duplicate
  *   refresh with the same successor, on whichever instance it lands);
- * - client.key: the HMAC key of stored client secrets.
+ * - client.key: the HMAC key of stored client secrets;
+ * - browser.key: the HMAC key of the login page's CSRF tokens (routes_login.c).
  * Releases before the shared store kept them in DATA/keys/<name>: when the store has no value
  * yet and that file exists, its value is stored, so that tokens and client secrets made
  * before keep working. */
@@ -16,6 +17,7 @@
 
 #define JOTD_SECRET_REFRESH "refresh.key"
 #define JOTD_SECRET_CLIENT "client.key"
+#define JOTD_SECRET_BROWSER "browser.key"
 
 /* err/errlen as in rc.h: a message when non-NULL. */
 

@@ -65,6 +65,7 @@ typedef struct jotd_app {
     jotd_kek_t kek;                  /* opens the signing keys and secrets of the store */
     uint8_t refresh_key[32];         /* HMAC key deriving refresh-token successors (secrets.h) */
     uint8_t client_key[32];          /* HMAC key of stored client secrets (secrets.h) */
+    uint8_t browser_key[32];         /* HMAC key of the login page's CSRF tokens (secrets.h) */
     pthread_t main_thread;           /* woken with SIGUSR1 when the store's keys changed ... */
     bool has_main_thread;            /* ... when set (serve sets both) */
     atomic_bool keys_changed;        /* set by events.c, cleared by the main loop's reload */
@@ -81,7 +82,8 @@ typedef struct jotd_req {
     const char *query;        /* after '?', or "" */
     const char *content_type; /* may be NULL */
     const char *authorization;
-    const char *ip; /* client address as text */
+    const char *cookie; /* the Cookie header, or NULL */
+    const char *ip;     /* client address as text */
     const char *body;
     size_t body_len;
     const jotd_conn_t *conn; /* the HTTP layer's request context (NULL: no query arguments) */
@@ -261,6 +263,49 @@ jotd_rc_t jotd_client_default(jotd_app_t *app, const jotd_runtime_t *rt, jotd_cl
 void jotd_resp_client_error(jotd_resp_t *resp, const jotd_req_t *req, jotd_client_auth_t auth,
                             int64_t retry_after);
 
+/* ---- logins (routes_token.c): the password grant's and the login page's one check ---- */
+typedef enum jotd_login_result {
+    JOTD_LOGIN_OK = 0,      /* *out is the user (jotd_user_clear) */
+    JOTD_LOGIN_BAD,         /* wrong name or password, or a disabled user (one answer) */
+    JOTD_LOGIN_THROTTLED,   /* *out_wait seconds before the next try */
+    JOTD_LOGIN_UNAVAILABLE, /* the store could not answer (logged) */
+} jotd_login_result_t;
+/** Check \p username / \p password as every login does: the throttle first (per account and
+ *  per address), the same Argon2 work for unknown users, the audit lines (login_throttled,
+ *  login_failure naming \p client_id), the failure counters and metrics, a stale hash
+ *  rewritten on success. The caller makes the session and audits login_success. */
+jotd_login_result_t jotd_login_check(jotd_app_t *app, const jotd_runtime_t *rt,
+                                     const jotd_req_t *req, const char *username,
+                                     const char *password, const char *client_id, jotd_user_t *out,
+                                     int64_t *out_wait);
+
+/** A new session of \p user for \p client_id with \p scope (borrowed by *out, as are
+ *  client_id and req->ip: the sid is out's own), its first refresh token into \p refresh;
+ *  counts and audits login_success. The store's error otherwise (refresh wiped). */
+jotd_rc_t jotd_login_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                             const jotd_user_t *user, const char *client_id, char *scope,
+                             int64_t now, jotd_session_t *out,
+                             char refresh[JOTD_REFRESH_TOKEN_LEN + 1]);
+
+/** The scope granted to \p cl for \p requested (NULL: its default scopes) into *out
+ *  (malloc'd): 0; 1 when malformed or not allowed (invalid_scope); -1 out of memory. */
+int jotd_scope_for_client(const char *requested, const jotd_client_t *cl, char **out);
+/** The browser's session from its cookie (routes_login.c): a live session of the portal
+ *  client whose user is enabled: true with *s and *user filled (clear both). */
+bool jotd_browser_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_session_t *s, jotd_user_t *user);
+/** The login form (routes_login.c), continuing the authorization request \p authorize (a
+ *  query string for /authorize, NULL: none) whose redirect URI's origin is \p origin (NULL:
+ *  none; added to the CSP's form-action). */
+void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp, unsigned status,
+                     const char *message, const char *authorize, const char *origin);
+/** An HTML page (routes_login.c) with the login page's headers: \p title and the
+ *  paragraph \p text (escaped). */
+void jotd_html_page(jotd_resp_t *resp, unsigned status, const char *title, const char *text);
+/** GET /authorize (routes_authorize.c). */
+void jotd_route_authorize(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          jotd_resp_t *resp);
+
 /* ---- routes (routes_*.c) ---- */
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp);
@@ -270,6 +315,13 @@ void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
                            jotd_resp_t *resp);
 void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp);
+/** GET/POST /login: the login page (routes_login.c). */
+void jotd_route_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                      jotd_resp_t *resp);
+/** POST /logout from the login page (a form with its csrf field): ends the browser
+ *  session and clears jotd's cookies (routes_login.c). */
+void jotd_browser_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         const jotd_params_t *params, jotd_resp_t *resp);
 /** The request's bearer token verified as one of our access tokens (jotd_access_verify):
  *  the caller frees it with jot_token_free; NULL with the 401 in \p resp. */
 jot_token_t *jotd_bearer_verified(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,

@@ -184,6 +184,7 @@ void jotd_client_clear(jotd_client_t *c)
     free_strings(c->default_scopes, c->n_default_scopes);
     free_strings(c->introspect, c->n_introspect);
     free_strings(c->resources, c->n_resources);
+    free_strings(c->redirect_uris, c->n_redirect_uris);
     free(c->jwks);
     free(c->jwks_url);
     memset(c, 0, sizeof *c);
@@ -240,7 +241,9 @@ int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
         copy_strings(&c.default_scopes, &c.n_default_scopes, src->default_scopes,
                      src->n_default_scopes) != 0 ||
         copy_strings(&c.introspect, &c.n_introspect, src->introspect, src->n_introspect) != 0 ||
-        copy_strings(&c.resources, &c.n_resources, src->resources, src->n_resources) != 0) {
+        copy_strings(&c.resources, &c.n_resources, src->resources, src->n_resources) != 0 ||
+        copy_strings(&c.redirect_uris, &c.n_redirect_uris, src->redirect_uris,
+                     src->n_redirect_uris) != 0) {
         jotd_client_clear(&c);
         memset(dst, 0, sizeof *dst);
         return -1;
@@ -440,17 +443,19 @@ jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_h
 /* ---- clients ------------------------------------------------------------------------------- */
 
 static bool client_lists_fit(size_t n_scopes, size_t n_default_scopes, size_t n_introspect,
-                             size_t n_resources)
+                             size_t n_resources, size_t n_redirect_uris)
 {
     return n_scopes <= JOTD_CLIENT_MAX_LIST && n_default_scopes <= JOTD_CLIENT_MAX_LIST &&
-           n_introspect <= JOTD_CLIENT_MAX_LIST && n_resources <= JOTD_CLIENT_MAX_LIST;
+           n_introspect <= JOTD_CLIENT_MAX_LIST && n_resources <= JOTD_CLIENT_MAX_LIST &&
+           n_redirect_uris <= JOTD_CLIENT_MAX_LIST;
 }
 
 jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *c, int64_t now)
 {
     if (!st || !c || !c->client_id || !c->client_id[0])
         return fail(JOTD_E_INVAL, "client_create: client id required");
-    if (!client_lists_fit(c->n_scopes, c->n_default_scopes, c->n_introspect, c->n_resources))
+    if (!client_lists_fit(c->n_scopes, c->n_default_scopes, c->n_introspect, c->n_resources,
+                          c->n_redirect_uris))
         return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
     return st->ops->client_create(st, c, now);
 }
@@ -467,7 +472,8 @@ jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
 {
     if (!st || !client_id || !p || (p->secret_hash && !p->secret_hash[0]))
         return fail(JOTD_E_INVAL, "client_update: bad argument");
-    if (!client_lists_fit(p->n_scopes, p->n_default_scopes, p->n_introspect, p->n_resources))
+    if (!client_lists_fit(p->n_scopes, p->n_default_scopes, p->n_introspect, p->n_resources,
+                          p->n_redirect_uris))
         return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
     return st->ops->client_update(st, client_id, p, now);
 }
@@ -486,6 +492,34 @@ jotd_rc_t jotd_store_client_set_state(jotd_store_t *st, const char *client_id, j
     if (!st || !client_id || !client_id[0] || op < JOTD_CLIENT_DISABLE || op > JOTD_CLIENT_DELETE)
         return fail(JOTD_E_INVAL, "client_set_state: bad argument");
     return st->ops->client_set_state(st, client_id, op, now);
+}
+
+void jotd_auth_code_clear(jotd_auth_code_t *c)
+{
+    if (!c)
+        return;
+    free(c->client_id);
+    free(c->redirect_uri);
+    free(c->code_challenge);
+    free(c->scope);
+    memset(c, 0, sizeof *c);
+}
+
+jotd_rc_t jotd_store_code_create(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                 const jotd_auth_code_t *c)
+{
+    if (!st || !hash || !c || !c->client_id || !c->redirect_uri || !c->code_challenge ||
+        !c->scope || !c->sid[0])
+        return fail(JOTD_E_INVAL, "code_create: bad argument");
+    return st->ops->code_create(st, hash, c);
+}
+
+jotd_rc_t jotd_store_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                 jotd_auth_code_t *out)
+{
+    if (!st || !hash || !out)
+        return fail(JOTD_E_INVAL, "code_redeem: NULL argument");
+    return st->ops->code_redeem(st, hash, now, out);
 }
 
 jotd_rc_t jotd_store_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
@@ -674,6 +708,7 @@ void jotd_store__client_lists_free(jotd_store__client_lists_t *l)
     free(l->default_scopes);
     free(l->introspect);
     free(l->resources);
+    free(l->redirect_uris);
 }
 
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out)
@@ -688,6 +723,8 @@ jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__cli
         r = jotd_store__list_encode(p->introspect, p->n_introspect, &out->introspect);
     if (r == JOTD_OK && p->has_resources)
         r = jotd_store__list_encode(p->resources, p->n_resources, &out->resources);
+    if (r == JOTD_OK && p->has_redirect_uris)
+        r = jotd_store__list_encode(p->redirect_uris, p->n_redirect_uris, &out->redirect_uris);
     if (r != JOTD_OK)
         jotd_store__client_lists_free(out);
     return r;

@@ -146,6 +146,10 @@ typedef struct jotd_client {
     size_t n_introspect;
     char **resources; /* audiences it may get client_credentials tokens for (RFC 8707) */
     size_t n_resources;
+    /* the redirect URIs registered for the authorization code flow (RFC 6749 §3.1.2:
+     * absolute, no fragment; compared as exact strings) */
+    char **redirect_uris;
+    size_t n_redirect_uris;
     /* its index in the Token Status Lists, from the sessions' never-reused counter
      * (allocated by client_create and again by an enable; the given value is ignored) */
     int64_t status_idx;
@@ -181,7 +185,32 @@ typedef struct jotd_client_patch {
     const char *const *resources;
     size_t n_resources;
     bool has_resources;
+    const char *const *redirect_uris;
+    size_t n_redirect_uris;
+    bool has_redirect_uris;
 } jotd_client_patch_t;
+
+/* ---- authorization codes (RFC 6749 §4.1, RFC 7636) ---- */
+typedef struct jotd_auth_code {
+    char *client_id;
+    char *redirect_uri;   /* exactly as the authorization request gave it */
+    char *code_challenge; /* S256 (RFC 7636 §4.2) */
+    char *scope;          /* granted, space-separated, may be "" */
+    int64_t user_id;
+    char sid[JOTD_SID_LEN + 1]; /* the session its exchange creates (revoked on a replay) */
+    int64_t expires_at;
+    bool used; /* redeemed before (jotd_store_code_redeem) */
+} jotd_auth_code_t;
+void jotd_auth_code_clear(jotd_auth_code_t *c); /* frees every field, zeroes */
+/** Store a new code by the SHA-256 of its value (the value itself is never stored). */
+jotd_rc_t jotd_store_code_create(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                 const jotd_auth_code_t *c);
+/** Redeem the code of \p hash in one transaction: *out is its row; the first time it is
+ *  marked used at \p now (out->used false), every later time out->used is true (a replay:
+ *  the caller revokes out->sid). JOTD_E_NOTFOUND for an unknown (or collected) code. The
+ *  expiry is the caller's check. */
+jotd_rc_t jotd_store_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                 jotd_auth_code_t *out);
 
 /** Create from \p c (created_at/updated_at ignored); JOTD_E_EXISTS when the id is taken.
  *  Writes a client_changed event. */

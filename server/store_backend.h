@@ -54,6 +54,10 @@ struct jotd_store_ops {
     jotd_rc_t (*client_list)(jotd_store_t *st, jotd_client_t **out, size_t *out_n);
     jotd_rc_t (*session_list)(jotd_store_t *st, int64_t user_id, jotd_session_t **out,
                               size_t *out_n);
+    jotd_rc_t (*code_create)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                             const jotd_auth_code_t *c);
+    jotd_rc_t (*code_redeem)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                             jotd_auth_code_t *out);
     jotd_rc_t (*assertion_use)(jotd_store_t *st, const char *client_id, const char *jti,
                                int64_t exp);
     jotd_rc_t (*client_set_state)(jotd_store_t *st, const char *client_id, jotd_client_op_t op,
@@ -184,10 +188,10 @@ jotd_rotation_action_t jotd_rotation_decide(const jotd_rotation_row_t *row,
 jotd_rc_t jotd_rotation_rc(jotd_rotation_action_t action, const jotd_session_t *session);
 
 /* ---- list encoding (store.c) ------------------------------------------------------------- */
-/** The three lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
+/** The lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
  *  (has_ == false) stays NULL. Release with jotd_store__client_lists_free(). */
 typedef struct jotd_store__client_lists {
-    char *scopes, *default_scopes, *introspect, *resources;
+    char *scopes, *default_scopes, *introspect, *resources, *redirect_uris;
 } jotd_store__client_lists_t;
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out);
 void jotd_store__client_lists_free(jotd_store__client_lists_t *l);

@@ -210,6 +210,22 @@ static const char *const migrations[] = {
     "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);"
     /* the address a session was created from (admin session lists) */
     "ALTER TABLE sessions ADD COLUMN ip TEXT;",
+    /* 4 -> 5 (SQLite's 5 -> 6): browsers (the authorization code flow): each client's
+     * registered redirect URIs, a JSON list like the others */
+    "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';"
+    /* the authorization codes, by the SHA-256 of their value: single use (used_at), bound
+     * to the client, the redirect URI, the PKCE challenge and the session they create */
+    "CREATE TABLE auth_codes ("
+    " code_hash BYTEA PRIMARY KEY CHECK (octet_length(code_hash) = 32),"
+    " client_id TEXT NOT NULL,"
+    " redirect_uri TEXT NOT NULL,"
+    " code_challenge TEXT NOT NULL,"
+    " scope TEXT NOT NULL,"
+    " user_id BIGINT NOT NULL,"
+    " sid TEXT NOT NULL,"
+    " expires_at BIGINT NOT NULL,"
+    " used_at BIGINT);"
+    "CREATE INDEX auth_codes_expires_at ON auth_codes(expires_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -224,7 +240,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled::int, generation, jwks, jwks_url"
+    "resources, status_idx, disabled::int, generation, jwks, jwks_url, redirect_uris"
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
@@ -560,6 +576,8 @@ static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
         r = col_dup(rr, 11, &c.jwks);
     if (r == JOTD_OK)
         r = col_dup(rr, 12, &c.jwks_url);
+    if (r == JOTD_OK)
+        r = col_list(rr, 13, &c.redirect_uris, &c.n_redirect_uris);
     if (r == JOTD_OK)
         r = col_list(rr, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
@@ -1669,11 +1687,13 @@ static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.resources ? x->l.resources : "[]");
     p_text(&p, x->jwks);
     p_text(&p, x->jwks_url);
+    p_text(&p, x->l.redirect_uris ? x->l.redirect_uris : "[]");
     jotd_rc_t r = q(c,
                     "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
-                    " introspect, created_at, updated_at, resources, status_idx, jwks, jwks_url)"
+                    " introspect, created_at, updated_at, resources, status_idx, jwks, jwks_url,"
+                    " redirect_uris)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, nextval('session_status_idx'),"
-                    " $8, $9)",
+                    " $8, $9, $10)",
                     &p, NULL);
     if (r == JOTD_E_EXISTS)
         jotd_store__fail(r, "client %s already exists", x->client_id);
@@ -1699,6 +1719,9 @@ static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int
         .resources = (const char *const *)cl->resources,
         .n_resources = cl->n_resources,
         .has_resources = true,
+        .redirect_uris = (const char *const *)cl->redirect_uris,
+        .n_redirect_uris = cl->n_redirect_uris,
+        .has_redirect_uris = true,
     };
     struct client_write_ctx x = {.client_id = cl->client_id,
                                  .secret_hash = cl->secret_hash,
@@ -1772,6 +1795,7 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->l.resources);
     p_text(&p, x->jwks);
     p_text(&p, x->jwks_url);
+    p_text(&p, x->l.redirect_uris);
     int64_t n = 0;
     r = q_changes(c,
                   "UPDATE clients SET secret_hash = coalesce($2, secret_hash),"
@@ -1779,7 +1803,8 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
                   " introspect = coalesce($5, introspect), updated_at = $6,"
                   " resources = coalesce($7, resources),"
                   " jwks = CASE WHEN $8::text IS NULL THEN jwks ELSE nullif($8, '') END,"
-                  " jwks_url = CASE WHEN $9::text IS NULL THEN jwks_url ELSE nullif($9, '') END"
+                  " jwks_url = CASE WHEN $9::text IS NULL THEN jwks_url ELSE nullif($9, '') END,"
+                  " redirect_uris = coalesce($10, redirect_uris)"
                   " WHERE client_id = $1",
                   &p, &n);
     if (r == JOTD_OK && n == 0)
@@ -1909,6 +1934,105 @@ static jotd_rc_t assertion_use_fn(struct pgconn *c, void *ctx, int *how)
     if (r == JOTD_OK)
         *how = TX_COMMIT;
     return r;
+}
+
+struct code_ctx {
+    const uint8_t *hash;
+    const jotd_auth_code_t *in;
+    int64_t now;
+    jotd_auth_code_t out;
+};
+
+static jotd_rc_t code_create_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct code_ctx *x = ctx;
+    params_t p = {0};
+    p_hash(&p, x->hash);
+    p_text(&p, x->in->client_id);
+    p_text(&p, x->in->redirect_uri);
+    p_text(&p, x->in->code_challenge);
+    p_text(&p, x->in->scope);
+    p_i64(&p, x->in->user_id);
+    p_text(&p, x->in->sid);
+    p_i64(&p, x->in->expires_at);
+    jotd_rc_t r = q(c,
+                    "INSERT INTO auth_codes (code_hash, client_id, redirect_uri, code_challenge,"
+                    " scope, user_id, sid, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &p, NULL);
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_code_create(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
+                                const jotd_auth_code_t *code)
+{
+    struct code_ctx x = {.hash = hash, .in = code};
+    return run_op(st, true, code_create_fn, &x);
+}
+
+static jotd_rc_t code_redeem_fn(struct pgconn *c, void *ctx, int *how)
+{
+    struct code_ctx *x = ctx;
+    jotd_auth_code_clear(&x->out); /* a retried transaction starts over */
+    params_t p = {0};
+    p_hash(&p, x->hash);
+    PGresult *res = NULL;
+    jotd_rc_t r = q(c,
+                    "SELECT client_id, redirect_uri, code_challenge, scope, user_id, sid,"
+                    " expires_at, (used_at IS NOT NULL)::int FROM auth_codes"
+                    " WHERE code_hash = $1 FOR UPDATE",
+                    &p, &res);
+    if (r != JOTD_OK)
+        return r;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return jotd_store__fail(JOTD_E_NOTFOUND, "no such code");
+    }
+    rowr_t rr = {.res = res};
+    jotd_auth_code_t *o = &x->out;
+    char *sid = NULL;
+    o->user_id = col_i64(&rr, 4);
+    o->expires_at = col_i64(&rr, 6);
+    o->used = col_i64(&rr, 7) != 0;
+    r = col_dup(&rr, 0, &o->client_id);
+    if (r == JOTD_OK)
+        r = col_dup(&rr, 1, &o->redirect_uri);
+    if (r == JOTD_OK)
+        r = col_dup(&rr, 2, &o->code_challenge);
+    if (r == JOTD_OK)
+        r = col_dup(&rr, 3, &o->scope);
+    if (r == JOTD_OK)
+        r = col_dup(&rr, 5, &sid);
+    if (r == JOTD_OK && (rr.bad || !o->client_id || !o->redirect_uri || !o->code_challenge ||
+                         !o->scope || !sid || strlen(sid) != JOTD_SID_LEN))
+        r = corrupt("auth_codes");
+    if (r == JOTD_OK)
+        memcpy(o->sid, sid, JOTD_SID_LEN + 1);
+    free(sid);
+    PQclear(res);
+    if (r == JOTD_OK && !o->used) {
+        params_t u = {0};
+        p_hash(&u, x->hash);
+        p_i64(&u, x->now);
+        r = q(c, "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1", &u, NULL);
+    }
+    if (r == JOTD_OK)
+        *how = TX_COMMIT;
+    return r;
+}
+
+static jotd_rc_t pg_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                jotd_auth_code_t *out)
+{
+    struct code_ctx x = {.hash = hash, .now = now};
+    jotd_rc_t r = run_op(st, true, code_redeem_fn, &x);
+    if (r != JOTD_OK) {
+        jotd_auth_code_clear(&x.out);
+        return r;
+    }
+    *out = x.out;
+    return JOTD_OK;
 }
 
 struct session_list_ctx {
@@ -2688,6 +2812,8 @@ static jotd_rc_t gc_fn(struct pgconn *c, void *ctx, int *how)
         r = q(c, "DELETE FROM status_revoked WHERE revoked_at <= $1", &old, NULL);
     if (r == JOTD_OK)
         r = q(c, "DELETE FROM assertion_jtis WHERE exp <= $1", &now, NULL);
+    if (r == JOTD_OK) /* kept a while: a replay still revokes what the code issued */
+        r = q(c, "DELETE FROM auth_codes WHERE expires_at <= $1", &old, NULL);
     if (r == JOTD_OK)
         r = throttle_gc_tx(c, x->now);
     if (r == JOTD_OK)
@@ -2910,6 +3036,8 @@ static const jotd_store_ops_t pg_ops = {
     .client_list = pg_client_list,
     .client_set_state = pg_client_set_state,
     .assertion_use = pg_assertion_use,
+    .code_create = pg_code_create,
+    .code_redeem = pg_code_redeem,
     .session_list = pg_session_list,
     .session_create = pg_session_create,
     .refresh_rotate = pg_refresh_rotate,

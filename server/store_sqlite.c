@@ -219,6 +219,23 @@ static const char *const migrations[] = {
     "CREATE INDEX assertion_jtis_exp ON assertion_jtis(exp);"
     /* the address a session was created from (admin session lists) */
     "ALTER TABLE sessions ADD COLUMN ip TEXT;",
+    /* 5 -> 6: browsers (the authorization code flow): each client's registered redirect
+     * URIs, a JSON list like the others */
+    "ALTER TABLE clients ADD COLUMN redirect_uris TEXT NOT NULL DEFAULT '[]';"
+    /* the authorization codes, by the SHA-256 of their value: single use (used_at), bound
+     * to the client, the redirect URI, the PKCE challenge and the session they create */
+    "CREATE TABLE auth_codes ("
+    " code_hash BLOB PRIMARY KEY NOT NULL CHECK (length(code_hash) = 32),"
+    " client_id TEXT NOT NULL,"
+    " redirect_uri TEXT NOT NULL,"
+    " code_challenge TEXT NOT NULL,"
+    " scope TEXT NOT NULL,"
+    " user_id INTEGER NOT NULL,"
+    " sid TEXT NOT NULL,"
+    " expires_at INTEGER NOT NULL,"
+    " used_at INTEGER"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE INDEX auth_codes_expires_at ON auth_codes(expires_at);",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -233,7 +250,7 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled, generation, jwks, jwks_url"
+    "resources, status_idx, disabled, generation, jwks, jwks_url, redirect_uris"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -299,6 +316,10 @@ enum stmt_id {
     ST_ASSERTION_USE,
     ST_SESSION_LIST,
     ST_GC_ASSERTIONS,
+    ST_CODE_INSERT,
+    ST_CODE_GET,
+    ST_CODE_USE,
+    ST_GC_CODES,
     ST__COUNT
 };
 
@@ -329,7 +350,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                                " WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
                          " introspect, created_at, updated_at, resources, status_idx, jwks,"
-                         " jwks_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
+                         " jwks_url, redirect_uris)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
     [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id",
     [ST_CLIENT_UPDATE] = "UPDATE clients SET secret_hash = coalesce(?2, secret_hash),"
@@ -338,7 +360,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                          " introspect = coalesce(?5, introspect), updated_at = ?6,"
                          " resources = coalesce(?7, resources),"
                          " jwks = CASE WHEN ?8 IS NULL THEN jwks ELSE nullif(?8, '') END,"
-                         " jwks_url = CASE WHEN ?9 IS NULL THEN jwks_url ELSE nullif(?9, '') END"
+                         " jwks_url = CASE WHEN ?9 IS NULL THEN jwks_url ELSE nullif(?9, '') END,"
+                         " redirect_uris = coalesce(?10, redirect_uris)"
                          " WHERE client_id = ?1",
     [ST_CLIENT_REHASH] = "UPDATE clients SET secret_hash = ?3 WHERE client_id = ?1"
                          " AND secret_hash = ?2",
@@ -431,6 +454,13 @@ static const char *const stmt_sql[ST__COUNT] = {
         "BY s.created_at DESC, s.sid LIMIT 1000",
     [ST_ASSERTION_USE] = "INSERT INTO assertion_jtis (client_id, jti, exp) VALUES (?1, ?2, ?3)",
     [ST_GC_ASSERTIONS] = "DELETE FROM assertion_jtis WHERE exp <= ?1",
+    [ST_CODE_INSERT] = "INSERT INTO auth_codes (code_hash, client_id, redirect_uri, code_challenge,"
+                       " scope, user_id, sid, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_CODE_GET] = "SELECT client_id, redirect_uri, code_challenge, scope, user_id, sid,"
+                    " expires_at, used_at IS NOT NULL FROM auth_codes WHERE code_hash = ?1",
+    [ST_CODE_USE] = "UPDATE auth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL",
+    /* kept a while after their expiry, so that a replay still revokes what the code issued */
+    [ST_GC_CODES] = "DELETE FROM auth_codes WHERE expires_at <= ?1",
 };
 
 /* ---- the store --------------------------------------------------------------------------- */
@@ -1631,6 +1661,8 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     if (r == JOTD_OK)
         r = col_dup(s, 12, &c.jwks_url);
     if (r == JOTD_OK)
+        r = col_list(s, 13, &c.redirect_uris, &c.n_redirect_uris);
+    if (r == JOTD_OK)
         r = col_list(s, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
         r = col_list(s, 3, &c.default_scopes, &c.n_default_scopes);
@@ -1662,6 +1694,9 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
         .resources = (const char *const *)cl->resources,
         .n_resources = cl->n_resources,
         .has_resources = true,
+        .redirect_uris = (const char *const *)cl->redirect_uris,
+        .n_redirect_uris = cl->n_redirect_uris,
+        .has_redirect_uris = true,
     };
     jotd_store__client_lists_t l;
     jotd_rc_t r = jotd_store__client_lists(&p, &l);
@@ -1692,6 +1727,7 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
             bind_i64(s, 8, idx, &b);
             bind_text(s, 9, cl->jwks, &b);
             bind_text(s, 10, cl->jwks_url, &b);
+            bind_text(s, 11, l.redirect_uris, &b);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
@@ -1789,6 +1825,7 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
             bind_text(s, 7, l.resources, &b);
             bind_text(s, 8, p->jwks, &b);
             bind_text(s, 9, p->jwks_url, &b);
+            bind_text(s, 10, l.redirect_uris, &b);
             r = client_changed_tx(c, s, b, client_id, now, true);
         }
         r = tx_end(c, r == JOTD_OK, r);
@@ -1965,6 +2002,99 @@ static jotd_rc_t sq_assertion_use(jotd_store_t *base, const char *client_id, con
     }
     wconn_put(st, c);
     return r;
+}
+
+static jotd_rc_t sq_code_create(jotd_store_t *base, const uint8_t hash[JOTD_HASH_LEN],
+                                const jotd_auth_code_t *code)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        r = prep(c, ST_CODE_INSERT, &s);
+        if (r == JOTD_OK) {
+            int b = SQLITE_OK;
+            bind_hash(s, 1, hash, &b);
+            bind_text(s, 2, code->client_id, &b);
+            bind_text(s, 3, code->redirect_uri, &b);
+            bind_text(s, 4, code->code_challenge, &b);
+            bind_text(s, 5, code->scope, &b);
+            bind_i64(s, 6, code->user_id, &b);
+            bind_text(s, 7, code->sid, &b);
+            bind_i64(s, 8, code->expires_at, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    return r;
+}
+
+static jotd_rc_t sq_code_redeem(jotd_store_t *base, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
+                                jotd_auth_code_t *out)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_auth_code_t code = {0};
+    jotd_rc_t r = wconn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    r = tx_begin(c);
+    if (r == JOTD_OK) {
+        sqlite3_stmt *s = NULL;
+        bool row = false;
+        int b = SQLITE_OK;
+        r = prep(c, ST_CODE_GET, &s);
+        if (r == JOTD_OK) {
+            bind_hash(s, 1, hash, &b);
+            r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        }
+        if (r == JOTD_OK && !row)
+            r = fail(JOTD_E_NOTFOUND, "no such code");
+        if (r == JOTD_OK && row) {
+            char *sid = NULL;
+            code.user_id = col_i64(s, 4);
+            code.expires_at = col_i64(s, 6);
+            code.used = col_i64(s, 7) != 0;
+            r = col_dup(s, 0, &code.client_id);
+            if (r == JOTD_OK)
+                r = col_dup(s, 1, &code.redirect_uri);
+            if (r == JOTD_OK)
+                r = col_dup(s, 2, &code.code_challenge);
+            if (r == JOTD_OK)
+                r = col_dup(s, 3, &code.scope);
+            if (r == JOTD_OK)
+                r = col_dup(s, 5, &sid);
+            if (r == JOTD_OK && (!code.client_id || !code.redirect_uri || !code.code_challenge ||
+                                 !code.scope || !sid || strlen(sid) != JOTD_SID_LEN))
+                r = fail(JOTD_E_IO, "corrupt row: auth_codes");
+            if (r == JOTD_OK)
+                memcpy(code.sid, sid, JOTD_SID_LEN + 1);
+            free(sid);
+            done(s);
+        }
+        if (r == JOTD_OK && !code.used) {
+            b = SQLITE_OK;
+            r = prep(c, ST_CODE_USE, &s);
+            if (r == JOTD_OK) {
+                bind_hash(s, 1, hash, &b);
+                bind_i64(s, 2, now, &b);
+                r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
+            }
+        }
+        r = tx_end(c, r == JOTD_OK, r);
+    }
+    wconn_put(st, c);
+    if (r != JOTD_OK) {
+        jotd_auth_code_clear(&code);
+        return r;
+    }
+    *out = code;
+    return JOTD_OK;
 }
 
 static jotd_rc_t sq_client_rehash(jotd_store_t *base, const char *client_id, const char *old_hash,
@@ -2513,6 +2643,8 @@ static jotd_rc_t sq_gc(jotd_store_t *base, int64_t now, int64_t keep_seconds)
         if (r == JOTD_OK)
             r = gc_step(c, ST_GC_ASSERTIONS, now);
         if (r == JOTD_OK)
+            r = gc_step(c, ST_GC_CODES, now - keep_seconds);
+        if (r == JOTD_OK)
             r = throttle_gc_tx(c, now);
         r = tx_end(c, r == JOTD_OK, r);
     }
@@ -2999,6 +3131,8 @@ static const jotd_store_ops_t sqlite_ops = {
     .client_list = sq_client_list,
     .client_set_state = sq_client_set_state,
     .assertion_use = sq_assertion_use,
+    .code_create = sq_code_create,
+    .code_redeem = sq_code_redeem,
     .session_list = sq_session_list,
     .session_create = sq_session_create,
     .refresh_rotate = sq_refresh_rotate,

@@ -86,7 +86,7 @@ describe('openid-client against jotd', () => {
     assert.equal(m.revocation_endpoint, `${srv.base}/revoke`);
     assert.equal(m.introspection_endpoint, `${srv.base}/introspect`);
     assert.equal(m.jwks_uri, `${srv.base}/.well-known/jwks.json`);
-    assert.deepEqual(m.grant_types_supported, ['password', 'refresh_token', 'client_credentials']);
+    assert.deepEqual(m.grant_types_supported, ['authorization_code', 'password', 'refresh_token', 'client_credentials']);
     for (const method of ['client_secret_basic', 'client_secret_post', 'none'])
       assert.ok(m.token_endpoint_auth_methods_supported.includes(method), method);
     assert.equal(config.clientMetadata().client_id, 'default');

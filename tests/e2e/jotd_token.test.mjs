@@ -176,8 +176,9 @@ describe('request errors', () => {
   });
 
   test('an unsupported grant_type is unsupported_grant_type', async () => {
-    // client_credentials is supported now: a public client is unauthorized_client (jotd_s2s)
-    for (const grant_type of ['authorization_code', 'PASSWORD', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '']) {
+    // client_credentials is supported now: a public client is unauthorized_client (jotd_s2s);
+    // authorization_code too (jotd_browser)
+    for (const grant_type of ['PASSWORD', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '']) {
       const r = await srv.token({ grant_type, username: 'alice', password: PW.alice, code: 'x' });
       if (grant_type === '') {
         assert.equal(r.status, 400, describeResponse(r));

@@ -51,8 +51,8 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 5 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 4     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 6 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 5     /* jotd_schema.version of a current PostgreSQL store */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -1572,6 +1572,87 @@ static void test_client_status_index_and_resources(void **state)
     jotd_client_clear(&b);
 }
 
+/* A client's redirect URIs (the authorization code flow) round-trip, in order, through
+ * create, copy, a patch that replaces them, a patch of another list that keeps them, and a
+ * patch that clears them. */
+static void test_client_redirect_uris(void **state)
+{
+    fx_t *f = *state;
+    char *uris[] = {"https://app.test/cb", "http://127.0.0.1:8080/cb?x=1"};
+    jotd_client_t in = {.client_id = "web-1", .redirect_uris = uris, .n_redirect_uris = 2};
+    assert_rc(jotd_store_client_create(f->st, &in, T0), JOTD_OK);
+    jotd_client_t a = {0}, copy = {0};
+    assert_rc(jotd_store_client_get(f->st, "web-1", &a), JOTD_OK);
+    assert_int_equal(a.n_redirect_uris, 2);
+    assert_string_equal(a.redirect_uris[0], "https://app.test/cb");
+    assert_string_equal(a.redirect_uris[1], "http://127.0.0.1:8080/cb?x=1");
+    assert_int_equal(jotd_client_copy(&copy, &a), 0);
+    assert_string_equal(copy.redirect_uris[1], "http://127.0.0.1:8080/cb?x=1");
+    jotd_client_clear(&copy);
+    jotd_client_clear(&a);
+    const char *one[] = {"https://app.test/other"};
+    jotd_client_patch_t p = {.redirect_uris = one, .n_redirect_uris = 1, .has_redirect_uris = true};
+    assert_rc(jotd_store_client_update(f->st, "web-1", &p, T0 + 1), JOTD_OK);
+    const char *scope[] = {"read"};
+    jotd_client_patch_t other = {.scopes = scope, .n_scopes = 1, .has_scopes = true};
+    assert_rc(jotd_store_client_update(f->st, "web-1", &other, T0 + 2), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "web-1", &a), JOTD_OK);
+    assert_int_equal(a.n_redirect_uris, 1);
+    assert_string_equal(a.redirect_uris[0], "https://app.test/other");
+    jotd_client_clear(&a);
+    jotd_client_patch_t none = {.has_redirect_uris = true};
+    assert_rc(jotd_store_client_update(f->st, "web-1", &none, T0 + 3), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "web-1", &a), JOTD_OK);
+    assert_int_equal(a.n_redirect_uris, 0);
+    jotd_client_clear(&a);
+    /* too many */
+    char *many[JOTD_CLIENT_MAX_LIST + 1];
+    for (size_t i = 0; i <= JOTD_CLIENT_MAX_LIST; i++)
+        many[i] = "https://x.test/cb";
+    jotd_client_t big = {
+        .client_id = "web-big", .redirect_uris = many, .n_redirect_uris = JOTD_CLIENT_MAX_LIST + 1};
+    assert_rc(jotd_store_client_create(f->st, &big, T0), JOTD_E_INVAL);
+}
+
+/* Authorization codes: stored by hash, redeemed once (the row comes back each time, marked
+ * used from the second redemption on), unknown codes NOTFOUND, collected after their expiry
+ * plus the keep time. */
+static void test_auth_codes(void **state)
+{
+    fx_t *f = *state;
+    uint8_t h1[JOTD_HASH_LEN], h2[JOTD_HASH_LEN];
+    memset(h1, 0x11, sizeof h1);
+    memset(h2, 0x22, sizeof h2);
+    jotd_auth_code_t in = {.client_id = "web",
+                           .redirect_uri = "https://app.test/cb",
+                           .code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                           .scope = "profile",
+                           .user_id = 42,
+                           .expires_at = T0 + 60};
+    memcpy(in.sid, "code-session-sid-01234", JOTD_SID_LEN + 1);
+    assert_rc(jotd_store_code_create(f->st, h1, &in), JOTD_OK);
+    assert_rc(jotd_store_code_create(f->st, h1, &in), JOTD_E_EXISTS);
+    jotd_auth_code_t a = {0};
+    assert_rc(jotd_store_code_redeem(f->st, h2, T0 + 1, &a), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 1, &a), JOTD_OK);
+    assert_false(a.used);
+    assert_string_equal(a.client_id, "web");
+    assert_string_equal(a.redirect_uri, "https://app.test/cb");
+    assert_string_equal(a.code_challenge, in.code_challenge);
+    assert_string_equal(a.scope, "profile");
+    assert_int_equal(a.user_id, 42);
+    assert_string_equal(a.sid, in.sid);
+    assert_int_equal(a.expires_at, T0 + 60);
+    jotd_auth_code_clear(&a);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 2, &a), JOTD_OK);
+    assert_true(a.used);
+    assert_string_equal(a.sid, in.sid);
+    jotd_auth_code_clear(&a);
+    /* collected once expired longer than the keep time */
+    assert_rc(jotd_store_gc(f->st, T0 + 60 + 100, 10), JOTD_OK);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 200, &a), JOTD_E_NOTFOUND);
+}
+
 /* Disable / enable / delete a client: its sessions end (events, refresh tokens, status bits),
  * its own status bit is set, its generation bumps with a client_generation event; enable
  * gives it a new status index; repeated calls change nothing. */
@@ -2435,7 +2516,9 @@ static void test_pg_migration_to_status_lists(void **state)
     sql_exec(f, "DROP INDEX clients_status_idx; DROP INDEX sessions_client_id;"
                 " ALTER TABLE clients DROP COLUMN resources, DROP COLUMN status_idx,"
                 " DROP COLUMN disabled, DROP COLUMN generation, DROP COLUMN jwks,"
-                " DROP COLUMN jwks_url; DROP TABLE assertion_jtis; DROP TABLE status_revoked;"
+                " DROP COLUMN jwks_url, DROP COLUMN redirect_uris; DROP TABLE auth_codes; DROP "
+                "TABLE assertion_jtis; DROP "
+                "TABLE status_revoked;"
                 " ALTER TABLE sessions DROP COLUMN ip;"
                 " DROP SEQUENCE session_status_idx; ALTER TABLE sessions DROP COLUMN status_idx;"
                 " UPDATE jotd_schema SET version = 2");
@@ -3106,12 +3189,12 @@ int main(void)
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
-        T(test_client_disable_enable_delete), T(test_assertion_replay),                            \
-        T(test_assertion_replay_concurrent), T(test_session_list), T(test_denylist), T(test_gc),   \
-        T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
-        T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
-        T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
-        T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
+        T(test_client_redirect_uris), T(test_auth_codes), T(test_client_disable_enable_delete),    \
+        T(test_assertion_replay), T(test_assertion_replay_concurrent), T(test_session_list),       \
+        T(test_denylist), T(test_gc), T(test_concurrent_rotate_same_token),                        \
+        T(test_concurrent_rotate_two_handles), T(test_concurrent_rotate_grace),                    \
+        T(test_concurrent_rotate_processes), T(test_concurrent_pool), T(test_errmsg_and_rc_str),   \
+        T(test_signing_keys), T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
