@@ -2007,7 +2007,7 @@ static jotd_rc_t code_redeem_fn(struct pgconn *c, void *ctx, int *how)
     if (r == JOTD_OK && (rr.bad || !o->client_id || !o->redirect_uri || !o->code_challenge ||
                          !o->scope || !sid || strlen(sid) != JOTD_SID_LEN))
         r = corrupt("auth_codes");
-    if (r == JOTD_OK)
+    if (r == JOTD_OK && sid) /* (sid is non-NULL here: checked just above) */
         memcpy(o->sid, sid, JOTD_SID_LEN + 1);
     free(sid);
     PQclear(res);
