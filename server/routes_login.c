@@ -218,7 +218,8 @@ static bool authorize_ok(const char *q)
 void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp, unsigned status,
                      const char *message, const char *authorize, const char *origin)
 {
-    char token[CSRF_LEN + 1], html[16384], msg[512] = "", cont[16000] = "", esc[15800];
+    char token[CSRF_LEN + 1], msg[512] = "", cont[16000] = "", esc[15800];
+    char html[sizeof msg + sizeof cont + sizeof token + 1024]; /* the fixed text: < 1 KiB */
     csrf_new(app, rt, resp, token);
     if (authorize && authorize_ok(authorize)) {
         html_escape(authorize, esc, sizeof esc);
