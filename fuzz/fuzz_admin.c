@@ -2,7 +2,7 @@
  *
  * server/routes_admin.c is compiled into this file (white-box, as the unit tests do), so its
  * static helpers are the real ones: jotd_admin_json_body (jansson, JSON_REJECT_DUPLICATES, an
- * object), members_ok, names_from_json, plus jotd_username_valid / jotd_name_valid /
+ * object), members_ok, jotd_admin_list, plus jotd_username_valid / jotd_name_valid /
  * jotd_parse_id from server/names.c. Its one external function is renamed here so that the
  * copy in jotd_core stays the one the rest of the server links against (should the file
  * gain another non-static function, rename that one too, or the link fails with a
@@ -64,8 +64,8 @@ static void validate_body(const jotd_req_t *req, bool creating)
     bool ok = members_ok(body, creating);
     if (creating)
         ok = ok && username && jotd_username_valid(username) && password;
-    ok = ok && (!roles || names_from_json(roles, &rl, &n_roles)) &&
-         (!perms || names_from_json(perms, &pl, &n_perms));
+    ok = ok && (!roles || jotd_admin_list(roles, JOTD_MAX_NAMES, jotd_name_valid, &rl, &n_roles)) &&
+         (!perms || jotd_admin_list(perms, JOTD_MAX_NAMES, jotd_name_valid, &pl, &n_perms));
     if (ok) {
         if (creating)
             FUZZ_CHECK(name_chars(username, "._@-"));

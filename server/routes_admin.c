@@ -25,27 +25,6 @@ static json_t *user_json(const jotd_user_t *u)
                      (json_int_t)u->updated_at);
 }
 
-/* An array of valid names from a JSON member; *out holds borrowed pointers into \p j. */
-static bool names_from_json(json_t *j, const char ***out, size_t *n)
-{
-    if (!json_is_array(j) || json_array_size(j) > JOTD_MAX_NAMES)
-        return false;
-    const char **list = calloc(json_array_size(j) + 1, sizeof *list);
-    if (!list)
-        return false;
-    for (size_t i = 0; i < json_array_size(j); i++) {
-        const char *s = json_string_value(json_array_get(j, i));
-        if (!s || !jotd_name_valid(s)) {
-            free(list);
-            return false;
-        }
-        list[i] = s;
-    }
-    *out = list;
-    *n = json_array_size(j);
-    return true;
-}
-
 /* Only these members, with these types; anything else is a 400. */
 static bool members_ok(json_t *body, bool creating)
 {
@@ -54,7 +33,7 @@ static bool members_ok(json_t *body, bool creating)
     json_object_foreach(body, key, v)
     {
         if (strcmp(key, "roles") == 0 || strcmp(key, "permissions") == 0)
-            continue; /* checked by names_from_json */
+            continue; /* checked by jotd_admin_list */
         if (strcmp(key, "disabled") == 0 && json_is_boolean(v))
             continue;
         if (strcmp(key, "password") == 0 && json_is_string(v))
@@ -125,8 +104,9 @@ static void create_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_re
     const char **rl = NULL, **pl = NULL;
     char phc[JOTD_PHC_MAX];
     if (!members_ok(body, true) || !username || !jotd_username_valid(username) || !password ||
-        (roles && !names_from_json(roles, &rl, &u.n_roles)) ||
-        (perms && !names_from_json(perms, &pl, &u.n_permissions))) {
+        (roles && !jotd_admin_list(roles, JOTD_MAX_NAMES, jotd_name_valid, &rl, &u.n_roles)) ||
+        (perms &&
+         !jotd_admin_list(perms, JOTD_MAX_NAMES, jotd_name_valid, &pl, &u.n_permissions))) {
         jotd_resp_error(resp, 400, "invalid_request",
                         "need username (1-64 of A-Z a-z 0-9 . _ @ -), password, and roles/"
                         "permissions as arrays of names");
@@ -170,8 +150,10 @@ static void patch_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *password = json_string_value(json_object_get(body, "password"));
     const char **rl = NULL, **pl = NULL;
     char phc[JOTD_PHC_MAX];
-    bool ok = members_ok(body, false) && (!roles || names_from_json(roles, &rl, &p.n_roles)) &&
-              (!perms || names_from_json(perms, &pl, &p.n_permissions));
+    bool ok =
+        members_ok(body, false) &&
+        (!roles || jotd_admin_list(roles, JOTD_MAX_NAMES, jotd_name_valid, &rl, &p.n_roles)) &&
+        (!perms || jotd_admin_list(perms, JOTD_MAX_NAMES, jotd_name_valid, &pl, &p.n_permissions));
     if (!ok) {
         jotd_resp_error(resp, 400, "invalid_request",
                         "patch roles, permissions (arrays of names), disabled, password");

@@ -49,28 +49,6 @@ static json_t *client_json(const jotd_client_t *c)
     return j;
 }
 
-/* A list member: an array of at most JOTD_CLIENT_MAX_LIST strings that \p valid accepts;
- * *out borrows from \p j. */
-static bool list_from_json(json_t *j, bool (*valid)(const char *), const char ***out, size_t *n)
-{
-    if (!json_is_array(j) || json_array_size(j) > JOTD_CLIENT_MAX_LIST)
-        return false;
-    const char **v = calloc(json_array_size(j) + 1, sizeof *v);
-    if (!v)
-        return false;
-    for (size_t i = 0; i < json_array_size(j); i++) {
-        const char *s = json_string_value(json_array_get(j, i));
-        if (!s || !valid(s)) {
-            free(v);
-            return false;
-        }
-        v[i] = s;
-    }
-    *out = v;
-    *n = json_array_size(j);
-    return true;
-}
-
 /* What a body may set, parsed and checked. */
 typedef struct client_body {
     const char **scopes, **default_scopes, **introspect, **resources, **redirect_uris;
@@ -102,31 +80,32 @@ static bool parse_client_body(json_t *body, bool creating, client_body_t *b, jot
         if (!strcmp(key, "scopes")) {
             free(b->scopes);
             b->scopes = NULL;
-            b->has_scopes = list_from_json(v, jotd_scope_token_valid, &b->scopes, &b->n_scopes);
+            b->has_scopes = jotd_admin_list(v, JOTD_CLIENT_MAX_LIST, jotd_scope_token_valid,
+                                            &b->scopes, &b->n_scopes);
             bad = b->has_scopes ? bad : "scopes: an array of scope tokens";
         } else if (!strcmp(key, "default_scopes")) {
             free(b->default_scopes);
             b->default_scopes = NULL;
-            b->has_default_scopes =
-                list_from_json(v, jotd_scope_token_valid, &b->default_scopes, &b->n_default_scopes);
+            b->has_default_scopes = jotd_admin_list(v, JOTD_CLIENT_MAX_LIST, jotd_scope_token_valid,
+                                                    &b->default_scopes, &b->n_default_scopes);
             bad = b->has_default_scopes ? bad : "default_scopes: an array of scope tokens";
         } else if (!strcmp(key, "introspect")) {
             free(b->introspect);
             b->introspect = NULL;
-            b->has_introspect =
-                list_from_json(v, jotd_audience_valid, &b->introspect, &b->n_introspect);
+            b->has_introspect = jotd_admin_list(v, JOTD_CLIENT_MAX_LIST, jotd_audience_valid,
+                                                &b->introspect, &b->n_introspect);
             bad = b->has_introspect ? bad : "introspect: an array of audiences";
         } else if (!strcmp(key, "resources")) {
             free(b->resources);
             b->resources = NULL;
-            b->has_resources =
-                list_from_json(v, jotd_audience_valid, &b->resources, &b->n_resources);
+            b->has_resources = jotd_admin_list(v, JOTD_CLIENT_MAX_LIST, jotd_audience_valid,
+                                               &b->resources, &b->n_resources);
             bad = b->has_resources ? bad : "resources: an array of audiences";
         } else if (!strcmp(key, "redirect_uris")) {
             free(b->redirect_uris);
             b->redirect_uris = NULL;
-            b->has_redirect_uris =
-                list_from_json(v, jotd_redirect_uri_valid, &b->redirect_uris, &b->n_redirect_uris);
+            b->has_redirect_uris = jotd_admin_list(v, JOTD_CLIENT_MAX_LIST, jotd_redirect_uri_valid,
+                                                   &b->redirect_uris, &b->n_redirect_uris);
             bad = b->has_redirect_uris ? bad
                                        : "redirect_uris: an array of absolute https URIs (http "
                                          "for a loopback host), without fragments";

@@ -69,3 +69,24 @@ json_t *jotd_admin_strings(char *const *v, size_t n)
         json_array_append_new(a, json_string(v[i]));
     return a;
 }
+
+bool jotd_admin_list(json_t *j, size_t max, bool (*valid)(const char *), const char ***out,
+                     size_t *n)
+{
+    if (!json_is_array(j) || json_array_size(j) > max)
+        return false;
+    const char **v = calloc(json_array_size(j) + 1, sizeof *v);
+    if (!v)
+        return false;
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        const char *s = json_string_value(json_array_get(j, i));
+        if (!s || !valid(s)) {
+            free(v);
+            return false;
+        }
+        v[i] = s;
+    }
+    *out = v;
+    *n = json_array_size(j);
+    return true;
+}

@@ -341,6 +341,10 @@ char *jotd_admin_require(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
 json_t *jotd_admin_json_body(const jotd_req_t *req, jotd_resp_t *resp);
 /** A JSON array of the \p n strings \p v (copied): roles, scopes, audiences... */
 json_t *jotd_admin_strings(char *const *v, size_t n);
+/** A JSON array of at most \p max strings that \p valid accepts: true with *out a calloc'd
+ *  array (free it) of pointers borrowed from \p j and *n their number; false otherwise. */
+bool jotd_admin_list(json_t *j, size_t max, bool (*valid)(const char *), const char ***out,
+                     size_t *n);
 /** /admin/keys[...] (routes_admin_clients.c). */
 void jotd_route_admin_keys(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                            jotd_resp_t *resp);

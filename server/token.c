@@ -70,6 +70,45 @@ static jot_err_t set_status(jot_claims_t *c, const char *issuer, int64_t status_
     return rc;
 }
 
+/* The claims every access token of ours has (RFC 9068 §2.2), into \p c. */
+static jot_err_t base_claims(jot_claims_t *c, const jotd_runtime_t *rt, const char *sub,
+                             const char *aud, const char *client_id, const char *scope, int64_t now,
+                             const char *jti)
+{
+    jot_err_t rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "sub", sub);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "aud", aud);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, "exp", now + rt->cfg.access_ttl);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, "iat", now);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "jti", jti);
+    if (rc == JOT_OK)
+        rc = jot_claims_set_string(c, "client_id", client_id);
+    if (rc == JOT_OK && scope && *scope)
+        rc = jot_claims_set_string(c, "scope", scope);
+    return rc;
+}
+
+/* The generation and status claims, then \p c signed as an at+jwt (consumed either way). */
+static jot_err_t sign_access(const jotd_runtime_t *rt, jot_claims_t *c, jot_err_t rc, int64_t gen,
+                             int64_t status_idx, int64_t now, char **out_token)
+{
+    if (rc == JOT_OK)
+        rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, gen);
+    if (rc == JOT_OK)
+        rc = set_status(c, rt->cfg.issuer, status_idx);
+    if (rc == JOT_OK) {
+        jot_sign_opts_t opts = {.typ = "at+jwt"};
+        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring, now), &opts, c, out_token, NULL);
+    }
+    jot_claims_free(c);
+    return rc;
+}
+
 jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
                             const jotd_session_t *s, const char *scope, int64_t now,
                             char **out_token, char out_jti[JOTD_SID_LEN + 1])
@@ -81,21 +120,7 @@ jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
     char sub[24], jti[JOTD_SID_LEN + 1];
     snprintf(sub, sizeof sub, "%lld", (long long)user->id);
     jotd_random_id(jti);
-    rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "sub", sub);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "aud", rt->cfg.audience);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_int(c, "exp", now + rt->cfg.access_ttl);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_int(c, "iat", now);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "jti", jti);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "client_id", s->client_id);
-    if (rc == JOT_OK && scope && *scope)
-        rc = jot_claims_set_string(c, "scope", scope);
+    rc = base_claims(c, rt, sub, rt->cfg.audience, s->client_id, scope, now, jti);
     if (rc == JOT_OK)
         rc = jot_claims_set_string(c, "sid", s->sid);
     if (rc == JOT_OK)
@@ -105,15 +130,7 @@ jot_err_t jotd_access_token(const jotd_runtime_t *rt, const jotd_user_t *user,
     if (rc == JOT_OK)
         rc = jot_claims_set_strings(c, "permissions", (const char *const *)user->permissions,
                                     user->n_permissions);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, user->generation);
-    if (rc == JOT_OK)
-        rc = set_status(c, rt->cfg.issuer, s->status_idx);
-    if (rc == JOT_OK) {
-        jot_sign_opts_t opts = {.typ = "at+jwt"};
-        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring, now), &opts, c, out_token, NULL);
-    }
-    jot_claims_free(c);
+    rc = sign_access(rt, c, rc, user->generation, s->status_idx, now, out_token);
     if (rc != JOT_OK)
         return rc;
     if (out_jti)
@@ -130,31 +147,8 @@ jot_err_t jotd_client_token(const jotd_runtime_t *rt, const jotd_client_t *cl, c
         return rc;
     char jti[JOTD_SID_LEN + 1];
     jotd_random_id(jti);
-    rc = jot_claims_set_string(c, "iss", rt->cfg.issuer);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "sub", cl->client_id);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "aud", aud);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_int(c, "exp", now + rt->cfg.access_ttl);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_int(c, "iat", now);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "jti", jti);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_string(c, "client_id", cl->client_id);
-    if (rc == JOT_OK && scope && *scope)
-        rc = jot_claims_set_string(c, "scope", scope);
-    if (rc == JOT_OK)
-        rc = jot_claims_set_int(c, JOTD_GEN_CLAIM, cl->generation);
-    if (rc == JOT_OK)
-        rc = set_status(c, rt->cfg.issuer, cl->status_idx);
-    if (rc == JOT_OK) {
-        jot_sign_opts_t opts = {.typ = "at+jwt"};
-        rc = jot_jwt_sign(jotd_keyring_signing_key(rt->keyring, now), &opts, c, out_token, NULL);
-    }
-    jot_claims_free(c);
-    return rc;
+    rc = base_claims(c, rt, cl->client_id, aud, cl->client_id, scope, now, jti);
+    return sign_access(rt, c, rc, cl->generation, cl->status_idx, now, out_token);
 }
 
 int jotd_client_void_key(const char *client_id, int64_t gen, char out[JOTD_CLIENT_VOID_KEY_MAX])
