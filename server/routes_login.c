@@ -12,10 +12,8 @@
  * the cookie nor compute the MAC without the server's key (secrets.h), and SameSite=Strict
  * keeps the cookie off cross-site posts anyway.
  *
- * jotd serving plain HTTP (no --tls-cert, no --insecure-http: it listens on loopback only,
- * config.c) is a development or test server: the cookies then drop the __Host- prefix and
- * Secure, which need HTTPS (browsers treat http://localhost as secure, other clients do
- * not). With TLS, or behind a TLS-terminating proxy (--insecure-http), they keep both. */
+ * Cookie names and attributes: cookie.c (plain HTTP on loopback drops the __Host- prefix
+ * and Secure). */
 #include "log.h"
 #include "server.h"
 #include "common/random.h"
@@ -34,56 +32,20 @@ static const char style[] =
     "input{margin:.25rem 0 1rem;padding:.5rem}button{padding:.5rem}"
     ".error{color:#a00;font-weight:bold}";
 
-/* HTTPS as the browser sees it: TLS here or at the proxy in front (--insecure-http). */
-static bool secure_cookies(const jotd_runtime_t *rt)
-{
-    return rt->cfg.tls_cert || rt->cfg.insecure_http;
-}
-
 static const char *session_cookie(const jotd_runtime_t *rt)
 {
-    return secure_cookies(rt) ? "__Host-jotd-session" : "jotd-session";
+    return jotd_cookie_name(rt, "__Host-jotd-session");
 }
 
 static const char *csrf_cookie(const jotd_runtime_t *rt)
 {
-    return secure_cookies(rt) ? "__Host-jotd-csrf" : "jotd-csrf";
-}
-
-/* The value of cookie \p name in the Cookie header (the first one) into \p buf; NULL when
- * absent or longer than \p len - 1. */
-static const char *cookie_get(const jotd_req_t *req, const char *name, char *buf, size_t len)
-{
-    const char *p = req->cookie;
-    size_t n = strlen(name);
-    while (p && *p) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        size_t vlen = strcspn(p, ";");
-        if (vlen > n && strncmp(p, name, n) == 0 && p[n] == '=') {
-            size_t m = vlen - n - 1;
-            if (m >= len)
-                return NULL;
-            memcpy(buf, p + n + 1, m);
-            buf[m] = '\0';
-            return buf;
-        }
-        p += vlen;
-    }
-    return NULL;
+    return jotd_cookie_name(rt, "__Host-jotd-csrf");
 }
 
 static void set_cookie(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *name,
                        const char *value, const char *same_site, int64_t max_age)
 {
-    char h[256];
-    char age[40] = "";
-    if (max_age >= 0)
-        snprintf(age, sizeof age, "; Max-Age=%lld", (long long)max_age);
-    snprintf(h, sizeof h, "%s=%s; Path=/; HttpOnly; SameSite=%s%s%s", name, value, same_site,
-             secure_cookies(rt) ? "; Secure" : "", age);
-    jotd_resp_header(resp, "Set-Cookie", h);
-    jot_memzero(h, sizeof h);
+    jotd_cookie_set(resp, rt, name, value, &(jotd_cookie_attrs_t){NULL, NULL, same_site, max_age});
 }
 
 /* The form's token for \p nonce. */
@@ -109,7 +71,8 @@ static bool csrf_ok(const jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
 {
     char nonce[JOTD_SID_LEN + 2], want[CSRF_LEN + 1];
     const char *got = jotd_params_get(params, "csrf");
-    if (!got || strlen(got) != CSRF_LEN || !cookie_get(req, csrf_cookie(rt), nonce, sizeof nonce) ||
+    if (!got || strlen(got) != CSRF_LEN ||
+        !jotd_cookie_get(req, csrf_cookie(rt), nonce, sizeof nonce) ||
         strlen(nonce) != JOTD_SID_LEN)
         return false;
     csrf_mac(app, nonce, want);
@@ -266,7 +229,7 @@ bool jotd_browser_session(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
                           jotd_session_t *s, jotd_user_t *user)
 {
     char tok[JOTD_REFRESH_TOKEN_LEN + 2];
-    if (!cookie_get(req, session_cookie(rt), tok, sizeof tok) ||
+    if (!jotd_cookie_get(req, session_cookie(rt), tok, sizeof tok) ||
         strlen(tok) != JOTD_REFRESH_TOKEN_LEN)
         return false;
     uint8_t hash[JOTD_HASH_LEN];

@@ -306,6 +306,27 @@ void jotd_html_page(jotd_resp_t *resp, unsigned status, const char *title, const
 void jotd_route_authorize(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                           jotd_resp_t *resp);
 
+/* ---- cookies (cookie.c) ---- */
+/** Whether the browser sees jotd over HTTPS (TLS here, or at the proxy: --insecure-http):
+ *  cookies then carry their __Host-/__Secure- prefix and Secure. */
+bool jotd_secure_cookies(const jotd_runtime_t *rt);
+/** The name a cookie has here: \p name as given ("__Host-jotd-session"), or without its
+ *  __Host-/__Secure- prefix when jotd serves plain HTTP. Points into \p name. */
+const char *jotd_cookie_name(const jotd_runtime_t *rt, const char *name);
+/** The value of cookie \p name in the Cookie header (the first one) into \p buf; NULL when
+ *  absent or longer than \p len - 1. */
+const char *jotd_cookie_get(const jotd_req_t *req, const char *name, char *buf, size_t len);
+typedef struct jotd_cookie_attrs {
+    const char *path;      /* NULL: "/" */
+    const char *domain;    /* NULL: host-only */
+    const char *same_site; /* "Strict" or "Lax" */
+    int64_t max_age;       /* seconds; 0 deletes it; -1: a session cookie */
+} jotd_cookie_attrs_t;
+/** Adds Set-Cookie: \p name = \p value with \p a, always HttpOnly, Secure when
+ *  jotd_secure_cookies. */
+void jotd_cookie_set(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *name,
+                     const char *value, const jotd_cookie_attrs_t *a);
+
 /* ---- routes (routes_*.c) ---- */
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                       jotd_resp_t *resp);
