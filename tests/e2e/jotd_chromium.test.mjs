@@ -33,7 +33,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { requireChromium, testCA, launchChromium, screenshot, collectProblems, loginPageShots, artifactDir, REPO } from './lib/browser.mjs';
-import { JOT_BIN, JOTD, Jotd, mkTmp, show, sleep } from './lib/jotd.mjs';
+import { JOT_BIN, JOTD, Jotd, httpRequest, mkTmp, show, sleep } from './lib/jotd.mjs';
 import { Nginx, freePort, requireNginx } from './lib/nginx.mjs';
 
 requireChromium('jotd_chromium');
@@ -73,7 +73,7 @@ const SPA_MISSING = !/--cookie-mode/.test(helpOf(['client', 'add', '--help']))
 
 // ---- the world: CA, jotd, a CONNECT proxy, the resource server, nginx, Chromium --------------
 
-let tmp, ca, port, srv, rs, proxy, nginx, browser;
+let tmp, ca, other, port, srv, rs, proxy, nginx, browser;
 const origin = (host) => `https://${host}.jot.test:${port}`;
 
 /** A request from node to a *.jot.test URL through nginx (127.0.0.1:port), TLS checked
@@ -268,7 +268,25 @@ function nginxConfig(www) {
     server {
         server_name evil.jot.test;
         ${tls}
-        location / { default_type text/html; alias ${www}/evil.html; }
+        root ${www};
+        location / { default_type text/html; try_files /evil.html =404; }
+    }
+    # the harness checking itself: a certificate not from this run's CA; a CSP violation
+    server {
+        server_name untrusted.jot.test;
+        listen 127.0.0.1:${port} ssl;
+        ssl_certificate ${other.certFile};
+        ssl_certificate_key ${other.keyFile};
+        location / { return 204; }
+    }
+    server {
+        server_name csp.jot.test;
+        ${tls}
+        location / {
+            default_type text/html;
+            add_header Content-Security-Policy "default-src 'none'" always;
+            return 200 '<!doctype html><title>csp</title><p style="color:red">x</p><img src="/x.png">';
+        }
     }
     server {
         server_name spa.jot.test;
@@ -281,6 +299,7 @@ before(async () => {
   tmp = mkTmp('jot-chromium-');
   fs.chmodSync(tmp, 0o711);
   ca = testCA(path.join(tmp, 'ca'));
+  other = testCA(path.join(tmp, 'other-ca')); // the same names, another key: not trusted
   port = await freePort();
   const issuer = `https://auth.jot.test:${port}`;
   srv = await Jotd.start({
@@ -289,8 +308,7 @@ before(async () => {
       ...(PORTAL_MISSING ? [] : ['--cookie-domain', 'jot.test'])],
   });
   proxy = await startConnectProxy();
-  if (!PORTAL_MISSING) rs = await startResourceServer(['--token-header', 'X-Auth-Token', '--signout-url', `${issuer}/login`]);
-  else if (!SPA_MISSING) rs = await startResourceServer([]);
+  if (HAVE_RS) rs = await startResourceServer(PORTAL_MISSING ? [] : ['--token-header', 'X-Auth-Token', '--signout-url', `${issuer}/login`]);
   const www = writeStatic(tmp);
   nginx = await Nginx.startServers(() => nginxConfig(www), { port });
   browser = await launchChromium({ spki: ca.spki });
@@ -323,6 +341,43 @@ async function submitLogin(page, user, password = PASSWORD) {
   await page.fill('#password', password);
   await Promise.all([page.waitForNavigation({ timeout: WAIT }), page.click('button[type=submit]')]);
 }
+
+// ---- the harness itself ------------------------------------------------------------------------
+
+describe('the harness', () => {
+  test('Chromium trusts exactly the leaf named by its SPKI hash: another certificate for the same names fails', async () => {
+    const { context } = await freshContext();
+    try {
+      const page = await context.newPage();
+      await assert.rejects(page.goto(`${origin('untrusted')}/`), /ERR_CERT/);
+      const ok = await (await context.newPage()).goto(`${origin('evil')}/`);
+      assert.equal(ok.status(), 200);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the resource server reaches jotd at https://auth.jot.test:PORT through the CONNECT proxy', { skip: HAVE_RS ? false : `${RS} not built` }, async () => {
+    srv.addUser('rsuser', PASSWORD);
+    const t = await srv.login('rsuser', PASSWORD);
+    const r = await httpRequest(`http://${rs.addr}/hello`, { headers: { authorization: `Bearer ${t.access_token}` } });
+    assert.equal(r.status, 200, `${r.status} ${r.text} ${rs.out.err}`);
+    assert.equal(r.json.sub, t.claims.sub);
+  });
+
+  test('a CSP violation is caught by the problem collector', async () => {
+    const { context, problems } = await freshContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin('csp')}/`);
+      const deadline = Date.now() + WAIT;
+      while (!problems.some((p) => p.kind === 'csp') && Date.now() < deadline) await sleep(50);
+      assert.ok(problems.some((p) => p.kind === 'csp' && /style-src|img-src|default-src/.test(p.text)), JSON.stringify(problems));
+    } finally {
+      await context.close();
+    }
+  });
+});
 
 // ---- a: the login page ------------------------------------------------------------------------
 
