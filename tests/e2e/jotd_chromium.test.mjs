@@ -5,7 +5,8 @@
 //
 //   auth.jot.test    jotd (--insecure-http behind nginx, --trusted-proxy 127.0.0.1/32)
 //   app.jot.test     the forward-auth portal: examples/resource-server behind auth_request
-//   spa.jot.test     examples/spa as static files, its API (/api/) the resource server
+//   spa.jot.test     examples/spa as static files (a copy, with this run's config.js), its
+//                    API (/api/) the resource server
 //   client.jot.test  a static callback page for the code flow driven by the browser
 //   evil.jot.test    another origin (same site, so SameSite alone protects nothing there)
 //
@@ -230,9 +231,23 @@ function writeStatic(dir) {
   const put = (name, text) => fs.writeFileSync(path.join(www, name), text, { mode: 0o644 });
   put('cb.html', '<!doctype html><html lang="en"><title>callback</title><p id="cb">callback</p></html>\n');
   put('evil.html', '<!doctype html><html lang="en"><title>another origin</title><p id="evil">another origin</p></html>\n');
-  put('spa-config.js', `window.JOT_CONFIG = ${JSON.stringify({
-    issuer: srv.issuer, clientId: 'spa', redirectUri: `${origin('spa')}/`, api: `${origin('spa')}/api`,
-  })};\n`);
+  if (!SPA_MISSING) {
+    // a copy: nginx's worker (nobody, when we are root) may not reach into the source tree
+    // (a clone under /root is 0700 in CI); its config.js is this run's
+    const spa = path.join(www, 'spa');
+    fs.cpSync(SPA_DIR, spa, { recursive: true });
+    fs.writeFileSync(path.join(spa, 'config.js'), `window.JOT_CONFIG = ${JSON.stringify({
+      issuer: srv.issuer, clientId: 'spa', redirectUri: `${origin('spa')}/`, api: `${origin('spa')}/api`,
+    })};\n`);
+    const readable = (d) => {
+      fs.chmodSync(d, 0o755);
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) readable(path.join(d, e.name));
+        else fs.chmodSync(path.join(d, e.name), 0o644);
+      }
+    };
+    readable(spa);
+  }
   return www;
 }
 
@@ -253,12 +268,11 @@ function nginxConfig(www) {
   const listen = /^\s*listen\s+([^\s;]+)/m.exec(recipe)?.[1] ?? `127.0.0.1:${port}`;
   const tls = `listen ${listen} ssl;\n        ssl_certificate ${ca.certFile};\n        ssl_certificate_key ${ca.keyFile};`;
   const spa = SPA_MISSING ? '' : `
-        location = /config.js { alias ${www}/spa-config.js; }
         location /api/ {
             proxy_pass http://${rs.addr}/;
         }
         location / {
-            root ${SPA_DIR};
+            root ${www}/spa;
             index index.html;
         }`;
   return `${recipe}

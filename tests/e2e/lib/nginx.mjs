@@ -9,6 +9,10 @@
 //   await lb.post('/token', {...});              // .headers.get('x-upstream'): which answered
 //   await lb.stop();
 //
+// Nginx.startServers(servers, {port}) runs a configuration of the caller's instead (the
+// server blocks, e.g. several TLS vhosts on one port, as in jotd_chromium), in the same frame:
+// everything nginx writes inside DIR, the same cleanup.
+//
 // What the configuration says, and why:
 // - `upstream` of the given jotd addresses, round-robin (nginx's default), no keep-alive to
 //   them: an idle upstream connection would hold up a jotd draining on SIGTERM (see
@@ -76,7 +80,10 @@ export function freePort() {
 const live = new Set(); // running nginx instances
 
 function cleanupAll() {
-  for (const n of live) n.kill();
+  for (const n of live) {
+    n.kill();
+    n._rmdir(); // the master, going, needs nothing in it any more
+  }
 }
 process.on('exit', cleanupAll);
 // lib/jotd.mjs exits on these signals after its own cleanup; ours runs on 'exit' too
