@@ -132,10 +132,13 @@ export async function launchChromium({ spki, args = [] } = {}) {
   });
 }
 
-/** Where screenshots go: $JOT_ARTIFACTS, else build/test-artifacts/browser in the repository
- *  (made when first needed). */
+/** Where screenshots go (made when first needed): $JOT_ARTIFACTS, else test-artifacts/browser
+ *  in the build tree of $JOT_BIN (CTest sets it: build/test-artifacts/browser for `make
+ *  test`, build-asan/... for a sanitizer build), else build/test-artifacts/browser. */
 export function artifactDir() {
-  const d = process.env.JOT_ARTIFACTS ? path.resolve(process.env.JOT_ARTIFACTS) : path.join(REPO, 'build', 'test-artifacts', 'browser');
+  const d = process.env.JOT_ARTIFACTS ? path.resolve(process.env.JOT_ARTIFACTS)
+    : process.env.JOT_BIN ? path.resolve(process.env.JOT_BIN, '..', 'test-artifacts', 'browser')
+    : path.join(REPO, 'build', 'test-artifacts', 'browser');
   fs.mkdirSync(d, { recursive: true });
   return d;
 }
