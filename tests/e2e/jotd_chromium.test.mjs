@@ -616,7 +616,7 @@ describe('the single-page app (cookie mode) in Chromium', { skip: SPA_MISSING ??
 
   const status = (page) => page.locator('#status');
   const waitStatus = async (page, re) => {
-    await page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#status')?.textContent ?? ''), re.source, { timeout: WAIT });
+    await page.waitForFunction((src) => new RegExp(src).test((document.querySelector('#status')?.textContent ?? '').trim()), re.source, { timeout: WAIT });
     return (await status(page).textContent()).trim();
   };
   const apiSub = async (page) => {
