@@ -9,6 +9,10 @@
 //   await lb.post('/token', {...});              // .headers.get('x-upstream'): which answered
 //   await lb.stop();
 //
+// Nginx.startServers(servers, {port}) runs a configuration of the caller's instead (the
+// server blocks, e.g. several TLS vhosts on one port, as in jotd_chromium), in the same frame:
+// everything nginx writes inside DIR, the same cleanup.
+//
 // What the configuration says, and why:
 // - `upstream` of the given jotd addresses, round-robin (nginx's default), no keep-alive to
 //   them: an idle upstream connection would hold up a jotd draining on SIGTERM (see
@@ -61,7 +65,7 @@ export function requireNginx(suite) {
 }
 
 /** A port free on 127.0.0.1 now (nginx cannot listen on port 0 and tell us the port). */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.unref();
@@ -76,7 +80,10 @@ function freePort() {
 const live = new Set(); // running nginx instances
 
 function cleanupAll() {
-  for (const n of live) n.kill();
+  for (const n of live) {
+    n.kill();
+    n._rmdir(); // the master, going, needs nothing in it any more
+  }
 }
 process.on('exit', cleanupAll);
 // lib/jotd.mjs exits on these signals after its own cleanup; ours runs on 'exit' too
@@ -119,6 +126,42 @@ ${upstreams.map((u) => `        server ${hostPort(u)};`).join('\n')}
 `;
 }
 
+/** The frame of startServers' configurations: \p servers inside `http { }`, everything
+ *  nginx writes inside \p dir. */
+function wrap(dir, servers) {
+  return `# written by tests/e2e/lib/nginx.mjs
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events {
+    worker_connections 1024;
+}
+http {
+    access_log off;
+    client_body_temp_path ${dir}/client_body;
+    proxy_temp_path ${dir}/proxy;
+    fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi;
+    scgi_temp_path ${dir}/scgi;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+${servers}
+}
+`;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:\p port. */
+function accepts(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 export class Nginx extends HttpEndpoint {
   /** Start nginx balancing over \p upstreams (base URLs of jotd: http://127.0.0.1:PORT). */
   static async start(upstreams) {
@@ -127,7 +170,8 @@ export class Nginx extends HttpEndpoint {
     // the free port may be taken between our probe and nginx's bind: try a few
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        await n._start(upstreams);
+        n.upstreams = upstreams.map(hostPort);
+        await n._start((dir, port) => config(dir, port, upstreams), { scheme: 'http' });
         return n;
       } catch (e) {
         lastErr = e;
@@ -139,14 +183,34 @@ export class Nginx extends HttpEndpoint {
     throw lastErr;
   }
 
-  async _start(upstreams) {
-    this.upstreams = upstreams.map(hostPort);
+  /**
+   * Start nginx with a configuration of the caller's: \p servers(dir, port) returns what goes
+   * inside `http { }` (upstream and server blocks listening on 127.0.0.1:port; TLS or not),
+   * around which the same pid, error log and temp paths in DIR are written as for start().
+   * \p port: the port to listen on (a caller that must name it before nginx starts, e.g. in
+   * jotd's issuer, takes one from freePort()), else a free one. Ready when the port accepts
+   * connections. this.base is https://127.0.0.1:PORT; requests to a name-based vhost need
+   * their own Host/servername (see lib/browser.mjs for the browser side).
+   */
+  static async startServers(servers, { port } = {}) {
+    const n = new Nginx();
+    try {
+      await n._start((dir, p) => wrap(dir, servers(dir, p)), { port, scheme: 'https' });
+    } catch (e) {
+      n.kill();
+      n._rmdir();
+      throw e;
+    }
+    return n;
+  }
+
+  async _start(makeConfig, { port, scheme }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jot-nginx-'));
     if (process.getuid?.() === 0) fs.chmodSync(this.dir, 0o711); // the worker (nobody) reaches its temp paths
-    this.port = await freePort();
-    this.base = `http://127.0.0.1:${this.port}`;
+    this.port = port ?? (await freePort());
+    this.base = `${scheme}://127.0.0.1:${this.port}`;
     const conf = path.join(this.dir, 'nginx.conf');
-    fs.writeFileSync(conf, config(this.dir, this.port, upstreams));
+    fs.writeFileSync(conf, makeConfig(this.dir, this.port));
     this.output = '';
     this.exit = null;
     // -e: the error log of the start-up, before nginx.conf is read (not /var/log/nginx)
@@ -175,12 +239,14 @@ export class Nginx extends HttpEndpoint {
     for (;;) {
       if (this.exit) throw new Error(`nginx exited at start: ${JSON.stringify(this.exit)}\n${this.output}${this.errorLog()}`);
       try {
-        const r = await this.get('/healthz');
-        if (r.status === 200) break;
+        if (scheme === 'http') {
+          const r = await this.get('/healthz');
+          if (r.status === 200) break;
+        } else if (await accepts(this.port)) break;
       } catch {
         /* not listening yet */
       }
-      if (Date.now() > deadline) throw new Error(`nginx did not answer /healthz\n${this.output}${this.errorLog()}`);
+      if (Date.now() > deadline) throw new Error(`nginx did not start listening\n${this.output}${this.errorLog()}`);
       await sleep(20);
     }
   }
