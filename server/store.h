@@ -133,7 +133,9 @@ jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_p
 jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id, int64_t now);
 
 /* ---- clients ---- */
-#define JOTD_CLIENT_MAX_LIST 64 /* scopes, default scopes or introspection audiences */
+#define JOTD_CLIENT_MAX_LIST 64   /* scopes, default scopes or introspection audiences */
+#define JOTD_CLIENT_GRACE_MAX 60  /* a client's refresh grace, seconds (as --refresh-grace) */
+#define JOTD_COOKIE_MODE_GRACE 10 /* the grace of a cookie-mode client that sets none */
 
 typedef struct jotd_client {
     char *client_id;
