@@ -1606,12 +1606,13 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.client_throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                             app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.clients = jotd_client_cache_new();
+    app.origins = jotd_origins_new();
     app.statuslists = jotd_statuslists_new();
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
     if (!app.deny || !app.ended_sessions || !app.void_clients || !app.remote_sets || !app.gens ||
-        !app.throttle || !app.client_throttle || !app.clients || !app.statuslists) {
+        !app.throttle || !app.client_throttle || !app.clients || !app.origins || !app.statuslists) {
         fail("%s", "out of memory");
         goto out;
     }
@@ -1800,6 +1801,7 @@ out:
     jotd_throttle_free(app.throttle);
     jotd_throttle_free(app.client_throttle);
     jotd_client_cache_free(app.clients);
+    jotd_origins_free(app.origins);
     jotd_statuslists_free(app.statuslists);
     jotd_kek_wipe(&app.kek);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
