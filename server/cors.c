@@ -29,6 +29,7 @@
 #include <strings.h>
 
 struct jotd_origins {
+    pthread_mutex_t reload; /* one rebuild at a time: a second caller waits for the first */
     pthread_rwlock_t lock;
     char **v; /* sorted, distinct */
     size_t n;
@@ -41,6 +42,7 @@ jotd_origins_t *jotd_origins_new(void)
     if (!o)
         return NULL;
     pthread_rwlock_init(&o->lock, NULL);
+    pthread_mutex_init(&o->reload, NULL);
     atomic_init(&o->stale, true);
     return o;
 }
@@ -58,6 +60,7 @@ void jotd_origins_free(jotd_origins_t *o)
         return;
     free_list(o->v, o->n);
     pthread_rwlock_destroy(&o->lock);
+    pthread_mutex_destroy(&o->reload);
     free(o);
 }
 
@@ -72,10 +75,22 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static jotd_rc_t reload(jotd_origins_t *o, jotd_store_t *st);
+
+/* Under o->reload: whoever returns has seen a set at least as new as the change that made
+ * it stale (a handler's own change is in force when it answers). */
 jotd_rc_t jotd_origins_reload(jotd_origins_t *o, jotd_store_t *st)
 {
-    if (!o || !atomic_exchange(&o->stale, false))
+    if (!o)
         return JOTD_OK;
+    pthread_mutex_lock(&o->reload);
+    jotd_rc_t rc = atomic_exchange(&o->stale, false) ? reload(o, st) : JOTD_OK;
+    pthread_mutex_unlock(&o->reload);
+    return rc;
+}
+
+static jotd_rc_t reload(jotd_origins_t *o, jotd_store_t *st)
+{
     jotd_client_t *cl = NULL;
     size_t n = 0, total = 0, m = 0;
     jotd_rc_t rc = jotd_store_client_list(st, &cl, &n);
