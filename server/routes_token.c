@@ -591,12 +591,16 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         (void)jotd_events_sync(app, rt->cfg.access_ttl);
         reuse_audit(app, old_hash, now, client_id, req->ip);
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
+        if (cl->cookie_mode) /* a dead cookie: the browser drops it */
+            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
         break;
     case JOTD_E_NOTFOUND:
     case JOTD_E_EXPIRED:
     case JOTD_E_MISMATCH:
     case JOTD_E_DISABLED:
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token invalid or expired");
+        if (cl->cookie_mode)
+            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
         break;
     default:
         jotd_resp_unavailable(resp, rc);

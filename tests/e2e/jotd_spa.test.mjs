@@ -362,8 +362,10 @@ describe('cookie mode at /token', () => {
     r = await send(s.cookie);
     assert.equal(r.status, 400, describeResponse(r));
     assert.match(r.json.error_description, /reused/);
+    assert.match(cookieLine(r, 'jotd-refresh-spa-short') ?? '', /Max-Age=0/, 'the dead cookie is cleared');
     r = await send(next);
     assert.equal(r.status, 400, 'the successor died with the session');
+    assert.match(cookieLine(r, 'jotd-refresh-spa-short') ?? '', /Max-Age=0/);
   });
 });
 
