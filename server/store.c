@@ -230,6 +230,8 @@ static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
 int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
 {
     jotd_client_t c = {.status_idx = src->status_idx,
+                       .disabled = src->disabled,
+                       .generation = src->generation,
                        .created_at = src->created_at,
                        .updated_at = src->updated_at,
                        .cookie_mode = src->cookie_mode,

@@ -1638,6 +1638,18 @@ static void test_client_browser(void **state)
     assert_int_equal(a.refresh_grace, 7);
     assert_int_equal(jotd_client_copy(&copy, &a), 0);
     assert_true(copy.cookie_mode && copy.has_refresh_grace && copy.refresh_grace == 7);
+    jotd_client_clear(&copy);
+    /* every scalar: the credential cache hands out copies, and a service token carries the
+     * copy's generation (a copy with generation 0 after an enable made voided tokens) */
+    a.generation = 3;
+    a.disabled = true;
+    a.status_idx = 42;
+    assert_int_equal(jotd_client_copy(&copy, &a), 0);
+    assert_int_equal(copy.generation, 3);
+    assert_true(copy.disabled);
+    assert_int_equal(copy.status_idx, 42);
+    assert_int_equal(copy.created_at, a.created_at);
+    assert_int_equal(copy.updated_at, a.updated_at);
     assert_string_equal(copy.allowed_origins[0], "https://app.test");
     jotd_client_clear(&copy);
     jotd_client_clear(&a);
