@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { Jotd, bearer, describeResponse, show, sleep } from './lib/jotd.mjs';
 
 const ISSUER = 'https://issuer.e2e.test/auth'; // the cookie's Path: /auth/token
@@ -477,5 +478,37 @@ describe('CORS', () => {
       assert.equal(r.headers.get('access-control-allow-origin'), '*', p);
       assert.equal(r.headers.get('access-control-allow-credentials'), null, p);
     }
+  });
+});
+
+// ---- examples/spa -----------------------------------------------------------------------------
+
+describe('examples/spa (static checks; the real browser runs it in the Chromium suite)', () => {
+  const dir = new URL('../../examples/spa/', import.meta.url);
+  const read = (f) => fs.readFileSync(new URL(f, dir), 'utf8');
+
+  test('no external asset, no build step: every src/href is a local file; the ids the browser test uses', () => {
+    const html = read('index.html');
+    for (const m of html.matchAll(/\b(?:src|href)="([^"]+)"/g)) {
+      assert.ok(!/^[a-z]+:|^\/\//i.test(m[1]), `external asset ${m[1]}`);
+      assert.ok(fs.existsSync(new URL(m[1], dir)), `missing ${m[1]}`);
+    }
+    for (const id of ['signin', 'signout', 'call', 'user', 'api-result', 'status']) assert.match(html, new RegExp(`id="${id}"`), id);
+    assert.doesNotMatch(html, /<script>[^<]/, 'no inline script (a strict CSP works)');
+    assert.doesNotMatch(read('style.css'), /@import|url\(/, 'no external style resource');
+  });
+
+  test('the access token in memory only; PKCE S256 and state; credentials: include', () => {
+    const js = read('app.js').split('\n').filter((l) => !l.trim().startsWith('//')).join('\n'); // code, not comments
+    assert.doesNotMatch(js, /localStorage/, 'never localStorage');
+    assert.doesNotMatch(js, /document\.cookie/);
+    assert.doesNotMatch(js, /sessionStorage\.setItem\([^)]*[Tt]oken/, 'no token in sessionStorage');
+    assert.match(js, /code_challenge_method: 'S256'/);
+    assert.match(js, /p\.get\('state'\) !== pending\.state/);
+    assert.match(js, /credentials: 'include'/);
+    assert.doesNotMatch(js, /refresh_token:/, 'never sends a refresh token itself');
+    const cfg = read('config.js');
+    assert.match(cfg, /window\.JOT_CONFIG = \{/);
+    for (const k of ['issuer', 'clientId', 'redirectUri', 'api']) assert.match(cfg, new RegExp(`\\b${k}:`), k);
   });
 });
