@@ -2,7 +2,9 @@
  * client may allow, cookie names and the cookie-mode rule, the refresh cookie's name and
  * Path, the CSRF checks of a cookie-authenticated request, the in-memory origin set. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -150,6 +152,60 @@ static void test_cookie_request_refusal(void **state)
     assert_string_equal(jotd_cookie_request_refusal(&r, &cl), "origin not allowed");
 }
 
+/* The in-memory set of allowed origins: public, enabled clients only; rebuilt from the store
+ * only when marked stale (a client change), and then it follows the change. */
+static void test_origin_set(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jotd-cors-XXXXXX", path[64], cmd[96];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/jotd.db", dir);
+    jotd_store_t *st = NULL;
+    assert_int_equal(jotd_store_open(path, &st), JOTD_OK);
+    char *pub[] = {"https://b.test", "https://a.test"}, *conf[] = {"https://conf.test"},
+         *off[] = {"https://off.test"};
+    jotd_client_t c1 = {.client_id = "pub", .allowed_origins = pub, .n_allowed_origins = 2};
+    jotd_client_t c2 = {.client_id = "conf",
+                        .secret_hash = "$jotd-hmac-sha256$x",
+                        .allowed_origins = conf,
+                        .n_allowed_origins = 1};
+    jotd_client_t c3 = {.client_id = "off", .allowed_origins = off, .n_allowed_origins = 1};
+    jotd_client_t c4 = {.client_id = "dup", .allowed_origins = pub, .n_allowed_origins = 1};
+    assert_int_equal(jotd_store_client_create(st, &c1, 1000), JOTD_OK);
+    assert_int_equal(jotd_store_client_create(st, &c2, 1000), JOTD_OK);
+    assert_int_equal(jotd_store_client_create(st, &c3, 1000), JOTD_OK);
+    assert_int_equal(jotd_store_client_create(st, &c4, 1000), JOTD_OK);
+    assert_int_equal(jotd_store_client_set_state(st, "off", JOTD_CLIENT_DISABLE, 1001), JOTD_OK);
+    jotd_origins_t *o = jotd_origins_new();
+    assert_false(jotd_origins_has(o, "https://a.test")); /* not loaded yet */
+    assert_int_equal(jotd_origins_reload(o, st), JOTD_OK);
+    assert_true(jotd_origins_has(o, "https://a.test"));
+    assert_true(jotd_origins_has(o, "https://b.test"));
+    assert_false(jotd_origins_has(o, "https://conf.test")); /* confidential: never */
+    assert_false(jotd_origins_has(o, "https://off.test"));  /* disabled */
+    assert_false(jotd_origins_has(o, "https://a.test/"));
+    assert_false(jotd_origins_has(o, ""));
+    assert_false(jotd_origins_has(o, NULL));
+    /* a change: seen only after the client change marks the set stale */
+    const char *now[] = {"https://c.test"};
+    jotd_client_patch_t p = {
+        .allowed_origins = now, .n_allowed_origins = 1, .has_allowed_origins = true};
+    assert_int_equal(jotd_store_client_update(st, "pub", &p, 1002), JOTD_OK);
+    assert_int_equal(jotd_origins_reload(o, st), JOTD_OK);
+    assert_false(jotd_origins_has(o, "https://c.test"));
+    jotd_origins_changed(o);
+    assert_int_equal(jotd_origins_reload(o, st), JOTD_OK);
+    assert_true(jotd_origins_has(o, "https://c.test"));
+    assert_true(jotd_origins_has(o, "https://b.test")); /* still "dup"'s */
+    assert_false(jotd_origins_has(o, "https://a.test"));
+    jotd_origins_free(o);
+    jotd_origins_free(NULL);
+    assert_false(jotd_origins_has(NULL, "https://c.test"));
+    jotd_store_close(st);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_cookie_names),
         cmocka_unit_test(test_refresh_cookie_name_and_path),
         cmocka_unit_test(test_cookie_request_refusal),
+        cmocka_unit_test(test_origin_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
