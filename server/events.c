@@ -125,8 +125,12 @@ jotd_rc_t jotd_events_sync(jotd_app_t *app, int64_t access_ttl)
     if (rc == JOTD_OK)
         app->events_synced = true;
     pthread_mutex_unlock(&app->events_lock);
-    if (a.flush_clients)
+    if (a.flush_clients) {
         jotd_client_cache_flush(app->clients);
+        jotd_origins_changed(app->origins);
+    }
+    if (rc == JOTD_OK) /* at the first sync, and after a client changed */
+        (void)jotd_origins_reload(app->origins, app->store);
     if (a.lists_changed) /* the next request for a status list builds it again */
         jotd_statuslists_changed(app->statuslists);
     if (a.keys_changed) { /* a key published or revoked: the main loop loads the keys now */

@@ -42,6 +42,7 @@ typedef struct jotd_conn { /* jotd_conn_t of server.h */
     char path[128]; /* for the log line */
     char ip[JOTD_ADDR_TEXT];
     char *url, *content_type, *authorization, *cookie;
+    char *origin, *sec_fetch_site, *x_requested_with; /* browsers (cors.c) */
     char *arg_name[MAX_ARGS], *arg_value[MAX_ARGS];
     size_t n_args;
     struct MHD_Connection *conn;
@@ -203,30 +204,39 @@ static const struct route {
         OFFLOAD,    /* database writes or Argon2 work: on a worker thread */
         LOOP_FIRST, /* on the event loop unless the handler answers JOTD_STATUS_DEFER */
     } where;
+    enum {
+        CORS_NONE,
+        CORS_CREDENTIALS, /* the allowed origins of public clients, with credentials; OPTIONS
+                             preflight answered on the loop (cors.c) */
+        CORS_PUBLIC,      /* a public document: Access-Control-Allow-Origin: * */
+    } cors;
 } routes[] = {
-    {"/token", false, "POST", jotd_route_token, OFFLOAD},
-    {"/revoke", false, "POST", jotd_route_revoke, OFFLOAD},
-    {"/introspect", false, "POST", jotd_route_introspect, LOOP_FIRST},
-    {"/logout", false, "POST", jotd_route_logout, OFFLOAD},
-    {"/login", false, "GET, HEAD, POST", jotd_route_login, OFFLOAD},
-    {"/authorize", false, "GET, HEAD", jotd_route_authorize, OFFLOAD},
-    {"/verify", false, "GET, HEAD", jotd_route_verify, ON_LOOP},
-    {"/userinfo", false, "GET, HEAD", jotd_route_userinfo, OFFLOAD},
-    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP},
-    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, ON_LOOP},
-    {"/healthz", false, "GET, HEAD", route_healthz, ON_LOOP},
-    {"/readyz", false, "GET, HEAD", route_readyz, OFFLOAD},
-    {"/admin/users", false, "GET, POST", jotd_route_admin, OFFLOAD},
+    {"/token", false, "POST", jotd_route_token, OFFLOAD, CORS_CREDENTIALS},
+    {"/revoke", false, "POST", jotd_route_revoke, OFFLOAD, CORS_CREDENTIALS},
+    {"/introspect", false, "POST", jotd_route_introspect, LOOP_FIRST, CORS_NONE},
+    {"/logout", false, "POST", jotd_route_logout, OFFLOAD, CORS_CREDENTIALS},
+    {"/login", false, "GET, HEAD, POST", jotd_route_login, OFFLOAD, CORS_NONE},
+    {"/authorize", false, "GET, HEAD", jotd_route_authorize, OFFLOAD, CORS_NONE},
+    {"/verify", false, "GET, HEAD", jotd_route_verify, ON_LOOP, CORS_NONE},
+    /* OIDC Core §5.3.1: GET and POST */
+    {"/userinfo", false, "GET, HEAD, POST", jotd_route_userinfo, OFFLOAD, CORS_CREDENTIALS},
+    {"/.well-known/jwks.json", false, "GET, HEAD", route_jwks, ON_LOOP, CORS_PUBLIC},
+    {"/.well-known/oauth-authorization-server", false, "GET, HEAD", route_metadata, ON_LOOP,
+     CORS_PUBLIC},
+    {"/healthz", false, "GET, HEAD", route_healthz, ON_LOOP, CORS_NONE},
+    {"/readyz", false, "GET, HEAD", route_readyz, OFFLOAD, CORS_NONE},
+    {"/admin/users", false, "GET, POST", jotd_route_admin, OFFLOAD, CORS_NONE},
     /* per-user resources: methods are checked by the admin router itself */
-    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, OFFLOAD},
-    {"/admin/clients", false, "GET, POST", jotd_route_admin_clients, OFFLOAD},
-    {"/admin/clients/", true, "GET, POST, PATCH, DELETE", jotd_route_admin_clients, OFFLOAD},
-    {"/admin/keys", false, "GET", jotd_route_admin_keys, OFFLOAD},
-    {"/admin/keys/", true, "POST", jotd_route_admin_keys, OFFLOAD},
+    {"/admin/users/", true, "GET, PATCH, DELETE", jotd_route_admin, OFFLOAD, CORS_NONE},
+    {"/admin/clients", false, "GET, POST", jotd_route_admin_clients, OFFLOAD, CORS_NONE},
+    {"/admin/clients/", true, "GET, POST, PATCH, DELETE", jotd_route_admin_clients, OFFLOAD,
+     CORS_NONE},
+    {"/admin/keys", false, "GET", jotd_route_admin_keys, OFFLOAD, CORS_NONE},
+    {"/admin/keys/", true, "POST", jotd_route_admin_keys, OFFLOAD, CORS_NONE},
     /* a cached list on the loop; building one reads the store: on a worker */
-    {"/statuslists/", true, "GET, HEAD", jotd_route_statuslist, LOOP_FIRST},
+    {"/statuslists/", true, "GET, HEAD", jotd_route_statuslist, LOOP_FIRST, CORS_PUBLIC},
     /* counters in memory: on the loop */
-    {"/metrics", false, "GET, HEAD", route_metrics, ON_LOOP},
+    {"/metrics", false, "GET, HEAD", route_metrics, ON_LOOP, CORS_NONE},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 _Static_assert(N_ROUTES < JOTD_METRICS_MAX_ROUTES, "raise JOTD_METRICS_MAX_ROUTES");
@@ -292,6 +302,12 @@ static bool method_allowed(const char *allow, const char *method)
     return false;
 }
 
+/* An OPTIONS request to a credentialed CORS endpoint: a browser's preflight (cors.c). */
+static bool is_preflight(const jotd_req_t *req, const struct route *r)
+{
+    return r->cors == CORS_CREDENTIALS && strcmp(req->method, "OPTIONS") == 0;
+}
+
 /* The route of a request, or NULL after answering 404/405 in \p resp. */
 static const struct route *find_route(const jotd_req_t *req, jotd_resp_t *resp)
 {
@@ -308,7 +324,7 @@ static const struct route *find_route(const jotd_req_t *req, jotd_resp_t *resp)
         jotd_resp_error(resp, 404, "not_found", "no such endpoint");
         return NULL;
     }
-    if (!r->prefix && !method_allowed(r->allow, req->method)) {
+    if (!r->prefix && !method_allowed(r->allow, req->method) && !is_preflight(req, r)) {
         jotd_resp_error(resp, 405, "method_not_allowed", NULL);
         jotd_resp_header(resp, "Allow", r->allow);
         return NULL;
@@ -319,9 +335,19 @@ static const struct route *find_route(const jotd_req_t *req, jotd_resp_t *resp)
 static void run_route(jotd_app_t *app, const struct route *r, const jotd_req_t *req,
                       jotd_resp_t *resp)
 {
+    if (is_preflight(req, r)) { /* /userinfo: GET, POST; the others: POST */
+        jotd_cors_preflight(app, req, strstr(r->allow, "GET") ? "GET, POST" : "POST", resp);
+        return;
+    }
     pthread_rwlock_rdlock(&app->rt_lock);
     r->fn(app, app->rt, req, resp);
     pthread_rwlock_unlock(&app->rt_lock);
+    if (resp->status == JOTD_STATUS_DEFER)
+        return;
+    if (r->cors == CORS_CREDENTIALS)
+        jotd_cors_headers(app, req, resp);
+    else if (r->cors == CORS_PUBLIC)
+        jotd_resp_header(resp, "Access-Control-Allow-Origin", "*");
 }
 
 static jotd_req_t request_of(conn_ctx_t *ctx)
@@ -333,6 +359,9 @@ static jotd_req_t request_of(conn_ctx_t *ctx)
         .content_type = ctx->content_type,
         .authorization = ctx->authorization,
         .cookie = ctx->cookie,
+        .origin = ctx->origin,
+        .sec_fetch_site = ctx->sec_fetch_site,
+        .x_requested_with = ctx->x_requested_with,
         .ip = ctx->ip,
         .body = ctx->body.p ? ctx->body.p : "",
         .body_len = ctx->body.len,
@@ -425,6 +454,9 @@ static void ctx_free(conn_ctx_t *ctx)
     jotx_buf_free(&ctx->body);
     free(ctx->url);
     free(ctx->content_type);
+    free(ctx->origin);
+    free(ctx->sec_fetch_site);
+    free(ctx->x_requested_with);
     if (ctx->cookie) { /* holds a session's refresh token */
         jot_memzero(ctx->cookie, strlen(ctx->cookie));
         free(ctx->cookie);
@@ -619,6 +651,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ctx->authorization =
             dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"));
         ctx->cookie = dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"));
+        ctx->origin = dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"));
+        ctx->sec_fetch_site =
+            dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site"));
+        ctx->x_requested_with =
+            dup_or_null(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With"));
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, copy_arg, ctx);
         if (!ctx->url)
             return MHD_NO;
@@ -658,12 +695,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         const struct route *r = find_route(&req, &resp);
         if (r)
             ctx->route = (unsigned)(r - routes);
-        if (r && r->where != OFFLOAD) {
+        bool loop = r && (r->where != OFFLOAD || is_preflight(&req, r));
+        if (loop) {
             req.on_event_loop = true;
             run_route(app, r, &req, &resp);
         }
-        if (r &&
-            (r->where == OFFLOAD || (r->where == LOOP_FIRST && resp.status == JOTD_STATUS_DEFER))) {
+        if (r && ((!loop && r->where == OFFLOAD) ||
+                  (r->where == LOOP_FIRST && resp.status == JOTD_STATUS_DEFER))) {
             resp_clear(&resp); /* a deferring handler answers nothing else */
             ctx->state = ST_QUEUED;
             MHD_suspend_connection(c);

@@ -7,11 +7,14 @@
  *   jotd user list
  *   jotd client add ID (--generate-secret | --secret-stdin | --public) [--scope S]...
  *                      [--default-scope S]... [--introspect AUD]... [--resource AUD]...
- *                      [--redirect-uri URI]...
+ *                      [--redirect-uri URI]... [--allowed-origin ORIGIN]... [--cookie-mode]
+ *                      [--refresh-grace SECONDS]
  *   jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...
  *                      [--resource AUD]... [--redirect-uri URI]... [--no-scopes]
  *                      [--no-default-scopes] [--no-introspect] [--no-resources]
- *                      [--no-redirect-uris]
+ *                      [--no-redirect-uris] [--allowed-origin ORIGIN]...
+ *                      [--no-allowed-origins] [--cookie-mode | --no-cookie-mode]
+ *                      [--refresh-grace SECONDS | --no-refresh-grace]
  *   jotd client rotate-secret ID [--secret-stdin]
  *   jotd client list
  *   jotd client disable|enable|delete ID
@@ -84,12 +87,18 @@ static const char *const synopsis[] = {
     "jotd user list",
     "jotd client add ID (--generate-secret | --secret-stdin | --public | --jwks FILE |",
     " --jwks-url URL) [--scope S]... [--default-scope S]... [--introspect AUD]...",
-    " [--resource AUD]... [--redirect-uri URI]...",
+    " [--resource AUD]... [--redirect-uri URI]... [--allowed-origin ORIGIN]...",
+    " [--cookie-mode] [--refresh-grace SECONDS]",
     "jotd client update ID [--scope S]... [--default-scope S]... [--introspect AUD]...",
     " [--resource AUD]... [--redirect-uri URI]... [--jwks FILE | --jwks-url URL]",
     " [--no-scopes] [--no-default-scopes] [--no-introspect] [--no-resources]",
-    " [--no-redirect-uris]",
+    " [--no-redirect-uris] [--allowed-origin ORIGIN]... [--no-allowed-origins]",
+    " [--cookie-mode | --no-cookie-mode] [--refresh-grace SECONDS | --no-refresh-grace]",
     " --redirect-uri: an exact https URI (http only for localhost, 127.0.0.1, [::1]), no #",
+    " --allowed-origin: https://host[:port] (http only for localhost, 127.0.0.1, [::1]),",
+    "  lower case, no path; --cookie-mode: a public client with an allowed origin gets its",
+    "  refresh token in an HttpOnly cookie only; --refresh-grace: 0-60 (default: 10 in cookie",
+    "  mode, else the server's --refresh-grace)",
     "jotd client rotate-secret ID [--secret-stdin]",
     "jotd client list",
     "jotd client disable|enable|delete ID",
@@ -323,6 +332,12 @@ typedef struct user_opts {
     const char *redirect_uris[JOTD_CLIENT_MAX_LIST]; /* the authorization code flow */
     size_t n_redirect_uris;
     bool has_redirect_uris;
+    const char *allowed_origins[JOTD_CLIENT_MAX_LIST]; /* browsers (CORS, cookie mode) */
+    size_t n_allowed_origins;
+    bool has_allowed_origins;
+    bool has_cookie_mode, cookie_mode;
+    bool has_refresh_grace;
+    int64_t refresh_grace;            /* -1: back to the default (--no-refresh-grace) */
     const char *jwks_file, *jwks_url; /* private_key_jwt */
 } user_opts_t;
 
@@ -333,7 +348,7 @@ static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
     const char *a = rest[*i];
     const char **list;
     size_t *count;
-    bool *has, audience = false, uri = false;
+    bool *has, audience = false, uri = false, origin = false;
     if (!strcmp(a, "--scope")) {
         list = o->scopes, count = &o->n_scopes, has = &o->has_scopes;
     } else if (!strcmp(a, "--default-scope")) {
@@ -349,6 +364,25 @@ static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
         uri = true;
     } else if (!strcmp(a, "--no-redirect-uris")) {
         return o->has_redirect_uris = true, 1;
+    } else if (!strcmp(a, "--allowed-origin")) {
+        list = o->allowed_origins, count = &o->n_allowed_origins, has = &o->has_allowed_origins;
+        origin = true;
+    } else if (!strcmp(a, "--no-allowed-origins")) {
+        return o->has_allowed_origins = true, 1;
+    } else if (!strcmp(a, "--cookie-mode") || !strcmp(a, "--no-cookie-mode")) {
+        o->cookie_mode = a[2] == 'c';
+        return o->has_cookie_mode = true, 1;
+    } else if (!strcmp(a, "--no-refresh-grace")) {
+        o->refresh_grace = -1;
+        return o->has_refresh_grace = true, 1;
+    } else if (!strcmp(a, "--refresh-grace")) {
+        int64_t g = -1;
+        if (*i + 1 >= n || jotd_parse_id(rest[*i + 1], &g) != 0 || g > JOTD_CLIENT_GRACE_MAX)
+            return fail("--refresh-grace needs a number of seconds, 0-%d", JOTD_CLIENT_GRACE_MAX),
+                   -1;
+        ++*i;
+        o->refresh_grace = g;
+        return o->has_refresh_grace = true, 1;
     } else if (!strcmp(a, "--no-resources")) {
         return o->has_resources = true, 1;
     } else if (!strcmp(a, "--no-scopes")) {
@@ -363,12 +397,17 @@ static int parse_client_list_opt(char **rest, int n, int *i, user_opts_t *o)
     if (*i + 1 >= n)
         return fail("%s needs a value", a), -1;
     const char *v = rest[++*i];
+    if (origin && !jotd_origin_valid(v))
+        return fail("invalid allowed-origin '%s' (https://host[:port], or http:// for localhost, "
+                    "127.0.0.1 or [::1]; lower case, no path, no trailing slash)",
+                    v),
+               -1;
     if (uri && !jotd_redirect_uri_valid(v))
         return fail("invalid redirect-uri '%s' (an absolute https URI, or http for localhost, "
                     "127.0.0.1 or [::1]; no fragment, no user information)",
                     v),
                -1;
-    if (!uri && audience ? !jotd_audience_valid(v) : !jotd_scope_token_valid(v))
+    if (!uri && !origin && (audience ? !jotd_audience_valid(v) : !jotd_scope_token_valid(v)))
         return fail("invalid %s '%s' (%s)", a + 2, v,
                     audience ? "1-255 printable characters, no space"
                              : "1-128 characters of a scope token: no space, '\"' or '\\'"),
@@ -593,6 +632,12 @@ static void print_client(const jotd_client_t *c)
     print_list("introspect", c->introspect, c->n_introspect);
     print_list("resources", c->resources, c->n_resources);
     print_list("redirect_uris", c->redirect_uris, c->n_redirect_uris);
+    print_list("allowed_origins", c->allowed_origins, c->n_allowed_origins);
+    printf("\tcookie_mode=%s", c->cookie_mode ? "yes" : "no");
+    if (c->has_refresh_grace)
+        printf("\trefresh_grace=%lld", (long long)c->refresh_grace);
+    else
+        printf("\trefresh_grace=default");
     putchar('\n');
 }
 
@@ -684,8 +729,21 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
     if (client_jwks(o, &jwks) != 0)
         return 1;
     bool keyed = o->jwks_file || o->jwks_url;
-    if (check_default_scopes(o->default_scopes, o->n_default_scopes, o->scopes, o->n_scopes) != 0)
+    if (check_default_scopes(o->default_scopes, o->n_default_scopes, o->scopes, o->n_scopes) != 0) {
+        free(jwks);
         return 1;
+    }
+    const char *why =
+        o->cookie_mode ? jotd_cookie_mode_refusal(o->name, o->public_client, o->n_allowed_origins)
+                       : NULL;
+    if (why) {
+        free(jwks);
+        return fail("--cookie-mode: %s", why);
+    }
+    if (o->has_refresh_grace && o->refresh_grace < 0) {
+        free(jwks);
+        return fail("%s", "--no-refresh-grace is for client update");
+    }
     char *secret = NULL, hash[JOTD_CLIENT_HASH_MAX] = "";
     uint8_t key[32];
     int ret = 0;
@@ -710,7 +768,12 @@ static int client_add(const jotd_config_t *cfg, jotd_store_t *st, const user_opt
                        .resources = (char **)o->resources,
                        .n_resources = o->n_resources,
                        .redirect_uris = (char **)o->redirect_uris,
-                       .n_redirect_uris = o->n_redirect_uris};
+                       .n_redirect_uris = o->n_redirect_uris,
+                       .allowed_origins = (char **)o->allowed_origins,
+                       .n_allowed_origins = o->n_allowed_origins,
+                       .cookie_mode = o->cookie_mode,
+                       .has_refresh_grace = o->has_refresh_grace,
+                       .refresh_grace = o->refresh_grace};
     jotd_rc_t rc = jotd_store_client_create(st, &c, jotd_now());
     if (rc == JOTD_E_EXISTS)
         ret = fail("client '%s' exists", o->name);
@@ -747,17 +810,27 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
         o->has_scopes ? o->scopes : (const char *const *)cur.scopes,
         o->has_scopes ? o->n_scopes : cur.n_scopes);
     bool was_public = !jotd_client_is_confidential(&cur);
+    /* cookie mode as it will be, with the origins as they will be */
+    const char *why = (o->has_cookie_mode ? o->cookie_mode : cur.cookie_mode)
+                          ? jotd_cookie_mode_refusal(o->name, was_public,
+                                                     o->has_allowed_origins ? o->n_allowed_origins
+                                                                            : cur.n_allowed_origins)
+                          : NULL;
     jotd_client_clear(&cur);
     if (ret != 0)
         return ret;
+    if (why)
+        return fail("cookie mode: %s", why);
     if (o->jwks_file && o->jwks_url)
         return fail("%s", "give --jwks or --jwks-url, not both");
     if ((o->jwks_file || o->jwks_url) && was_public)
         return fail("client '%s' is public: it has no keys", o->name);
     if (!o->has_scopes && !o->has_default_scopes && !o->has_introspect && !o->has_resources &&
-        !o->has_redirect_uris && !o->jwks_file && !o->jwks_url)
+        !o->has_redirect_uris && !o->has_allowed_origins && !o->has_cookie_mode &&
+        !o->has_refresh_grace && !o->jwks_file && !o->jwks_url)
         return fail("%s", "nothing to change (--scope, --default-scope, --introspect, "
-                          "--resource, --redirect-uri, --no-...)");
+                          "--resource, --redirect-uri, --allowed-origin, --cookie-mode, "
+                          "--refresh-grace, --no-...)");
     jotd_client_patch_t p = {.scopes = o->scopes,
                              .n_scopes = o->n_scopes,
                              .has_scopes = o->has_scopes,
@@ -772,7 +845,14 @@ static int client_update(jotd_store_t *st, const user_opts_t *o)
                              .has_resources = o->has_resources,
                              .redirect_uris = o->redirect_uris,
                              .n_redirect_uris = o->n_redirect_uris,
-                             .has_redirect_uris = o->has_redirect_uris};
+                             .has_redirect_uris = o->has_redirect_uris,
+                             .allowed_origins = o->allowed_origins,
+                             .n_allowed_origins = o->n_allowed_origins,
+                             .has_allowed_origins = o->has_allowed_origins,
+                             .has_cookie_mode = o->has_cookie_mode,
+                             .cookie_mode = o->cookie_mode,
+                             .has_refresh_grace = o->has_refresh_grace,
+                             .refresh_grace = o->refresh_grace};
     char *jwks = NULL;
     if (client_jwks(o, &jwks) != 0)
         return 1;
@@ -1022,12 +1102,15 @@ static const command_t commands[] = {
      "add",
      {LOCATION_KEYS, KEK_KEY},
      "--secret-stdin --public --generate-secret --scope= --default-scope= --introspect= "
-     "--resource= --redirect-uri= --jwks= --jwks-url="},
+     "--resource= --redirect-uri= --allowed-origin= --cookie-mode --refresh-grace= --jwks= "
+     "--jwks-url="},
     {"client",
      "update",
      {LOCATION_KEYS},
      "--scope= --default-scope= --introspect= --resource= --no-scopes --no-default-scopes "
-     "--no-introspect --no-resources --redirect-uri= --no-redirect-uris --jwks= --jwks-url="},
+     "--no-introspect --no-resources --redirect-uri= --no-redirect-uris --allowed-origin= "
+     "--no-allowed-origins --cookie-mode --no-cookie-mode --refresh-grace= --no-refresh-grace "
+     "--jwks= --jwks-url="},
     {"client", "rotate-secret", {LOCATION_KEYS, KEK_KEY}, "--secret-stdin"},
     {"client", "list", {LOCATION_KEYS}, ""},
     {"client", "disable", {LOCATION_KEYS}, ""},
@@ -1523,12 +1606,13 @@ static int cmd_serve(jotd_config_t *cfg, int argc, char **argv)
     app.client_throttle = jotd_throttle_new(app.rt->cfg.throttle_account_failures,
                                             app.rt->cfg.throttle_ip_failures, THROTTLE_MAX_ENTRIES);
     app.clients = jotd_client_cache_new();
+    app.origins = jotd_origins_new();
     app.statuslists = jotd_statuslists_new();
     /* as many Argon2 hashes at once as there are event loops (CPUs by default): more would
      * add a 19 MiB work area each and no speed */
     jotd_password_set_parallel(app.rt->cfg.threads);
     if (!app.deny || !app.ended_sessions || !app.void_clients || !app.remote_sets || !app.gens ||
-        !app.throttle || !app.client_throttle || !app.clients || !app.statuslists) {
+        !app.throttle || !app.client_throttle || !app.clients || !app.origins || !app.statuslists) {
         fail("%s", "out of memory");
         goto out;
     }
@@ -1717,6 +1801,7 @@ out:
     jotd_throttle_free(app.throttle);
     jotd_throttle_free(app.client_throttle);
     jotd_client_cache_free(app.clients);
+    jotd_origins_free(app.origins);
     jotd_statuslists_free(app.statuslists);
     jotd_kek_wipe(&app.kek);
     jot_memzero(app.refresh_key, sizeof app.refresh_key);
@@ -1784,8 +1869,33 @@ int main(int argc, char **argv)
     char err[ERRLEN] = "out of memory";
     jotd_config_t cfg;
     jotd_config_defaults(&cfg);
-    if (!rest || jotd_config_load_for(&cfg, argc - first, argv + first, rest, &n_rest,
-                                      spec ? spec->keys : NULL, name, err, sizeof err) != JOTD_OK) {
+    /* the command's own flags never reach the configuration parser, even when a server
+     * option has the same name (client add --refresh-grace: the client's, not the server's) */
+    char **cfg_argv = calloc((size_t)argc + 1, sizeof *cfg_argv);
+    char **own = calloc((size_t)argc + 1, sizeof *own);
+    int cfg_argc = 0, n_own = 0;
+    for (int i = first; cfg_argv && own && i < argc; i++) {
+        size_t len = strcspn(argv[i], "=");
+        int mine = spec && i > first && !strncmp(argv[i], "--", 2)
+                       ? flag_in(spec->flags, argv[i], len)
+                       : 0;
+        if (!mine) {
+            cfg_argv[cfg_argc++] = argv[i];
+            continue;
+        }
+        own[n_own++] = argv[i];
+        if (mine == 2 && !argv[i][len] && i + 1 < argc)
+            own[n_own++] = argv[++i];
+    }
+    jotd_rc_t lrc = !rest || !cfg_argv || !own
+                        ? JOTD_E_NOMEM
+                        : jotd_config_load_for(&cfg, cfg_argc, cfg_argv, rest, &n_rest,
+                                               spec ? spec->keys : NULL, name, err, sizeof err);
+    for (int i = 0; lrc == JOTD_OK && i < n_own; i++)
+        rest[n_rest++] = own[i];
+    free(cfg_argv);
+    free(own);
+    if (lrc != JOTD_OK) {
         free(rest);
         jotd_config_free(&cfg);
         fprintf(stderr, "jotd: %s\n", err);

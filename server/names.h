@@ -3,6 +3,7 @@
 #define JOTD_NAMES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define JOTD_MAX_NAMES 64 /* roles or permissions per user */
@@ -23,6 +24,18 @@ bool jotd_audience_valid(const char *s);
  *  scheme is lowercase: the URIs are compared as exact strings. */
 bool jotd_redirect_uri_valid(const char *s);
 #define JOTD_REDIRECT_URI_MAX 1024
+/** An origin a client may allow (browsers' Origin header, RFC 6454 serialisation):
+ *  "https://host[:port]", or "http://" only for localhost, 127.0.0.1 or [::1]; the host in
+ *  lower case (a DNS name or a bracketed IPv6 address), the port 1-65535 without leading
+ *  zeros and not the scheme's default (a browser never sends it); no path, no trailing slash,
+ *  no user information. Compared as exact strings with the Origin header. */
+bool jotd_origin_valid(const char *s);
+#define JOTD_ORIGIN_MAX 270
+/** A cookie name (RFC 6265 §4.1.1: an RFC 9110 token): 1 or more tchar. */
+bool jotd_cookie_name_valid(const char *s);
+/** Why a client cannot be in cookie mode (static text), or NULL when it can: it is public,
+ *  allows at least one origin, and its id fits in a cookie name (no '@'). */
+const char *jotd_cookie_mode_refusal(const char *client_id, bool is_public, size_t n_origins);
 /** Decimal integer 0..2^53 without sign or spaces: 0, or -1. */
 int jotd_parse_id(const char *s, int64_t *out);
 

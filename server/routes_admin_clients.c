@@ -3,13 +3,15 @@
  *   GET    /admin/clients                       list, id order
  *   POST   /admin/clients                       create {client_id, type, scopes,
  *                                               default_scopes, introspect, resources,
- *                                               redirect_uris, jwks, jwks_url}; 201 with a
+ *                                               redirect_uris, allowed_origins, cookie_mode,
+ *                                               refresh_grace, jwks, jwks_url}; 201 with a
  *                                               generated secret, shown once, for a
  *                                               confidential client without keys
  *   GET    /admin/clients/{id}                  one client (never its secret hash)
  *   PATCH  /admin/clients/{id}                  replace scopes, default_scopes, introspect,
- *                                               resources, redirect_uris, jwks, jwks_url
- *                                               (those given)
+ *                                               resources, redirect_uris, allowed_origins,
+ *                                               cookie_mode, refresh_grace (null: the
+ *                                               default), jwks, jwks_url (those given)
  *   DELETE /admin/clients/{id}                  delete (voids its tokens and sessions)
  *   POST   /admin/clients/{id}/disable          disable (voids its tokens and sessions)
  *   POST   /admin/clients/{id}/enable           enable (earlier tokens stay void)
@@ -42,6 +44,14 @@ static json_t *client_json(const jotd_client_t *c)
                   jotd_admin_strings(c->redirect_uris, c->n_redirect_uris), "disabled", c->disabled,
                   "status_idx", (json_int_t)c->status_idx, "created_at", (json_int_t)c->created_at,
                   "updated_at", (json_int_t)c->updated_at);
+    if (j) {
+        json_object_set_new(j, "allowed_origins",
+                            jotd_admin_strings(c->allowed_origins, c->n_allowed_origins));
+        json_object_set_new(j, "cookie_mode", json_boolean(c->cookie_mode));
+        json_object_set_new(j, "refresh_grace",
+                            c->has_refresh_grace ? json_integer((json_int_t)c->refresh_grace)
+                                                 : json_null());
+    }
     if (j && c->jwks_url)
         json_object_set_new(j, "jwks_url", json_string(c->jwks_url));
     if (j && c->jwks)
@@ -51,10 +61,16 @@ static json_t *client_json(const jotd_client_t *c)
 
 /* What a body may set, parsed and checked. */
 typedef struct client_body {
-    const char **scopes, **default_scopes, **introspect, **resources, **redirect_uris;
-    size_t n_scopes, n_default_scopes, n_introspect, n_resources, n_redirect_uris;
-    bool has_scopes, has_default_scopes, has_introspect, has_resources, has_redirect_uris;
-    char *jwks; /* compact JSON, checked; "" clears (PATCH with null) */
+    const char **scopes, **default_scopes, **introspect, **resources, **redirect_uris,
+        **allowed_origins;
+    size_t n_scopes, n_default_scopes, n_introspect, n_resources, n_redirect_uris,
+        n_allowed_origins;
+    bool has_scopes, has_default_scopes, has_introspect, has_resources, has_redirect_uris,
+        has_allowed_origins;
+    bool has_cookie_mode, cookie_mode;
+    bool has_refresh_grace;
+    int64_t refresh_grace; /* -1: the default (null) */
+    char *jwks;            /* compact JSON, checked; "" clears (PATCH with null) */
     const char *jwks_url;
     const char *client_id, *type;
 } client_body_t;
@@ -66,6 +82,7 @@ static void client_body_clear(client_body_t *b)
     free(b->introspect);
     free(b->resources);
     free(b->redirect_uris);
+    free(b->allowed_origins);
     free(b->jwks);
 }
 
@@ -109,6 +126,25 @@ static bool parse_client_body(json_t *body, bool creating, client_body_t *b, jot
             bad = b->has_redirect_uris ? bad
                                        : "redirect_uris: an array of absolute https URIs (http "
                                          "for a loopback host), without fragments";
+        } else if (!strcmp(key, "allowed_origins")) {
+            free(b->allowed_origins);
+            b->allowed_origins = NULL;
+            b->has_allowed_origins = jotd_admin_list(v, JOTD_CLIENT_MAX_LIST, jotd_origin_valid,
+                                                     &b->allowed_origins, &b->n_allowed_origins);
+            bad = b->has_allowed_origins
+                      ? bad
+                      : "allowed_origins: an array of origins: https://host[:port] (http for "
+                        "localhost, 127.0.0.1, [::1]), lower case, no path, no trailing slash";
+        } else if (!strcmp(key, "cookie_mode") && json_is_boolean(v)) {
+            b->has_cookie_mode = true;
+            b->cookie_mode = json_is_true(v);
+        } else if (!strcmp(key, "refresh_grace") && (json_is_null(v) || json_is_integer(v))) {
+            json_int_t g = json_is_null(v) ? -1 : json_integer_value(v);
+            b->has_refresh_grace = true;
+            b->refresh_grace = (int64_t)g;
+            bad = g >= -1 && g <= JOTD_CLIENT_GRACE_MAX && !(json_is_integer(v) && g < 0)
+                      ? bad
+                      : "refresh_grace: seconds, 0-60, or null (the default)";
         } else if (!strcmp(key, "jwks") && (json_is_object(v) || (!creating && json_is_null(v)))) {
             char err[160];
             free(b->jwks); /* a member appears once (JSON_REJECT_DUPLICATES); all the same */
@@ -189,6 +225,13 @@ static void create_client(jotd_app_t *app, const jotd_req_t *req, const char *ad
         jotd_resp_error(resp, 400, "invalid_request", "default_scopes must be among scopes");
         goto out;
     }
+    const char *why = b.cookie_mode ? jotd_cookie_mode_refusal(b.client_id, is_public && !keyed,
+                                                               b.n_allowed_origins)
+                                    : NULL;
+    if (why) {
+        jotd_resp_error(resp, 400, "invalid_request", why);
+        goto out;
+    }
     if (!is_public && !keyed && !new_secret(app, b.client_id, secret, hash)) {
         jotd_resp_error(resp, 500, "server_error", "cannot make a secret");
         goto out;
@@ -205,6 +248,11 @@ static void create_client(jotd_app_t *app, const jotd_req_t *req, const char *ad
                        .n_resources = b.n_resources,
                        .redirect_uris = (char **)b.redirect_uris,
                        .n_redirect_uris = b.n_redirect_uris,
+                       .allowed_origins = (char **)b.allowed_origins,
+                       .n_allowed_origins = b.n_allowed_origins,
+                       .cookie_mode = b.cookie_mode,
+                       .has_refresh_grace = b.has_refresh_grace && b.refresh_grace >= 0,
+                       .refresh_grace = b.refresh_grace,
                        .jwks = b.jwks && *b.jwks ? b.jwks : NULL,
                        .jwks_url = b.jwks_url && *b.jwks_url ? (char *)b.jwks_url : NULL};
     jotd_rc_t rc = jotd_store_client_create(app->store, &c, jotd_now());
@@ -261,6 +309,16 @@ static void patch_client(jotd_app_t *app, const jotd_req_t *req, const char *id,
         jotd_resp_error(resp, 400, "invalid_request", "a public client has no keys");
         goto out;
     }
+    /* cookie mode as it will be, with the origins as they will be */
+    const char *why = (b.has_cookie_mode ? b.cookie_mode : cur.cookie_mode)
+                          ? jotd_cookie_mode_refusal(id, !jotd_client_is_confidential(&cur),
+                                                     b.has_allowed_origins ? b.n_allowed_origins
+                                                                           : cur.n_allowed_origins)
+                          : NULL;
+    if (why) {
+        jotd_resp_error(resp, 400, "invalid_request", why);
+        goto out;
+    }
     jotd_client_patch_t p = {.scopes = b.scopes,
                              .n_scopes = b.n_scopes,
                              .has_scopes = b.has_scopes,
@@ -276,6 +334,13 @@ static void patch_client(jotd_app_t *app, const jotd_req_t *req, const char *id,
                              .redirect_uris = b.redirect_uris,
                              .n_redirect_uris = b.n_redirect_uris,
                              .has_redirect_uris = b.has_redirect_uris,
+                             .allowed_origins = b.allowed_origins,
+                             .n_allowed_origins = b.n_allowed_origins,
+                             .has_allowed_origins = b.has_allowed_origins,
+                             .has_cookie_mode = b.has_cookie_mode,
+                             .cookie_mode = b.cookie_mode,
+                             .has_refresh_grace = b.has_refresh_grace,
+                             .refresh_grace = b.refresh_grace,
                              .jwks = b.jwks,
                              .jwks_url = b.jwks_url};
     rc = jotd_store_client_update(app->store, id, &p, jotd_now());
@@ -287,6 +352,10 @@ static void patch_client(jotd_app_t *app, const jotd_req_t *req, const char *id,
         jotd_resp_json(resp, 200, client_json(&cur));
     } else if (rc == JOTD_E_NOTFOUND) {
         jotd_resp_error(resp, 404, "not_found", "no such client");
+    } else if (rc == JOTD_E_INVAL) { /* changed meanwhile: the store's own check */
+        jotd_resp_error(resp, 409, "conflict",
+                        "cookie mode needs a public client with an allowed "
+                        "origin");
     } else {
         jotd_resp_unavailable(resp, rc);
     }

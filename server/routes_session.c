@@ -304,7 +304,18 @@ void jotd_route_introspect(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
 typedef struct logout {
     jotd_resp_t *resp;
     bool failed;
+    char *cookie_client; /* a cookie-mode client whose refresh cookie is cleared (malloc'd) */
 } logout_t;
+
+/* The session of \p client_id ended: clear its refresh cookie if it is a cookie-mode client. */
+static void logout_cookie_client(jotd_app_t *app, const char *client_id, logout_t *lo)
+{
+    jotd_client_t c = {0};
+    if (!lo->cookie_client && client_id &&
+        jotd_store_client_get(app->store, client_id, &c) == JOTD_OK && c.cookie_mode)
+        lo->cookie_client = strdup(client_id);
+    jotd_client_clear(&c);
+}
 
 static void logout_fail_client(logout_t *lo)
 {
@@ -374,6 +385,7 @@ static void logout_bearer(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     if (rc == JOTD_OK && ok) {
         jotd_metrics_inc(JOTD_M_REVOCATION);
         jotd_audit("logout", "sid", sid, "jti", claim_str(t, "jti"), "ip", req->ip, NULL);
+        logout_cookie_client(app, claim_str(t, "client_id"), lo);
     }
     if (rc != JOTD_OK)
         logout_fail_rc(lo, rc);
@@ -401,9 +413,21 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     jotd_client_t cl = {0};
     int64_t retry = 0;
     jotd_client_auth_t auth = jotd_client_authenticate(app, rt, req, &params, &cl, &retry);
-    logout_t lo = {resp, false};
-    if (auth != JOTD_CLIENT_NONE && auth != JOTD_CLIENT_PUBLIC &&
-        auth != JOTD_CLIENT_CONFIDENTIAL) {
+    logout_t lo = {resp, false, NULL};
+    char cookie[JOTD_REFRESH_TOKEN_LEN + 8], name[128];
+    const char *why = NULL;
+    if (auth == JOTD_CLIENT_PUBLIC && cl.cookie_mode && !bearer && !refresh &&
+        jotd_refresh_cookie_name(rt, cl.client_id, name, sizeof name) == 0 &&
+        jotd_cookie_get(req, name, cookie, sizeof cookie)) { /* its refresh cookie */
+        if ((why = jotd_cookie_request_refusal(req, &cl)) == NULL) {
+            refresh = cookie;
+            lo.cookie_client = strdup(cl.client_id);
+        }
+    }
+    if (why) {
+        jotd_cors_refused(req, &cl, why, resp);
+    } else if (auth != JOTD_CLIENT_NONE && auth != JOTD_CLIENT_PUBLIC &&
+               auth != JOTD_CLIENT_CONFIDENTIAL) {
         jotd_resp_client_error(resp, req, auth, retry);
     } else if (!bearer && !(refresh && *refresh)) {
         jotd_resp_error(resp, 400, "invalid_request", "send a bearer token or a refresh_token");
@@ -415,7 +439,11 @@ void jotd_route_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             logout_bearer(app, rt, req, requester, bearer, blen, &lo);
         if (!lo.failed)
             resp->status = 204;
+        if (lo.cookie_client)
+            jotd_refresh_cookie_set(resp, rt, lo.cookie_client, NULL);
     }
+    free(lo.cookie_client);
+    jot_memzero(cookie, sizeof cookie);
     jotd_client_clear(&cl);
     jotd_params_clear(&params);
 }

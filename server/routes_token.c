@@ -185,6 +185,31 @@ static void token_response(jotd_resp_t *resp, const char *access, int64_t ttl, c
     jotd_resp_json(resp, 200, j);
 }
 
+/* The answer of a grant that issued \p refresh: in the JSON, or for a cookie-mode client
+ * only in its HttpOnly refresh cookie (cors.c), never where a script can read it. */
+static void issue_response(jotd_resp_t *resp, const jotd_runtime_t *rt, const jotd_client_t *cl,
+                           const char *access, const char *refresh, const char *scope)
+{
+    if (!cl->cookie_mode) {
+        token_response(resp, access, rt->cfg.access_ttl, refresh, scope);
+        return;
+    }
+    json_t *j =
+        json_pack("{s:s,s:s,s:I,s:s}", "access_token", access, "token_type", "Bearer", "expires_in",
+                  (json_int_t)rt->cfg.access_ttl, "scope", scope ? scope : "");
+    jotd_resp_json(resp, 200, j);
+    jotd_refresh_cookie_set(resp, rt, cl->client_id, refresh);
+}
+
+/* The grace window of \p cl's refresh rotation: its own, else 10 s in cookie mode (two tabs
+ * of one app refresh at once), else the server's --refresh-grace. */
+static int64_t client_grace(const jotd_runtime_t *rt, const jotd_client_t *cl)
+{
+    if (cl->has_refresh_grace)
+        return cl->refresh_grace;
+    return cl->cookie_mode ? JOTD_COOKIE_MODE_GRACE : rt->cfg.refresh_grace;
+}
+
 /* After a successful login: a hash made with other Argon2 parameters than the current ones
  * is replaced by one made with them (the password is at hand only now). Without this the
  * user would keep the old cost, and an old cost tells existing users from unknown ones. A
@@ -403,7 +428,7 @@ static void code_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK)
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     else
-        token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
+        issue_response(resp, rt, cl, access, refresh, s.scope);
     jot_free(access);
     jot_memzero(refresh, sizeof refresh);
     jotd_user_clear(&user);
@@ -457,7 +482,7 @@ static void password_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
     } else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
     } else {
-        token_response(resp, access, rt->cfg.access_ttl, refresh, s.scope);
+        issue_response(resp, rt, cl, access, refresh, s.scope);
     }
     jot_free(access);
     jot_memzero(refresh, sizeof refresh);
@@ -487,6 +512,28 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     const char *client_id = cl->client_id;
     const char *old = jotd_params_get(params, "refresh_token");
     const char *scope = jotd_params_get(params, "scope");
+    char cookie[JOTD_REFRESH_TOKEN_LEN + 8];
+    if (cl->cookie_mode) { /* cookie-authenticated: CSRF checks first (cors.c) */
+        const char *why = jotd_cookie_request_refusal(req, cl);
+        char name[128];
+        if (why) {
+            jotd_cors_refused(req, cl, why, resp);
+            return;
+        }
+        if (old) {
+            jotd_resp_error(resp, 400, "invalid_request",
+                            "this client's refresh token is read from its cookie only: send no "
+                            "refresh_token parameter");
+            return;
+        }
+        old = jotd_refresh_cookie_name(rt, client_id, name, sizeof name) == 0
+                  ? jotd_cookie_get(req, name, cookie, sizeof cookie)
+                  : NULL;
+        if (!old || !*old) {
+            jotd_resp_error(resp, 400, "invalid_grant", "no refresh token cookie");
+            return;
+        }
+    }
     if (!old || !*old) {
         jotd_resp_error(resp, 400, "invalid_request", "refresh_token is required");
         return;
@@ -511,13 +558,15 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         if (lrc == JOTD_OK && !ok) {
             jotd_resp_error(resp, 400, "invalid_scope", "scope exceeds the granted scope");
             jot_memzero(successor, sizeof successor);
+            jot_memzero(cookie, sizeof cookie);
             return;
         }
     }
 
     jotd_rotation_t rot = {0};
     jotd_rc_t rc = jotd_store_refresh_rotate(app->store, old_hash, new_hash, client_id, now,
-                                             rt->cfg.refresh_idle_ttl, rt->cfg.refresh_grace, &rot);
+                                             rt->cfg.refresh_idle_ttl, client_grace(rt, cl), &rot);
+    jot_memzero(cookie, sizeof cookie);
     char *access = NULL, *granted = NULL;
     switch (rc) {
     case JOTD_OK:
@@ -535,19 +584,23 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         jotd_metrics_inc(JOTD_M_REFRESH);
         jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
                    rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
-        token_response(resp, access, rt->cfg.access_ttl, successor, granted);
+        issue_response(resp, rt, cl, access, successor, granted);
         break;
     case JOTD_E_REUSED:
         /* the session ended in the store: end it here before answering */
         (void)jotd_events_sync(app, rt->cfg.access_ttl);
         reuse_audit(app, old_hash, now, client_id, req->ip);
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
+        if (cl->cookie_mode) /* a dead cookie: the browser drops it */
+            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
         break;
     case JOTD_E_NOTFOUND:
     case JOTD_E_EXPIRED:
     case JOTD_E_MISMATCH:
     case JOTD_E_DISABLED:
         jotd_resp_error(resp, 400, "invalid_grant", "refresh token invalid or expired");
+        if (cl->cookie_mode)
+            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
         break;
     default:
         jotd_resp_unavailable(resp, rc);
@@ -624,10 +677,14 @@ void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
                : rc == JOTD_E_NOTFOUND ? JOTD_CLIENT_INVALID
                                        : JOTD_CLIENT_UNAVAILABLE;
     }
+    bool user_grant = grant && (!strcmp(grant, "password") || !strcmp(grant, "refresh_token") ||
+                                !strcmp(grant, "authorization_code"));
     if (auth != JOTD_CLIENT_PUBLIC && auth != JOTD_CLIENT_CONFIDENTIAL)
         jotd_resp_client_error(resp, req, auth, retry);
     else if (!grant)
         jotd_resp_error(resp, 400, "invalid_request", "grant_type is required");
+    else if (cl.cookie_mode && user_grant && !jotd_client_origin_allowed(&cl, req->origin))
+        jotd_cors_refused(req, &cl, "origin not allowed", resp); /* a page of another origin */
     else if (strcmp(grant, "password") == 0)
         password_grant(app, rt, req, &params, &cl, resp);
     else if (strcmp(grant, "refresh_token") == 0)

@@ -34,6 +34,7 @@ typedef struct jotd_runtime {
 } jotd_runtime_t;
 
 typedef struct jotd_client_cache jotd_client_cache_t;
+typedef struct jotd_origins jotd_origins_t;
 typedef struct jotd_remote_sets jotd_remote_sets_t;
 /* The HTTP layer's context of one request (http.c): query arguments. */
 typedef struct jotd_conn jotd_conn_t;
@@ -61,6 +62,7 @@ typedef struct jotd_app {
     jotd_throttle_t *client_throttle; /* failed client authentications: (client, IP) and IP */
     jotd_password_dummy_t dummy;
     jotd_client_cache_t *clients;
+    jotd_origins_t *origins;         /* the allowed origins of public clients (CORS; cors.c) */
     jotd_statuslists_t *statuslists; /* signed Token Status Lists (NULL: none cached) */
     jotd_kek_t kek;                  /* opens the signing keys and secrets of the store */
     uint8_t refresh_key[32];         /* HMAC key deriving refresh-token successors (secrets.h) */
@@ -82,8 +84,11 @@ typedef struct jotd_req {
     const char *query;        /* after '?', or "" */
     const char *content_type; /* may be NULL */
     const char *authorization;
-    const char *cookie; /* the Cookie header, or NULL */
-    const char *ip;     /* client address as text */
+    const char *cookie;           /* the Cookie header, or NULL */
+    const char *origin;           /* the Origin header, or NULL */
+    const char *sec_fetch_site;   /* the Sec-Fetch-Site header, or NULL */
+    const char *x_requested_with; /* the X-Requested-With header, or NULL */
+    const char *ip;               /* client address as text */
     const char *body;
     size_t body_len;
     const jotd_conn_t *conn; /* the HTTP layer's request context (NULL: no query arguments) */
@@ -96,7 +101,7 @@ typedef struct jotd_req {
 /* jotd_resp_t.status of a handler that must run on a worker (see on_event_loop). */
 #define JOTD_STATUS_DEFER 1
 
-#define JOTD_MAX_HEADERS 8
+#define JOTD_MAX_HEADERS 16
 
 typedef struct jotd_resp {
     unsigned status;
@@ -326,6 +331,43 @@ typedef struct jotd_cookie_attrs {
  *  jotd_secure_cookies. */
 void jotd_cookie_set(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *name,
                      const char *value, const jotd_cookie_attrs_t *a);
+
+/* ---- browsers from other origins (cors.c) ---- */
+jotd_origins_t *jotd_origins_new(void);
+void jotd_origins_free(jotd_origins_t *o);
+/** A client changed: the set is rebuilt at the next jotd_origins_reload(). */
+void jotd_origins_changed(jotd_origins_t *o);
+/** Rebuild the set from the store's clients when it is stale (never on an event loop: a
+ *  store read). The store's error leaves it stale and the old set in use. */
+jotd_rc_t jotd_origins_reload(jotd_origins_t *o, jotd_store_t *st);
+/** Whether \p origin is an allowed origin of some public client (memory only). */
+bool jotd_origins_has(jotd_origins_t *o, const char *origin);
+/** CORS headers of a credentialed endpoint (/token, /revoke, /logout, /userinfo): Vary:
+ *  Origin for any Origin; Allow-Origin (that origin) and Allow-Credentials for an allowed one. */
+void jotd_cors_headers(jotd_app_t *app, const jotd_req_t *req, jotd_resp_t *resp);
+/** OPTIONS preflight of a credentialed endpoint allowing \p methods: 204 for an allowed
+ *  origin, 403 without any Access-Control-* header otherwise. */
+void jotd_cors_preflight(jotd_app_t *app, const jotd_req_t *req, const char *methods,
+                         jotd_resp_t *resp);
+/** \p origin (may be NULL) is one of \p cl's allowed origins. */
+bool jotd_client_origin_allowed(const jotd_client_t *cl, const char *origin);
+/** Why a request authenticated by a cookie-mode client's refresh cookie is refused (static
+ *  text), or NULL: Origin not one of the client's, Sec-Fetch-Site cross-site, or not
+ *  preflighted (neither a JSON body nor a non-empty X-Requested-With). */
+const char *jotd_cookie_request_refusal(const jotd_req_t *req, const jotd_client_t *cl);
+/** 403 invalid_request \p why, audited cors_refused. */
+void jotd_cors_refused(const jotd_req_t *req, const jotd_client_t *cl, const char *why,
+                       jotd_resp_t *resp);
+/** The refresh cookie's name of \p client_id ("__Secure-jotd-refresh-<id>", without the
+ *  prefix on plain HTTP): 0, or -1 when it is no valid cookie name or does not fit. */
+int jotd_refresh_cookie_name(const jotd_runtime_t *rt, const char *client_id, char *out,
+                             size_t len);
+/** The token endpoint's path from the issuer ("https://h/auth" -> "/auth/token"): 0 or -1. */
+int jotd_token_endpoint_path(const char *issuer, char *out, size_t len);
+/** Set-Cookie of the refresh cookie: \p value (Max-Age = the idle lifetime), or NULL to
+ *  clear it (Max-Age=0, the same Path). */
+void jotd_refresh_cookie_set(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *client_id,
+                             const char *value);
 
 /* ---- routes (routes_*.c) ---- */
 void jotd_route_token(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,

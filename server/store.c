@@ -24,6 +24,7 @@
  * at JOTD_DURABILITY_FULL, whatever the durability of rotations. */
 #include "common/buf.h"
 #include "common/sha256.h"
+#include "names.h"
 #include "store_backend.h"
 
 #include <jansson.h>
@@ -185,6 +186,7 @@ void jotd_client_clear(jotd_client_t *c)
     free_strings(c->introspect, c->n_introspect);
     free_strings(c->resources, c->n_resources);
     free_strings(c->redirect_uris, c->n_redirect_uris);
+    free_strings(c->allowed_origins, c->n_allowed_origins);
     free(c->jwks);
     free(c->jwks_url);
     memset(c, 0, sizeof *c);
@@ -228,8 +230,13 @@ static int copy_strings(char ***dst, size_t *dst_n, char *const *src, size_t n)
 int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
 {
     jotd_client_t c = {.status_idx = src->status_idx,
+                       .disabled = src->disabled,
+                       .generation = src->generation,
                        .created_at = src->created_at,
-                       .updated_at = src->updated_at};
+                       .updated_at = src->updated_at,
+                       .cookie_mode = src->cookie_mode,
+                       .has_refresh_grace = src->has_refresh_grace,
+                       .refresh_grace = src->refresh_grace};
     c.client_id = jotx_strdup_n(src->client_id, strlen(src->client_id));
     c.secret_hash =
         src->secret_hash ? jotx_strdup_n(src->secret_hash, strlen(src->secret_hash)) : NULL;
@@ -243,7 +250,9 @@ int jotd_client_copy(jotd_client_t *dst, const jotd_client_t *src)
         copy_strings(&c.introspect, &c.n_introspect, src->introspect, src->n_introspect) != 0 ||
         copy_strings(&c.resources, &c.n_resources, src->resources, src->n_resources) != 0 ||
         copy_strings(&c.redirect_uris, &c.n_redirect_uris, src->redirect_uris,
-                     src->n_redirect_uris) != 0) {
+                     src->n_redirect_uris) != 0 ||
+        copy_strings(&c.allowed_origins, &c.n_allowed_origins, src->allowed_origins,
+                     src->n_allowed_origins) != 0) {
         jotd_client_clear(&c);
         memset(dst, 0, sizeof *dst);
         return -1;
@@ -443,11 +452,11 @@ jotd_rc_t jotd_store_user_rehash(jotd_store_t *st, int64_t id, const char *old_h
 /* ---- clients ------------------------------------------------------------------------------- */
 
 static bool client_lists_fit(size_t n_scopes, size_t n_default_scopes, size_t n_introspect,
-                             size_t n_resources, size_t n_redirect_uris)
+                             size_t n_resources, size_t n_redirect_uris, size_t n_origins)
 {
     return n_scopes <= JOTD_CLIENT_MAX_LIST && n_default_scopes <= JOTD_CLIENT_MAX_LIST &&
            n_introspect <= JOTD_CLIENT_MAX_LIST && n_resources <= JOTD_CLIENT_MAX_LIST &&
-           n_redirect_uris <= JOTD_CLIENT_MAX_LIST;
+           n_redirect_uris <= JOTD_CLIENT_MAX_LIST && n_origins <= JOTD_CLIENT_MAX_LIST;
 }
 
 jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *c, int64_t now)
@@ -455,8 +464,14 @@ jotd_rc_t jotd_store_client_create(jotd_store_t *st, const jotd_client_t *c, int
     if (!st || !c || !c->client_id || !c->client_id[0])
         return fail(JOTD_E_INVAL, "client_create: client id required");
     if (!client_lists_fit(c->n_scopes, c->n_default_scopes, c->n_introspect, c->n_resources,
-                          c->n_redirect_uris))
+                          c->n_redirect_uris, c->n_allowed_origins))
         return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
+    const char *why = c->cookie_mode
+                          ? jotd_cookie_mode_refusal(c->client_id, !jotd_client_is_confidential(c),
+                                                     c->n_allowed_origins)
+                          : NULL;
+    if (why)
+        return jotd_store__fail(JOTD_E_INVAL, "client: %s", why);
     return st->ops->client_create(st, c, now);
 }
 
@@ -473,7 +488,7 @@ jotd_rc_t jotd_store_client_update(jotd_store_t *st, const char *client_id,
     if (!st || !client_id || !p || (p->secret_hash && !p->secret_hash[0]))
         return fail(JOTD_E_INVAL, "client_update: bad argument");
     if (!client_lists_fit(p->n_scopes, p->n_default_scopes, p->n_introspect, p->n_resources,
-                          p->n_redirect_uris))
+                          p->n_redirect_uris, p->n_allowed_origins))
         return fail(JOTD_E_INVAL, "client: too many scopes or audiences");
     return st->ops->client_update(st, client_id, p, now);
 }
@@ -702,6 +717,14 @@ void jotd_store_listen_stop(jotd_store_listener_t *l)
     free(l);
 }
 
+bool jotd_store__client_patch_refused(const jotd_client_t *cur, const jotd_client_patch_t *p)
+{
+    bool cookie_mode = p->has_cookie_mode ? p->cookie_mode : cur->cookie_mode;
+    size_t n = p->has_allowed_origins ? p->n_allowed_origins : cur->n_allowed_origins;
+    return cookie_mode &&
+           jotd_cookie_mode_refusal(cur->client_id, !jotd_client_is_confidential(cur), n) != NULL;
+}
+
 void jotd_store__client_lists_free(jotd_store__client_lists_t *l)
 {
     free(l->scopes);
@@ -709,6 +732,7 @@ void jotd_store__client_lists_free(jotd_store__client_lists_t *l)
     free(l->introspect);
     free(l->resources);
     free(l->redirect_uris);
+    free(l->allowed_origins);
 }
 
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out)
@@ -725,6 +749,9 @@ jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__cli
         r = jotd_store__list_encode(p->resources, p->n_resources, &out->resources);
     if (r == JOTD_OK && p->has_redirect_uris)
         r = jotd_store__list_encode(p->redirect_uris, p->n_redirect_uris, &out->redirect_uris);
+    if (r == JOTD_OK && p->has_allowed_origins)
+        r = jotd_store__list_encode(p->allowed_origins, p->n_allowed_origins,
+                                    &out->allowed_origins);
     if (r != JOTD_OK)
         jotd_store__client_lists_free(out);
     return r;

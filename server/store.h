@@ -133,7 +133,9 @@ jotd_rc_t jotd_store_user_update(jotd_store_t *st, int64_t id, const jotd_user_p
 jotd_rc_t jotd_store_user_delete(jotd_store_t *st, int64_t id, int64_t now);
 
 /* ---- clients ---- */
-#define JOTD_CLIENT_MAX_LIST 64 /* scopes, default scopes or introspection audiences */
+#define JOTD_CLIENT_MAX_LIST 64   /* scopes, default scopes or introspection audiences */
+#define JOTD_CLIENT_GRACE_MAX 60  /* a client's refresh grace, seconds (as --refresh-grace) */
+#define JOTD_COOKIE_MODE_GRACE 10 /* the grace of a cookie-mode client that sets none */
 
 typedef struct jotd_client {
     char *client_id;
@@ -160,6 +162,14 @@ typedef struct jotd_client {
     char *jwks_url;
     int64_t generation; /* service tokens carry it; a disable or delete voids the ones below */
     int64_t created_at, updated_at;
+    /* browsers (docs/browser.md): the origins allowed to call jotd with credentials (CORS;
+     * "https://host[:port]", jotd_origin_valid), and cookie mode (its refresh token only in
+     * an HttpOnly cookie; a public client with at least one allowed origin) */
+    char **allowed_origins;
+    size_t n_allowed_origins;
+    bool cookie_mode;
+    bool has_refresh_grace; /* false: the default (cookie mode: 10 s, else --refresh-grace) */
+    int64_t refresh_grace;  /* seconds, with has_refresh_grace */
 } jotd_client_t;
 
 void jotd_client_clear(jotd_client_t *c); /* frees every field (wiping the hash), zeroes */
@@ -188,6 +198,12 @@ typedef struct jotd_client_patch {
     const char *const *redirect_uris;
     size_t n_redirect_uris;
     bool has_redirect_uris;
+    const char *const *allowed_origins;
+    size_t n_allowed_origins;
+    bool has_allowed_origins;
+    bool has_cookie_mode, cookie_mode;
+    bool has_refresh_grace;
+    int64_t refresh_grace; /* with has_refresh_grace: seconds, or -1 back to the default */
 } jotd_client_patch_t;
 
 /* ---- authorization codes (RFC 6749 §4.1, RFC 7636) ---- */

@@ -191,10 +191,13 @@ jotd_rc_t jotd_rotation_rc(jotd_rotation_action_t action, const jotd_session_t *
 /** The lists of a client patch as JSON texts (malloc'd); a list the patch leaves out
  *  (has_ == false) stays NULL. Release with jotd_store__client_lists_free(). */
 typedef struct jotd_store__client_lists {
-    char *scopes, *default_scopes, *introspect, *resources, *redirect_uris;
+    char *scopes, *default_scopes, *introspect, *resources, *redirect_uris, *allowed_origins;
 } jotd_store__client_lists_t;
 jotd_rc_t jotd_store__client_lists(const jotd_client_patch_t *p, jotd_store__client_lists_t *out);
 void jotd_store__client_lists_free(jotd_store__client_lists_t *l);
+/** Whether \p p would leave the client \p cur (read in the update's transaction) in cookie
+ *  mode without being able to be (jotd_cookie_mode_refusal): the update is then refused. */
+bool jotd_store__client_patch_refused(const jotd_client_t *cur, const jotd_client_patch_t *p);
 
 /** Roles, permissions, scopes...: a JSON array of strings, malloc'd text into *out. */
 jotd_rc_t jotd_store__list_encode(const char *const *v, size_t n, char **out);

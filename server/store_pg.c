@@ -78,7 +78,7 @@
 #define STALE_ATTEMPTS 64 /* dead idle connections dropped before one operation gives up */
 #define MIGRATION_LOCK_KEY "7667012837443462001" /* 0x6A6F74645F736371: "jotd_scq" */
 #define EVENTS_LOCK_KEY "7667012837443331700"    /* 0x6A6F74645F5F7674 */
-#define MAX_PARAMS 10
+#define MAX_PARAMS 14
 #define EVENTS_CHANNEL "jotd_events" /* LISTEN/NOTIFY channel of the events */
 #define LISTEN_BACKOFF_MIN_MS 1000
 #define LISTEN_BACKOFF_MAX_MS 10000
@@ -226,6 +226,12 @@ static const char *const migrations[] = {
     " expires_at BIGINT NOT NULL,"
     " used_at BIGINT);"
     "CREATE INDEX auth_codes_expires_at ON auth_codes(expires_at);",
+    /* 5 -> 6 (SQLite's 6 -> 7): single-page apps (docs/browser.md): the origins allowed to
+     * call jotd with credentials (CORS), cookie mode, a per-client refresh grace window
+     * (NULL: the default) */
+    "ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE clients ADD COLUMN cookie_mode BOOLEAN NOT NULL DEFAULT false;"
+    "ALTER TABLE clients ADD COLUMN refresh_grace BIGINT;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -240,7 +246,8 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled::int, generation, jwks, jwks_url, redirect_uris"
+    "resources, status_idx, disabled::int, generation, jwks, jwks_url, redirect_uris, "            \
+    "allowed_origins, cookie_mode::int, refresh_grace"
 
 /* An event, with the events lock taken before the id is drawn (see Events above). */
 #define EVENT_LOCK_FROM "(SELECT pg_advisory_xact_lock(" EVENTS_LOCK_KEY ")) AS l"
@@ -578,6 +585,11 @@ static jotd_rc_t row_client(rowr_t *rr, jotd_client_t *out)
         r = col_dup(rr, 12, &c.jwks_url);
     if (r == JOTD_OK)
         r = col_list(rr, 13, &c.redirect_uris, &c.n_redirect_uris);
+    if (r == JOTD_OK)
+        r = col_list(rr, 14, &c.allowed_origins, &c.n_allowed_origins);
+    c.cookie_mode = col_i64(rr, 15) != 0;
+    c.has_refresh_grace = !col_null(rr, 16);
+    c.refresh_grace = col_i64(rr, 16);
     if (r == JOTD_OK)
         r = col_list(rr, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
@@ -1672,6 +1684,10 @@ struct client_write_ctx {
     const char *jwks, *jwks_url;
     jotd_store__client_lists_t l;
     int64_t now;
+    const jotd_client_patch_t *patch; /* an update */
+    bool cookie_mode;                 /* a create: */
+    bool has_refresh_grace;
+    int64_t refresh_grace;
 };
 
 static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
@@ -1688,12 +1704,18 @@ static jotd_rc_t client_create_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->jwks);
     p_text(&p, x->jwks_url);
     p_text(&p, x->l.redirect_uris ? x->l.redirect_uris : "[]");
+    p_text(&p, x->l.allowed_origins ? x->l.allowed_origins : "[]");
+    p_text(&p, x->cookie_mode ? "true" : "false");
+    if (x->has_refresh_grace)
+        p_i64(&p, x->refresh_grace);
+    else
+        p_text(&p, NULL);
     jotd_rc_t r = q(c,
                     "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
                     " introspect, created_at, updated_at, resources, status_idx, jwks, jwks_url,"
-                    " redirect_uris)"
+                    " redirect_uris, allowed_origins, cookie_mode, refresh_grace)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $6, $7, nextval('session_status_idx'),"
-                    " $8, $9, $10)",
+                    " $8, $9, $10, $11, $12::boolean, $13::bigint)",
                     &p, NULL);
     if (r == JOTD_E_EXISTS)
         jotd_store__fail(r, "client %s already exists", x->client_id);
@@ -1722,12 +1744,18 @@ static jotd_rc_t pg_client_create(jotd_store_t *st, const jotd_client_t *cl, int
         .redirect_uris = (const char *const *)cl->redirect_uris,
         .n_redirect_uris = cl->n_redirect_uris,
         .has_redirect_uris = true,
+        .allowed_origins = (const char *const *)cl->allowed_origins,
+        .n_allowed_origins = cl->n_allowed_origins,
+        .has_allowed_origins = true,
     };
     struct client_write_ctx x = {.client_id = cl->client_id,
                                  .secret_hash = cl->secret_hash,
                                  .jwks = cl->jwks,
                                  .jwks_url = cl->jwks_url,
-                                 .now = now};
+                                 .now = now,
+                                 .cookie_mode = cl->cookie_mode,
+                                 .has_refresh_grace = cl->has_refresh_grace,
+                                 .refresh_grace = cl->refresh_grace};
     jotd_rc_t r = jotd_store__client_lists(&p, &x.l);
     if (r != JOTD_OK)
         return r;
@@ -1777,16 +1805,25 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->client_id);
     PGresult *res = NULL;
     jotd_rc_t r =
-        q(c, "SELECT secret_hash IS NULL FROM clients WHERE client_id = $1 FOR UPDATE", &p, &res);
+        q(c, "SELECT " CLIENT_COLS " FROM clients WHERE client_id = $1 FOR UPDATE", &p, &res);
     if (r != JOTD_OK)
         return r;
-    bool found = PQntuples(res) > 0;
-    bool is_public = found && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    jotd_client_t cur = {0};
+    if (PQntuples(res) == 0) {
+        r = jotd_store__fail(JOTD_E_NOTFOUND, "no such client");
+    } else {
+        rowr_t rr = {.res = res};
+        r = row_client(&rr, &cur);
+    }
     PQclear(res);
-    if (!found)
-        return jotd_store__fail(JOTD_E_NOTFOUND, "no such client");
-    if (x->secret_hash && is_public)
-        return jotd_store__fail(JOTD_E_INVAL, "a public client has no secret");
+    if (r == JOTD_OK && x->secret_hash && !cur.secret_hash)
+        r = jotd_store__fail(JOTD_E_INVAL, "a public client has no secret");
+    if (r == JOTD_OK && jotd_store__client_patch_refused(&cur, x->patch))
+        r = jotd_store__fail(JOTD_E_INVAL,
+                             "cookie mode needs a public client with an allowed origin");
+    jotd_client_clear(&cur);
+    if (r != JOTD_OK)
+        return r;
     p_text(&p, x->secret_hash);
     p_text(&p, x->l.scopes);
     p_text(&p, x->l.default_scopes);
@@ -1796,6 +1833,12 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
     p_text(&p, x->jwks);
     p_text(&p, x->jwks_url);
     p_text(&p, x->l.redirect_uris);
+    p_text(&p, x->l.allowed_origins);
+    p_text(&p, !x->patch->has_cookie_mode ? NULL : x->patch->cookie_mode ? "true" : "false");
+    if (x->patch->has_refresh_grace)
+        p_i64(&p, x->patch->refresh_grace);
+    else
+        p_text(&p, NULL);
     int64_t n = 0;
     r = q_changes(c,
                   "UPDATE clients SET secret_hash = coalesce($2, secret_hash),"
@@ -1804,7 +1847,11 @@ static jotd_rc_t client_update_fn(struct pgconn *c, void *ctx, int *how)
                   " resources = coalesce($7, resources),"
                   " jwks = CASE WHEN $8::text IS NULL THEN jwks ELSE nullif($8, '') END,"
                   " jwks_url = CASE WHEN $9::text IS NULL THEN jwks_url ELSE nullif($9, '') END,"
-                  " redirect_uris = coalesce($10, redirect_uris)"
+                  " redirect_uris = coalesce($10, redirect_uris),"
+                  " allowed_origins = coalesce($11, allowed_origins),"
+                  " cookie_mode = coalesce($12::boolean, cookie_mode),"
+                  " refresh_grace = CASE WHEN $13::bigint IS NULL THEN refresh_grace"
+                  "  ELSE nullif($13::bigint, -1) END"
                   " WHERE client_id = $1",
                   &p, &n);
     if (r == JOTD_OK && n == 0)
@@ -1823,7 +1870,8 @@ static jotd_rc_t pg_client_update(jotd_store_t *st, const char *client_id,
                                  .secret_hash = p->secret_hash,
                                  .jwks = p->jwks,
                                  .jwks_url = p->jwks_url,
-                                 .now = now};
+                                 .now = now,
+                                 .patch = p};
     jotd_rc_t r = jotd_store__client_lists(p, &x.l);
     if (r != JOTD_OK)
         return r;

@@ -236,6 +236,11 @@ static const char *const migrations[] = {
     " used_at INTEGER"
     ") STRICT, WITHOUT ROWID;"
     "CREATE INDEX auth_codes_expires_at ON auth_codes(expires_at);",
+    /* 6 -> 7: single-page apps (docs/browser.md): the origins allowed to call jotd with
+     * credentials (CORS), cookie mode, a per-client refresh grace window (NULL: default) */
+    "ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';"
+    "ALTER TABLE clients ADD COLUMN cookie_mode INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE clients ADD COLUMN refresh_grace INTEGER;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -250,7 +255,8 @@ static const char *const migrations[] = {
 #define N_SESSION_COLS 8
 #define CLIENT_COLS                                                                                \
     "client_id, secret_hash, scopes, default_scopes, introspect, created_at, updated_at, "         \
-    "resources, status_idx, disabled, generation, jwks, jwks_url, redirect_uris"
+    "resources, status_idx, disabled, generation, jwks, jwks_url, redirect_uris, "                 \
+    "allowed_origins, cookie_mode, refresh_grace"
 
 enum sync_level { SYNC_NORMAL = 1, SYNC_FULL = 2 }; /* PRAGMA synchronous values */
 
@@ -350,8 +356,9 @@ static const char *const stmt_sql[ST__COUNT] = {
                                " WHERE user_id = ?1 AND revoked_at IS NULL",
     [ST_CLIENT_INSERT] = "INSERT INTO clients (client_id, secret_hash, scopes, default_scopes,"
                          " introspect, created_at, updated_at, resources, status_idx, jwks,"
-                         " jwks_url, redirect_uris)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
+                         " jwks_url, redirect_uris, allowed_origins, cookie_mode, refresh_grace)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                         " ?14)",
     [ST_CLIENT_GET] = "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1",
     [ST_CLIENT_LIST] = "SELECT " CLIENT_COLS " FROM clients ORDER BY client_id",
     [ST_CLIENT_UPDATE] = "UPDATE clients SET secret_hash = coalesce(?2, secret_hash),"
@@ -361,7 +368,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                          " resources = coalesce(?7, resources),"
                          " jwks = CASE WHEN ?8 IS NULL THEN jwks ELSE nullif(?8, '') END,"
                          " jwks_url = CASE WHEN ?9 IS NULL THEN jwks_url ELSE nullif(?9, '') END,"
-                         " redirect_uris = coalesce(?10, redirect_uris)"
+                         " redirect_uris = coalesce(?10, redirect_uris),"
+                         " allowed_origins = coalesce(?11, allowed_origins),"
+                         " cookie_mode = coalesce(?12, cookie_mode),"
+                         " refresh_grace = CASE WHEN ?13 IS NULL THEN refresh_grace"
+                         "  ELSE nullif(?13, -1) END"
                          " WHERE client_id = ?1",
     [ST_CLIENT_REHASH] = "UPDATE clients SET secret_hash = ?3 WHERE client_id = ?1"
                          " AND secret_hash = ?2",
@@ -1663,6 +1674,11 @@ static jotd_rc_t row_client(sqlite3_stmt *s, jotd_client_t *out)
     if (r == JOTD_OK)
         r = col_list(s, 13, &c.redirect_uris, &c.n_redirect_uris);
     if (r == JOTD_OK)
+        r = col_list(s, 14, &c.allowed_origins, &c.n_allowed_origins);
+    c.cookie_mode = col_i64(s, 15) != 0;
+    c.has_refresh_grace = !col_null(s, 16);
+    c.refresh_grace = c.has_refresh_grace ? col_i64(s, 16) : 0;
+    if (r == JOTD_OK)
         r = col_list(s, 2, &c.scopes, &c.n_scopes);
     if (r == JOTD_OK)
         r = col_list(s, 3, &c.default_scopes, &c.n_default_scopes);
@@ -1697,6 +1713,9 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
         .redirect_uris = (const char *const *)cl->redirect_uris,
         .n_redirect_uris = cl->n_redirect_uris,
         .has_redirect_uris = true,
+        .allowed_origins = (const char *const *)cl->allowed_origins,
+        .n_allowed_origins = cl->n_allowed_origins,
+        .has_allowed_origins = true,
     };
     jotd_store__client_lists_t l;
     jotd_rc_t r = jotd_store__client_lists(&p, &l);
@@ -1728,6 +1747,11 @@ static jotd_rc_t sq_client_create(jotd_store_t *base, const jotd_client_t *cl, i
             bind_text(s, 9, cl->jwks, &b);
             bind_text(s, 10, cl->jwks_url, &b);
             bind_text(s, 11, l.redirect_uris, &b);
+            bind_text(s, 12, l.allowed_origins, &b);
+            bind_i64(s, 13, cl->cookie_mode ? 1 : 0, &b);
+            if (b == SQLITE_OK)
+                b = cl->has_refresh_grace ? sqlite3_bind_int64(s, 14, cl->refresh_grace)
+                                          : sqlite3_bind_null(s, 14);
             r = b != SQLITE_OK ? bind_fail(c, s, b) : run(c, s, NULL);
         }
         if (r == JOTD_E_EXISTS)
@@ -1812,6 +1836,8 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
         }
         if (r == JOTD_OK && p->secret_hash && !cur.secret_hash)
             r = fail(JOTD_E_INVAL, "a public client has no secret");
+        if (r == JOTD_OK && jotd_store__client_patch_refused(&cur, p))
+            r = fail(JOTD_E_INVAL, "cookie mode needs a public client with an allowed origin");
         jotd_client_clear(&cur);
         if (r == JOTD_OK)
             r = prep(c, ST_CLIENT_UPDATE, &s);
@@ -1826,6 +1852,13 @@ static jotd_rc_t sq_client_update(jotd_store_t *base, const char *client_id,
             bind_text(s, 8, p->jwks, &b);
             bind_text(s, 9, p->jwks_url, &b);
             bind_text(s, 10, l.redirect_uris, &b);
+            bind_text(s, 11, l.allowed_origins, &b);
+            if (b == SQLITE_OK)
+                b = p->has_cookie_mode ? sqlite3_bind_int64(s, 12, p->cookie_mode ? 1 : 0)
+                                       : sqlite3_bind_null(s, 12);
+            if (b == SQLITE_OK)
+                b = p->has_refresh_grace ? sqlite3_bind_int64(s, 13, p->refresh_grace)
+                                         : sqlite3_bind_null(s, 13);
             r = client_changed_tx(c, s, b, client_id, now, true);
         }
         r = tx_end(c, r == JOTD_OK, r);

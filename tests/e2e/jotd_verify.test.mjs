@@ -339,7 +339,7 @@ describe('routing and bad input', () => {
   test('wrong methods are 405 with Allow', async () => {
     for (const [p, method, allow] of [
       ['/token', 'GET', /POST/], ['/revoke', 'PUT', /POST/], ['/introspect', 'DELETE', /POST/], ['/logout', 'GET', /POST/],
-      ['/userinfo', 'POST', /GET/], ['/.well-known/jwks.json', 'POST', /GET/], ['/healthz', 'DELETE', /GET/],
+      ['/userinfo', 'PUT', /GET/], ['/.well-known/jwks.json', 'POST', /GET/], ['/healthz', 'DELETE', /GET/],
       ['/admin/users', 'PUT', /GET/],
     ]) {
       const r = await srv.request(p, { method });

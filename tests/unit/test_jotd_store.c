@@ -51,8 +51,8 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 6 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 5     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 7 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 6     /* jotd_schema.version of a current PostgreSQL store */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -1614,6 +1614,124 @@ static void test_client_redirect_uris(void **state)
     assert_rc(jotd_store_client_create(f->st, &big, T0), JOTD_E_INVAL);
 }
 
+/* Browser clients (SQLite schema 7, PostgreSQL 6): allowed origins, cookie mode and the
+ * refresh grace round-trip through create, copy and patches (-1 back to the default); cookie
+ * mode is refused, on create and on every update, for a confidential client, without an
+ * allowed origin, or with an id that is no cookie-name token. */
+static void test_client_browser(void **state)
+{
+    fx_t *f = *state;
+    char *origins[] = {"https://app.test", "http://localhost:5173"};
+    jotd_client_t in = {.client_id = "spa-1",
+                        .allowed_origins = origins,
+                        .n_allowed_origins = 2,
+                        .cookie_mode = true,
+                        .has_refresh_grace = true,
+                        .refresh_grace = 7};
+    assert_rc(jotd_store_client_create(f->st, &in, T0), JOTD_OK);
+    jotd_client_t a = {0}, copy = {0};
+    assert_rc(jotd_store_client_get(f->st, "spa-1", &a), JOTD_OK);
+    assert_int_equal(a.n_allowed_origins, 2);
+    assert_string_equal(a.allowed_origins[1], "http://localhost:5173");
+    assert_true(a.cookie_mode);
+    assert_true(a.has_refresh_grace);
+    assert_int_equal(a.refresh_grace, 7);
+    assert_int_equal(jotd_client_copy(&copy, &a), 0);
+    assert_true(copy.cookie_mode && copy.has_refresh_grace && copy.refresh_grace == 7);
+    jotd_client_clear(&copy);
+    /* every scalar: the credential cache hands out copies, and a service token carries the
+     * copy's generation (a copy with generation 0 after an enable made voided tokens) */
+    a.generation = 3;
+    a.disabled = true;
+    a.status_idx = 42;
+    assert_int_equal(jotd_client_copy(&copy, &a), 0);
+    assert_int_equal(copy.generation, 3);
+    assert_true(copy.disabled);
+    assert_int_equal(copy.status_idx, 42);
+    assert_int_equal(copy.created_at, a.created_at);
+    assert_int_equal(copy.updated_at, a.updated_at);
+    assert_string_equal(copy.allowed_origins[0], "https://app.test");
+    jotd_client_clear(&copy);
+    jotd_client_clear(&a);
+    /* a patch of another list keeps them; grace -1 goes back to the default */
+    const char *scope[] = {"read"};
+    jotd_client_patch_t other = {.scopes = scope,
+                                 .n_scopes = 1,
+                                 .has_scopes = true,
+                                 .has_refresh_grace = true,
+                                 .refresh_grace = -1};
+    assert_rc(jotd_store_client_update(f->st, "spa-1", &other, T0 + 1), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "spa-1", &a), JOTD_OK);
+    assert_true(a.cookie_mode);
+    assert_false(a.has_refresh_grace);
+    assert_int_equal(a.n_allowed_origins, 2);
+    jotd_client_clear(&a);
+    /* clearing the origins of a cookie-mode client: refused, nothing changed */
+    jotd_client_patch_t none = {.has_allowed_origins = true};
+    assert_rc(jotd_store_client_update(f->st, "spa-1", &none, T0 + 2), JOTD_E_INVAL);
+    /* with cookie mode off at once: fine */
+    jotd_client_patch_t off = {.has_allowed_origins = true, .has_cookie_mode = true};
+    assert_rc(jotd_store_client_update(f->st, "spa-1", &off, T0 + 3), JOTD_OK);
+    assert_rc(jotd_store_client_get(f->st, "spa-1", &a), JOTD_OK);
+    assert_false(a.cookie_mode);
+    assert_int_equal(a.n_allowed_origins, 0);
+    jotd_client_clear(&a);
+    /* cookie mode on without an origin: refused */
+    jotd_client_patch_t on = {.has_cookie_mode = true, .cookie_mode = true};
+    assert_rc(jotd_store_client_update(f->st, "spa-1", &on, T0 + 4), JOTD_E_INVAL);
+    /* refused at create: confidential, no origin, an id with '@' */
+    jotd_client_t conf = {.client_id = "spa-2",
+                          .secret_hash = "$jotd-hmac-sha256$x",
+                          .allowed_origins = origins,
+                          .n_allowed_origins = 1,
+                          .cookie_mode = true};
+    assert_rc(jotd_store_client_create(f->st, &conf, T0), JOTD_E_INVAL);
+    jotd_client_t bare = {.client_id = "spa-3", .cookie_mode = true};
+    assert_rc(jotd_store_client_create(f->st, &bare, T0), JOTD_E_INVAL);
+    jotd_client_t at = {.client_id = "spa@4",
+                        .allowed_origins = origins,
+                        .n_allowed_origins = 1,
+                        .cookie_mode = true};
+    assert_rc(jotd_store_client_create(f->st, &at, T0), JOTD_E_INVAL);
+    /* a confidential client may allow origins (CORS) without cookie mode */
+    conf.cookie_mode = false;
+    assert_rc(jotd_store_client_create(f->st, &conf, T0), JOTD_OK);
+    /* and is never put in cookie mode by a patch */
+    assert_rc(jotd_store_client_update(f->st, "spa-2", &on, T0 + 5), JOTD_E_INVAL);
+}
+
+/* A store of the previous schema (SQLite 6, PostgreSQL 5: made by dropping what the last
+ * step adds) with a client: opening it migrates, and the client has no origins, no cookie
+ * mode and the default grace. */
+static void test_migration_browser_clients(void **state)
+{
+    fx_t *f = *state;
+    char *scopes[] = {"read"};
+    jotd_client_t in = {.client_id = "old-app", .scopes = scopes, .n_scopes = 1};
+    assert_rc(jotd_store_client_create(f->st, &in, T0), JOTD_OK);
+    jotd_store_close(f->st);
+    f->st = NULL;
+    if (f->pg)
+        sql_exec(f, "ALTER TABLE clients DROP COLUMN allowed_origins, DROP COLUMN cookie_mode,"
+                    " DROP COLUMN refresh_grace; UPDATE jotd_schema SET version = " STR(
+                        PG_STORE_SCHEMA) " - 1");
+    else
+        sql_exec(f, "ALTER TABLE clients DROP COLUMN allowed_origins;"
+                    " ALTER TABLE clients DROP COLUMN cookie_mode;"
+                    " ALTER TABLE clients DROP COLUMN refresh_grace;"
+                    " PRAGMA user_version = 6;");
+    assert_int_equal(stored_schema(f), f->pg ? PG_STORE_SCHEMA - 1 : SQLITE_STORE_SCHEMA - 1);
+    assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
+    assert_int_equal(stored_schema(f), f->pg ? PG_STORE_SCHEMA : SQLITE_STORE_SCHEMA);
+    jotd_client_t a = {0};
+    assert_rc(jotd_store_client_get(f->st, "old-app", &a), JOTD_OK);
+    assert_int_equal(a.n_scopes, 1);
+    assert_int_equal(a.n_allowed_origins, 0);
+    assert_false(a.cookie_mode);
+    assert_false(a.has_refresh_grace);
+    jotd_client_clear(&a);
+}
+
 /* Authorization codes: stored by hash, redeemed once (the row comes back each time, marked
  * used from the second redemption on), unknown codes NOTFOUND, collected after their expiry
  * plus the keep time. */
@@ -2516,7 +2634,8 @@ static void test_pg_migration_to_status_lists(void **state)
     sql_exec(f, "DROP INDEX clients_status_idx; DROP INDEX sessions_client_id;"
                 " ALTER TABLE clients DROP COLUMN resources, DROP COLUMN status_idx,"
                 " DROP COLUMN disabled, DROP COLUMN generation, DROP COLUMN jwks,"
-                " DROP COLUMN jwks_url, DROP COLUMN redirect_uris; DROP TABLE auth_codes; DROP "
+                " DROP COLUMN jwks_url, DROP COLUMN redirect_uris, DROP COLUMN allowed_origins,"
+                " DROP COLUMN cookie_mode, DROP COLUMN refresh_grace; DROP TABLE auth_codes; DROP "
                 "TABLE assertion_jtis; DROP "
                 "TABLE status_revoked;"
                 " ALTER TABLE sessions DROP COLUMN ip;"
@@ -3189,12 +3308,13 @@ int main(void)
         T(test_session_get_active_flags), T(test_session_revoke_idempotent),                       \
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
-        T(test_client_redirect_uris), T(test_auth_codes), T(test_client_disable_enable_delete),    \
-        T(test_assertion_replay), T(test_assertion_replay_concurrent), T(test_session_list),       \
-        T(test_denylist), T(test_gc), T(test_concurrent_rotate_same_token),                        \
-        T(test_concurrent_rotate_two_handles), T(test_concurrent_rotate_grace),                    \
-        T(test_concurrent_rotate_processes), T(test_concurrent_pool), T(test_errmsg_and_rc_str),   \
-        T(test_signing_keys), T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
+        T(test_client_redirect_uris), T(test_client_browser), T(test_migration_browser_clients),   \
+        T(test_auth_codes), T(test_client_disable_enable_delete), T(test_assertion_replay),        \
+        T(test_assertion_replay_concurrent), T(test_session_list), T(test_denylist), T(test_gc),   \
+        T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
+        T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
+        T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
+        T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
