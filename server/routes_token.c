@@ -423,7 +423,21 @@ static void code_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     char refresh[JOTD_REFRESH_TOKEN_LEN + 1];
     rc = jotd_login_session(app, rt, req, &user, cl->client_id, ac.scope, now, &s, refresh);
     char *access = NULL;
-    if (rc != JOTD_OK)
+    bool replayed = false;
+    if (rc == JOTD_OK)
+        rc = jotd_store_code_replayed(app->store, hash, &replayed);
+    if (rc == JOTD_OK && replayed) {
+        /* a replay came in between the redemption and the session's insert: it found no
+         * session to revoke, so this exchange revokes its own (store.h) */
+        jotd_rc_t r = jotd_store_session_revoke(app->store, s.sid, now);
+        if (r == JOTD_OK)
+            jotd_session_ended(app, s.sid, now, rt->cfg.access_ttl);
+        jotd_audit("code_replay", "client_id", cl->client_id, "sid", s.sid, "ip", req->ip, NULL);
+        if (r == JOTD_OK || r == JOTD_E_NOTFOUND)
+            jotd_resp_error(resp, 400, "invalid_grant", "authorization code already used");
+        else
+            jotd_resp_unavailable(resp, r);
+    } else if (rc != JOTD_OK)
         jotd_resp_unavailable(resp, rc);
     else if (jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK)
         jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");

@@ -537,6 +537,14 @@ jotd_rc_t jotd_store_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_
     return st->ops->code_redeem(st, hash, now, out);
 }
 
+jotd_rc_t jotd_store_code_replayed(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], bool *out)
+{
+    if (!st || !hash || !out)
+        return fail(JOTD_E_INVAL, "code_replayed: NULL argument");
+    *out = false;
+    return st->ops->code_replayed(st, hash, out);
+}
+
 jotd_rc_t jotd_store_assertion_use(jotd_store_t *st, const char *client_id, const char *jti,
                                    int64_t exp)
 {

@@ -222,11 +222,17 @@ void jotd_auth_code_clear(jotd_auth_code_t *c); /* frees every field, zeroes */
 jotd_rc_t jotd_store_code_create(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN],
                                  const jotd_auth_code_t *c);
 /** Redeem the code of \p hash in one transaction: *out is its row; the first time it is
- *  marked used at \p now (out->used false), every later time out->used is true (a replay:
- *  the caller revokes out->sid). JOTD_E_NOTFOUND for an unknown (or collected) code. The
- *  expiry is the caller's check. */
+ *  marked used at \p now (out->used false), every later time out->used is true and the
+ *  code is marked replayed (the caller revokes out->sid; see jotd_store_code_replayed).
+ * JOTD_E_NOTFOUND for an unknown (or collected) code. The expiry is the caller's check. */
 jotd_rc_t jotd_store_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
                                  jotd_auth_code_t *out);
+/** Whether the code of \p hash was presented again after its first redemption (every later
+ *  jotd_store_code_redeem marks it, in its own transaction): *out. The first exchange asks
+ *  after it stored its session, so a replay racing it is never lost: either the replay
+ *  comes after that session was stored and revokes it, or the first exchange sees the mark
+ *  here and revokes it itself. *out false for an unknown (collected) code. */
+jotd_rc_t jotd_store_code_replayed(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], bool *out);
 
 /** Create from \p c (created_at/updated_at ignored); JOTD_E_EXISTS when the id is taken.
  *  Writes a client_changed event. */

@@ -58,6 +58,7 @@ struct jotd_store_ops {
                              const jotd_auth_code_t *c);
     jotd_rc_t (*code_redeem)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
                              jotd_auth_code_t *out);
+    jotd_rc_t (*code_replayed)(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], bool *out);
     jotd_rc_t (*assertion_use)(jotd_store_t *st, const char *client_id, const char *jti,
                                int64_t exp);
     jotd_rc_t (*client_set_state)(jotd_store_t *st, const char *client_id, jotd_client_op_t op,

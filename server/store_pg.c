@@ -232,6 +232,10 @@ static const char *const migrations[] = {
     "ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE clients ADD COLUMN cookie_mode BOOLEAN NOT NULL DEFAULT false;"
     "ALTER TABLE clients ADD COLUMN refresh_grace BIGINT;",
+    /* 6 -> 7 (SQLite's 7 -> 8): a code presented again after its first redemption is
+     * marked (replayed_at), so that its first exchange, still under way, sees the replay
+     * (store.h jotd_store_code_replayed) */
+    "ALTER TABLE auth_codes ADD COLUMN replayed_at BIGINT;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -2059,15 +2063,47 @@ static jotd_rc_t code_redeem_fn(struct pgconn *c, void *ctx, int *how)
         memcpy(o->sid, sid, JOTD_SID_LEN + 1);
     free(sid);
     PQclear(res);
-    if (r == JOTD_OK && !o->used) {
+    if (r == JOTD_OK) {
         params_t u = {0};
         p_hash(&u, x->hash);
         p_i64(&u, x->now);
-        r = q(c, "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1", &u, NULL);
+        r = q(c,
+              o->used ? "UPDATE auth_codes SET replayed_at = COALESCE(replayed_at, $2)"
+                        " WHERE code_hash = $1"
+                      : "UPDATE auth_codes SET used_at = $2 WHERE code_hash = $1",
+              &u, NULL);
     }
     if (r == JOTD_OK)
         *how = TX_COMMIT;
     return r;
+}
+
+struct replayed_ctx {
+    const uint8_t *hash;
+    bool *out;
+};
+
+static jotd_rc_t code_replayed_fn(struct pgconn *c, void *ctx, int *how)
+{
+    (void)how;
+    struct replayed_ctx *x = ctx;
+    params_t p = {0};
+    p_hash(&p, x->hash);
+    bool row = false;
+    int64_t v = 0;
+    jotd_rc_t r = q_i64(c,
+                        "SELECT (replayed_at IS NOT NULL)::int::bigint FROM auth_codes"
+                        " WHERE code_hash = $1",
+                        &p, &row, &v);
+    if (r == JOTD_OK)
+        *x->out = row && v != 0;
+    return r;
+}
+
+static jotd_rc_t pg_code_replayed(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], bool *out)
+{
+    struct replayed_ctx x = {hash, out};
+    return run_op(st, false, code_replayed_fn, &x);
 }
 
 static jotd_rc_t pg_code_redeem(jotd_store_t *st, const uint8_t hash[JOTD_HASH_LEN], int64_t now,
@@ -3086,6 +3122,7 @@ static const jotd_store_ops_t pg_ops = {
     .assertion_use = pg_assertion_use,
     .code_create = pg_code_create,
     .code_redeem = pg_code_redeem,
+    .code_replayed = pg_code_replayed,
     .session_list = pg_session_list,
     .session_create = pg_session_create,
     .refresh_rotate = pg_refresh_rotate,

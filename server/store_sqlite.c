@@ -241,6 +241,10 @@ static const char *const migrations[] = {
     "ALTER TABLE clients ADD COLUMN allowed_origins TEXT NOT NULL DEFAULT '[]';"
     "ALTER TABLE clients ADD COLUMN cookie_mode INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE clients ADD COLUMN refresh_grace INTEGER;",
+    /* 7 -> 8: a code presented again after its first redemption is marked (replayed_at),
+     * so that its first exchange, still under way, sees the replay (store.h
+     * jotd_store_code_replayed) */
+    "ALTER TABLE auth_codes ADD COLUMN replayed_at INTEGER;",
 };
 #define SCHEMA_VERSION ((int64_t)(sizeof migrations / sizeof migrations[0]))
 
@@ -325,6 +329,8 @@ enum stmt_id {
     ST_CODE_INSERT,
     ST_CODE_GET,
     ST_CODE_USE,
+    ST_CODE_REPLAY,
+    ST_CODE_REPLAYED,
     ST_GC_CODES,
     ST__COUNT
 };
@@ -470,6 +476,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CODE_GET] = "SELECT client_id, redirect_uri, code_challenge, scope, user_id, sid,"
                     " expires_at, used_at IS NOT NULL FROM auth_codes WHERE code_hash = ?1",
     [ST_CODE_USE] = "UPDATE auth_codes SET used_at = ?2 WHERE code_hash = ?1 AND used_at IS NULL",
+    [ST_CODE_REPLAY] =
+        "UPDATE auth_codes SET replayed_at = ?2 WHERE code_hash = ?1 AND replayed_at IS NULL",
+    [ST_CODE_REPLAYED] = "SELECT replayed_at IS NOT NULL FROM auth_codes WHERE code_hash = ?1",
     /* kept a while after their expiry, so that a replay still revokes what the code issued */
     [ST_GC_CODES] = "DELETE FROM auth_codes WHERE expires_at <= ?1",
 };
@@ -2110,9 +2119,9 @@ static jotd_rc_t sq_code_redeem(jotd_store_t *base, const uint8_t hash[JOTD_HASH
             free(sid);
             done(s);
         }
-        if (r == JOTD_OK && !code.used) {
+        if (r == JOTD_OK) {
             b = SQLITE_OK;
-            r = prep(c, ST_CODE_USE, &s);
+            r = prep(c, code.used ? ST_CODE_REPLAY : ST_CODE_USE, &s);
             if (r == JOTD_OK) {
                 bind_hash(s, 1, hash, &b);
                 bind_i64(s, 2, now, &b);
@@ -2128,6 +2137,29 @@ static jotd_rc_t sq_code_redeem(jotd_store_t *base, const uint8_t hash[JOTD_HASH
     }
     *out = code;
     return JOTD_OK;
+}
+
+static jotd_rc_t sq_code_replayed(jotd_store_t *base, const uint8_t hash[JOTD_HASH_LEN], bool *out)
+{
+    sqlite_store_t *st = as_sq(base);
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, ST_CODE_REPLAYED, &s);
+    if (r == JOTD_OK) {
+        int b = SQLITE_OK;
+        bool row = false;
+        bind_hash(s, 1, hash, &b);
+        r = b != SQLITE_OK ? bind_fail(c, s, b) : step_row(c, s, &row);
+        if (r == JOTD_OK && row) {
+            *out = col_i64(s, 0) != 0;
+            done(s);
+        }
+    }
+    conn_put(st, c);
+    return r;
 }
 
 static jotd_rc_t sq_client_rehash(jotd_store_t *base, const char *client_id, const char *old_hash,
@@ -3166,6 +3198,7 @@ static const jotd_store_ops_t sqlite_ops = {
     .assertion_use = sq_assertion_use,
     .code_create = sq_code_create,
     .code_redeem = sq_code_redeem,
+    .code_replayed = sq_code_replayed,
     .session_list = sq_session_list,
     .session_create = sq_session_create,
     .refresh_rotate = sq_refresh_rotate,

@@ -435,6 +435,30 @@ describe('/authorize and grant_type=authorization_code', () => {
     await srv.waitLog((l) => l.event === 'code_replay');
   });
 
+  // A replay can land between the first exchange's redemption of the code and the insert of
+  // its session, where there is nothing to revoke yet: the replay marks the code, and the
+  // first exchange, after storing its session, sees the mark and revokes it itself (store.h
+  // jotd_store_code_replayed). Many parallel presentations make that window likely; whatever
+  // the interleaving, no token issued from a replayed code may stay usable.
+  test('one code presented 12 times at once: at most one 200, and nothing it issued stays usable', async () => {
+    for (let round = 0; round < 5; round++) {
+      const c = await code();
+      const answers = await Promise.all(Array.from({ length: 12 }, () => exchange(c)));
+      const ok = answers.filter((a) => a.status === 200);
+      assert.ok(ok.length <= 1, `${ok.length} exchanges succeeded`);
+      for (const a of answers.filter((x) => x.status !== 200)) {
+        assert.equal(a.status, 400, describeResponse(a));
+        assert.equal(a.json.error, 'invalid_grant');
+      }
+      for (const a of ok) {
+        const r = await srv.token({ grant_type: 'refresh_token', refresh_token: a.json.refresh_token, client_id: 'app' });
+        assert.equal(r.status, 400, `round ${round}: the refresh token of a replayed code still works: ${describeResponse(r)}`);
+        const v = await srv.request('/userinfo', { headers: { authorization: bearer(a.json.access_token) } });
+        assert.equal(v.status, 401, describeResponse(v));
+      }
+    }
+  });
+
   test('an expired code (past --authorization-code-ttl) is refused', async () => {
     const c = await code();
     await new Promise((res) => setTimeout(res, (CODE_TTL + 1) * 1000 + 100));

@@ -51,8 +51,8 @@ static bool g_pg;
 static const char *g_pg_admin;
 #endif
 
-#define SQLITE_STORE_SCHEMA 7 /* PRAGMA user_version of a current SQLite store */
-#define PG_STORE_SCHEMA 6     /* jotd_schema.version of a current PostgreSQL store */
+#define SQLITE_STORE_SCHEMA 8 /* PRAGMA user_version of a current SQLite store */
+#define PG_STORE_SCHEMA 7     /* jotd_schema.version of a current PostgreSQL store */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -1700,9 +1700,9 @@ static void test_client_browser(void **state)
     assert_rc(jotd_store_client_update(f->st, "spa-2", &on, T0 + 5), JOTD_E_INVAL);
 }
 
-/* A store of the previous schema (SQLite 6, PostgreSQL 5: made by dropping what the last
- * step adds) with a client: opening it migrates, and the client has no origins, no cookie
- * mode and the default grace. */
+/* A store of the schema before browser clients (SQLite 6, PostgreSQL 5: made by dropping
+ * what the later steps add) with a client: opening it migrates, and the client has no
+ * origins, no cookie mode and the default grace. */
 static void test_migration_browser_clients(void **state)
 {
     fx_t *f = *state;
@@ -1713,14 +1713,15 @@ static void test_migration_browser_clients(void **state)
     f->st = NULL;
     if (f->pg)
         sql_exec(f, "ALTER TABLE clients DROP COLUMN allowed_origins, DROP COLUMN cookie_mode,"
-                    " DROP COLUMN refresh_grace; UPDATE jotd_schema SET version = " STR(
-                        PG_STORE_SCHEMA) " - 1");
+                    " DROP COLUMN refresh_grace; ALTER TABLE auth_codes DROP COLUMN replayed_at;"
+                    " UPDATE jotd_schema SET version = 5");
     else
         sql_exec(f, "ALTER TABLE clients DROP COLUMN allowed_origins;"
                     " ALTER TABLE clients DROP COLUMN cookie_mode;"
                     " ALTER TABLE clients DROP COLUMN refresh_grace;"
+                    " ALTER TABLE auth_codes DROP COLUMN replayed_at;"
                     " PRAGMA user_version = 6;");
-    assert_int_equal(stored_schema(f), f->pg ? PG_STORE_SCHEMA - 1 : SQLITE_STORE_SCHEMA - 1);
+    assert_int_equal(stored_schema(f), f->pg ? 5 : 6);
     assert_rc(jotd_store_open(f->loc, &f->st), JOTD_OK);
     assert_int_equal(stored_schema(f), f->pg ? PG_STORE_SCHEMA : SQLITE_STORE_SCHEMA);
     jotd_client_t a = {0};
@@ -1769,6 +1770,57 @@ static void test_auth_codes(void **state)
     /* collected once expired longer than the keep time */
     assert_rc(jotd_store_gc(f->st, T0 + 60 + 100, 10), JOTD_OK);
     assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 200, &a), JOTD_E_NOTFOUND);
+}
+
+/* A replay racing the first exchange (issue: "replayed" mark): the first exchange redeems,
+ * the replay redeems again and revokes a session that is not stored yet (nothing to revoke),
+ * then the first exchange stores its session and asks jotd_store_code_replayed: true, so it
+ * revokes its own session (routes_token.c). Without a replay the answer is false. */
+static void test_auth_code_replay_race(void **state)
+{
+    fx_t *f = *state;
+    uint8_t h1[JOTD_HASH_LEN], h2[JOTD_HASH_LEN], h3[JOTD_HASH_LEN];
+    memset(h1, 0x31, sizeof h1);
+    memset(h2, 0x32, sizeof h2);
+    memset(h3, 0x33, sizeof h3);
+    jotd_auth_code_t in = {.client_id = "web",
+                           .redirect_uri = "https://app.test/cb",
+                           .code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+                           .scope = "",
+                           .user_id = 42,
+                           .expires_at = T0 + 60};
+    memcpy(in.sid, "race-session-sid-00001", JOTD_SID_LEN + 1);
+    assert_rc(jotd_store_code_create(f->st, h1, &in), JOTD_OK);
+    memcpy(in.sid, "race-session-sid-00002", JOTD_SID_LEN + 1);
+    assert_rc(jotd_store_code_create(f->st, h2, &in), JOTD_OK);
+    bool replayed = true;
+    assert_rc(jotd_store_code_replayed(f->st, h3, &replayed), JOTD_OK); /* unknown code */
+    assert_false(replayed);
+
+    jotd_auth_code_t first = {0}, again = {0};
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 1, &first), JOTD_OK);
+    assert_false(first.used);
+    assert_rc(jotd_store_code_replayed(f->st, h1, &replayed), JOTD_OK);
+    assert_false(replayed); /* redeemed once: not a replay */
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 2, &again), JOTD_OK);
+    assert_true(again.used);
+    /* the replay's revoke: the first exchange has not stored its session yet */
+    assert_rc(jotd_store_session_revoke(f->st, again.sid, T0 + 2), JOTD_E_NOTFOUND);
+    assert_rc(jotd_store_code_replayed(f->st, h1, &replayed), JOTD_OK);
+    assert_true(replayed); /* the first exchange sees it after storing its session */
+    /* a third presentation keeps the mark */
+    jotd_auth_code_clear(&again);
+    assert_rc(jotd_store_code_redeem(f->st, h1, T0 + 3, &again), JOTD_OK);
+    assert_true(again.used);
+    assert_rc(jotd_store_code_replayed(f->st, h1, &replayed), JOTD_OK);
+    assert_true(replayed);
+    /* the other code, redeemed once, is not marked */
+    jotd_auth_code_clear(&first);
+    assert_rc(jotd_store_code_redeem(f->st, h2, T0 + 1, &first), JOTD_OK);
+    assert_rc(jotd_store_code_replayed(f->st, h2, &replayed), JOTD_OK);
+    assert_false(replayed);
+    jotd_auth_code_clear(&first);
+    jotd_auth_code_clear(&again);
 }
 
 /* Disable / enable / delete a client: its sessions end (events, refresh tokens, status bits),
@@ -3309,12 +3361,12 @@ int main(void)
         T(test_sessions_revoke_user_count), T(test_status_index_allocation),                       \
         T(test_status_revoked_by_each_path), T(test_client_status_index_and_resources),            \
         T(test_client_redirect_uris), T(test_client_browser), T(test_migration_browser_clients),   \
-        T(test_auth_codes), T(test_client_disable_enable_delete), T(test_assertion_replay),        \
-        T(test_assertion_replay_concurrent), T(test_session_list), T(test_denylist), T(test_gc),   \
-        T(test_concurrent_rotate_same_token), T(test_concurrent_rotate_two_handles),               \
-        T(test_concurrent_rotate_grace), T(test_concurrent_rotate_processes),                      \
-        T(test_concurrent_pool), T(test_errmsg_and_rc_str), T(test_signing_keys),                  \
-        T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
+        T(test_auth_codes), T(test_auth_code_replay_race), T(test_client_disable_enable_delete),   \
+        T(test_assertion_replay), T(test_assertion_replay_concurrent), T(test_session_list),       \
+        T(test_denylist), T(test_gc), T(test_concurrent_rotate_same_token),                        \
+        T(test_concurrent_rotate_two_handles), T(test_concurrent_rotate_grace),                    \
+        T(test_concurrent_rotate_processes), T(test_concurrent_pool), T(test_errmsg_and_rc_str),   \
+        T(test_signing_keys), T(test_secrets_rows), T(test_concurrent_first_key), THROTTLE_TESTS
     const struct CMUnitTest sqlite_tests[] = {
         T(test_open_creates_schema),     T(test_open_refuses_foreign_and_newer),
         T(test_migration_from_schema_1), cmocka_unit_test(test_readonly_db_is_io_error),
