@@ -481,20 +481,20 @@ static void reuse_audit(jotd_app_t *app, const uint8_t old_hash[JOTD_HASH_LEN], 
     jotd_session_clear(&s);
 }
 
-static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
-                          const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+void jotd_refreshed_clear(jotd_refreshed_t *r)
+{
+    jot_free(r->access);
+    free(r->scope);
+    jot_memzero(r->refresh, sizeof r->refresh);
+    r->access = NULL;
+    r->scope = NULL;
+}
+
+bool jotd_refresh_rotate(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         const jotd_client_t *cl, const char *old, const char *scope,
+                         jotd_refreshed_t *out, jotd_resp_t *resp)
 {
     const char *client_id = cl->client_id;
-    const char *old = jotd_params_get(params, "refresh_token");
-    const char *scope = jotd_params_get(params, "scope");
-    if (!old || !*old) {
-        jotd_resp_error(resp, 400, "invalid_request", "refresh_token is required");
-        return;
-    }
-    if (scope && !scope_valid(scope)) {
-        jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
-        return;
-    }
     int64_t now = jotd_now();
     uint8_t old_hash[JOTD_HASH_LEN], new_hash[JOTD_HASH_LEN];
     char successor[JOTD_REFRESH_TOKEN_LEN + 1];
@@ -511,7 +511,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         if (lrc == JOTD_OK && !ok) {
             jotd_resp_error(resp, 400, "invalid_scope", "scope exceeds the granted scope");
             jot_memzero(successor, sizeof successor);
-            return;
+            return false;
         }
     }
 
@@ -519,6 +519,7 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     jotd_rc_t rc = jotd_store_refresh_rotate(app->store, old_hash, new_hash, client_id, now,
                                              rt->cfg.refresh_idle_ttl, rt->cfg.refresh_grace, &rot);
     char *access = NULL, *granted = NULL;
+    bool ok = false;
     switch (rc) {
     case JOTD_OK:
         /* what was asked (at most the session's scope), less what the client may no longer
@@ -535,7 +536,12 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         jotd_metrics_inc(JOTD_M_REFRESH);
         jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
                    rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
-        token_response(resp, access, rt->cfg.access_ttl, successor, granted);
+        out->access = access;
+        out->scope = granted;
+        memcpy(out->refresh, successor, sizeof out->refresh);
+        access = NULL;
+        granted = NULL;
+        ok = true;
         break;
     case JOTD_E_REUSED:
         /* the session ended in the store: end it here before answering */
@@ -556,6 +562,26 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     free(granted);
     jot_memzero(successor, sizeof successor);
     jotd_rotation_clear(&rot);
+    return ok;
+}
+
+static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                          const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
+{
+    const char *old = jotd_params_get(params, "refresh_token");
+    const char *scope = jotd_params_get(params, "scope");
+    if (!old || !*old) {
+        jotd_resp_error(resp, 400, "invalid_request", "refresh_token is required");
+        return;
+    }
+    if (scope && !scope_valid(scope)) {
+        jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
+        return;
+    }
+    jotd_refreshed_t r = {0};
+    if (jotd_refresh_rotate(app, rt, req, cl, old, scope, &r, resp))
+        token_response(resp, r.access, rt->cfg.access_ttl, r.refresh, r.scope);
+    jotd_refreshed_clear(&r);
 }
 
 /* RFC 8707: the audience of a service token. \p want (the resource parameter) must be one of
