@@ -483,11 +483,11 @@ static void reuse_audit(jotd_app_t *app, const uint8_t old_hash[JOTD_HASH_LEN], 
 
 void jotd_refreshed_clear(jotd_refreshed_t *r)
 {
-    jot_free(r->access);
     free(r->scope);
-    jot_memzero(r->refresh, sizeof r->refresh);
-    r->access = NULL;
     r->scope = NULL;
+    jot_free(r->access);
+    r->access = NULL;
+    jot_memzero(r->refresh, sizeof r->refresh);
 }
 
 bool jotd_refresh_rotate(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -536,9 +536,9 @@ bool jotd_refresh_rotate(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
         jotd_metrics_inc(JOTD_M_REFRESH);
         jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
                    rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
+        memcpy(out->refresh, successor, sizeof out->refresh);
         out->access = access;
         out->scope = granted;
-        memcpy(out->refresh, successor, sizeof out->refresh);
         access = NULL;
         granted = NULL;
         ok = true;
@@ -579,9 +579,15 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         return;
     }
     jotd_refreshed_t r = {0};
-    if (jotd_refresh_rotate(app, rt, req, cl, old, scope, &r, resp))
-        token_response(resp, r.access, rt->cfg.access_ttl, r.refresh, r.scope);
-    jotd_refreshed_clear(&r);
+    bool ok = jotd_refresh_rotate(app, rt, req, cl, old, scope, &r, resp);
+    /* r.refresh goes to jansson, which could write all of r for all clang's analyzer knows:
+     * the pointers are held here */
+    char *access = r.access, *granted = r.scope;
+    if (ok)
+        token_response(resp, access, rt->cfg.access_ttl, r.refresh, granted);
+    jot_free(access);
+    free(granted);
+    jot_memzero(r.refresh, sizeof r.refresh);
 }
 
 /* RFC 8707: the audience of a service token. \p want (the resource parameter) must be one of
