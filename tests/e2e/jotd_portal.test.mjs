@@ -420,6 +420,68 @@ describe('the portal walk', () => {
   });
 });
 
+describe('silent refresh: the shared rotation and its grace window', () => {
+  test('two tabs refreshing at once with the same session cookie both go back signed in; the session lives on', async () => {
+    const jar = new Jar();
+    await signIn(jar, '/');
+    const before = jotd.logs().filter((l) => l.event === 'refresh_grace').length;
+    const cookie = `__Host-jotd-session=${jar.get('__Host-jotd-session')}`;
+    const login = authUrl(`/login?rd=${encodeURIComponent(appUrl('/'))}`);
+    const [a, b] = await Promise.all([req(AUTH, new URL(login).pathname + new URL(login).search, { headers: { cookie } }),
+      req(AUTH, new URL(login).pathname + new URL(login).search, { headers: { cookie } })]);
+    for (const r of [a, b]) {
+      assert.equal(r.status, 303, describeResponse(r));
+      assert.equal(r.headers.get('location'), appUrl('/'));
+    }
+    const next = (r) => cookieLine(r, '__Host-jotd-session').split(';')[0];
+    assert.equal(next(a), next(b), 'within the grace window both get the one successor');
+    await jotd.waitLog((l) => l.event === 'refresh_grace' && l.client_id === 'default');
+    assert.equal(jotd.logs().filter((l) => l.event === 'refresh_grace').length, before + 1);
+    assert.equal(jotd.logs().filter((l) => l.event === 'refresh_reuse_detected').length, 0);
+    jar.take(AUTH, a);
+    const r = await browse(jar, appUrl('/'));
+    assert.equal(r.status, 200, describeResponse(r));
+  });
+});
+
+describe('development: plain HTTP on loopback', () => {
+  test('--cookie-domain localhost: the cookie loses its prefix and Secure, keeps Domain=localhost; /verify reads it', async () => {
+    const p = await freePort();
+    const dev = await Jotd.start({ issuer: `http://localhost:${p}`, listen: `127.0.0.1:${p}`, args: ['--cookie-domain', 'localhost'] });
+    try {
+      dev.addUser('bob', PASSWORD);
+      const jar = new Jar();
+      const rd = 'http://localhost:8081/app?x=1';
+      let r = jar.take('localhost', await dev.request(`/login?rd=${encodeURIComponent(rd)}`));
+      assert.equal(r.status, 200, describeResponse(r));
+      assert.equal(rdOf(r.text), rd.replaceAll('&', '&amp;'));
+      r = jar.take('localhost', await dev.request('/login', { method: 'POST', form: { username: 'bob', password: PASSWORD, csrf: csrfOf(r.text), rd }, headers: { cookie: jar.header('localhost') } }));
+      assert.equal(r.status, 303, describeResponse(r));
+      assert.equal(r.headers.get('location'), rd);
+      const a = cookieLine(r, 'jotd-access');
+      assert.ok(a, r.headers.getSetCookie().join('\n'));
+      assert.match(a, /; Domain=localhost(;|$)/);
+      assert.doesNotMatch(a, /Secure/);
+      r = await dev.request('/verify', { headers: { cookie: `jotd-access=${jar.get('jotd-access')}` } });
+      assert.equal(r.status, 200, describeResponse(r));
+      assert.equal(r.headers.get('x-auth-user'), 'bob');
+      // http:// is accepted here, but still only for the cookie domain
+      r = await dev.request(`/login?rd=${encodeURIComponent('http://127.0.0.1:8081/')}`);
+      assert.equal(rdOf(r.text), undefined);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  test('jotd refuses to start with a cookie domain its host is not under, naming the flag', async () => {
+    const p = await freePort();
+    await assert.rejects(
+      Jotd.start({ issuer: `http://localhost:${p}`, listen: `127.0.0.1:${p}`, args: ['--cookie-domain', 'jot.test'] }),
+      /--cookie-domain/,
+    );
+  });
+});
+
 describe('/verify with the cookie', () => {
   test('a bad cookie: 401; with an acceptable X-Original-URL a Location to the login page', async () => {
     for (const bad of ['x', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZG1pbiJ9.', 'a'.repeat(5000)]) {
