@@ -368,7 +368,7 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *authorize = jotd_params_get(&params, "authorize");
     if (authorize && !authorize_ok(authorize))
         authorize = NULL;
-    char origin[JOTD_ORIGIN_MAX > 256 ? JOTD_ORIGIN_MAX : 256] = "";
+    char origin[JOTD_ORIGIN_MAX] = "";
     const char *rd = NULL;
     if (authorize)
         continuation_origin(authorize, origin, sizeof origin);
