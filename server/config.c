@@ -1011,10 +1011,11 @@ int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *
  * under, so that the access cookie jotd sets is one the browser keeps. Over HTTPS as the
  * browser sees it (--tls-cert, or --insecure-http behind a TLS proxy) the issuer must be
  * https. A jotd serving plain HTTP on loopback (development) may use it only for exactly its
- * own host, in practice "localhost": browsers keep Domain=localhost set by localhost (Chromium
- * as a host-only cookie, which still reaches every port of localhost, where a development app
- * runs), but drop Domain=localhost set by a subdomain such as auth.localhost, and never take a
- * Domain on an IP address. */
+ * own host, in practice "localhost", and then sets a host-only cookie (routes_login.c), which
+ * reaches every port of localhost, where a development app runs: browsers drop a parent
+ * Domain=localhost set by a subdomain such as auth.localhost (Chromium and Firefox treat
+ * localhost like a public suffix there), some have dropped Domain=localhost outright, and
+ * none takes a Domain on an IP address. */
 static jotd_rc_t check_cookie_domain(const jotd_config_t *c, char *err, size_t errlen)
 {
     const char *d = c->cookie_domain;

@@ -63,14 +63,18 @@ static void set_cookie(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *
 }
 
 /* The portal's access cookie: \p token for the cookie domain ("" and max_age 0: cleared).
- * Nothing without --cookie-domain. */
+ * Nothing without --cookie-domain. Over plain HTTP on loopback (development) the cookie
+ * domain is jotd's own host (config.c): the cookie is then host-only, no Domain attribute,
+ * which is the same scope, and the one every browser keeps (Domain=localhost has been
+ * dropped by some, and a host-only localhost cookie reaches every port of localhost). */
 static void set_access_cookie(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *token,
                               int64_t max_age)
 {
     if (!rt->cfg.cookie_domain)
         return;
+    const char *domain = jotd_secure_cookies(rt) ? rt->cfg.cookie_domain : NULL;
     jotd_cookie_set(resp, rt, access_cookie(rt), token,
-                    &(jotd_cookie_attrs_t){NULL, rt->cfg.cookie_domain, "Lax", max_age});
+                    &(jotd_cookie_attrs_t){NULL, domain, "Lax", max_age});
 }
 
 /* \p rd (a request's, NUL-terminated) when it is an acceptable redirect target (redirect.h),
