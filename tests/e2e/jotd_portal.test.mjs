@@ -64,7 +64,7 @@ function makeCerts(dir) {
 }
 
 /** The recipe with its placeholders substituted. */
-export function substitute(text, v) {
+function substitute(text, v) {
   let out = text;
   for (const [k, val] of Object.entries(v)) out = out.replaceAll(`@${k}@`, val);
   assert.doesNotMatch(out, /@[A-Z_]+@/, 'every placeholder substituted');
