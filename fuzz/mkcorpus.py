@@ -21,7 +21,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-TARGETS = ["token", "b64url", "json", "jwk", "jwks", "pem", "request", "admin", "config"]
+TARGETS = ["token", "b64url", "json", "jwk", "jwks", "pem", "request", "admin", "config",
+           "redirect"]
 
 
 def put(target, name, data):
@@ -281,6 +282,29 @@ def config_seeds():
         put("config", name, opt(o, text))
 
 
+def redirect_seeds():
+    HTTPS, HTTP, LOCALHOST = 0, 1, 2
+    seeds = {
+        "app": (HTTPS, "https://app.jot.test/path?q=1&r=%2F#f"),
+        "port": (HTTPS, "https://app.jot.test:8443/"),
+        "apex": (HTTPS, "https://jot.test"),
+        "userinfo": (HTTPS, "https://jot.test@evil.com/"),
+        "query-host": (HTTPS, "https://evil.com?.jot.test"),
+        "suffix": (HTTPS, "https://jot.test.evil.com/"),
+        "backslash": (HTTPS, "https://app.jot.test\\@evil.com/"),
+        "nul": (HTTPS, "https://app.jot.test\x00.evil.com/"),
+        "pct00": (HTTPS, "https://app.jot.test/%00"),
+        "crlf": (HTTPS, "https://app.jot.test/\r\nSet-Cookie: a=b"),
+        "ipv6": (HTTPS, "https://[::1]:443/"),
+        "idn": (HTTPS, "https://\u043f\u0440\u0438.jot.test/"),
+        "http-dev": (HTTP | LOCALHOST, "http://localhost:8080/app"),
+        "http-refused": (HTTPS, "http://app.jot.test/"),
+        "scheme-relative": (HTTPS, "//evil.com"),
+    }
+    for name, (o, text) in seeds.items():
+        put("redirect", name, opt(o, text))
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
@@ -299,6 +323,7 @@ def main():
     request_seeds()
     admin_seeds()
     config_seeds()
+    redirect_seeds()
     for t in TARGETS:
         print("%-8s %3d seeds" % (t, len(os.listdir(os.path.join(CORPUS, t)))))
 

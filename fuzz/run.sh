@@ -15,7 +15,7 @@
 # target crashed, leaked, timed out or ran out of memory.
 set -u
 
-ALL="token b64url json jwk jwks pem request admin config"
+ALL="token b64url json jwk jwks pem request admin config redirect"
 SRC=$(cd "$(dirname "$0")" && pwd)
 
 # Longest input per target: a little over the largest seed (RSA keys, JWKS documents).

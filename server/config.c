@@ -7,6 +7,7 @@
  * environment and the remembered flags are applied in that order. Every error names where
  * the bad value came from: "--access-ttl", "JOTD_ACCESS_TTL" or "FILE:LINE: access_ttl". */
 #include "config.h"
+#include "redirect.h"
 #include "common/buf.h"
 #include "common/duration.h"
 #include "common/strparse.h"
@@ -119,6 +120,8 @@ static const opt_t opts[] = {
         "client_id of requests that name none (default \"default\")"),
     OPT("portal_client", T_STR, portal_client, "ID",
         "the public client of /login's browser sessions (default \"default\")"),
+    OPT("cookie_domain", T_OPTSTR, cookie_domain, "DOMAIN",
+        "the forward-auth portal's access cookie for DOMAIN (jotd's host under it)"),
     OPT("verify_cache_size", T_SIZE, verify_cache_size, "N",
         "verified access tokens remembered (default 10000; 0: off)"),
     OPT("durability", T_SYNC, durability_full, "full|normal",
@@ -575,6 +578,7 @@ void jotd_config_free(jotd_config_t *c)
     free(c->config_file);
     free(c->default_client);
     free(c->portal_client);
+    free(c->cookie_domain);
     memset(c, 0, sizeof *c);
 }
 
@@ -609,7 +613,8 @@ jotd_rc_t jotd_config_copy(jotd_config_t *dst, const jotd_config_t *src)
                        &dst->audience,       &dst->tls_cert,
                        &dst->tls_key,        &dst->config_file,
                        &dst->default_client, &dst->key_encryption_key,
-                       &dst->metrics_listen, &dst->portal_client};
+                       &dst->metrics_listen, &dst->portal_client,
+                       &dst->cookie_domain};
     bool ok = true;
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (*fields[i] && !(*fields[i] = jotx_strdup_n(*fields[i], strlen(*fields[i])))) {
@@ -1002,6 +1007,53 @@ int jotd_parse_listen(const char *s, char **out_host, uint16_t *out_port, char *
     return parse_listen(s, out_host, out_port, why, whylen);
 }
 
+/* --cookie-domain: a DNS name (redirect.h) that jotd's own host (the issuer's) is or is
+ * under, so that the access cookie jotd sets is one the browser keeps. Over HTTPS as the
+ * browser sees it (--tls-cert, or --insecure-http behind a TLS proxy) the issuer must be
+ * https. A jotd serving plain HTTP on loopback (development) may use it only for exactly its
+ * own host, in practice "localhost", and then sets a host-only cookie (routes_login.c), which
+ * reaches every port of localhost, where a development app runs: browsers drop a parent
+ * Domain=localhost set by a subdomain such as auth.localhost (Chromium and Firefox treat
+ * localhost like a public suffix there), some have dropped Domain=localhost outright, and
+ * none takes a Domain on an IP address. */
+static jotd_rc_t check_cookie_domain(const jotd_config_t *c, char *err, size_t errlen)
+{
+    const char *d = c->cookie_domain;
+    if (!jotd_cookie_domain_ok(d)) {
+        jotd_seterr(err, errlen,
+                    "--cookie-domain: \"%s\" is not a lower-case DNS name of at least two labels "
+                    "(no leading dot, no IP address)",
+                    d);
+        return JOTD_E_INVAL;
+    }
+    bool https = strncmp(c->issuer, "https://", 8) == 0;
+    const char *host = c->issuer + (https ? 8 : 7);
+    size_t hlen = strcspn(host, ":/");
+    bool secure = c->tls_cert || c->insecure_http;
+    if (!jotd_host_under(host, hlen, d)) {
+        jotd_seterr(err, errlen,
+                    "--cookie-domain: jotd's host (from --issuer %s) is not %s or under it: the "
+                    "browser would refuse the cookie",
+                    c->issuer, d);
+        return JOTD_E_INVAL;
+    }
+    if (secure && !https) {
+        jotd_seterr(err, errlen,
+                    "--cookie-domain: the issuer %s is not https: the access cookie is Secure",
+                    c->issuer);
+        return JOTD_E_INVAL;
+    }
+    if (!secure && hlen != strlen(d)) {
+        jotd_seterr(err, errlen,
+                    "--cookie-domain: over plain HTTP (development on loopback) only jotd's own "
+                    "host, %.*s: browsers drop a parent Domain there. Serve HTTPS (--tls-cert, or "
+                    "--insecure-http behind a TLS proxy) for a domain of several hosts",
+                    (int)hlen, host);
+        return JOTD_E_INVAL;
+    }
+    return JOTD_OK;
+}
+
 jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
 {
     if (c->metrics_listen) {
@@ -1049,6 +1101,8 @@ jotd_rc_t jotd_config_validate(const jotd_config_t *c, char *err, size_t errlen)
                     c->issuer ? c->issuer : "");
         return JOTD_E_INVAL;
     }
+    if (c->cookie_domain && check_cookie_domain(c, err, errlen) != JOTD_OK)
+        return JOTD_E_INVAL;
     if (!c->audience || !*c->audience) {
         jotd_seterr(err, errlen, "--audience: must not be empty");
         return JOTD_E_INVAL;

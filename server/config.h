@@ -8,8 +8,8 @@
  * throttle_account_failures, throttle_ip_failures, default_client, durability, trusted_proxy
  * (the one list: repeat it, or separate CIDRs with commas), events_poll_interval,
  * events_listen (on or off), status_list_ttl, authorization_code_ttl, metrics (on or off),
- * metrics_listen. Environment variables are JOTD_ + the key in upper case (JOTD_LISTEN,
- * JOTD_ACCESS_TTL...). Durations accept 90s, 15m, 1h, 30d or plain seconds. */
+ * metrics_listen, cookie_domain. Environment variables are JOTD_ + the key in upper case
+ * (JOTD_LISTEN, JOTD_ACCESS_TTL...). Durations accept 90s, 15m, 1h, 30d or plain seconds. */
 #ifndef JOTD_CONFIG_H
 #define JOTD_CONFIG_H
 
@@ -57,8 +57,11 @@ typedef struct jotd_config {
     unsigned connection_timeout;               /* seconds, default 30 */
     unsigned throttle_account_failures;        /* default 5 */
     unsigned throttle_ip_failures;             /* default 20 per minute */
-    char *default_client;     /* client_id for requests that name none; default "default" */
-    char *portal_client;      /* the public client of /login's browser sessions ("default") */
+    char *default_client; /* client_id for requests that name none; default "default" */
+    char *portal_client;  /* the public client of /login's browser sessions ("default") */
+    /* --cookie-domain: the domain of the forward-auth portal's access cookie, under which
+     * /login's rd may point (NULL: no portal cookie, no rd) */
+    char *cookie_domain;
     size_t verify_cache_size; /* verified access tokens remembered (vcache.h); 0: off */
     bool durability_full; /* --durability full: logins and rotations fsync too; default normal */
     /* --trusted-proxy: connections from these ranges may name the client in X-Forwarded-For

@@ -125,6 +125,16 @@ const char *jotd_req_query(const jotd_req_t *req, const char *name, char *buf, s
     return NULL;
 }
 
+const char *jotd_req_header(const jotd_req_t *req, const char *name)
+{
+    const conn_ctx_t *ctx = req->conn;
+    if (!ctx || !ctx->conn)
+        return NULL;
+    /* the connection's own copy: it lives until the request completes, and libmicrohttpd does
+     * not touch it while a worker holds the suspended connection */
+    return MHD_lookup_connection_value(ctx->conn, MHD_HEADER_KIND, name);
+}
+
 /* ---- routing ---------------------------------------------------------------------- */
 
 typedef void (*route_fn)(jotd_app_t *, const jotd_runtime_t *, const jotd_req_t *, jotd_resp_t *);

@@ -12,9 +12,18 @@
  * the cookie nor compute the MAC without the server's key (secrets.h), and SameSite=Strict
  * keeps the cookie off cross-site posts anyway.
  *
+ * The forward-auth portal (--cookie-domain): every login and every silent refresh also
+ * sets "__Secure-jotd-access", the session's current access token, for the cookie domain
+ * (Domain=, Path=/, HttpOnly, Secure, SameSite=Lax, Max-Age=access_ttl), which GET /verify
+ * accepts (routes_resource.c). /login?rd=URL sends the browser back to URL afterwards, only
+ * for a URL under the cookie domain (redirect.h); with a live browser session that is a
+ * silent refresh: the session's refresh token rotated by grant_type=refresh_token's own code
+ * (jotd_refresh_rotate, the grace window included), both cookies set, 303 to rd, no form.
+ *
  * Cookie names and attributes: cookie.c (plain HTTP on loopback drops the __Host- prefix
  * and Secure). */
 #include "log.h"
+#include "redirect.h"
 #include "server.h"
 #include "common/random.h"
 
@@ -42,10 +51,46 @@ static const char *csrf_cookie(const jotd_runtime_t *rt)
     return jotd_cookie_name(rt, "__Host-jotd-csrf");
 }
 
+static const char *access_cookie(const jotd_runtime_t *rt)
+{
+    return jotd_cookie_name(rt, "__Secure-jotd-access");
+}
+
 static void set_cookie(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *name,
                        const char *value, const char *same_site, int64_t max_age)
 {
     jotd_cookie_set(resp, rt, name, value, &(jotd_cookie_attrs_t){NULL, NULL, same_site, max_age});
+}
+
+/* The portal's access cookie: \p token for the cookie domain ("" and max_age 0: cleared).
+ * Nothing without --cookie-domain. Over plain HTTP on loopback (development) the cookie
+ * domain is jotd's own host (config.c): the cookie is then host-only, no Domain attribute,
+ * which is the same scope, and the one every browser keeps (Domain=localhost has been
+ * dropped by some, and a host-only localhost cookie reaches every port of localhost). */
+static void set_access_cookie(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *token,
+                              int64_t max_age)
+{
+    if (!rt->cfg.cookie_domain)
+        return;
+    const char *domain = jotd_secure_cookies(rt) ? rt->cfg.cookie_domain : NULL;
+    jotd_cookie_set(resp, rt, access_cookie(rt), token,
+                    &(jotd_cookie_attrs_t){NULL, domain, "Lax", max_age});
+}
+
+/* \p rd (a request's, NUL-terminated) when it is an acceptable redirect target (redirect.h),
+ * with its origin into \p origin; NULL otherwise, the refusal audited. */
+static const char *rd_accepted(const jotd_runtime_t *rt, const jotd_req_t *req, const char *rd,
+                               char origin[JOTD_ORIGIN_MAX])
+{
+    if (!rd)
+        return NULL;
+    if (rt->cfg.cookie_domain &&
+        jotd_rd_ok(rd, strlen(rd), rt->cfg.cookie_domain, !jotd_secure_cookies(rt), origin))
+        return rd;
+    char shown[257];
+    snprintf(shown, sizeof shown, "%s", rd);
+    jotd_audit("redirect_refused", "rd", shown, "ip", req->ip, NULL);
+    return NULL;
 }
 
 /* The form's token for \p nonce. */
@@ -177,9 +222,11 @@ static bool authorize_ok(const char *q)
     return true;
 }
 
-/* The sign-in form, with \p message (static text, NULL: none) above it. */
-void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp, unsigned status,
-                     const char *message, const char *authorize, const char *origin)
+/* The sign-in form, with \p message (static text, NULL: none) above it, continuing either
+ * an authorization request \p authorize or a portal redirect \p rd (an accepted one). */
+static void login_form(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp,
+                       unsigned status, const char *message, const char *authorize, const char *rd,
+                       const char *origin)
 {
     char token[CSRF_LEN + 1], msg[512] = "", cont[16000] = "", esc[15800];
     char html[sizeof msg + sizeof cont + sizeof token + 1024]; /* the fixed text: < 1 KiB */
@@ -188,6 +235,9 @@ void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *res
         html_escape(authorize, esc, sizeof esc);
         snprintf(cont, sizeof cont, "<input type=\"hidden\" name=\"authorize\" value=\"%s\">\n",
                  esc);
+    } else if (rd) { /* at most JOTD_RD_MAX bytes: escaped, it fits */
+        html_escape(rd, esc, sizeof esc);
+        snprintf(cont, sizeof cont, "<input type=\"hidden\" name=\"rd\" value=\"%s\">\n", esc);
     }
     if (message)
         snprintf(msg, sizeof msg, "<p class=\"error\" role=\"alert\" id=\"error\">%s</p>\n",
@@ -205,6 +255,12 @@ void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *res
              "<button type=\"submit\">Sign in</button>\n</form>\n",
              msg, token, cont, message ? " aria-describedby=\"error\"" : "");
     page(resp, status, "Sign in", html, origin);
+}
+
+void jotd_login_page(jotd_app_t *app, const jotd_runtime_t *rt, jotd_resp_t *resp, unsigned status,
+                     const char *message, const char *authorize, const char *origin)
+{
+    login_form(app, rt, resp, status, message, authorize, NULL, origin);
 }
 
 /* The page of a signed-in browser: who, and the sign-out form. */
@@ -288,6 +344,20 @@ static void continuation_origin(const char *q, char *out, size_t len)
         out[0] = '\0';
 }
 
+/* The answer to a successful login or silent refresh of the browser session: the session
+ * cookie (\p refresh), the portal's access cookie (\p access, NULL: none), and 303 to
+ * \p location. */
+static void signed_in_redirect(jotd_resp_t *resp, const jotd_runtime_t *rt, const char *refresh,
+                               const char *access, const char *location)
+{
+    set_cookie(resp, rt, session_cookie(rt), refresh, "Lax", rt->cfg.refresh_idle_ttl);
+    if (access)
+        set_access_cookie(resp, rt, access, rt->cfg.access_ttl);
+    resp->status = 303;
+    jotd_resp_header(resp, "Location", location);
+    jotd_resp_header(resp, "Cache-Control", "no-store");
+}
+
 static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp)
 {
@@ -302,19 +372,22 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     const char *authorize = jotd_params_get(&params, "authorize");
     if (authorize && !authorize_ok(authorize))
         authorize = NULL;
-    char origin[256] = "";
+    char origin[JOTD_ORIGIN_MAX] = "";
+    const char *rd = NULL;
     if (authorize)
         continuation_origin(authorize, origin, sizeof origin);
+    else
+        rd = rd_accepted(rt, req, jotd_params_get(&params, "rd"), origin);
+    const char *o = origin[0] ? origin : NULL;
     jotd_user_t user = {0};
     int64_t wait = 0;
     if (!csrf_ok(app, rt, req, &params)) {
         jotd_audit("login_csrf_refused", "ip", req->ip, NULL);
-        jotd_login_page(app, rt, resp, 403,
-                        "This form expired or did not come from this page. Please sign in again.",
-                        authorize, origin[0] ? origin : NULL);
+        login_form(app, rt, resp, 403,
+                   "This form expired or did not come from this page. Please sign in again.",
+                   authorize, rd, o);
     } else if (!username || !*username || !password || !*password) {
-        jotd_login_page(app, rt, resp, 400, "Enter your username and your password.", authorize,
-                        origin[0] ? origin : NULL);
+        login_form(app, rt, resp, 400, "Enter your username and your password.", authorize, rd, o);
     } else {
         const char *portal = rt->cfg.portal_client;
         switch (jotd_login_check(app, rt, req, username, password, portal, &user, &wait)) {
@@ -327,20 +400,23 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
                 jotd_resp_unavailable(resp, rc);
                 break;
             }
-            set_cookie(resp, rt, session_cookie(rt), refresh, "Lax", rt->cfg.refresh_idle_ttl);
-            jot_memzero(refresh, sizeof refresh);
-            resp->status = 303;
-            if (authorize) { /* back to the authorization request, now with a session */
-                char *loc = malloc(strlen(authorize) + 12);
-                if (loc) {
-                    snprintf(loc, strlen(authorize) + 12, "/authorize?%s", authorize);
-                    jotd_resp_header(resp, "Location", loc);
-                    free(loc);
-                }
-            } else {
-                jotd_resp_header(resp, "Location", "/login");
+            char *access = NULL;
+            if (rt->cfg.cookie_domain &&
+                jotd_access_token(rt, &user, &s, s.scope, now, &access, NULL) != JOT_OK) {
+                jot_memzero(refresh, sizeof refresh);
+                jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
+                break;
             }
-            jotd_resp_header(resp, "Cache-Control", "no-store");
+            char *loc = NULL;
+            if (authorize) { /* back to the authorization request, now with a session */
+                loc = malloc(strlen(authorize) + 12);
+                if (loc)
+                    snprintf(loc, strlen(authorize) + 12, "/authorize?%s", authorize);
+            }
+            signed_in_redirect(resp, rt, refresh, access, loc ? loc : rd ? rd : "/login");
+            free(loc);
+            jot_free(access);
+            jot_memzero(refresh, sizeof refresh);
             break;
         }
         case JOTD_LOGIN_THROTTLED: {
@@ -349,24 +425,71 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             snprintf(msg, sizeof msg,
                      "Too many failed sign-in attempts. Please wait %lld seconds and try again.",
                      (long long)wait);
-            jotd_login_page(app, rt, resp, 429, msg, authorize, origin[0] ? origin : NULL);
+            login_form(app, rt, resp, 429, msg, authorize, rd, o);
             jotd_resp_header(resp, "Retry-After", retry);
             break;
         }
         case JOTD_LOGIN_UNAVAILABLE:
-            jotd_login_page(app, rt, resp, 503,
-                            "Signing in is unavailable right now. Please try again shortly.",
-                            authorize, origin[0] ? origin : NULL);
+            login_form(app, rt, resp, 503,
+                       "Signing in is unavailable right now. Please try again shortly.", authorize,
+                       rd, o);
             jotd_resp_header(resp, "Retry-After", "1");
             break;
         default:
-            jotd_login_page(app, rt, resp, 400, "Wrong username or password.", authorize,
-                            origin[0] ? origin : NULL);
+            login_form(app, rt, resp, 400, "Wrong username or password.", authorize, rd, o);
             break;
         }
     }
     jotd_user_clear(&user);
     jotd_params_clear(&params);
+}
+
+/* Frees what a response holds (an answer not sent). */
+static void resp_discard(jotd_resp_t *r)
+{
+    free(r->body);
+    for (size_t i = 0; i < r->n_hdr; i++)
+        free(r->hdr_value[i]);
+    memset(r, 0, sizeof *r);
+}
+
+/* /login?rd= with the session cookie: rotate the session's refresh token through
+ * grant_type=refresh_token's code (for the portal client, with its grace window) and send
+ * the browser back to \p rd with both cookies. false when there is no session to refresh (no
+ * cookie, a dead or reused token, another client's): the caller shows the form. A store that
+ * cannot answer gets its 503. */
+static bool silent_refresh(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                           const char *rd, jotd_resp_t *resp)
+{
+    char tok[JOTD_REFRESH_TOKEN_LEN + 2];
+    if (!jotd_cookie_get(req, session_cookie(rt), tok, sizeof tok) ||
+        strlen(tok) != JOTD_REFRESH_TOKEN_LEN)
+        return false;
+    jotd_client_t cl = {0};
+    jotd_rc_t rc = jotd_store_client_get(app->store, rt->cfg.portal_client, &cl);
+    if (rc != JOTD_OK) {
+        jot_memzero(tok, sizeof tok);
+        if (rc == JOTD_E_NOTFOUND)
+            return false;
+        jotd_resp_unavailable(resp, rc);
+        return true;
+    }
+    jotd_refreshed_t r = {0};
+    jotd_resp_t err = {0};
+    bool ok = jotd_refresh_rotate(app, rt, req, &cl, tok, NULL, &r, &err);
+    jot_memzero(tok, sizeof tok);
+    jotd_client_clear(&cl);
+    if (ok) {
+        signed_in_redirect(resp, rt, r.refresh, r.access, rd);
+    } else if (err.status == 503) {
+        jotd_html_page(resp, 503, "Unavailable",
+                       "Signing in is unavailable right now. Please try again shortly.");
+        jotd_resp_header(resp, "Retry-After", "1");
+        ok = true;
+    }
+    jotd_refreshed_clear(&r);
+    resp_discard(&err);
+    return ok;
 }
 
 void jotd_route_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -376,15 +499,29 @@ void jotd_route_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
         post_login(app, rt, req, resp);
         return;
     }
+    /* room for any query value the HTTP layer takes: an over-long rd is refused (and
+     * audited) by rd_accepted, not lost as an absent one */
+    enum { QMAX = 65536 };
+    char *buf = malloc(QMAX), origin[JOTD_ORIGIN_MAX];
+    if (!buf) {
+        jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+        return;
+    }
+    const char *rd = rd_accepted(rt, req, jotd_req_query(req, "rd", buf, QMAX), origin);
+    if (rd && silent_refresh(app, rt, req, rd, resp)) { /* signed in: back at once */
+        free(buf);
+        return;
+    }
     jotd_session_t s = {0};
     jotd_user_t user = {0};
-    if (jotd_browser_session(app, rt, req, &s, &user)) { /* signed in: no form */
+    if (!rd && jotd_browser_session(app, rt, req, &s, &user)) { /* signed in: no form */
         signed_in(app, rt, resp, user.username);
         jotd_user_clear(&user);
         jotd_session_clear(&s);
-        return;
+    } else {
+        login_form(app, rt, resp, 200, NULL, NULL, rd, rd ? origin : NULL);
     }
-    jotd_login_page(app, rt, resp, 200, NULL, NULL, NULL);
+    free(buf);
 }
 
 void jotd_browser_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
@@ -416,6 +553,7 @@ void jotd_browser_logout(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
     /* every cookie jotd set, cleared */
     set_cookie(resp, rt, session_cookie(rt), "", "Lax", 0);
     set_cookie(resp, rt, csrf_cookie(rt), "", "Strict", 0);
+    set_access_cookie(resp, rt, "", 0);
     resp->status = 303;
     jotd_resp_header(resp, "Location", "/login");
     jotd_resp_header(resp, "Cache-Control", "no-store");

@@ -1,6 +1,7 @@
 /* GET /verify (forward-auth for nginx auth_request, Traefik, Caddy), GET /userinfo, and the
  * bearer -> session -> user lookup that /userinfo and /admin share (jotd_session_user). */
 #include "metrics.h"
+#include "redirect.h"
 #include "server.h"
 
 #include <jansson.h>
@@ -119,19 +120,65 @@ static bool aud_lines_have(const char *lines, const char *want)
     return false;
 }
 
+/* A 401 of /verify for a browser: when the proxy names the URL the browser asked for
+ * (X-Original-URL, nginx: `proxy_set_header X-Original-URL $scheme://$http_host$request_uri`)
+ * and it is a redirect target jotd accepts (redirect.h), Location: <issuer>/login?rd=<it>,
+ * which the proxy answers the browser with (`error_page 401 = @login`). Anything else: no
+ * Location, and the proxy's 401 stands. */
+static void login_location(const jotd_runtime_t *rt, const jotd_req_t *req, jotd_resp_t *resp)
+{
+    const char *url = rt->cfg.cookie_domain ? jotd_req_header(req, "X-Original-URL") : NULL;
+    if (!url ||
+        !jotd_rd_ok(url, strlen(url), rt->cfg.cookie_domain, !jotd_secure_cookies(rt), NULL))
+        return;
+    char enc[JOTD_RD_MAX * 3 + 1];
+    if (jotd_percent_encode(url, enc, sizeof enc) == 0)
+        return;
+    size_t n = strlen(rt->cfg.issuer);
+    while (n && rt->cfg.issuer[n - 1] == '/')
+        n--;
+    size_t cap = n + strlen(enc) + 16;
+    char *loc = malloc(cap);
+    if (!loc)
+        return;
+    snprintf(loc, cap, "%.*s/login?rd=%s", (int)n, rt->cfg.issuer, enc);
+    jotd_resp_header(resp, "Location", loc);
+    free(loc);
+}
+
+/* The access token of a /verify request: the bearer token, else (with --cookie-domain) the
+ * portal's access cookie. NULL after answering 401. */
+static const char *verify_token(const jotd_runtime_t *rt, const jotd_req_t *req, char *buf,
+                                size_t cap, size_t *len, jotd_resp_t *resp)
+{
+    if (req->authorization) {
+        const char *token = jotd_bearer_token(req->authorization, len);
+        if (!token)
+            jotd_resp_bearer_challenge(resp, "invalid_request", "malformed Authorization header");
+        return token;
+    }
+    const char *name = jotd_cookie_name(rt, "__Secure-jotd-access");
+    const char *token = rt->cfg.cookie_domain ? jotd_cookie_get(req, name, buf, cap) : NULL;
+    if (token && *token) {
+        *len = strlen(token);
+        return token;
+    }
+    jotd_resp_bearer_challenge(resp, NULL, NULL);
+    return NULL;
+}
+
 /* The X-Auth-* headers come from the verified-token cache (vcache.c builds them from the
- * claims); a miss verifies the token and fills the cache. */
+ * claims); a miss verifies the token and fills the cache. The bearer token and the portal's
+ * access cookie are checked alike, in memory (the cache, the denylist, ended sessions): no
+ * store read on this path. */
 void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                        jotd_resp_t *resp)
 {
-    if (!req->authorization) {
-        jotd_resp_bearer_challenge(resp, NULL, NULL);
-        return;
-    }
+    char cookie[8192]; /* browsers keep cookies of at most 4096 bytes */
     size_t len = 0;
-    const char *token = jotd_bearer_token(req->authorization, &len);
+    const char *token = verify_token(rt, req, cookie, sizeof cookie, &len, resp);
     if (!token) {
-        jotd_resp_bearer_challenge(resp, "invalid_request", "malformed Authorization header");
+        login_location(rt, req, resp);
         return;
     }
     jotd_verified_t v;
@@ -143,6 +190,7 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     }
     if (rc != JOT_OK) {
         jotd_resp_bearer_challenge(resp, "invalid_token", why);
+        login_location(rt, req, resp);
         return;
     }
     /* The audience this forward-auth check protects: the server's, or the one the proxy
@@ -156,10 +204,22 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     if (!aud_lines_have(v.aud, want)) {
         jotd_verified_clear(&v);
         jotd_resp_bearer_challenge(resp, "invalid_token", jot_strerror(JOT_E_AUDIENCE));
+        login_location(rt, req, resp);
         return;
     }
+    /* the token itself, for an upstream that verifies it rather than trust the headers */
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        jotd_verified_clear(&v);
+        jotd_resp_error(resp, 500, "server_error", NULL);
+        return;
+    }
+    memcpy(copy, token, len);
+    copy[len] = '\0';
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
         jotd_resp_header(resp, jotd_verify_header_names[i], v.hdr[i]);
+    jotd_resp_header(resp, "X-Auth-Token", copy);
+    free(copy);
     jotd_verified_clear(&v);
     resp->status = 200;
 }

@@ -520,6 +520,94 @@ static void reuse_audit(jotd_app_t *app, const uint8_t old_hash[JOTD_HASH_LEN], 
     jotd_session_clear(&s);
 }
 
+void jotd_refreshed_clear(jotd_refreshed_t *r)
+{
+    free(r->scope);
+    r->scope = NULL;
+    jot_free(r->access);
+    r->access = NULL;
+    jot_memzero(r->refresh, sizeof r->refresh);
+}
+
+bool jotd_refresh_rotate(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         const jotd_client_t *cl, const char *old, const char *scope,
+                         jotd_refreshed_t *out, jotd_resp_t *resp)
+{
+    const char *client_id = cl->client_id;
+    int64_t now = jotd_now();
+    uint8_t old_hash[JOTD_HASH_LEN], new_hash[JOTD_HASH_LEN];
+    char successor[JOTD_REFRESH_TOKEN_LEN + 1];
+    jotd_refresh_hash(old, strlen(old), old_hash);
+    jotd_refresh_successor(app, old, strlen(old), successor);
+    jotd_refresh_hash(successor, strlen(successor), new_hash);
+
+    if (scope) { /* RFC 6749 §6: no scope beyond what the session was granted */
+        jotd_session_t s = {0};
+        bool live = false;
+        jotd_rc_t lrc = jotd_store_refresh_lookup(app->store, old_hash, now, &s, &live);
+        bool ok = lrc == JOTD_OK && scope_subset(scope, s.scope);
+        jotd_session_clear(&s);
+        if (lrc == JOTD_OK && !ok) {
+            jotd_resp_error(resp, 400, "invalid_scope", "scope exceeds the granted scope");
+            jot_memzero(successor, sizeof successor);
+            return false;
+        }
+    }
+
+    jotd_rotation_t rot = {0};
+    jotd_rc_t rc = jotd_store_refresh_rotate(app->store, old_hash, new_hash, client_id, now,
+                                             rt->cfg.refresh_idle_ttl, client_grace(rt, cl), &rot);
+    char *access = NULL, *granted = NULL;
+    bool ok = false;
+    switch (rc) {
+    case JOTD_OK:
+        /* what was asked (at most the session's scope), less what the client may no longer
+         * ask for */
+        granted = scope_still_allowed(scope ? scope : rot.session.scope, cl);
+        if (!granted) {
+            jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
+            break;
+        }
+        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != JOT_OK) {
+            jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
+            break;
+        }
+        jotd_metrics_inc(JOTD_M_REFRESH);
+        jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
+                   rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
+        memcpy(out->refresh, successor, sizeof out->refresh);
+        out->access = access;
+        out->scope = granted;
+        access = NULL;
+        granted = NULL;
+        ok = true;
+        break;
+    case JOTD_E_REUSED:
+        /* the session ended in the store: end it here before answering */
+        (void)jotd_events_sync(app, rt->cfg.access_ttl);
+        reuse_audit(app, old_hash, now, client_id, req->ip);
+        jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
+        if (cl->cookie_mode) /* a dead cookie: the browser drops it */
+            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
+        break;
+    case JOTD_E_NOTFOUND:
+    case JOTD_E_EXPIRED:
+    case JOTD_E_MISMATCH:
+    case JOTD_E_DISABLED:
+        jotd_resp_error(resp, 400, "invalid_grant", "refresh token invalid or expired");
+        if (cl->cookie_mode)
+            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
+        break;
+    default:
+        jotd_resp_unavailable(resp, rc);
+    }
+    jot_free(access);
+    free(granted);
+    jot_memzero(successor, sizeof successor);
+    jotd_rotation_clear(&rot);
+    return ok;
+}
+
 static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                           const jotd_params_t *params, const jotd_client_t *cl, jotd_resp_t *resp)
 {
@@ -553,76 +641,21 @@ static void refresh_grant(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
         return;
     }
     if (scope && !scope_valid(scope)) {
+        jot_memzero(cookie, sizeof cookie);
         jotd_resp_error(resp, 400, "invalid_scope", "malformed scope");
         return;
     }
-    int64_t now = jotd_now();
-    uint8_t old_hash[JOTD_HASH_LEN], new_hash[JOTD_HASH_LEN];
-    char successor[JOTD_REFRESH_TOKEN_LEN + 1];
-    jotd_refresh_hash(old, strlen(old), old_hash);
-    jotd_refresh_successor(app, old, strlen(old), successor);
-    jotd_refresh_hash(successor, strlen(successor), new_hash);
-
-    if (scope) { /* RFC 6749 §6: no scope beyond what the session was granted */
-        jotd_session_t s = {0};
-        bool live = false;
-        jotd_rc_t lrc = jotd_store_refresh_lookup(app->store, old_hash, now, &s, &live);
-        bool ok = lrc == JOTD_OK && scope_subset(scope, s.scope);
-        jotd_session_clear(&s);
-        if (lrc == JOTD_OK && !ok) {
-            jotd_resp_error(resp, 400, "invalid_scope", "scope exceeds the granted scope");
-            jot_memzero(successor, sizeof successor);
-            jot_memzero(cookie, sizeof cookie);
-            return;
-        }
-    }
-
-    jotd_rotation_t rot = {0};
-    jotd_rc_t rc = jotd_store_refresh_rotate(app->store, old_hash, new_hash, client_id, now,
-                                             rt->cfg.refresh_idle_ttl, client_grace(rt, cl), &rot);
+    jotd_refreshed_t r = {0};
+    bool ok = jotd_refresh_rotate(app, rt, req, cl, old, scope, &r, resp);
     jot_memzero(cookie, sizeof cookie);
-    char *access = NULL, *granted = NULL;
-    switch (rc) {
-    case JOTD_OK:
-        /* what was asked (at most the session's scope), less what the client may no longer
-         * ask for */
-        granted = scope_still_allowed(scope ? scope : rot.session.scope, cl);
-        if (!granted) {
-            jotd_resp_error(resp, 503, "temporarily_unavailable", "out of memory");
-            break;
-        }
-        if (jotd_access_token(rt, &rot.user, &rot.session, granted, now, &access, NULL) != JOT_OK) {
-            jotd_resp_error(resp, 500, "server_error", "cannot sign the access token");
-            break;
-        }
-        jotd_metrics_inc(JOTD_M_REFRESH);
-        jotd_audit(rot.grace ? "refresh_grace" : "refresh", "sid", rot.session.sid, "user",
-                   rot.user.username, "client_id", client_id, "ip", req->ip, NULL);
-        issue_response(resp, rt, cl, access, successor, granted);
-        break;
-    case JOTD_E_REUSED:
-        /* the session ended in the store: end it here before answering */
-        (void)jotd_events_sync(app, rt->cfg.access_ttl);
-        reuse_audit(app, old_hash, now, client_id, req->ip);
-        jotd_resp_error(resp, 400, "invalid_grant", "refresh token reused: session revoked");
-        if (cl->cookie_mode) /* a dead cookie: the browser drops it */
-            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
-        break;
-    case JOTD_E_NOTFOUND:
-    case JOTD_E_EXPIRED:
-    case JOTD_E_MISMATCH:
-    case JOTD_E_DISABLED:
-        jotd_resp_error(resp, 400, "invalid_grant", "refresh token invalid or expired");
-        if (cl->cookie_mode)
-            jotd_refresh_cookie_set(resp, rt, client_id, NULL);
-        break;
-    default:
-        jotd_resp_unavailable(resp, rc);
-    }
+    /* r.refresh goes to jansson, which could write all of r for all clang's analyzer knows:
+     * the pointers are held here */
+    char *access = r.access, *granted = r.scope;
+    if (ok)
+        issue_response(resp, rt, cl, access, r.refresh, granted);
     jot_free(access);
     free(granted);
-    jot_memzero(successor, sizeof successor);
-    jotd_rotation_clear(&rot);
+    jot_memzero(r.refresh, sizeof r.refresh);
 }
 
 /* RFC 8707: the audience of a service token. \p want (the resource parameter) must be one of

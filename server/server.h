@@ -127,6 +127,9 @@ void jotd_resp_invalid_client(jotd_resp_t *resp, const jotd_req_t *req);
 void jotd_resp_unavailable(jotd_resp_t *resp, jotd_rc_t rc);
 /** 401 with an RFC 6750 WWW-Authenticate challenge; \p error NULL when no token was sent. */
 void jotd_resp_bearer_challenge(jotd_resp_t *resp, const char *error, const char *description);
+/** The value of request header \p name (the first one; case-insensitive name) or NULL:
+ *  borrowed from the HTTP layer, valid while the handler runs. Untrusted bytes. */
+const char *jotd_req_header(const jotd_req_t *req, const char *name);
 /** Value of a query-string parameter (decoded into \p buf) or NULL. */
 const char *jotd_req_query(const jotd_req_t *req, const char *name, char *buf, size_t len);
 
@@ -291,6 +294,24 @@ jotd_rc_t jotd_login_session(jotd_app_t *app, const jotd_runtime_t *rt, const jo
                              const jotd_user_t *user, const char *client_id, char *scope,
                              int64_t now, jotd_session_t *out,
                              char refresh[JOTD_REFRESH_TOKEN_LEN + 1]);
+
+/* ---- the refresh rotation (routes_token.c): grant_type=refresh_token's, shared with the
+ * login page's silent refresh (routes_login.c) ---- */
+typedef struct jotd_refreshed {
+    char *access;                             /* the new access token (jot_free) */
+    char *scope;                              /* its scope (malloc'd) */
+    char refresh[JOTD_REFRESH_TOKEN_LEN + 1]; /* the successor refresh token */
+} jotd_refreshed_t;
+/** Rotate the refresh token \p old of client \p cl exactly as grant_type=refresh_token does:
+ *  the store's rotation (the grace window, a reuse revoking the session), a new access token
+ *  for \p scope (NULL: the session's) less what the client may no longer ask for, the audit
+ *  lines and metrics. true: \p out filled (jotd_refreshed_clear). false: the error answer
+ *  (RFC 6749 §5.2 JSON, 503) is in \p resp. */
+bool jotd_refresh_rotate(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
+                         const jotd_client_t *cl, const char *old, const char *scope,
+                         jotd_refreshed_t *out, jotd_resp_t *resp);
+/** Wipe and free what \p r holds (a zeroed one is fine). */
+void jotd_refreshed_clear(jotd_refreshed_t *r);
 
 /** The scope granted to \p cl for \p requested (NULL: its default scopes) into *out
  *  (malloc'd): 0; 1 when malformed or not allowed (invalid_scope); -1 out of memory. */

@@ -5,8 +5,17 @@
  *
  *   resource-server --issuer URL --audience AUD [--listen 127.0.0.1:8081] [--ca-file F]
  *                   [--allow-http] [--cache-min S] [--cooldown S] [--max-stale S]
- *                   [--timeout S]
+ *                   [--timeout S] [--token-header NAME] [--signout-url URL]
  *
+ *   GET /        an HTML page for a person in a browser, behind jotd's forward-auth portal
+ *                (docs/browser.md, examples/portal/nginx.conf): "Signed in as NAME" (the
+ *                preferred_username or username claim, else sub; escaped) from a token
+ *                verified here with libjot, exactly as /hello verifies one, taken from the
+ *                header NAME of --token-header (nginx passes jotd's X-Auth-Token) or else
+ *                from "Authorization: Bearer"; 401 page otherwise. With --signout-url, a
+ *                link <a id="signout" href="URL">Sign out</a>. The token is never trusted
+ *                for where it came from: a header the proxy set or one a client forged
+ *                verify the same way.
  *   GET /hello   with "Authorization: Bearer <access token>": 200 {"sub":..,"scope":..}, or
  *                401 with a WWW-Authenticate: Bearer error (RFC 6750), or 503 when jotd's
  *                keys or lists cannot be had (fail closed)
@@ -30,6 +39,8 @@ typedef struct service {
     jot_remote_keyset_t *keys;
     jot_status_checker_t *status;
     jot_verifier_t *verifier;
+    const char *token_header; /* --token-header (NULL: Authorization only) */
+    const char *signout_url;  /* --signout-url (NULL: no link) */
 } service_t;
 
 /* Every asymmetric algorithm jotd may sign with; never HMAC (the keys are public). */
@@ -117,6 +128,87 @@ static enum MHD_Result hello(service_t *s, struct MHD_Connection *c)
     return reply(c, MHD_HTTP_OK, body, NULL);
 }
 
+/* \p in with & < > " ' escaped for HTML text and attribute values, cut to fit \p cap. */
+static void html_escape(char *out, size_t cap, const char *in)
+{
+    size_t n = 0;
+    for (; *in; in++) {
+        const char *e = *in == '&'    ? "&amp;"
+                        : *in == '<'  ? "&lt;"
+                        : *in == '>'  ? "&gt;"
+                        : *in == '"'  ? "&quot;"
+                        : *in == '\'' ? "&#39;"
+                                      : NULL;
+        size_t len = e ? strlen(e) : 1;
+        if (n + len >= cap)
+            break;
+        memcpy(out + n, e ? e : in, len);
+        n += len;
+    }
+    out[n] = '\0';
+}
+
+static enum MHD_Result page(service_t *s, struct MHD_Connection *c, unsigned status,
+                            const char *main_html)
+{
+    char esc[2048] = "", link[2200] = "", body[8192];
+    if (s->signout_url) {
+        html_escape(esc, sizeof esc, s->signout_url);
+        snprintf(link, sizeof link, "<p><a id=\"signout\" href=\"%s\">Sign out</a></p>\n", esc);
+    }
+    snprintf(body, sizeof body,
+             "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+             "<title>Resource server</title></head>\n<body><main>\n%s%s</main></body></html>\n",
+             main_html, link);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "Content-Security-Policy", "default-src 'none'");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* GET /: who is signed in, from a token verified here. */
+static enum MHD_Result home(service_t *s, struct MHD_Connection *c)
+{
+    const char *token = NULL;
+    if (s->token_header)
+        token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, s->token_header);
+    if (!token || !*token) {
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        token = auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
+    }
+    jot_token_t *t = NULL;
+    jot_err_t rc = token ? jot_verify(s->verifier, token, strlen(token), &t) : JOT_E_MALFORMED;
+    if (rc != JOT_OK) {
+        char html[512];
+        snprintf(html, sizeof html, "<h1>Not signed in</h1>\n<p id=\"error\">%s</p>\n",
+                 token ? jot_strerror(rc) : "no token");
+        return page(s, c,
+                    rc == JOT_E_FETCH || rc == JOT_E_STALE ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                                           : MHD_HTTP_UNAUTHORIZED,
+                    html);
+    }
+    const char *name = NULL;
+    const jot_claims_t *cl = jot_token_claims(t);
+    if (jot_claims_get_string(cl, "preferred_username", &name) != JOT_OK &&
+        jot_claims_get_string(cl, "username", &name) != JOT_OK &&
+        jot_claims_get_string(cl, "sub", &name) != JOT_OK)
+        name = "";
+    char esc[1024], html[1200];
+    html_escape(esc, sizeof esc, name);
+    snprintf(html, sizeof html,
+             "<h1>Resource server</h1>\n<p>Signed in as <strong id=\"user\">%s</strong></p>\n",
+             esc);
+    jot_token_free(t);
+    return page(s, c, MHD_HTTP_OK, html);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *data_size, void **state)
@@ -137,6 +229,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return reply(c, MHD_HTTP_OK, "{\"status\":\"ok\"}", NULL);
     if (!strcmp(url, "/hello"))
         return hello(cls, c);
+    if (!strcmp(url, "/"))
+        return home(cls, c);
     return reply(c, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}", NULL);
 }
 
@@ -144,7 +238,7 @@ static int usage(void)
 {
     fprintf(stderr, "usage: resource-server --issuer URL --audience AUD [--listen HOST:PORT] "
                     "[--ca-file F] [--allow-http] [--cache-min S] [--cooldown S] "
-                    "[--max-stale S] [--timeout S]\n");
+                    "[--max-stale S] [--timeout S] [--token-header NAME] [--signout-url URL]\n");
     return 2;
 }
 
@@ -162,6 +256,7 @@ static bool seconds_arg(const char *s, int64_t *out)
 int main(int argc, char **argv)
 {
     const char *issuer = NULL, *audience = NULL, *listen = "127.0.0.1:8081";
+    const char *token_header = NULL, *signout_url = NULL;
     jot_remote_opts_t fetch;
     jot_remote_opts_init(&fetch);
     for (int i = 1; i < argc; i++) {
@@ -179,6 +274,10 @@ int main(int argc, char **argv)
             audience = v;
         else if (!strcmp(a, "--listen"))
             listen = v;
+        else if (!strcmp(a, "--token-header"))
+            token_header = v;
+        else if (!strcmp(a, "--signout-url"))
+            signout_url = v;
         else if (!strcmp(a, "--ca-file"))
             fetch.ca_file = v;
         else if (!strcmp(a, "--cache-min"))
@@ -205,7 +304,7 @@ int main(int argc, char **argv)
     char jwks_url[1024], prefix[1024];
     snprintf(jwks_url, sizeof jwks_url, "%.*s/.well-known/jwks.json", (int)n, issuer);
     snprintf(prefix, sizeof prefix, "%.*s/statuslists/", (int)n, issuer);
-    service_t s = {0};
+    service_t s = {.token_header = token_header, .signout_url = signout_url};
     jot_status_opts_t so;
     jot_status_opts_init(&so);
     so.fetch = fetch;

@@ -490,6 +490,7 @@ static const struct {
      "9"},
     {"throttle_ip_failures", "42", F_UINT, offsetof(jotd_config_t, throttle_ip_failures), "42"},
     {"default_client", "spa", F_STR, offsetof(jotd_config_t, default_client), "spa"},
+    {"cookie_domain", "example.com", F_STR, offsetof(jotd_config_t, cookie_domain), "example.com"},
     {"verify_cache_size", "0", F_SIZE, offsetof(jotd_config_t, verify_cache_size), "0"},
     {"trusted_proxy", "10.0.0.0/8, 2001:db8::/32,127.0.0.1", F_CIDRS, 0,
      "10.0.0.0/8 2001:db8::/32 127.0.0.1/32"},
@@ -989,6 +990,57 @@ static void test_validate_tls(void **state)
     jotd_config_free(&c);
 }
 
+/* --cookie-domain: a DNS name jotd's host is under; HTTPS as the browser sees it, or plain
+ * HTTP on loopback for exactly jotd's own host (redirect.h, config.c check_cookie_domain). */
+static void test_validate_cookie_domain(void **state)
+{
+    (void)state;
+    char err[ERRLEN];
+    static const char *const good[][2] = {{"https://auth.jot.test", "jot.test"},
+                                          {"https://auth.jot.test:8443/jotd", "jot.test"},
+                                          {"https://jot.test", "jot.test"},
+                                          {"https://a.b.example.co.uk", "b.example.co.uk"}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (VALIDATE(err, "--insecure-http", "--issuer", good[i][0], "--cookie-domain",
+                     good[i][1]) != 0)
+            fail_msg("%s under %s refused: %s", good[i][0], good[i][1], err);
+    static const char *const bad[][2] = {
+        {"https://auth.jot.test", ".jot.test"},
+        {"https://auth.jot.test", "Jot.test"},
+        {"https://auth.jot.test", "test"},
+        {"https://auth.jot.test", "evil.com"},
+        {"https://auth.jot.test", "auth.jot.te"},
+        {"https://eviljot.test", "jot.test"},
+        {"https://jot.test.evil", "jot.test"},
+        {"https://127.0.0.1", "127.0.0.1"},
+        {"https://auth.jot.test", "jot.test."},
+        {"http://auth.jot.test", "jot.test"}, /* the cookie is Secure: https needed */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (VALIDATE(err, "--insecure-http", "--issuer", bad[i][0], "--cookie-domain", bad[i][1]) ==
+            0)
+            fail_msg("%s under \"%s\" accepted", bad[i][0], bad[i][1]);
+        expect_err(-1, err, "--cookie-domain", NULL);
+    }
+    /* plain HTTP on loopback (development): only jotd's own host */
+    if (VALIDATE(err, "--listen", "127.0.0.1:8080", "--issuer", "http://localhost:8080",
+                 "--cookie-domain", "localhost") != 0)
+        fail_msg("localhost refused: %s", err);
+    assert_int_not_equal(VALIDATE(err, "--listen", "127.0.0.1:8080", "--issuer",
+                                  "http://auth.localhost:8080", "--cookie-domain", "localhost"),
+                         0);
+    expect_err(-1, err, "--cookie-domain", "plain HTTP");
+    assert_int_not_equal(VALIDATE(err, "--cookie-domain", "localhost"), 0); /* http://127.0.0.1 */
+    expect_err(-1, err, "--cookie-domain", NULL);
+    /* the environment and the file name it too */
+    jotd_config_t c;
+    setenv("JOTD_COOKIE_DOMAIN", "jot.test", 1);
+    expect_ok(LOAD(&c, err, "--insecure-http"), err);
+    unsetenv("JOTD_COOKIE_DOMAIN");
+    assert_string_equal(c.cookie_domain, "jot.test");
+    jotd_config_free(&c);
+}
+
 static void test_validate_ranges(void **state)
 {
     (void)state;
@@ -1209,6 +1261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_plain_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_validate_cookie_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_ranges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rc, setup, teardown),
