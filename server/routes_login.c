@@ -423,8 +423,8 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
             char retry[24], msg[160];
             snprintf(retry, sizeof retry, "%lld", (long long)wait);
             snprintf(msg, sizeof msg,
-                     "Too many failed sign-in attempts. Please wait %lld seconds and try again.",
-                     (long long)wait);
+                     "Too many failed sign-in attempts. Please wait %lld second%s and try again.",
+                     (long long)wait, wait == 1 ? "" : "s");
             login_form(app, rt, resp, 429, msg, authorize, rd, o);
             jotd_resp_header(resp, "Retry-After", retry);
             break;

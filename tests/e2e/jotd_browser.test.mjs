@@ -238,7 +238,9 @@ describe('the login page', () => {
     }
     assert.equal(r.status, 429, describeResponse(r));
     assert.match(r.headers.get('retry-after'), /^[1-9]\d*$/);
-    assert.match(r.text, /Too many failed sign-in attempts\. Please wait \d+ seconds/);
+    // the wait in the text is Retry-After's, in words that agree with it ("1 second")
+    const wait = Number(r.headers.get('retry-after'));
+    assert.match(r.text, new RegExp(`Too many failed sign-in attempts\\. Please wait ${wait} second${wait === 1 ? '' : 's'} and try again\\.`));
     assert.match(r.headers.get('content-security-policy'), /default-src 'none'/);
     // the right password is refused while throttled, on both paths
     const jar = new Jar();

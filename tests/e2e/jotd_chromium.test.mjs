@@ -612,11 +612,25 @@ describe('the single-page app (cookie mode) in Chromium', { skip: SPA_MISSING ??
     const r = srv.cmd(['client', 'add', 'spa', '--public', '--cookie-mode', '--allowed-origin', origin('spa'), '--redirect-uri', `${origin('spa')}/`]);
     assert.equal(r.status, 0, show(r));
     expectedSub = (await srv.login('dana', PASSWORD)).claims.sub;
+    // the client was added by a command, not by this jotd: its origin reaches the running
+    // server as a client_changed event (within --events-poll-interval); until then a
+    // preflight from it is refused, as it should be
+    const deadline = Date.now() + WAIT;
+    for (;;) {
+      const p = await jotTest(`${origin('auth')}/token`, { method: 'OPTIONS', headers: { origin: origin('spa'), 'access-control-request-method': 'POST' } });
+      if (p.status === 204) break;
+      assert.ok(Date.now() < deadline, `the SPA's origin never became allowed: ${p.status}`);
+      await sleep(100);
+    }
   });
 
   const status = (page) => page.locator('#status');
   const waitStatus = async (page, re) => {
-    await page.waitForFunction((src) => new RegExp(src).test((document.querySelector('#status')?.textContent ?? '').trim()), re.source, { timeout: WAIT });
+    try {
+      await page.waitForFunction((src) => new RegExp(src).test((document.querySelector('#status')?.textContent ?? '').trim()), re.source, { timeout: WAIT });
+    } catch (err) {
+      throw new Error(`#status never matched ${re} at ${page.url()}: it says ${JSON.stringify(await status(page).textContent().catch(() => null))} (${err.message})`);
+    }
     return (await status(page).textContent()).trim();
   };
   const apiSub = async (page) => {
@@ -625,7 +639,8 @@ describe('the single-page app (cookie mode) in Chromium', { skip: SPA_MISSING ??
     await page.waitForFunction(() => /"sub"/.test(document.querySelector('#api-result')?.textContent ?? ''), null, { timeout: WAIT });
     return JSON.parse(await page.locator('#api-result').textContent()).sub;
   };
-  const refreshCookie = async (context) => (await context.cookies(origin('auth'))).find((c) => /jotd-refresh-spa$/.test(c.name));
+  // the cookie's Path is the token endpoint's: only URLs under it see it
+  const refreshCookie = async (context) => (await context.cookies(`${origin('auth')}/token`)).find((c) => /jotd-refresh-spa$/.test(c.name));
 
   test('sign in, API call, reload, HttpOnly refresh cookie, two tabs, another origin refused, sign out everywhere', async () => {
     const { context, problems } = await freshContext();
