@@ -102,10 +102,10 @@ static jotd_rc_t reload(jotd_origins_t *o, jotd_store_t *st)
         if (!jotd_client_is_confidential(&cl[i]) && !cl[i].disabled)
             total += cl[i].n_allowed_origins;
     char **v = total ? calloc(total, sizeof *v) : NULL;
-    for (size_t i = 0; (v || !total) && i < n; i++) {
+    for (size_t i = 0; v && i < n; i++) {
         if (jotd_client_is_confidential(&cl[i]) || cl[i].disabled)
             continue;
-        for (size_t k = 0; k < cl[i].n_allowed_origins; k++) {
+        for (size_t k = 0; k < cl[i].n_allowed_origins && m < total; k++) {
             v[m] = strdup(cl[i].allowed_origins[k]);
             if (!v[m]) {
                 free_list(v, m);

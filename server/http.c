@@ -451,7 +451,7 @@ static enum MHD_Result copy_arg(void *cls, enum MHD_ValueKind kind, const char *
     return MHD_YES;
 }
 
-static void resp_clear(jotd_resp_t *resp)
+void jotd_resp_clear(jotd_resp_t *resp)
 {
     free(resp->body);
     for (size_t i = 0; i < resp->n_hdr; i++)
@@ -712,7 +712,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (r && ((!loop && r->where == OFFLOAD) ||
                   (r->where == LOOP_FIRST && resp.status == JOTD_STATUS_DEFER))) {
-            resp_clear(&resp); /* a deferring handler answers nothing else */
+            jotd_resp_clear(&resp); /* a deferring handler answers nothing else */
             ctx->state = ST_QUEUED;
             MHD_suspend_connection(c);
             enqueue(h, ctx);
@@ -837,7 +837,7 @@ static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, c
         ret = MHD_queue_response(c, resp.status, r);
         MHD_destroy_response(r);
     }
-    resp_clear(&resp);
+    jotd_resp_clear(&resp);
     return ret;
 }
 

@@ -444,15 +444,6 @@ static void post_login(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     jotd_params_clear(&params);
 }
 
-/* Frees what a response holds (an answer not sent). */
-static void resp_discard(jotd_resp_t *r)
-{
-    free(r->body);
-    for (size_t i = 0; i < r->n_hdr; i++)
-        free(r->hdr_value[i]);
-    memset(r, 0, sizeof *r);
-}
-
 /* /login?rd= with the session cookie: rotate the session's refresh token through
  * grant_type=refresh_token's code (for the portal client, with its grace window) and send
  * the browser back to \p rd with both cookies. false when there is no session to refresh (no
@@ -474,6 +465,14 @@ static bool silent_refresh(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         jotd_resp_unavailable(resp, rc);
         return true;
     }
+    /* the session cookie is a browser's, like a cookie-mode client's refresh cookie: tabs
+     * come back at once after the access cookie expired, so unless the portal client has a
+     * window of its own this rotation gets the cookie-mode one (the same client's other
+     * refresh tokens, at /token, keep the server's --refresh-grace) */
+    if (!cl.has_refresh_grace) {
+        cl.has_refresh_grace = true;
+        cl.refresh_grace = JOTD_COOKIE_MODE_GRACE;
+    }
     jotd_refreshed_t r = {0};
     jotd_resp_t err = {0};
     bool ok = jotd_refresh_rotate(app, rt, req, &cl, tok, NULL, &r, &err);
@@ -488,7 +487,7 @@ static bool silent_refresh(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         ok = true;
     }
     jotd_refreshed_clear(&r);
-    resp_discard(&err);
+    jotd_resp_clear(&err);
     return ok;
 }
 

@@ -203,8 +203,9 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
         want = rt->cfg.audience;
     if (!aud_lines_have(v.aud, want)) {
         jotd_verified_clear(&v);
+        /* no Location: signing in again would bring a token for the same audience, and the
+         * browser would go round /login?rd= and back for ever */
         jotd_resp_bearer_challenge(resp, "invalid_token", jot_strerror(JOT_E_AUDIENCE));
-        login_location(rt, req, resp);
         return;
     }
     /* the token itself, for an upstream that verifies it rather than trust the headers */

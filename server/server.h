@@ -115,6 +115,8 @@ typedef struct jotd_resp {
 
 /* ---- responses (http.c) ---- */
 void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value);
+/** Frees what \p r holds (its body and header values) and zeroes it: an answer not sent. */
+void jotd_resp_clear(jotd_resp_t *r);
 /** JSON body from a jansson value (reference stolen). */
 void jotd_resp_json(jotd_resp_t *r, unsigned status, json_t *json);
 /** RFC 6749 §5.2 error body {"error":..,"error_description":..}. */

@@ -164,18 +164,28 @@
     }
   }
 
+  /** Sign out: the bearer names the session; jotd ends it and clears the refresh cookie. The
+   *  cookie never reaches /logout (its Path is the token endpoint's), so an access token that
+   *  has expired (or a page reloaded without one) is refreshed first. */
   async function signOut() {
-    const token = accessToken;
-    accessToken = null;
     $('api-result').textContent = '';
-    try {
-      // the bearer names the session; jotd also clears the refresh cookie
-      const r = await fetch(`${issuer}/logout`, {
+    const logout = (token) =>
+      fetch(`${issuer}/logout`, {
         method: 'POST',
         credentials: 'include',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ client_id: cfg.clientId }),
       });
+    try {
+      let r = accessToken ? await logout(accessToken) : null;
+      if (!r || r.status === 401) {
+        if (!(await refresh())) {
+          show('signed-out', ''); // no session left to end
+          return;
+        }
+        r = await logout(accessToken);
+      }
+      accessToken = null;
       if (r.status !== 204) throw new Error(`logout: HTTP ${r.status}`);
       show('signed-out', '');
     } catch (e) {

@@ -163,7 +163,7 @@ before(async () => {
   const issuer = `https://${AUTH}:${port}`;
   jotd = await Jotd.start({
     issuer,
-    args: ['--insecure-http', '--trusted-proxy', '127.0.0.1/32', '--cookie-domain', 'jot.test', '--access-ttl', `${ACCESS_TTL}s`, '--refresh-grace', '5s'],
+    args: ['--insecure-http', '--trusted-proxy', '127.0.0.1/32', '--cookie-domain', 'jot.test', '--access-ttl', `${ACCESS_TTL}s`],
   });
   jotd.addUser('alice', PASSWORD);
 
@@ -421,6 +421,8 @@ describe('the portal walk', () => {
 });
 
 describe('silent refresh: the shared rotation and its grace window', () => {
+  // jotd runs with the server's default --refresh-grace (0): the portal client's sessions get
+  // the browser grace window (10 s) of their own, or the second tab would revoke the session
   test('two tabs refreshing at once with the same session cookie both go back signed in; the session lives on', async () => {
     const jar = new Jar();
     await signIn(jar, '/');
@@ -506,6 +508,18 @@ describe('/verify with the cookie', () => {
     assert.equal(r.headers.get('x-auth-token'), t);
     r = await jotd.request('/verify', { headers: { cookie: `jotd-access=${t}` } });
     assert.equal(r.status, 401, 'over HTTPS the cookie carries its __Secure- prefix');
+  });
+
+  // A location protected for another audience (auth_request /verify?audience=...) refuses the
+  // portal's token, which is for jotd's own audience: a Location to the login page would
+  // bring the browser back with a token for the same audience, round and round for ever.
+  test('a valid cookie for another audience: 401 without a Location (no redirect loop)', async () => {
+    const t = (await jotd.login('alice', PASSWORD)).access_token;
+    const r = await jotd.request(`/verify?audience=${encodeURIComponent('https://orders.jot.test')}`, {
+      headers: { cookie: `__Secure-jotd-access=${t}`, 'x-original-url': appUrl('/orders') } });
+    assert.equal(r.status, 401, describeResponse(r));
+    assert.match(r.headers.get('www-authenticate'), /invalid_token/);
+    assert.equal(r.headers.get('location'), null);
   });
 });
 
