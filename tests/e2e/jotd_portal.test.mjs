@@ -22,7 +22,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { JOT_BIN, Jotd, describeResponse, httpRequest, mkTmp, rmTmp, sleep } from './lib/jotd.mjs';
-import { NGINX_BIN, requireNginx } from './lib/nginx.mjs';
+import { testCA } from './lib/browser.mjs';
+import { NGINX_BIN, freePort, requireNginx, wrap } from './lib/nginx.mjs';
 
 requireNginx('jotd_portal');
 const RS = path.join(JOT_BIN, 'resource-server');
@@ -39,29 +40,6 @@ const ACCESS_TTL = 2;
 const PASSWORD = 'portal-password-1';
 const AUTH = 'auth.jot.test';
 const APP = 'app.jot.test';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** A CA and a leaf for *.jot.test and jot.test, made with the openssl CLI in \p dir. */
-function makeCerts(dir) {
-  const o = (args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  o(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem',
-    '-days', '1', '-subj', '/CN=jot portal test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
-  o(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=jot.test']);
-  fs.writeFileSync(path.join(dir, 'leaf.ext'), 'subjectAltName=DNS:*.jot.test,DNS:jot.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  o(['x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '1', '-extfile', 'leaf.ext']);
-  return { ca: fs.readFileSync(path.join(dir, 'ca.pem')), caFile: path.join(dir, 'ca.pem'), cert: path.join(dir, 'leaf.pem'), key: path.join(dir, 'leaf.key') };
-}
 
 /** The recipe with its placeholders substituted. */
 function substitute(text, v) {
@@ -158,7 +136,8 @@ const cookieLine = (r, name) => r.headers.getSetCookie().find((l) => l.startsWit
 before(async () => {
   dir = mkTmp('jotd-portal-');
   if (process.getuid?.() === 0) fs.chmodSync(dir, 0o711); // nginx's worker (nobody) reaches its temp paths
-  certs = makeCerts(dir);
+  certs = testCA(path.join(dir, 'ca'));
+  certs.ca = fs.readFileSync(certs.caFile);
   port = await freePort();
   const issuer = `https://${AUTH}:${port}`;
   jotd = await Jotd.start({
@@ -210,26 +189,13 @@ before(async () => {
     AUTH_HOST: AUTH,
     APP_HOST: APP,
     PORT: String(port),
-    CERT: certs.cert,
-    KEY: certs.key,
+    CERT: certs.certFile,
+    KEY: certs.keyFile,
     JOTD: `127.0.0.1:${jotd.port}`,
     APP: `127.0.0.1:${tap.address().port}`,
   });
   fs.writeFileSync(path.join(dir, 'portal.conf'), conf);
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log off;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    include ${dir}/portal.conf;
-}
-`);
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), wrap(dir, `    include ${dir}/portal.conf;`));
   const ngArgs = ['-p', dir + '/', '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')];
   execFileSync(NGINX_BIN, [...ngArgs, '-t'], { stdio: 'pipe' }); // `nginx -t` of the recipe as committed
   nginx = spawn(NGINX_BIN, [...ngArgs, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -109,8 +109,9 @@ static void test_rd_hostile(void **state)
         "https://app_1.jot.test/",
         "https://\xd0\xbf\xd1\x80\xd0\xb8.jot.test/", /* a raw IDN */
         "https://app.jot.test/\xc3\xa9",
-        "https://jot.test\xe3\x80\x82"
-        "evil.com/", /* ideographic full stop */
+        /* an ideographic full stop; two literals, or \x82e would be one escape */
+        ("https://jot.test\xe3\x80\x82"
+         "evil.com/"),
         "https://",
         "https:///",
     };

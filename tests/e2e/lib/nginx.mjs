@@ -92,21 +92,7 @@ process.on('exit', cleanupAll);
 const hostPort = (u) => new URL(u).host;
 
 function config(dir, port, upstreams) {
-  return `# written by tests/e2e/lib/nginx.mjs
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    access_log off;
-    client_body_temp_path ${dir}/client_body;
-    proxy_temp_path ${dir}/proxy;
-    fastcgi_temp_path ${dir}/fastcgi;
-    uwsgi_temp_path ${dir}/uwsgi;
-    scgi_temp_path ${dir}/scgi;
-    upstream jotd {
+  return wrap(dir, `    upstream jotd {
 ${upstreams.map((u) => `        server ${hostPort(u)};`).join('\n')}
     }
     server {
@@ -121,14 +107,12 @@ ${upstreams.map((u) => `        server ${hostPort(u)};`).join('\n')}
             proxy_read_timeout 60s;
             add_header X-Upstream $upstream_addr always;
         }
-    }
-}
-`;
+    }`);
 }
 
-/** The frame of startServers' configurations: \p servers inside `http { }`, everything
- *  nginx writes inside \p dir. */
-function wrap(dir, servers) {
+/** The frame of every configuration here (and of jotd_portal's, around the recipe):
+ *  \p servers inside `http { }`, everything nginx writes inside \p dir. */
+export function wrap(dir, servers) {
   return `# written by tests/e2e/lib/nginx.mjs
 worker_processes 1;
 pid ${dir}/nginx.pid;
