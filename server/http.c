@@ -75,15 +75,23 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value)
+void jotd_resp_header_n(jotd_resp_t *r, const char *name, const char *value, size_t len)
 {
     if (r->n_hdr >= JOTD_MAX_HEADERS || !value)
         return;
-    char *copy = strdup(value);
+    char *copy = malloc(len + 1);
     if (!copy)
         return;
+    memcpy(copy, value, len);
+    copy[len] = '\0';
     r->hdr_name[r->n_hdr] = name;
     r->hdr_value[r->n_hdr++] = copy;
+}
+
+void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value)
+{
+    if (value)
+        jotd_resp_header_n(r, name, value, strlen(value));
 }
 
 void jotd_resp_json(jotd_resp_t *r, unsigned status, json_t *j)
@@ -303,12 +311,21 @@ static void route_metrics(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_
     metrics_text(app, rt, resp);
 }
 
-static bool method_allowed(const char *allow, const char *method)
+bool jotd_method_allowed(const char *allow, const char *method)
 {
     size_t n = strlen(method);
     for (const char *p = allow; (p = strstr(p, method)) != NULL; p += n)
         if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
             return true;
+    return false;
+}
+
+bool jotd_resp_method(const jotd_req_t *req, const char *allow, jotd_resp_t *resp)
+{
+    if (jotd_method_allowed(allow, req->method))
+        return true;
+    jotd_resp_error(resp, 405, "method_not_allowed", NULL);
+    jotd_resp_header(resp, "Allow", allow);
     return false;
 }
 
@@ -334,11 +351,8 @@ static const struct route *find_route(const jotd_req_t *req, jotd_resp_t *resp)
         jotd_resp_error(resp, 404, "not_found", "no such endpoint");
         return NULL;
     }
-    if (!r->prefix && !method_allowed(r->allow, req->method) && !is_preflight(req, r)) {
-        jotd_resp_error(resp, 405, "method_not_allowed", NULL);
-        jotd_resp_header(resp, "Allow", r->allow);
+    if (!r->prefix && !is_preflight(req, r) && !jotd_resp_method(req, r->allow, resp))
         return NULL;
-    }
     return r;
 }
 

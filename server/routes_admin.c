@@ -186,12 +186,6 @@ static void patch_user(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
     json_decref(body);
 }
 
-static void method_not_allowed(jotd_resp_t *resp, const char *allow)
-{
-    jotd_resp_error(resp, 405, "method_not_allowed", NULL);
-    jotd_resp_header(resp, "Allow", allow);
-}
-
 static void list_sessions(jotd_app_t *app, int64_t id, jotd_resp_t *resp)
 {
     jotd_user_t u = {0};
@@ -256,16 +250,9 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
     char sid[JOTD_SID_LEN + 1] = "";
     if (*rest) {
         char idbuf[24];
-        const char *slash = strchr(rest + 1, '/');
-        size_t n = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
-        if (n == 0 || n >= sizeof idbuf) {
-            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
-            return;
-        }
-        memcpy(idbuf, rest + 1, n);
-        idbuf[n] = '\0';
-        bool bad = jotd_parse_id(idbuf, &id) != 0 || id <= 0;
-        if (!bad && slash) {
+        const char *slash = jotd_admin_segment(rest, idbuf, sizeof idbuf);
+        bool bad = !slash || jotd_parse_id(idbuf, &id) != 0 || id <= 0;
+        if (!bad && *slash) {
             const char *after = slash + strlen("/sessions");
             bad = strncmp(slash, "/sessions", strlen("/sessions")) != 0 ||
                   (*after && (*after != '/' || !after[1] || strlen(after + 1) > JOTD_SID_LEN ||
@@ -277,21 +264,15 @@ void jotd_route_admin(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_
             jotd_resp_error(resp, 404, "not_found", "no such endpoint");
             return;
         }
-        sessions = slash != NULL;
+        sessions = *slash != '\0';
     }
     const char *m = req->method;
     const char *allow = !*rest     ? "GET, POST"
                         : *sid     ? "DELETE"
                         : sessions ? "GET, DELETE"
                                    : "GET, PATCH, DELETE";
-    bool allowed = !*rest     ? (!strcmp(m, "GET") || !strcmp(m, "POST"))
-                   : *sid     ? !strcmp(m, "DELETE")
-                   : sessions ? (!strcmp(m, "GET") || !strcmp(m, "DELETE"))
-                              : (!strcmp(m, "GET") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE"));
-    if (!allowed) {
-        method_not_allowed(resp, allow);
+    if (!jotd_resp_method(req, allow, resp))
         return;
-    }
     char *admin = jotd_admin_require(app, rt, req, resp);
     if (!admin)
         return;

@@ -405,12 +405,6 @@ static void set_state(jotd_app_t *app, const char *id, jotd_client_op_t op, cons
     }
 }
 
-static void method_not_allowed(jotd_resp_t *resp, const char *allow)
-{
-    jotd_resp_error(resp, 405, "method_not_allowed", NULL);
-    jotd_resp_header(resp, "Allow", allow);
-}
-
 void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                               jotd_resp_t *resp)
 {
@@ -418,16 +412,9 @@ void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const j
     char id[72] = "";
     const char *action = NULL; /* disable, enable, rotate-secret */
     if (*rest) {
-        const char *slash = strchr(rest + 1, '/');
-        size_t n = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
-        if (n == 0 || n >= sizeof id) {
-            jotd_resp_error(resp, 404, "not_found", "no such endpoint");
-            return;
-        }
-        memcpy(id, rest + 1, n);
-        id[n] = '\0';
-        action = slash ? slash + 1 : NULL;
-        if (!jotd_username_valid(id) ||
+        const char *slash = jotd_admin_segment(rest, id, sizeof id);
+        action = slash && *slash ? slash + 1 : NULL;
+        if (!slash || !jotd_username_valid(id) ||
             (action && strcmp(action, "disable") != 0 && strcmp(action, "enable") != 0 &&
              strcmp(action, "rotate-secret") != 0)) {
             jotd_resp_error(resp, 404, "not_found", "no such endpoint");
@@ -436,13 +423,8 @@ void jotd_route_admin_clients(jotd_app_t *app, const jotd_runtime_t *rt, const j
     }
     const char *m = req->method;
     const char *allow = !*id ? "GET, POST" : action ? "POST" : "GET, PATCH, DELETE";
-    bool allowed = !*id     ? (!strcmp(m, "GET") || !strcmp(m, "POST"))
-                   : action ? !strcmp(m, "POST")
-                            : (!strcmp(m, "GET") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE"));
-    if (!allowed) {
-        method_not_allowed(resp, allow);
+    if (!jotd_resp_method(req, allow, resp))
         return;
-    }
     char *admin = jotd_admin_require(app, rt, req, resp);
     if (!admin)
         return;
@@ -603,12 +585,8 @@ void jotd_route_admin_keys(jotd_app_t *app, const jotd_runtime_t *rt, const jotd
         memcpy(kid, rest + 1, n);
         kid[n] = '\0';
     }
-    const char *m = req->method;
-    bool allowed = *rest ? !strcmp(m, "POST") : !strcmp(m, "GET");
-    if (!allowed) {
-        method_not_allowed(resp, *rest ? "POST" : "GET");
+    if (!jotd_resp_method(req, *rest ? "POST" : "GET", resp))
         return;
-    }
     char *admin = jotd_admin_require(app, rt, req, resp);
     if (!admin)
         return;

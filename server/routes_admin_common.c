@@ -25,6 +25,17 @@ json_t *jotd_admin_json_body(const jotd_req_t *req, jotd_resp_t *resp)
     return j;
 }
 
+const char *jotd_admin_segment(const char *rest, char *buf, size_t len)
+{
+    const char *slash = strchr(rest + 1, '/');
+    size_t n = slash ? (size_t)(slash - rest - 1) : strlen(rest + 1);
+    if (n == 0 || n >= len)
+        return NULL;
+    memcpy(buf, rest + 1, n);
+    buf[n] = '\0';
+    return rest + 1 + n;
+}
+
 /* The caller must hold a valid access token whose live session belongs to an enabled
  * user with the "admin" role. Returns the admin's username (malloc'd) or NULL after
  * answering 401/403. */

@@ -208,19 +208,10 @@ void jotd_route_verify(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req
         jotd_resp_bearer_challenge(resp, "invalid_token", jot_strerror(JOT_E_AUDIENCE));
         return;
     }
-    /* the token itself, for an upstream that verifies it rather than trust the headers */
-    char *copy = malloc(len + 1);
-    if (!copy) {
-        jotd_verified_clear(&v);
-        jotd_resp_error(resp, 500, "server_error", NULL);
-        return;
-    }
-    memcpy(copy, token, len);
-    copy[len] = '\0';
     for (size_t i = 0; i < JOTD_VERIFY_HEADERS; i++)
         jotd_resp_header(resp, jotd_verify_header_names[i], v.hdr[i]);
-    jotd_resp_header(resp, "X-Auth-Token", copy);
-    free(copy);
+    /* the token itself, for an upstream that verifies it rather than trust the headers */
+    jotd_resp_header_n(resp, "X-Auth-Token", token, len);
     jotd_verified_clear(&v);
     resp->status = 200;
 }

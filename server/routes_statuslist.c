@@ -17,11 +17,8 @@ static int64_t list_lifetime(const jotd_config_t *cfg)
 void jotd_route_statuslist(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_req_t *req,
                            jotd_resp_t *resp)
 {
-    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
-        jotd_resp_error(resp, 405, "method_not_allowed", NULL);
-        jotd_resp_header(resp, "Allow", "GET, HEAD");
+    if (!jotd_resp_method(req, "GET, HEAD", resp))
         return;
-    }
     int64_t k;
     const char *seg = req->path + strlen("/statuslists/");
     if (jotd_statuslist_parse_k(seg, &k) != 0) {

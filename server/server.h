@@ -115,6 +115,13 @@ typedef struct jotd_resp {
 
 /* ---- responses (http.c) ---- */
 void jotd_resp_header(jotd_resp_t *r, const char *name, const char *value);
+/** The same for the \p len bytes at \p value (a token inside a request header). */
+void jotd_resp_header_n(jotd_resp_t *r, const char *name, const char *value, size_t len);
+/** Whether \p method is one of \p allow ("GET, HEAD, POST": the Allow header's list). */
+bool jotd_method_allowed(const char *allow, const char *method);
+/** true when the request's method is one of \p allow; otherwise false after answering 405
+ *  with Allow: \p allow. */
+bool jotd_resp_method(const jotd_req_t *req, const char *allow, jotd_resp_t *resp);
 /** Frees what \p r holds (its body and header values) and zeroes it: an answer not sent. */
 void jotd_resp_clear(jotd_resp_t *r);
 /** JSON body from a jansson value (reference stolen). */
@@ -425,6 +432,10 @@ char *jotd_admin_require(jotd_app_t *app, const jotd_runtime_t *rt, const jotd_r
                          jotd_resp_t *resp);
 /** The JSON object of an application/json body, or NULL after answering 400. */
 json_t *jotd_admin_json_body(const jotd_req_t *req, jotd_resp_t *resp);
+/** The first segment of \p rest ("/SEG" or "/SEG/more", what follows an /admin/... prefix)
+ *  into \p buf: what follows it ("" or "/more"), or NULL when it is empty or does not fit in
+ *  \p len. */
+const char *jotd_admin_segment(const char *rest, char *buf, size_t len);
 /** A JSON array of the \p n strings \p v (copied): roles, scopes, audiences... */
 json_t *jotd_admin_strings(char *const *v, size_t n);
 /** A JSON array of at most \p max strings that \p valid accepts: true with *out a calloc'd

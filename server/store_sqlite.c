@@ -890,6 +890,30 @@ static void conn_put(sqlite_store_t *st, struct conn *c)
     pthread_mutex_unlock(&st->lock);
 }
 
+/* Every row of the parameterless statement \p id on a pooled connection, read as read_rows
+ * does into *out (a malloc'd array of *out_n elements of \p size bytes). */
+static jotd_rc_t list_all(sqlite_store_t *st, enum stmt_id id, size_t size,
+                          jotd_rc_t (*row)(sqlite3_stmt *s, void *elem), void (*clear)(void *elem),
+                          void **out, size_t *out_n)
+{
+    struct conn *c;
+    jotd_rc_t r = conn_get(st, &c);
+    if (r != JOTD_OK)
+        return r;
+    sqlite3_stmt *s = NULL;
+    r = prep(c, id, &s);
+    void *v = NULL;
+    size_t n = 0;
+    if (r == JOTD_OK)
+        r = read_rows(c, s, size, row, clear, &v, &n);
+    conn_put(st, c);
+    if (r == JOTD_OK) {
+        *out = v;
+        *out_n = n;
+    }
+    return r;
+}
+
 /* ---- transactions ------------------------------------------------------------------------- */
 
 /* Set the connection's PRAGMA synchronous for its next transaction (outside one). */
@@ -2199,23 +2223,8 @@ static void client_clear(void *elem)
 
 static jotd_rc_t sq_client_list(jotd_store_t *base, jotd_client_t **out, size_t *out_n)
 {
-    sqlite_store_t *st = as_sq(base);
-    struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
-    if (r != JOTD_OK)
-        return r;
-    sqlite3_stmt *s = NULL;
-    r = prep(c, ST_CLIENT_LIST, &s);
-    void *v = NULL;
-    size_t n = 0;
-    if (r == JOTD_OK)
-        r = read_rows(c, s, sizeof(jotd_client_t), client_row, client_clear, &v, &n);
-    conn_put(st, c);
-    if (r == JOTD_OK) {
-        *out = v;
-        *out_n = n;
-    }
-    return r;
+    return list_all(as_sq(base), ST_CLIENT_LIST, sizeof **out, client_row, client_clear,
+                    (void **)out, out_n);
 }
 
 /* ---- sessions and refresh tokens ----------------------------------------------------------- */
@@ -2811,23 +2820,8 @@ static void key_clear(void *elem)
 
 static jotd_rc_t sq_key_list(jotd_store_t *base, jotd_key_row_t **out, size_t *out_n)
 {
-    sqlite_store_t *st = as_sq(base);
-    struct conn *c;
-    jotd_rc_t r = conn_get(st, &c);
-    if (r != JOTD_OK)
-        return r;
-    sqlite3_stmt *s = NULL;
-    r = prep(c, ST_KEY_LIST, &s);
-    void *v = NULL;
-    size_t n = 0;
-    if (r == JOTD_OK)
-        r = read_rows(c, s, sizeof(jotd_key_row_t), key_row, key_clear, &v, &n);
-    conn_put(st, c);
-    if (r == JOTD_OK) {
-        *out = v;
-        *out_n = n;
-    }
-    return r;
+    return list_all(as_sq(base), ST_KEY_LIST, sizeof **out, key_row, key_clear, (void **)out,
+                    out_n);
 }
 
 static jotd_rc_t key_insert(struct conn *c, const jotd_key_row_t *k)
